@@ -1,0 +1,83 @@
+/*
+ * io.h - the only code that touches bufferevents.
+ *
+ * An io object carries one TCP connection: connect (optionally from a
+ * chosen source address), read lines cut at LF with a hard length cap,
+ * write, start TLS on the live connection (STARTTLS, or right after
+ * connect for implicit TLS), and one deadline timer. Everything that
+ * happens is reported to the owner's callback as an enum io_event.
+ *
+ * Reentrancy: the callback may call any io_* function, including
+ * io_close(), but must not call io_free() on the io that is calling it.
+ * io_close() drops the connection at once and delivers nothing more.
+ */
+#ifndef SMTPROBE_IO_H
+#define SMTPROBE_IO_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <stddef.h>
+
+struct event_base;
+struct io;
+typedef struct ssl_st SSL;
+
+enum io_event {
+	IO_CONNECTED,	/* TCP connection up */
+	IO_TLSREADY,	/* TLS handshake done */
+	IO_LINE,	/* a line is ready: io_line() */
+	IO_TIMEOUT,	/* the deadline passed */
+	IO_EOF,		/* the peer closed */
+	IO_ERROR	/* connect, socket, TLS or framing error: io_error() */
+};
+
+typedef void (*io_cb)(struct io *, enum io_event, void *);
+
+#define IO_MAX_LINE_DEFAULT	4096	/* bytes per line, line end excluded */
+
+struct io	*io_new(struct event_base *, io_cb, void *arg);
+void		 io_free(struct io *);
+
+/* io_set_maxline - longest line accepted; a longer one is IO_ERROR */
+void		 io_set_maxline(struct io *, size_t);
+
+/*
+ * io_connect - start a non-blocking connect to sa, bound to local when
+ * local is not NULL. Returns 0, or -1 with io_error() set.
+ */
+int		 io_connect(struct io *, const struct sockaddr *, socklen_t,
+		    const struct sockaddr *local, socklen_t locallen);
+
+/*
+ * io_starttls - wrap the live connection in TLS with ssl (io takes
+ * ownership of ssl). Bytes already received and not yet read as lines
+ * are plaintext the server pushed before the handshake (response
+ * injection, RFC 3207 4.2): then nothing is started, io_pending()
+ * describes them and -1 is returned. IO_TLSREADY or IO_ERROR follows.
+ */
+int		 io_starttls(struct io *, SSL *);
+
+/* io_pending - escaped copy of unread input (caller frees) and its size */
+char		*io_pending(struct io *, size_t *);
+
+void		 io_write(struct io *, const char *, size_t);
+
+/* io_set_deadline - IO_TIMEOUT after ms milliseconds; 0 cancels */
+void		 io_set_deadline(struct io *, long ms);
+
+/* io_line - during IO_LINE: the line (no line end), its length, bare LF */
+const char	*io_line(struct io *, size_t *len, int *bare_lf);
+
+/* io_close - drop the connection now; no more events are delivered */
+void		 io_close(struct io *);
+
+const char	*io_error(struct io *);
+SSL		*io_ssl(struct io *);
+int		 io_tls_active(struct io *);
+int		 io_is_open(struct io *);
+
+/* io_local / io_peer - socket addresses as "ADDR:PORT" ("[v6]:PORT") */
+const char	*io_local(struct io *);
+const char	*io_peer(struct io *);
+
+#endif

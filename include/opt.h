@@ -1,0 +1,63 @@
+/*
+ * opt.h - the command line: one option table (probe/opt.c) feeds the
+ * parser, --help, and the list that tests compare with the man page.
+ *
+ * opt_parse() fills struct opt_cli and returns 0, or prints a usage
+ * error to stderr and returns -1 (exit 64). Strings in opt_cli point
+ * into argv or are owned by it; opt_cli_free() frees what it owns.
+ */
+#ifndef SMTPROBE_OPT_H
+#define SMTPROBE_OPT_H
+
+#include <stddef.h>
+
+#include "record.h"
+
+struct opt_txn {
+	char		 *from;		/* -f; NULL: none given */
+	const char	**to;		/* -t after this -f */
+	size_t		  nto;
+};
+
+struct opt_cli {
+	const char	 *server;	/* -s HOST[:PORT] */
+	char		 *host;		/* parsed from server */
+	char		 *port;		/* -p, or from server, or default */
+	int		  family;	/* -4 / -6: AF_INET / AF_INET6 / 0 */
+	const char	 *local;	/* --local-address */
+	const char	 *helo;		/* --helo */
+	struct opt_txn	 *txn;		/* one per --from */
+	size_t		  ntxn;
+	int		  tls_mode;	/* enum smtp_tls_mode */
+	int		  tls_verify;	/* --tls-verify */
+	const char	 *sni;		/* --tls-sni */
+	int		  no_sni;	/* --no-tls-sni */
+	const char	 *cafile;	/* --tls-ca-file */
+	const char	 *capath;	/* --tls-ca-path */
+	const char	 *tls_min;	/* --tls-min-version */
+	const char	 *ciphers;	/* --tls-ciphers */
+	int		  stop_before;	/* --stop-before, -1 none */
+	int		  quit_after;	/* --quit-after, -1 none */
+	int		  data;		/* --data (or implied) */
+	const char	 *body;		/* --body FILE|- */
+	const char	 *message;	/* --message FILE|- */
+	const char	**headers;	/* --header */
+	size_t		  nheaders;
+	long		  timeout_ms[STAGE__COUNT]; /* --timeout */
+	size_t		  max_line;	/* --max-line */
+	size_t		  show_body;	/* --show-body */
+	int		  json;		/* --json */
+	int		  quiet;	/* -q */
+	int		  timestamps;	/* --timestamps */
+	int		  verbose;	/* -v, repeatable */
+	int		  help;		/* -h */
+	int		  version;	/* -V */
+	int		  list_options;	/* --list-options (for tests) */
+};
+
+int	opt_parse(int, char **, struct opt_cli *);
+void	opt_cli_free(struct opt_cli *);
+void	opt_usage(void);		/* --help text to stdout */
+void	opt_list(void);			/* every long option, one a line */
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * record.h - what a session leaves behind: one step per command or
+ * reply on the wire, the TLS summary, findings and the result.
+ *
+ * Plain data, filled by smtp.c and read by report.c (and later by the
+ * verdict); neither reader touches the network. Every string here is
+ * printable: server bytes were escaped when they were received, and
+ * AUTH payloads are masked before a command is stored.
+ *
+ * Times are microseconds since the session started (record.t0), -1
+ * when the event did not happen.
+ */
+#ifndef SMTPROBE_RECORD_H
+#define SMTPROBE_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reply.h"
+
+/*
+ * Stages, in protocol order. Invariant: within one transaction stages
+ * only move forward; RSET goes back to MAIL, STARTTLS back to EHLO.
+ */
+enum smtp_stage {
+	STAGE_RESOLVE,
+	STAGE_CONNECT,
+	STAGE_BANNER,
+	STAGE_EHLO,
+	STAGE_STARTTLS,
+	STAGE_AUTH,
+	STAGE_MAIL,
+	STAGE_RCPT,
+	STAGE_DATA,
+	STAGE_EOD,
+	STAGE_RSET,
+	STAGE_QUIT,
+	STAGE_DONE,
+	STAGE__COUNT
+};
+
+enum step_outcome {
+	OUT_OK,		/* 2xx, or 3xx where expected (354) */
+	OUT_TEMPFAIL,	/* 4xx */
+	OUT_PERMFAIL,	/* 5xx, or a 2xx/3xx where it makes no sense */
+	OUT_TIMEOUT,	/* no (complete) reply in time */
+	OUT_CLOSED,	/* peer closed */
+	OUT_ERROR,	/* connect, TLS or framing error */
+	OUT_SKIPPED,	/* not attempted (e.g. STARTTLS not offered) */
+	OUT__COUNT
+};
+
+struct step {
+	enum smtp_stage	 stage;
+	char		*command;	/* as sent, masked; NULL for banner */
+	int		 tls;		/* TLS was active for this step */
+	int		 txn;		/* transaction number, from 1; 0 outside */
+	struct reply	*reply;		/* NULL when no complete reply */
+	enum step_outcome outcome;
+	char		*detail;	/* error text, or NULL */
+	int64_t		 t_sent;	/* command written (or stage entered) */
+	int64_t		 t_first;	/* first reply byte */
+	int64_t		 t_done;	/* reply complete / step ended */
+};
+
+struct tls_cert {
+	char	 *subject;
+	char	 *issuer;
+	char	**san;		/* "DNS:name", "IP:addr" */
+	size_t	  nsan;
+	char	 *not_before;	/* "YYYY-MM-DDTHH:MM:SSZ" */
+	char	 *not_after;
+	int	  expired;	/* not_after lies in the past */
+	char	 *sha256;	/* certificate fingerprint, hex with colons */
+};
+
+struct tls_info {
+	int		 done;		/* a handshake completed */
+	char		*version;	/* "TLSv1.3" */
+	char		*cipher;
+	int		 bits;
+	char		*group;		/* key exchange group, or NULL */
+	char		*sni;		/* server name sent, NULL if none */
+	char		*verify_name;	/* name (or IP) checked, NULL if none */
+	long		 verify_code;	/* X509_V_OK (0) or X509_V_ERR_* */
+	char		*verify_error;	/* text for verify_code */
+	struct tls_cert	*chain;		/* as sent by the peer */
+	size_t		 nchain;
+};
+
+enum finding_level {
+	FIND_INFO,
+	FIND_WARN,
+	FIND_ERROR
+};
+
+struct finding {
+	enum finding_level level;
+	char		*kind;		/* stable token: "bare-lf" ... */
+	enum smtp_stage	 stage;
+	char		*detail;
+};
+
+enum result_status {
+	RES_OK,		/* everything asked for was accepted */
+	RES_PERMFAIL,	/* a permanent rejection (incl. one RCPT of many) */
+	RES_TEMPFAIL,	/* a temporary rejection, nothing permanent */
+	RES_ERROR	/* network, TLS, timeout or protocol failure */
+};
+
+struct record {
+	char		 started[32];	/* UTC, ISO 8601 */
+	int64_t		 t0;		/* monotonic start, microseconds */
+	int64_t		 t_end;		/* relative end time */
+	char		*host;		/* --server as given */
+	char		*port;
+	char		*address;	/* address connected to */
+	char		*source;	/* our "ADDR:PORT" */
+	char		*helo;		/* name sent in EHLO/HELO */
+	const char	*tls_mode;	/* "none" "starttls" ... */
+	struct step	*steps;
+	size_t		 nsteps;
+	struct ehlo	*ehlo;		/* latest EHLO capabilities */
+	struct tls_info	 tls;
+	struct finding	*findings;
+	size_t		 nfindings;
+	int		 rcpt_ok;	/* recipients accepted */
+	int		 rcpt_rejected;
+	enum result_status status;
+	enum smtp_stage	 fail_stage;	/* stage that decided status */
+	char		*message;	/* one-line summary of the result */
+};
+
+const char	*record_outcome_name(enum step_outcome);
+const char	*record_status_name(enum result_status);
+const char	*record_level_name(enum finding_level);
+int		 record_exit_code(const struct record *);
+
+struct record	*record_new(void);
+void		 record_free(struct record *);
+struct step	*record_add_step(struct record *, enum smtp_stage, int64_t);
+void		 record_add_finding(struct record *, enum finding_level,
+		    const char *kind, enum smtp_stage, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
+void		 record_tls_clear(struct tls_info *);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * util.h - small helpers shared by every layer: byte escaping for
+ * display, monotonic and wall clocks, and the input checks that keep
+ * user-supplied text from smuggling CR, LF or NUL onto the wire.
+ */
+#ifndef SMTPROBE_UTIL_H
+#define SMTPROBE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * util_escape - printable form of len bytes: printable ASCII as is,
+ * backslash as "\\", CR/LF/TAB as "\r" "\n" "\t", any other byte as
+ * "\xHH". The result is valid UTF-8 and safe on a terminal. Caller frees.
+ */
+char	*util_escape(const char *, size_t);
+
+/* util_now_us - monotonic clock in microseconds */
+int64_t	 util_now_us(void);
+
+/* util_utc_iso - current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" in buf */
+void	 util_utc_iso(char *, size_t);
+
+/*
+ * util_check_text - 0 if s is usable as one protocol token or header
+ * value: no CR, LF, NUL or other control character except TAB when
+ * allow_tab is set. On failure returns -1 and sets *why to a static
+ * description ("contains a line feed" ...).
+ */
+int	 util_check_text(const char *, int allow_tab, const char **why);
+
+/* util_is_fqdn - 1 if name has a dot and looks like a host name */
+int	 util_is_fqdn(const char *);
+
+#endif

@@ -1,0 +1,419 @@
+/*
+ * io.c - bufferevent wrapper (see include/io.h).
+ *
+ * One io owns at most one bufferevent at a time: the plain socket one,
+ * or, after io_starttls(), an OpenSSL filter on top of it that owns the
+ * plain one (BEV_OPT_CLOSE_ON_FREE), so freeing the top frees both.
+ *
+ * Lines are cut at LF. A CR before the LF is removed; its absence is
+ * reported as a bare LF. Input that holds no LF within maxline bytes is
+ * an error at once, before the rest of the line arrives, so a hostile
+ * peer cannot make us buffer an endless line.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "io.h"
+#include "log.h"
+#include "util.h"
+
+struct io {
+	struct event_base	*base;
+	struct bufferevent	*bev;		/* top of the stack; NULL closed */
+	struct event		*timer;
+	io_cb			 cb;
+	void			*arg;
+	size_t			 maxline;
+	int			 tls;		/* TLS handshake done */
+	int			 tls_started;
+	char			*line;		/* during IO_LINE */
+	size_t			 linelen;
+	int			 bare_lf;
+	char			 error[512];
+	char			 local[INET6_ADDRSTRLEN + 8];
+	char			 peer[INET6_ADDRSTRLEN + 8];
+};
+
+static void	io_readcb(struct bufferevent *, void *);
+static void	io_eventcb(struct bufferevent *, short, void *);
+static void	io_timercb(evutil_socket_t, short, void *);
+static void	io_tls_error(struct io *, const char *);
+static void	io_format_addr(const struct sockaddr *, char *, size_t);
+static void	io_lines(struct io *);
+
+struct io *
+io_new(struct event_base *base, io_cb cb, void *arg)
+{
+	struct io	*io;
+
+	io = xcalloc(1, sizeof(*io));
+	io->base = base;
+	io->cb = cb;
+	io->arg = arg;
+	io->maxline = IO_MAX_LINE_DEFAULT;
+	if ((io->timer = evtimer_new(base, io_timercb, io)) == NULL)
+		fatalx("evtimer_new failed");
+	return io;
+}
+
+void
+io_free(struct io *io)
+{
+	if (io == NULL)
+		return;
+	io_close(io);
+	event_free(io->timer);
+	free(io);
+}
+
+void
+io_set_maxline(struct io *io, size_t n)
+{
+	io->maxline = n;
+}
+
+const char *
+io_error(struct io *io)
+{
+	return io->error;
+}
+
+SSL *
+io_ssl(struct io *io)
+{
+	if (io->bev == NULL || !io->tls_started)
+		return NULL;
+	return bufferevent_openssl_get_ssl(io->bev);
+}
+
+int
+io_tls_active(struct io *io)
+{
+	return io->tls;
+}
+
+int
+io_is_open(struct io *io)
+{
+	return io->bev != NULL;
+}
+
+const char *
+io_local(struct io *io)
+{
+	return io->local;
+}
+
+const char *
+io_peer(struct io *io)
+{
+	return io->peer;
+}
+
+/* io_format_addr - "ADDR:PORT" or "[ADDR]:PORT" */
+static void
+io_format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char	 a[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else
+		snprintf(buf, len, "?");
+}
+
+int
+io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
+    const struct sockaddr *local, socklen_t locallen)
+{
+	int	 fd;
+
+	io_format_addr(sa, io->peer, sizeof(io->peer));
+	if ((fd = socket(sa->sa_family, SOCK_STREAM, 0)) == -1) {
+		snprintf(io->error, sizeof(io->error), "socket: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (local != NULL && bind(fd, local, locallen) == -1) {
+		char	 a[INET6_ADDRSTRLEN + 8];
+
+		io_format_addr(local, a, sizeof(a));
+		snprintf(io->error, sizeof(io->error), "bind to %s: %s", a,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	io->bev = bufferevent_socket_new(io->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (io->bev == NULL) {
+		close(fd);
+		snprintf(io->error, sizeof(io->error), "bufferevent failed");
+		return -1;
+	}
+	bufferevent_setcb(io->bev, io_readcb, NULL, io_eventcb, io);
+	if (bufferevent_socket_connect(io->bev, sa, (int)salen) == -1) {
+		snprintf(io->error, sizeof(io->error), "connect to %s: %s",
+		    io->peer, strerror(errno));
+		bufferevent_free(io->bev);
+		io->bev = NULL;
+		return -1;
+	}
+	bufferevent_enable(io->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+char *
+io_pending(struct io *io, size_t *len)
+{
+	struct evbuffer	*in;
+	char		*raw, *esc;
+	size_t		 n;
+
+	*len = 0;
+	if (io->bev == NULL)
+		return xstrdup("");
+	in = bufferevent_get_input(io->bev);
+	n = evbuffer_get_length(in);
+	if (n > 512)
+		n = 512;
+	raw = xmalloc(n + 1);
+	evbuffer_copyout(in, raw, n);
+	esc = util_escape(raw, n);
+	free(raw);
+	*len = evbuffer_get_length(in);
+	return esc;
+}
+
+int
+io_starttls(struct io *io, SSL *ssl)
+{
+	struct bufferevent	*tls;
+
+	if (io->bev == NULL || io->tls_started) {
+		SSL_free(ssl);
+		snprintf(io->error, sizeof(io->error), "TLS already started");
+		return -1;
+	}
+	if (evbuffer_get_length(bufferevent_get_input(io->bev)) != 0) {
+		SSL_free(ssl);
+		snprintf(io->error, sizeof(io->error),
+		    "plaintext received before the TLS handshake");
+		return -1;
+	}
+	/*
+	 * The filter takes over the plain bufferevent and its callbacks;
+	 * from here on only the filter is touched.
+	 */
+	tls = bufferevent_openssl_filter_new(io->base, io->bev, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		snprintf(io->error, sizeof(io->error),
+		    "cannot set up the TLS layer");
+		return -1;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	io->bev = tls;
+	io->tls_started = 1;
+	bufferevent_setcb(tls, io_readcb, NULL, io_eventcb, io);
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	return 0;
+}
+
+void
+io_write(struct io *io, const char *buf, size_t len)
+{
+	if (io->bev != NULL)
+		bufferevent_write(io->bev, buf, len);
+}
+
+void
+io_set_deadline(struct io *io, long ms)
+{
+	struct timeval	 tv;
+
+	if (ms <= 0) {
+		evtimer_del(io->timer);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(io->timer, &tv);
+}
+
+const char *
+io_line(struct io *io, size_t *len, int *bare_lf)
+{
+	*len = io->linelen;
+	*bare_lf = io->bare_lf;
+	return io->line;
+}
+
+void
+io_close(struct io *io)
+{
+	if (io->bev != NULL) {
+		bufferevent_free(io->bev);
+		io->bev = NULL;
+	}
+	evtimer_del(io->timer);
+}
+
+static void
+io_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct io	*io = arg;
+
+	snprintf(io->error, sizeof(io->error), "timed out");
+	io->cb(io, IO_TIMEOUT, io->arg);
+}
+
+/* io_lines - deliver every complete line, then enforce the length cap */
+static void
+io_lines(struct io *io)
+{
+	struct evbuffer	*in;
+	struct bufferevent *bev = io->bev;
+	size_t		 n;
+	char		*line;
+
+	in = bufferevent_get_input(bev);
+	while (io->bev == bev) {
+		struct evbuffer_ptr	 eol;
+
+		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		if (eol.pos == -1)
+			break;
+		if ((size_t)eol.pos > io->maxline + 1) {
+			snprintf(io->error, sizeof(io->error),
+			    "line too long (over %zu bytes)", io->maxline);
+			io->cb(io, IO_ERROR, io->arg);
+			return;
+		}
+		line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+		if (line == NULL)
+			break;
+		io->bare_lf = !(n > 0 && line[n - 1] == '\r');
+		if (!io->bare_lf)
+			line[--n] = '\0';
+		io->line = line;
+		io->linelen = n;
+		io->cb(io, IO_LINE, io->arg);
+		io->line = NULL;
+		free(line);
+	}
+	if (io->bev == bev && evbuffer_get_length(in) > io->maxline + 1) {
+		snprintf(io->error, sizeof(io->error),
+		    "line too long (over %zu bytes)", io->maxline);
+		io->cb(io, IO_ERROR, io->arg);
+	}
+}
+
+static void
+io_readcb(struct bufferevent *bev, void *arg)
+{
+	io_lines(arg);
+}
+
+/* io_tls_error - describe the OpenSSL error queue of this connection */
+static void
+io_tls_error(struct io *io, const char *what)
+{
+	unsigned long	 e;
+	char		 buf[256];
+	size_t		 off;
+
+	off = (size_t)snprintf(io->error, sizeof(io->error), "%s", what);
+	while ((e = bufferevent_get_openssl_error(io->bev)) != 0) {
+		if (ERR_GET_LIB(e) == 0)	/* libevent's own SSL_get_error code */
+			continue;
+		ERR_error_string_n(e, buf, sizeof(buf));
+		if (off < sizeof(io->error))
+			off += (size_t)snprintf(io->error + off,
+			    sizeof(io->error) - off, ": %s",
+			    ERR_reason_error_string(e) != NULL ?
+			    ERR_reason_error_string(e) : buf);
+	}
+	ERR_clear_error();
+}
+
+static void
+io_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct io	*io = arg;
+	struct sockaddr_storage ss;
+	socklen_t	 sl = sizeof(ss);
+	int		 err;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		if (io->tls_started) {
+			io->tls = 1;
+			io->cb(io, IO_TLSREADY, io->arg);
+			return;
+		}
+		if (getsockname(bufferevent_getfd(bev), (struct sockaddr *)&ss,
+		    &sl) == 0)
+			io_format_addr((struct sockaddr *)&ss, io->local,
+			    sizeof(io->local));
+		io->cb(io, IO_CONNECTED, io->arg);
+		return;
+	}
+	/* Lines that arrived with the close are still delivered. */
+	if (io->bev == bev)
+		io_lines(io);
+	if (io->bev != bev)
+		return;
+	if (what & BEV_EVENT_EOF) {
+		size_t	 n = evbuffer_get_length(bufferevent_get_input(bev));
+
+		if (n > 0)
+			snprintf(io->error, sizeof(io->error),
+			    "connection closed in the middle of a line "
+			    "(%zu bytes without line end)", n);
+		else
+			snprintf(io->error, sizeof(io->error),
+			    "connection closed by peer");
+		io->cb(io, IO_EOF, io->arg);
+		return;
+	}
+	err = EVUTIL_SOCKET_ERROR();
+	if (io->tls_started) {
+		io_tls_error(io, io->tls ? "TLS error" :
+		    "TLS handshake failed");
+		if (!io->tls && strcmp(io->error, "TLS handshake failed") == 0
+		    && err != 0)
+			snprintf(io->error, sizeof(io->error),
+			    "TLS handshake failed: %s", strerror(err));
+	} else if (err == 0)
+		snprintf(io->error, sizeof(io->error), "connection error");
+	else
+		snprintf(io->error, sizeof(io->error), "%s", strerror(err));
+	io->cb(io, IO_ERROR, io->arg);
+}

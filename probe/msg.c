@@ -1,0 +1,307 @@
+/*
+ * msg.c - test message and input checks (see include/msg.h).
+ *
+ * Wire form (RFC 5321 4.5.2, 2.3.8): every LF, CR LF or lone CR ends a
+ * line and is sent as CR LF; a line that starts with "." gets a second
+ * "."; the message ends with CR LF "." CR LF. A NUL byte is refused:
+ * without BINARYMIME it cannot be sent, and silently dropping it would
+ * change the message.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg.h"
+#include "util.h"
+
+struct buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static void	buf_add(struct buf *, const char *, size_t);
+static void	buf_str(struct buf *, const char *);
+static int	header_named(const char *, const char *, size_t);
+
+static void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xreallocarray(b->p, b->cap, 1);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+int
+msg_read(const char *path, char **out, size_t *outlen, char *err,
+    size_t errlen)
+{
+	struct buf	 b = { NULL, 0, 0 };
+	char		 chunk[65536];
+	ssize_t		 n;
+	int		 fd;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf_add(&b, "", 0);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			if (fd != STDIN_FILENO)
+				close(fd);
+			*out = b.p;
+			*outlen = b.len;
+			return 0;
+		}
+		if (b.len + (size_t)n > MSG_MAX_SIZE) {
+			snprintf(err, errlen, "%s: larger than %d bytes", path,
+			    MSG_MAX_SIZE);
+			break;
+		}
+		buf_add(&b, chunk, (size_t)n);
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	free(b.p);
+	return -1;
+}
+
+int
+msg_wire(const char *raw, size_t len, char **out, size_t *outlen, char *err,
+    size_t errlen)
+{
+	struct buf	 b = { NULL, 0, 0 };
+	size_t		 i, start = 0;
+	int		 bol = 1;
+
+	if (memchr(raw, '\0', len) != NULL) {
+		snprintf(err, errlen, "the message contains a NUL byte at "
+		    "offset %zu", (size_t)((const char *)memchr(raw, '\0',
+		    len) - raw));
+		return -1;
+	}
+	buf_add(&b, "", 0);
+	for (i = 0; i < len; i++) {
+		if (bol && raw[i] == '.')
+			buf_add(&b, ".", 1);
+		bol = 0;
+		if (raw[i] != '\r' && raw[i] != '\n')
+			continue;
+		buf_add(&b, raw + start, i - start);
+		buf_add(&b, "\r\n", 2);
+		if (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n')
+			i++;
+		start = i + 1;
+		bol = 1;
+		/* the dot check above runs on the next byte */
+	}
+	if (start < len) {
+		buf_add(&b, raw + start, len - start);
+		buf_add(&b, "\r\n", 2);
+	}
+	buf_add(&b, ".\r\n", 3);
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}
+
+/* header_named - 1 if header line h has field name name (len n) */
+static int
+header_named(const char *h, const char *name, size_t n)
+{
+	return strncasecmp(h, name, n) == 0 && h[n] == ':';
+}
+
+int
+msg_check_header(const char *h, char *err, size_t errlen)
+{
+	const char	*why, *p;
+
+	if (util_check_text(h, 1, &why) == -1) {
+		char	*esc = util_escape(h, strlen(h));
+
+		snprintf(err, errlen, "header \"%.60s\" %s", esc, why);
+		free(esc);
+		return -1;
+	}
+	for (p = h; *p != '\0' && *p != ':'; p++)
+		if (*p <= ' ' || *p > '~') {
+			snprintf(err, errlen, "header \"%.40s\": invalid "
+			    "character in the field name", h);
+			return -1;
+		}
+	if (*p != ':' || p == h) {
+		snprintf(err, errlen, "header \"%.40s\" is not "
+		    "\"Name: value\"", h);
+		return -1;
+	}
+	if (strlen(h) > 998) {
+		snprintf(err, errlen, "header \"%.40s...\" is longer than 998 "
+		    "characters (RFC 5322 2.1.1)", h);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+msg_address(const char *a, int null_ok, char *err, size_t errlen)
+{
+	const char	*why;
+	size_t		 n = strlen(a);
+
+	if (util_check_text(a, 0, &why) == -1) {
+		char	*esc = util_escape(a, n);
+
+		snprintf(err, errlen, "address \"%.60s\" %s", esc, why);
+		free(esc);
+		return NULL;
+	}
+	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
+		a++;
+		n -= 2;
+	}
+	if (memchr(a, '<', n) != NULL || memchr(a, '>', n) != NULL) {
+		snprintf(err, errlen, "address \"%.60s\" contains \"<\" or "
+		    "\">\"", a);
+		return NULL;
+	}
+	if (n == 0 && !null_ok) {
+		snprintf(err, errlen, "empty address (the null path <> is "
+		    "only valid as sender)");
+		return NULL;
+	}
+	if (n + 2 > MSG_MAX_PATH) {
+		snprintf(err, errlen, "address longer than %d characters "
+		    "(RFC 5321 4.5.3.1.3)", MSG_MAX_PATH - 2);
+		return NULL;
+	}
+	if (memchr(a, ' ', n) != NULL && a[0] != '"') {
+		snprintf(err, errlen, "address \"%.60s\" contains a space "
+		    "outside a quoted local part", a);
+		return NULL;
+	}
+	return xstrndup(a, n);
+}
+
+int
+msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
+    size_t errlen)
+{
+	struct buf	 b = { NULL, 0, 0 };
+	static const char *generated[] = { "Date", "From", "To", "Subject",
+	    "Message-ID", "MIME-Version", "Content-Type", "X-Mailer" };
+	char		 date[64], id[128], *line;
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+	size_t		 i, j, k;
+	int		 wire;
+
+	for (i = 0; i < p->nheaders; i++)
+		if (msg_check_header(p->headers[i], err, errlen) == -1)
+			return -1;
+	buf_add(&b, "", 0);
+	if (p->message != NULL) {
+		/* the user's message as given; --header lines go on top */
+		for (i = 0; i < p->nheaders; i++) {
+			buf_str(&b, p->headers[i]);
+			buf_str(&b, "\r\n");
+		}
+		buf_add(&b, p->message, p->messagelen);
+		goto done;
+	}
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	snprintf(id, sizeof(id), "<smtprobe.%lld.%ld@%s>", (long long)now,
+	    (long)getpid(), p->domain != NULL ? p->domain :
+	    "smtprobe.invalid");
+	for (i = 0; i < sizeof(generated) / sizeof(generated[0]); i++) {
+		const char *name = generated[i];
+		size_t	 nl = strlen(name);
+
+		for (j = 0; j < p->nheaders; j++)
+			if (header_named(p->headers[j], name, nl))
+				break;
+		if (j < p->nheaders)
+			continue;	/* the user's version comes below */
+		if (strcmp(name, "Date") == 0)
+			line = xasprintf("Date: %s", date);
+		else if (strcmp(name, "From") == 0)
+			line = xasprintf("From: <%s>", p->from[0] != '\0' ?
+			    p->from : "MAILER-DAEMON");
+		else if (strcmp(name, "To") == 0) {
+			struct buf t = { NULL, 0, 0 };
+
+			buf_str(&t, "To: ");
+			for (k = 0; k < p->nto; k++) {
+				buf_str(&t, k > 0 ? ",\r\n  <" : "<");
+				buf_str(&t, p->to[k]);
+				buf_str(&t, ">");
+			}
+			line = t.p;
+		} else if (strcmp(name, "Subject") == 0)
+			line = xasprintf("Subject: smtprobe test message %s",
+			    date);
+		else if (strcmp(name, "Message-ID") == 0)
+			line = xasprintf("Message-ID: %s", id);
+		else if (strcmp(name, "MIME-Version") == 0)
+			line = xstrdup("MIME-Version: 1.0");
+		else if (strcmp(name, "Content-Type") == 0)
+			line = xstrdup("Content-Type: text/plain; "
+			    "charset=us-ascii");
+		else
+			line = xasprintf("X-Mailer: smtprobe %s", p->version);
+		buf_str(&b, line);
+		buf_str(&b, "\r\n");
+		free(line);
+	}
+	for (i = 0; i < p->nheaders; i++) {
+		buf_str(&b, p->headers[i]);
+		buf_str(&b, "\r\n");
+	}
+	buf_str(&b, "\r\n");
+	if (p->body != NULL)
+		buf_add(&b, p->body, p->bodylen);
+	else {
+		line = xasprintf(
+		    "This is a test message sent by smtprobe %s, an SMTP\r\n"
+		    "diagnostic tool, to check that mail to this address is\r\n"
+		    "accepted. It needs no answer and can be deleted.\r\n"
+		    "\r\n"
+		    "Sent: %s\r\n", p->version, date);
+		buf_str(&b, line);
+		free(line);
+	}
+done:
+	wire = msg_wire(b.p, b.len, out, outlen, err, errlen);
+	free(b.p);
+	return wire;
+}

@@ -1,0 +1,514 @@
+/*
+ * opt.c - the option table and its parser.
+ *
+ * opts[] is the single source: getopt_long's table, the --help text
+ * and the list compared with man/smtprobe.1 by tests/doc-check.sh are
+ * all made from it. Every argument is checked here (ranges, stage
+ * names, CR/LF/NUL); main.c gets values it can use as they are.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "opt.h"
+#include "smtp.h"
+#include "tls.h"
+#include "util.h"
+
+enum opt_id {
+	O_SERVER = 's', O_PORT = 'p', O_FROM = 'f', O_TO = 't',
+	O_IPV4 = '4', O_IPV6 = '6', O_QUIET = 'q', O_VERBOSE = 'v',
+	O_HELP = 'h', O_VERSION = 'V',
+	O_LOCAL = 256, O_HELO, O_STARTTLS, O_STARTTLS_OPT, O_TLS_CONNECT,
+	O_TLS_VERIFY, O_TLS_SNI, O_NO_TLS_SNI, O_TLS_CAFILE, O_TLS_CAPATH,
+	O_TLS_MIN, O_TLS_CIPHERS, O_STOP_BEFORE, O_QUIT_AFTER, O_DATA,
+	O_BODY, O_MESSAGE, O_HEADER, O_TIMEOUT, O_MAX_LINE, O_SHOW_BODY,
+	O_JSON, O_TIMESTAMPS, O_LIST_OPTIONS
+};
+
+struct opt_def {
+	const char	*name;
+	int		 id;		/* short letter, or O_* above 255 */
+	const char	*arg;		/* NULL: a flag */
+	const char	*help;
+	int		 hidden;
+};
+
+static const struct opt_def opts[] = {
+	{ "server", O_SERVER, "HOST[:PORT]",
+	    "server to probe (name, IPv4 or [IPv6] address)", 0 },
+	{ "port", O_PORT, "PORT",
+	    "port (default 25, or 465 with --tls-on-connect)", 0 },
+	{ "from", O_FROM, "ADDR",
+	    "envelope sender; \"\" or \"<>\" is the null sender; each "
+	    "--from starts a transaction", 0 },
+	{ "to", O_TO, "ADDR",
+	    "envelope recipient, repeatable", 0 },
+	{ "ipv4", O_IPV4, NULL, "connect over IPv4 only", 0 },
+	{ "ipv6", O_IPV6, NULL, "connect over IPv6 only", 0 },
+	{ "local-address", O_LOCAL, "ADDR",
+	    "source address to connect from", 0 },
+	{ "helo", O_HELO, "NAME",
+	    "name for EHLO/HELO (default: this host's FQDN, else an "
+	    "address literal)", 0 },
+	{ "starttls", O_STARTTLS, NULL,
+	    "require STARTTLS; fail when it is not offered", 0 },
+	{ "starttls-optional", O_STARTTLS_OPT, NULL,
+	    "use STARTTLS when offered", 0 },
+	{ "tls-on-connect", O_TLS_CONNECT, NULL,
+	    "implicit TLS from the first byte (port 465)", 0 },
+	{ "tls-verify", O_TLS_VERIFY, NULL,
+	    "a certificate that does not verify ends the session", 0 },
+	{ "tls-sni", O_TLS_SNI, "NAME",
+	    "server name to send and verify (default: the server name)", 0 },
+	{ "no-tls-sni", O_NO_TLS_SNI, NULL, "send no server name", 0 },
+	{ "tls-ca-file", O_TLS_CAFILE, "FILE",
+	    "trusted CA certificates (PEM) instead of the system store", 0 },
+	{ "tls-ca-path", O_TLS_CAPATH, "DIR",
+	    "directory of trusted CA certificates (hashed)", 0 },
+	{ "tls-min-version", O_TLS_MIN, "VER",
+	    "lowest TLS version to offer: 1.0, 1.1, 1.2 or 1.3", 0 },
+	{ "tls-ciphers", O_TLS_CIPHERS, "LIST",
+	    "OpenSSL cipher list for TLS 1.2 and lower", 0 },
+	{ "stop-before", O_STOP_BEFORE, "STAGE",
+	    "end the session before STAGE (connect banner ehlo starttls "
+	    "mail rcpt data eod)", 0 },
+	{ "quit-after", O_QUIT_AFTER, "STAGE",
+	    "end the session after STAGE", 0 },
+	{ "data", O_DATA, NULL,
+	    "send a message after RCPT (default: envelope only)", 0 },
+	{ "body", O_BODY, "FILE|-",
+	    "message body from FILE (- for stdin); implies --data", 0 },
+	{ "message", O_MESSAGE, "FILE|-",
+	    "whole message (headers and body) from FILE; implies --data", 0 },
+	{ "header", O_HEADER, "'NAME: VALUE'",
+	    "add or replace a header, repeatable; implies --data", 0 },
+	{ "timeout", O_TIMEOUT, "[STAGE=]SECS",
+	    "timeout for one stage, or for all; repeatable", 0 },
+	{ "max-line", O_MAX_LINE, "BYTES",
+	    "longest reply line accepted (default 4096)", 0 },
+	{ "show-body", O_SHOW_BODY, "LINES",
+	    "message lines shown in the transcript (default 20)", 0 },
+	{ "json", O_JSON, NULL,
+	    "print one JSON document instead of the transcript", 0 },
+	{ "timestamps", O_TIMESTAMPS, NULL,
+	    "prefix transcript lines with the time since start", 0 },
+	{ "quiet", O_QUIET, NULL, "print only the result line", 0 },
+	{ "verbose", O_VERBOSE, NULL,
+	    "more diagnostics on stderr, repeatable", 0 },
+	{ "help", O_HELP, NULL, "show this help", 0 },
+	{ "version", O_VERSION, NULL, "show the version", 0 },
+	{ "list-options", O_LIST_OPTIONS, NULL, NULL, 1 },
+};
+
+#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
+
+static int	opt_stage(const char *, const char *, int *);
+static int	opt_number(const char *, const char *, long, long, long *);
+static int	opt_timeout(const char *, struct opt_cli *);
+static int	opt_server(struct opt_cli *);
+static int	opt_text(const char *, const char *);
+
+void
+opt_usage(void)
+{
+	size_t	 i;
+	char	 lhs[64];
+
+	printf("usage: smtprobe --server HOST[:PORT] --from ADDR --to ADDR "
+	    "[options]\n\n"
+	    "Open an SMTP session and record every step: by default the "
+	    "envelope only\n(banner, EHLO, MAIL, RCPT, QUIT), never DATA "
+	    "unless asked.\n\noptions:\n");
+	for (i = 0; i < NOPTS; i++) {
+		if (opts[i].hidden)
+			continue;
+		if (opts[i].id < 256)
+			snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", opts[i].id,
+			    opts[i].name, opts[i].arg ? " " : "",
+			    opts[i].arg ? opts[i].arg : "");
+		else
+			snprintf(lhs, sizeof(lhs), "    --%s%s%s", opts[i].name,
+			    opts[i].arg ? " " : "",
+			    opts[i].arg ? opts[i].arg : "");
+		if (strlen(lhs) > 28)
+			printf("  %s\n  %-28s %s\n", lhs, "", opts[i].help);
+		else
+			printf("  %-28s %s\n", lhs, opts[i].help);
+	}
+	printf("\nexit status: 0 accepted, 1 permanent rejection, "
+	    "2 temporary rejection,\n3 network/TLS/timeout/protocol failure, "
+	    "64 usage error. See smtprobe(1).\n");
+}
+
+void
+opt_list(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (!opts[i].hidden)
+			printf("--%s\n", opts[i].name);
+}
+
+/* opt_text - refuse CR, LF, NUL and controls in an option argument */
+static int
+opt_text(const char *name, const char *v)
+{
+	const char	*why;
+
+	if (util_check_text(v, 0, &why) == -1) {
+		log_warnx("--%s: the value %s", name, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+opt_stage(const char *name, const char *v, int *out)
+{
+	int	 st = smtp_stage_lookup(v);
+
+	if (st < STAGE_CONNECT || st > STAGE_EOD || st == STAGE_AUTH) {
+		log_warnx("--%s: unknown stage \"%s\" (one of connect banner "
+		    "ehlo starttls mail rcpt data eod)", name, v);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+static int
+opt_number(const char *name, const char *v, long lo, long hi, long *out)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
+		log_warnx("--%s: \"%s\" is not a number from %ld to %ld", name,
+		    v, lo, hi);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* opt_timeout - "SECS" for all stages or "STAGE=SECS"; SECS may be 0.5 */
+static int
+opt_timeout(const char *v, struct opt_cli *c)
+{
+	const char	*eq = strchr(v, '='), *num = eq ? eq + 1 : v;
+	char		*end, stage[32];
+	double		 secs;
+	int		 st = -1, i;
+
+	if (eq != NULL) {
+		if ((size_t)(eq - v) >= sizeof(stage)) {
+			log_warnx("--timeout: unknown stage in \"%s\"", v);
+			return -1;
+		}
+		memcpy(stage, v, (size_t)(eq - v));
+		stage[eq - v] = '\0';
+		st = smtp_stage_lookup(stage);
+		if (st < 0 || st == STAGE_DONE) {
+			log_warnx("--timeout: unknown stage \"%s\"", stage);
+			return -1;
+		}
+	}
+	errno = 0;
+	secs = strtod(num, &end);
+	if (errno != 0 || end == num || *end != '\0' || !(secs >= 0.001) ||
+	    secs > 86400) {
+		log_warnx("--timeout: \"%s\" is not a number of seconds from "
+		    "0.001 to 86400", num);
+		return -1;
+	}
+	for (i = 0; i < STAGE__COUNT; i++)
+		if (st == -1 || st == i)
+			c->timeout_ms[i] = (long)(secs * 1000 + 0.5);
+	return 0;
+}
+
+/* opt_server - split "host", "host:port", "[v6]:port" or a bare v6 */
+static int
+opt_server(struct opt_cli *c)
+{
+	const char	*s = c->server, *colon, *close;
+
+	if (s[0] == '[') {
+		if ((close = strchr(s, ']')) == NULL || close == s + 1) {
+			log_warnx("--server: unterminated \"[\" in \"%s\"", s);
+			return -1;
+		}
+		c->host = xstrndup(s + 1, (size_t)(close - s - 1));
+		if (close[1] == ':' && c->port == NULL)
+			c->port = xstrdup(close + 2);
+		else if (close[1] != '\0' && close[1] != ':') {
+			log_warnx("--server: junk after \"]\" in \"%s\"", s);
+			return -1;
+		}
+	} else if ((colon = strchr(s, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		c->host = xstrndup(s, (size_t)(colon - s));
+		if (c->port == NULL)
+			c->port = xstrdup(colon + 1);
+	} else
+		c->host = xstrdup(s);
+	if (c->host[0] == '\0') {
+		log_warnx("--server: empty host name");
+		return -1;
+	}
+	return 0;
+}
+
+int
+opt_parse(int argc, char **argv, struct opt_cli *c)
+{
+	struct option	 lo[NOPTS + 1];
+	char		 so[3 * NOPTS + 2], *sp = so;
+	size_t		 i;
+	long		 n;
+	int		 ch;
+
+	memset(c, 0, sizeof(*c));
+	c->stop_before = c->quit_after = -1;
+	c->show_body = 20;
+	*sp++ = '+';
+	for (i = 0; i < NOPTS; i++) {
+		lo[i].name = opts[i].name;
+		lo[i].has_arg = opts[i].arg ? required_argument : no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = opts[i].id;
+		if (opts[i].id < 256) {
+			*sp++ = (char)opts[i].id;
+			if (opts[i].arg)
+				*sp++ = ':';
+		}
+	}
+	memset(&lo[NOPTS], 0, sizeof(lo[NOPTS]));
+	*sp = '\0';
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		const char *name = NULL;
+
+		for (i = 0; i < NOPTS; i++)
+			if (opts[i].id == ch)
+				name = opts[i].name;
+		if (optarg != NULL && name != NULL &&
+		    opt_text(name, optarg) == -1)
+			return -1;
+		switch (ch) {
+		case O_SERVER:
+			c->server = optarg;
+			break;
+		case O_PORT:
+			if (opt_number("port", optarg, 1, 65535, &n) == -1)
+				return -1;
+			free(c->port);
+			c->port = xstrdup(optarg);
+			break;
+		case O_FROM:
+			/* --to given before the first --from joins it */
+			if (c->ntxn == 1 && c->txn[0].from == NULL) {
+				c->txn[0].from = xstrdup(optarg);
+				break;
+			}
+			c->txn = xreallocarray(c->txn, c->ntxn + 1,
+			    sizeof(*c->txn));
+			memset(&c->txn[c->ntxn], 0, sizeof(*c->txn));
+			c->txn[c->ntxn++].from = xstrdup(optarg);
+			break;
+		case O_TO:
+			if (c->ntxn == 0) {
+				c->txn = xcalloc(1, sizeof(*c->txn));
+				c->ntxn = 1;
+			}
+			{
+				struct opt_txn *t = &c->txn[c->ntxn - 1];
+
+				t->to = xreallocarray(t->to, t->nto + 1,
+				    sizeof(char *));
+				t->to[t->nto++] = optarg;
+			}
+			break;
+		case O_IPV4:
+			c->family = AF_INET;
+			break;
+		case O_IPV6:
+			c->family = AF_INET6;
+			break;
+		case O_LOCAL:
+			c->local = optarg;
+			break;
+		case O_HELO:
+			if (optarg[0] == '\0' || strchr(optarg, ' ') != NULL) {
+				log_warnx("--helo: a name without spaces is "
+				    "needed");
+				return -1;
+			}
+			c->helo = optarg;
+			break;
+		case O_STARTTLS:
+			c->tls_mode = SMTP_TLS_REQUIRE;
+			break;
+		case O_STARTTLS_OPT:
+			c->tls_mode = SMTP_TLS_OPTIONAL;
+			break;
+		case O_TLS_CONNECT:
+			c->tls_mode = SMTP_TLS_IMPLICIT;
+			break;
+		case O_TLS_VERIFY:
+			c->tls_verify = 1;
+			break;
+		case O_TLS_SNI:
+			c->sni = optarg;
+			break;
+		case O_NO_TLS_SNI:
+			c->no_sni = 1;
+			break;
+		case O_TLS_CAFILE:
+			c->cafile = optarg;
+			break;
+		case O_TLS_CAPATH:
+			c->capath = optarg;
+			break;
+		case O_TLS_MIN:
+			if (tls_version_ok(optarg) == -1) {
+				log_warnx("--tls-min-version: \"%s\" is not "
+				    "one of 1.0 1.1 1.2 1.3", optarg);
+				return -1;
+			}
+			c->tls_min = optarg;
+			break;
+		case O_TLS_CIPHERS:
+			c->ciphers = optarg;
+			break;
+		case O_STOP_BEFORE:
+			if (opt_stage("stop-before", optarg,
+			    &c->stop_before) == -1)
+				return -1;
+			break;
+		case O_QUIT_AFTER:
+			if (opt_stage("quit-after", optarg,
+			    &c->quit_after) == -1)
+				return -1;
+			break;
+		case O_DATA:
+			c->data = 1;
+			break;
+		case O_BODY:
+			c->body = optarg;
+			c->data = 1;
+			break;
+		case O_MESSAGE:
+			c->message = optarg;
+			c->data = 1;
+			break;
+		case O_HEADER:
+			c->headers = xreallocarray(c->headers,
+			    c->nheaders + 1, sizeof(char *));
+			c->headers[c->nheaders++] = optarg;
+			c->data = 1;
+			break;
+		case O_TIMEOUT:
+			if (opt_timeout(optarg, c) == -1)
+				return -1;
+			break;
+		case O_MAX_LINE:
+			if (opt_number("max-line", optarg, 512, 1048576,
+			    &n) == -1)
+				return -1;
+			c->max_line = (size_t)n;
+			break;
+		case O_SHOW_BODY:
+			if (opt_number("show-body", optarg, 0, 1000000,
+			    &n) == -1)
+				return -1;
+			c->show_body = (size_t)n;
+			break;
+		case O_JSON:
+			c->json = 1;
+			break;
+		case O_TIMESTAMPS:
+			c->timestamps = 1;
+			break;
+		case O_QUIET:
+			c->quiet = 1;
+			break;
+		case O_VERBOSE:
+			c->verbose++;
+			break;
+		case O_HELP:
+			c->help = 1;
+			return 0;
+		case O_VERSION:
+			c->version = 1;
+			return 0;
+		case O_LIST_OPTIONS:
+			c->list_options = 1;
+			return 0;
+		case ':':
+			log_warnx("option %s needs an argument",
+			    argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt != 0 && optopt < 256)
+				log_warnx("unknown option -%c", optopt);
+			else
+				log_warnx("unknown option %s",
+				    argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		log_warnx("unexpected argument \"%s\"", argv[optind]);
+		return -1;
+	}
+	if (c->server == NULL) {
+		log_warnx("--server is required (see --help)");
+		return -1;
+	}
+	if (opt_server(c) == -1)
+		return -1;
+	if (c->port == NULL)
+		c->port = xstrdup(c->tls_mode == SMTP_TLS_IMPLICIT ? "465" :
+		    "25");
+	else if (opt_number("port", c->port, 1, 65535, &n) == -1)
+		return -1;
+	if (c->body != NULL && c->message != NULL) {
+		log_warnx("--body and --message exclude each other");
+		return -1;
+	}
+	if (c->sni != NULL && c->no_sni) {
+		log_warnx("--tls-sni and --no-tls-sni exclude each other");
+		return -1;
+	}
+	return 0;
+}
+
+void
+opt_cli_free(struct opt_cli *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->ntxn; i++) {
+		free(c->txn[i].from);
+		free(c->txn[i].to);
+	}
+	free(c->txn);
+	free(c->headers);
+	free(c->host);
+	free(c->port);
+}

@@ -1,0 +1,123 @@
+/*
+ * util.c - escaping, clocks and input checks (see include/util.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+char *
+util_escape(const char *s, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*out, *o;
+	size_t			 i;
+
+	o = out = xmalloc(len * 4 + 1);
+	for (i = 0; i < len; i++) {
+		switch (p[i]) {
+		case '\\':
+			*o++ = '\\';
+			*o++ = '\\';
+			break;
+		case '\r':
+			*o++ = '\\';
+			*o++ = 'r';
+			break;
+		case '\n':
+			*o++ = '\\';
+			*o++ = 'n';
+			break;
+		case '\t':
+			*o++ = '\\';
+			*o++ = 't';
+			break;
+		default:
+			if (p[i] >= 0x20 && p[i] < 0x7f) {
+				*o++ = (char)p[i];
+			} else {
+				*o++ = '\\';
+				*o++ = 'x';
+				*o++ = hex[p[i] >> 4];
+				*o++ = hex[p[i] & 0xf];
+			}
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+int64_t
+util_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+util_utc_iso(char *buf, size_t len)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 tmp[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ldZ", tmp, ts.tv_nsec / 1000000);
+}
+
+int
+util_check_text(const char *s, int allow_tab, const char **why)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\r') {
+			*why = "contains a carriage return (CR)";
+			return -1;
+		}
+		if (*p == '\n') {
+			*why = "contains a line feed (LF)";
+			return -1;
+		}
+		if (*p == '\t' && allow_tab)
+			continue;
+		if (*p < 0x20 || *p == 0x7f) {
+			*why = "contains a control character";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+util_is_fqdn(const char *name)
+{
+	const char	*p;
+	size_t		 label = 0;
+
+	if (name == NULL || *name == '\0' || strchr(name, '.') == NULL)
+		return 0;
+	for (p = name; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (label == 0 && p[1] != '\0')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return 1;
+}

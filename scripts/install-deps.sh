@@ -1,0 +1,23 @@
+#!/bin/sh
+# install-deps.sh [--test] - install what smtprobe needs on Debian 12,
+# as root. With --test, also what the test suite needs. Packages that
+# are already installed are not fetched again.
+set -eu
+pkgs="gcc make autoconf automake pkg-config libssl-dev libevent-dev
+libldns-dev libjansson-dev openssl"
+[ "${1:-}" = --test ] && pkgs="$pkgs jq valgrind"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: run as root, or install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -1,0 +1,38 @@
+#!/bin/sh
+# test.sh - install what the tests need, build, and run the whole suite
+# twice: a normal build (with valgrind cases) and an ASan+UBSan build.
+# Ends with one line "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh scripts/install-deps.sh --test || exit 1
+pass=0 fail=0 status=0
+count() {	# count BUILDDIR: add the harness totals
+	for f in "$1"/test-suite.log; do
+		[ -f "$f" ] || continue
+		p=$(sed -n 's/^# PASS: *//p' "$f" | head -1)
+		x=$(sed -n 's/^# FAIL: *//p' "$f" | head -1)
+		e=$(sed -n 's/^# ERROR: *//p' "$f" | head -1)
+		pass=$((pass + ${p:-0}))
+		fail=$((fail + ${x:-0} + ${e:-0}))
+	done
+}
+run() {	# run BUILDDIR CONFIGURE-ARGS...
+	dir=$1
+	shift
+	echo "== make check in $dir $*"
+	sh scripts/build.sh "$dir" --enable-werror "$@" || { status=1; fail=$((fail + 1)); return; }
+	(cd "$dir" && make -s -j2 check) || {
+		status=1
+		cat "$dir"/test-suite.log 2>/dev/null | tail -120
+	}
+	count "$dir"
+}
+run build
+SMTPROBE_SANITIZED=1
+ASAN_OPTIONS=detect_leaks=1
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export SMTPROBE_SANITIZED ASAN_OPTIONS UBSAN_OPTIONS
+run build-asan --enable-sanitizers
+echo "$pass passed, $fail failed"
+exit $status

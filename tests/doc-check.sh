@@ -1,0 +1,43 @@
+#!/bin/sh
+# doc-check.sh - the option table, --help and man/smtprobe.1 agree; every
+# stage, exit code and finding kind is documented. Prints TAP.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+probe=$top_builddir/smtprobe
+man=$top_srcdir/man/smtprobe.1
+n=0
+check() {	# check STATUS TEXT
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+help=$("$probe" --help)
+opts=$("$probe" --list-options)
+[ -n "$opts" ]; check $? "the option table lists options"
+for o in $opts; do
+	name=${o#--}
+	printf '%s\n' "$help" | grep -q -- "--$name\\b"
+	check $? "--help documents $o"
+	grep -q "^\.It .*Fl Fl $name\\b" "$man"
+	check $? "smtprobe.1 documents $o"
+done
+# every documented option exists
+for name in $(sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' "$man" | sort -u); do
+	printf '%s\n' "$opts" | grep -qx -- "--$name"
+	check $? "smtprobe.1 option --$name exists in the table"
+done
+for st in connect banner ehlo starttls mail rcpt data eod rset quit; do
+	grep -q "$st [0-9]" "$man"
+	check $? "default timeout of stage $st documented"
+done
+for code in 0 1 2 3 64 70; do
+	sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$man" | grep -q "^\.It $code\$"
+	check $? "exit code $code documented"
+done
+kinds=$(grep -ho 'FIND_[A-Z]*, "[a-z-]*"' "$top_srcdir"/probe/*.c \
+	"$top_srcdir"/probe/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u)
+for k in $kinds; do
+	grep -q "$k" "$man"
+	check $? "finding kind $k documented"
+done
+echo "1..$n"

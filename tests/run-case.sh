@@ -1,0 +1,158 @@
+#!/bin/bash
+# run-case.sh FILE.case - run one data-driven integration case and print
+# TAP. A case starts the fake MX (tests/fakemx) on an ephemeral loopback
+# port with its script, runs smtprobe against it, and checks exit code,
+# transcript, JSON (jq expressions), the fake MX's log and the time taken.
+#
+# Case keys (one per line, "key: value"; '#' lines are comments):
+#   desc:        what the case shows
+#   fakemx:      one line of the fake MX script (repeatable)
+#   fakemx-opts: extra fakemx options ("-a ::1", "-T")
+#   tls:         yes = give the fake MX the test certificate
+#   args:        smtprobe arguments, shell-quoted; @PORT@, @CERTS@ replaced
+#   stdin:       text for smtprobe's stdin (printf %b escapes)
+#   exit:        expected exit status
+#   maxtime:     seconds the probe may take (default 20)
+#   stdout:      fixed text the transcript must contain (repeatable)
+#   !stdout:     fixed text it must not contain
+#   stderr:      fixed text stderr must contain
+#   json:        jq expression that must be true on the --json run
+#   log:         fixed text the fake MX log must contain
+#   !log:        fixed text it must not contain
+#   valgrind:    yes = also run under valgrind, no leaks or errors
+set -u
+case_file=$1
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+probe=$top_builddir/smtprobe
+fakemx=$top_builddir/tests/fakemx
+certs=$top_builddir/tests/certs
+name=$(basename "$case_file" .case)
+work=$(mktemp -d "${TMPDIR:-/tmp}/smtprobe-case.XXXXXX")
+fpid=
+cleanup() {
+	[ -n "$fpid" ] && kill "$fpid" 2>/dev/null && wait "$fpid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+n=0
+failed=0
+tap() {	# tap COND-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $name: $2"
+	else
+		echo "not ok $n - $name: $2"
+		failed=$((failed + 1))
+	fi
+}
+bail() { echo "Bail out! $name: $*"; exit 99; }
+
+[ -x "$probe" ] || bail "no smtprobe at $probe"
+[ -x "$fakemx" ] || bail "no fake MX at $fakemx"
+command -v jq >/dev/null || bail "jq is not installed (scripts/install-deps.sh --test)"
+
+: > "$work/script"
+args= exitwant= maxtime=20 stdin= tls= fopts= valgrind=
+declare -a checks=()
+while IFS= read -r line || [ -n "$line" ]; do
+	case $line in ''|'#'*) continue ;; esac
+	key=${line%%:*}
+	val=${line#*:}
+	val=${val# }
+	case $key in
+	desc) ;;
+	fakemx) printf '%s\n' "$val" >> "$work/script" ;;
+	fakemx-opts) fopts=$val ;;
+	tls) tls=$val ;;
+	args) args=$val ;;
+	stdin) stdin=$val ;;
+	exit) exitwant=$val ;;
+	maxtime) maxtime=$val ;;
+	valgrind) valgrind=$val ;;
+	stdout|'!stdout'|stderr|json|log|'!log') checks+=("$key"$'\t'"$val") ;;
+	*) bail "unknown key '$key' in $case_file" ;;
+	esac
+done < "$case_file"
+[ -n "$exitwant" ] || bail "no 'exit:' in $case_file"
+
+copts=()
+[ "$tls" = yes ] && copts=(-c "$certs/server.pem" -k "$certs/server.key")
+# shellcheck disable=SC2086
+"$fakemx" -P "$work/port" -l "$work/log" -t 120 "${copts[@]}" $fopts \
+	"$work/script" 2> "$work/fakemx.err" &
+fpid=$!
+for _ in $(seq 1 100); do
+	[ -s "$work/port" ] && break
+	kill -0 "$fpid" 2>/dev/null || break
+	sleep 0.05
+done
+[ -s "$work/port" ] || bail "fake MX did not start: $(cat "$work/fakemx.err")"
+port=$(cat "$work/port")
+args=${args//@PORT@/$port}
+args=${args//@CERTS@/$certs}
+eval "set -- $args"
+
+run_probe() {	# run_probe OUT ERR EXTRA-ARGS...
+	local out=$1 err=$2
+	shift 2
+	printf '%b' "$stdin" | timeout -k 5 $((maxtime + 30)) \
+		"$probe" "$@" > "$out" 2> "$err"
+}
+
+t0=$(date +%s%N)
+run_probe "$work/out" "$work/err" "$@"
+rc=$?
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+tap $([ "$rc" = "$exitwant" ]; echo $?) "exit $rc (want $exitwant)"
+tap $([ "$ms" -le $((maxtime * 1000)) ]; echo $?) "took ${ms} ms (limit ${maxtime} s)"
+
+need_json=
+for c in "${checks[@]}"; do [ "${c%%$'\t'*}" = json ] && need_json=1; done
+if [ -n "$need_json" ]; then
+	run_probe "$work/json" "$work/json.err" "$@" --json
+	jrc=$?
+	tap $([ "$jrc" = "$exitwant" ]; echo $?) "--json exit $jrc (want $exitwant)"
+	jq -e . "$work/json" > /dev/null 2>&1
+	tap $? "--json output is one valid JSON document"
+fi
+
+for c in "${checks[@]}"; do
+	key=${c%%$'\t'*}
+	val=${c#*$'\t'}
+	case $key in
+	stdout) grep -qF -- "$val" "$work/out"; tap $? "stdout has: $val" ;;
+	'!stdout') ! grep -qF -- "$val" "$work/out"; tap $? "stdout lacks: $val" ;;
+	stderr) grep -qF -- "$val" "$work/err"; tap $? "stderr has: $val" ;;
+	json) [ "$(jq -r "$val" "$work/json" 2>&1)" = true ]
+		tap $? "json: $val" ;;
+	log) grep -qF -- "$val" "$work/log"; tap $? "fake MX log has: $val" ;;
+	'!log') ! grep -qF -- "$val" "$work/log"; tap $? "fake MX log lacks: $val" ;;
+	esac
+done
+
+if [ "$valgrind" = yes ]; then
+	if command -v valgrind > /dev/null && [ -z "${SMTPROBE_SANITIZED:-}" ]; then
+		printf '%b' "$stdin" | timeout -k 5 120 valgrind -q \
+			--leak-check=full --show-leak-kinds=all \
+			--errors-for-leak-kinds=all --error-exitcode=99 \
+			"$probe" "$@" > "$work/vg.out" 2> "$work/vg.err"
+		vrc=$?
+		tap $([ "$vrc" = "$exitwant" ]; echo $?) \
+			"valgrind: no leak, no error (exit $vrc)"
+		[ "$vrc" = "$exitwant" ] || sed 's/^/# /' "$work/vg.err" | head -40
+	else
+		n=$((n + 1))
+		echo "ok $n - $name: valgrind # SKIP not available here"
+	fi
+fi
+
+if [ "$failed" -gt 0 ]; then
+	echo "# --- smtprobe $* (exit $rc)"
+	sed 's/^/# /' "$work/out" "$work/err" | head -80
+	echo "# --- fake MX log"
+	sed 's/^/# /' "$work/log" | head -60
+fi
+echo "1..$n"
