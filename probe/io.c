@@ -184,7 +184,12 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 		io->bev = NULL;
 		return -1;
 	}
-	bufferevent_enable(io->bev, EV_READ | EV_WRITE);
+	/*
+	 * Reading starts at IO_CONNECTED: otherwise a greeting that arrives
+	 * with the connect could be read before the connect is reported.
+	 */
+	bufferevent_disable(io->bev, EV_READ);
+	bufferevent_enable(io->bev, EV_WRITE);
 	return 0;
 }
 
@@ -382,6 +387,7 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 		    &sl) == 0)
 			io_format_addr((struct sockaddr *)&ss, io->local,
 			    sizeof(io->local));
+		bufferevent_enable(bev, EV_READ);
 		io->cb(io, IO_CONNECTED, io->arg);
 		return;
 	}

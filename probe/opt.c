@@ -116,6 +116,33 @@ static int	opt_number(const char *, const char *, long, long, long *);
 static int	opt_timeout(const char *, struct opt_cli *);
 static int	opt_server(struct opt_cli *);
 static int	opt_text(const char *, const char *);
+static void	opt_wrap(const char *, int, int);
+
+/* opt_wrap - print text from column indent, folded before width */
+static void
+opt_wrap(const char *text, int indent, int width)
+{
+	const char	*p = text;
+	int		 col = indent;
+	size_t		 w;
+
+	while (*p != '\0') {
+		w = strcspn(p, " ");
+		if (col > indent && col + 1 + (int)w > width) {
+			printf("\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", (int)w, p);
+		col += (int)w;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	putchar('\n');
+}
 
 void
 opt_usage(void)
@@ -140,9 +167,10 @@ opt_usage(void)
 			    opts[i].arg ? " " : "",
 			    opts[i].arg ? opts[i].arg : "");
 		if (strlen(lhs) > 28)
-			printf("  %s\n  %-28s %s\n", lhs, "", opts[i].help);
+			printf("  %s\n  %-28s ", lhs, "");
 		else
-			printf("  %-28s %s\n", lhs, opts[i].help);
+			printf("  %-28s ", lhs);
+		opt_wrap(opts[i].help, 31, 79);
 	}
 	printf("\nexit status: 0 accepted, 1 permanent rejection, "
 	    "2 temporary rejection,\n3 network/TLS/timeout/protocol failure, "

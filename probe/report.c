@@ -46,7 +46,7 @@ report_wire(FILE *fp, const struct report_opts *o, enum smtp_wire dir,
 		break;
 	}
 	if (o != NULL && o->timestamps)
-		fprintf(fp, "[%9.3f] ", (double)t_us / 1000.0);
+		fprintf(fp, "[%10.3fms] ", (double)t_us / 1000.0);
 	fprintf(fp, "%s%s\n", mark, text);
 }
 
@@ -74,7 +74,7 @@ report_summary(FILE *fp, const struct record *r)
 			    st->reply->enhanced);
 		ms = st->t_done >= 0 && st->t_sent >= 0 ?
 		    (double)(st->t_done - st->t_sent) / 1000.0 : 0.0;
-		fprintf(fp, "**   %-9s %-4s %-9s %-10s %9.1f ms%s%s\n",
+		fprintf(fp, "**   %-9s %-4s %-9s %-10s %9.2f ms%s%s\n",
 		    smtp_stage_name(st->stage), st->tls ? "tls" : "",
 		    record_outcome_name(st->outcome), code, ms,
 		    st->command != NULL ? "  " : "",

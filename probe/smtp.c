@@ -555,10 +555,10 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 			smtp_finish(s);
 			break;
 		}
-		smtp_fail(s, OUT_TIMEOUT, "timed out after %ld s in %s%s",
-		    (s->p->timeout_ms[s->stage] > 0 ?
+		smtp_fail(s, OUT_TIMEOUT, "timed out after %g s in %s%s",
+		    (double)(s->p->timeout_ms[s->stage] > 0 ?
 		    s->p->timeout_ms[s->stage] :
-		    stages[s->stage].timeout_ms) / 1000,
+		    stages[s->stage].timeout_ms) / 1000.0,
 		    stages[s->stage].name,
 		    s->reply != NULL && s->reply->nlines > 0 ?
 		    " (reply incomplete)" : "");
