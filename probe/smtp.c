@@ -360,6 +360,9 @@ smtp_close_step(struct smtp_session *s, enum step_outcome o,
 		return;
 	io_set_deadline(s->io, 0);
 	st->outcome = o;
+	if (detail == NULL && o == OUT_ERROR && st->reply != NULL)
+		st->detail = xasprintf("unexpected %d reply (expected %dxx)",
+		    st->reply->code, stages[st->stage].expect);
 	if (detail != NULL && st->detail == NULL)
 		st->detail = xstrdup(detail);
 	if (st->t_done < 0)

@@ -1,0 +1,1563 @@
+/*
+ * fakemx.c - a scriptable fake SMTP server for the smtprobe tests.
+ *
+ * usage: fakemx [-T] [-a addr] [-p port] [-P portfile] [-l logfile]
+ *	      [-c cert -k key] [-n maxconn] [-t secs] script
+ *
+ * Listens on a loopback address only (default 127.0.0.1, port 0 =
+ * ephemeral) and speaks just enough SMTP for a client to be tested
+ * against: every reply can be replaced, delayed, dripped byte by byte,
+ * withheld, or followed by a close, a reset, a flood or an endless line.
+ * -P writes the bound port to a file (atomically, via rename), -l
+ * appends a transcript ("C:" command lines, "D:" DATA lines, "S:" reply
+ * lines, "***" events), -c/-k enable STARTTLS, -T makes it implicit
+ * TLS, -n exits after that many connections have come and gone, and -t
+ * is a watchdog (exit 2) so that a test can never hang on the server.
+ *
+ * The script holds one directive per line ('#' comment lines and blank
+ * lines are ignored):
+ *	reply KEY LINE		append LINE + CRLF to the reply
+ *	raw KEY BYTES		append BYTES (\r \n \t \\ \0 \xHH decoded)
+ *	delay KEY MS		wait MS milliseconds before replying
+ *	drip KEY MS		send the reply a byte every MS milliseconds
+ *	stall KEY		never reply (stall TLS: never do the handshake)
+ *	close KEY		close (FIN) after the reply, if any
+ *	reset KEY		abort (RST) after the reply, if any
+ *	flood KEY LINE		then send LINE + CRLF until 200 MB or EOF
+ *	longline KEY N		then send a reply line of N bytes "250 xxx..."
+ *	keepopen QUIT		do not close after the reply to QUIT
+ *	inject LINE		plaintext LINE + CRLF after a 220 to STARTTLS
+ * KEY is a command verb (any word, matched case-insensitively) or one
+ * of CONNECT (greeting), EOD (end of DATA), TLS (the STARTTLS handshake)
+ * and UNKNOWN (a command with neither a rule nor a default), optionally
+ * followed by #N (the Nth time on the connection) and/or @tls / @plain.
+ * The most specific matching rule wins: #N@q, then #N, then @q, then
+ * the bare KEY, then the built-in default. A rule that only delays,
+ * drips or keeps open uses the default reply text; a rule that closes,
+ * resets, floods, sends a long line or stalls sends only what it says.
+ *
+ * Everything runs on one event loop; each connection has its own state
+ * and handles one command at a time, so pipelined input waits while a
+ * reply is delayed or dripped.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#define EXIT_USAGE	64
+#define MAXLINE		65536		/* bytes per input line, no EOL */
+#define READ_HIWAT	(1024 * 1024)	/* stop reading above this */
+#define FILL_LOWAT	(64 * 1024)	/* refill flood/longline below */
+#define FILL_HIWAT	(256 * 1024)	/* ... up to this */
+#define FLOOD_MAX	(200LL * 1024 * 1024)
+#define CHUNK		16384
+#define LINGER_MS	2000		/* wait for the peer's FIN */
+#define FLUSH_POLL_MS	10
+#define MAXKEY		32
+#define LONGLINE_MAX	(1LL << 40)
+#define MS_MAX		86400000LL
+
+/* the built-in keys; their index is their key number */
+enum {
+	K_CONNECT, K_EOD, K_TLS, K_UNKNOWN,
+	K_EHLO, K_HELO, K_MAIL, K_RCPT, K_DATA, K_RSET, K_NOOP, K_QUIT,
+	K_STARTTLS, K_VRFY,
+	K_NBUILTIN
+};
+#define K_NPSEUDO	K_EHLO
+#define K_NONE		((size_t)-1)
+
+static const char *builtin_keys[K_NBUILTIN] = {
+	"CONNECT", "EOD", "TLS", "UNKNOWN",
+	"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT",
+	"STARTTLS", "VRFY"
+};
+
+enum qual { Q_ANY, Q_TLS, Q_PLAIN };
+
+struct buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+struct rule {
+	struct rule	*next;
+	size_t		 key;
+	long		 occ;		/* 0: every occurrence */
+	enum qual	 q;
+	struct buf	 text;		/* reply bytes */
+	long		 delay;		/* ms, 0 none */
+	long		 drip;		/* ms, 0 none */
+	int		 stall;
+	int		 close;
+	int		 reset;
+	int		 keepopen;
+	struct buf	 flood;		/* whole lines, about CHUNK bytes */
+	long long	 longline;	/* line length, -1 none */
+};
+
+enum state {
+	S_HANDSHAKE,	/* waiting for the TLS handshake */
+	S_READY,	/* reading commands */
+	S_DELAY,	/* reply delayed */
+	S_DRIP,		/* reply being dripped */
+	S_LONGLINE,	/* long line being sent */
+	S_FLOOD,	/* flood being sent */
+	S_STALL,	/* discarding input forever */
+	S_FLUSH,	/* waiting for the output to drain, then close */
+	S_LINGER	/* FIN sent, waiting for the peer's */
+};
+
+enum after { A_NONE, A_DATA, A_TLS };
+enum finish { F_NONE, F_CLOSE, F_RESET };
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	unsigned long		 id;
+	evutil_socket_t		 fd;
+	struct bufferevent	*bev;		/* top of the stack */
+	struct event		*timer;
+	enum state		 state;
+	int			 tls;		/* TLS active */
+	int			 greeted;
+	int			 body;		/* in the DATA body */
+	int			 eof;		/* peer sent FIN */
+	int			 in_process;	/* inside process_input() */
+	unsigned long		 bodylines;
+	unsigned long		*counts;	/* per key */
+	char			*line;
+	size_t			 linecap;
+	/* the reply in progress */
+	struct buf		 out;
+	size_t			 outoff;
+	long			 drip;
+	long long		 longline;	/* 'x' bytes left, -1 none */
+	long long		 longlen;
+	const struct rule	*flood;
+	long long		 sent;
+	enum after		 after;
+	enum finish		 finish;
+};
+
+static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
+static struct rule		*rules;
+static char			**keys;
+static size_t			 nkeys;
+static struct buf		 inject;
+static FILE			*logfp;
+static SSL_CTX			*ctx;
+static struct event_base	*base;
+static struct evconnlistener	*listener;
+static int			 implicit_tls;
+static unsigned long		 maxconn;
+static unsigned long		 naccepted;
+static unsigned long		 nclosed;
+static unsigned long		 nextid;
+static int			 exitcode;
+static int			 shutting_down;
+static char			 xs[CHUNK];
+
+static void	usage(void);
+static void	fatal(const char *, ...);
+static void	*xcalloc(size_t, size_t);
+static void	*xrealloc(void *, size_t);
+static void	buf_add(struct buf *, const void *, size_t);
+static void	buf_addstr(struct buf *, const char *);
+static int	parse_num(const char *, long long, long long, long long *);
+static size_t	key_index(const char *, size_t, int);
+static int	parse_key(const char *, size_t *, long *, enum qual *);
+static int	hexval(char);
+static int	unescape(struct buf *, const char *);
+static struct rule *rule_get(size_t, long, enum qual);
+static const struct rule *rule_find(size_t, unsigned long, int);
+static const char *script_line(char *);
+static void	script_load(const char *);
+static void	script_free(void);
+static void	log_event(const char *, ...);
+static void	log_bytes(const char *, const char *, size_t, const char *);
+static void	log_reply(const char *, size_t);
+static void	timer_ms(struct conn *, long);
+static void	drain_input(struct conn *);
+static int	conn_flushed(struct conn *);
+static void	conn_free(struct conn *);
+static int	conn_getline(struct conn *, size_t *, int *);
+static void	process_input(struct conn *);
+static void	command_line(struct conn *, size_t, int);
+static void	body_line(struct conn *, size_t, int);
+static void	default_reply(struct conn *, size_t);
+static void	greet(struct conn *);
+static void	enter_stall(struct conn *);
+static void	reply_start(struct conn *, size_t);
+static void	reply_send(struct conn *);
+static void	drip_next(struct conn *);
+static void	reply_content_done(struct conn *);
+static void	fill_longline(struct conn *);
+static void	fill_flood(struct conn *);
+static void	reply_finish(struct conn *);
+static void	start_tls(struct conn *);
+static void	tls_established(struct conn *);
+static void	tls_failed(struct conn *, short);
+static void	conn_setup(struct conn *);
+static void	conn_readcb(struct bufferevent *, void *);
+static void	conn_writecb(struct bufferevent *, void *);
+static void	conn_eventcb(struct bufferevent *, short, void *);
+static void	conn_timercb(evutil_socket_t, short, void *);
+static void	acceptcb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	accept_errorcb(struct evconnlistener *, void *);
+static void	watchdogcb(evutil_socket_t, short, void *);
+static void	signalcb(evutil_socket_t, short, void *);
+static int	parse_addr(const char *, long long, struct sockaddr_storage *,
+		    socklen_t *);
+static void	write_portfile(const char *, unsigned int);
+static void	tls_setup(const char *, const char *);
+static void	raise_nofile(void);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: fakemx [-T] [-a addr] [-p port] "
+	    "[-P portfile] [-l logfile]\n"
+	    "              [-c cert -k key] [-n maxconn] [-t secs] script\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "fakemx: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n, size)) == NULL)
+		fatal("out of memory");
+	return p;
+}
+
+static void *
+xrealloc(void *p, size_t size)
+{
+	if ((p = realloc(p, size)) == NULL)
+		fatal("out of memory");
+	return p;
+}
+
+static void
+buf_add(struct buf *b, const void *data, size_t len)
+{
+	size_t	 cap;
+
+	if (len == 0)
+		return;
+	if (b->len + len > b->cap) {
+		cap = b->cap ? b->cap : 64;
+		while (cap < b->len + len)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+}
+
+static void
+buf_addstr(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+/* parse_num - a decimal in [min, max], trailing blanks allowed */
+static int
+parse_num(const char *s, long long min, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || errno != 0 || v < min || v > max)
+		return -1;
+	end += strspn(end, " \t");
+	if (*end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * key_index - the number of key NAME (len bytes, any case), K_NONE if
+ * unknown; with create, add it. With create unset, pseudo keys are not
+ * found: they are not verbs a client can send.
+ */
+static size_t
+key_index(const char *name, size_t len, int create)
+{
+	size_t	 i;
+
+	for (i = create ? 0 : K_NPSEUDO; i < nkeys; i++)
+		if (strlen(keys[i]) == len &&
+		    strncasecmp(keys[i], name, len) == 0)
+			return i;
+	if (!create)
+		return K_NONE;
+	keys = xrealloc(keys, (nkeys + 1) * sizeof(*keys));
+	keys[nkeys] = xcalloc(1, len + 1);
+	for (i = 0; i < len; i++)
+		keys[nkeys][i] = (name[i] >= 'a' && name[i] <= 'z') ?
+		    name[i] - 'a' + 'A' : name[i];
+	return nkeys++;
+}
+
+/* parse_key - NAME[#N][@tls|@plain] */
+static int
+parse_key(const char *s, size_t *key, long *occ, enum qual *q)
+{
+	size_t		 n;
+	long long	 v;
+	char		*end;
+
+	n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-");
+	if (n == 0 || n > MAXKEY)
+		return -1;
+	*key = key_index(s, n, 1);
+	*occ = 0;
+	*q = Q_ANY;
+	s += n;
+	while (*s != '\0') {
+		if (*s == '#' && *occ == 0) {
+			errno = 0;
+			v = strtoll(s + 1, &end, 10);
+			if (end == s + 1 || errno != 0 || v < 1 ||
+			    v > LONG_MAX || s[1] == '-' || s[1] == '+')
+				return -1;
+			*occ = (long)v;
+			s = end;
+		} else if (*q == Q_ANY && strncasecmp(s, "@tls", 4) == 0) {
+			*q = Q_TLS;
+			s += 4;
+		} else if (*q == Q_ANY && strncasecmp(s, "@plain", 6) == 0) {
+			*q = Q_PLAIN;
+			s += 6;
+		} else
+			return -1;
+	}
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* unescape - append s with \r \n \t \\ \0 \xH or \xHH decoded */
+static int
+unescape(struct buf *b, const char *s)
+{
+	char	 c;
+	int	 hi, lo;
+
+	for (; *s != '\0'; s++) {
+		if (*s != '\\') {
+			buf_add(b, s, 1);
+			continue;
+		}
+		switch (*++s) {
+		case 'r':
+			c = '\r';
+			break;
+		case 'n':
+			c = '\n';
+			break;
+		case 't':
+			c = '\t';
+			break;
+		case '\\':
+			c = '\\';
+			break;
+		case '0':
+			c = '\0';
+			break;
+		case 'x':
+			if ((hi = hexval(s[1])) == -1)
+				return -1;
+			s++;
+			if ((lo = hexval(s[1])) != -1) {
+				hi = hi * 16 + lo;
+				s++;
+			}
+			c = (char)hi;
+			break;
+		default:
+			return -1;
+		}
+		buf_add(b, &c, 1);
+	}
+	return 0;
+}
+
+static struct rule *
+rule_get(size_t key, long occ, enum qual q)
+{
+	struct rule	*r;
+
+	for (r = rules; r != NULL; r = r->next)
+		if (r->key == key && r->occ == occ && r->q == q)
+			return r;
+	r = xcalloc(1, sizeof(*r));
+	r->key = key;
+	r->occ = occ;
+	r->q = q;
+	r->longline = -1;
+	r->next = rules;
+	rules = r;
+	return r;
+}
+
+/* rule_find - the most specific rule for the count-th KEY, or NULL */
+static const struct rule *
+rule_find(size_t key, unsigned long count, int tls)
+{
+	const struct rule	*r, *best = NULL;
+	int			 score, bestscore = -1;
+
+	for (r = rules; r != NULL; r = r->next) {
+		if (r->key != key)
+			continue;
+		if (r->occ != 0 && (unsigned long)r->occ != count)
+			continue;
+		if ((r->q == Q_TLS && !tls) || (r->q == Q_PLAIN && tls))
+			continue;
+		score = (r->occ != 0) * 2 + (r->q != Q_ANY);
+		if (score > bestscore) {
+			best = r;
+			bestscore = score;
+		}
+	}
+	return best;
+}
+
+/* script_line - parse one script line; an error message or NULL */
+static const char *
+script_line(char *s)
+{
+	static char	 err[128];
+	char		*dir, *keyw, *rest;
+	struct rule	*r;
+	size_t		 key, n;
+	long		 occ;
+	enum qual	 q;
+	long long	 v;
+
+	s += strspn(s, " \t");
+	if (*s == '\0' || *s == '#')
+		return NULL;
+	dir = s;
+	s += strcspn(s, " \t");
+	if (*s != '\0')
+		*s++ = '\0';
+	s += strspn(s, " \t");
+	if (strcmp(dir, "inject") == 0) {
+		if (*s == '\0')
+			return "inject needs a LINE";
+		buf_addstr(&inject, s);
+		buf_add(&inject, "\r\n", 2);
+		return NULL;
+	}
+	if (strcmp(dir, "reply") != 0 && strcmp(dir, "raw") != 0 &&
+	    strcmp(dir, "delay") != 0 && strcmp(dir, "drip") != 0 &&
+	    strcmp(dir, "stall") != 0 && strcmp(dir, "close") != 0 &&
+	    strcmp(dir, "reset") != 0 && strcmp(dir, "flood") != 0 &&
+	    strcmp(dir, "longline") != 0 && strcmp(dir, "keepopen") != 0) {
+		snprintf(err, sizeof(err), "unknown directive \"%.40s\"", dir);
+		return err;
+	}
+	keyw = s;
+	s += strcspn(s, " \t");
+	if (*s != '\0')
+		*s++ = '\0';
+	rest = s + strspn(s, " \t");
+	if (*keyw == '\0')
+		return "missing KEY";
+	if (parse_key(keyw, &key, &occ, &q) == -1) {
+		snprintf(err, sizeof(err), "bad KEY \"%.40s\"", keyw);
+		return err;
+	}
+	if (key == K_TLS && strcmp(dir, "stall") != 0)
+		return "only stall applies to TLS";
+	if (strcmp(dir, "keepopen") == 0 && key != K_QUIT)
+		return "keepopen only applies to QUIT";
+	r = rule_get(key, occ, q);
+	if (strcmp(dir, "reply") == 0) {
+		buf_addstr(&r->text, rest);
+		buf_add(&r->text, "\r\n", 2);
+	} else if (strcmp(dir, "raw") == 0) {
+		if (*rest == '\0')
+			return "raw needs BYTES";
+		if (unescape(&r->text, rest) == -1)
+			return "bad escape in raw BYTES";
+	} else if (strcmp(dir, "delay") == 0 || strcmp(dir, "drip") == 0) {
+		if (parse_num(rest, 0, MS_MAX, &v) == -1)
+			return "bad milliseconds";
+		if (dir[1] == 'e')
+			r->delay = (long)v;
+		else
+			r->drip = (long)v;
+	} else if (strcmp(dir, "flood") == 0) {
+		if (*rest == '\0')
+			return "flood needs a LINE";
+		r->flood.len = 0;
+		n = strlen(rest);
+		do {
+			buf_add(&r->flood, rest, n);
+			buf_add(&r->flood, "\r\n", 2);
+		} while (r->flood.len + n + 2 <= CHUNK);
+	} else if (strcmp(dir, "longline") == 0) {
+		if (parse_num(rest, 4, LONGLINE_MAX, &v) == -1)
+			return "bad longline length (4 or more)";
+		r->longline = v;
+	} else {
+		if (*rest != '\0')
+			return "unexpected argument";
+		if (strcmp(dir, "stall") == 0)
+			r->stall = 1;
+		else if (strcmp(dir, "close") == 0)
+			r->close = 1;
+		else if (strcmp(dir, "reset") == 0)
+			r->reset = 1;
+		else
+			r->keepopen = 1;
+	}
+	return NULL;
+}
+
+static void
+script_load(const char *path)
+{
+	FILE		*f;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	unsigned long	 lineno = 0;
+	const char	*err;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "fakemx: %s: %s\n", path, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if ((err = script_line(line)) != NULL) {
+			fprintf(stderr, "%s:%lu: %s\n", path, lineno, err);
+			free(line);
+			fclose(f);
+			script_free();
+			exit(EXIT_USAGE);
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+static void
+script_free(void)
+{
+	struct rule	*r;
+	size_t		 i;
+
+	while ((r = rules) != NULL) {
+		rules = r->next;
+		free(r->text.p);
+		free(r->flood.p);
+		free(r);
+	}
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	keys = NULL;
+	nkeys = 0;
+	free(inject.p);
+	inject.p = NULL;
+}
+
+static void
+log_event(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (logfp == NULL)
+		return;
+	fputs("*** ", logfp);
+	va_start(ap, fmt);
+	vfprintf(logfp, fmt, ap);
+	va_end(ap);
+	fputc('\n', logfp);
+	fflush(logfp);
+}
+
+/* log_bytes - PFX, s escaped, SFX, newline */
+static void
+log_bytes(const char *pfx, const char *s, size_t len, const char *sfx)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	char			 tmp[1024];
+	size_t			 i, n = 0;
+	unsigned char		 ch;
+
+	if (logfp == NULL)
+		return;
+	fputs(pfx, logfp);
+	for (i = 0; i < len; i++) {
+		if (n + 4 > sizeof(tmp)) {
+			fwrite(tmp, 1, n, logfp);
+			n = 0;
+		}
+		ch = (unsigned char)s[i];
+		if (ch == '\\') {
+			tmp[n++] = '\\';
+			tmp[n++] = '\\';
+		} else if (ch >= 0x20 && ch < 0x7f)
+			tmp[n++] = (char)ch;
+		else {
+			tmp[n++] = '\\';
+			tmp[n++] = 'x';
+			tmp[n++] = hex[ch >> 4];
+			tmp[n++] = hex[ch & 15];
+		}
+	}
+	fwrite(tmp, 1, n, logfp);
+	fputs(sfx, logfp);
+	fputc('\n', logfp);
+	fflush(logfp);
+}
+
+/* log_reply - one "S:" line per line of the reply bytes */
+static void
+log_reply(const char *s, size_t len)
+{
+	const char	*nl;
+	size_t		 n;
+
+	while (len > 0) {
+		if ((nl = memchr(s, '\n', len)) == NULL) {
+			log_bytes("S: ", s, len, " [no-EOL]");
+			return;
+		}
+		n = nl - s;
+		if (n > 0 && s[n - 1] == '\r')
+			log_bytes("S: ", s, n - 1, "");
+		else
+			log_bytes("S: ", s, n, " [bare-LF]");
+		s += n + 1;
+		len -= n + 1;
+	}
+}
+
+static void
+timer_ms(struct conn *c, long ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+drain_input(struct conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* conn_flushed - nothing left in any output buffer of the stack */
+static int
+conn_flushed(struct conn *c)
+{
+	struct bufferevent	*b;
+
+	for (b = c->bev; b != NULL; b = bufferevent_get_underlying(b))
+		if (evbuffer_get_length(bufferevent_get_output(b)) > 0)
+			return 0;
+	return 1;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	TAILQ_REMOVE(&conns, c, entry);
+	log_event("close %lu", c->id);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	event_free(c->timer);
+	free(c->counts);
+	free(c->line);
+	free(c->out.p);
+	free(c);
+	nclosed++;
+	if (!shutting_down && maxconn > 0 && nclosed >= maxconn) {
+		exitcode = 0;
+		event_base_loopbreak(base);
+	}
+}
+
+/*
+ * conn_getline - take one line off the input into c->line (NUL added,
+ * EOL removed): 1 got one, 0 need more, -1 too long (*len = its size).
+ */
+static int
+conn_getline(struct conn *c, size_t *len, int *bare)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer_ptr	 p;
+	size_t			 n, avail;
+
+	avail = evbuffer_get_length(in);
+	p = evbuffer_search(in, "\n", 1, NULL);
+	if (p.pos < 0) {
+		if (avail > MAXLINE + 1) {
+			*len = avail;
+			return -1;
+		}
+		return 0;
+	}
+	n = (size_t)p.pos;
+	if (n > MAXLINE + 1) {
+		*len = n;
+		return -1;
+	}
+	if (c->linecap < n + 2) {
+		c->linecap = n + 2 < 256 ? 256 : n + 2;
+		c->line = xrealloc(c->line, c->linecap);
+	}
+	evbuffer_remove(in, c->line, n + 1);
+	if (n > 0 && c->line[n - 1] == '\r') {
+		n--;
+		*bare = 0;
+	} else
+		*bare = 1;
+	c->line[n] = '\0';
+	*len = n;
+	if (n > MAXLINE)
+		return -1;
+	return 1;
+}
+
+/* process_input - handle the lines already received; may free c */
+static void
+process_input(struct conn *c)
+{
+	size_t	 len;
+	int	 bare, r;
+
+	c->in_process = 1;
+	while (c->state == S_READY) {
+		if ((r = conn_getline(c, &len, &bare)) == 0)
+			break;
+		if (r < 0) {
+			log_event("line too long %lu %zu", c->id, len);
+			conn_free(c);
+			return;
+		}
+		if (c->body)
+			body_line(c, len, bare);
+		else
+			command_line(c, len, bare);
+	}
+	c->in_process = 0;
+	if (c->state == S_READY && c->eof)
+		conn_free(c);
+}
+
+static void
+command_line(struct conn *c, size_t len, int bare)
+{
+	size_t	 n, key;
+
+	log_bytes("C: ", c->line, len, bare ? " [bare-LF]" : "");
+	for (n = 0; n < len && c->line[n] != ' '; n++)
+		;
+	key = n <= MAXKEY ? key_index(c->line, n, 0) : K_NONE;
+	if (key != K_NONE) {
+		c->counts[key]++;
+		if (key < K_NBUILTIN ||
+		    rule_find(key, c->counts[key], c->tls) != NULL) {
+			reply_start(c, key);
+			return;
+		}
+	}
+	c->counts[K_UNKNOWN]++;
+	reply_start(c, K_UNKNOWN);
+}
+
+static void
+body_line(struct conn *c, size_t len, int bare)
+{
+	if (len == 1 && c->line[0] == '.') {
+		log_event("eod %lu %lu", c->id, c->bodylines);
+		c->body = 0;
+		c->counts[K_EOD]++;
+		reply_start(c, K_EOD);
+		return;
+	}
+	log_bytes("D: ", c->line, len, bare ? " [bare-LF]" : "");
+	c->bodylines++;
+}
+
+static void
+default_reply(struct conn *c, size_t key)
+{
+	char	 tmp[128];
+
+	switch (key) {
+	case K_CONNECT:
+		buf_addstr(&c->out, "220 fakemx.test ESMTP fakemx\r\n");
+		break;
+	case K_EHLO:
+		buf_addstr(&c->out, "250-fakemx.test\r\n250-PIPELINING\r\n"
+		    "250-SIZE 10240000\r\n250-ENHANCEDSTATUSCODES\r\n"
+		    "250-8BITMIME\r\n");
+		if (ctx != NULL && !c->tls && !implicit_tls)
+			buf_addstr(&c->out, "250-STARTTLS\r\n");
+		buf_addstr(&c->out, "250 SMTPUTF8\r\n");
+		break;
+	case K_HELO:
+		buf_addstr(&c->out, "250 fakemx.test\r\n");
+		break;
+	case K_MAIL:
+		buf_addstr(&c->out, "250 2.1.0 Ok\r\n");
+		break;
+	case K_RCPT:
+		buf_addstr(&c->out, "250 2.1.5 Ok\r\n");
+		break;
+	case K_DATA:
+		buf_addstr(&c->out, "354 End data with <CR><LF>.<CR><LF>\r\n");
+		break;
+	case K_EOD:
+		snprintf(tmp, sizeof(tmp),
+		    "250 2.0.0 Ok: queued as FAKE%lu\r\n", c->id);
+		buf_addstr(&c->out, tmp);
+		break;
+	case K_RSET:
+	case K_NOOP:
+		buf_addstr(&c->out, "250 2.0.0 Ok\r\n");
+		break;
+	case K_VRFY:
+		buf_addstr(&c->out, "252 2.0.0 Cannot VRFY user\r\n");
+		break;
+	case K_QUIT:
+		buf_addstr(&c->out, "221 2.0.0 Bye\r\n");
+		break;
+	case K_STARTTLS:
+		if (ctx == NULL)
+			buf_addstr(&c->out, "454 4.7.0 TLS not available\r\n");
+		else if (c->tls)
+			buf_addstr(&c->out, "503 5.5.1 TLS already active\r\n");
+		else
+			buf_addstr(&c->out, "220 2.0.0 Ready to start TLS\r\n");
+		break;
+	case K_TLS:
+		break;
+	default:
+		buf_addstr(&c->out,
+		    "500 5.5.2 Error: command not recognized\r\n");
+		break;
+	}
+}
+
+static void
+greet(struct conn *c)
+{
+	c->greeted = 1;
+	c->counts[K_CONNECT]++;
+	reply_start(c, K_CONNECT);
+}
+
+/* enter_stall - discard input until the peer goes away */
+static void
+enter_stall(struct conn *c)
+{
+	c->state = S_STALL;
+	drain_input(c);
+	if (c->eof)
+		timer_ms(c, 0);
+}
+
+/* reply_start - answer KEY, whose counter is already up to date */
+static void
+reply_start(struct conn *c, size_t key)
+{
+	const struct rule	*r;
+
+	r = rule_find(key, c->counts[key], c->tls);
+	c->out.len = 0;
+	c->outoff = 0;
+	c->drip = 0;
+	c->longline = -1;
+	c->flood = NULL;
+	c->sent = 0;
+	c->after = A_NONE;
+	c->finish = F_NONE;
+	if (r != NULL && r->stall) {
+		enter_stall(c);
+		return;
+	}
+	if (r == NULL || (r->text.len == 0 && !r->close && !r->reset &&
+	    r->flood.len == 0 && r->longline < 0))
+		default_reply(c, key);
+	else
+		buf_add(&c->out, r->text.p, r->text.len);
+	if (r != NULL) {
+		c->drip = r->drip;
+		c->longline = r->longline;
+		c->flood = r->flood.len > 0 ? r : NULL;
+		c->finish = r->reset ? F_RESET : r->close ? F_CLOSE : F_NONE;
+	}
+	if (key == K_QUIT && c->finish == F_NONE &&
+	    (r == NULL || !r->keepopen))
+		c->finish = F_CLOSE;
+	if (key == K_DATA && c->out.len >= 3 &&
+	    memcmp(c->out.p, "354", 3) == 0)
+		c->after = A_DATA;
+	if (key == K_STARTTLS && c->out.len >= 3 &&
+	    memcmp(c->out.p, "220", 3) == 0) {
+		buf_add(&c->out, inject.p, inject.len);
+		if (ctx != NULL)
+			c->after = A_TLS;
+	}
+	if (r != NULL && r->delay > 0) {
+		c->state = S_DELAY;
+		timer_ms(c, r->delay);
+		return;
+	}
+	reply_send(c);
+}
+
+static void
+reply_send(struct conn *c)
+{
+	log_reply(c->out.p, c->out.len);
+	if (c->drip > 0 && c->out.len > 0) {
+		c->state = S_DRIP;
+		drip_next(c);
+		return;
+	}
+	if (c->out.len > 0)
+		bufferevent_write(c->bev, c->out.p, c->out.len);
+	reply_content_done(c);
+}
+
+static void
+drip_next(struct conn *c)
+{
+	bufferevent_write(c->bev, c->out.p + c->outoff, 1);
+	if (++c->outoff < c->out.len) {
+		timer_ms(c, c->drip);
+		return;
+	}
+	reply_content_done(c);
+}
+
+/* reply_content_done - the reply text is queued: long line, flood */
+static void
+reply_content_done(struct conn *c)
+{
+	if (c->longline >= 0) {
+		c->state = S_LONGLINE;
+		log_event("longline %lu %lld", c->id, c->longline);
+		c->longlen = c->longline;
+		c->longline -= 4;
+		bufferevent_write(c->bev, "250 ", 4);
+		bufferevent_setwatermark(c->bev, EV_WRITE, FILL_LOWAT, 0);
+		fill_longline(c);
+		return;
+	}
+	if (c->flood != NULL) {
+		c->state = S_FLOOD;
+		log_event("flood %lu", c->id);
+		bufferevent_setwatermark(c->bev, EV_WRITE, FILL_LOWAT, 0);
+		fill_flood(c);
+		return;
+	}
+	reply_finish(c);
+}
+
+static void
+fill_longline(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 n;
+
+	while (c->longline > 0 && evbuffer_get_length(out) < FILL_HIWAT) {
+		n = c->longline < CHUNK ? (size_t)c->longline : CHUNK;
+		evbuffer_add(out, xs, n);
+		c->longline -= (long long)n;
+	}
+	if (c->longline > 0)
+		return;
+	evbuffer_add(out, "\r\n", 2);
+	c->longline = -1;
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	reply_content_done(c);
+}
+
+static void
+fill_flood(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	while (c->sent < FLOOD_MAX && evbuffer_get_length(out) < FILL_HIWAT) {
+		evbuffer_add(out, c->flood->flood.p, c->flood->flood.len);
+		c->sent += (long long)c->flood->flood.len;
+	}
+	if (c->sent < FLOOD_MAX)
+		return;
+	log_event("flood %lu done %lld", c->id, c->sent);
+	c->flood = NULL;
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	if (c->finish == F_NONE)
+		c->finish = F_CLOSE;
+	reply_finish(c);
+}
+
+/* reply_finish - all of the reply is queued: what comes next */
+static void
+reply_finish(struct conn *c)
+{
+	if (c->finish != F_NONE) {
+		c->state = S_FLUSH;
+		timer_ms(c, 0);
+		return;
+	}
+	if (c->after == A_TLS) {
+		start_tls(c);
+		return;
+	}
+	if (c->after == A_DATA) {
+		c->body = 1;
+		c->bodylines = 0;
+	}
+	c->state = S_READY;
+	if (!c->in_process)
+		process_input(c);
+}
+
+static void
+start_tls(struct conn *c)
+{
+	const struct rule	*r;
+	struct bufferevent	*nb;
+	SSL			*ssl;
+
+	c->counts[K_TLS]++;
+	r = rule_find(K_TLS, c->counts[K_TLS], c->tls);
+	if (r != NULL && r->stall) {
+		log_event("tls %lu stalled", c->id);
+		enter_stall(c);
+		return;
+	}
+	if ((ssl = SSL_new(ctx)) == NULL)
+		fatal("SSL_new failed");
+	bufferevent_setwatermark(c->bev, EV_READ | EV_WRITE, 0, 0);
+	nb = bufferevent_openssl_filter_new(base, c->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (nb == NULL) {
+		log_event("tls %lu failed cannot start", c->id);
+		c->finish = F_CLOSE;
+		c->state = S_FLUSH;
+		timer_ms(c, 0);
+		return;
+	}
+	/* keep the TLS layer from queueing a flood in the socket buffer */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, FILL_HIWAT);
+	c->bev = nb;
+	c->state = S_HANDSHAKE;
+	conn_setup(c);
+}
+
+static void
+tls_established(struct conn *c)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	log_event("tls %lu established %s %s", c->id,
+	    ssl ? SSL_get_version(ssl) : "?",
+	    ssl ? SSL_get_cipher_name(ssl) : "?");
+	c->tls = 1;
+	if (!c->greeted) {
+		greet(c);
+		return;
+	}
+	c->state = S_READY;
+	process_input(c);
+}
+
+static void
+tls_failed(struct conn *c, short what)
+{
+	unsigned long	 e;
+	char		 reason[256];
+	int		 save = errno;
+
+	reason[0] = '\0';
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+		if (reason[0] == '\0')
+			ERR_error_string_n(e, reason, sizeof(reason));
+	ERR_clear_error();
+	if (reason[0] == '\0') {
+		if (what & BEV_EVENT_EOF)
+			snprintf(reason, sizeof(reason), "connection closed");
+		else
+			snprintf(reason, sizeof(reason), "%s",
+			    save ? strerror(save) : "error");
+	}
+	log_event("tls %lu failed %s", c->id, reason);
+}
+
+static void
+conn_setup(struct conn *c)
+{
+	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIWAT);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void
+conn_readcb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	switch (c->state) {
+	case S_STALL:
+	case S_FLUSH:
+	case S_LINGER:
+		drain_input(c);
+		break;
+	case S_READY:
+		process_input(c);
+		break;
+	default:
+		break;		/* pipelined input waits */
+	}
+}
+
+static void
+conn_writecb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (c->state == S_LONGLINE)
+		fill_longline(c);
+	else if (c->state == S_FLOOD)
+		fill_flood(c);
+}
+
+static void
+conn_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		tls_established(c);
+		return;
+	}
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	if (c->state == S_HANDSHAKE) {
+		tls_failed(c, what);
+		conn_free(c);
+		return;
+	}
+	if ((what & BEV_EVENT_ERROR) || c->state == S_STALL ||
+	    c->state == S_LINGER) {
+		conn_free(c);
+		return;
+	}
+	/* a FIN: still answer what was received before it */
+	c->eof = 1;
+	if (c->state == S_READY)
+		process_input(c);
+}
+
+static void
+conn_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct linger	 l;
+
+	(void)fd;
+	(void)what;
+	switch (c->state) {
+	case S_DELAY:
+		reply_send(c);
+		break;
+	case S_DRIP:
+		drip_next(c);
+		break;
+	case S_FLUSH:
+		if (!conn_flushed(c)) {
+			timer_ms(c, FLUSH_POLL_MS);
+			break;
+		}
+		if (c->finish == F_RESET) {
+			l.l_onoff = 1;
+			l.l_linger = 0;
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+			log_event("reset %lu", c->id);
+			conn_free(c);
+			break;
+		}
+		if (c->eof) {
+			conn_free(c);
+			break;
+		}
+		shutdown(c->fd, SHUT_WR);
+		c->state = S_LINGER;
+		drain_input(c);
+		timer_ms(c, LINGER_MS);
+		break;
+	case S_STALL:
+	case S_LINGER:
+		conn_free(c);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct conn	*c;
+	SSL		*ssl;
+	int		 one = 1;
+
+	(void)sa;
+	(void)salen;
+	(void)arg;
+	if (maxconn > 0 && naccepted >= maxconn) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if (maxconn > 0 && ++naccepted >= maxconn)
+		evconnlistener_disable(lev);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c = xcalloc(1, sizeof(*c));
+	c->id = ++nextid;
+	c->fd = fd;
+	c->longline = -1;
+	c->counts = xcalloc(nkeys, sizeof(*c->counts));
+	if ((c->timer = evtimer_new(base, conn_timercb, c)) == NULL)
+		fatal("evtimer_new failed");
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	log_event("connect %lu", c->id);
+	if (implicit_tls) {
+		if ((ssl = SSL_new(ctx)) == NULL)
+			fatal("SSL_new failed");
+		c->bev = bufferevent_openssl_socket_new(base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		c->state = S_HANDSHAKE;
+	} else {
+		c->bev = bufferevent_socket_new(base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		c->state = S_READY;
+	}
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		conn_free(c);
+		return;
+	}
+	conn_setup(c);
+	if (!implicit_tls)
+		greet(c);
+}
+
+static void
+accept_errorcb(struct evconnlistener *lev, void *arg)
+{
+	(void)lev;
+	(void)arg;
+	fprintf(stderr, "fakemx: accept: %s\n", strerror(errno));
+}
+
+static void
+watchdogcb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	fprintf(stderr, "fakemx: watchdog expired\n");
+	log_event("watchdog");
+	exitcode = 2;
+	event_base_loopbreak(base);
+}
+
+static void
+signalcb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	log_event("signal %d", (int)sig);
+	exitcode = 0;
+	event_base_loopbreak(base);
+}
+
+/* parse_addr - a numeric loopback address, [brackets] allowed */
+static int
+parse_addr(const char *s, long long port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+	char			 a[INET6_ADDRSTRLEN + 2];
+	size_t			 n = strlen(s);
+
+	if (n >= sizeof(a))
+		return -1;
+	if (n > 2 && s[0] == '[' && s[n - 1] == ']') {
+		memcpy(a, s + 1, n - 2);
+		a[n - 2] = '\0';
+	} else
+		memcpy(a, s, n + 1);
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
+		if ((ntohl(s4->sin_addr.s_addr) >> 24) != 127)
+			return -1;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((unsigned short)port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+		if (!IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) &&
+		    !(IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+		    s6->sin6_addr.s6_addr[12] == 127))
+			return -1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((unsigned short)port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+static void
+write_portfile(const char *path, unsigned int port)
+{
+	char	*tmp;
+	size_t	 len = strlen(path) + 32;
+	FILE	*f;
+
+	tmp = xcalloc(1, len);
+	snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
+	if ((f = fopen(tmp, "w")) == NULL)
+		fatal("%s: %s", tmp, strerror(errno));
+	fprintf(f, "%u\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) == -1) {
+		unlink(tmp);
+		fatal("%s: %s", path, strerror(errno));
+	}
+	free(tmp);
+}
+
+static void
+tls_setup(const char *cert, const char *key)
+{
+	char	 e[256];
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		fatal("SSL_CTX_new failed");
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
+		SSL_CTX_free(ctx);
+		fatal("cannot load %s / %s: %s", cert, key, e);
+	}
+}
+
+/* raise_nofile - room for a few thousand connections */
+static void
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct event		*ev_watchdog, *ev_term, *ev_int;
+	struct timeval		 tv;
+	struct conn		*c;
+	const char		*addr = "127.0.0.1", *portfile = NULL;
+	const char		*logfile = NULL, *cert = NULL, *key = NULL;
+	long long		 port = 0, watchdog = 120, v;
+	int			 ch, i;
+
+	while ((ch = getopt(argc, argv, "Ta:p:P:l:c:k:n:t:")) != -1) {
+		switch (ch) {
+		case 'T':
+			implicit_tls = 1;
+			break;
+		case 'a':
+			addr = optarg;
+			break;
+		case 'p':
+			if (parse_num(optarg, 0, 65535, &port) == -1)
+				usage();
+			break;
+		case 'P':
+			portfile = optarg;
+			break;
+		case 'l':
+			logfile = optarg;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'n':
+			if (parse_num(optarg, 1, LONG_MAX, &v) == -1)
+				usage();
+			maxconn = (unsigned long)v;
+			break;
+		case 't':
+			if (parse_num(optarg, 1, 86400, &watchdog) == -1)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1 || (cert == NULL) != (key == NULL) ||
+	    (implicit_tls && cert == NULL))
+		usage();
+	if (parse_addr(addr, port, &ss, &sslen) == -1) {
+		fprintf(stderr, "fakemx: %s: not a numeric loopback address\n",
+		    addr);
+		exit(EXIT_USAGE);
+	}
+
+	memset(xs, 'x', sizeof(xs));
+	for (i = 0; i < K_NBUILTIN; i++)
+		key_index(builtin_keys[i], strlen(builtin_keys[i]), 1);
+	script_load(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	if (cert != NULL)
+		tls_setup(cert, key);
+	if (logfile != NULL && (logfp = fopen(logfile, "a")) == NULL)
+		fatal("%s: %s", logfile, strerror(errno));
+
+	if ((base = event_base_new()) == NULL)
+		fatal("event_base_new failed");
+	listener = evconnlistener_new_bind(base, acceptcb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    4096, (struct sockaddr *)&ss, (int)sslen);
+	if (listener == NULL)
+		fatal("cannot listen on %s port %lld: %s", addr, port,
+		    strerror(errno));
+	evconnlistener_set_error_cb(listener, accept_errorcb);
+	sslen = sizeof(ss);
+	if (getsockname(evconnlistener_get_fd(listener),
+	    (struct sockaddr *)&ss, &sslen) == -1)
+		fatal("getsockname: %s", strerror(errno));
+	port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	log_event("listening %lld", port);
+	if (portfile != NULL)
+		write_portfile(portfile, (unsigned int)port);
+
+	ev_watchdog = evtimer_new(base, watchdogcb, NULL);
+	ev_term = evsignal_new(base, SIGTERM, signalcb, NULL);
+	ev_int = evsignal_new(base, SIGINT, signalcb, NULL);
+	if (ev_watchdog == NULL || ev_term == NULL || ev_int == NULL)
+		fatal("cannot create events");
+	tv.tv_sec = (time_t)watchdog;
+	tv.tv_usec = 0;
+	evtimer_add(ev_watchdog, &tv);
+	evsignal_add(ev_term, NULL);
+	evsignal_add(ev_int, NULL);
+
+	exitcode = 0;
+	event_base_dispatch(base);
+
+	shutting_down = 1;
+	while ((c = TAILQ_FIRST(&conns)) != NULL)
+		conn_free(c);
+	evconnlistener_free(listener);
+	event_free(ev_watchdog);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_base_free(base);
+	if (ctx != NULL)
+		SSL_CTX_free(ctx);
+	script_free();
+	if (logfp != NULL)
+		fclose(logfp);
+	libevent_global_shutdown();
+	return exitcode;
+}
