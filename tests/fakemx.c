@@ -193,6 +193,7 @@ static int	hexval(char);
 static int	unescape(struct buf *, const char *);
 static struct rule *rule_get(size_t, long, enum qual);
 static const struct rule *rule_find(size_t, unsigned long, int);
+static char	*next_word(char **);
 static const char *script_line(char *);
 static void	script_load(const char *);
 static void	script_free(void);
@@ -379,59 +380,42 @@ parse_key(const char *s, size_t *key, long *occ, enum qual *q)
 	return 0;
 }
 
+/* hexval - the value of hex digit c, -1 if it is none */
 static int
 hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	static const char	 digits[] = "0123456789abcdef";
+	const char		*p;
+
+	if (c == '\0' || (p = strchr(digits, c | 0x20)) == NULL)
+		return -1;
+	return (int)(p - digits);
 }
 
 /* unescape - append s with \r \n \t \\ \0 \xH or \xHH decoded */
 static int
 unescape(struct buf *b, const char *s)
 {
-	char	 c;
-	int	 hi, lo;
+	static const char	 from[] = "rnt\\0", to[] = "\r\n\t\\";
+	const char		*p;
+	char			 c;
+	int			 v, lo;
 
 	for (; *s != '\0'; s++) {
-		if (*s != '\\') {
-			buf_add(b, s, 1);
-			continue;
-		}
-		switch (*++s) {
-		case 'r':
-			c = '\r';
-			break;
-		case 'n':
-			c = '\n';
-			break;
-		case 't':
-			c = '\t';
-			break;
-		case '\\':
-			c = '\\';
-			break;
-		case '0':
-			c = '\0';
-			break;
-		case 'x':
-			if ((hi = hexval(s[1])) == -1)
+		if (*s != '\\')
+			c = *s;
+		else if (*++s == 'x') {
+			if ((v = hexval(s[1])) == -1)
 				return -1;
-			s++;
-			if ((lo = hexval(s[1])) != -1) {
-				hi = hi * 16 + lo;
+			if ((lo = hexval((++s)[1])) != -1) {
+				v = v * 16 + lo;
 				s++;
 			}
-			c = (char)hi;
-			break;
-		default:
+			c = (char)v;
+		} else if (*s != '\0' && (p = strchr(from, *s)) != NULL)
+			c = to[p - from];
+		else
 			return -1;
-		}
 		buf_add(b, &c, 1);
 	}
 	return 0;
@@ -478,26 +462,37 @@ rule_find(size_t key, unsigned long count, int tls)
 	return best;
 }
 
+/* next_word - cut the word at *sp off, skip the blanks after it */
+static char *
+next_word(char **sp)
+{
+	char	*w = *sp, *s;
+
+	s = w + strcspn(w, " \t");
+	if (*s != '\0')
+		*s++ = '\0';
+	*sp = s + strspn(s, " \t");
+	return w;
+}
+
 /* script_line - parse one script line; an error message or NULL */
 static const char *
 script_line(char *s)
 {
-	static char	 err[128];
-	char		*dir, *keyw, *rest;
-	struct rule	*r;
-	size_t		 key, n;
-	long		 occ;
-	enum qual	 q;
-	long long	 v;
+	static const char	*dirs[] = { "reply", "raw", "delay", "drip",
+	    "flood", "longline", "stall", "close", "reset", "keepopen" };
+	static char		 err[128];
+	char			*dir, *keyw;
+	struct rule		*r;
+	size_t			 key, d, n;
+	long			 occ;
+	enum qual		 q;
+	long long		 v;
 
 	s += strspn(s, " \t");
 	if (*s == '\0' || *s == '#')
 		return NULL;
-	dir = s;
-	s += strcspn(s, " \t");
-	if (*s != '\0')
-		*s++ = '\0';
-	s += strspn(s, " \t");
+	dir = next_word(&s);
 	if (strcmp(dir, "inject") == 0) {
 		if (*s == '\0')
 			return "inject needs a LINE";
@@ -505,70 +500,51 @@ script_line(char *s)
 		buf_add(&inject, "\r\n", 2);
 		return NULL;
 	}
-	if (strcmp(dir, "reply") != 0 && strcmp(dir, "raw") != 0 &&
-	    strcmp(dir, "delay") != 0 && strcmp(dir, "drip") != 0 &&
-	    strcmp(dir, "stall") != 0 && strcmp(dir, "close") != 0 &&
-	    strcmp(dir, "reset") != 0 && strcmp(dir, "flood") != 0 &&
-	    strcmp(dir, "longline") != 0 && strcmp(dir, "keepopen") != 0) {
+	for (d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++)
+		if (strcmp(dir, dirs[d]) == 0)
+			break;
+	if (d == sizeof(dirs) / sizeof(dirs[0])) {
 		snprintf(err, sizeof(err), "unknown directive \"%.40s\"", dir);
 		return err;
 	}
-	keyw = s;
-	s += strcspn(s, " \t");
-	if (*s != '\0')
-		*s++ = '\0';
-	rest = s + strspn(s, " \t");
-	if (*keyw == '\0')
+	if (*(keyw = next_word(&s)) == '\0')
 		return "missing KEY";
 	if (parse_key(keyw, &key, &occ, &q) == -1) {
 		snprintf(err, sizeof(err), "bad KEY \"%.40s\"", keyw);
 		return err;
 	}
-	if (key == K_TLS && strcmp(dir, "stall") != 0)
+	if (key == K_TLS && d != 6)
 		return "only stall applies to TLS";
-	if (strcmp(dir, "keepopen") == 0 && key != K_QUIT)
+	if (d == 9 && key != K_QUIT)
 		return "keepopen only applies to QUIT";
 	r = rule_get(key, occ, q);
-	if (strcmp(dir, "reply") == 0) {
-		buf_addstr(&r->text, rest);
+	if (d == 0) {
+		buf_addstr(&r->text, s);
 		buf_add(&r->text, "\r\n", 2);
-	} else if (strcmp(dir, "raw") == 0) {
-		if (*rest == '\0')
-			return "raw needs BYTES";
-		if (unescape(&r->text, rest) == -1)
-			return "bad escape in raw BYTES";
-	} else if (strcmp(dir, "delay") == 0 || strcmp(dir, "drip") == 0) {
-		if (parse_num(rest, 0, MS_MAX, &v) == -1)
+	} else if (d == 1) {
+		if (*s == '\0' || unescape(&r->text, s) == -1)
+			return "bad or missing raw BYTES";
+	} else if (d == 2 || d == 3) {
+		if (parse_num(s, 0, MS_MAX, &v) == -1)
 			return "bad milliseconds";
-		if (dir[1] == 'e')
-			r->delay = (long)v;
-		else
-			r->drip = (long)v;
-	} else if (strcmp(dir, "flood") == 0) {
-		if (*rest == '\0')
+		*(d == 2 ? &r->delay : &r->drip) = (long)v;
+	} else if (d == 4) {
+		if (*s == '\0')
 			return "flood needs a LINE";
 		r->flood.len = 0;
-		n = strlen(rest);
+		n = strlen(s);
 		do {
-			buf_add(&r->flood, rest, n);
+			buf_add(&r->flood, s, n);
 			buf_add(&r->flood, "\r\n", 2);
 		} while (r->flood.len + n + 2 <= CHUNK);
-	} else if (strcmp(dir, "longline") == 0) {
-		if (parse_num(rest, 4, LONGLINE_MAX, &v) == -1)
+	} else if (d == 5) {
+		if (parse_num(s, 4, LONGLINE_MAX, &r->longline) == -1)
 			return "bad longline length (4 or more)";
-		r->longline = v;
-	} else {
-		if (*rest != '\0')
-			return "unexpected argument";
-		if (strcmp(dir, "stall") == 0)
-			r->stall = 1;
-		else if (strcmp(dir, "close") == 0)
-			r->close = 1;
-		else if (strcmp(dir, "reset") == 0)
-			r->reset = 1;
-		else
-			r->keepopen = 1;
-	}
+	} else if (*s != '\0')
+		return "unexpected argument";
+	else
+		*(d == 6 ? &r->stall : d == 7 ? &r->close : d == 8 ?
+		    &r->reset : &r->keepopen) = 1;
 	return NULL;
 }
 
@@ -851,62 +827,41 @@ body_line(struct conn *c, size_t len, int bare)
 static void
 default_reply(struct conn *c, size_t key)
 {
-	char	 tmp[128];
+	static const char	*dflt[K_NBUILTIN] = {
+		[K_CONNECT] = "220 fakemx.test ESMTP fakemx",
+		[K_HELO] = "250 fakemx.test",
+		[K_MAIL] = "250 2.1.0 Ok",
+		[K_RCPT] = "250 2.1.5 Ok",
+		[K_DATA] = "354 End data with <CR><LF>.<CR><LF>",
+		[K_RSET] = "250 2.0.0 Ok",
+		[K_NOOP] = "250 2.0.0 Ok",
+		[K_VRFY] = "252 2.0.0 Cannot VRFY user",
+		[K_QUIT] = "221 2.0.0 Bye"
+	};
+	char			 tmp[128];
+	const char		*s = NULL;
 
-	switch (key) {
-	case K_CONNECT:
-		buf_addstr(&c->out, "220 fakemx.test ESMTP fakemx\r\n");
-		break;
-	case K_EHLO:
+	if (key == K_EHLO) {
 		buf_addstr(&c->out, "250-fakemx.test\r\n250-PIPELINING\r\n"
 		    "250-SIZE 10240000\r\n250-ENHANCEDSTATUSCODES\r\n"
 		    "250-8BITMIME\r\n");
 		if (ctx != NULL && !c->tls && !implicit_tls)
 			buf_addstr(&c->out, "250-STARTTLS\r\n");
-		buf_addstr(&c->out, "250 SMTPUTF8\r\n");
-		break;
-	case K_HELO:
-		buf_addstr(&c->out, "250 fakemx.test\r\n");
-		break;
-	case K_MAIL:
-		buf_addstr(&c->out, "250 2.1.0 Ok\r\n");
-		break;
-	case K_RCPT:
-		buf_addstr(&c->out, "250 2.1.5 Ok\r\n");
-		break;
-	case K_DATA:
-		buf_addstr(&c->out, "354 End data with <CR><LF>.<CR><LF>\r\n");
-		break;
-	case K_EOD:
-		snprintf(tmp, sizeof(tmp),
-		    "250 2.0.0 Ok: queued as FAKE%lu\r\n", c->id);
-		buf_addstr(&c->out, tmp);
-		break;
-	case K_RSET:
-	case K_NOOP:
-		buf_addstr(&c->out, "250 2.0.0 Ok\r\n");
-		break;
-	case K_VRFY:
-		buf_addstr(&c->out, "252 2.0.0 Cannot VRFY user\r\n");
-		break;
-	case K_QUIT:
-		buf_addstr(&c->out, "221 2.0.0 Bye\r\n");
-		break;
-	case K_STARTTLS:
-		if (ctx == NULL)
-			buf_addstr(&c->out, "454 4.7.0 TLS not available\r\n");
-		else if (c->tls)
-			buf_addstr(&c->out, "503 5.5.1 TLS already active\r\n");
-		else
-			buf_addstr(&c->out, "220 2.0.0 Ready to start TLS\r\n");
-		break;
-	case K_TLS:
-		break;
-	default:
-		buf_addstr(&c->out,
-		    "500 5.5.2 Error: command not recognized\r\n");
-		break;
-	}
+		s = "250 SMTPUTF8";
+	} else if (key == K_EOD) {
+		snprintf(tmp, sizeof(tmp), "250 2.0.0 Ok: queued as FAKE%lu",
+		    c->id);
+		s = tmp;
+	} else if (key == K_STARTTLS)
+		s = ctx == NULL ? "454 4.7.0 TLS not available" : c->tls ?
+		    "503 5.5.1 TLS already active" :
+		    "220 2.0.0 Ready to start TLS";
+	else if (key < K_NBUILTIN)
+		s = dflt[key];
+	if (s == NULL)
+		s = "500 5.5.2 Error: command not recognized";
+	buf_addstr(&c->out, s);
+	buf_add(&c->out, "\r\n", 2);
 }
 
 static void
@@ -1049,12 +1004,15 @@ static void
 fill_flood(struct conn *c)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	long long	 len;
 
-	while (c->sent < FLOOD_MAX && evbuffer_get_length(out) < FILL_HIWAT) {
+	len = (long long)c->flood->flood.len;
+	while (c->sent + len <= FLOOD_MAX &&
+	    evbuffer_get_length(out) < FILL_HIWAT) {
 		evbuffer_add(out, c->flood->flood.p, c->flood->flood.len);
-		c->sent += (long long)c->flood->flood.len;
+		c->sent += len;
 	}
-	if (c->sent < FLOOD_MAX)
+	if (c->sent + len <= FLOOD_MAX)
 		return;
 	log_event("flood %lu done %lld", c->id, c->sent);
 	c->flood = NULL;
@@ -1142,7 +1100,6 @@ tls_failed(struct conn *c, short what)
 {
 	unsigned long	 e;
 	char		 reason[256];
-	int		 save = errno;
 
 	reason[0] = '\0';
 	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
@@ -1153,8 +1110,7 @@ tls_failed(struct conn *c, short what)
 		if (what & BEV_EVENT_EOF)
 			snprintf(reason, sizeof(reason), "connection closed");
 		else
-			snprintf(reason, sizeof(reason), "%s",
-			    save ? strerror(save) : "error");
+			snprintf(reason, sizeof(reason), "connection error");
 	}
 	log_event("tls %lu failed %s", c->id, reason);
 }
@@ -1162,6 +1118,8 @@ tls_failed(struct conn *c, short what)
 static void
 conn_setup(struct conn *c)
 {
+	if (bufferevent_openssl_get_ssl(c->bev) != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIWAT);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -1352,40 +1310,28 @@ signalcb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(base);
 }
 
-/* parse_addr - a numeric loopback address, [brackets] allowed */
+/* parse_addr - a numeric loopback address ([::1] or ::1 for IPv6) */
 static int
 parse_addr(const char *s, long long port, struct sockaddr_storage *ss,
     socklen_t *len)
 {
 	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
-	char			 a[INET6_ADDRSTRLEN + 2];
-	size_t			 n = strlen(s);
+	int			 n = sizeof(*ss);
 
-	if (n >= sizeof(a))
-		return -1;
-	if (n > 2 && s[0] == '[' && s[n - 1] == ']') {
-		memcpy(a, s + 1, n - 2);
-		a[n - 2] = '\0';
-	} else
-		memcpy(a, s, n + 1);
 	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
-		if ((ntohl(s4->sin_addr.s_addr) >> 24) != 127)
-			return -1;
-		s4->sin_family = AF_INET;
+	if (evutil_parse_sockaddr_port(s, (struct sockaddr *)ss, &n) == -1)
+		return -1;
+	*len = (socklen_t)n;
+	if (ss->ss_family == AF_INET &&
+	    (ntohl(s4->sin_addr.s_addr) >> 24) == 127) {
 		s4->sin_port = htons((unsigned short)port);
-		*len = sizeof(*s4);
 		return 0;
 	}
-	if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
-		if (!IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) &&
-		    !(IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
-		    s6->sin6_addr.s6_addr[12] == 127))
-			return -1;
-		s6->sin6_family = AF_INET6;
+	if (ss->ss_family == AF_INET6 && (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+	    s6->sin6_addr.s6_addr[12] == 127))) {
 		s6->sin6_port = htons((unsigned short)port);
-		*len = sizeof(*s6);
 		return 0;
 	}
 	return -1;
