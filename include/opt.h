@@ -46,7 +46,12 @@ struct opt_cli {
 	long		  timeout_ms[STAGE__COUNT]; /* --timeout */
 	size_t		  max_line;	/* --max-line */
 	size_t		  show_body;	/* --show-body */
-	int		  json;		/* --json */
+	int		  json;		/* --json, --format json */
+	int		  ticket;	/* --format ticket */
+	const char	 *report;	/* --report FILE */
+	int		  mask_local;	/* --mask-local-parts */
+	int		  diagnose;	/* --diagnose */
+	int		  diagnose_content; /* --diagnose-content */
 	int		  quiet;	/* -q */
 	int		  timestamps;	/* --timestamps */
 	int		  verbose;	/* -v, repeatable */
@@ -55,7 +60,22 @@ struct opt_cli {
 	int		  list_options;	/* --list-options (for tests) */
 };
 
+/* "smtprobe explain" options */
+struct opt_explain {
+	int		 stage;		/* --stage, -1 unknown */
+	int		 bounce;	/* --bounce: input is a bounce message */
+	int		 json;		/* --json */
+	const char	*file;		/* --file FILE|-, or NULL */
+	char		*text;		/* the arguments joined, or NULL */
+	int		 help;
+	int		 list_options;
+};
+
 int	opt_parse(int, char **, struct opt_cli *);
+int	opt_explain_parse(int, char **, struct opt_explain *);
+void	opt_explain_free(struct opt_explain *);
+void	opt_explain_usage(void);
+void	opt_explain_list(void);
 void	opt_cli_free(struct opt_cli *);
 void	opt_usage(void);		/* --help text to stdout */
 void	opt_list(void);			/* every long option, one a line */

@@ -23,8 +23,33 @@ void	report_wire(FILE *, const struct report_opts *, enum smtp_wire,
 	    int tls, int64_t t_us, const char *);
 /* report_summary - step table and result line */
 void	report_summary(FILE *, const struct record *);
+struct verdict;
+typedef struct json_t json_t;
+
+/* report_verdict - the session's verdict, reason, evidence, advice */
+void	report_verdict(FILE *, const struct record *);
+void	report_verdict_text(FILE *, const struct verdict *);
+/* report_json_verdict - a verdict as a JSON object (new reference) */
+json_t	*report_json_verdict(const struct verdict *);
 /* report_result - the result line alone */
 void	report_result(FILE *, const struct record *);
+struct ticket_info {
+	const char	 *version;	/* tool version */
+	const char	 *cmdline;	/* how to reproduce, already quoted */
+	const char	**mask;		/* addresses whose local part to hide */
+	size_t		  nmask;	/* 0: hide nothing */
+};
+
+/*
+ * report_ticket - a report for a support desk: UTC times, version, the
+ * command line, where we connected and from where, TLS, transcript
+ * rebuilt from the record, verdict and advice. Secrets never reach the
+ * record; local parts are hidden when ticket_info asks.
+ */
+void	report_ticket(FILE *, const struct record *,
+	    const struct ticket_info *);
+/* report_json_doc - the session's JSON document (new reference) */
+json_t	*report_json_doc(const struct record *, const char *version);
 /* report_json - one JSON document for the session; -1 on write error */
 int	report_json(FILE *, const struct record *, const char *version);
 

@@ -23,6 +23,8 @@
 
 #include <event2/event.h>
 
+#include "diag.h"
+#include "explain.h"
 #include "log.h"
 #include "msg.h"
 #include "opt.h"
@@ -45,6 +47,46 @@ static int	cli_resolve(const char *, const char *, int, int,
 static char	*cli_default_helo(void);
 static void	cli_wire(void *, enum smtp_wire, int, int64_t, const char *);
 static void	cli_done(void *, const struct record *);
+static char	*cli_cmdline(int, char **);
+
+/* cli_cmdline - argv as one line a shell would take back */
+static char *
+cli_cmdline(int argc, char **argv)
+{
+	size_t	 i, len = 1;
+	char	*out, *o, *q;
+
+	for (i = 0; i < (size_t)argc; i++)
+		len += strlen(argv[i]) * 4 + 3;
+	o = out = xmalloc(len);
+	for (i = 0; i < (size_t)argc; i++) {
+		const char *a = argv[i];
+
+		if (i > 0)
+			*o++ = ' ';
+		if (i > 0 && (a[0] == '\0' || a[strspn(a, "abcdefghijklmnop"
+		    "qrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_"
+		    "[]")] != '\0')) {
+			*o++ = '\'';
+			for (; *a != '\0'; a++) {
+				if (*a == '\'') {
+					memcpy(o, "'\\''", 4);
+					o += 4;
+				} else
+					*o++ = *a;
+			}
+			*o++ = '\'';
+		} else {
+			memcpy(o, i == 0 ? "smtprobe" : a, i == 0 ? 8 :
+			    strlen(a));
+			o += i == 0 ? 8 : strlen(a);
+		}
+	}
+	*o = '\0';
+	q = util_escape(out, strlen(out));
+	free(out);
+	return q;
+}
 
 static void
 cli_wire(void *arg, enum smtp_wire dir, int tls, int64_t t, const char *text)
@@ -118,6 +160,7 @@ main(int argc, char **argv)
 	SSL_CTX			*ctx = NULL;
 	char			 err[512], *helo = NULL, *note = NULL;
 	char			*body = NULL, *message = NULL, *wire = NULL;
+	char			*cmdline = NULL;
 	char			**addrs = NULL;
 	const char		**allto = NULL;
 	size_t			 i, j, naddrs = 0, nallto = 0, bodylen = 0;
@@ -126,6 +169,8 @@ main(int argc, char **argv)
 
 	log_init("smtprobe", 0);
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "explain") == 0)
+		return explain_main(argc - 1, argv + 1);
 	if (opt_parse(argc, argv, &cli) == -1) {
 		fprintf(stderr, "Try 'smtprobe --help'.\n");
 		opt_cli_free(&cli);
@@ -289,17 +334,69 @@ main(int argc, char **argv)
 	memset(&run, 0, sizeof(run));
 	run.cli = &cli;
 	run.ro.timestamps = cli.timestamps;
-	run.out = cli.quiet ? NULL : cli.json ?
+	run.out = cli.quiet || cli.ticket ? NULL : cli.json ?
 	    (cli.verbose > 0 ? stderr : NULL) : stdout;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((run.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if (cli.diagnose) {
+		struct diag_params dp;
+		char	*alt = util_is_fqdn(p.helo) ? NULL : cli_default_helo();
+		char	*minimal = NULL;
+		size_t	 minlen = 0;
+
+		memset(&dp, 0, sizeof(dp));
+		if (cli.diagnose_content) {
+			mp = (struct msg_params){ .from = txn[0].from,
+			    .to = allto, .nto = nallto, .domain = p.helo,
+			    .version = PACKAGE_VERSION };
+			if (msg_build(&mp, &minimal, &minlen, err,
+			    sizeof(err)) == -1)
+				fatalx("%s", err);
+			if (!cli.data) {
+				p.message = minimal;
+				p.message_len = minlen;
+			}
+		}
+		dp.base = &p;
+		dp.alt_helo = alt;
+		dp.content = cli.diagnose_content;
+		dp.minimal = minimal;
+		dp.minimal_len = minlen;
+		dp.cb = &cb;
+		dp.arg = &run;
+		rc = diag_run(run.base, &dp, stdout, cli.json,
+		    PACKAGE_VERSION);
+		free(alt);
+		free(minimal);
+		event_base_free(run.base);
+		goto out;
+	}
 	s = smtp_session_new(run.base, &p, &cb, &run);
 	smtp_session_start(s);
 	if (!smtp_session_record(s)->message)
 		event_base_dispatch(run.base);
 	rec = smtp_session_record(s);
-	if (cli.json) {
+	if (cli.ticket || cli.report != NULL) {
+		struct ticket_info ti;
+		FILE	*fp = stdout;
+
+		ti.version = PACKAGE_VERSION;
+		ti.cmdline = cmdline = cli_cmdline(argc, argv);
+		ti.mask = cli.mask_local ? (const char **)addrs : NULL;
+		ti.nmask = cli.mask_local ? naddrs : 0;
+		if (cli.report != NULL && (fp = fopen(cli.report, "w")) ==
+		    NULL)
+			log_warn("--report: %s", cli.report);
+		else {
+			report_ticket(fp, rec, &ti);
+			if (fp != stdout && fclose(fp) != 0)
+				log_warn("--report: %s", cli.report);
+		}
+	}
+	if (cli.ticket)
+		;
+	else if (cli.json) {
 		if (report_json(stdout, rec, PACKAGE_VERSION) == -1)
 			log_warnx("cannot write the JSON document");
 	} else if (cli.quiet)
@@ -319,6 +416,7 @@ out:
 	free(allto);
 	free(helo);
 	free(note);
+	free(cmdline);
 	free(body);
 	free(message);
 	free(wire);

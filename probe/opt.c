@@ -31,7 +31,8 @@ enum opt_id {
 	O_TLS_VERIFY, O_TLS_SNI, O_NO_TLS_SNI, O_TLS_CAFILE, O_TLS_CAPATH,
 	O_TLS_MIN, O_TLS_CIPHERS, O_STOP_BEFORE, O_QUIT_AFTER, O_DATA,
 	O_BODY, O_MESSAGE, O_HEADER, O_TIMEOUT, O_MAX_LINE, O_SHOW_BODY,
-	O_JSON, O_TIMESTAMPS, O_LIST_OPTIONS
+	O_JSON, O_TIMESTAMPS, O_LIST_OPTIONS, O_DIAGNOSE, O_DIAGNOSE_CONTENT,
+	O_REPORT, O_FORMAT, O_MASK_LOCAL
 };
 
 struct opt_def {
@@ -97,6 +98,18 @@ static const struct opt_def opts[] = {
 	    "longest reply line accepted (default 4096)", 0 },
 	{ "show-body", O_SHOW_BODY, "LINES",
 	    "message lines shown in the transcript (default 20)", 0 },
+	{ "diagnose", O_DIAGNOSE, NULL,
+	    "confirm the verdict by changing one thing at a time: sender, "
+	    "recipient, HELO", 0 },
+	{ "diagnose-content", O_DIAGNOSE_CONTENT, NULL,
+	    "with --diagnose, also send a minimal message and yours "
+	    "(both get delivered)", 0 },
+	{ "report", O_REPORT, "FILE",
+	    "also write a ticket report (for a support desk) to FILE", 0 },
+	{ "format", O_FORMAT, "FORMAT",
+	    "output: text (default), json, or ticket", 0 },
+	{ "mask-local-parts", O_MASK_LOCAL, NULL,
+	    "hide the local parts of addresses in the ticket report", 0 },
 	{ "json", O_JSON, NULL,
 	    "print one JSON document instead of the transcript", 0 },
 	{ "timestamps", O_TIMESTAMPS, NULL,
@@ -110,6 +123,25 @@ static const struct opt_def opts[] = {
 };
 
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
+
+enum explain_id {
+	E_STAGE = 300, E_BOUNCE, E_FILE, E_JSON, E_HELP, E_LIST
+};
+
+static const struct opt_def explain_opts[] = {
+	{ "stage", E_STAGE, "STAGE",
+	    "the stage the reply answered (banner ehlo starttls auth mail "
+	    "rcpt data eod)", 0 },
+	{ "bounce", E_BOUNCE, NULL,
+	    "the input is a bounce message (DSN); found on its own when it "
+	    "has DSN fields", 0 },
+	{ "file", E_FILE, "FILE|-", "read the input from FILE", 0 },
+	{ "json", E_JSON, NULL, "print JSON", 0 },
+	{ "help", E_HELP, NULL, "show this help", 0 },
+	{ "list-options", E_LIST, NULL, NULL, 1 },
+};
+
+#define NEXPLAIN	(sizeof(explain_opts) / sizeof(explain_opts[0]))
 
 static int	opt_stage(const char *, const char *, int *);
 static int	opt_number(const char *, const char *, long, long, long *);
@@ -175,6 +207,114 @@ opt_usage(void)
 	printf("\nexit status: 0 accepted, 1 permanent rejection, "
 	    "2 temporary rejection,\n3 network/TLS/timeout/protocol failure, "
 	    "64 usage error. See smtprobe(1).\n");
+}
+
+void
+opt_explain_usage(void)
+{
+	size_t	 i;
+	char	 lhs[64];
+
+	printf("usage: smtprobe explain [--json] [--stage STAGE] "
+	    "'550 5.7.1 reply text'\n"
+	    "       smtprobe explain [--json] [--bounce] [--file FILE|-]\n\n"
+	    "Diagnose a reply or a bounce message offline, with the same "
+	    "rules as a live\nprobe. Without text or --file the input is "
+	    "read from standard input.\n\noptions:\n");
+	for (i = 0; i < NEXPLAIN; i++) {
+		if (explain_opts[i].hidden)
+			continue;
+		snprintf(lhs, sizeof(lhs), "    --%s%s%s", explain_opts[i].name,
+		    explain_opts[i].arg ? " " : "",
+		    explain_opts[i].arg ? explain_opts[i].arg : "");
+		printf("  %-28s ", lhs);
+		opt_wrap(explain_opts[i].help, 31, 79);
+	}
+}
+
+void
+opt_explain_list(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < NEXPLAIN; i++)
+		if (!explain_opts[i].hidden)
+			printf("--%s\n", explain_opts[i].name);
+}
+
+int
+opt_explain_parse(int argc, char **argv, struct opt_explain *e)
+{
+	struct option	 lo[NEXPLAIN + 1];
+	size_t		 i, len = 0;
+	int		 ch, st;
+
+	memset(e, 0, sizeof(*e));
+	e->stage = -1;
+	for (i = 0; i < NEXPLAIN; i++) {
+		lo[i].name = explain_opts[i].name;
+		lo[i].has_arg = explain_opts[i].arg ? required_argument :
+		    no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = explain_opts[i].id;
+	}
+	memset(&lo[NEXPLAIN], 0, sizeof(lo[NEXPLAIN]));
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (ch) {
+		case E_STAGE:
+			st = smtp_stage_lookup(optarg);
+			if (st < STAGE_BANNER || st > STAGE_EOD) {
+				log_warnx("explain --stage: unknown stage "
+				    "\"%s\"", optarg);
+				return -1;
+			}
+			e->stage = st;
+			break;
+		case E_BOUNCE:
+			e->bounce = 1;
+			break;
+		case E_FILE:
+			e->file = optarg;
+			break;
+		case E_JSON:
+			e->json = 1;
+			break;
+		case 'h':
+		case E_HELP:
+			e->help = 1;
+			return 0;
+		case E_LIST:
+			e->list_options = 1;
+			return 0;
+		default:
+			log_warnx("explain: unknown option or missing "
+			    "argument: %s", argv[optind - 1]);
+			return -1;
+		}
+	}
+	for (i = (size_t)optind; i < (size_t)argc; i++)
+		len += strlen(argv[i]) + 1;
+	if (len > 0) {
+		if (e->file != NULL) {
+			log_warnx("explain: give text or --file, not both");
+			return -1;
+		}
+		e->text = xcalloc(1, len);
+		for (i = (size_t)optind; i < (size_t)argc; i++) {
+			if (i > (size_t)optind)
+				strncat(e->text, " ", len - strlen(e->text) - 1);
+			strncat(e->text, argv[i], len - strlen(e->text) - 1);
+		}
+	}
+	return 0;
+}
+
+void
+opt_explain_free(struct opt_explain *e)
+{
+	free(e->text);
 }
 
 void
@@ -469,6 +609,29 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		case O_JSON:
 			c->json = 1;
 			break;
+		case O_DIAGNOSE:
+			c->diagnose = 1;
+			break;
+		case O_DIAGNOSE_CONTENT:
+			c->diagnose = c->diagnose_content = 1;
+			break;
+		case O_REPORT:
+			c->report = optarg;
+			break;
+		case O_MASK_LOCAL:
+			c->mask_local = 1;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				c->json = 1;
+			else if (strcmp(optarg, "ticket") == 0)
+				c->ticket = 1;
+			else if (strcmp(optarg, "text") != 0) {
+				log_warnx("--format: \"%s\" is not one of "
+				    "text json ticket", optarg);
+				return -1;
+			}
+			break;
 		case O_TIMESTAMPS:
 			c->timestamps = 1;
 			break;
@@ -517,6 +680,11 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		return -1;
 	if (c->body != NULL && c->message != NULL) {
 		log_warnx("--body and --message exclude each other");
+		return -1;
+	}
+	if (c->diagnose && c->ticket) {
+		log_warnx("--diagnose prints its own report; use --report "
+		    "FILE for a ticket");
 		return -1;
 	}
 	if (c->sni != NULL && c->no_sni) {

@@ -22,9 +22,17 @@ for o in $opts; do
 	check $? "smtprobe.1 documents $o"
 done
 # every documented option exists
+eopts=$("$probe" explain --list-options)
 for name in $(sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' "$man" | sort -u); do
-	printf '%s\n' "$opts" | grep -qx -- "--$name"
+	printf '%s\n%s\n' "$opts" "$eopts" | grep -qx -- "--$name"
 	check $? "smtprobe.1 option --$name exists in the table"
+done
+for o in $("$probe" explain --list-options); do
+	name=${o#--}
+	"$probe" explain --help | grep -q -- "--$name\\b"
+	check $? "explain --help documents $o"
+	sed -n '/^\.Sh EXPLAIN/,/^\.Sh /p' "$man" | grep -q "^\.It Fl Fl $name\\b"
+	check $? "smtprobe.1 EXPLAIN documents $o"
 done
 for st in connect banner ehlo starttls mail rcpt data eod rset quit; do
 	grep -q "$st [0-9]" "$man"

@@ -30,15 +30,26 @@
  * KEY is a command verb (any word, matched case-insensitively) or one
  * of CONNECT (greeting), EOD (end of DATA), TLS (the STARTTLS handshake)
  * and UNKNOWN (a command with neither a rule nor a default), optionally
- * followed by #N (the Nth time on the connection) and/or @tls / @plain.
- * The most specific matching rule wins: #N@q, then #N, then @q, then
- * the bare KEY, then the built-in default. A rule that only delays,
+ * followed by #N (the Nth time on the connection) and/or @tls / @plain,
+ * and last by ~TEXT: the rule applies only when TEXT (no blanks, any
+ * case) occurs in the command line, or for EOD in the message body
+ * (its first MiB). A ~TEXT rule beats the others; then #N@q, then #N,
+ * then @q, then the bare KEY, then the built-in default. A rule that only delays,
  * drips or keeps open uses the default reply text; a rule that closes,
  * resets, floods, sends a long line or stalls sends only what it says.
  *
+ * The log escapes everything but printable ASCII (\\, \xHH), marks lines
+ * ending in a bare LF with " [bare-LF]" (and reply bytes with no EOL at
+ * all with " [no-EOL]"), and logs events as "*** listening PORT",
+ * "connect N", "tls N established VERSION CIPHER", "tls N failed WHY",
+ * "tls N stalled", "eod N LINES", "line too long N BYTES", "longline N
+ * BYTES", "flood N", "flood N done BYTES", "reset N", "close N",
+ * "signal SIG" and "watchdog"; N is the connection serial, from 1.
+ *
  * Everything runs on one event loop; each connection has its own state
  * and handles one command at a time, so pipelined input waits while a
- * reply is delayed or dripped.
+ * reply is delayed or dripped. Closing sends a FIN once the output has
+ * drained, then waits up to 2 s for the peer's FIN.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -48,6 +59,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -97,6 +109,12 @@ static const char *builtin_keys[K_NBUILTIN] = {
 
 enum qual { Q_ANY, Q_TLS, Q_PLAIN };
 
+/* script directives that take a KEY */
+enum {
+	D_REPLY, D_RAW, D_DELAY, D_DRIP, D_FLOOD, D_LONGLINE, D_STALL,
+	D_CLOSE, D_RESET, D_KEEPOPEN, D_N
+};
+
 struct buf {
 	char	*p;
 	size_t	 len;
@@ -108,6 +126,7 @@ struct rule {
 	size_t		 key;
 	long		 occ;		/* 0: every occurrence */
 	enum qual	 q;
+	char		*match;		/* ~TEXT, lower case, or NULL */
 	struct buf	 text;		/* reply bytes */
 	long		 delay;		/* ms, 0 none */
 	long		 drip;		/* ms, 0 none */
@@ -119,6 +138,7 @@ struct rule {
 	long long	 longline;	/* line length, -1 none */
 };
 
+/* the states from S_STALL on discard their input */
 enum state {
 	S_HANDSHAKE,	/* waiting for the TLS handshake */
 	S_READY,	/* reading commands */
@@ -147,6 +167,8 @@ struct conn {
 	int			 eof;		/* peer sent FIN */
 	int			 in_process;	/* inside process_input() */
 	unsigned long		 bodylines;
+	struct buf		 bodytext;	/* first MiB of the body */
+	const char		*subject;	/* what ~TEXT rules look at */
 	unsigned long		*counts;	/* per key */
 	char			*line;
 	size_t			 linecap;
@@ -155,7 +177,6 @@ struct conn {
 	size_t			 outoff;
 	long			 drip;
 	long long		 longline;	/* 'x' bytes left, -1 none */
-	long long		 longlen;
 	const struct rule	*flood;
 	long long		 sent;
 	enum after		 after;
@@ -188,11 +209,12 @@ static void	buf_add(struct buf *, const void *, size_t);
 static void	buf_addstr(struct buf *, const char *);
 static int	parse_num(const char *, long long, long long, long long *);
 static size_t	key_index(const char *, size_t, int);
-static int	parse_key(const char *, size_t *, long *, enum qual *);
-static int	hexval(char);
+static int	parse_key(const char *, size_t *, long *, enum qual *,
+		    char **);
 static int	unescape(struct buf *, const char *);
-static struct rule *rule_get(size_t, long, enum qual);
-static const struct rule *rule_find(size_t, unsigned long, int);
+static struct rule *rule_get(size_t, long, enum qual, const char *);
+static const struct rule *rule_find(size_t, unsigned long, int,
+		    const char *);
 static char	*next_word(char **);
 static const char *script_line(char *);
 static void	script_load(const char *);
@@ -228,14 +250,11 @@ static void	conn_eventcb(struct bufferevent *, short, void *);
 static void	conn_timercb(evutil_socket_t, short, void *);
 static void	acceptcb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
-static void	accept_errorcb(struct evconnlistener *, void *);
-static void	watchdogcb(evutil_socket_t, short, void *);
-static void	signalcb(evutil_socket_t, short, void *);
+static void	stopcb(evutil_socket_t, short, void *);
 static int	parse_addr(const char *, long long, struct sockaddr_storage *,
 		    socklen_t *);
 static void	write_portfile(const char *, unsigned int);
 static void	tls_setup(const char *, const char *);
-static void	raise_nofile(void);
 
 static void
 usage(void)
@@ -343,9 +362,9 @@ key_index(const char *name, size_t len, int create)
 	return nkeys++;
 }
 
-/* parse_key - NAME[#N][@tls|@plain] */
+/* parse_key - NAME[#N][@tls|@plain][~TEXT]; *match is allocated */
 static int
-parse_key(const char *s, size_t *key, long *occ, enum qual *q)
+parse_key(const char *s, size_t *key, long *occ, enum qual *q, char **match)
 {
 	size_t		 n;
 	long long	 v;
@@ -358,9 +377,18 @@ parse_key(const char *s, size_t *key, long *occ, enum qual *q)
 	*key = key_index(s, n, 1);
 	*occ = 0;
 	*q = Q_ANY;
+	*match = NULL;
 	s += n;
 	while (*s != '\0') {
-		if (*s == '#' && *occ == 0) {
+		if (*s == '~' && s[1] != '\0') {
+			size_t	 i, m = strlen(s + 1);
+
+			*match = xcalloc(1, m + 1);
+			for (i = 0; i < m; i++)
+				(*match)[i] = (char)tolower(
+				    (unsigned char)s[1 + i]);
+			return 0;
+		} else if (*s == '#' && *occ == 0) {
 			errno = 0;
 			v = strtoll(s + 1, &end, 10);
 			if (end == s + 1 || errno != 0 || v < 1 ||
@@ -380,38 +408,24 @@ parse_key(const char *s, size_t *key, long *occ, enum qual *q)
 	return 0;
 }
 
-/* hexval - the value of hex digit c, -1 if it is none */
-static int
-hexval(char c)
-{
-	static const char	 digits[] = "0123456789abcdef";
-	const char		*p;
-
-	if (c == '\0' || (p = strchr(digits, c | 0x20)) == NULL)
-		return -1;
-	return (int)(p - digits);
-}
-
 /* unescape - append s with \r \n \t \\ \0 \xH or \xHH decoded */
 static int
 unescape(struct buf *b, const char *s)
 {
 	static const char	 from[] = "rnt\\0", to[] = "\r\n\t\\";
 	const char		*p;
-	char			 c;
-	int			 v, lo;
+	char			 c, hex[3];
+	size_t			 n;
 
 	for (; *s != '\0'; s++) {
 		if (*s != '\\')
 			c = *s;
-		else if (*++s == 'x') {
-			if ((v = hexval(s[1])) == -1)
-				return -1;
-			if ((lo = hexval((++s)[1])) != -1) {
-				v = v * 16 + lo;
-				s++;
-			}
-			c = (char)v;
+		else if (*++s == 'x' && isxdigit((unsigned char)s[1])) {
+			n = isxdigit((unsigned char)s[2]) ? 2 : 1;
+			memcpy(hex, s + 1, n);
+			hex[n] = '\0';
+			c = (char)strtol(hex, NULL, 16);
+			s += n;
 		} else if (*s != '\0' && (p = strchr(from, *s)) != NULL)
 			c = to[p - from];
 		else
@@ -422,14 +436,20 @@ unescape(struct buf *b, const char *s)
 }
 
 static struct rule *
-rule_get(size_t key, long occ, enum qual q)
+rule_get(size_t key, long occ, enum qual q, const char *match)
 {
 	struct rule	*r;
 
 	for (r = rules; r != NULL; r = r->next)
-		if (r->key == key && r->occ == occ && r->q == q)
+		if (r->key == key && r->occ == occ && r->q == q &&
+		    (r->match == NULL ? match == NULL :
+		    match != NULL && strcmp(r->match, match) == 0))
 			return r;
 	r = xcalloc(1, sizeof(*r));
+	if (match != NULL) {
+		r->match = xcalloc(1, strlen(match) + 1);
+		memcpy(r->match, match, strlen(match));
+	}
 	r->key = key;
 	r->occ = occ;
 	r->q = q;
@@ -441,7 +461,7 @@ rule_get(size_t key, long occ, enum qual q)
 
 /* rule_find - the most specific rule for the count-th KEY, or NULL */
 static const struct rule *
-rule_find(size_t key, unsigned long count, int tls)
+rule_find(size_t key, unsigned long count, int tls, const char *subject)
 {
 	const struct rule	*r, *best = NULL;
 	int			 score, bestscore = -1;
@@ -449,11 +469,15 @@ rule_find(size_t key, unsigned long count, int tls)
 	for (r = rules; r != NULL; r = r->next) {
 		if (r->key != key)
 			continue;
+		if (r->match != NULL && (subject == NULL ||
+		    strcasestr(subject, r->match) == NULL))
+			continue;
 		if (r->occ != 0 && (unsigned long)r->occ != count)
 			continue;
 		if ((r->q == Q_TLS && !tls) || (r->q == Q_PLAIN && tls))
 			continue;
-		score = (r->occ != 0) * 2 + (r->q != Q_ANY);
+		score = (r->match != NULL) * 4 + (r->occ != 0) * 2 +
+		    (r->q != Q_ANY);
 		if (score > bestscore) {
 			best = r;
 			bestscore = score;
@@ -479,10 +503,10 @@ next_word(char **sp)
 static const char *
 script_line(char *s)
 {
-	static const char	*dirs[] = { "reply", "raw", "delay", "drip",
+	static const char	*dirs[D_N] = { "reply", "raw", "delay", "drip",
 	    "flood", "longline", "stall", "close", "reset", "keepopen" };
 	static char		 err[128];
-	char			*dir, *keyw;
+	char			*dir, *keyw, *match = NULL;
 	struct rule		*r;
 	size_t			 key, d, n;
 	long			 occ;
@@ -500,35 +524,35 @@ script_line(char *s)
 		buf_add(&inject, "\r\n", 2);
 		return NULL;
 	}
-	for (d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++)
-		if (strcmp(dir, dirs[d]) == 0)
-			break;
-	if (d == sizeof(dirs) / sizeof(dirs[0])) {
+	for (d = 0; d < D_N && strcmp(dir, dirs[d]) != 0; d++)
+		;
+	if (d == D_N) {
 		snprintf(err, sizeof(err), "unknown directive \"%.40s\"", dir);
 		return err;
 	}
 	if (*(keyw = next_word(&s)) == '\0')
 		return "missing KEY";
-	if (parse_key(keyw, &key, &occ, &q) == -1) {
+	if (parse_key(keyw, &key, &occ, &q, &match) == -1) {
 		snprintf(err, sizeof(err), "bad KEY \"%.40s\"", keyw);
 		return err;
 	}
-	if (key == K_TLS && d != 6)
+	if (key == K_TLS && d != D_STALL)
 		return "only stall applies to TLS";
-	if (d == 9 && key != K_QUIT)
+	if (d == D_KEEPOPEN && key != K_QUIT)
 		return "keepopen only applies to QUIT";
-	r = rule_get(key, occ, q);
-	if (d == 0) {
+	r = rule_get(key, occ, q, match);
+	free(match);
+	if (d == D_REPLY) {
 		buf_addstr(&r->text, s);
 		buf_add(&r->text, "\r\n", 2);
-	} else if (d == 1) {
+	} else if (d == D_RAW) {
 		if (*s == '\0' || unescape(&r->text, s) == -1)
 			return "bad or missing raw BYTES";
-	} else if (d == 2 || d == 3) {
+	} else if (d == D_DELAY || d == D_DRIP) {
 		if (parse_num(s, 0, MS_MAX, &v) == -1)
 			return "bad milliseconds";
-		*(d == 2 ? &r->delay : &r->drip) = (long)v;
-	} else if (d == 4) {
+		*(d == D_DELAY ? &r->delay : &r->drip) = (long)v;
+	} else if (d == D_FLOOD) {
 		if (*s == '\0')
 			return "flood needs a LINE";
 		r->flood.len = 0;
@@ -537,14 +561,14 @@ script_line(char *s)
 			buf_add(&r->flood, s, n);
 			buf_add(&r->flood, "\r\n", 2);
 		} while (r->flood.len + n + 2 <= CHUNK);
-	} else if (d == 5) {
+	} else if (d == D_LONGLINE) {
 		if (parse_num(s, 4, LONGLINE_MAX, &r->longline) == -1)
 			return "bad longline length (4 or more)";
 	} else if (*s != '\0')
 		return "unexpected argument";
 	else
-		*(d == 6 ? &r->stall : d == 7 ? &r->close : d == 8 ?
-		    &r->reset : &r->keepopen) = 1;
+		*(d == D_STALL ? &r->stall : d == D_CLOSE ? &r->close :
+		    d == D_RESET ? &r->reset : &r->keepopen) = 1;
 	return NULL;
 }
 
@@ -588,15 +612,13 @@ script_free(void)
 		rules = r->next;
 		free(r->text.p);
 		free(r->flood.p);
+		free(r->match);
 		free(r);
 	}
 	for (i = 0; i < nkeys; i++)
 		free(keys[i]);
 	free(keys);
-	keys = NULL;
-	nkeys = 0;
 	free(inject.p);
-	inject.p = NULL;
 }
 
 static void
@@ -713,6 +735,7 @@ conn_free(struct conn *c)
 	free(c->counts);
 	free(c->line);
 	free(c->out.p);
+	free(c->bodytext.p);
 	free(c);
 	nclosed++;
 	if (!shutting_down && maxconn > 0 && nclosed >= maxconn) {
@@ -801,12 +824,14 @@ command_line(struct conn *c, size_t len, int bare)
 	if (key != K_NONE) {
 		c->counts[key]++;
 		if (key < K_NBUILTIN ||
-		    rule_find(key, c->counts[key], c->tls) != NULL) {
+		    rule_find(key, c->counts[key], c->tls, c->line) != NULL) {
+			c->subject = c->line;
 			reply_start(c, key);
 			return;
 		}
 	}
 	c->counts[K_UNKNOWN]++;
+	c->subject = c->line;
 	reply_start(c, K_UNKNOWN);
 }
 
@@ -817,11 +842,18 @@ body_line(struct conn *c, size_t len, int bare)
 		log_event("eod %lu %lu", c->id, c->bodylines);
 		c->body = 0;
 		c->counts[K_EOD]++;
+		buf_add(&c->bodytext, "", 1);	/* NUL for strcasestr */
+		c->subject = c->bodytext.p;
 		reply_start(c, K_EOD);
+		c->bodytext.len = 0;
 		return;
 	}
 	log_bytes("D: ", c->line, len, bare ? " [bare-LF]" : "");
 	c->bodylines++;
+	if (c->bodytext.len + len + 1 < 1024 * 1024) {
+		buf_add(&c->bodytext, c->line, len);
+		buf_add(&c->bodytext, "\n", 1);
+	}
 }
 
 static void
@@ -888,7 +920,8 @@ reply_start(struct conn *c, size_t key)
 {
 	const struct rule	*r;
 
-	r = rule_find(key, c->counts[key], c->tls);
+	r = rule_find(key, c->counts[key], c->tls, c->subject);
+	c->subject = NULL;
 	c->out.len = 0;
 	c->outoff = 0;
 	c->drip = 0;
@@ -964,7 +997,6 @@ reply_content_done(struct conn *c)
 	if (c->longline >= 0) {
 		c->state = S_LONGLINE;
 		log_event("longline %lu %lld", c->id, c->longline);
-		c->longlen = c->longline;
 		c->longline -= 4;
 		bufferevent_write(c->bev, "250 ", 4);
 		bufferevent_setwatermark(c->bev, EV_WRITE, FILL_LOWAT, 0);
@@ -1052,7 +1084,7 @@ start_tls(struct conn *c)
 	SSL			*ssl;
 
 	c->counts[K_TLS]++;
-	r = rule_find(K_TLS, c->counts[K_TLS], c->tls);
+	r = rule_find(K_TLS, c->counts[K_TLS], c->tls, NULL);
 	if (r != NULL && r->stall) {
 		log_event("tls %lu stalled", c->id);
 		enter_stall(c);
@@ -1131,18 +1163,10 @@ conn_readcb(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 
 	(void)bev;
-	switch (c->state) {
-	case S_STALL:
-	case S_FLUSH:
-	case S_LINGER:
-		drain_input(c);
-		break;
-	case S_READY:
+	if (c->state == S_READY)
 		process_input(c);
-		break;
-	default:
-		break;		/* pipelined input waits */
-	}
+	else if (c->state >= S_STALL)
+		drain_input(c);	/* else pipelined input waits its turn */
 }
 
 static void
@@ -1280,33 +1304,19 @@ acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 		greet(c);
 }
 
+/* stopcb - the watchdog (exit 2) or SIGTERM/SIGINT (exit 0) */
 static void
-accept_errorcb(struct evconnlistener *lev, void *arg)
-{
-	(void)lev;
-	(void)arg;
-	fprintf(stderr, "fakemx: accept: %s\n", strerror(errno));
-}
-
-static void
-watchdogcb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	fprintf(stderr, "fakemx: watchdog expired\n");
-	log_event("watchdog");
-	exitcode = 2;
-	event_base_loopbreak(base);
-}
-
-static void
-signalcb(evutil_socket_t sig, short what, void *arg)
+stopcb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
-	(void)arg;
-	log_event("signal %d", (int)sig);
-	exitcode = 0;
+	if (arg == NULL) {
+		log_event("signal %d", (int)sig);
+		exitcode = 0;
+	} else {
+		fprintf(stderr, "fakemx: watchdog expired\n");
+		log_event("watchdog");
+		exitcode = 2;
+	}
 	event_base_loopbreak(base);
 }
 
@@ -1328,7 +1338,8 @@ parse_addr(const char *s, long long port, struct sockaddr_storage *ss,
 		s4->sin_port = htons((unsigned short)port);
 		return 0;
 	}
-	if (ss->ss_family == AF_INET6 && (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+	if (ss->ss_family == AF_INET6 &&
+	    (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
 	    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
 	    s6->sin6_addr.s6_addr[12] == 127))) {
 		s6->sin6_port = htons((unsigned short)port);
@@ -1373,18 +1384,6 @@ tls_setup(const char *cert, const char *key)
 	}
 }
 
-/* raise_nofile - room for a few thousand connections */
-static void
-raise_nofile(void)
-{
-	struct rlimit	 rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -1392,6 +1391,7 @@ main(int argc, char *argv[])
 	socklen_t		 sslen;
 	struct event		*ev_watchdog, *ev_term, *ev_int;
 	struct timeval		 tv;
+	struct rlimit		 rl;
 	struct conn		*c;
 	const char		*addr = "127.0.0.1", *portfile = NULL;
 	const char		*logfile = NULL, *cert = NULL, *key = NULL;
@@ -1451,7 +1451,11 @@ main(int argc, char *argv[])
 		key_index(builtin_keys[i], strlen(builtin_keys[i]), 1);
 	script_load(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile();
+	/* room for a few thousand sessions */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (cert != NULL)
 		tls_setup(cert, key);
 	if (logfile != NULL && (logfp = fopen(logfile, "a")) == NULL)
@@ -1465,7 +1469,6 @@ main(int argc, char *argv[])
 	if (listener == NULL)
 		fatal("cannot listen on %s port %lld: %s", addr, port,
 		    strerror(errno));
-	evconnlistener_set_error_cb(listener, accept_errorcb);
 	sslen = sizeof(ss);
 	if (getsockname(evconnlistener_get_fd(listener),
 	    (struct sockaddr *)&ss, &sslen) == -1)
@@ -1477,9 +1480,9 @@ main(int argc, char *argv[])
 	if (portfile != NULL)
 		write_portfile(portfile, (unsigned int)port);
 
-	ev_watchdog = evtimer_new(base, watchdogcb, NULL);
-	ev_term = evsignal_new(base, SIGTERM, signalcb, NULL);
-	ev_int = evsignal_new(base, SIGINT, signalcb, NULL);
+	ev_watchdog = evtimer_new(base, stopcb, &exitcode);
+	ev_term = evsignal_new(base, SIGTERM, stopcb, NULL);
+	ev_int = evsignal_new(base, SIGINT, stopcb, NULL);
 	if (ev_watchdog == NULL || ev_term == NULL || ev_int == NULL)
 		fatal("cannot create events");
 	tv.tv_sec = (time_t)watchdog;

@@ -1,0 +1,49 @@
+/*
+ * verdict.h - why a server said no, and what to do about it.
+ *
+ * The verdict is computed from what a step recorded: the stage, the basic
+ * code, the enhanced code (RFC 3463 and the IANA registry) and the reply
+ * text. Rules are data (the table in probe/verdict.c, documented in
+ * smtprobe(1)); the rule with the highest weight among those that match
+ * wins, so the reply text beats the enhanced code, which beats the stage.
+ * Nothing here touches the network.
+ */
+#ifndef SMTPROBE_VERDICT_H
+#define SMTPROBE_VERDICT_H
+
+#include "record.h"
+
+struct verdict {
+	const char	*class;		/* "ip" "helo" ... "accepted" */
+	const char	*reason;	/* "dnsbl" "user-unknown" ... */
+	int		 confidence;	/* 0..100 */
+	int		 stage;		/* enum smtp_stage, -1 unknown */
+	int		 code;		/* basic code, 0 none */
+	char		 enhanced[16];
+	const char	*rule;		/* id of the rule that fired */
+	char		 words[128];	/* the words that matched, or "" */
+	const char	*advice;	/* what a person can do */
+};
+
+/*
+ * verdict_reply - classify one reply. stage may be -1 (unknown, as for
+ * a reply pasted into "smtprobe explain"); text is the whole reply, its
+ * lines joined by any separator.
+ */
+void	 verdict_reply(int stage, int code, const char *enhanced,
+	    const char *text, struct verdict *);
+
+/* verdict_step - classify a recorded step (reply or failure) */
+void	 verdict_step(const struct record *, const struct step *,
+	    struct verdict *);
+
+/* verdict_record - the session's verdict: from its deciding step */
+void	 verdict_record(const struct record *, struct verdict *);
+
+/* verdict_enhanced_meaning - IANA text of an enhanced code, or NULL */
+const char *verdict_enhanced_meaning(const char *);
+
+/* verdict_rule_ids - every rule id, NULL-terminated (for tests) */
+const char *const *verdict_rule_ids(void);
+
+#endif

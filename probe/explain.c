@@ -1,0 +1,242 @@
+/*
+ * explain.c - "smtprobe explain" (see include/explain.h).
+ *
+ * Input is a reply ("550 5.1.1 ..."; several lines of a multi-line
+ * reply are joined) or a bounce message, recognised by its DSN fields
+ * or asked for with --bounce. Each reply found is classified with
+ * verdict_reply(), exactly as a live probe's step would be.
+ * Exit status: 0 accepted, 1 permanent, 2 temporary, 64 no reply found
+ * or bad usage.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "dsn.h"
+#include "explain.h"
+#include "log.h"
+#include "msg.h"
+#include "opt.h"
+#include "report.h"
+#include "smtp.h"
+#include "util.h"
+#include "verdict.h"
+
+static int	 explain_is_bounce(const char *);
+static char	*explain_join(const char *);
+static int	 explain_status(int);
+
+/* explain_is_bounce - 1 when text carries DSN or bounce markers */
+static int
+explain_is_bounce(const char *t)
+{
+	static const char *marks[] = { "\nfinal-recipient:",
+	    "\ndiagnostic-code:", "multipart/report", "\nreporting-mta:",
+	    "in reply to ", "smtp error from remote mail server",
+	    "the response from the remote server was",
+	    "transcript of session follows", "remote server returned" };
+	char	*low;
+	size_t	 i;
+	int	 hit = 0;
+
+	low = xasprintf("\n%s", t);
+	for (i = 0; low[i] != '\0'; i++)
+		low[i] = (char)tolower((unsigned char)low[i]);
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]) && !hit; i++)
+		hit = strstr(low, marks[i]) != NULL;
+	free(low);
+	return hit;
+}
+
+/* explain_join - reply lines (CR/LF separated) joined with " | " */
+static char *
+explain_join(const char *t)
+{
+	char	*out, *o;
+	size_t	 n = strlen(t);
+
+	o = out = xmalloc(n * 3 + 1);
+	while (*t == '\r' || *t == '\n' || *t == ' ' || *t == '\t')
+		t++;
+	for (; *t != '\0'; t++) {
+		if (*t == '\r')
+			continue;
+		if (*t == '\n') {
+			while (t[1] == '\n' || t[1] == '\r')
+				t++;
+			if (t[1] == '\0')
+				break;
+			memcpy(o, " | ", 3);
+			o += 3;
+			continue;
+		}
+		*o++ = *t;
+	}
+	while (o > out && (o[-1] == ' ' || o[-1] == '\t'))
+		o--;
+	*o = '\0';
+	return out;
+}
+
+static int
+explain_status(int code)
+{
+	switch (code / 100) {
+	case 2:
+	case 3:
+		return 0;
+	case 4:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+/* explain_print - one verdict, human form */
+static void
+explain_print(const char *what, const char *reply, const char *rcpt,
+    const char *mta, const struct verdict *v)
+{
+	if (what != NULL)
+		printf("== %s\n", what);
+	if (rcpt != NULL)
+		printf("recipient: %s\n", rcpt);
+	if (mta != NULL)
+		printf("remote MTA: %s\n", mta);
+	printf("reply:     %s\n", reply);
+	printf("stage:     %s\n", v->stage >= 0 ? smtp_stage_name(v->stage) :
+	    "not known (give --stage)");
+	report_verdict_text(stdout, v);
+}
+
+int
+explain_main(int argc, char **argv)
+{
+	struct opt_explain	 e;
+	struct verdict		 v;
+	struct dsn		*d = NULL;
+	json_t			*doc = NULL, *arr;
+	char			*input = NULL, *joined, *safe, err[512];
+	size_t			 len = 0, i;
+	int			 rc = 64, worst = -1, code;
+
+	if (opt_explain_parse(argc, argv, &e) == -1) {
+		fprintf(stderr, "Try 'smtprobe explain --help'.\n");
+		opt_explain_free(&e);
+		return 64;
+	}
+	if (e.help || e.list_options) {
+		if (e.help)
+			opt_explain_usage();
+		else
+			opt_explain_list();
+		opt_explain_free(&e);
+		return 0;
+	}
+	if (e.text != NULL)
+		input = xstrdup(e.text);
+	else if (msg_read(e.file != NULL ? e.file : "-", &input, &len, err,
+	    sizeof(err)) == -1) {
+		log_warnx("explain: %s", err);
+		goto out;
+	}
+	if (memchr(input, '\0', e.text != NULL ? strlen(input) : len) !=
+	    NULL && e.text == NULL) {
+		/* keep going on the part before a NUL: a report, not a crash */
+		len = strlen(input);
+	}
+
+	if (e.bounce || explain_is_bounce(input)) {
+		d = dsn_parse(input, strlen(input));
+		if (d->nitems == 0) {
+			log_warnx("explain: no SMTP reply found in the bounce");
+			goto out;
+		}
+		arr = json_array();
+		for (i = 0; i < d->nitems; i++) {
+			const struct dsn_item *it = &d->items[i];
+			int	 st = it->stage >= 0 ? it->stage : e.stage;
+
+			verdict_reply(st, it->code, it->status,
+			    it->reply != NULL ? it->reply : "", &v);
+			code = it->code != 0 ? it->code : it->status != NULL &&
+			    it->status[0] == '4' ? 400 : it->status != NULL &&
+			    it->status[0] == '2' ? 200 : 500;
+			if (worst == -1 || explain_status(code) == 1 ||
+			    (worst == 0 && explain_status(code) == 2))
+				worst = explain_status(code);
+			if (e.json) {
+				json_t	*o = report_json_verdict(&v);
+
+				json_object_set_new(o, "recipient",
+				    it->recipient ? json_string(it->recipient) :
+				    json_null());
+				json_object_set_new(o, "remote_mta",
+				    it->remote_mta ?
+				    json_string(it->remote_mta) : json_null());
+				json_object_set_new(o, "reply", it->reply ?
+				    json_string(it->reply) : json_null());
+				json_object_set_new(o, "status", it->status ?
+				    json_string(it->status) : json_null());
+				json_array_append_new(arr, o);
+			} else {
+				char	 title[64];
+
+				snprintf(title, sizeof(title), "recipient %zu "
+				    "of %zu", i + 1, d->nitems);
+				explain_print(title, it->reply != NULL ?
+				    it->reply : "(none)", it->recipient,
+				    it->remote_mta, &v);
+			}
+		}
+		if (e.json)
+			doc = json_pack("{s:s, s:o, s:o}", "input", "bounce",
+			    "reporting_mta", d->reporting_mta ?
+			    json_string(d->reporting_mta) : json_null(),
+			    "items", arr);
+		else
+			json_decref(arr);
+		rc = worst;
+	} else {
+		joined = explain_join(input);
+		safe = util_escape(joined, strlen(joined));
+		free(joined);
+		if (strlen(safe) < 3 || !isdigit((unsigned char)safe[0]) ||
+		    !isdigit((unsigned char)safe[1]) ||
+		    !isdigit((unsigned char)safe[2]) || safe[0] < '2' ||
+		    safe[0] > '5') {
+			log_warnx("explain: \"%.60s\" does not start with an "
+			    "SMTP reply code (give a reply such as \"550 5.1.1 "
+			    "...\", or a bounce message)", safe);
+			free(safe);
+			goto out;
+		}
+		code = (safe[0] - '0') * 100 + (safe[1] - '0') * 10 +
+		    (safe[2] - '0');
+		verdict_reply(e.stage, code, NULL, safe, &v);
+		if (e.json) {
+			doc = report_json_verdict(&v);
+			json_object_set_new(doc, "reply", json_string(safe));
+			json_object_set_new(doc, "code", json_integer(code));
+		} else
+			explain_print(NULL, safe, NULL, NULL, &v);
+		free(safe);
+		rc = explain_status(code);
+	}
+	if (doc != NULL) {
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
+	}
+out:
+	dsn_free(d);
+	free(input);
+	opt_explain_free(&e);
+	return rc;
+}

@@ -1,0 +1,70 @@
+#!/bin/sh
+# explain.sh - "smtprobe explain" on pasted replies and on the bounce
+# samples in tests/dsn: class, reason, stage and exit status. TAP.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+probe=$top_builddir/smtprobe
+dsn=$top_srcdir/tests/dsn
+n=0
+check() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+# reply: ARGS... -> exit, jq test
+reply() {	# reply WANT-EXIT JQ-EXPR ARGS...
+	want=$1 expr=$2
+	shift 2
+	out=$("$probe" explain --json "$@" 2>/dev/null)
+	rc=$?
+	[ "$rc" = "$want" ] && [ "$(printf '%s' "$out" | jq -r "$expr")" = true ]
+	check $? "explain $* -> exit $rc, $expr"
+	[ "$rc" = "$want" ] || printf '%s\n' "$out" | sed 's/^/# /'
+}
+reply 1 '.class == "recipient" and .reason == "user-unknown"' \
+	'550 5.1.1 <x@example.net>: Recipient address rejected: User unknown'
+reply 1 '.class == "ip" and .reason == "dnsbl" and .stage == "rcpt"' \
+	--stage rcpt '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org'
+reply 2 '.class == "greylist"' '450 4.2.0 <x@example.net>: Recipient address rejected: Greylisted'
+reply 1 '.class == "helo" and .reason == "non-fqdn"' \
+	'504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname'
+reply 0 '.class == "accepted"' '250 2.0.0 Ok: queued as 4Q7xYz'
+reply 1 '.class == "sender" and .enhanced == "5.7.26" and .enhanced_meaning == "Multiple authentication checks failed"' \
+	'550-5.7.26 This mail has been blocked because the sender is unauthenticated.' \
+	'550 5.7.26 DMARC policy of example.com.'
+
+# a multi-line reply on standard input
+out=$(printf '550-5.7.1 Our system has detected that this message is\r\n550 5.7.1 likely unsolicited mail.\r\n' | "$probe" explain --stage eod)
+rc=$?
+[ $rc = 1 ] && printf '%s\n' "$out" | grep -q 'verdict: content (spam) at eod'
+check $? "multi-line reply on stdin: content/spam at eod"
+printf '%s\n' "$out" | grep -q '^reply:     550-5.7.1 Our system .* | 550 5.7.1 likely'
+check $? "continuation lines joined with |"
+
+# not a reply at all
+"$probe" explain 'hello there' >/dev/null 2>"${TMPDIR:-/tmp}/explain.$$"
+rc=$?
+[ $rc = 64 ] && grep -q 'does not start with an SMTP reply code' "${TMPDIR:-/tmp}/explain.$$"
+check $? "text without a reply code: exit 64 and a clear message"
+rm -f "${TMPDIR:-/tmp}/explain.$$"
+"$probe" explain --stage nowhere '550 x' >/dev/null 2>&1
+check $([ $? = 64 ]; echo $?) "unknown --stage: exit 64"
+
+# bounces: FILE WANT-EXIT JQ-EXPR
+bounce() {
+	out=$("$probe" explain --json --file "$dsn/$1" 2>&1)
+	rc=$?
+	[ "$rc" = "$2" ] && [ "$(printf '%s' "$out" | jq -r "$3" 2>&1)" = true ]
+	check $? "bounce $1 -> exit $rc, $3"
+	[ "$rc" = "$2" ] || printf '%s\n' "$out" | head -20 | sed 's/^/# /'
+}
+bounce postfix-rcpt-unknown.eml 1 '.items[0].class == "recipient" and .items[0].stage == "rcpt" and .items[0].status == "5.1.1"'
+bounce postfix-eod-spam.eml 1 '.items[0].class == "content" and .items[0].stage == "eod"'
+bounce postfix-greeting.eml 1 '.items[0].class == "ip" and .items[0].reason == "dnsbl" and .items[0].stage == "banner"'
+bounce exim-rcpt.eml 1 '.items[0].class == "recipient" and .items[0].stage == "rcpt"'
+bounce exim-mail-from.eml 1 '.items[0].class == "sender" and .items[0].stage == "mail"'
+bounce gmail.eml 1 '.items[0].class == "recipient" and .items[0].reason == "user-unknown"'
+bounce exchange.eml 1 '.items[0].class == "ip" and .items[0].enhanced == "5.7.606"'
+bounce sendmail.eml 1 '.items[0].class == "recipient" and .items[0].stage == "rcpt"'
+bounce multi-recipient.eml 1 '(.items | length) == 2 and ([.items[].class] | index("recipient")) != null'
+echo "1..$n"

@@ -1,0 +1,139 @@
+/*
+ * t_verdict.c - the verdict rules against the corpus of real-world
+ * replies (tests/verdict/corpus.tsv: stage, class, reason, reply).
+ * Prints the accuracy per class, fails below the floor, and fails for
+ * every rule that no corpus line makes fire (a rule nobody can show is
+ * a guess). Also checks the enhanced-code registry and a few fixed
+ * cases where the stage alone must decide.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "smtp.h"
+#include "tap.h"
+#include "verdict.h"
+
+#define FLOOR_CLASS	90	/* % of lines whose class must be right */
+#define FLOOR_REASON	75	/* % of lines whose reason must be right */
+
+static const char *classes[] = { "ip", "helo", "sender", "recipient",
+	"relay", "content", "auth", "tls", "rate", "greylist", "policy",
+	"server", "network", "protocol", "accepted", NULL };
+
+int
+main(void)
+{
+	const char	*top = getenv("top_srcdir");
+	const char *const *ids = verdict_rule_ids();
+	char		 path[4096], *line = NULL, *f[4];
+	size_t		 cap = 0, n = 0, good = 0, rgood = 0, i, k;
+	size_t		 per[32][2];
+	size_t		 nids = 0, *fired;
+	FILE		*fp;
+	struct verdict	 v;
+
+	memset(per, 0, sizeof(per));
+	while (ids[nids] != NULL)
+		nids++;
+	fired = calloc(nids, sizeof(*fired));
+	snprintf(path, sizeof(path), "%s/tests/verdict/corpus.tsv",
+	    top != NULL ? top : ".");
+	if ((fp = fopen(path, "r")) == NULL) {
+		printf("Bail out! cannot open %s\n", path);
+		return 99;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		char	*p = line;
+		int	 stage, code, ci;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		for (k = 0; k < 4; k++) {
+			f[k] = p;
+			if (k < 3) {
+				if ((p = strchr(p, '\t')) == NULL)
+					break;
+				*p++ = '\0';
+			}
+		}
+		if (k < 4) {
+			ok(0, "corpus line %zu has 4 fields", n + 1);
+			continue;
+		}
+		stage = smtp_stage_lookup(f[0]);
+		code = (int)strtol(f[3], NULL, 10);
+		verdict_reply(stage, code, NULL, f[3], &v);
+		n++;
+		for (ci = 0; classes[ci] != NULL; ci++)
+			if (strcmp(classes[ci], f[1]) == 0)
+				break;
+		per[ci][0]++;
+		if (strcmp(v.class, f[1]) == 0) {
+			good++;
+			per[ci][1]++;
+			if (strcmp(v.reason, f[2]) == 0)
+				rgood++;
+			else
+				printf("# reason: %s/%s wanted %s at %s: %s\n",
+				    v.class, v.reason, f[2], f[0], f[3]);
+		} else
+			printf("# MISS: got %s/%s (rule %s) wanted %s/%s at "
+			    "%s: %s\n", v.class, v.reason, v.rule, f[1], f[2],
+			    f[0], f[3]);
+		for (i = 0; i < nids; i++)
+			if (strcmp(ids[i], v.rule) == 0)
+				fired[i]++;
+	}
+	fclose(fp);
+	free(line);
+	ok(n >= 200, "corpus has %zu lines (at least 200)", n);
+	for (i = 0; classes[i] != NULL; i++)
+		if (per[i][0] > 0)
+			printf("# %-10s %3zu/%3zu\n", classes[i], per[i][1],
+			    per[i][0]);
+	printf("# accuracy: class %zu/%zu = %.1f%%, reason %zu/%zu = "
+	    "%.1f%%\n", good, n, n ? 100.0 * good / n : 0.0, rgood, n,
+	    n ? 100.0 * rgood / n : 0.0);
+	ok(n > 0 && good * 100 >= FLOOR_CLASS * n,
+	    "class accuracy %.1f%% >= %d%%", n ? 100.0 * good / n : 0.0,
+	    FLOOR_CLASS);
+	ok(n > 0 && rgood * 100 >= FLOOR_REASON * n,
+	    "reason accuracy %.1f%% >= %d%%", n ? 100.0 * rgood / n : 0.0,
+	    FLOOR_REASON);
+	for (i = 0; i < nids; i++)
+		ok(fired[i] > 0, "rule %s fires on %zu corpus line(s)", ids[i],
+		    fired[i]);
+	free(fired);
+
+	/* the stage decides where the text cannot */
+	verdict_reply(STAGE_BANNER, 550, NULL, "550 Administrative prohibition",
+	    &v);
+	ok(strcmp(v.class, "ip") == 0, "Exim prohibition at banner: ip");
+	verdict_reply(STAGE_EHLO, 550, NULL, "550 Administrative prohibition",
+	    &v);
+	ok(strcmp(v.class, "helo") == 0, "Exim prohibition at ehlo: helo");
+	verdict_reply(STAGE_MAIL, 550, NULL, "550 Administrative prohibition",
+	    &v);
+	ok(strcmp(v.class, "sender") == 0, "Exim prohibition at mail: sender");
+	verdict_reply(STAGE_RCPT, 550, NULL, "550 Administrative prohibition",
+	    &v);
+	ok(strcmp(v.class, "recipient") == 0,
+	    "Exim prohibition at rcpt: recipient");
+	verdict_reply(STAGE_RCPT, 504, NULL, "504 5.5.2 <localhost>: Helo "
+	    "command rejected: need fully-qualified hostname", &v);
+	ok(strcmp(v.class, "helo") == 0 && strcmp(v.words, "fully-qualified")
+	    == 0, "delayed HELO reject at RCPT is helo, by its words");
+	verdict_reply(-1, 250, NULL, "250 2.1.5 Ok", &v);
+	ok(strcmp(v.class, "accepted") == 0, "250 is accepted");
+	ok(strcmp(verdict_enhanced_meaning("5.7.26"),
+	    "Multiple authentication checks failed") == 0 &&
+	    strcmp(verdict_enhanced_meaning("4.2.2"), "Mailbox full") == 0 &&
+	    verdict_enhanced_meaning("5.9.9") == NULL,
+	    "enhanced code registry");
+	return tap_done();
+}
