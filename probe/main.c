@@ -281,16 +281,18 @@ main(int argc, char **argv)
 	rc = 3;
 	if (cli_resolve(cli.host, cli.port, cli.family, 0, &ss, &sl, err,
 	    sizeof(err)) == -1) {
+		/* the session records the failure, so --json still reports */
 		log_warnx("%s", err);
-		goto out;
+		note = xstrdup(err);
+		sl = 0;
 	}
-	if (cli.local != NULL && cli_resolve(cli.local, "0", ss.ss_family,
-	    1, &ls, &lsl, err, sizeof(err)) == -1) {
+	if (cli.local != NULL && sl > 0 && cli_resolve(cli.local, "0",
+	    ss.ss_family, 1, &ls, &lsl, err, sizeof(err)) == -1) {
 		log_warnx("--local-address: %s", err);
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	{
+	if (sl > 0) {
 		char	 a[INET6_ADDRSTRLEN];
 
 		getnameinfo((struct sockaddr *)&ss, sl, a, sizeof(a), NULL,
@@ -302,7 +304,7 @@ main(int argc, char **argv)
 	p.host = cli.host;
 	p.port = cli.port;
 	p.resolve_note = note;
-	p.addr = (struct sockaddr *)&ss;
+	p.addr = sl > 0 ? (struct sockaddr *)&ss : NULL;
 	p.addrlen = sl;
 	p.local = cli.local != NULL ? (struct sockaddr *)&ls : NULL;
 	p.locallen = lsl;

@@ -264,6 +264,13 @@ smtp_session_start(struct smtp_session *s)
 	st = record_add_step(s->rec, STAGE_RESOLVE, 0);
 	st->outcome = OUT_OK;
 	st->t_done = 0;
+	if (s->p->addr == NULL) {
+		/* the caller could not resolve the server: record why */
+		s->cur = (ssize_t)(st - s->rec->steps);
+		smtp_fail(s, OUT_ERROR, "%s", s->p->resolve_note != NULL ?
+		    s->p->resolve_note : "cannot resolve the server");
+		return;
+	}
 	if (s->p->resolve_note != NULL) {
 		st->detail = xstrdup(s->p->resolve_note);
 		smtp_wire(s, WIRE_INFO, "%s", s->p->resolve_note);

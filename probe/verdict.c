@@ -643,6 +643,9 @@ verdict_failure(const struct record *r, const struct step *st,
 		v->class = "server";
 		v->reason = "malformed-reply";
 		v->rule = "server-malformed";
+	} else if (st->stage == STAGE_RESOLVE) {
+		v->reason = "resolve";
+		v->rule = "network-resolve";
 	} else if (st->outcome == OUT_TIMEOUT) {
 		v->reason = "timeout";
 		v->rule = "network-timeout";
@@ -702,7 +705,8 @@ verdict_record(const struct record *r, struct verdict *v)
 	for (i = 0; i < r->nsteps; i++) {
 		const struct step *st = &r->steps[i];
 
-		if (st->stage == STAGE_QUIT || st->stage == STAGE_RESOLVE)
+		if (st->stage == STAGE_QUIT || (st->stage == STAGE_RESOLVE &&
+		    st->outcome == OUT_OK))
 			continue;
 		if (r->status == RES_ERROR &&
 		    (st->outcome == OUT_TIMEOUT || st->outcome == OUT_CLOSED ||
