@@ -43,6 +43,13 @@ void	 verdict_record(const struct record *, struct verdict *);
 /* verdict_enhanced_meaning - IANA text of an enhanced code, or NULL */
 const char *verdict_enhanced_meaning(const char *);
 
+/*
+ * verdict_rule_matches - whether rule id's conditions hold for a reply
+ * (it may still lose to a heavier rule); *class is the rule's class.
+ */
+int	 verdict_rule_matches(const char *id, int stage, int code,
+	    const char *enhanced, const char *text, const char **class);
+
 /* verdict_rule_ids - every rule id, NULL-terminated (for tests) */
 const char *const *verdict_rule_ids(void);
 

@@ -50,7 +50,25 @@ static const struct rule rules[] = {
 	{ "accepted", "accepted", "accepted", ANY, "23", 0, NULL, NULL, NULL,
 	    99 },
 
+	/* provider tokens that name the cause outright */
+	{ "ip-provider-token", "ip", "blocked", ANY, "45", 0, NULL,
+	    "[tss09]|(con:b1)|rly:b1|bl000000|comcast block|"
+	    "[bl21]|[bl22]|[bl23]", NULL, 97 },
+	{ "ip-provider-reputation", "ip", "reputation", ANY, "45", 0, NULL,
+	    "[ts01]|[ts02]|ou-001|ou-002|sc-001|sc-002|sc-004|s3150|"
+	    "s3140|delist@|banned sender[", NULL, 97 },
+	{ "ip-provider-dynamic", "ip", "dynamic", ANY, "45", 0, NULL,
+	    "(dyn:t1)|dyn:t2|dy-001|dy-002|send email directly to our "
+	    "servers|not authorized to send email directly", NULL, 97 },
+	{ "policy-provider", "policy", "policy", ANY, "45", 0, NULL,
+	    "envelope blocked|notauthenticatedforgroup|"
+	    "delivery restriction check failed", NULL, 97 },
+
 	/* the connecting IP */
+	{ "ip-your-ip", "ip", "reputation", ANY, "45", 0, NULL,
+	    "from your ip|your ip address|reputation of the sending ip|"
+	    "low reputation|poor reputation|ip reputation|"
+	    "sending ip address", NULL, 91 },
 	{ "ip-dynamic", "ip", "dynamic", ANY, "45", 0, NULL,
 	    "dynamic ip|dynamic address|dynamic-ip|dynamic or residential|"
 	    "residential|dial-up|dialup|pbl|generic reverse|dy-00|"
@@ -59,8 +77,8 @@ static const struct rule rules[] = {
 	    "reverse dns|reverse-dns|rdns|ptr record|no ptr|ptr lookup|"
 	    "cannot find your hostname|cannot find your reverse hostname|"
 	    "reverse hostname|reverse lookup|reverse name|fcrdns|"
-	    "hostname does not resolve|client host name|unknown[" ,
-	    NULL, 93 },
+	    "hostname does not resolve|client host name|unknown[|"
+	    "dns ptr|ptr resource record", NULL, 93 },
 	{ "ip-rdns-code", "ip", "rdns", ANY, "45", 0, "x.7.25", NULL, NULL,
 	    80 },
 	{ "ip-dnsbl", "ip", "dnsbl", ANY, "45", 0, NULL,
@@ -79,6 +97,8 @@ static const struct rule rules[] = {
 	    "traffic not accepted", NULL, 86 },
 	{ "ip-ms-banned", "ip", "reputation", ANY, "5", 0, "x.7.606", NULL,
 	    NULL, 80 },
+	{ "ip-ms-511", "ip", "blocked", ANY, "5", 0, "x.7.511", NULL, NULL,
+	    80 },
 	{ "ip-ms-708", "ip", "reputation", ANY, "5", 0, "x.7.708", NULL,
 	    NULL, 80 },
 	{ "ip-banner", "ip", "blocked", ST(BANNER), "5", 0, NULL, NULL, NULL,
@@ -90,19 +110,24 @@ static const struct rule rules[] = {
 	/* HELO */
 	{ "helo-fqdn", "helo", "non-fqdn", ANY, "45", 0, NULL,
 	    "fully-qualified|fully qualified|fqdn|not a valid hostname|"
-	    "need a hostname|bare hostname", NULL, 94 },
+	    "need a hostname|bare hostname", "helo|ehlo|hostname|host name",
+	    94 },
 	{ "helo-forged", "helo", "forged-helo", ANY, "45", 0, NULL,
 	    "impersonat|forged|helo mismatch|spoofed helo|"
 	    "is not a valid helo|your own|is my name|pretending",
 	    "helo|ehlo|host", 93 },
 	{ "helo-rejected", "helo", "invalid-helo", ANY, "45", 0, NULL,
 	    "helo command rejected|ehlo command rejected|invalid helo|"
-	    "bad helo|helo name|helo/ehlo|invalid ehlo|bad ehlo|"
-	    "helo host|ehlo host|helo rejected|ehlo rejected|"
+	    "bad helo|helo name|invalid ehlo|bad ehlo|"
+	    "helo rejected|ehlo rejected|"
 	    "syntactically invalid helo|syntactically invalid ehlo|"
+	    "helo/ehlo argument|empty helo|"
 	    "helo argument|helo identity", NULL, 90 },
 	{ "helo-stage", "helo", "invalid-helo", ST(EHLO), "5", 0, NULL,
 	    NULL, NULL, 45 },
+	{ "helo-domain", "helo", "invalid-helo", ST(EHLO), "45", 0, NULL,
+	    "invalid domain|invalid hostname|invalid host name|"
+	    "domain name|host name", NULL, 88 },
 	{ "helo-admin", "helo", "invalid-helo", ST(EHLO), "5", 0, NULL,
 	    "administrative prohibition|access denied|not welcome", NULL,
 	    80 },
@@ -129,8 +154,16 @@ static const struct rule rules[] = {
 	    "domain of sender address|sender domain|domain not found|"
 	    "unresolvable|does not resolve|no such domain|"
 	    "domain does not exist|sender address does not exist|"
-	    "unrouteable sender|null mx|mx lookup", "sender|mail from|"
-	    "domain", 91 },
+	    "unrouteable sender|null mx|mx lookup|invalid dns mx|a/aaaa",
+	    "sender|mail from|dns mx", 94 },
+	{ "sender-explicit", "sender", "sender-rejected", ANY, "45", 0, NULL,
+	    "sender address rejected|sender verify failed|"
+	    "verification failed for|sender verification failed|"
+	    "send as this sender|permissions to send as", NULL, 93 },
+	{ "sender-at-mail", "sender", "sender-rejected", ST(MAIL), "45", 0,
+	    NULL, "user unknown|unknown user|no such user|"
+	    "mailbox unavailable|does not exist|unrouteable address|"
+	    "address rejected|invalid address", NULL, 88 },
 	{ "sender-domain-code", "sender", "unknown-domain", ANY, "45", 0,
 	    "x.1.8", NULL, NULL, 80 },
 	{ "sender-nullmx", "sender", "unknown-domain", ANY, "45", 0,
@@ -150,6 +183,9 @@ static const struct rule rules[] = {
 	    NULL, "administrative prohibition|access denied", NULL, 80 },
 
 	/* the recipient */
+	{ "rcpt-domain", "recipient", "recipient-rejected", ANY, "45", 0,
+	    NULL, "domain not found|no such domain|domain does not exist|"
+	    "unrouteable domain", "recipient", 94 },
 	{ "rcpt-unknown", "recipient", "user-unknown", ANY, "45", 0, NULL,
 	    "user unknown|unknown user|no such user|no such recipient|"
 	    "no such mailbox|mailbox not found|mailbox unavailable|"
@@ -160,8 +196,7 @@ static const struct rule rules[] = {
 	    "recipient unknown|not our customer|invalid mailbox|"
 	    "unknown local part|mailbox does not|no such person|"
 	    "user doesn't|addressee unknown|unknown address|"
-	    "not found in directory|no valid recipients",
-	    NULL, 90 },
+	    "not found in directory", NULL, 90 },
 	{ "rcpt-unknown-code", "recipient", "user-unknown", ANY, "5", 0,
 	    "x.1.1", NULL, NULL, 75 },
 	{ "rcpt-system-code", "recipient", "user-unknown", ANY, "5", 0,
@@ -176,7 +211,7 @@ static const struct rule rules[] = {
 	{ "rcpt-full-code", "recipient", "mailbox-full", ANY, "45", 0,
 	    "x.2.2", NULL, NULL, 75 },
 	{ "rcpt-disabled", "recipient", "disabled", ANY, "45", 0, NULL,
-	    "disabled|inactive|suspended|deactivated|locked|"
+	    "disabled|inactive|suspended|deactivated|account locked|"
 	    "no longer|account has been|account is|expired",
 	    "account|mailbox|user|recipient|address", 91 },
 	{ "rcpt-disabled-code", "recipient", "disabled", ANY, "45", 0,
@@ -198,7 +233,8 @@ static const struct rule rules[] = {
 	    "relay not permitted|not permitted to relay|relay denied|"
 	    "we do not relay|do not relay|rcpthosts|relaying not allowed|"
 	    "relay not allowed|no relaying|relaying prohibited|"
-	    "not allowed to relay|cannot relay|relay prohibited",
+	    "not allowed to relay|cannot relay|relay prohibited|"
+	    "credentials for relay|smtp relay service|relay service",
 	    NULL, 95 },
 	{ "relay-code", "relay", "relay-denied", ANY, "5", 0, "x.7.64", NULL,
 	    NULL, 70 },
@@ -210,14 +246,14 @@ static const struct rule rules[] = {
 	    "spam|ube|unsolicited|junk|bulk mail|looks like spam|"
 	    "spamassassin|rspamd|high score|spam score|scored",
 	    NULL, 88 },
-	{ "content-url", "content", "url", ANY, "45", 0, NULL,
-	    "url|uri|link|dbl|phish|surbl|domain in the message|"
+	{ "content-url", "content", "url", ST(DATA) | ST(EOD), "45", 0, NULL,
+	    "url|uribl|link|dbl.|phish|surbl|domain in the message|"
 	    "domains in the message", "block|listed|reject|contain|"
-	    "phish|bad|suspicious|spam", 91 },
+	    "phish|bad|suspicious|spam", 94 },
 	{ "content-attachment", "content", "attachment", ANY, "45", 0, NULL,
 	    "attachment|file type|file extension|executable|"
 	    "banned file|prohibited file|blocked file|.exe|"
-	    "banned content", NULL, 92 },
+	    "banned content", NULL, 93 },
 	{ "content-size", "content", "size", ANY, "45", 0, NULL,
 	    "message size|size exceeds|too large|too big|exceeds the "
 	    "maximum|size limit|message length exceeds|exceeded the size|"
@@ -230,11 +266,11 @@ static const struct rule rules[] = {
 	    NULL, "message content|content rejected|content filter|"
 	    "message rejected|rejected due to content|message refused|"
 	    "not delivered for policy reasons|headers|header check|"
-	    "body check|message not accepted", NULL, 82 },
+	    "body check|message not accepted|message-id", NULL, 82 },
 	{ "content-code", "content", "content-rejected", ST(EOD), "5", 0,
 	    "x.6.", NULL, NULL, 65 },
 	{ "content-stage", "content", "content-rejected", ST(EOD), "5", 0,
-	    NULL, NULL, NULL, 50 },
+	    NULL, NULL, NULL, 62 },
 
 	/* authentication */
 	{ "auth-required", "auth", "auth-required", ANY, "45", 0, NULL,
@@ -249,7 +285,7 @@ static const struct rule rules[] = {
 	    "auth failed|invalid credentials|bad credentials|"
 	    "username and password not accepted|invalid login|"
 	    "login failed|incorrect password|authentication credentials "
-	    "invalid|password incorrect", NULL, 95 },
+	    "invalid|password incorrect|authentication failure", NULL, 95 },
 	{ "auth-code", "auth", "auth-failed", ANY, "45", 0, "x.7.8", NULL,
 	    NULL, 80 },
 	{ "auth-code57", "auth", "auth-required", ANY, "5", 0, "x.7.57",
@@ -288,12 +324,21 @@ static const struct rule rules[] = {
 	    "sending rate|message rate|too much mail|too many emails|"
 	    "unexpected volume|volume of|throttl|tss04|ts03|"
 	    "temporarily deferred|frequency|too frequent|limit exceeded|"
-	    "exceeded|mail flood", NULL, 90 },
-	{ "rate-flood-code", "rate", "rate-limit", ANY, "45", 0, "x.7.28",
+	    "mail flood|too quickly|too many login attempts|"
+	    "too many auth", NULL, 90 },
+	{ "rate-quota", "rate", "rate-limit", ANY, "45", 0, NULL,
+	    "sending quota|sending limit|daily sending|send quota|"
+	    "daily user sending|submissionquotaexceeded", NULL, 95 },
+	{ "rate-ms-busy", "rate", "rate-limit", ANY, "45", 0, "x.7.500",
 	    NULL, NULL, 80 },
+	{ "rate-flood-code", "rate", "rate-limit", ANY, "45", 0, "x.7.28",
+	    NULL, NULL, 92 },
+	{ "rate-explicit", "rate", "rate-limit", ANY, "45", 0, NULL,
+	    "rate limited|rate-limited|ratelimited", NULL, 92 },
 	{ "rate-connections", "rate", "too-many-connections", ANY, "45", 0,
 	    NULL, "too many connections|too many concurrent|"
 	    "too many sessions|connection limit|too many simultaneous|"
+	    "too many open connections|"
 	    "connections from your|concurrent connections|"
 	    "max connections", NULL, 94 },
 	{ "rate-recipients", "rate", "too-many-recipients", ANY, "45", 0,
@@ -302,24 +347,30 @@ static const struct rule rules[] = {
 	    "too many addresses", NULL, 95 },
 	{ "rate-recipients-code", "rate", "too-many-recipients", ANY, "45",
 	    0, "x.5.3", NULL, NULL, 80 },
-	{ "rate-banner-421", "rate", "rate-limit", ST(BANNER), "4", 0, NULL,
-	    "try again later|later|closing connection|busy", NULL, 60 },
+	{ "rate-banner-421", "rate", "rate-limit", ST(BANNER) | ST(EHLO), "4",
+	    0, NULL, "try again later|later|closing connection|busy", NULL,
+	    78 },
 
 	/* greylisting */
 	{ "greylist", "greylist", "greylisted", ANY, "4", 0, NULL,
 	    "greylist|grey-list|graylist|gray-list|greylisted|graylisted|"
 	    "postgrey|grey listing|gray listing|greylisting|"
 	    "not yet authorized to deliver|come back later|"
-	    "deferred for|retry later|temporarily rejected",
-	    NULL, 95 },
+	    "deferred for|retry later|"
+	    "internal resources are temporarily unavailable", NULL, 95 },
 	{ "greylist-try-later", "greylist", "greylisted", ENV | ST(DATA) |
 	    ST(EOD), "4", 0, NULL, "try again later|please try again|"
-	    "try later|please retry|temporarily deferred|"
-	    "temporary failure, please|try again in", NULL, 70 },
+	    "please retry|temporarily deferred|try again in", NULL, 78 },
 	{ "greylist-rcpt", "greylist", "greylisted", ST(RCPT), "4", 0, NULL,
 	    NULL, NULL, 40 },
 
 	/* local policy */
+	{ "policy-explicit", "policy", "policy", ANY, "45", 0, NULL,
+	    "local policy|policy reasons|security policies|"
+	    "policy violation|for policy|due to policy|by policy|"
+	    "unregistered domain|not allowed to receive|"
+	    "delivery not authorized|does not allow|has a policy",
+	    NULL, 84 },
 	{ "policy", "policy", "policy", ANY, "45", 0, NULL,
 	    "policy|administrative prohibition|access denied|"
 	    "not authorized|not authorised|prohibited|not allowed|"
@@ -332,7 +383,12 @@ static const struct rule rules[] = {
 	/* the server's own trouble */
 	{ "server-storage", "server", "storage", ANY, "45", 0, NULL,
 	    "insufficient system storage|queue file write error|disk full|"
-	    "no space left|out of disk|system storage", NULL, 93 },
+	    "no space left|out of disk|system storage|space shortage|"
+	    "disk space",
+	    NULL, 93 },
+	{ "server-backend", "server", "temporary-error", ANY, "4", 0, NULL,
+	    "no responsive virus scanner|virus_scan failed|"
+	    "scanner unavailable|storedrv|mailbox database", NULL, 96 },
 	{ "server-storage-code", "server", "storage", ANY, "45", 0, "x.3.1",
 	    NULL, NULL, 70 },
 	{ "server-config", "server", "config", ANY, "45", 0, NULL,
@@ -345,13 +401,16 @@ static const struct rule rules[] = {
 	    "local error|temporary failure|temporary error|"
 	    "internal error|system error|server error|temporarily "
 	    "unavailable|try again|qq temporary problem|"
-	    "temporary problem|resources|lookup failure|"
+	    "temporary problem|local problem|resources|lookup failure|"
 	    "timeout|timed out|unable to process|processing error",
 	    NULL, 75 },
 	{ "server-unavailable", "server", "unavailable", ANY, "45", 0, NULL,
 	    "service not available|service unavailable|"
 	    "not accepting network messages|closing transmission channel|"
-	    "shutting down|maintenance", NULL, 70 },
+	    "shutting down|maintenance", NULL, 80 },
+	{ "server-temp-explicit", "server", "temporary-error", ANY, "4", 0,
+	    NULL, "temporary server error|temporary system problem|"
+	    "system problem|server error", NULL, 82 },
 	{ "server-code", "server", "temporary-error", ANY, "4", 0, "x.3.",
 	    NULL, NULL, 55 },
 	{ "server-code4", "server", "temporary-error", ANY, "4", 0, "x.4.",
@@ -366,14 +425,15 @@ static const struct rule rules[] = {
 	    "syntax|command not recognized|unrecognized command|"
 	    "unrecognised command|unknown command|not implemented|"
 	    "unsupported option|invalid argument|line too long|"
-	    "parameter not|bad parameter|unsupported parameter",
-	    NULL, 85 },
+	    "parameter not|bad parameter|unsupported parameter|"
+	    "unimplemented|bare <lf>|bare lf", NULL, 86 },
 	{ "protocol-sequence", "protocol", "bad-sequence", ANY, "5", 0, NULL,
 	    "bad sequence|need mail command|need rcpt command|"
 	    "mail first|rcpt first|helo first|ehlo first|"
 	    "send hello first|need helo|nested mail|helo required|"
-	    "ehlo required|sender already|no valid recipients? |"
-	    "out of sequence", NULL, 88 },
+	    "ehlo required|sender already|no valid recipients|"
+	    "out of sequence|helo/ehlo first|synchronization error",
+	    NULL, 91 },
 	{ "protocol-code", "protocol", "syntax", ANY, "5", 0, "x.5.", NULL,
 	    NULL, 60 },
 	{ "protocol-500", "protocol", "syntax", ANY, "5", 500, NULL, NULL,
@@ -489,6 +549,9 @@ static const struct {
 static int	 words_match(const char *, const char *, char *, size_t);
 static int	 enh_match(const char *, const char *);
 static const char *advice_for(const char *, const char *);
+static int	 rule_matches(const struct rule *, int, int, const char *,
+		    const char *, char *, size_t);
+static char	*lower_text(const char *, const char *, char *);
 
 /* words_match - 1 if any '|'-separated word occurs in lower-case text */
 static int
@@ -548,47 +611,87 @@ advice_for(const char *class, const char *reason)
 	return "";
 }
 
+/* rule_matches - 1 if every condition of r holds (low: lower case) */
+static int
+rule_matches(const struct rule *r, int stage, int code, const char *enh,
+    const char *low, char *hit, size_t hitlen)
+{
+	if (r->weight == 0)
+		return 0;
+	if (r->stages != ANY && (stage < 0 ||
+	    (r->stages & (1u << stage)) == 0))
+		return 0;
+	if (r->classes != NULL && (code == 0 ||
+	    strchr(r->classes, '0' + code / 100) == NULL))
+		return 0;
+	if (r->code != 0 && r->code != code)
+		return 0;
+	if (r->enh != NULL && !enh_match(r->enh, enh))
+		return 0;
+	hit[0] = '\0';
+	if (r->words != NULL && !words_match(low, r->words, hit, hitlen))
+		return 0;
+	if (r->also != NULL && !words_match(low, r->also, NULL, 0))
+		return 0;
+	return 1;
+}
+
+/* lower_text - lower-case copy of text; the enhanced code into enh */
+static char *
+lower_text(const char *text, const char *enhanced, char *enh)
+{
+	char	*low;
+	size_t	 i;
+
+	enh[0] = '\0';
+	if (enhanced != NULL)
+		snprintf(enh, 16, "%s", enhanced);
+	if (text == NULL)
+		text = "";
+	low = xstrdup(text);
+	for (i = 0; low[i] != '\0'; i++)
+		low[i] = (char)tolower((unsigned char)low[i]);
+	/* "550-5.7.1 ..." or "550 5.7.1": look after the code */
+	if (enh[0] == '\0' && strlen(text) > 4 &&
+	    isdigit((unsigned char)text[0]))
+		reply_enhanced_parse(text + 4, enh);
+	return low;
+}
+
+int
+verdict_rule_matches(const char *id, int stage, int code,
+    const char *enhanced, const char *text, const char **class)
+{
+	char	 enh[16], hit[96], *low;
+	size_t	 i;
+	int	 m = 0;
+
+	low = lower_text(text, enhanced, enh);
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strcmp(rules[i].id, id) == 0) {
+			m = rule_matches(&rules[i], stage, code, enh, low, hit,
+			    sizeof(hit));
+			*class = rules[i].class;
+			break;
+		}
+	free(low);
+	return m;
+}
+
 void
 verdict_reply(int stage, int code, const char *enhanced, const char *text,
     struct verdict *v)
 {
 	const struct rule *best = NULL;
 	char		*low, hit[96], besthit[96] = "";
-	char		 enh[16] = "";
+	char		 enh[16];
 	size_t		 i;
 
-	if (enhanced != NULL)
-		snprintf(enh, sizeof(enh), "%s", enhanced);
-	low = xstrdup(text != NULL ? text : "");
-	for (i = 0; low[i] != '\0'; i++)
-		low[i] = (char)tolower((unsigned char)low[i]);
-	if (enh[0] == '\0') {
-		/* "550-5.7.1 ..." or "550 5.7.1": look after the code */
-		const char *t = text != NULL ? text : "";
-
-		if (strlen(t) > 4 && isdigit((unsigned char)t[0]))
-			reply_enhanced_parse(t + 4, enh);
-	}
+	low = lower_text(text, enhanced, enh);
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		const struct rule *r = &rules[i];
 
-		if (r->weight == 0)
-			continue;
-		if (r->stages != ANY && (stage < 0 ||
-		    (r->stages & (1u << stage)) == 0))
-			continue;
-		if (r->classes != NULL && (code == 0 ||
-		    strchr(r->classes, '0' + code / 100) == NULL))
-			continue;
-		if (r->code != 0 && r->code != code)
-			continue;
-		if (r->enh != NULL && !enh_match(r->enh, enh))
-			continue;
-		hit[0] = '\0';
-		if (r->words != NULL &&
-		    !words_match(low, r->words, hit, sizeof(hit)))
-			continue;
-		if (r->also != NULL && !words_match(low, r->also, NULL, 0))
+		if (!rule_matches(r, stage, code, enh, low, hit, sizeof(hit)))
 			continue;
 		if (best == NULL || r->weight > best->weight) {
 			best = r;

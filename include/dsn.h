@@ -1,0 +1,59 @@
+/*
+ * dsn.h - bounce message (delivery status notification) parsing.
+ *
+ * dsn_parse() reads a whole bounce as received (headers and body, any
+ * bytes) and returns one item per recipient it reports on. It reads
+ * the RFC 3464 message/delivery-status part (Reporting-MTA, and per
+ * recipient Final-Recipient, Original-Recipient, Action, Status,
+ * Remote-MTA, Diagnostic-Code) and the human-readable text of Postfix,
+ * Exim, Sendmail, qmail, Gmail and Microsoft Exchange bounces, which
+ * is where the SMTP stage ("in reply to RCPT TO command", "after end
+ * of data", ">>> RCPT To:") is found. Both are combined per recipient;
+ * a Diagnostic-Code is preferred to a reply quoted in the text.
+ *
+ * Ownership: dsn_parse() never returns NULL; the struct dsn and every
+ * string in it belong to the caller and are released with dsn_free()
+ * (dsn_free(NULL) is a no-op). Every string is printable ASCII: header
+ * folding and other white space runs are made single spaces, then the
+ * bytes go through util_escape(). Each string keeps at most
+ * DSN_MAX_STR bytes of its source.
+ */
+#ifndef SMTPROBE_DSN_H
+#define SMTPROBE_DSN_H
+
+#include <stddef.h>
+
+#define DSN_MAX_ITEMS	1000	/* recipients reported, at most */
+#define DSN_MAX_STR	8192	/* source bytes kept per string */
+
+struct dsn_item {
+	char	*recipient;	/* Final-/Original-Recipient, or from the text; NULL */
+	char	*action;	/* "failed", "delayed", ... (lower case) or NULL */
+	char	*status;	/* RFC 3463 "5.1.1" from Status: or the reply; NULL */
+	char	*remote_mta;	/* Remote-MTA host without "dns;", or from the text; NULL */
+	char	*reply;		/* "550 5.1.1 <x@y>: User unknown", one line; NULL */
+	int	 code;		/* basic reply code of reply, 0 if none */
+	int	 stage;		/* enum smtp_stage the reply answered, -1 unknown */
+};
+
+struct dsn {
+	char		*reporting_mta;	/* Reporting-MTA host, or NULL */
+	struct dsn_item	*items;
+	size_t		 nitems;
+};
+
+/* dsn_parse - parse len bytes of a bounce; never NULL, nitems 0 if none */
+struct dsn	*dsn_parse(const char *text, size_t len);
+
+/* dsn_free - release a dsn_parse() result; NULL is ok */
+void		 dsn_free(struct dsn *);
+
+/*
+ * dsn_stage_from_text - the stage named by the first stage phrase in a
+ * NUL-terminated text ("(in reply to end of DATA command)", "after
+ * MAIL FROM:<x>", "refused to talk to me", ">>> RCPT To:<x>"), as an
+ * enum smtp_stage value; -1 if there is none.
+ */
+int		 dsn_stage_from_text(const char *);
+
+#endif
