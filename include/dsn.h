@@ -26,14 +26,30 @@
 #define DSN_MAX_ITEMS	1000	/* recipients reported, at most */
 #define DSN_MAX_STR	8192	/* source bytes kept per string */
 
+/*
+ * One recipient. Any string may be NULL when the bounce does not say.
+ *   recipient	Final-Recipient (else Original-Recipient) address, or
+ *		the address the text names
+ *   action	"failed", "delayed", ... in lower case
+ *   status	RFC 3463 code ("5.1.1") from Status:, else from the reply
+ *   remote_mta	Remote-MTA host without "dns;", else the host the text
+ *		names
+ *   reply	the remote server's reply as one line, from the
+ *		Diagnostic-Code (type "smtp;" removed) or else the text:
+ *		"550 5.1.1 <x@y>: User unknown"; continuation lines are
+ *		joined with " " without their own "550-" prefix (nor a
+ *		repeated enhanced code)
+ *   code	basic code at the start of reply, 0 if none
+ *   stage	enum smtp_stage the reply answered, -1 if not stated
+ */
 struct dsn_item {
-	char	*recipient;	/* Final-/Original-Recipient, or from the text; NULL */
-	char	*action;	/* "failed", "delayed", ... (lower case) or NULL */
-	char	*status;	/* RFC 3463 "5.1.1" from Status: or the reply; NULL */
-	char	*remote_mta;	/* Remote-MTA host without "dns;", or from the text; NULL */
-	char	*reply;		/* "550 5.1.1 <x@y>: User unknown", one line; NULL */
-	int	 code;		/* basic reply code of reply, 0 if none */
-	int	 stage;		/* enum smtp_stage the reply answered, -1 unknown */
+	char	*recipient;
+	char	*action;
+	char	*status;
+	char	*remote_mta;
+	char	*reply;
+	int	 code;
+	int	 stage;
 };
 
 struct dsn {

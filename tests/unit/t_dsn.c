@@ -1,0 +1,641 @@
+/*
+ * t_dsn.c - bounce (DSN) parser tests: the sample bounces in
+ * $top_srcdir/tests/dsn/, text-only variants of each dialect built
+ * here, hostile inputs (empty, no newline, NUL bytes, a 200 KB line,
+ * too many recipients, broken MIME), a small mutation fuzz run, and
+ * dsn_stage_from_text() on the phrases MTAs use.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsn.h"
+#include "log.h"
+#include "record.h"
+#include "tap.h"
+
+/* What item idx of a parse must hold; NULL strings must be NULL. */
+struct want {
+	size_t		 nitems;
+	size_t		 idx;
+	const char	*reporting;
+	const char	*rcpt;
+	const char	*action;
+	const char	*status;
+	const char	*mta;
+	const char	*reply;		/* prefix of the reply */
+	int		 code;
+	int		 stage;
+};
+
+struct fcase {
+	const char	*file;
+	struct want	 w;
+};
+
+struct tcase {
+	const char	*name;
+	const char	*text;
+	struct want	 w;
+};
+
+static const struct fcase files[] = {
+	{ "postfix-rcpt-unknown", { 1, 0, "mail.example.com",
+	    "nosuchuser@example.net", "failed", "5.1.1", "mx.example.net",
+	    "550 5.1.1 <nosuchuser@example.net>: Recipient address rejected: "
+	    "User unknown in virtual mailbox table", 550, STAGE_RCPT } },
+	{ "postfix-eod-spam", { 1, 0, "mail.example.com",
+	    "carol@example.org", "failed", "5.7.1", "mx1.example.org",
+	    "554 5.7.1 Message rejected as spam (score 12.4) - see "
+	    "https://www.example.org/spam-policy", 554, STAGE_EOD } },
+	{ "postfix-greeting", { 1, 0, "mail.example.com",
+	    "frank@example.org", "failed", "5.7.1", "mx.example.org",
+	    "554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked "
+	    "using zen.spamhaus.org;", 554, STAGE_BANNER } },
+	{ "exim-rcpt", { 1, 0, NULL, "heidi@example.net", NULL, "5.1.1",
+	    "mx.example.net", "550 5.1.1 <heidi@example.net>... User unknown",
+	    550, STAGE_RCPT } },
+	{ "exim-mail-from", { 1, 0, NULL, "mallory@example.org", NULL,
+	    "5.7.1", "mx2.example.org", "550 5.7.1 <judy@example.com>: Sender "
+	    "address rejected: Access denied", 550, STAGE_MAIL } },
+	{ "gmail", { 1, 0, "googlemail.com", "nosuchuser@example.net",
+	    "failed", "5.1.1", "mx.example.net", "550 5.1.1 "
+	    "<nosuchuser@example.net>: Recipient address rejected: User "
+	    "unknown in virtual mailbox table", 550, -1 } },
+	{ "exchange", { 1, 0, "AM9PR01MB7788.eurprd01.prod.exchangelabs.com",
+	    "liam@example.org", "failed", "5.7.606", NULL,
+	    "550 5.7.606 Access denied, banned sending IP [198.51.100.7]",
+	    550, -1 } },
+	{ "sendmail", { 1, 0, "relay.example.com", "olivia@example.net",
+	    "failed", "5.1.1", "mx.example.net",
+	    "550 5.1.1 <olivia@example.net>... User unknown", 550,
+	    STAGE_RCPT } },
+	{ "multi-recipient", { 2, 0, "mail.example.com", "quinn@example.net",
+	    "failed", "5.1.1", "mx.example.net", "550 5.1.1 "
+	    "<quinn@example.net>: Recipient address rejected: User unknown in "
+	    "local recipient table", 550, STAGE_RCPT } },
+	{ "multi-recipient", { 2, 1, "mail.example.com", "trent@example.org",
+	    "delayed", "4.2.2", "mx.example.org",
+	    "452 4.2.2 <trent@example.org>: Mailbox full", 452, STAGE_EOD } },
+};
+
+static const struct tcase texts[] = {
+	{ "postfix text only, folded (in reply to ...)",
+	    "<a@example.net>: host mx.example.net[192.0.2.1] said: 550-5.1.1\n"
+	    "    first line 550-5.1.1 second line 550 5.1.1 last line (in\n"
+	    "    reply to RCPT TO command)\n",
+	    { 1, 0, NULL, "a@example.net", NULL, "5.1.1", "mx.example.net",
+	    "550 5.1.1 first line second line last line", 550,
+	    STAGE_RCPT } },
+	{ "postfix MAIL FROM",
+	    "<a@example.net>: host mx.example.net[192.0.2.1] said: 553 5.1.8\n"
+	    "    <s@example.com>: Sender address rejected: Domain not found "
+	    "(in reply to\n    MAIL FROM command)\n",
+	    { 1, 0, NULL, "a@example.net", NULL, "5.1.8", "mx.example.net",
+	    "553 5.1.8 <s@example.com>: Sender address rejected", 553,
+	    STAGE_MAIL } },
+	{ "postfix EHLO",
+	    "<a@example.net>: host mx.example.net[192.0.2.1] said: 504 5.5.2\n"
+	    "    <localhost>: Helo command rejected: need fully-qualified "
+	    "hostname (in\n    reply to EHLO command)\n",
+	    { 1, 0, NULL, "a@example.net", NULL, "5.5.2", "mx.example.net",
+	    "504 5.5.2 <localhost>: Helo command rejected", 504,
+	    STAGE_EHLO } },
+	{ "postfix lost connection, no reply",
+	    "<a@example.net>: lost connection with mx.example.net[192.0.2.1]\n"
+	    "    while sending RCPT TO\n",
+	    { 1, 0, NULL, "a@example.net", NULL, NULL, "mx.example.net",
+	    NULL, 0, STAGE_RCPT } },
+	{ "exim reply on the SMTP error line",
+	    "The following address(es) failed:\n\n  b@example.org\n"
+	    "    SMTP error from remote mail server after RCPT TO:"
+	    "<b@example.org>: host mx.example.org [198.51.100.2]: 550 5.1.1 "
+	    "<b@example.org>: User unknown\n",
+	    { 1, 0, NULL, "b@example.org", NULL, "5.1.1", "mx.example.org",
+	    "550 5.1.1 <b@example.org>: User unknown", 550, STAGE_RCPT } },
+	{ "exim after initial connection, multi-line reply",
+	    "  b@example.org\n    host mx.example.org [198.51.100.2]\n"
+	    "    SMTP error from remote mail server after initial connection:\n"
+	    "    554-5.7.1 Access denied\n    554 5.7.1 see "
+	    "https://www.example.org/bl\n",
+	    { 1, 0, NULL, "b@example.org", NULL, "5.7.1", "mx.example.org",
+	    "554 5.7.1 Access denied see https://www.example.org/bl", 554,
+	    STAGE_BANNER } },
+	{ "exim after pipelined end of data",
+	    "  b@example.org\n    SMTP error from remote mail server after "
+	    "pipelined end of data:\n    451 4.7.1 Try again later\n",
+	    { 1, 0, NULL, "b@example.org", NULL, "4.7.1", NULL,
+	    "451 4.7.1 Try again later", 451, STAGE_EOD } },
+	{ "old gmail, multi-line reply with prefixes",
+	    "Delivery to the following recipient failed permanently:\n\n"
+	    "     c@example.net\n\nTechnical details of permanent failure:\n"
+	    "Google tried to deliver your message, but it was rejected by the "
+	    "server for the recipient domain example.net by mx.example.net. "
+	    "[192.0.2.25].\n\nThe error that the other server returned was:\n"
+	    "550-5.1.1 The email account that you tried to reach does not "
+	    "exist. Please try\n550-5.1.1 double-checking the recipient's "
+	    "email address for typos or\n550-5.1.1 unnecessary spaces. Learn "
+	    "more at\n550 5.1.1  https://support.example.com/x a1si1 - gsmtp\n",
+	    { 1, 0, NULL, "c@example.net", NULL, "5.1.1", "mx.example.net",
+	    "550 5.1.1 The email account that you tried to reach does not "
+	    "exist. Please try double-checking the recipient's email address "
+	    "for typos or unnecessary spaces. Learn more at "
+	    "https://support.example.com/x a1si1 - gsmtp", 550, -1 } },
+	{ "exchange text only",
+	    "Diagnostic information for administrators:\n\n"
+	    "Generating server: mail.example.com\n\nd@example.org\n"
+	    "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; "
+	    "not found'\n\nOriginal message headers:\n\n"
+	    "Subject: Remote Server returned '421 not me'\n",
+	    { 1, 0, NULL, "d@example.org", NULL, "5.1.1", NULL,
+	    "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found", 550, -1 } },
+	{ "exchange 2010 #code ##",
+	    "Generating server: mail.example.com\r\n\r\nd@example.org\r\n"
+	    "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\r\n",
+	    { 1, 0, NULL, "d@example.org", NULL, "5.1.1", NULL,
+	    "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found", 550, -1 } },
+	{ "sendmail greeting",
+	    "   ----- Transcript of session follows -----\n"
+	    "... while talking to mx.example.net.:\n"
+	    "<<< 554 5.7.1 mx.example.net ESMTP not accepting messages\n"
+	    "554 5.0.0 Service unavailable\n",
+	    { 1, 0, NULL, NULL, NULL, "5.7.1", "mx.example.net",
+	    "554 5.7.1 mx.example.net ESMTP not accepting messages", 554,
+	    STAGE_BANNER } },
+	{ "sendmail end of data",
+	    "... while talking to mx.example.net.:\n>>> DATA\n"
+	    "<<< 354 Enter mail, end with \".\" on a line by itself\n>>> .\n"
+	    "<<< 554-5.7.1 Message rejected\n<<< 554 5.7.1 policy\n",
+	    { 1, 0, NULL, NULL, NULL, "5.7.1", "mx.example.net",
+	    "554 5.7.1 Message rejected policy", 554, STAGE_EOD } },
+	{ "sendmail pipelined: RCPT refused",
+	    "... while talking to mx.example.net.:\n"
+	    ">>> MAIL From:<s@example.com> SIZE=100\n"
+	    ">>> RCPT To:<e@example.net>\n>>> RCPT To:<f@example.net>\n"
+	    ">>> DATA\n<<< 250 2.1.0 Sender ok\n"
+	    "<<< 550 5.1.1 <e@example.net>... User unknown\n"
+	    "<<< 250 2.1.5 Recipient ok\n<<< 354 go ahead\n>>> .\n"
+	    "<<< 554 5.7.1 rejected as spam\n",
+	    { 2, 0, NULL, "e@example.net", NULL, "5.1.1", "mx.example.net",
+	    "550 5.1.1 <e@example.net>... User unknown", 550, STAGE_RCPT } },
+	{ "sendmail pipelined: end of data kept apart",
+	    "... while talking to mx.example.net.:\n"
+	    ">>> MAIL From:<s@example.com> SIZE=100\n"
+	    ">>> RCPT To:<e@example.net>\n>>> RCPT To:<f@example.net>\n"
+	    ">>> DATA\n<<< 250 2.1.0 Sender ok\n"
+	    "<<< 550 5.1.1 <e@example.net>... User unknown\n"
+	    "<<< 250 2.1.5 Recipient ok\n<<< 354 go ahead\n>>> .\n"
+	    "<<< 554 5.7.1 rejected as spam\n",
+	    { 2, 1, NULL, NULL, NULL, "5.7.1", "mx.example.net",
+	    "554 5.7.1 rejected as spam", 554, STAGE_EOD } },
+	{ "qmail",
+	    "Hi. This is the qmail-send program at mail.example.com.\n"
+	    "I'm afraid I wasn't able to deliver your message to the "
+	    "following addresses.\n\n<g@example.net>:\n"
+	    "192.0.2.25 does not like recipient.\n"
+	    "Remote host said: 550 5.1.1 <g@example.net>: User unknown\n"
+	    "Giving up on 192.0.2.25.\n\n"
+	    "--- Below this line is a copy of the message.\n\n"
+	    "<h@example.net>: host x.example.net[192.0.2.9] said: 550 no\n",
+	    { 1, 0, NULL, "g@example.net", NULL, "5.1.1", NULL,
+	    "550 5.1.1 <g@example.net>: User unknown", 550, STAGE_RCPT } },
+	{ "bare delivery-status fields, no MIME, no text",
+	    "Reporting-MTA: dns; mta.example.com\n\n"
+	    "Final-Recipient: rfc822; <i@example.org>\nAction: Failed\n"
+	    "Status: 5.2.2 (mailbox full)\nRemote-MTA: dns; [192.0.2.3]\n"
+	    "Diagnostic-Code: X-Unix; mailbox is full\n",
+	    { 1, 0, "mta.example.com", "i@example.org", "failed", "5.2.2",
+	    "[192.0.2.3]", NULL, 0, -1 } },
+	{ "folded Diagnostic-Code over 3 lines",
+	    "Content-Type: multipart/report; boundary=XX\n\n--XX\n"
+	    "Content-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822;j@example.net\nAction: failed\n"
+	    "Status: 5.1.1\n"
+	    "Diagnostic-Code: smtp; 550-5.1.1 The email account that you\n"
+	    "    tried to reach does not exist.\n"
+	    "\t550 5.1.1 Please check the address.\n--XX--\n",
+	    { 1, 0, NULL, "j@example.net", "failed", "5.1.1", NULL,
+	    "550 5.1.1 The email account that you tried to reach does not "
+	    "exist. Please check the address.", 550, -1 } },
+	{ "unterminated boundary",
+	    "Content-Type: multipart/report; report-type=delivery-status;\n"
+	    " boundary=\"B1\"\n\n--B1\nContent-Type: text/plain\n\n"
+	    "<k@example.net>: host mx.example.net[192.0.2.1] said: 550 5.1.1 "
+	    "no (in reply to RCPT TO command)\n--B1\n"
+	    "Content-Type: message/delivery-status\n\n"
+	    "Final-Recipient: rfc822; k@example.net\nStatus: 5.1.1\n",
+	    { 1, 0, NULL, "k@example.net", NULL, "5.1.1", "mx.example.net",
+	    "550 5.1.1 no", 550, STAGE_RCPT } },
+	{ "wrong boundary: fields found by scanning",
+	    "Content-Type: multipart/report; boundary=\"nope\"\n\n--B1\n"
+	    "Content-Type: text/plain\n\n"
+	    "<k@example.net>: host mx.example.net[192.0.2.1] said: 550 5.1.1 "
+	    "no (in reply to RCPT TO command)\n\n--B1\n"
+	    "Content-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mta.example.com\n\n"
+	    "Final-Recipient: rfc822; k@example.net\nStatus: 5.1.1\n--B1--\n",
+	    { 1, 0, "mta.example.com", "k@example.net", NULL, "5.1.1",
+	    "mx.example.net", "550 5.1.1 no", 550, STAGE_RCPT } },
+	{ "quoted-printable soft breaks and =XX",
+	    "Content-Type: text/plain\nContent-Transfer-Encoding: "
+	    "quoted-printable\n\n<l@example.net>: host mx.example.net[192.0.=\n"
+	    "2.1] said: 550 5.1.1 user=3Dl unknown (in reply to RC=\r\n"
+	    "PT TO command)\n",
+	    { 1, 0, NULL, "l@example.net", NULL, "5.1.1", "mx.example.net",
+	    "550 5.1.1 user=l unknown", 550, STAGE_RCPT } },
+	{ "no newline at all",
+	    "Final-Recipient: rfc822; m@example.net",
+	    { 1, 0, NULL, "m@example.net", NULL, NULL, NULL, NULL, 0, -1 } },
+};
+
+static const struct {
+	const char	*text;
+	int		 stage;
+} phrases[] = {
+	{ "(in reply to MAIL FROM command)", STAGE_MAIL },
+	{ "(in reply to RCPT TO command)", STAGE_RCPT },
+	{ "(in reply to DATA command)", STAGE_DATA },
+	{ "(in reply to end of DATA command)", STAGE_EOD },
+	{ "(in reply to HELO command)", STAGE_EHLO },
+	{ "(in reply to EHLO command)", STAGE_EHLO },
+	{ "(in reply to STARTTLS command)", STAGE_STARTTLS },
+	{ "(in reply to AUTH command)", STAGE_AUTH },
+	{ "(in reply to initial protocol greeting)", STAGE_BANNER },
+	{ "host mx[192.0.2.1] refused to talk to me: 554 go away",
+	    STAGE_BANNER },
+	{ "SMTP error from remote mail server after MAIL FROM:<a@b> SIZE=1:",
+	    STAGE_MAIL },
+	{ "SMTP error from remote mail server after RCPT TO:<a@b>:",
+	    STAGE_RCPT },
+	{ "SMTP error from remote mail server after end of data:", STAGE_EOD },
+	{ "SMTP error from remote mail server after DATA:", STAGE_DATA },
+	{ "SMTP error from remote mail server after initial connection:",
+	    STAGE_BANNER },
+	{ "SMTP error from remote mail server after EHLO mail.example.com:",
+	    STAGE_EHLO },
+	{ "SMTP error from remote mail server after HELO mail.example.com:",
+	    STAGE_EHLO },
+	{ "SMTP error from remote mail server after pipelined RCPT TO:<a@b>:",
+	    STAGE_RCPT },
+	{ "SMTP error from remote mail server after pipelined MAIL FROM:<>:",
+	    STAGE_MAIL },
+	{ "SMTP error from remote mail server after pipelined end of data:",
+	    STAGE_EOD },
+	{ "SMTP error from remote mail server after STARTTLS:",
+	    STAGE_STARTTLS },
+	{ "SMTP error from remote mail server after AUTH PLAIN:", STAGE_AUTH },
+	{ ">>> RCPT To:<a@b>", STAGE_RCPT },
+	{ ">>> MAIL From:<a@b> SIZE=10", STAGE_MAIL },
+	{ ">>> DATA", STAGE_DATA },
+	{ ">>> .", STAGE_EOD },
+	{ "lost connection with mx[192.0.2.1] while sending end of data -- "
+	    "message may be sent more than once", STAGE_EOD },
+	{ "conversation with mx timed out while receiving the initial "
+	    "server greeting", STAGE_BANNER },
+	{ "IN REPLY TO rcpt to COMMAND", STAGE_RCPT },
+	{ "Mail delivery failed after 5 days", -1 },
+	{ "550 5.7.1 Authentication required", -1 },
+	{ "The response from the remote server was:", -1 },
+	{ "Remote Server returned '550 5.1.1 not found'", -1 },
+	{ "after DATABASE maintenance", -1 },
+	{ "", -1 },
+};
+
+static int	 seq(const char *, const char *);
+static int	 check_want(const struct dsn *, const struct want *,
+		    const char *);
+static int	 printable(const char *);
+static int	 sane(const struct dsn *);
+static char	*slurp(const char *, size_t *);
+static unsigned int rnd(void);
+static void	 fuzz(const char *, size_t);
+
+static unsigned int	 rnd_state = 2463534242u;
+
+/* seq - equal strings, or both NULL */
+static int
+seq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* check_want - one ok() per field of w; returns 1 if all held */
+static int
+check_want(const struct dsn *d, const struct want *w, const char *name)
+{
+	const struct dsn_item	*it;
+	int			 good = 1;
+
+	good &= ok(d->nitems == w->nitems, "%s: %zu items (got %zu)", name,
+	    w->nitems, d->nitems);
+	good &= ok(seq(d->reporting_mta, w->reporting),
+	    "%s: reporting-mta %s (got %s)", name,
+	    w->reporting ? w->reporting : "NULL",
+	    d->reporting_mta ? d->reporting_mta : "NULL");
+	if (w->idx >= d->nitems)
+		return ok(0, "%s: item %zu missing", name, w->idx);
+	it = &d->items[w->idx];
+	good &= ok(seq(it->recipient, w->rcpt), "%s[%zu]: recipient %s "
+	    "(got %s)", name, w->idx, w->rcpt ? w->rcpt : "NULL",
+	    it->recipient ? it->recipient : "NULL");
+	good &= ok(seq(it->action, w->action), "%s[%zu]: action %s (got %s)",
+	    name, w->idx, w->action ? w->action : "NULL",
+	    it->action ? it->action : "NULL");
+	good &= ok(seq(it->status, w->status), "%s[%zu]: status %s (got %s)",
+	    name, w->idx, w->status ? w->status : "NULL",
+	    it->status ? it->status : "NULL");
+	good &= ok(seq(it->remote_mta, w->mta), "%s[%zu]: remote-mta %s "
+	    "(got %s)", name, w->idx, w->mta ? w->mta : "NULL",
+	    it->remote_mta ? it->remote_mta : "NULL");
+	good &= ok(w->reply == NULL ? it->reply == NULL : it->reply != NULL &&
+	    strncmp(it->reply, w->reply, strlen(w->reply)) == 0,
+	    "%s[%zu]: reply \"%s\" (got \"%s\")", name, w->idx,
+	    w->reply ? w->reply : "NULL", it->reply ? it->reply : "NULL");
+	good &= ok(it->code == w->code, "%s[%zu]: code %d (got %d)", name,
+	    w->idx, w->code, it->code);
+	good &= ok(it->stage == w->stage, "%s[%zu]: stage %d (got %d)", name,
+	    w->idx, w->stage, it->stage);
+	return good;
+}
+
+/* printable - NULL or only printable ASCII */
+static int
+printable(const char *s)
+{
+	if (s == NULL)
+		return 1;
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* sane - every invariant dsn.h promises about a result */
+static int
+sane(const struct dsn *d)
+{
+	const struct dsn_item	*it;
+	size_t			 i;
+
+	if (d == NULL || d->nitems > DSN_MAX_ITEMS ||
+	    (d->nitems > 0 && d->items == NULL) ||
+	    !printable(d->reporting_mta))
+		return 0;
+	for (i = 0; i < d->nitems; i++) {
+		it = &d->items[i];
+		if (!printable(it->recipient) || !printable(it->action) ||
+		    !printable(it->status) || !printable(it->remote_mta) ||
+		    !printable(it->reply))
+			return 0;
+		if (it->stage < -1 || it->stage >= STAGE__COUNT)
+			return 0;
+		if (it->code != 0 && (it->code < 200 || it->code > 559))
+			return 0;
+		if ((it->reply == NULL && it->code != 0) ||
+		    (it->status != NULL && strlen(it->status) > 15))
+			return 0;
+	}
+	return 1;
+}
+
+/* slurp - whole file, or NULL */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 cap = 0, n;
+
+	*len = 0;
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	for (;;) {
+		if (*len == cap) {
+			cap = cap == 0 ? 8192 : cap * 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		if ((n = fread(buf + *len, 1, cap - *len, f)) == 0)
+			break;
+		*len += n;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* rnd - xorshift32, deterministic */
+static unsigned int
+rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/* fuzz - parse many mutations of buf; one ok() for the lot */
+static void
+fuzz(const char *buf, size_t len)
+{
+	static const char	 pool[] = "\0\r\n\t =<>:;-.@[]'\"\\\x80\xff"
+	    "550 5.1.1 (in reply to RCPT TO command) said: --";
+	struct dsn		*d;
+	char			*m;
+	size_t			 i, k, n, at;
+	int			 bad = 0;
+
+	m = xmalloc(len + 64);
+	for (i = 0; i < 300; i++) {
+		memcpy(m, buf, len);
+		n = len;
+		for (k = rnd() % 8 + 1; k > 0 && n > 0; k--) {
+			at = rnd() % n;
+			switch (rnd() % 4) {
+			case 0:
+				m[at] = pool[rnd() % (sizeof(pool) - 1)];
+				break;
+			case 1:
+				m[at] = (char)rnd();
+				break;
+			case 2:
+				n = at;		/* truncate */
+				break;
+			default:
+				memmove(m + at, m + at + 1, n - at - 1);
+				n--;
+				break;
+			}
+		}
+		d = dsn_parse(m, n);
+		bad += !sane(d);
+		dsn_free(d);
+	}
+	free(m);
+	ok(bad == 0, "fuzz: 300 mutations parsed, results sane (%d bad)", bad);
+}
+
+int
+main(void)
+{
+	struct dsn	*d;
+	const char	*top;
+	char		 path[1024], *buf, *big;
+	size_t		 i, len, n;
+	int		 good;
+
+	if ((top = getenv("top_srcdir")) == NULL || *top == '\0')
+		top = ".";
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/tests/dsn/%s.eml", top,
+		    files[i].file);
+		if ((buf = slurp(path, &len)) == NULL) {
+			ok(0, "read %s", path);
+			continue;
+		}
+		d = dsn_parse(buf, len);
+		check_want(d, &files[i].w, files[i].file);
+		ok(sane(d), "%s: all strings printable", files[i].file);
+		dsn_free(d);
+		if (i == 0 || strcmp(files[i].file, files[i - 1].file) != 0)
+			fuzz(buf, len);
+		free(buf);
+	}
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		d = dsn_parse(texts[i].text, strlen(texts[i].text));
+		check_want(d, &texts[i].w, texts[i].name);
+		ok(sane(d), "%s: all strings printable", texts[i].name);
+		dsn_free(d);
+	}
+
+	/* empty and NULL input */
+	d = dsn_parse("", 0);
+	ok(d != NULL && d->nitems == 0 && d->reporting_mta == NULL,
+	    "empty input: no items");
+	dsn_free(d);
+	d = dsn_parse(NULL, 0);
+	ok(d != NULL && d->nitems == 0, "NULL input: no items");
+	dsn_free(d);
+	dsn_free(NULL);
+	ok(1, "dsn_free(NULL)");
+
+	/* NUL bytes inside: kept, escaped, and parsing goes on after them */
+	{
+		static const char nul[] = "<n@example.net>: host "
+		    "mx.example.net[192.0.2.1] said: 550 5.1.1 bad\0byte (in "
+		    "reply to RCPT TO command)\n\0\n<o@exa\0mple.net>: host "
+		    "mx.example.net[192.0.2.1] said: 550 5.1.1 again (in reply "
+		    "to end of DATA command)\n";
+
+		d = dsn_parse(nul, sizeof(nul) - 1);
+		ok(sane(d), "NUL bytes: results printable");
+		ok(d->nitems == 2 && d->items[0].reply != NULL &&
+		    strcmp(d->items[0].reply, "550 5.1.1 bad\\x00byte") == 0 &&
+		    d->items[0].stage == STAGE_RCPT,
+		    "NUL bytes: reply escaped as \\x00 (got %s)",
+		    d->nitems > 0 && d->items[0].reply ? d->items[0].reply :
+		    "NULL");
+		ok(d->nitems == 2 && d->items[1].recipient != NULL &&
+		    strcmp(d->items[1].recipient, "o@exa\\x00mple.net") == 0 &&
+		    d->items[1].stage == STAGE_EOD,
+		    "NUL bytes: the record after them is read");
+		dsn_free(d);
+	}
+
+	/* a 200 KB line, in a field and in the text */
+	n = 200 * 1024;
+	big = xmalloc(n + 512);
+	len = (size_t)snprintf(big, 512, "Final-Recipient: rfc822; "
+	    "p@example.net\nDiagnostic-Code: smtp; 550 5.7.1 ");
+	memset(big + len, 'A', n);
+	len += n;
+	memcpy(big + len, "\n\n<q@example.net>: ", 19);
+	len += 19;
+	d = dsn_parse(big, len);
+	ok(sane(d) && d->nitems == 1 && d->items[0].reply != NULL &&
+	    strlen(d->items[0].reply) <= DSN_MAX_STR &&
+	    d->items[0].code == 550,
+	    "200 KB Diagnostic-Code: kept, capped at %d bytes", DSN_MAX_STR);
+	dsn_free(d);
+	memset(big, '<', n);
+	for (i = 0; i < n; i += 97)
+		big[i] = i % 2 ? '>' : ':';
+	big[n] = '\n';
+	d = dsn_parse(big, n + 1);
+	ok(sane(d), "200 KB line of < > and : survives");
+	dsn_free(d);
+	memset(big, ' ', n);
+	memcpy(big, "<r@example.net>: host mx.example.net[192.0.2.1] said: 550",
+	    57);
+	memcpy(big + n - 30, "(in reply to RCPT TO command)", 29);
+	d = dsn_parse(big, n);
+	ok(sane(d) && d->nitems == 1 && d->items[0].stage == STAGE_RCPT &&
+	    d->items[0].code == 550, "200 KB Postfix line with blanks");
+	dsn_free(d);
+	free(big);
+
+	/* too many recipients: capped */
+	n = 1500;
+	big = xmalloc(n * 64 + 64);
+	for (i = 0, len = 0; i < n; i++)
+		len += (size_t)snprintf(big + len, 64, "\nFinal-Recipient: "
+		    "rfc822; u%zu@example.net\nAction: failed\n", i);
+	d = dsn_parse(big, len);
+	ok(sane(d) && d->nitems == DSN_MAX_ITEMS,
+	    "1500 recipients capped at %d (got %zu)", DSN_MAX_ITEMS,
+	    d->nitems);
+	dsn_free(d);
+	for (i = 0, len = 0; i < n; i++)
+		len += (size_t)snprintf(big + len, 64, "<v%zu@example.net>: "
+		    "host mx.example.net[192.0.2.1] said: 550 x\n", i);
+	d = dsn_parse(big, len);
+	ok(sane(d) && d->nitems == DSN_MAX_ITEMS,
+	    "1500 text recipients capped (got %zu)", d->nitems);
+	dsn_free(d);
+	free(big);
+
+	/* deep nesting and a flood of parts */
+	big = xmalloc(64 * 1024);
+	for (i = 0, len = 0; i < 40; i++)
+		len += (size_t)snprintf(big + len, 128, "Content-Type: "
+		    "multipart/mixed; boundary=b%zu\n\n--b%zu\n", i, i);
+	len += (size_t)snprintf(big + len, 128, "Content-Type: message/"
+	    "delivery-status\n\nFinal-Recipient: rfc822; w@example.net\n");
+	d = dsn_parse(big, len);
+	ok(sane(d), "40 nested multiparts survive (%zu items)", d->nitems);
+	dsn_free(d);
+	len = (size_t)snprintf(big, 128, "Content-Type: multipart/mixed; "
+	    "boundary=z\n\n");
+	for (i = 0; i < 2000; i++)
+		len += (size_t)snprintf(big + len, 32, "--z\n\n");
+	d = dsn_parse(big, len);
+	ok(sane(d) && d->nitems == 0, "2000 empty parts survive");
+	dsn_free(d);
+	free(big);
+
+	/* random bytes */
+	big = xmalloc(4096);
+	for (good = 1, n = 0; n < 200; n++) {
+		len = rnd() % 4096;
+		for (i = 0; i < len; i++)
+			big[i] = (char)(rnd() % 4 == 0 ? "\n<>:"[rnd() % 4] :
+			    (int)rnd());
+		d = dsn_parse(big, len);
+		good &= sane(d);
+		dsn_free(d);
+	}
+	ok(good, "200 random inputs: results sane");
+	free(big);
+
+	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+		ok(dsn_stage_from_text(phrases[i].text) == phrases[i].stage,
+		    "stage of \"%s\" is %d (got %d)", phrases[i].text,
+		    phrases[i].stage, dsn_stage_from_text(phrases[i].text));
+	ok(dsn_stage_from_text(NULL) == -1, "stage of NULL is -1");
+
+	return tap_done();
+}
