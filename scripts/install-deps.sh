@@ -5,7 +5,13 @@
 set -eu
 pkgs="gcc make autoconf automake pkg-config libssl-dev libevent-dev
 libldns-dev libjansson-dev openssl"
-[ "${1:-}" = --test ] && pkgs="$pkgs jq valgrind"
+# What the test suite needs, by area.
+test_core="jq valgrind"
+test_dns=""
+test_interop=""
+test_fuzz=""
+[ "${1:-}" = --test ] &&
+	pkgs="$pkgs $test_core $test_dns $test_interop $test_fuzz"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
