@@ -85,6 +85,11 @@ function cwords(r, kw,	out, i, n) {
 	return out
 }
 
+# enhpattern - 1 if p is one enhanced code pattern: x.7.1, 5.7.1, x.7.
+function enhpattern(p) {
+	return p ~ /^[x245]\.[0-9][0-9]?[0-9]?\.([0-9][0-9]?[0-9]?)?$/
+}
+
 # wordlist - check a words/also value; 1 if good
 function wordlist(n, kw, v,	nw, w, i) {
 	if (v ~ /[A-Z]/) {
@@ -117,7 +122,7 @@ function wordlist(n, kw, v,	nw, w, i) {
 }
 
 # endrecord - check the record that is open, if any
-function endrecord(	r) {
+function endrecord(	r, e, en, j) {
 	if (cur == "rule") {
 		r = nrule
 		if (!((r, "class") in rseen))
@@ -131,16 +136,19 @@ function endrecord(	r) {
 			err(rline[r], "rule " rid[r] ": code " rcode[r] \
 			    " is not among replies " rreplies[r] \
 			    ": the rule could never match")
-		if (renh[r] ~ /^[245]/ && rreplies[r] != "" && \
-		    index(rreplies[r], substr(renh[r], 1, 1)) == 0)
-			err(rline[r], "rule " rid[r] ": enhanced " renh[r] \
-			    " is not among replies " rreplies[r] \
-			    ": the rule could never match")
-		if (renh[r] ~ /^[245]/ && rcode[r] != "" && \
-		    substr(renh[r], 1, 1) != substr(rcode[r], 1, 1))
-			err(rline[r], "rule " rid[r] ": enhanced " renh[r] \
-			    " and code " rcode[r] " differ in class: " \
-			    "the rule could never match")
+		en = split(renh[r], e, "|")
+		for (j = 1; j <= en; j++) {
+			if (e[j] ~ /^[245]/ && rreplies[r] != "" && \
+			    index(rreplies[r], substr(e[j], 1, 1)) == 0)
+				err(rline[r], "rule " rid[r] ": enhanced " \
+				    e[j] " is not among replies " rreplies[r] \
+				    ": it could never match")
+			if (e[j] ~ /^[245]/ && rcode[r] != "" && \
+			    substr(e[j], 1, 1) != substr(rcode[r], 1, 1))
+				err(rline[r], "rule " rid[r] ": enhanced " \
+				    e[j] " and code " rcode[r] " differ in " \
+				    "class: it could never match")
+		}
 		if (npiece[r, "also"] > 0 && npiece[r, "words"] == 0)
 			err(rline[r], "rule " rid[r] " has also but no words")
 	} else if (cur == "advice") {
@@ -288,8 +296,8 @@ function endrecord(	r) {
 		rstages[R] = expr
 	} else if (KW == "replies") {
 		if (val !~ /^[2-5]+$/)
-			err(FNR, "replies is the first digits of basic codes, " \
-			    "2 to 5 (e.g. 45), not \"" val "\"")
+			err(FNR, "replies is the first digits of basic " \
+			    "codes, 2 to 5 (e.g. 45), not \"" val "\"")
 		else
 			for (I = 1; I < length(val); I++)
 				if (index(substr(val, I + 1), \
@@ -302,9 +310,16 @@ function endrecord(	r) {
 			    val "\"")
 		rcode[R] = val
 	} else if (KW == "enhanced") {
-		if (val !~ /^[x245]\.[0-9][0-9]?[0-9]?\.([0-9][0-9]?[0-9]?)?$/)
-			err(FNR, "enhanced must look like x.7.1, 5.7.1 or x.7. " \
-			    "(prefix), not \"" val "\"")
+		ne = split(val, ST, "|")
+		if (substr(val, 1, 1) == "|" || substr(val, length(val), 1) == \
+		    "|" || index(val, "||") > 0)
+			err(FNR, "enhanced has an empty alternative")
+		else
+			for (I = 1; I <= ne; I++)
+				if (!enhpattern(ST[I]))
+					err(FNR, "enhanced must look like " \
+					    "x.7.1, 5.7.1 or x.7. (prefix), " \
+					    "not \"" ST[I] "\"")
 		renh[R] = val
 	} else if (KW == "words" || KW == "also") {
 		if (wordlist(FNR, KW, val)) {

@@ -5,8 +5,8 @@
  * smtprobe(1), is compiled at build time by probe/verdict-rules.awk
  * into rules[] and advice[] (probe/verdict-rules.h, generated). Each
  * rule names a class and a reason and the conditions under which it
- * applies - stages, reply classes or an exact code, an enhanced code
- * pattern ("x.7.1" matches any class, "x.7." a prefix) and words ('|'
+ * applies - stages, reply classes or an exact code, enhanced code
+ * patterns ("x.7.1" matches any class, "x.7." a prefix) and words ('|'
  * between alternatives, matched in the lower-cased text; "also" is a
  * second list of which one must match too). Every matching rule is
  * scored by its weight; the highest wins, the first on a tie. The
@@ -40,7 +40,7 @@ struct rule {
 	unsigned	 stages;	/* ANY, or ST() bits */
 	const char	*classes;	/* allowed first digits, NULL any */
 	int		 code;		/* exact code, 0 any */
-	const char	*enh;		/* enhanced code pattern, NULL any */
+	const char	*enh;		/* enhanced code patterns, NULL any */
 	const char	*words;		/* any of these, NULL none */
 	const char	*also;		/* and any of these, NULL none */
 	int		 weight;	/* 1..100 */
@@ -95,22 +95,34 @@ words_match(const char *text, const char *words, char *hit, size_t hitlen)
 	return 0;
 }
 
-/* enh_match - "x.7.1" any class, a trailing "." a prefix */
+/*
+ * enh_match - 1 if enh matches one of the '|'-separated patterns:
+ * "x.7.1" 7.1 of any class, "5.7.1" of class 5, a trailing "." a prefix
+ */
 static int
-enh_match(const char *pat, const char *enh)
+enh_match(const char *pats, const char *enh)
 {
-	size_t	 n = strlen(pat);
+	const char	*pat = pats, *end, *e;
+	size_t		 n;
 
 	if (enh[0] == '\0')
 		return 0;
-	if (pat[0] == 'x') {
-		pat++;
-		enh++;
-		n--;
+	for (;;) {
+		end = strchr(pat, '|');
+		n = end != NULL ? (size_t)(end - pat) : strlen(pat);
+		e = enh;
+		if (n > 0 && pat[0] == 'x') {
+			pat++;
+			e++;
+			n--;
+		}
+		if (n > 0 && pat[n - 1] == '.' ? strncmp(pat, e, n) == 0 :
+		    strlen(e) == n && strncmp(pat, e, n) == 0)
+			return 1;
+		if (end == NULL)
+			return 0;
+		pat = end + 1;
 	}
-	if (n > 0 && pat[n - 1] == '.')
-		return strncmp(pat, enh, n) == 0;
-	return strcmp(pat, enh) == 0;
 }
 
 static const char *
@@ -362,6 +374,13 @@ verdict_rule_ids(void)
 	return ids;
 }
 
+/*
+ * verdict_enhanced_meaning - the summary of an enhanced code in the IANA
+ * "SMTP Enhanced Status Codes" registry (RFC 3463, RFC 5248 and the RFCs
+ * that added codes since: 3886, 4468, 4954, 6531, 6710, 7293, 7372,
+ * 7505, 8098, 8617, 8689). Every X.Y.Z the registry lists is here, for
+ * the classes 2, 4 and 5; anything else is NULL.
+ */
 const char *
 verdict_enhanced_meaning(const char *e)
 {
@@ -376,7 +395,8 @@ verdict_enhanced_meaning(const char *e)
 		{ ".1.3", "Bad destination mailbox address syntax" },
 		{ ".1.4", "Destination mailbox address ambiguous" },
 		{ ".1.5", "Destination address valid" },
-		{ ".1.6", "Destination mailbox has moved, no forwarding address" },
+		{ ".1.6", "Destination mailbox has moved, no forwarding "
+		    "address" },
 		{ ".1.7", "Bad sender's mailbox address syntax" },
 		{ ".1.8", "Bad sender's system address" },
 		{ ".1.9", "Message relayed to non-compliant mailer" },
@@ -401,7 +421,6 @@ verdict_enhanced_meaning(const char *e)
 		{ ".4.5", "Mail system congestion" },
 		{ ".4.6", "Routing loop detected" },
 		{ ".4.7", "Delivery time expired" },
-		{ ".4.8", "MX host not found" },
 		{ ".5.0", "Other or undefined protocol status" },
 		{ ".5.1", "Invalid command" },
 		{ ".5.2", "Syntax error" },
@@ -416,9 +435,14 @@ verdict_enhanced_meaning(const char *e)
 		{ ".6.4", "Conversion with loss performed" },
 		{ ".6.5", "Conversion Failed" },
 		{ ".6.6", "Message content not available" },
-		{ ".6.7", "Non-ASCII addresses not permitted for that sender/recipient" },
-		{ ".6.8", "UTF-8 string reply is required, but not permitted by the SMTP client" },
-		{ ".6.9", "UTF-8 header message cannot be transferred to one or more recipients" },
+		{ ".6.7", "Non-ASCII addresses not permitted for that "
+		    "sender/recipient" },
+		{ ".6.8", "UTF-8 string reply is required, but not permitted "
+		    "by the SMTP client" },
+		{ ".6.9", "UTF-8 header message cannot be transferred to one "
+		    "or more recipients" },
+		{ ".6.10", "UTF-8 string reply is required, but not permitted "
+		    "by the SMTP client (deprecated: same as X.6.8)" },
 		{ ".7.0", "Other or undefined security status" },
 		{ ".7.1", "Delivery not authorized, message refused" },
 		{ ".7.2", "Mailing list expansion prohibited" },
@@ -430,7 +454,8 @@ verdict_enhanced_meaning(const char *e)
 		{ ".7.8", "Authentication credentials invalid" },
 		{ ".7.9", "Authentication mechanism is too weak" },
 		{ ".7.10", "Encryption Needed" },
-		{ ".7.11", "Encryption required for requested authentication mechanism" },
+		{ ".7.11", "Encryption required for requested authentication "
+		    "mechanism" },
 		{ ".7.12", "A password transition is needed" },
 		{ ".7.13", "User Account Disabled" },
 		{ ".7.14", "Trust relationship required" },
@@ -453,7 +478,8 @@ verdict_enhanced_meaning(const char *e)
 	};
 	size_t	 i;
 
-	if (e == NULL || e[0] == '\0' || e[1] != '.')
+	if (e == NULL || (e[0] != '2' && e[0] != '4' && e[0] != '5') ||
+	    e[1] != '.')
 		return NULL;
 	for (i = 0; i < sizeof(reg) / sizeof(reg[0]); i++)
 		if (strcmp(e + 1, reg[i].code) == 0)

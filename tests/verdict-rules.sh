@@ -176,6 +176,31 @@ rule r1
 	reason dnsbl
 	weight 90
 R
+ok_rules enhanced-list <<'R'
+rule r1
+	class sender
+	reason dkim
+	replies 45
+	enhanced x.7.20|5.7.21|x.7.
+	weight 80
+R
+grep -q '\.enh = "x\.7\.20|5\.7\.21|x\.7\."' "$tmp/enhanced-list.out"
+check $? "several enhanced patterns"
+bad enhanced-list-bad 4 'enhanced must look like .* not "7.21"' <<'R'
+rule r1
+	class sender
+	reason dkim
+	enhanced x.7.20|7.21
+	weight 80
+R
+bad enhanced-class 1 'enhanced 4.7.1 is not among replies 5' <<'R'
+rule r1
+	class sender
+	reason dkim
+	replies 5
+	enhanced x.7.20|4.7.1
+	weight 80
+R
 bad upper-case 4 'words must be lower case' <<'R'
 rule r1
 	class ip
