@@ -7,7 +7,7 @@ pkgs="gcc make autoconf automake pkg-config libssl-dev libevent-dev
 libldns-dev libjansson-dev openssl"
 # What the test suite needs, by area.
 test_core="jq valgrind"
-test_dns=""
+test_dns="unbound rbldnsd ldnsutils"
 test_interop=""
 test_fuzz=""
 [ "${1:-}" = --test ] &&
