@@ -8,7 +8,7 @@ libldns-dev libjansson-dev openssl"
 # What the test suite needs, by area.
 test_core="jq valgrind"
 test_dns="unbound rbldnsd ldnsutils"
-test_interop=""
+test_interop="postfix sasl2-bin libsasl2-modules libsasl2-modules-db unbound swaks iproute2 libgnutls30 libgnutls-dane0 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libdb5.3"
 test_fuzz=""
 [ "${1:-}" = --test ] &&
 	pkgs="$pkgs $test_core $test_dns $test_interop $test_fuzz"
