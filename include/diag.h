@@ -18,18 +18,22 @@
 
 #include <stdio.h>
 
+#include "scn.h"
 #include "smtp.h"
 
 struct event_base;
 
+/*
+ * Each variant is a scenario (scn_classic()) run like any other; a
+ * minimal message is the default test message, the user's message is
+ * what run->headers, body and message make.
+ */
 struct diag_params {
-	const struct smtp_params *base;	/* the user's probe */
+	const struct smtp_params *conn;	/* the user's target */
+	const struct scn_classic *probe; /* the user's probe */
+	const struct scn_params	*run;	/* message parts, output */
 	const char	*alt_helo;	/* HELO for the variant; NULL literal */
 	int		 content;	/* --diagnose-content */
-	const char	*minimal;	/* wire form of the minimal message */
-	size_t		 minimal_len;
-	const struct smtp_callbacks *cb;	/* wire output, done */
-	void		*arg;
 };
 
 /*

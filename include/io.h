@@ -80,4 +80,13 @@ int		 io_is_open(struct io *);
 const char	*io_local(struct io *);
 const char	*io_peer(struct io *);
 
+/*
+ * io_after - call cb(arg) once, ms milliseconds from now, on base (a
+ * pause with no connection). io_after_free() cancels; NULL is a no-op.
+ */
+struct io_after;
+struct io_after	*io_after(struct event_base *, long ms, void (*)(void *),
+		    void *);
+void		 io_after_free(struct io_after *);
+
 #endif

@@ -52,6 +52,17 @@ struct opt_cli {
 	int		  mask_local;	/* --mask-local-parts */
 	int		  diagnose;	/* --diagnose */
 	int		  diagnose_content; /* --diagnose-content */
+	const char	**scenarios;	/* --scenario, repeatable */
+	size_t		  nscenarios;
+	const char	**vars;		/* --var NAME=VALUE */
+	size_t		  nvars;
+	const char	 *junit;	/* --junit FILE */
+	int		  tap;		/* --tap */
+	int		  auth_mech;	/* --auth, -1 none */
+	const char	 *auth_user;	/* --auth-user */
+	const char	 *auth_secret_env; /* --auth-secret-env */
+	const char	 *auth_secret_file; /* --auth-secret-file */
+	int		  auth_insecure; /* --auth-insecure */
 	int		  quiet;	/* -q */
 	int		  timestamps;	/* --timestamps */
 	int		  verbose;	/* -v, repeatable */

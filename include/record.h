@@ -19,8 +19,11 @@
 #include "reply.h"
 
 /*
- * Stages, in protocol order. Invariant: within one transaction stages
- * only move forward; RSET goes back to MAIL, STARTTLS back to EHLO.
+ * Stages, in protocol order, then the commands that may come at any
+ * point (RSET, NOOP, VRFY, a raw line, a pause). Invariant: within one
+ * transaction stages only move forward; RSET goes back to MAIL,
+ * STARTTLS back to EHLO. The numbers are not part of any output: names
+ * are (smtp_stage_name()).
  */
 enum smtp_stage {
 	STAGE_RESOLVE,
@@ -34,6 +37,10 @@ enum smtp_stage {
 	STAGE_DATA,
 	STAGE_EOD,
 	STAGE_RSET,
+	STAGE_NOOP,
+	STAGE_VRFY,
+	STAGE_RAW,
+	STAGE_SLEEP,
 	STAGE_QUIT,
 	STAGE_DONE,
 	STAGE__COUNT
@@ -61,6 +68,10 @@ struct step {
 	int64_t		 t_sent;	/* command written (or stage entered) */
 	int64_t		 t_first;	/* first reply byte */
 	int64_t		 t_done;	/* reply complete / step ended */
+	int		 expect;	/* scenario expectation: 0 none,
+					   1 met, -1 not met */
+	char		*expect_text;	/* "expected 250, got 550" or NULL */
+	int		 line;		/* scenario line, 0 none */
 };
 
 struct tls_cert {
@@ -105,7 +116,8 @@ enum result_status {
 	RES_OK,		/* everything asked for was accepted */
 	RES_PERMFAIL,	/* a permanent rejection (incl. one RCPT of many) */
 	RES_TEMPFAIL,	/* a temporary rejection, nothing permanent */
-	RES_ERROR	/* network, TLS, timeout or protocol failure */
+	RES_ERROR,	/* network, TLS, timeout or protocol failure */
+	RES_EXPECT	/* a scenario expectation was not met */
 };
 
 struct record {
@@ -129,6 +141,8 @@ struct record {
 	enum result_status status;
 	enum smtp_stage	 fail_stage;	/* stage that decided status */
 	char		*message;	/* one-line summary of the result */
+	char		*error;		/* what ended the session early */
+	enum smtp_stage	 error_stage;
 };
 
 const char	*record_outcome_name(enum step_outcome);
@@ -143,5 +157,17 @@ void		 record_add_finding(struct record *, enum finding_level,
 		    const char *kind, enum smtp_stage, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));
 void		 record_tls_clear(struct tls_info *);
+
+/*
+ * record_settle - decide status, fail_stage and message from the
+ * steps: an error (no usable reply) wins, then an expectation that was
+ * not met, then any permanent rejection, then any temporary one. QUIT
+ * never decides; a step whose expectation was met is neutral; a partial
+ * RCPT rejection is a rejection. May be called again after changes.
+ */
+void		 record_settle(struct record *);
+/* record_set_error - the first error that ended the session wins */
+void		 record_set_error(struct record *, enum smtp_stage,
+		    const char *);
 
 #endif

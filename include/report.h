@@ -53,4 +53,24 @@ json_t	*report_json_doc(const struct record *, const char *version);
 /* report_json - one JSON document for the session; -1 on write error */
 int	report_json(FILE *, const struct record *, const char *version);
 
+/* One scenario run against one target, for the suite outputs. */
+struct scn_exec;
+struct report_run {
+	const char		*scenario;	/* file name or "default" */
+	const char		*desc;		/* or NULL */
+	const char		*target;	/* "host:port" */
+	const struct scn_exec	*exec;
+};
+
+/* report_run_summary - "** scenario NAME: N passed, ..." and exit */
+void	report_run_summary(FILE *, const struct report_run *);
+/* report_tap - TAP version 13, one test per scenario step */
+int	report_tap(FILE *, const struct report_run *, size_t);
+/* report_junit - JUnit XML: a testsuite per run, a testcase per step */
+int	report_junit(FILE *, const struct report_run *, size_t,
+	    const char *version);
+/* report_suite_json - one JSON document for scenario runs */
+int	report_suite_json(FILE *, const struct report_run *, size_t,
+	    const char *version, int exit_code);
+
 #endif

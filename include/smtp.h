@@ -1,16 +1,21 @@
 /*
  * smtp.h - the SMTP client engine.
  *
- * One session runs one connection through the stages of record.h,
- * driven by struct smtp_params, and records every step. It reports to
- * its caller through callbacks, so the command line, the scenario
- * runner, batch mode and the tests all drive this same engine:
+ * One session carries one connection. The caller drives it one command
+ * at a time with smtp_do(); the engine sends, reads the reply, applies
+ * what the protocol requires (HELO after a refused EHLO, EHLO again
+ * after STARTTLS, the message after 354) and records every step. It
+ * reports to its caller through callbacks, so the scenario runner (and
+ * through it the command line, --diagnose and the shell), batch mode
+ * and the tests all drive this same engine:
  *   wire  - a line went out, came in, or a note about the session;
  *   step  - a step finished (its reply is complete or it failed);
+ *   ready - the command is over and the session waits for the next;
  *   done  - the session is over; the record is final.
- * done is called exactly once, possibly from inside smtp_session_start()
- * when the connection cannot even be attempted. Never call
- * smtp_session_free() from inside a callback: stop the loop or defer.
+ * After smtp_do() exactly one of ready or done follows, possibly from
+ * inside smtp_do() itself (a step that needs no round trip). done is
+ * called exactly once per session. Never call smtp_session_free() from
+ * inside a callback: stop the loop or defer.
  */
 #ifndef SMTPROBE_SMTP_H
 #define SMTPROBE_SMTP_H
@@ -32,37 +37,79 @@ enum smtp_tls_mode {
 	SMTP_TLS_IMPLICIT	/* --tls-on-connect (port 465) */
 };
 
-struct smtp_txn {
-	const char	 *from;		/* --from; "" is the null sender <> */
-	const char	**rcpt;		/* --to, in order */
-	size_t		  nrcpt;
-};
-
+/* What one connection needs; borrowed for the session's lifetime. */
 struct smtp_params {
 	const char	*host;		/* --server as given (record) */
 	const char	*port;		/* --port (record) */
 	const char	*resolve_note;	/* how host became addr, or NULL */
-	const struct sockaddr *addr;	/* where to connect */
+	const struct sockaddr *addr;	/* where to connect; NULL: resolve
+					   failed (resolve_note says why) */
 	socklen_t	 addrlen;
 	const struct sockaddr *local;	/* --local-address, or NULL */
 	socklen_t	 locallen;
 	const char	*helo;		/* --helo; NULL: address literal */
-	enum smtp_tls_mode tls_mode;	/* --starttls ... */
-	SSL_CTX		*tls_ctx;	/* needed unless tls_mode is NONE */
+	int		 implicit_tls;	/* --tls-on-connect */
+	const char	*tls_mode;	/* name for the record ("starttls") */
+	SSL_CTX		*tls_ctx;	/* needed for STARTTLS or implicit */
 	const char	*sni;		/* --tls-sni; NULL sends none */
 	const char	*verify_name;	/* name checked in the certificate */
 	int		 tls_verify;	/* --tls-verify: failure is fatal */
-	const struct smtp_txn *txn;	/* one per --from */
-	size_t		 ntxn;
-	int		 send_data;	/* --data: go on to DATA */
-	const char	*message;	/* wire form: CRLF, dot-stuffed, with
-					   the final ".\r\n" */
-	size_t		 message_len;
-	int		 stop_before;	/* --stop-before STAGE, or -1 */
-	int		 quit_after;	/* --quit-after STAGE, or -1 */
 	long		 timeout_ms[STAGE__COUNT]; /* --timeout; 0: default */
 	size_t		 max_line;	/* --max-line; 0: default */
 	size_t		 show_body;	/* message lines shown in transcript */
+};
+
+/* smtp_cmd flags */
+#define SMTP_F_HELO	0x01	/* ehlo: send HELO, not EHLO */
+#define SMTP_F_OPTIONAL	0x02	/* starttls: go on in plaintext if refused
+				   or not offered */
+#define SMTP_F_INSECURE	0x04	/* auth: allowed without TLS */
+#define SMTP_F_NOREPLY	0x08	/* raw: wait for no reply */
+#define SMTP_F_STOP	0x10	/* stop after the first stage: connect
+				   without waiting for the greeting,
+				   STARTTLS without the EHLO after it, DATA
+				   without the message after 354 */
+
+enum smtp_auth_mech {
+	AUTH_PLAIN,
+	AUTH_LOGIN,
+	AUTH_CRAM_MD5,
+	AUTH_XOAUTH2,
+	AUTH_OAUTHBEARER,
+	AUTH__COUNT
+};
+
+/*
+ * One command. The stage says what to do; strings are borrowed until
+ * ready or done. Every string that goes into a command line must have
+ * been checked for CR, LF and NUL by the caller (msg.h, util.h); the
+ * engine refuses one that was not, rather than send it.
+ *   STAGE_CONNECT	connect (TLS at once with implicit_tls), greeting
+ *   STAGE_EHLO		arg: name, NULL: the session's default
+ *   STAGE_STARTTLS	then EHLO again with the same name (RFC 3207)
+ *   STAGE_AUTH		mech, arg: user, secret (never recorded)
+ *   STAGE_MAIL		arg: reverse path ("" null), params: ESMTP or NULL
+ *   STAGE_RCPT		arg: forward path, params: ESMTP or NULL
+ *   STAGE_DATA		DATA, then on 354 message (wire form: CRLF,
+ *			dot-stuffed, final ".\r\n")
+ *   STAGE_RSET, STAGE_NOOP, STAGE_QUIT
+ *   STAGE_VRFY		arg: what to verify
+ *   STAGE_RAW		arg: bytes sent as they are, CRLF added; the
+ *			caller has allowed any CR or LF they hold
+ *   STAGE_SLEEP	ms: wait; a line from the server meanwhile is
+ *			an error
+ *   STAGE_DONE		drop the connection without QUIT
+ */
+struct smtp_cmd {
+	enum smtp_stage	 stage;
+	const char	*arg;
+	const char	*params;
+	unsigned	 flags;		/* SMTP_F_* */
+	const char	*message;	/* DATA */
+	size_t		 message_len;
+	enum smtp_auth_mech mech;	/* AUTH */
+	const char	*secret;	/* AUTH password or token */
+	long		 ms;		/* SLEEP */
 };
 
 enum smtp_wire {
@@ -77,19 +124,49 @@ struct smtp_callbacks {
 	void	(*wire)(void *arg, enum smtp_wire, int tls, int64_t t_us,
 		    const char *text);
 	void	(*step)(void *arg, const struct record *, const struct step *);
+	/*
+	 * ready - the command is over. primary is the step that answers
+	 * it (the greeting for connect, the final EHLO, the STARTTLS
+	 * step, the end of data when the message was sent), or NULL when
+	 * the command records no step (sleep).
+	 */
+	void	(*ready)(void *arg, const struct record *,
+		    const struct step *primary);
 	void	(*done)(void *arg, const struct record *);
 };
 
 struct smtp_session *smtp_session_new(struct event_base *,
 		    const struct smtp_params *, const struct smtp_callbacks *,
 		    void *arg);
-void		 smtp_session_start(struct smtp_session *);
 void		 smtp_session_free(struct smtp_session *);
 const struct record *smtp_session_record(const struct smtp_session *);
+struct record	*smtp_session_record_mut(struct smtp_session *);
+
+/*
+ * smtp_do - run one command. Returns 0, or -1 when the session cannot
+ * take a command now (busy, or already over): then nothing happens.
+ */
+int		 smtp_do(struct smtp_session *, const struct smtp_cmd *);
+
+/* smtp_quit - end politely: QUIT when the server takes commands */
+void		 smtp_quit(struct smtp_session *);
+/* smtp_drop - end now: close the connection without QUIT */
+void		 smtp_drop(struct smtp_session *);
+/* smtp_note - a note in the transcript (runner messages) */
+void		 smtp_note(struct smtp_session *, enum smtp_wire,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+int		 smtp_is_open(const struct smtp_session *);
+int		 smtp_tls_active(const struct smtp_session *);
+int		 smtp_is_over(const struct smtp_session *);
+/* smtp_ehlo - capabilities of the latest EHLO, or NULL */
+const struct ehlo *smtp_ehlo(const struct smtp_session *);
 
 const char	*smtp_stage_name(enum smtp_stage);
 int		 smtp_stage_lookup(const char *);	/* -1 if unknown */
 long		 smtp_stage_timeout(enum smtp_stage);	/* default, ms */
 const char	*smtp_tls_mode_name(enum smtp_tls_mode);
+const char	*smtp_auth_mech_name(enum smtp_auth_mech);
+int		 smtp_auth_mech_lookup(const char *);	/* -1 if unknown */
 
 #endif

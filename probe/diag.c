@@ -29,6 +29,7 @@
 #include "log.h"
 #include "record.h"
 #include "report.h"
+#include "scn.h"
 #include "smtp.h"
 #include "util.h"
 #include "verdict.h"
@@ -38,24 +39,18 @@
 struct variant {
 	const char		*name;
 	char			*label;
-	struct smtp_params	 p;
-	struct smtp_txn		 txn[4];
-	const char		*rcpt[4][1];
-	char			*owned[4];
+	const char		*from;		/* its envelope */
+	const char		*to;
 	int			 session;	/* which session (0..) */
 	int			 txnno;		/* transaction within it */
-	struct smtp_session	*s;
 };
 
 struct diag_run {
 	struct event_base	*base;
-	const struct smtp_callbacks *cb;
-	void			*arg;
 	int			 done;
 };
 
-static void	 diag_done(void *, const struct record *);
-static void	 diag_wire(void *, enum smtp_wire, int, int64_t, const char *);
+static void	 diag_done(struct scn_exec *, void *);
 static char	*diag_domain_addr(const char *, const char *);
 static const struct step *diag_find(const struct record *, enum smtp_stage,
 		    int);
@@ -65,16 +60,7 @@ static int	 diag_ok(const struct record *, int);
 static int	 diag_status(const struct record *);
 
 static void
-diag_wire(void *arg, enum smtp_wire dir, int tls, int64_t t, const char *s)
-{
-	struct diag_run	*run = arg;
-
-	if (run->cb->wire != NULL)
-		run->cb->wire(run->arg, dir, tls, t, s);
-}
-
-static void
-diag_done(void *arg, const struct record *r)
+diag_done(struct scn_exec *x, void *arg)
 {
 	struct diag_run	*run = arg;
 
@@ -174,15 +160,18 @@ int
 diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
     int json, const char *version)
 {
-	const struct smtp_params *bp = dp->base;
-	struct smtp_callbacks	 cb = { diag_wire, NULL, diag_done };
-	struct diag_run		 run = { base, dp->cb, dp->arg, 0 };
+	const struct scn_classic *bp = dp->probe;
+	struct diag_run		 run = { base, 0 };
 	struct variant		 v[MAXV];
 	const struct record	*rec[4] = { NULL, NULL, NULL, NULL };
-	struct smtp_session	*sess[4] = { NULL, NULL, NULL, NULL };
-	struct smtp_params	 sp[4];
+	struct scn_exec		*ex[4] = { NULL, NULL, NULL, NULL };
+	struct scn		*scn[4] = { NULL, NULL, NULL, NULL };
+	struct scn_classic	 sc[4];
+	struct scn_params	 sp[4];
+	struct smtp_params	 alt_conn;
 	struct smtp_txn		 txns[4][4];
 	const char		*from, *rcpt, *cclass = "accepted";
+	const char		*one[1];
 	char			*ptext = NULL, *alt, buf[5][32];
 	char			*s_post = NULL, *r_post = NULL;
 	size_t			 nv = 0, i, nsess = 0, ntx = 0;
@@ -198,51 +187,60 @@ diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
 	memset(txns, 0, sizeof(txns));
 	from = bp->txn[0].from;
 	rcpt = bp->txn[0].rcpt[0];
+	for (i = 0; i < 4; i++) {
+		sc[i] = *bp;
+		sc[i].data = 0;
+		sp[i] = *dp->run;
+		sp[i].stop_before = sp[i].quit_after = -1;
+	}
 
 	/* session 0: the envelope variants as transactions */
-	sp[0] = *bp;
-	sp[0].send_data = 0;
-	sp[0].stop_before = sp[0].quit_after = -1;
-	txns[0][ntx++] = bp->txn[0];
+	txns[0][ntx++] = (struct smtp_txn){ from, bp->txn[0].rcpt, 1 };
 	v[nv++] = (struct variant){ .name = "as given", .session = 0,
-	    .txnno = 1 };
+	    .txnno = 1, .from = from, .to = rcpt };
 	if (from[0] != '\0') {
 		txns[0][ntx] = (struct smtp_txn){ "", bp->txn[0].rcpt, 1 };
 		v[nv++] = (struct variant){ .name = "null sender <>",
-		    .session = 0, .txnno = (int)++ntx };
+		    .session = 0, .txnno = (int)++ntx, .from = "",
+		    .to = rcpt };
 	}
 	if ((s_post = diag_domain_addr("postmaster", from)) != NULL &&
 	    strcasecmp(s_post, from) != 0) {
 		txns[0][ntx] = (struct smtp_txn){ s_post, bp->txn[0].rcpt, 1 };
 		v[nv].label = xasprintf("sender %s", s_post);
+		v[nv].from = s_post;
+		v[nv].to = rcpt;
 		v[nv++].session = 0;
 		v[nv - 1].txnno = (int)++ntx;
 	}
 	if ((r_post = diag_domain_addr("postmaster", rcpt)) != NULL &&
 	    strcasecmp(r_post, rcpt) != 0) {
-		static const char *one[1];
-
 		one[0] = r_post;
 		txns[0][ntx] = (struct smtp_txn){ from, one, 1 };
 		v[nv].label = xasprintf("recipient %s", r_post);
+		v[nv].from = from;
+		v[nv].to = r_post;
 		v[nv++].session = 0;
 		v[nv - 1].txnno = (int)++ntx;
 	}
-	sp[0].txn = txns[0];
-	sp[0].ntxn = ntx;
+	sc[0].txn = txns[0];
+	sc[0].ntxn = ntx;
 	nsess = 1;
 
 	/* session 1: the other HELO name, the user's envelope */
 	alt = dp->alt_helo != NULL ? xstrdup(dp->alt_helo) : NULL;
-	if ((bp->helo == NULL) != (alt == NULL) || (alt != NULL &&
-	    strcmp(alt, bp->helo) != 0)) {
-		sp[1] = sp[0];
-		sp[1].helo = alt;
-		txns[1][0] = bp->txn[0];
-		sp[1].txn = txns[1];
-		sp[1].ntxn = 1;
+	if ((dp->conn->helo == NULL) != (alt == NULL) || (alt != NULL &&
+	    strcmp(alt, dp->conn->helo) != 0)) {
+		alt_conn = *dp->conn;
+		alt_conn.helo = alt;
+		sp[1].conn = &alt_conn;
+		txns[1][0] = txns[0][0];
+		sc[1].txn = txns[1];
+		sc[1].ntxn = 1;
 		v[nv].label = xasprintf("HELO %s", alt != NULL ? alt :
 		    "address literal");
+		v[nv].from = from;
+		v[nv].to = rcpt;
 		v[nv].session = 1;
 		v[nv++].txnno = 1;
 		nsess = 2;
@@ -250,18 +248,20 @@ diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
 	/* sessions 2, 3: a minimal message, then the user's message */
 	if (dp->content) {
 		for (k = 0; k < 2; k++) {
-			sp[nsess] = *bp;
-			sp[nsess].stop_before = sp[nsess].quit_after = -1;
-			sp[nsess].send_data = 1;
-			txns[nsess][0] = bp->txn[0];
-			sp[nsess].txn = txns[nsess];
-			sp[nsess].ntxn = 1;
+			txns[nsess][0] = txns[0][0];
+			sc[nsess].txn = txns[nsess];
+			sc[nsess].ntxn = 1;
+			sc[nsess].data = 1;
 			if (k == 0) {
-				sp[nsess].message = dp->minimal;
-				sp[nsess].message_len = dp->minimal_len;
+				sp[nsess].headers = NULL;
+				sp[nsess].nheaders = 0;
+				sp[nsess].body = NULL;
+				sp[nsess].message = NULL;
 			}
 			v[nv].name = k == 0 ? "minimal test message" :
 			    "your message";
+			v[nv].from = from;
+			v[nv].to = rcpt;
 			v[nv].session = (int)nsess;
 			v[nv++].txnno = 1;
 			nsess++;
@@ -273,11 +273,12 @@ diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
 		if (!json)
 			fprintf(fp, "** diagnose: connection %zu of %zu\n",
 			    i + 1, nsess);
-		sess[i] = smtp_session_new(base, &sp[i], &cb, &run);
-		smtp_session_start(sess[i]);
+		scn[i] = scn_classic(&sc[i]);
+		ex[i] = scn_exec_new(base, scn[i], &sp[i], diag_done, &run);
+		scn_exec_start(ex[i]);
 		if (!run.done)
 			event_base_dispatch(base);
-		rec[i] = smtp_session_record(sess[i]);
+		rec[i] = scn_exec_record(ex[i], 0);
 	}
 
 	/* the conclusion */
@@ -395,8 +396,6 @@ diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
 		arr = json_array();
 		for (i = 0; i < nv; i++) {
 			const struct record *r = rec[v[i].session];
-			const struct smtp_txn *t =
-			    &sp[v[i].session].txn[v[i].txnno - 1];
 
 			json_array_append_new(arr, json_pack(
 			    "{s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
@@ -404,7 +403,7 @@ diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
 			    "variant", v[i].label ? v[i].label : v[i].name,
 			    "helo", r->helo ? json_string(r->helo) :
 			    json_null(),
-			    "from", t->from, "to", t->rcpt[0],
+			    "from", v[i].from, "to", v[i].to,
 			    "ehlo", diag_cell(r, STAGE_EHLO, 0, buf[0], 32),
 			    "mail", diag_cell(r, STAGE_MAIL, v[i].txnno,
 			    buf[1], 32),
@@ -446,8 +445,10 @@ diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
 	rc = diag_status(rec[0]);
 	if (dp->content && nsess >= 4 && rc == 0)
 		rc = record_exit_code(rec[nsess - 1]);
-	for (i = 0; i < nsess; i++)
-		smtp_session_free(sess[i]);
+	for (i = 0; i < nsess; i++) {
+		scn_exec_free(ex[i]);
+		scn_free(scn[i]);
+	}
 	for (i = 0; i < nv; i++)
 		free(v[i].label);
 	free(ptext);

@@ -423,3 +423,42 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 		snprintf(io->error, sizeof(io->error), "%s", strerror(err));
 	io->cb(io, IO_ERROR, io->arg);
 }
+
+struct io_after {
+	struct event	*ev;
+	void		(*cb)(void *);
+	void		*arg;
+};
+
+static void
+io_after_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct io_after	*a = arg;
+
+	a->cb(a->arg);
+}
+
+struct io_after *
+io_after(struct event_base *base, long ms, void (*cb)(void *), void *arg)
+{
+	struct io_after	*a = xcalloc(1, sizeof(*a));
+	struct timeval	 tv;
+
+	a->cb = cb;
+	a->arg = arg;
+	if ((a->ev = evtimer_new(base, io_after_cb, a)) == NULL)
+		fatalx("evtimer_new failed");
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(a->ev, &tv);
+	return a;
+}
+
+void
+io_after_free(struct io_after *a)
+{
+	if (a == NULL)
+		return;
+	event_free(a->ev);
+	free(a);
+}

@@ -1,10 +1,12 @@
 /*
- * main.c - the smtprobe command line: parse options, check every input,
- * resolve the server, build the message, run one session on the event
- * loop, print the transcript or JSON, and exit with the documented code:
- *   0 accepted, 1 permanent rejection, 2 temporary rejection,
- *   3 network/TLS/timeout/protocol failure, 64 usage error,
- *   70 internal error.
+ * main.c - the smtprobe command line: parse options, check every input
+ * before anything is sent, resolve the server, and run scenarios on the
+ * event loop: the default one built from the options (scn_classic()),
+ * or the --scenario files. Prints the transcript, JSON, TAP or JUnit
+ * and exits with the documented code:
+ *   0 accepted (or every expectation met), 1 permanent rejection or an
+ *   expectation not met, 2 temporary rejection, 3 network/TLS/timeout/
+ *   protocol failure, 64 usage error, 70 internal error.
  * "Accepted" means every step that was asked for got a positive reply;
  * one rejected recipient among several is a rejection.
  */
@@ -17,6 +19,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +32,7 @@
 #include "msg.h"
 #include "opt.h"
 #include "report.h"
+#include "scn.h"
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
@@ -39,14 +43,18 @@ struct cli_run {
 	struct opt_cli		*cli;
 	struct report_opts	 ro;
 	FILE			*out;	/* transcript, NULL when silent */
+	int			 summaries; /* step table after each session */
 	struct event_base	*base;
+	int			 done;
 };
 
 static int	cli_resolve(const char *, const char *, int, int,
 		    struct sockaddr_storage *, socklen_t *, char *, size_t);
 static char	*cli_default_helo(void);
 static void	cli_wire(void *, enum smtp_wire, int, int64_t, const char *);
-static void	cli_done(void *, const struct record *);
+static void	cli_session_done(void *, const struct record *);
+static void	cli_exec_done(struct scn_exec *, void *);
+static char	*cli_secret(const struct opt_cli *);
 static char	*cli_cmdline(int, char **);
 
 /* cli_cmdline - argv as one line a shell would take back */
@@ -97,11 +105,22 @@ cli_wire(void *arg, enum smtp_wire dir, int tls, int64_t t, const char *text)
 		report_wire(run->out, &run->ro, dir, tls, t, text);
 }
 
+/* cli_session_done - a session is over: its table and verdict */
 static void
-cli_done(void *arg, const struct record *r)
+cli_session_done(void *arg, const struct record *r)
 {
 	struct cli_run	*run = arg;
 
+	if (run->out != NULL && run->summaries)
+		report_summary(run->out, r);
+}
+
+static void
+cli_exec_done(struct scn_exec *x, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	run->done = 1;
 	event_base_loopbreak(run->base);
 }
 
@@ -143,32 +162,92 @@ cli_default_helo(void)
 	return util_is_fqdn(name) ? xstrdup(name) : NULL;
 }
 
+/*
+ * cli_secret - the AUTH secret from --auth-secret-env, --auth-secret-file
+ * or, on a terminal, a prompt without echo. NULL when there is none;
+ * the caller wipes it.
+ */
+static char *
+cli_secret(const struct opt_cli *cli)
+{
+	struct termios	 t, old;
+	char		 buf[4096], err[256], *file, *nl;
+	size_t		 len;
+	const char	*v;
+	int		 echo_off = 0;
+
+	if (cli->auth_secret_env != NULL) {
+		if ((v = getenv(cli->auth_secret_env)) == NULL) {
+			log_warnx("--auth-secret-env: %s is not set",
+			    cli->auth_secret_env);
+			return NULL;
+		}
+		return xstrdup(v);
+	}
+	if (cli->auth_secret_file != NULL) {
+		if (msg_read(cli->auth_secret_file, &file, &len, err,
+		    sizeof(err)) == -1) {
+			log_warnx("--auth-secret-file: %s", err);
+			return NULL;
+		}
+		if ((nl = strpbrk(file, "\r\n")) != NULL)
+			*nl = '\0';
+		return file;
+	}
+	if (!isatty(STDIN_FILENO)) {
+		log_warnx("--auth: no secret (use --auth-secret-env VAR or "
+		    "--auth-secret-file FILE; a prompt needs a terminal)");
+		return NULL;
+	}
+	fprintf(stderr, "Password for %s: ", cli->auth_user);
+	fflush(stderr);
+	if (tcgetattr(STDIN_FILENO, &old) == 0) {
+		t = old;
+		t.c_lflag &= ~(tcflag_t)ECHO;
+		echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
+	}
+	v = fgets(buf, sizeof(buf), stdin);
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	fputc('\n', stderr);
+	if (v == NULL)
+		return NULL;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	file = xstrdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return file;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct opt_cli		 cli;
 	struct smtp_params	 p;
 	struct smtp_txn		*txn = NULL;
-	struct smtp_callbacks	 cb = { cli_wire, NULL, cli_done };
-	struct smtp_session	*s;
+	struct smtp_callbacks	 cb = { cli_wire, NULL, NULL,
+				    cli_session_done };
 	struct cli_run		 run;
 	struct tls_params	 tp;
-	struct msg_params	 mp;
+	struct scn_params	 sp;
+	struct scn_vars		 vars;
+	struct scn_classic	 classic;
+	struct scn		**scns = NULL;
+	struct scn_exec		**execs = NULL;
+	struct report_run	*runs = NULL;
 	struct sockaddr_storage	 ss, ls;
 	socklen_t		 sl, lsl = 0;
-	const struct record	*rec;
 	SSL_CTX			*ctx = NULL;
 	char			 err[512], *helo = NULL, *note = NULL;
-	char			*body = NULL, *message = NULL, *wire = NULL;
-	char			*cmdline = NULL;
+	char			*body = NULL, *message = NULL, *secret = NULL;
+	char			*cmdline = NULL, *target = NULL;
 	char			**addrs = NULL;
-	const char		**allto = NULL;
-	size_t			 i, j, naddrs = 0, nallto = 0, bodylen = 0;
-	size_t			 messagelen = 0, wirelen = 0;
-	int			 rc = EXIT_USAGE;
+	size_t			 i, j, naddrs = 0, nscn = 0, bodylen = 0;
+	size_t			 messagelen = 0;
+	int			 rc = EXIT_USAGE, r;
 
 	log_init("smtprobe", 0);
 	signal(SIGPIPE, SIG_IGN);
+	memset(&vars, 0, sizeof(vars));
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return explain_main(argc - 1, argv + 1);
 	if (opt_parse(argc, argv, &cli) == -1) {
@@ -196,7 +275,7 @@ main(int argc, char **argv)
 		struct opt_txn *t = &cli.txn[i];
 		char	*a;
 
-		if (t->from == NULL && i == 0 &&
+		if (t->from == NULL && i == 0 && cli.nscenarios == 0 &&
 		    (cli.stop_before < 0 || cli.stop_before > STAGE_MAIL) &&
 		    (cli.quit_after < 0 || cli.quit_after >= STAGE_MAIL)) {
 			log_warnx("--to needs a --from before the MAIL stage");
@@ -222,16 +301,13 @@ main(int argc, char **argv)
 			    sizeof(char *));
 			addrs[naddrs++] = a;
 			txn[i].rcpt[txn[i].nrcpt++] = a;
-			allto = xreallocarray(allto, nallto + 1,
-			    sizeof(char *));
-			allto[nallto++] = a;
 		}
-		if (t->nto == 0 && cli.data) {
+		if (t->nto == 0 && cli.data && cli.nscenarios == 0) {
 			log_warnx("--data needs a --to for every --from");
 			goto out;
 		}
 	}
-	if (cli.ntxn == 0 && (cli.stop_before < 0 ||
+	if (cli.ntxn == 0 && cli.nscenarios == 0 && (cli.stop_before < 0 ||
 	    cli.stop_before > STAGE_MAIL) && (cli.quit_after < 0 ||
 	    cli.quit_after >= STAGE_MAIL)) {
 		log_warnx("--from and --to are required unless the session "
@@ -240,36 +316,75 @@ main(int argc, char **argv)
 	}
 	if (cli.helo == NULL)
 		helo = cli_default_helo();
+	if (cli.body != NULL && msg_read(cli.body, &body, &bodylen, err,
+	    sizeof(err)) == -1) {
+		log_warnx("--body: %s", err);
+		goto out;
+	}
+	if (cli.message != NULL && msg_read(cli.message, &message,
+	    &messagelen, err, sizeof(err)) == -1) {
+		log_warnx("--message: %s", err);
+		goto out;
+	}
+	for (i = 0; i < cli.nheaders; i++)
+		if (msg_check_header(cli.headers[i], err, sizeof(err)) == -1) {
+			log_warnx("--header: %s", err);
+			goto out;
+		}
 
-	if (cli.data) {
-		mp = (struct msg_params){
-			.from = txn != NULL ? txn[0].from : "",
-			.to = allto, .nto = nallto,
-			.domain = cli.helo != NULL ? cli.helo : helo,
-			.headers = cli.headers, .nheaders = cli.nheaders,
-			.version = PACKAGE_VERSION,
-		};
-		if (cli.body != NULL && msg_read(cli.body, &body, &bodylen,
-		    err, sizeof(err)) == -1) {
-			log_warnx("--body: %s", err);
-			goto out;
-		}
-		if (cli.message != NULL && msg_read(cli.message, &message,
-		    &messagelen, err, sizeof(err)) == -1) {
-			log_warnx("--message: %s", err);
-			goto out;
-		}
-		mp.body = body;
-		mp.bodylen = bodylen;
-		mp.message = message;
-		mp.messagelen = messagelen;
-		if (msg_build(&mp, &wire, &wirelen, err, sizeof(err)) == -1) {
-			log_warnx("%s", err);
-			goto out;
+	/* Scenario variables, then the scenarios: all parse, or none runs */
+	if (cli.helo != NULL || helo != NULL)
+		scn_vars_set(&vars, "helo", cli.helo != NULL ? cli.helo : helo);
+	if (txn != NULL) {
+		scn_vars_set(&vars, "from", txn[0].from);
+		if (txn[0].nrcpt > 0)
+			scn_vars_set(&vars, "to", txn[0].rcpt[0]);
+	}
+	scn_vars_set(&vars, "server", cli.host);
+	if (cli.auth_user != NULL)
+		scn_vars_set(&vars, "user", cli.auth_user);
+	for (i = 0; i < cli.nvars; i++) {
+		const char *eq = strchr(cli.vars[i], '=');
+		char	*name = xstrndup(cli.vars[i],
+		    (size_t)(eq - cli.vars[i]));
+
+		scn_vars_set(&vars, name, eq + 1);
+		free(name);
+	}
+	if (cli.nscenarios == 0) {
+		classic = (struct scn_classic){ .tls_mode = cli.tls_mode,
+		    .auth_mech = cli.auth_mech, .auth_user = cli.auth_user,
+		    .auth_insecure = cli.auth_insecure, .txn = txn,
+		    .ntxn = cli.ntxn, .data = cli.data };
+		scns = xcalloc(1, sizeof(*scns));
+		scns[nscn++] = scn_classic(&classic);
+	} else {
+		scns = xcalloc(cli.nscenarios, sizeof(*scns));
+		for (i = 0; i < cli.nscenarios; i++) {
+			struct scn_vars v;
+
+			/* each file starts from the command line's values */
+			memset(&v, 0, sizeof(v));
+			for (j = 0; j < vars.n; j++)
+				scn_vars_set(&v, vars.name[j], vars.value[j]);
+			scns[nscn] = scn_load(cli.scenarios[i], &v, err,
+			    sizeof(err));
+			scn_vars_clear(&v);
+			if (scns[nscn] == NULL) {
+				log_warnx("%s", err);
+				goto out;
+			}
+			nscn++;
 		}
 	}
+	if (cli.auth_mech >= 0 && (secret = cli_secret(&cli)) == NULL)
+		goto out;
+	if (cli.auth_mech < 0 && (cli.auth_secret_env != NULL ||
+	    cli.auth_secret_file != NULL) && (secret = cli_secret(&cli)) ==
+	    NULL)
+		goto out;
 
-	if (cli.tls_mode != SMTP_TLS_NONE) {
+	if (cli.tls_mode != SMTP_TLS_NONE || cli.nscenarios > 0) {
 		tp = (struct tls_params){ cli.cafile, cli.capath, cli.tls_min,
 		    cli.ciphers };
 		if ((ctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL) {
@@ -309,7 +424,8 @@ main(int argc, char **argv)
 	p.local = cli.local != NULL ? (struct sockaddr *)&ls : NULL;
 	p.locallen = lsl;
 	p.helo = cli.helo != NULL ? cli.helo : helo;
-	p.tls_mode = cli.tls_mode;
+	p.implicit_tls = cli.tls_mode == SMTP_TLS_IMPLICIT;
+	p.tls_mode = smtp_tls_mode_name(cli.tls_mode);
 	p.tls_ctx = ctx;
 	{
 		unsigned char	 tmp[16];
@@ -322,106 +438,152 @@ main(int argc, char **argv)
 		p.verify_name = cli.sni != NULL ? cli.sni : cli.host;
 	}
 	p.tls_verify = cli.tls_verify;
-	p.txn = txn;
-	p.ntxn = cli.ntxn;
-	p.send_data = cli.data;
-	p.message = wire;
-	p.message_len = wirelen;
-	p.stop_before = cli.stop_before;
-	p.quit_after = cli.quit_after;
 	memcpy(p.timeout_ms, cli.timeout_ms, sizeof(p.timeout_ms));
 	p.max_line = cli.max_line;
 	p.show_body = cli.show_body;
 
+	memset(&sp, 0, sizeof(sp));
+	sp.conn = &p;
+	sp.stop_before = cli.stop_before;
+	sp.quit_after = cli.quit_after;
+	sp.helo_domain = p.helo;
+	sp.headers = cli.headers;
+	sp.nheaders = cli.nheaders;
+	sp.body = body;
+	sp.bodylen = bodylen;
+	sp.message = message;
+	sp.messagelen = messagelen;
+	sp.version = PACKAGE_VERSION;
+	sp.secret = secret;
+	sp.out = &cb;
+	sp.arg = &run;
+
 	memset(&run, 0, sizeof(run));
 	run.cli = &cli;
 	run.ro.timestamps = cli.timestamps;
-	run.out = cli.quiet || cli.ticket ? NULL : cli.json ?
+	run.out = cli.quiet || cli.ticket || cli.tap ? NULL : cli.json ?
 	    (cli.verbose > 0 ? stderr : NULL) : stdout;
+	run.summaries = cli.nscenarios > 0 && !cli.json;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((run.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if (cli.diagnose) {
 		struct diag_params dp;
 		char	*alt = util_is_fqdn(p.helo) ? NULL : cli_default_helo();
-		char	*minimal = NULL;
-		size_t	 minlen = 0;
 
 		memset(&dp, 0, sizeof(dp));
-		if (cli.diagnose_content) {
-			mp = (struct msg_params){ .from = txn[0].from,
-			    .to = allto, .nto = nallto, .domain = p.helo,
-			    .version = PACKAGE_VERSION };
-			if (msg_build(&mp, &minimal, &minlen, err,
-			    sizeof(err)) == -1)
-				fatalx("%s", err);
-			if (!cli.data) {
-				p.message = minimal;
-				p.message_len = minlen;
-			}
-		}
-		dp.base = &p;
+		dp.conn = &p;
+		dp.probe = &classic;
+		dp.run = &sp;
 		dp.alt_helo = alt;
 		dp.content = cli.diagnose_content;
-		dp.minimal = minimal;
-		dp.minimal_len = minlen;
-		dp.cb = &cb;
-		dp.arg = &run;
 		rc = diag_run(run.base, &dp, stdout, cli.json,
 		    PACKAGE_VERSION);
 		free(alt);
-		free(minimal);
 		event_base_free(run.base);
 		goto out;
 	}
-	s = smtp_session_new(run.base, &p, &cb, &run);
-	smtp_session_start(s);
-	if (!smtp_session_record(s)->message)
-		event_base_dispatch(run.base);
-	rec = smtp_session_record(s);
-	if (cli.ticket || cli.report != NULL) {
-		struct ticket_info ti;
-		FILE	*fp = stdout;
 
-		ti.version = PACKAGE_VERSION;
-		ti.cmdline = cmdline = cli_cmdline(argc, argv);
-		ti.mask = cli.mask_local ? (const char **)addrs : NULL;
-		ti.nmask = cli.mask_local ? naddrs : 0;
-		if (cli.report != NULL && (fp = fopen(cli.report, "w")) ==
-		    NULL)
-			log_warn("--report: %s", cli.report);
-		else {
-			report_ticket(fp, rec, &ti);
-			if (fp != stdout && fclose(fp) != 0)
-				log_warn("--report: %s", cli.report);
-		}
+	execs = xcalloc(nscn, sizeof(*execs));
+	runs = xcalloc(nscn, sizeof(*runs));
+	target = xasprintf("%s%s%s:%s", strchr(cli.host, ':') != NULL ? "[" :
+	    "", cli.host, strchr(cli.host, ':') != NULL ? "]" : "", cli.port);
+	rc = 0;
+	for (i = 0; i < nscn; i++) {
+		if (run.out != NULL && cli.nscenarios > 0)
+			fprintf(run.out, "** scenario %s%s%s\n", scns[i]->name,
+			    scns[i]->desc != NULL ? ": " : "",
+			    scns[i]->desc != NULL ? scns[i]->desc : "");
+		run.done = 0;
+		execs[i] = scn_exec_new(run.base, scns[i], &sp, cli_exec_done,
+		    &run);
+		scn_exec_start(execs[i]);
+		if (!run.done)
+			event_base_dispatch(run.base);
+		runs[i] = (struct report_run){ scns[i]->name, scns[i]->desc,
+		    target, execs[i] };
+		if (run.out != NULL && cli.nscenarios > 0)
+			report_run_summary(run.out, &runs[i]);
+		r = scn_exec_exit(execs[i]);
+		if (r == 3 || (r == 1 && rc != 3) || (r == 2 && rc == 0))
+			rc = r;
 	}
-	if (cli.ticket)
-		;
-	else if (cli.json) {
-		if (report_json(stdout, rec, PACKAGE_VERSION) == -1)
+	if (cli.nscenarios == 0 && scn_exec_nrecords(execs[0]) > 0) {
+		/* the default probe: the output of one session */
+		const struct record *rec = scn_exec_record(execs[0], 0);
+
+		if (cli.ticket || cli.report != NULL) {
+			struct ticket_info ti;
+			FILE	*fp = stdout;
+
+			ti.version = PACKAGE_VERSION;
+			ti.cmdline = cmdline = cli_cmdline(argc, argv);
+			ti.mask = cli.mask_local ? (const char **)addrs : NULL;
+			ti.nmask = cli.mask_local ? naddrs : 0;
+			if (cli.report != NULL && (fp = fopen(cli.report,
+			    "w")) == NULL)
+				log_warn("--report: %s", cli.report);
+			else {
+				report_ticket(fp, rec, &ti);
+				if (fp != stdout && fclose(fp) != 0)
+					log_warn("--report: %s", cli.report);
+			}
+		}
+		if (cli.ticket || cli.tap)
+			;
+		else if (cli.json) {
+			if (report_json(stdout, rec, PACKAGE_VERSION) == -1)
+				log_warnx("cannot write the JSON document");
+		} else if (cli.quiet)
+			report_result(stdout, rec);
+		else
+			report_summary(stdout, rec);
+	} else if (cli.json) {
+		if (report_suite_json(stdout, runs, nscn, PACKAGE_VERSION,
+		    rc) == -1)
 			log_warnx("cannot write the JSON document");
 	} else if (cli.quiet)
-		report_result(stdout, rec);
-	else
-		report_summary(stdout, rec);
-	rc = record_exit_code(rec);
-	smtp_session_free(s);
+		printf("** result: %s (exit %d)\n", rc == 0 ? "every step as "
+		    "expected" : "some steps failed", rc);
+	if (cli.tap)
+		report_tap(stdout, runs, nscn);
+	if (cli.junit != NULL) {
+		FILE	*fp;
+
+		if ((fp = fopen(cli.junit, "w")) == NULL)
+			log_warn("--junit: %s", cli.junit);
+		else {
+			report_junit(fp, runs, nscn, PACKAGE_VERSION);
+			if (fclose(fp) != 0)
+				log_warn("--junit: %s", cli.junit);
+		}
+	}
+	for (i = 0; i < nscn; i++)
+		scn_exec_free(execs[i]);
 	event_base_free(run.base);
 out:
+	for (i = 0; i < nscn; i++)
+		scn_free(scns[i]);
+	free(scns);
+	free(execs);
+	free(runs);
+	free(target);
+	scn_vars_clear(&vars);
 	for (i = 0; i < naddrs; i++)
 		free(addrs[i]);
 	free(addrs);
 	for (i = 0; txn != NULL && i < cli.ntxn; i++)
 		free(txn[i].rcpt);
 	free(txn);
-	free(allto);
 	free(helo);
 	free(note);
 	free(cmdline);
 	free(body);
 	free(message);
-	free(wire);
+	if (secret != NULL) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
 	tls_ctx_free(ctx);
 	opt_cli_free(&cli);
 	return rc;

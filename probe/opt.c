@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -32,7 +33,9 @@ enum opt_id {
 	O_TLS_MIN, O_TLS_CIPHERS, O_STOP_BEFORE, O_QUIT_AFTER, O_DATA,
 	O_BODY, O_MESSAGE, O_HEADER, O_TIMEOUT, O_MAX_LINE, O_SHOW_BODY,
 	O_JSON, O_TIMESTAMPS, O_LIST_OPTIONS, O_DIAGNOSE, O_DIAGNOSE_CONTENT,
-	O_REPORT, O_FORMAT, O_MASK_LOCAL
+	O_REPORT, O_FORMAT, O_MASK_LOCAL, O_SCENARIO, O_VAR, O_JUNIT, O_TAP,
+	O_AUTH, O_AUTH_USER, O_AUTH_SECRET_ENV, O_AUTH_SECRET_FILE,
+	O_AUTH_INSECURE
 };
 
 struct opt_def {
@@ -79,6 +82,19 @@ static const struct opt_def opts[] = {
 	    "lowest TLS version to offer: 1.0, 1.1, 1.2 or 1.3", 0 },
 	{ "tls-ciphers", O_TLS_CIPHERS, "LIST",
 	    "OpenSSL cipher list for TLS 1.2 and lower", 0 },
+	{ "auth", O_AUTH, "MECH",
+	    "authenticate after EHLO (and STARTTLS): plain, login, cram-md5, "
+	    "xoauth2 or oauthbearer; needs --auth-user", 0 },
+	{ "auth-user", O_AUTH_USER, "USER", "user name for --auth", 0 },
+	{ "auth-secret-env", O_AUTH_SECRET_ENV, "VAR",
+	    "read the password (or OAuth token) from environment variable "
+	    "VAR; without this or --auth-secret-file it is asked for on "
+	    "the terminal", 0 },
+	{ "auth-secret-file", O_AUTH_SECRET_FILE, "FILE",
+	    "read the password (or token) from the first line of FILE", 0 },
+	{ "auth-insecure", O_AUTH_INSECURE, NULL,
+	    "allow AUTH without TLS (refused by default: it shows the "
+	    "credentials to the path)", 0 },
 	{ "stop-before", O_STOP_BEFORE, "STAGE",
 	    "end the session before STAGE (connect banner ehlo starttls "
 	    "mail rcpt data eod)", 0 },
@@ -98,6 +114,18 @@ static const struct opt_def opts[] = {
 	    "longest reply line accepted (default 4096)", 0 },
 	{ "show-body", O_SHOW_BODY, "LINES",
 	    "message lines shown in the transcript (default 20)", 0 },
+	{ "scenario", O_SCENARIO, "FILE",
+	    "run the steps of scenario FILE (smtprobe-scenario(5)) instead "
+	    "of the default probe; repeat for a suite", 0 },
+	{ "var", O_VAR, "NAME=VALUE",
+	    "set ${NAME} for scenarios, repeatable (from, to, helo, server "
+	    "and user are set from the options)", 0 },
+	{ "junit", O_JUNIT, "FILE",
+	    "also write the results as JUnit XML to FILE, one test case "
+	    "per step", 0 },
+	{ "tap", O_TAP, NULL,
+	    "print the results as TAP (one test per step) instead of the "
+	    "transcript", 0 },
 	{ "diagnose", O_DIAGNOSE, NULL,
 	    "confirm the verdict by changing one thing at a time: sender, "
 	    "recipient, HELO", 0 },
@@ -183,7 +211,11 @@ opt_usage(void)
 	char	 lhs[64];
 
 	printf("usage: smtprobe --server HOST[:PORT] --from ADDR --to ADDR "
-	    "[options]\n\n"
+	    "[options]\n"
+	    "       smtprobe --server HOST[:PORT] --scenario FILE... "
+	    "[--var NAME=VALUE]\n"
+	    "       smtprobe shell HOST[:PORT] [options]\n"
+	    "       smtprobe explain [options] [TEXT]\n\n"
 	    "Open an SMTP session and record every step: by default the "
 	    "envelope only\n(banner, EHLO, MAIL, RCPT, QUIT), never DATA "
 	    "unless asked.\n\noptions:\n");
@@ -451,6 +483,7 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 	memset(c, 0, sizeof(*c));
 	c->stop_before = c->quit_after = -1;
 	c->show_body = 20;
+	c->auth_mech = -1;
 	*sp++ = '+';
 	for (i = 0; i < NOPTS; i++) {
 		lo[i].name = opts[i].name;
@@ -612,6 +645,61 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		case O_DIAGNOSE:
 			c->diagnose = 1;
 			break;
+		case O_SCENARIO:
+			c->scenarios = xreallocarray(c->scenarios,
+			    c->nscenarios + 1, sizeof(char *));
+			c->scenarios[c->nscenarios++] = optarg;
+			break;
+		case O_VAR:
+			{
+				const char *eq = strchr(optarg, '=');
+				size_t k;
+
+				for (k = 0; eq != NULL &&
+				    optarg + k < eq; k++)
+					if (!isalnum((unsigned char)optarg[k])
+					    && optarg[k] != '_' &&
+					    optarg[k] != '-')
+						break;
+				if (eq == NULL || eq == optarg ||
+				    optarg + k != eq || k >= 64) {
+					log_warnx("--var: expected NAME=VALUE "
+					    "with a name of letters, digits, "
+					    "_ and -, not \"%s\"", optarg);
+					return -1;
+				}
+			}
+			c->vars = xreallocarray(c->vars, c->nvars + 1,
+			    sizeof(char *));
+			c->vars[c->nvars++] = optarg;
+			break;
+		case O_JUNIT:
+			c->junit = optarg;
+			break;
+		case O_TAP:
+			c->tap = 1;
+			break;
+		case O_AUTH:
+			if ((c->auth_mech = smtp_auth_mech_lookup(optarg)) ==
+			    -1) {
+				log_warnx("--auth: \"%s\" is not one of plain "
+				    "login cram-md5 xoauth2 oauthbearer",
+				    optarg);
+				return -1;
+			}
+			break;
+		case O_AUTH_USER:
+			c->auth_user = optarg;
+			break;
+		case O_AUTH_SECRET_ENV:
+			c->auth_secret_env = optarg;
+			break;
+		case O_AUTH_SECRET_FILE:
+			c->auth_secret_file = optarg;
+			break;
+		case O_AUTH_INSECURE:
+			c->auth_insecure = 1;
+			break;
 		case O_DIAGNOSE_CONTENT:
 			c->diagnose = c->diagnose_content = 1;
 			break;
@@ -691,6 +779,25 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		log_warnx("--tls-sni and --no-tls-sni exclude each other");
 		return -1;
 	}
+	if (c->auth_mech >= 0 && c->auth_user == NULL) {
+		log_warnx("--auth needs --auth-user");
+		return -1;
+	}
+	if (c->auth_secret_env != NULL && c->auth_secret_file != NULL) {
+		log_warnx("--auth-secret-env and --auth-secret-file exclude "
+		    "each other");
+		return -1;
+	}
+	if (c->nscenarios > 0 && c->diagnose) {
+		log_warnx("--diagnose runs its own probes; it does not take "
+		    "--scenario");
+		return -1;
+	}
+	if (c->tap && (c->json || c->ticket)) {
+		log_warnx("--tap, --json and --format ticket exclude each "
+		    "other");
+		return -1;
+	}
 	return 0;
 }
 
@@ -705,6 +812,8 @@ opt_cli_free(struct opt_cli *c)
 	}
 	free(c->txn);
 	free(c->headers);
+	free(c->scenarios);
+	free(c->vars);
 	free(c->host);
 	free(c->port);
 }

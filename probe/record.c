@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "record.h"
+#include "smtp.h"
 
 static const char *const outcome_names[OUT__COUNT] = {
 	[OUT_OK] = "ok",
@@ -30,6 +31,7 @@ static const struct {
 	[RES_PERMFAIL] = { "permfail", 1 },
 	[RES_TEMPFAIL] = { "tempfail", 2 },
 	[RES_ERROR] = { "error", 3 },
+	[RES_EXPECT] = { "expectation-failed", 1 },
 };
 
 const char *
@@ -104,6 +106,7 @@ record_free(struct record *r)
 	for (i = 0; i < r->nsteps; i++) {
 		free(r->steps[i].command);
 		free(r->steps[i].detail);
+		free(r->steps[i].expect_text);
 		reply_free(r->steps[i].reply);
 	}
 	free(r->steps);
@@ -120,6 +123,7 @@ record_free(struct record *r)
 	free(r->source);
 	free(r->helo);
 	free(r->message);
+	free(r->error);
 	free(r);
 }
 
@@ -155,4 +159,107 @@ record_add_finding(struct record *r, enum finding_level level,
 	if (vasprintf(&f->detail, fmt, ap) == -1)
 		fatalx("out of memory");
 	va_end(ap);
+}
+
+void
+record_set_error(struct record *r, enum smtp_stage stage, const char *msg)
+{
+	if (r->error != NULL)
+		return;
+	r->error = xstrdup(msg);
+	r->error_stage = stage;
+}
+
+void
+record_settle(struct record *r)
+{
+	struct step	*perm = NULL, *temp = NULL, *err = NULL, *exp = NULL;
+	const char	*what;
+	int		 eod_ok = 0;
+	size_t		 i;
+
+	free(r->message);
+	r->message = NULL;
+	for (i = 0; i < r->nsteps; i++) {
+		struct step *st = &r->steps[i];
+
+		if (st->stage == STAGE_EOD && st->outcome == OUT_OK)
+			eod_ok = 1;
+		if (st->expect < 0 && exp == NULL)
+			exp = st;
+		if (st->expect != 0 || st->stage == STAGE_QUIT)
+			continue;
+		switch (st->outcome) {
+		case OUT_PERMFAIL:
+			if (perm == NULL)
+				perm = st;
+			break;
+		case OUT_TEMPFAIL:
+			if (temp == NULL)
+				temp = st;
+			break;
+		case OUT_TIMEOUT:
+		case OUT_CLOSED:
+		case OUT_ERROR:
+			if (err == NULL)
+				err = st;
+			break;
+		default:
+			break;
+		}
+	}
+	if (r->error != NULL || err != NULL) {
+		r->status = RES_ERROR;
+		r->fail_stage = r->error != NULL ? r->error_stage : err->stage;
+		r->message = xasprintf("error at %s: %s",
+		    smtp_stage_name(r->fail_stage), r->error != NULL ?
+		    r->error : err->detail != NULL ? err->detail :
+		    record_outcome_name(err->outcome));
+		return;
+	}
+	if (exp != NULL) {
+		r->status = RES_EXPECT;
+		r->fail_stage = exp->stage;
+		if (exp->line > 0)
+			r->message = xasprintf("expectation failed at %s "
+			    "(scenario line %d): %s",
+			    smtp_stage_name(exp->stage), exp->line,
+			    exp->expect_text != NULL ? exp->expect_text :
+			    "not met");
+		else
+			r->message = xasprintf("expectation failed at %s: %s",
+			    smtp_stage_name(exp->stage),
+			    exp->expect_text != NULL ? exp->expect_text :
+			    "not met");
+		return;
+	}
+	if (perm != NULL || temp != NULL) {
+		struct step *st = perm != NULL ? perm : temp;
+
+		r->status = perm != NULL ? RES_PERMFAIL : RES_TEMPFAIL;
+		r->fail_stage = st->stage;
+		what = st->reply != NULL && st->reply->nlines > 0 ?
+		    st->reply->lines[0] : "(no reply)";
+		if (r->rcpt_rejected > 0 && r->rcpt_ok > 0)
+			r->message = xasprintf("%s at %s: %s (%d of %d "
+			    "recipients rejected)", record_status_name(
+			    r->status), smtp_stage_name(st->stage), what,
+			    r->rcpt_rejected, r->rcpt_ok + r->rcpt_rejected);
+		else
+			r->message = xasprintf("%s at %s: %s",
+			    record_status_name(r->status),
+			    smtp_stage_name(st->stage), what);
+		return;
+	}
+	r->status = RES_OK;
+	r->fail_stage = STAGE_DONE;
+	if (eod_ok)
+		r->message = xasprintf("accepted: message accepted for %d "
+		    "recipient%s", r->rcpt_ok, r->rcpt_ok == 1 ? "" : "s");
+	else if (r->rcpt_ok > 0)
+		r->message = xasprintf("accepted: %d recipient%s accepted "
+		    "(envelope only, no message sent)", r->rcpt_ok,
+		    r->rcpt_ok == 1 ? "" : "s");
+	else
+		r->message = xstrdup("accepted: every step done was accepted");
 }

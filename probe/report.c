@@ -17,6 +17,7 @@
 #include "log.h"
 #include "record.h"
 #include "report.h"
+#include "scn.h"
 #include "smtp.h"
 #include "util.h"
 #include "verdict.h"
@@ -79,11 +80,13 @@ report_summary(FILE *fp, const struct record *r)
 			    st->reply->enhanced);
 		ms = st->t_done >= 0 && st->t_sent >= 0 ?
 		    (double)(st->t_done - st->t_sent) / 1000.0 : 0.0;
-		fprintf(fp, "**   %-9s %-4s %-9s %-10s %9.2f ms%s%s\n",
+		fprintf(fp, "**   %-9s %-4s %-9s %-10s %9.2f ms%s%s%s\n",
 		    smtp_stage_name(st->stage), st->tls ? "tls" : "",
 		    record_outcome_name(st->outcome), code, ms,
 		    st->command != NULL ? "  " : "",
-		    st->command != NULL ? st->command : "");
+		    st->command != NULL ? st->command : "",
+		    st->expect > 0 ? "  [as expected]" : st->expect < 0 ?
+		    "  [NOT as expected]" : "");
 	}
 	for (i = 0; i < r->nfindings; i++)
 		fprintf(fp, "** %s (%s, %s): %s\n",
@@ -172,6 +175,12 @@ json_step(const struct record *r, const struct step *st)
 	    "sent_ms", json_ms(st->t_sent),
 	    "first_ms", json_ms(st->t_first),
 	    "done_ms", json_ms(st->t_done));
+	if (st->line > 0)
+		json_object_set_new(j, "line", json_integer(st->line));
+	if (st->expect != 0)
+		json_object_set_new(j, "expect", json_pack("{s:b, s:o}",
+		    "met", st->expect > 0, "text",
+		    json_str(st->expect_text)));
 	if (st->outcome != OUT_OK && st->outcome != OUT_SKIPPED &&
 	    st->stage != STAGE_QUIT) {
 		verdict_step(r, st, &v);
@@ -406,4 +415,300 @@ report_ticket(FILE *fp, const struct record *r, const struct ticket_info *ti)
 		ticket_line(fp, ti, "finding:     ", fd);
 		free(fd);
 	}
+}
+
+/* ---- scenario runs: summary, TAP, JUnit XML, JSON ---- */
+
+static const char *const scn_status_names[] = {
+	[SCN_NOTRUN] = "notrun",
+	[SCN_PASS] = "pass",
+	[SCN_FAIL] = "fail",
+	[SCN_SKIP] = "skip",
+};
+
+/* run_label - "FILE:LINE keyword argument" for one step (caller frees) */
+static char *
+run_label(const struct report_run *run, const struct scn_result *res,
+    size_t idx)
+{
+	const struct scn_step *st = res->step;
+	char	*arg = NULL, *out;
+
+	if (st->arg != NULL && st->op != SCN_AUTH)
+		arg = util_escape(st->arg, strlen(st->arg));
+	else if (st->op == SCN_AUTH)
+		arg = xasprintf("%s %s", smtp_auth_mech_name(st->mech),
+		    st->arg);
+	if (st->line > 0)
+		out = xasprintf("%s:%d %s%s%s", run->scenario, st->line,
+		    scn_op_name(st->op), arg != NULL ? " " : "",
+		    arg != NULL ? arg : "");
+	else
+		out = xasprintf("%s#%zu %s%s%s", run->scenario, idx + 1,
+		    scn_op_name(st->op), arg != NULL ? " " : "",
+		    arg != NULL ? arg : "");
+	free(arg);
+	return out;
+}
+
+/* run_step - the record's step for a result, or NULL */
+static const struct step *
+run_step(const struct report_run *run, const struct scn_result *res)
+{
+	const struct record *r;
+
+	if (res->session < 0 || res->rstep < 0 ||
+	    (r = scn_exec_record(run->exec, (size_t)res->session)) == NULL ||
+	    (size_t)res->rstep >= r->nsteps)
+		return NULL;
+	return &r->steps[res->rstep];
+}
+
+static void
+run_counts(const struct report_run *run, size_t c[4])
+{
+	const struct scn_result *res;
+	size_t	 n, i;
+
+	res = scn_exec_results(run->exec, &n);
+	c[0] = c[1] = c[2] = c[3] = 0;
+	for (i = 0; i < n; i++)
+		c[res[i].status]++;
+}
+
+void
+report_run_summary(FILE *fp, const struct report_run *run)
+{
+	size_t	 c[4];
+
+	run_counts(run, c);
+	fprintf(fp, "** scenario %s against %s: %zu passed, %zu failed, "
+	    "%zu skipped, %zu not run (exit %d)\n", run->scenario,
+	    run->target, c[SCN_PASS], c[SCN_FAIL], c[SCN_SKIP],
+	    c[SCN_NOTRUN], scn_exec_exit(run->exec));
+}
+
+int
+report_tap(FILE *fp, const struct report_run *runs, size_t nruns)
+{
+	const struct scn_result *res;
+	size_t	 n, i, k, total = 0, num = 0;
+	char	*label;
+
+	for (k = 0; k < nruns; k++) {
+		scn_exec_results(runs[k].exec, &n);
+		total += n;
+	}
+	fprintf(fp, "TAP version 13\n1..%zu\n", total);
+	for (k = 0; k < nruns; k++) {
+		res = scn_exec_results(runs[k].exec, &n);
+		fprintf(fp, "# scenario %s against %s\n", runs[k].scenario,
+		    runs[k].target);
+		for (i = 0; i < n; i++) {
+			label = run_label(&runs[k], &res[i], i);
+			num++;
+			switch (res[i].status) {
+			case SCN_PASS:
+				fprintf(fp, "ok %zu - %s\n", num, label);
+				break;
+			case SCN_FAIL:
+				fprintf(fp, "not ok %zu - %s\n", num, label);
+				if (res[i].detail != NULL)
+					fprintf(fp, "  ---\n  message: \"%s\"\n"
+					    "  ...\n", res[i].detail);
+				break;
+			default:
+				fprintf(fp, "ok %zu - %s # SKIP %s\n", num,
+				    label, res[i].detail != NULL ?
+				    res[i].detail : "not run");
+				break;
+			}
+			free(label);
+		}
+	}
+	return ferror(fp) ? -1 : 0;
+}
+
+/* xml_text - s with &, <, >, " and ' as entities */
+static void
+xml_text(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", fp);
+			break;
+		case '<':
+			fputs("&lt;", fp);
+			break;
+		case '>':
+			fputs("&gt;", fp);
+			break;
+		case '"':
+			fputs("&quot;", fp);
+			break;
+		case '\'':
+			fputs("&apos;", fp);
+			break;
+		default:
+			if ((unsigned char)*s < 0x20 && *s != '\n')
+				fprintf(fp, "\\x%02x", (unsigned char)*s);
+			else
+				fputc(*s, fp);
+		}
+	}
+}
+
+int
+report_junit(FILE *fp, const struct report_run *runs, size_t nruns,
+    const char *version)
+{
+	const struct scn_result *res;
+	const struct step *st;
+	const struct record *r0;
+	size_t	 n, i, k, j, c[4], all[4] = { 0, 0, 0, 0 };
+	char	*label;
+	double	 t;
+
+	for (k = 0; k < nruns; k++) {
+		run_counts(&runs[k], c);
+		for (i = 0; i < 4; i++)
+			all[i] += c[i];
+	}
+	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<testsuites name=\"smtprobe %s\" tests=\"%zu\" failures=\"%zu\" "
+	    "errors=\"0\" skipped=\"%zu\">\n", version,
+	    all[0] + all[1] + all[2] + all[3], all[SCN_FAIL],
+	    all[SCN_SKIP] + all[SCN_NOTRUN]);
+	for (k = 0; k < nruns; k++) {
+		res = scn_exec_results(runs[k].exec, &n);
+		run_counts(&runs[k], c);
+		r0 = scn_exec_record(runs[k].exec, 0);
+		t = 0;
+		for (j = 0; j < scn_exec_nrecords(runs[k].exec); j++)
+			t += (double)scn_exec_record(runs[k].exec,
+			    j)->t_end / 1e6;
+		fputs("  <testsuite name=\"", fp);
+		xml_text(fp, runs[k].scenario);
+		fputs(" @ ", fp);
+		xml_text(fp, runs[k].target);
+		fprintf(fp, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+		    "skipped=\"%zu\" time=\"%.3f\"%s%s%s>\n", n, c[SCN_FAIL],
+		    c[SCN_SKIP] + c[SCN_NOTRUN], t, r0 != NULL ?
+		    " timestamp=\"" : "", r0 != NULL ? r0->started : "",
+		    r0 != NULL ? "\"" : "");
+		for (i = 0; i < n; i++) {
+			label = run_label(&runs[k], &res[i], i);
+			st = run_step(&runs[k], &res[i]);
+			fputs("    <testcase classname=\"", fp);
+			xml_text(fp, runs[k].scenario);
+			fputs("\" name=\"", fp);
+			xml_text(fp, label);
+			fprintf(fp, "\" time=\"%.3f\"", st != NULL &&
+			    st->t_done >= 0 && st->t_sent >= 0 ?
+			    (double)(st->t_done - st->t_sent) / 1e6 : 0.0);
+			free(label);
+			if (res[i].status == SCN_PASS) {
+				fputs("/>\n", fp);
+				continue;
+			}
+			fputs(">\n", fp);
+			if (res[i].status == SCN_FAIL) {
+				fputs("      <failure message=\"", fp);
+				xml_text(fp, res[i].detail != NULL ?
+				    res[i].detail : "failed");
+				fprintf(fp, "\" type=\"%s\">", res[i].step->
+				    expect != NULL ? "expectation" : "refused");
+				if (st != NULL && st->command != NULL) {
+					fputs("&gt; ", fp);
+					xml_text(fp, st->command);
+					fputc('\n', fp);
+				}
+				for (j = 0; st != NULL && st->reply != NULL &&
+				    j < st->reply->nlines; j++) {
+					fputs("&lt; ", fp);
+					xml_text(fp, st->reply->lines[j]);
+					fputc('\n', fp);
+				}
+				fputs("</failure>\n", fp);
+			} else {
+				fputs("      <skipped message=\"", fp);
+				xml_text(fp, res[i].detail != NULL ?
+				    res[i].detail : "not run");
+				fputs("\"/>\n", fp);
+			}
+			fputs("    </testcase>\n", fp);
+		}
+		fputs("  </testsuite>\n", fp);
+	}
+	fputs("</testsuites>\n", fp);
+	return ferror(fp) ? -1 : 0;
+}
+
+int
+report_suite_json(FILE *fp, const struct report_run *runs, size_t nruns,
+    const char *version, int exit_code)
+{
+	const struct scn_result *res;
+	json_t	*doc, *arr, *sessions, *steps, *o;
+	size_t	 n, i, k, c[4], all[4] = { 0, 0, 0, 0 };
+	char	*label;
+	int	 rc;
+
+	arr = json_array();
+	for (k = 0; k < nruns; k++) {
+		res = scn_exec_results(runs[k].exec, &n);
+		run_counts(&runs[k], c);
+		for (i = 0; i < 4; i++)
+			all[i] += c[i];
+		sessions = json_array();
+		for (i = 0; i < scn_exec_nrecords(runs[k].exec); i++) {
+			o = report_json_doc(scn_exec_record(runs[k].exec, i),
+			    version);
+			json_object_del(o, "tool");
+			json_array_append_new(sessions, o);
+		}
+		steps = json_array();
+		for (i = 0; i < n; i++) {
+			label = run_label(&runs[k], &res[i], i);
+			o = json_pack("{s:s, s:i, s:s, s:s, s:o, s:o, s:o, "
+			    "s:o}",
+			    "name", label, "line", res[i].step->line,
+			    "keyword", scn_op_name(res[i].step->op),
+			    "status", scn_status_names[res[i].status],
+			    "expect", res[i].step->expect != NULL ?
+			    json_string(res[i].step->expect->spec) :
+			    json_null(),
+			    "detail", json_str(res[i].detail),
+			    "session", res[i].session >= 0 ?
+			    json_integer(res[i].session) : json_null(),
+			    "step", res[i].rstep >= 0 ?
+			    json_integer(res[i].rstep) : json_null());
+			free(label);
+			json_array_append_new(steps, o);
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o, "
+		    "s:o, s:{s:i, s:i, s:i, s:i}, s:i}",
+		    "scenario", runs[k].scenario,
+		    "description", json_str(runs[k].desc),
+		    "target", runs[k].target,
+		    "sessions", sessions, "steps", steps,
+		    "counts", "passed", (int)c[SCN_PASS], "failed",
+		    (int)c[SCN_FAIL], "skipped", (int)c[SCN_SKIP], "notrun",
+		    (int)c[SCN_NOTRUN],
+		    "exit_code", scn_exec_exit(runs[k].exec)));
+	}
+	doc = json_pack("{s:{s:s, s:s}, s:o, s:{s:i, s:i, s:i, s:i}, s:i}",
+	    "tool", "name", "smtprobe", "version", version,
+	    "runs", arr,
+	    "counts", "passed", (int)all[SCN_PASS], "failed",
+	    (int)all[SCN_FAIL], "skipped", (int)all[SCN_SKIP], "notrun",
+	    (int)all[SCN_NOTRUN],
+	    "exit_code", exit_code);
+	if (doc == NULL)
+		fatalx("cannot build the JSON document");
+	rc = json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', fp);
+	json_decref(doc);
+	return rc == 0 && !ferror(fp) ? 0 : -1;
 }

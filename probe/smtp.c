@@ -4,14 +4,22 @@
  * All stages live in one table, stages[]: name, verb, default timeout,
  * the reply class that means success, an entry action that sends the
  * command ("enter stage => send") and a reply handler that judges the
- * reply and picks the next stage ("reply in stage => next stage").
- * smtp_enter() is the only function that changes s->stage; it applies
- * --stop-before and --quit-after, opens a step in the record, arms the
- * stage's deadline and runs the entry action.
+ * reply and picks what comes next ("reply in stage => next stage").
+ * smtp_enter() is the only function that changes s->stage; it opens a
+ * step in the record, arms the stage's deadline and runs the entry
+ * action.
  *
- * Ending a session: smtp_cancel() is the polite way (QUIT when the
- * server is in a command state), smtp_finish() drops the connection.
- * Both end in exactly one call of the done callback.
+ * The caller hands in one command at a time (smtp_do()). A command may
+ * take several stages - connect is CONNECT then BANNER, DATA is DATA
+ * then EOD, STARTTLS is STARTTLS, the handshake, then EHLO again, AUTH
+ * one step per round trip - and ends with the ready callback, or with
+ * done when the session is over. Between commands the session is idle:
+ * no step is open and no deadline runs, and a line from the server then
+ * is an error (a reply to no command).
+ *
+ * Ending a session: smtp_quit() is the polite way (QUIT when the server
+ * is in a command state), smtp_finish() drops the connection. Both end
+ * in exactly one call of the done callback.
  *
  * Pipelining is not used: one command is outstanding at a time. A reply
  * that is already waiting when the next command is sent came before
@@ -28,6 +36,7 @@
 
 #include <openssl/ssl.h>
 
+#include "auth.h"
 #include "io.h"
 #include "log.h"
 #include "reply.h"
@@ -41,32 +50,33 @@ struct smtp_session {
 	const struct smtp_params *p;
 	struct smtp_callbacks	 cb;
 	void			*arg;
-	struct event_base	*base;
 	struct io		*io;
 	struct record		*rec;
 	enum smtp_stage		 stage;
 	ssize_t			 cur;		/* open step, -1 none */
+	ssize_t			 primary;	/* step answering the command */
 	struct reply		*reply;		/* being read */
-	size_t			 txn;		/* index into p->txn */
-	size_t			 rcpt;		/* index into txn's rcpt */
-	int			 txn_ok;	/* RCPTs accepted in txn */
+	struct smtp_cmd		 cmd;		/* under way (strings borrowed) */
+	int			 busy;		/* a command is under way */
+	int			 txn;		/* transaction number, from 1 */
+	int			 auth_round;	/* 334 challenges answered */
+	char			*auth_resp;	/* answer to send (secret) */
 	int			 use_helo;	/* EHLO refused: HELO */
-	int			 tls_tried;	/* STARTTLS done or failed */
+	int			 ehlo_ok;	/* an EHLO was accepted */
 	int			 in_data;	/* 354 seen, dot not sent */
-	int			 started;	/* banner seen */
+	int			 started;	/* greeting seen */
 	int			 finished;
 	int			 bare_lf_noted;
 	int			 binary_noted;
-	char			*helo;
-	char			*error;		/* session-level failure */
-	enum smtp_stage		 error_stage;
+	char			*helo;		/* name last sent */
 };
 
 struct stage {
 	const char	*name;
 	const char	*verb;
 	long		 timeout_ms;
-	int		 expect;	/* reply class meaning success */
+	int		 expect;	/* reply class meaning success, 0 any
+					   positive (2 or 3) */
 	void		(*enter)(struct smtp_session *);
 	void		(*reply)(struct smtp_session *, struct reply *);
 };
@@ -75,20 +85,21 @@ static void	enter_connect(struct smtp_session *);
 static void	enter_banner(struct smtp_session *);
 static void	enter_ehlo(struct smtp_session *);
 static void	enter_starttls(struct smtp_session *);
+static void	enter_auth(struct smtp_session *);
 static void	enter_mail(struct smtp_session *);
 static void	enter_rcpt(struct smtp_session *);
 static void	enter_data(struct smtp_session *);
 static void	enter_eod(struct smtp_session *);
-static void	enter_rset(struct smtp_session *);
-static void	enter_quit(struct smtp_session *);
+static void	enter_simple(struct smtp_session *);
+static void	enter_raw(struct smtp_session *);
+static void	enter_sleep(struct smtp_session *);
 static void	reply_banner(struct smtp_session *, struct reply *);
 static void	reply_ehlo(struct smtp_session *, struct reply *);
 static void	reply_starttls(struct smtp_session *, struct reply *);
-static void	reply_mail(struct smtp_session *, struct reply *);
+static void	reply_auth(struct smtp_session *, struct reply *);
 static void	reply_rcpt(struct smtp_session *, struct reply *);
 static void	reply_data(struct smtp_session *, struct reply *);
-static void	reply_eod(struct smtp_session *, struct reply *);
-static void	reply_rset(struct smtp_session *, struct reply *);
+static void	reply_simple(struct smtp_session *, struct reply *);
 static void	reply_quit(struct smtp_session *, struct reply *);
 
 /*
@@ -104,26 +115,44 @@ static const struct stage stages[] = {
 	[STAGE_EHLO] = { "ehlo", "EHLO", 60000, 2, enter_ehlo, reply_ehlo },
 	[STAGE_STARTTLS] = { "starttls", "STARTTLS", 60000, 2,
 	    enter_starttls, reply_starttls },
-	[STAGE_AUTH] = { "auth", "AUTH", 60000, 2, NULL, NULL },
+	[STAGE_AUTH] = { "auth", "AUTH", 60000, 2, enter_auth, reply_auth },
 	[STAGE_MAIL] = { "mail", "MAIL FROM", 60000, 2, enter_mail,
-	    reply_mail },
+	    reply_simple },
 	[STAGE_RCPT] = { "rcpt", "RCPT TO", 60000, 2, enter_rcpt,
 	    reply_rcpt },
 	[STAGE_DATA] = { "data", "DATA", 60000, 3, enter_data, reply_data },
-	[STAGE_EOD] = { "eod", ".", 300000, 2, enter_eod, reply_eod },
-	[STAGE_RSET] = { "rset", "RSET", 30000, 2, enter_rset, reply_rset },
-	[STAGE_QUIT] = { "quit", "QUIT", 10000, 2, enter_quit, reply_quit },
+	[STAGE_EOD] = { "eod", ".", 300000, 2, enter_eod, reply_simple },
+	[STAGE_RSET] = { "rset", "RSET", 30000, 2, enter_simple,
+	    reply_simple },
+	[STAGE_NOOP] = { "noop", "NOOP", 30000, 2, enter_simple,
+	    reply_simple },
+	[STAGE_VRFY] = { "vrfy", "VRFY", 30000, 2, enter_simple,
+	    reply_simple },
+	[STAGE_RAW] = { "send", "", 30000, 0, enter_raw, reply_simple },
+	[STAGE_SLEEP] = { "sleep", NULL, 0, 0, enter_sleep, NULL },
+	[STAGE_QUIT] = { "quit", "QUIT", 10000, 2, enter_simple,
+	    reply_quit },
 	[STAGE_DONE] = { "done", NULL, 0, 0, NULL, NULL },
 };
 _Static_assert(nitems(stages) == STAGE__COUNT, "stage table incomplete");
 
+static const char *const mech_names[AUTH__COUNT] = {
+	[AUTH_PLAIN] = "PLAIN",
+	[AUTH_LOGIN] = "LOGIN",
+	[AUTH_CRAM_MD5] = "CRAM-MD5",
+	[AUTH_XOAUTH2] = "XOAUTH2",
+	[AUTH_OAUTHBEARER] = "OAUTHBEARER",
+};
+
 static void	smtp_enter(struct smtp_session *, enum smtp_stage);
-static void	smtp_cancel(struct smtp_session *);
 static void	smtp_finish(struct smtp_session *);
+static void	smtp_ready(struct smtp_session *);
 static void	smtp_fail(struct smtp_session *, enum step_outcome,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 static void	smtp_send(struct smtp_session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static void	smtp_send_masked(struct smtp_session *, const char *,
+		    const char *);
 static void	smtp_wire(struct smtp_session *, enum smtp_wire,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 static void	smtp_io(struct io *, enum io_event, void *);
@@ -131,13 +160,14 @@ static void	smtp_line(struct smtp_session *);
 static void	smtp_tls_ready(struct smtp_session *);
 static void	smtp_close_step(struct smtp_session *, enum step_outcome,
 		    const char *);
-static void	smtp_next_txn(struct smtp_session *);
-static void	smtp_result(struct smtp_session *);
+static struct step *smtp_skip_step(struct smtp_session *, enum smtp_stage,
+		    const char *);
 static struct step *smtp_step(struct smtp_session *);
 static int64_t	smtp_now(struct smtp_session *);
+static long	smtp_timeout(struct smtp_session *, enum smtp_stage);
 static enum step_outcome smtp_judge(struct smtp_session *,
 		    const struct reply *);
-static const struct smtp_txn *smtp_txn(struct smtp_session *);
+static int	smtp_check_cmd(const struct smtp_cmd *, const char **);
 
 const char *
 smtp_stage_name(enum smtp_stage st)
@@ -177,6 +207,23 @@ smtp_tls_mode_name(enum smtp_tls_mode m)
 	}
 }
 
+const char *
+smtp_auth_mech_name(enum smtp_auth_mech m)
+{
+	return m < AUTH__COUNT ? mech_names[m] : "?";
+}
+
+int
+smtp_auth_mech_lookup(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < AUTH__COUNT; i++)
+		if (strcasecmp(name, mech_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 struct smtp_session *
 smtp_session_new(struct event_base *base, const struct smtp_params *p,
     const struct smtp_callbacks *cb, void *arg)
@@ -188,8 +235,8 @@ smtp_session_new(struct event_base *base, const struct smtp_params *p,
 	s->p = p;
 	s->cb = *cb;
 	s->arg = arg;
-	s->base = base;
 	s->cur = -1;
+	s->primary = -1;
 	s->stage = STAGE_RESOLVE;
 	s->io = io_new(base, smtp_io, s);
 	io_set_maxline(s->io, p->max_line ? p->max_line : IO_MAX_LINE_DEFAULT);
@@ -198,7 +245,7 @@ smtp_session_new(struct event_base *base, const struct smtp_params *p,
 	r->t0 = util_now_us();
 	r->host = xstrdup(p->host != NULL ? p->host : "");
 	r->port = xstrdup(p->port != NULL ? p->port : "");
-	r->tls_mode = smtp_tls_mode_name(p->tls_mode);
+	r->tls_mode = p->tls_mode != NULL ? p->tls_mode : "none";
 	r->fail_stage = STAGE_DONE;
 	return s;
 }
@@ -212,7 +259,7 @@ smtp_session_free(struct smtp_session *s)
 	reply_free(s->reply);
 	record_free(s->rec);
 	free(s->helo);
-	free(s->error);
+	auth_wipe(s->auth_resp);
 	free(s);
 }
 
@@ -220,6 +267,36 @@ const struct record *
 smtp_session_record(const struct smtp_session *s)
 {
 	return s->rec;
+}
+
+struct record *
+smtp_session_record_mut(struct smtp_session *s)
+{
+	return s->rec;
+}
+
+int
+smtp_is_open(const struct smtp_session *s)
+{
+	return !s->finished && s->started;
+}
+
+int
+smtp_is_over(const struct smtp_session *s)
+{
+	return s->finished;
+}
+
+int
+smtp_tls_active(const struct smtp_session *s)
+{
+	return io_tls_active(s->io);
+}
+
+const struct ehlo *
+smtp_ehlo(const struct smtp_session *s)
+{
+	return s->rec->ehlo;
 }
 
 static int64_t
@@ -234,10 +311,11 @@ smtp_step(struct smtp_session *s)
 	return s->cur < 0 ? NULL : &s->rec->steps[s->cur];
 }
 
-static const struct smtp_txn *
-smtp_txn(struct smtp_session *s)
+static long
+smtp_timeout(struct smtp_session *s, enum smtp_stage st)
 {
-	return &s->p->txn[s->txn];
+	return s->p->timeout_ms[st] > 0 ? s->p->timeout_ms[st] :
+	    stages[st].timeout_ms;
 }
 
 static void
@@ -257,92 +335,252 @@ smtp_wire(struct smtp_session *s, enum smtp_wire dir, const char *fmt, ...)
 }
 
 void
-smtp_session_start(struct smtp_session *s)
+smtp_note(struct smtp_session *s, enum smtp_wire dir, const char *fmt, ...)
 {
-	struct step	*st;
+	va_list	 ap;
+	char	*text;
 
-	st = record_add_step(s->rec, STAGE_RESOLVE, 0);
-	st->outcome = OUT_OK;
-	st->t_done = 0;
-	if (s->p->addr == NULL) {
-		/* the caller could not resolve the server: record why */
-		s->cur = (ssize_t)(st - s->rec->steps);
-		smtp_fail(s, OUT_ERROR, "%s", s->p->resolve_note != NULL ?
-		    s->p->resolve_note : "cannot resolve the server");
-		return;
-	}
-	if (s->p->resolve_note != NULL) {
-		st->detail = xstrdup(s->p->resolve_note);
-		smtp_wire(s, WIRE_INFO, "%s", s->p->resolve_note);
-	}
-	smtp_enter(s, STAGE_CONNECT);
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	smtp_wire(s, dir, "%s", text);
+	free(text);
 }
 
 /*
- * smtp_enter - the only way to change stage. Applies --stop-before and
- * --quit-after, opens a step, arms the deadline and sends.
+ * smtp_check_cmd - refuse text that would put a CR, LF or NUL the
+ * caller did not mean onto the wire. Raw lines are the caller's own.
+ */
+static int
+smtp_check_cmd(const struct smtp_cmd *c, const char **why)
+{
+	if (c->stage == STAGE_RAW || c->stage == STAGE_DATA)
+		return 0;
+	if (c->arg != NULL && util_check_text(c->arg, 0, why) == -1)
+		return -1;
+	if (c->params != NULL && util_check_text(c->params, 0, why) == -1)
+		return -1;
+	if (c->stage == STAGE_AUTH && c->secret != NULL &&
+	    util_check_text(c->secret, 0, why) == -1)
+		return -1;
+	return 0;
+}
+
+int
+smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	const char	*why;
+	struct step	*st;
+
+	if (s->finished || s->busy)
+		return -1;
+	if (smtp_check_cmd(c, &why) == -1) {
+		log_warnx("%s: argument %s; not sent", smtp_stage_name(c->stage),
+		    why);
+		return -1;
+	}
+	if (c->stage == STAGE_CONNECT) {
+		if (s->stage != STAGE_RESOLVE)
+			return -1;
+	} else if (c->stage != STAGE_SLEEP && c->stage != STAGE_DONE &&
+	    (!s->started || !io_is_open(s->io)))
+		return -1;
+	s->cmd = *c;
+	s->busy = 1;
+	s->primary = -1;
+	s->auth_round = 0;
+	switch (c->stage) {
+	case STAGE_CONNECT:
+		st = record_add_step(s->rec, STAGE_RESOLVE, 0);
+		st->outcome = OUT_OK;
+		st->t_done = 0;
+		if (s->p->addr == NULL) {
+			/* the caller could not resolve the server */
+			s->cur = (ssize_t)(st - s->rec->steps);
+			s->stage = STAGE_RESOLVE;
+			smtp_fail(s, OUT_ERROR, "%s",
+			    s->p->resolve_note != NULL ? s->p->resolve_note :
+			    "cannot resolve the server");
+			return 0;
+		}
+		if (s->p->resolve_note != NULL) {
+			st->detail = xstrdup(s->p->resolve_note);
+			smtp_wire(s, WIRE_INFO, "%s", s->p->resolve_note);
+		}
+		smtp_enter(s, STAGE_CONNECT);
+		return 0;
+	case STAGE_QUIT:
+		s->busy = 0;
+		smtp_quit(s);
+		return 0;
+	case STAGE_DONE:
+		s->busy = 0;
+		smtp_drop(s);
+		return 0;
+	case STAGE_STARTTLS:
+		if (io_tls_active(s->io)) {
+			smtp_skip_step(s, STAGE_STARTTLS, "TLS is already "
+			    "active");
+			smtp_ready(s);
+			return 0;
+		}
+		if ((s->ehlo_ok || s->use_helo) &&
+		    !reply_ehlo_has(s->rec->ehlo, "STARTTLS")) {
+			if (c->flags & SMTP_F_OPTIONAL) {
+				record_add_finding(s->rec, FIND_WARN,
+				    "no-starttls", STAGE_EHLO, "server does "
+				    "not offer STARTTLS; going on in "
+				    "plaintext");
+				smtp_wire(s, WIRE_WARN, "server does not "
+				    "offer STARTTLS; going on in plaintext");
+				smtp_ready(s);
+				return 0;
+			}
+			smtp_skip_step(s, STAGE_STARTTLS, "server does not "
+			    "offer STARTTLS");
+			record_set_error(s->rec, STAGE_STARTTLS, "server does "
+			    "not offer STARTTLS and --starttls requires it");
+			smtp_wire(s, WIRE_ERROR, "%s", s->rec->error);
+			smtp_ready(s);
+			return 0;
+		}
+		break;
+	case STAGE_AUTH:
+		if (!io_tls_active(s->io) && !(c->flags & SMTP_F_INSECURE)) {
+			smtp_skip_step(s, STAGE_AUTH, "not sent: AUTH without "
+			    "TLS would show the credentials to anyone on "
+			    "the path");
+			record_set_error(s->rec, STAGE_AUTH, "AUTH over "
+			    "plaintext refused: use STARTTLS or implicit TLS, "
+			    "or allow it explicitly (--auth-insecure)");
+			smtp_wire(s, WIRE_ERROR, "%s", s->rec->error);
+			smtp_ready(s);
+			return 0;
+		}
+		if (s->ehlo_ok && reply_ehlo_param(s->rec->ehlo,
+		    "AUTH") == NULL) {
+			record_add_finding(s->rec, FIND_WARN, "auth-not-offered",
+			    STAGE_AUTH, "server does not offer AUTH%s; trying "
+			    "anyway", io_tls_active(s->io) ? "" :
+			    " (it may offer it only under TLS)");
+			smtp_wire(s, WIRE_WARN, "server does not offer AUTH; "
+			    "trying anyway");
+		} else if (s->ehlo_ok) {
+			const char *list = reply_ehlo_param(s->rec->ehlo,
+			    "AUTH");
+			const char *m = mech_names[c->mech];
+			const char *p = list;
+			size_t	    ml = strlen(m);
+			int	    found = 0;
+
+			while (p != NULL && *p != '\0') {
+				while (*p == ' ')
+					p++;
+				if (strncasecmp(p, m, ml) == 0 &&
+				    (p[ml] == ' ' || p[ml] == '\0'))
+					found = 1;
+				p = strchr(p, ' ');
+			}
+			if (!found) {
+				record_add_finding(s->rec, FIND_WARN,
+				    "auth-mech-not-offered", STAGE_AUTH,
+				    "server offers AUTH %s, not %s; trying "
+				    "anyway", list, m);
+				smtp_wire(s, WIRE_WARN, "server offers AUTH %s, "
+				    "not %s; trying anyway", list, m);
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	smtp_enter(s, c->stage);
+	return 0;
+}
+
+/*
+ * smtp_enter - the only way to change stage: opens a step, arms the
+ * deadline and sends.
  */
 static void
 smtp_enter(struct smtp_session *s, enum smtp_stage next)
 {
-	const struct smtp_params *p = s->p;
 	enum smtp_stage	 from = s->stage;
-	long		 ms;
+	struct step	*st;
 
 	if (s->finished)
 		return;
-	if (next != STAGE_QUIT && next != STAGE_DONE &&
-	    ((int)next == p->stop_before ||
-	    ((int)from == p->quit_after && next != from))) {
-		smtp_wire(s, WIRE_INFO, "stopping %s %s as asked",
-		    (int)next == p->stop_before ? "before" : "after",
-		    (int)next == p->stop_before ? stages[next].name :
-		    stages[from].name);
-		if (next == STAGE_CONNECT) {
-			/* nothing was opened: the session ends here */
-			s->stage = STAGE_DONE;
-			smtp_finish(s);
-			return;
-		}
-		smtp_cancel(s);
-		return;
-	}
 	log_debug("stage %s -> %s", stages[from].name, stages[next].name);
 	s->stage = next;
 	if (next == STAGE_DONE) {
 		smtp_finish(s);
 		return;
 	}
-	s->cur = (ssize_t)(record_add_step(s->rec, next, smtp_now(s)) -
-	    s->rec->steps);
-	smtp_step(s)->tls = io_tls_active(s->io);
-	smtp_step(s)->txn = next >= STAGE_MAIL && next <= STAGE_RSET ?
-	    (int)s->txn + 1 : 0;
-	ms = p->timeout_ms[next] > 0 ? p->timeout_ms[next] :
-	    stages[next].timeout_ms;
-	io_set_deadline(s->io, ms);
+	if (next != STAGE_SLEEP) {
+		st = record_add_step(s->rec, next, smtp_now(s));
+		s->cur = (ssize_t)(st - s->rec->steps);
+		st->tls = io_tls_active(s->io);
+		if (next == STAGE_MAIL)
+			s->txn++;
+		st->txn = next >= STAGE_MAIL && next <= STAGE_RSET ?
+		    s->txn : 0;
+		/* the STARTTLS step answers for the EHLO after it */
+		if (!(s->cmd.stage == STAGE_STARTTLS && next == STAGE_EHLO))
+			s->primary = s->cur;
+		io_set_deadline(s->io, smtp_timeout(s, next));
+	}
 	stages[next].enter(s);
+}
+
+/* smtp_ready - the command is over; the caller may send the next */
+static void
+smtp_ready(struct smtp_session *s)
+{
+	const struct step *p;
+
+	s->busy = 0;
+	p = s->primary >= 0 ? &s->rec->steps[s->primary] : NULL;
+	if (s->cb.ready != NULL)
+		s->cb.ready(s->arg, s->rec, p);
 }
 
 /* smtp_send - write one command line and record it in the open step */
 static void
 smtp_send(struct smtp_session *s, const char *fmt, ...)
 {
-	struct step	*st = smtp_step(s);
 	va_list		 ap;
-	char		*cmd, *line;
-	size_t		 pending;
+	char		*cmd;
 
 	va_start(ap, fmt);
 	if (vasprintf(&cmd, fmt, ap) == -1)
 		fatalx("out of memory");
 	va_end(ap);
-	line = xasprintf("%s\r\n", cmd);
-	smtp_wire(s, WIRE_SEND, "%s", cmd);
-	io_write(s->io, line, strlen(line));
-	free(line);
+	smtp_send_masked(s, cmd, NULL);
+	free(cmd);
+}
+
+/*
+ * smtp_send_masked - write line; the transcript and the record get
+ * shown instead when it is not NULL (AUTH payloads).
+ */
+static void
+smtp_send_masked(struct smtp_session *s, const char *line, const char *shown)
+{
+	struct step	*st = smtp_step(s);
+	char		*wire, *esc;
+	size_t		 pending;
+
+	esc = util_escape(shown != NULL ? shown : line, strlen(shown != NULL ?
+	    shown : line));
+	smtp_wire(s, WIRE_SEND, "%s", esc);
+	wire = xasprintf("%s\r\n", line);
+	io_write(s->io, wire, strlen(wire));
+	if (shown != NULL)
+		explicit_bzero(wire, strlen(wire));
+	free(wire);
 	free(st->command);
-	st->command = cmd;
+	st->command = esc;
 	st->t_sent = smtp_now(s);
 
 	free(io_pending(s->io, &pending));
@@ -350,7 +588,8 @@ smtp_send(struct smtp_session *s, const char *fmt, ...)
 		smtp_fail(s, OUT_ERROR, "server sent %zu bytes before the "
 		    "%s command (a reply without a command: pipelining "
 		    "desync or response injection)", pending,
-		    stages[s->stage].verb);
+		    stages[s->stage].verb[0] != '\0' ? stages[s->stage].verb :
+		    "raw");
 }
 
 /*
@@ -379,9 +618,27 @@ smtp_close_step(struct smtp_session *s, enum step_outcome o,
 		s->cb.step(s->arg, s->rec, st);
 }
 
+/* smtp_skip_step - record a step that was not attempted */
+static struct step *
+smtp_skip_step(struct smtp_session *s, enum smtp_stage stage,
+    const char *detail)
+{
+	struct step	*st;
+
+	st = record_add_step(s->rec, stage, smtp_now(s));
+	st->outcome = OUT_SKIPPED;
+	st->t_done = st->t_sent;
+	st->tls = io_tls_active(s->io);
+	st->detail = xstrdup(detail);
+	s->primary = (ssize_t)(st - s->rec->steps);
+	if (s->cb.step != NULL)
+		s->cb.step(s->arg, s->rec, st);
+	return st;
+}
+
 /*
  * smtp_fail - the session cannot go on: record why on the open step
- * (or as a session error), then drop the connection.
+ * (and as the session's error), then drop the connection.
  */
 static void
 smtp_fail(struct smtp_session *s, enum step_outcome o, const char *fmt, ...)
@@ -395,10 +652,8 @@ smtp_fail(struct smtp_session *s, enum step_outcome o, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) == -1)
 		fatalx("out of memory");
 	va_end(ap);
-	if (s->error == NULL && !(s->stage == STAGE_QUIT)) {
-		s->error = xstrdup(msg);
-		s->error_stage = s->stage;
-	}
+	if (s->stage != STAGE_QUIT)
+		record_set_error(s->rec, s->stage, msg);
 	smtp_wire(s, s->stage == STAGE_QUIT ? WIRE_INFO : WIRE_ERROR, "%s",
 	    msg);
 	smtp_close_step(s, o, msg);
@@ -406,18 +661,31 @@ smtp_fail(struct smtp_session *s, enum step_outcome o, const char *fmt, ...)
 	smtp_finish(s);
 }
 
-/* smtp_cancel - end politely: QUIT when the server takes commands */
-static void
-smtp_cancel(struct smtp_session *s)
+void
+smtp_quit(struct smtp_session *s)
 {
 	if (s->finished)
 		return;
 	if (!s->started || s->in_data || !io_is_open(s->io) ||
-	    s->stage == STAGE_QUIT) {
+	    s->stage == STAGE_QUIT || s->busy) {
 		smtp_finish(s);
 		return;
 	}
+	s->cmd.stage = STAGE_QUIT;
+	s->busy = 1;
+	s->primary = -1;
 	smtp_enter(s, STAGE_QUIT);
+}
+
+void
+smtp_drop(struct smtp_session *s)
+{
+	if (s->finished)
+		return;
+	if (io_is_open(s->io))
+		smtp_wire(s, WIRE_INFO, "closing the connection without "
+		    "QUIT");
+	smtp_finish(s);
 }
 
 /* smtp_finish - drop the connection, settle the result, report done */
@@ -427,99 +695,24 @@ smtp_finish(struct smtp_session *s)
 	if (s->finished)
 		return;
 	s->finished = 1;
+	s->busy = 0;
 	if (s->cur >= 0)
 		smtp_close_step(s, OUT_CLOSED, "session ended");
 	io_close(s->io);
 	s->stage = STAGE_DONE;
 	s->rec->t_end = smtp_now(s);
-	smtp_result(s);
+	record_settle(s->rec);
 	if (s->cb.done != NULL)
 		s->cb.done(s->arg, s->rec);
-}
-
-/*
- * smtp_result - the session's status. Errors (no usable reply) win,
- * then any permanent rejection, then any temporary one. QUIT never
- * decides, and a partial RCPT rejection is a rejection.
- */
-static void
-smtp_result(struct smtp_session *s)
-{
-	struct record	*r = s->rec;
-	struct step	*perm = NULL, *temp = NULL, *err = NULL;
-	const char	*what;
-	size_t		 i;
-
-	for (i = 0; i < r->nsteps; i++) {
-		struct step *st = &r->steps[i];
-
-		if (st->stage == STAGE_QUIT)
-			continue;
-		switch (st->outcome) {
-		case OUT_PERMFAIL:
-			if (perm == NULL)
-				perm = st;
-			break;
-		case OUT_TEMPFAIL:
-			if (temp == NULL)
-				temp = st;
-			break;
-		case OUT_TIMEOUT:
-		case OUT_CLOSED:
-		case OUT_ERROR:
-			if (err == NULL)
-				err = st;
-			break;
-		default:
-			break;
-		}
-	}
-	if (s->error != NULL || err != NULL) {
-		r->status = RES_ERROR;
-		r->fail_stage = s->error != NULL ? s->error_stage : err->stage;
-		r->message = xasprintf("error at %s: %s",
-		    stages[r->fail_stage].name, s->error != NULL ? s->error :
-		    err->detail != NULL ? err->detail :
-		    record_outcome_name(err->outcome));
-		return;
-	}
-	if (perm != NULL || temp != NULL) {
-		struct step *st = perm != NULL ? perm : temp;
-
-		r->status = perm != NULL ? RES_PERMFAIL : RES_TEMPFAIL;
-		r->fail_stage = st->stage;
-		what = st->reply != NULL && st->reply->nlines > 0 ?
-		    st->reply->lines[0] : "(no reply)";
-		if (r->rcpt_rejected > 0 && r->rcpt_ok > 0)
-			r->message = xasprintf("%s at %s: %s (%d of %d "
-			    "recipients rejected)", record_status_name(
-			    r->status), stages[st->stage].name, what,
-			    r->rcpt_rejected, r->rcpt_ok + r->rcpt_rejected);
-		else
-			r->message = xasprintf("%s at %s: %s",
-			    record_status_name(r->status),
-			    stages[st->stage].name, what);
-		return;
-	}
-	r->status = RES_OK;
-	r->fail_stage = STAGE_DONE;
-	if (s->p->send_data)
-		r->message = xasprintf("accepted: message accepted for %d "
-		    "recipient%s", r->rcpt_ok, r->rcpt_ok == 1 ? "" : "s");
-	else if (r->rcpt_ok > 0)
-		r->message = xasprintf("accepted: %d recipient%s accepted "
-		    "(envelope only, no message sent)", r->rcpt_ok,
-		    r->rcpt_ok == 1 ? "" : "s");
-	else
-		r->message = xstrdup("accepted: every step done was accepted");
 }
 
 static enum step_outcome
 smtp_judge(struct smtp_session *s, const struct reply *r)
 {
 	int	 c = reply_class(r);
+	int	 want = stages[s->stage].expect;
 
-	if (c == stages[s->stage].expect)
+	if (c == want || (want == 0 && (c == 2 || c == 3)))
 		return OUT_OK;
 	if (c == 4)
 		return OUT_TEMPFAIL;
@@ -542,7 +735,7 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		s->rec->source = xstrdup(io_local(io));
 		smtp_wire(s, WIRE_INFO, "connected to %s from %s",
 		    io_peer(io), io_local(io));
-		if (s->p->tls_mode == SMTP_TLS_IMPLICIT) {
+		if (s->p->implicit_tls) {
 			SSL *ssl = tls_ssl_new(s->p->tls_ctx, s->p->sni,
 			    s->p->verify_name);
 
@@ -551,6 +744,10 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 			return;
 		}
 		smtp_close_step(s, OUT_OK, NULL);
+		if (s->cmd.flags & SMTP_F_STOP) {
+			smtp_ready(s);
+			break;
+		}
 		smtp_enter(s, STAGE_BANNER);
 		break;
 	case IO_TLSREADY:
@@ -560,21 +757,26 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		smtp_line(s);
 		break;
 	case IO_TIMEOUT:
+		if (s->stage == STAGE_SLEEP) {
+			smtp_ready(s);
+			break;
+		}
 		if (s->stage == STAGE_QUIT) {
 			smtp_close_step(s, OUT_TIMEOUT, "no reply to QUIT");
 			smtp_finish(s);
 			break;
 		}
 		smtp_fail(s, OUT_TIMEOUT, "timed out after %g s in %s%s",
-		    (double)(s->p->timeout_ms[s->stage] > 0 ?
-		    s->p->timeout_ms[s->stage] :
-		    stages[s->stage].timeout_ms) / 1000.0,
+		    (double)smtp_timeout(s, s->stage) / 1000.0,
 		    stages[s->stage].name,
 		    s->reply != NULL && s->reply->nlines > 0 ?
 		    " (reply incomplete)" : "");
 		break;
 	case IO_EOF:
-		if (s->stage == STAGE_QUIT || st == NULL) {
+		if (s->stage == STAGE_QUIT || (st == NULL && !s->busy)) {
+			if (s->stage != STAGE_QUIT)
+				smtp_wire(s, WIRE_INFO, "connection closed "
+				    "by server");
 			smtp_close_step(s, s->reply == NULL && st != NULL &&
 			    st->reply == NULL ? OUT_CLOSED : OUT_OK,
 			    "connection closed by server");
@@ -615,12 +817,13 @@ smtp_line(struct smtp_session *s)
 
 	line = io_line(s->io, &len, &bare_lf);
 	if (st == NULL || stages[s->stage].reply == NULL ||
-	    (s->stage == STAGE_STARTTLS && s->tls_tried)) {
+	    (s->stage == STAGE_STARTTLS && st->reply != NULL)) {
 		char *esc = util_escape(line, len);
 
 		smtp_wire(s, WIRE_RECV, "%s", esc);
-		smtp_fail(s, OUT_ERROR, "unexpected line from server in "
-		    "stage %s", stages[s->stage].name);
+		smtp_fail(s, OUT_ERROR, "unexpected line from server %s "
+		    "%s (a reply to no command)", st == NULL ? "after" : "in",
+		    stages[s->stage].name);
 		free(esc);
 		return;
 	}
@@ -686,30 +889,42 @@ enter_banner(struct smtp_session *s)
 	/* The server speaks first. */
 }
 
+/* smtp_default_helo - an address literal for our source (RFC 5321 4.1.4) */
+static char *
+smtp_default_helo(struct smtp_session *s)
+{
+	char	*a = xstrdup(io_local(s->io)), *c, *h;
+
+	if (a[0] == '[') {
+		if ((c = strchr(a, ']')) != NULL)
+			*c = '\0';
+		h = xasprintf("[IPv6:%s]", a + 1);
+	} else {
+		if ((c = strrchr(a, ':')) != NULL)
+			*c = '\0';
+		h = xasprintf("[%s]", a);
+	}
+	free(a);
+	return h;
+}
+
 static void
 enter_ehlo(struct smtp_session *s)
 {
-	if (s->helo == NULL) {
-		if (s->p->helo != NULL)
-			s->helo = xstrdup(s->p->helo);
-		else {
-			/* RFC 5321 4.1.4: an address literal when there is
-			   no meaningful name */
-			char	*a = xstrdup(io_local(s->io)), *c;
+	const char	*name;
 
-			if (a[0] == '[') {
-				c = strchr(a, ']');
-				*c = '\0';
-				s->helo = xasprintf("[IPv6:%s]", a + 1);
-			} else {
-				if ((c = strrchr(a, ':')) != NULL)
-					*c = '\0';
-				s->helo = xasprintf("[%s]", a);
-			}
-			free(a);
-		}
-		s->rec->helo = xstrdup(s->helo);
-	}
+	/* EHLO again after STARTTLS uses the name sent before */
+	if (s->cmd.stage == STAGE_EHLO) {
+		free(s->helo);
+		name = s->cmd.arg != NULL ? s->cmd.arg : s->p->helo;
+		s->helo = name != NULL ? xstrdup(name) : smtp_default_helo(s);
+		if (s->cmd.flags & SMTP_F_HELO)
+			s->use_helo = 1;
+	} else if (s->helo == NULL)
+		s->helo = s->p->helo != NULL ? xstrdup(s->p->helo) :
+		    smtp_default_helo(s);
+	free(s->rec->helo);
+	s->rec->helo = xstrdup(s->helo);
 	smtp_send(s, "%s %s", s->use_helo ? "HELO" : "EHLO", s->helo);
 }
 
@@ -720,17 +935,53 @@ enter_starttls(struct smtp_session *s)
 }
 
 static void
+enter_auth(struct smtp_session *s)
+{
+	const struct smtp_cmd *c = &s->cmd;
+	const char	*mech = mech_names[c->mech];
+	char		*ir, *line, *shown;
+
+	if (s->auth_resp != NULL) {
+		/* the answer to a challenge (see reply_auth) */
+		line = s->auth_resp;
+		s->auth_resp = NULL;
+		smtp_send_masked(s, line, line[0] == '\0' || strcmp(line,
+		    "*") == 0 ? line : AUTH_MASK);
+		auth_wipe(line);
+		return;
+	}
+	ir = auth_initial(c->mech, c->arg, c->secret, s->p->host,
+	    s->p->port);
+	if (ir == NULL) {
+		smtp_send(s, "AUTH %s", mech);
+		return;
+	}
+	line = xasprintf("AUTH %s %s", mech, ir);
+	shown = xasprintf("AUTH %s %s", mech, AUTH_MASK);
+	smtp_send_masked(s, line, shown);
+	auth_wipe(line);
+	auth_wipe(ir);
+	free(shown);
+}
+
+static void
 enter_mail(struct smtp_session *s)
 {
-	s->rcpt = 0;
-	s->txn_ok = 0;
-	smtp_send(s, "MAIL FROM:<%s>", smtp_txn(s)->from);
+	const struct smtp_cmd *c = &s->cmd;
+
+	smtp_send(s, "MAIL FROM:<%s>%s%s", c->arg != NULL ? c->arg : "",
+	    c->params != NULL && c->params[0] != '\0' ? " " : "",
+	    c->params != NULL ? c->params : "");
 }
 
 static void
 enter_rcpt(struct smtp_session *s)
 {
-	smtp_send(s, "RCPT TO:<%s>", smtp_txn(s)->rcpt[s->rcpt]);
+	const struct smtp_cmd *c = &s->cmd;
+
+	smtp_send(s, "RCPT TO:<%s>%s%s", c->arg != NULL ? c->arg : "",
+	    c->params != NULL && c->params[0] != '\0' ? " " : "",
+	    c->params != NULL ? c->params : "");
 }
 
 static void
@@ -742,7 +993,7 @@ enter_data(struct smtp_session *s)
 static void
 enter_eod(struct smtp_session *s)
 {
-	const char	*m = s->p->message, *end = m + s->p->message_len;
+	const char	*m = s->cmd.message, *end = m + s->cmd.message_len;
 	const char	*nl;
 	size_t		 shown = 0, lines = 0;
 
@@ -766,25 +1017,41 @@ enter_eod(struct smtp_session *s)
 		}
 		m = nl + 1;
 	}
-	io_write(s->io, s->p->message, s->p->message_len);
-	smtp_step(s)->command = xasprintf(".");
+	io_write(s->io, s->cmd.message, s->cmd.message_len);
+	smtp_step(s)->command = xstrdup(".");
 	smtp_step(s)->t_sent = smtp_now(s);
 	s->in_data = 0;
 }
 
 static void
-enter_rset(struct smtp_session *s)
+enter_simple(struct smtp_session *s)
 {
-	smtp_send(s, "RSET");
+	const struct smtp_cmd *c = &s->cmd;
+
+	if (s->stage == STAGE_VRFY)
+		smtp_send(s, "VRFY %s", c->arg != NULL ? c->arg : "");
+	else
+		smtp_send(s, "%s", stages[s->stage].verb);
 }
 
 static void
-enter_quit(struct smtp_session *s)
+enter_raw(struct smtp_session *s)
 {
-	smtp_send(s, "QUIT");
+	smtp_send(s, "%s", s->cmd.arg != NULL ? s->cmd.arg : "");
+	if (!s->finished && (s->cmd.flags & SMTP_F_NOREPLY)) {
+		smtp_close_step(s, OUT_OK, "no reply awaited");
+		smtp_ready(s);
+	}
 }
 
-/* ---- reply handlers: judge, then choose the next stage ---- */
+static void
+enter_sleep(struct smtp_session *s)
+{
+	smtp_wire(s, WIRE_INFO, "waiting %.3g s", (double)s->cmd.ms / 1000.0);
+	io_set_deadline(s->io, s->cmd.ms > 0 ? s->cmd.ms : 1);
+}
+
+/* ---- reply handlers: judge, then choose what comes next ---- */
 
 static void
 reply_banner(struct smtp_session *s, struct reply *r)
@@ -796,58 +1063,14 @@ reply_banner(struct smtp_session *s, struct reply *r)
 		record_add_finding(s->rec, FIND_WARN, "odd-greeting",
 		    STAGE_BANNER, "greeting code is %d, not 220", r->code);
 	smtp_close_step(s, o, NULL);
-	if (o != OUT_OK) {
-		/* RFC 5321 3.1: after a 554 greeting, QUIT is still right */
-		smtp_cancel(s);
-		return;
-	}
-	smtp_enter(s, STAGE_EHLO);
-}
-
-/* after_ehlo - STARTTLS when asked and possible, else the envelope */
-static void
-after_ehlo(struct smtp_session *s)
-{
-	const struct smtp_params *p = s->p;
-	struct step	*st;
-
-	if (!io_tls_active(s->io) && !s->tls_tried &&
-	    (p->tls_mode == SMTP_TLS_REQUIRE ||
-	    p->tls_mode == SMTP_TLS_OPTIONAL)) {
-		if (reply_ehlo_has(s->rec->ehlo, "STARTTLS")) {
-			smtp_enter(s, STAGE_STARTTLS);
-			return;
-		}
-		if (p->tls_mode == SMTP_TLS_REQUIRE) {
-			st = record_add_step(s->rec, STAGE_STARTTLS,
-			    smtp_now(s));
-			st->outcome = OUT_SKIPPED;
-			st->t_done = st->t_sent;
-			st->detail = xstrdup("server does not offer STARTTLS");
-			s->error = xstrdup("server does not offer STARTTLS "
-			    "and --starttls requires it");
-			s->error_stage = STAGE_STARTTLS;
-			smtp_wire(s, WIRE_ERROR, "%s", s->error);
-			smtp_cancel(s);
-			return;
-		}
-		record_add_finding(s->rec, FIND_WARN, "no-starttls",
-		    STAGE_EHLO, "server does not offer STARTTLS; going on in "
-		    "plaintext");
-		smtp_wire(s, WIRE_WARN, "server does not offer STARTTLS; "
-		    "going on in plaintext");
-	}
-	if (p->ntxn == 0) {
-		smtp_cancel(s);
-		return;
-	}
-	smtp_enter(s, STAGE_MAIL);
+	smtp_ready(s);
 }
 
 static void
 reply_ehlo(struct smtp_session *s, struct reply *r)
 {
 	enum step_outcome o = smtp_judge(s, r);
+	size_t		 i;
 
 	if (o != OUT_OK && !s->use_helo &&
 	    (r->code == 500 || r->code == 502)) {
@@ -857,31 +1080,28 @@ reply_ehlo(struct smtp_session *s, struct reply *r)
 		record_add_finding(s->rec, FIND_INFO, "helo-fallback",
 		    STAGE_EHLO, "server refused EHLO with %d; used HELO",
 		    r->code);
+		s->primary = -1;
 		smtp_enter(s, STAGE_EHLO);
 		return;
 	}
 	if (o == OUT_OK) {
 		reply_ehlo_free(s->rec->ehlo);
 		s->rec->ehlo = s->use_helo ? NULL : reply_ehlo_parse(r);
-		if (s->use_helo) {
-			/* the refused EHLO above does not count against us */
-			size_t i;
-
-			for (i = 0; i < s->rec->nsteps; i++)
-				if (s->rec->steps[i].stage == STAGE_EHLO &&
-				    s->rec->steps[i].outcome != OUT_OK &&
-				    s->rec->steps[i].reply != NULL &&
-				    (s->rec->steps[i].reply->code == 500 ||
-				    s->rec->steps[i].reply->code == 502))
-					s->rec->steps[i].outcome = OUT_SKIPPED;
-		}
+		s->ehlo_ok = !s->use_helo;
+		/* the refused EHLO before a HELO does not count against us */
+		for (i = 0; s->use_helo && i < s->rec->nsteps; i++)
+			if (s->rec->steps[i].stage == STAGE_EHLO &&
+			    s->rec->steps[i].outcome != OUT_OK &&
+			    s->rec->steps[i].outcome != OUT_SKIPPED &&
+			    s->rec->steps[i].reply != NULL &&
+			    (s->rec->steps[i].reply->code == 500 ||
+			    s->rec->steps[i].reply->code == 502))
+				s->rec->steps[i].outcome = OUT_SKIPPED;
 	}
+	if (o != OUT_OK && s->cmd.stage == STAGE_STARTTLS)
+		s->primary = s->cur;	/* the EHLO under TLS failed */
 	smtp_close_step(s, o, NULL);
-	if (o != OUT_OK) {
-		smtp_cancel(s);
-		return;
-	}
-	after_ehlo(s);
+	smtp_ready(s);
 }
 
 static void
@@ -891,21 +1111,20 @@ reply_starttls(struct smtp_session *s, struct reply *r)
 	char		*pending;
 	size_t		 n;
 
-	s->tls_tried = 1;
 	if (o != OUT_OK) {
 		smtp_close_step(s, o, "STARTTLS refused");
-		if (s->p->tls_mode == SMTP_TLS_REQUIRE) {
-			smtp_cancel(s);
+		if (!(s->cmd.flags & SMTP_F_OPTIONAL)) {
+			smtp_ready(s);
 			return;
 		}
 		/* optional: the refusal stays in the record, not the result */
-		s->rec->steps[s->rec->nsteps - 1].outcome = OUT_SKIPPED;
+		s->rec->steps[s->primary].outcome = OUT_SKIPPED;
 		record_add_finding(s->rec, FIND_WARN, "starttls-refused",
 		    STAGE_STARTTLS, "STARTTLS refused with %d; going on in "
 		    "plaintext", r->code);
 		smtp_wire(s, WIRE_WARN, "STARTTLS refused; going on in "
 		    "plaintext");
-		after_ehlo(s);
+		smtp_ready(s);
 		return;
 	}
 	pending = io_pending(s->io, &n);
@@ -926,9 +1145,7 @@ reply_starttls(struct smtp_session *s, struct reply *r)
 	}
 	free(pending);
 	/* the step stays open: the handshake is part of it */
-	io_set_deadline(s->io, s->p->timeout_ms[STAGE_STARTTLS] > 0 ?
-	    s->p->timeout_ms[STAGE_STARTTLS] :
-	    stages[STAGE_STARTTLS].timeout_ms);
+	io_set_deadline(s->io, smtp_timeout(s, STAGE_STARTTLS));
 }
 
 static void
@@ -938,6 +1155,7 @@ smtp_tls_ready(struct smtp_session *s)
 	struct tls_info	*t = &s->rec->tls;
 	struct step	*st = smtp_step(s);
 
+	record_tls_clear(t);
 	tls_summarize(io_ssl(s->io), p->sni, p->verify_name, t);
 	smtp_wire(s, WIRE_INFO, "TLS %s, cipher %s (%d bits)%s%s", t->version,
 	    t->cipher, t->bits, t->group != NULL ? ", group " : "",
@@ -955,45 +1173,78 @@ smtp_tls_ready(struct smtp_session *s)
 		    FIND_WARN, "tls-verify", s->stage, "certificate not "
 		    "verified: %s (%ld)", t->verify_error, t->verify_code);
 		if (p->tls_verify) {
-			free(s->error);
-			s->error = xasprintf("certificate verification "
+			char *e = xasprintf("certificate verification "
 			    "failed: %s", t->verify_error);
-			s->error_stage = s->stage;
-			smtp_wire(s, WIRE_ERROR, "%s", s->error);
-			smtp_close_step(s, OUT_ERROR, s->error);
-			smtp_cancel(s);
+
+			record_set_error(s->rec, s->stage, e);
+			smtp_wire(s, WIRE_ERROR, "%s", e);
+			smtp_close_step(s, OUT_ERROR, e);
+			free(e);
+			s->busy = 0;
+			smtp_quit(s);
 			return;
 		}
 		smtp_wire(s, WIRE_WARN, "certificate not verified: %s",
 		    t->verify_error);
 	}
+	smtp_close_step(s, OUT_OK, NULL);
 	if (st != NULL && st->stage == STAGE_CONNECT) {
-		smtp_close_step(s, OUT_OK, NULL);
-		smtp_enter(s, STAGE_BANNER);
+		if (s->cmd.flags & SMTP_F_STOP)
+			smtp_ready(s);
+		else
+			smtp_enter(s, STAGE_BANNER);
 		return;
 	}
 	/* RFC 3207 4.2: forget what we knew, greet again */
-	smtp_close_step(s, OUT_OK, NULL);
 	reply_ehlo_free(s->rec->ehlo);
 	s->rec->ehlo = NULL;
+	s->ehlo_ok = 0;
+	if (s->cmd.flags & SMTP_F_STOP) {
+		smtp_ready(s);
+		return;
+	}
 	smtp_enter(s, STAGE_EHLO);
 }
 
 static void
-reply_mail(struct smtp_session *s, struct reply *r)
+reply_auth(struct smtp_session *s, struct reply *r)
 {
-	enum step_outcome o = smtp_judge(s, r);
+	const struct smtp_cmd *c = &s->cmd;
+	const char	*err = NULL, *ch;
+	char		*resp, *dec;
 
-	smtp_close_step(s, o, NULL);
-	if (o != OUT_OK) {
-		smtp_next_txn(s);
+	if (r->code != 334) {
+		enum step_outcome o = smtp_judge(s, r);
+
+		if (o == OUT_OK && r->code != 235)
+			record_add_finding(s->rec, FIND_WARN, "odd-auth-reply",
+			    STAGE_AUTH, "AUTH succeeded with %d, not 235",
+			    r->code);
+		smtp_close_step(s, o, NULL);
+		s->primary = (ssize_t)s->rec->nsteps - 1;
+		smtp_ready(s);
 		return;
 	}
-	if (smtp_txn(s)->nrcpt == 0) {
-		smtp_next_txn(s);
-		return;
+	/* 334: a challenge; the answer is a step of its own */
+	ch = reply_text(r, 0);
+	if ((dec = auth_decode(ch)) != NULL) {
+		if (dec[0] != '\0' && c->mech != AUTH_CRAM_MD5)
+			smtp_wire(s, WIRE_INFO, "challenge: \"%s\"", dec);
+		free(dec);
 	}
-	smtp_enter(s, STAGE_RCPT);
+	resp = auth_response(c->mech, ++s->auth_round, ch, c->arg, c->secret,
+	    &err);
+	smtp_close_step(s, OUT_OK, NULL);
+	if (resp == NULL) {
+		/* RFC 4954 4: "*" cancels the exchange */
+		smtp_wire(s, WIRE_WARN, "%s; cancelling AUTH", err);
+		record_add_finding(s->rec, FIND_WARN, "auth-cancelled",
+		    STAGE_AUTH, "%s", err);
+		resp = xstrdup("*");
+	}
+	auth_wipe(s->auth_resp);
+	s->auth_resp = resp;
+	smtp_enter(s, STAGE_AUTH);
 }
 
 static void
@@ -1001,21 +1252,12 @@ reply_rcpt(struct smtp_session *s, struct reply *r)
 {
 	enum step_outcome o = smtp_judge(s, r);
 
-	smtp_close_step(s, o, NULL);
-	if (o == OUT_OK) {
-		s->txn_ok++;
+	if (o == OUT_OK)
 		s->rec->rcpt_ok++;
-	} else
+	else
 		s->rec->rcpt_rejected++;
-	if (++s->rcpt < smtp_txn(s)->nrcpt) {
-		smtp_enter(s, STAGE_RCPT);
-		return;
-	}
-	if (s->p->send_data && s->txn_ok > 0) {
-		smtp_enter(s, STAGE_DATA);
-		return;
-	}
-	smtp_next_txn(s);
+	smtp_close_step(s, o, NULL);
+	smtp_ready(s);
 }
 
 static void
@@ -1025,43 +1267,23 @@ reply_data(struct smtp_session *s, struct reply *r)
 
 	smtp_close_step(s, o, NULL);
 	if (o != OUT_OK) {
-		smtp_next_txn(s);
+		smtp_ready(s);
 		return;
 	}
 	s->in_data = 1;
+	if (s->cmd.flags & SMTP_F_STOP) {
+		/* asked to stop after 354: the caller ends the session */
+		smtp_ready(s);
+		return;
+	}
 	smtp_enter(s, STAGE_EOD);
 }
 
 static void
-reply_eod(struct smtp_session *s, struct reply *r)
+reply_simple(struct smtp_session *s, struct reply *r)
 {
 	smtp_close_step(s, smtp_judge(s, r), NULL);
-	smtp_next_txn(s);
-}
-
-/* smtp_next_txn - RSET and the next transaction, or QUIT */
-static void
-smtp_next_txn(struct smtp_session *s)
-{
-	if (s->txn + 1 < s->p->ntxn) {
-		smtp_enter(s, STAGE_RSET);
-		return;
-	}
-	smtp_enter(s, STAGE_QUIT);
-}
-
-static void
-reply_rset(struct smtp_session *s, struct reply *r)
-{
-	enum step_outcome o = smtp_judge(s, r);
-
-	smtp_close_step(s, o, NULL);
-	if (o != OUT_OK) {
-		smtp_cancel(s);
-		return;
-	}
-	s->txn++;
-	smtp_enter(s, STAGE_MAIL);
+	smtp_ready(s);
 }
 
 static void

@@ -9,7 +9,13 @@
 #   fakemx:      one line of the fake MX script (repeatable)
 #   fakemx-opts: extra fakemx options ("-a ::1", "-T")
 #   tls:         yes = give the fake MX the test certificate
-#   args:        smtprobe arguments, shell-quoted; @PORT@, @CERTS@ replaced
+#   args:        smtprobe arguments, shell-quoted; @PORT@, @CERTS@, @WORK@
+#                (the case's work directory), @SRCDIR@ (top_srcdir) and
+#                @SCENARIO@ (the file the scenario: lines make) replaced
+#   scenario:    one line of a scenario file (repeatable; leading blanks
+#                of the value are kept after the first space)
+#   file:        NAME TEXT: write TEXT (printf %b escapes) to @WORK@/NAME
+#   env:         NAME=VALUE exported to smtprobe
 #   stdin:       text for smtprobe's stdin (printf %b escapes)
 #   exit:        expected exit status
 #   maxtime:     seconds the probe may take (default 20)
@@ -17,6 +23,11 @@
 #   !stdout:     fixed text it must not contain
 #   stderr:      fixed text stderr must contain
 #   json:        jq expression that must be true on the --json run
+#   junit:       XPath expression that must be true on the JUnit XML of a
+#                --junit run, which must also be well-formed and valid
+#                against tests/junit.xsd
+#   !anywhere:   fixed text that no output of any run may contain (for
+#                secrets: stdout, stderr, JSON, JUnit, TAP)
 #   log:         fixed text the fake MX log must contain
 #   !log:        fixed text it must not contain
 #   valgrind:    yes = also run under valgrind: no memory error, no leak
@@ -56,6 +67,7 @@ bail() { echo "Bail out! $name: $*"; exit 99; }
 command -v jq >/dev/null || bail "jq is not installed (scripts/install-deps.sh --test)"
 
 : > "$work/script"
+: > "$work/scenario.scn"
 args= exitwant= maxtime=20 stdin= tls= fopts= valgrind=
 declare -a checks=()
 while IFS= read -r line || [ -n "$line" ]; do
@@ -66,6 +78,9 @@ while IFS= read -r line || [ -n "$line" ]; do
 	case $key in
 	desc) ;;
 	fakemx) printf '%s\n' "$val" >> "$work/script" ;;
+	scenario) printf '%s\n' "${line#*: }" >> "$work/scenario.scn" ;;
+	file) printf '%b' "${val#* }" > "$work/${val%% *}" ;;
+	env) export "${val?}" ;;
 	fakemx-opts) fopts=$val ;;
 	tls) tls=$val ;;
 	args) args=$val ;;
@@ -73,7 +88,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 	exit) exitwant=$val ;;
 	maxtime) maxtime=$val ;;
 	valgrind) valgrind=$val ;;
-	stdout|'!stdout'|stderr|json|log|'!log') checks+=("$key"$'\t'"$val") ;;
+	stdout|'!stdout'|stderr|json|junit|'!anywhere'|log|'!log')
+		checks+=("$key"$'\t'"$val") ;;
 	*) bail "unknown key '$key' in $case_file" ;;
 	esac
 done < "$case_file"
@@ -94,6 +110,9 @@ done
 port=$(cat "$work/port")
 args=${args//@PORT@/$port}
 args=${args//@CERTS@/$certs}
+args=${args//@WORK@/$work}
+args=${args//@SRCDIR@/$top_srcdir}
+args=${args//@SCENARIO@/$work/scenario.scn}
 eval "set -- $args"
 
 run_probe() {	# run_probe OUT ERR EXTRA-ARGS...
@@ -121,6 +140,19 @@ if [ -n "$need_json" ]; then
 	tap $? "--json output is one valid JSON document"
 fi
 
+need_junit=
+for c in "${checks[@]}"; do [ "${c%%$'\t'*}" = junit ] && need_junit=1; done
+if [ -n "$need_junit" ]; then
+	command -v xmllint >/dev/null ||
+		bail "xmllint is not installed (scripts/install-deps.sh --test)"
+	run_probe "$work/junit.out" "$work/junit.err" "$@" \
+		--junit "$work/junit.xml"
+	xmllint --noout --schema "$top_srcdir/tests/junit.xsd" \
+		"$work/junit.xml" 2> "$work/xmllint.err"
+	tap $? "JUnit XML is valid against tests/junit.xsd"
+	[ -s "$work/xmllint.err" ] && sed 's/^/# /' "$work/xmllint.err" | head
+fi
+
 for c in "${checks[@]}"; do
 	key=${c%%$'\t'*}
 	val=${c#*$'\t'}
@@ -130,6 +162,17 @@ for c in "${checks[@]}"; do
 	stderr) grep -qF -- "$val" "$work/err"; tap $? "stderr has: $val" ;;
 	json) [ "$(jq -r "$val" "$work/json" 2>&1)" = true ]
 		tap $? "json: $val" ;;
+	junit) [ "$(xmllint --xpath "boolean($val)" "$work/junit.xml" 2>&1)" = \
+		true ]
+		tap $? "junit: $val" ;;
+	'!anywhere')
+		hit=
+		for f in out err json json.err junit.out junit.err junit.xml \
+		    vg.out; do
+			[ -f "$work/$f" ] && grep -qF -- "$val" "$work/$f" &&
+				hit="$hit $f"
+		done
+		[ -z "$hit" ]; tap $? "no output holds \"$val\"${hit:+ (in$hit)}" ;;
 	log) grep -qF -- "$val" "$work/log"; tap $? "fake MX log has: $val" ;;
 	'!log') ! grep -qF -- "$val" "$work/log"; tap $? "fake MX log lacks: $val" ;;
 	esac
