@@ -112,10 +112,10 @@ struct dns_result {
 	int		 ad;		/* AD bit of the answer */
 	int		 tcp;		/* answer came over TCP */
 	int		 ede;		/* RFC 8914 info-code, -1 if none */
-	const char	*server;	/* "ADDR:PORT" of the last server asked */
+	const char	*server;	/* "ADDR:PORT" last asked */
 	int		 tries;		/* packets sent, UDP and TCP */
 	long		 ms;		/* time from start to answer */
-	const char	*canon;		/* name after CNAMEs (== qname if none) */
+	const char	*canon;		/* name after CNAMEs, else qname */
 	char		**rrs;		/* answer section, presentation form */
 	size_t		 nrrs;
 	struct dns_addr	*addrs;		/* A, AAAA */

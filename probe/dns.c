@@ -86,12 +86,12 @@ struct dns_query {
 	int			 tcp;		/* current try is on TCP */
 	struct event		*ev;
 	struct event		*timer;
-	int			 done;		/* result decided, delivery due */
+	int			 done;		/* result decided, to deliver */
 	int64_t			 t0;
 	int			 npackets;
 	int			 saw_timeout;
 	int			 saw_network;
-	ldns_pkt		*saved;		/* SERVFAIL-like, kept as fallback */
+	ldns_pkt		*saved;		/* SERVFAIL and such, kept */
 	size_t			 saved_srv;
 	int			 saved_tcp;
 	uint8_t			*tcpbuf;	/* out: len+query; in: answer */
@@ -702,8 +702,8 @@ dns_build(struct dns_query *q, uint8_t **wire, size_t *len)
 	st = ldns_pkt2wire(wire, p, len);
 	ldns_pkt_free(p);
 	if (st != LDNS_STATUS_OK) {
-		snprintf(q->neterr, sizeof(q->neterr), "cannot encode query: %s",
-		    ldns_get_errorstr_by_id(st));
+		snprintf(q->neterr, sizeof(q->neterr),
+		    "cannot encode query: %s", ldns_get_errorstr_by_id(st));
 		return -1;
 	}
 	return 0;

@@ -1,13 +1,15 @@
 /*
  * dnstest.h - shared scaffolding of the DNS tests that need servers.
  *
- * dt_servers_start(NAME) runs tests/dns/servers.sh for a work directory
- * tests/work/NAME under the build tree and fills dt_resolver /
- * dt_resolver6; dt_fake_start() runs tests/dnsfake and returns its
- * "127.0.0.1:PORT". Everything started is stopped at exit (atexit), and
- * if the test dies before that, the servers' watcher (owner PID) and
- * the fakes' parent-death signal stop them. A server that does not
- * start is a test failure ("Bail out!"), never a skip.
+ * dt_init(NAME) picks the work directory tests/work/NAME under the
+ * build tree (NAME-TAG with $SMTPROBE_DT_TAG set, so that a second run
+ * of the same program can go on beside the first).
+ * dt_servers_start() runs tests/dns/servers.sh there and fills
+ * dt_resolver / dt_resolver6; dt_fake_start() runs tests/dnsfake and
+ * returns its "127.0.0.1:PORT". Everything started is stopped at exit
+ * (atexit); if the test dies before that, the servers' watcher (owner
+ * PID) and the fakes' parent-death signal stop them. A server that
+ * does not start is a test failure ("Bail out!"), never a skip.
  *
  * dt_loop(base, &flag, ms) runs the loop until flag is set or ms pass.
  */
@@ -31,6 +33,7 @@
 #include <event2/event.h>
 
 #define DT_MAXFAKE	8
+#define DT_UNUSED	__attribute__((unused))
 
 static char	 dt_work[PATH_MAX];
 static char	 dt_resolver[80];
@@ -40,7 +43,7 @@ static int	 dt_nfakes;
 static int	 dt_servers_up;
 static pid_t	 dt_pid;
 
-static const char *
+static DT_UNUSED const char *
 dt_srcdir(void)
 {
 	const char	*s = getenv("top_srcdir");
@@ -48,7 +51,7 @@ dt_srcdir(void)
 	return s != NULL ? s : ".";
 }
 
-static const char *
+static DT_UNUSED const char *
 dt_builddir(void)
 {
 	const char	*s = getenv("top_builddir");
@@ -70,7 +73,7 @@ dt_bail(const char *fmt, ...)
 	exit(99);
 }
 
-static void
+static DT_UNUSED void
 dt_stop(void)
 {
 	char	 cmd[PATH_MAX * 2 + 64];
@@ -92,14 +95,17 @@ dt_stop(void)
 	}
 }
 
-static void
+static DT_UNUSED void
 dt_init(const char *name)
 {
-	char	 cmd[PATH_MAX + 32];
+	char		 cmd[PATH_MAX + 32];
+
+	const char	*tag = getenv("SMTPROBE_DT_TAG");
 
 	dt_pid = getpid();
-	snprintf(dt_work, sizeof(dt_work), "%s/tests/work/%s", dt_builddir(),
-	    name);
+	snprintf(dt_work, sizeof(dt_work), "%s/tests/work/%s%s%s",
+	    dt_builddir(), name, tag != NULL ? "-" : "",
+	    tag != NULL ? tag : "");
 	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dt_work);
 	if (system(cmd) != 0)
 		dt_bail("cannot create %s", dt_work);
@@ -109,7 +115,7 @@ dt_init(const char *name)
 }
 
 /* dt_readline - first line of a file into buf, "" if none */
-static void
+static DT_UNUSED void
 dt_readline(const char *path, char *buf, size_t len)
 {
 	FILE	*f;
@@ -124,7 +130,7 @@ dt_readline(const char *path, char *buf, size_t len)
 }
 
 /* dt_servers_start - unbound + rbldnsd with the built-in zones */
-static void
+static DT_UNUSED void
 dt_servers_start(void)
 {
 	char	 cmd[PATH_MAX * 2 + 128], path[PATH_MAX + 32];
@@ -158,7 +164,7 @@ dt_servers_start(void)
  * dt_fake_start - run tests/dnsfake with extra options (e.g. "-d"),
  * logging to WORK/TAG.log; fill buf with "127.0.0.1:PORT"
  */
-static void
+static DT_UNUSED void
 dt_fake_start(const char *tag, const char *opt, char *buf, size_t len)
 {
 	char	 prog[PATH_MAX], pfile[PATH_MAX + 64], lfile[PATH_MAX + 64];
@@ -201,7 +207,7 @@ dt_fake_start(const char *tag, const char *opt, char *buf, size_t len)
 }
 
 /* dt_fake_log_has - 1 if the fake TAG logged a line containing s */
-static int
+static DT_UNUSED int
 dt_fake_log_has(const char *tag, const char *s)
 {
 	char	 path[PATH_MAX + 64], line[512];
@@ -217,14 +223,14 @@ dt_fake_log_has(const char *tag, const char *s)
 	return found;
 }
 
-static void
+static DT_UNUSED void
 dt_loop_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	event_base_loopbreak(arg);
 }
 
 /* dt_loop - run base until *flag is nonzero or ms milliseconds pass */
-static void
+static DT_UNUSED void
 dt_loop(struct event_base *base, const int *flag, long ms)
 {
 	struct event	*t;

@@ -82,9 +82,17 @@ port_busy() {
 		END { exit !f }'
 }
 
+# running PID - true if PID exists and is not a zombie (an orphan's
+# zombie may wait a while for a lazy init to reap it)
+running() {
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null)
+	[ "$st" != Z ]
+}
+
 # alive PIDFILE - true if the process in PIDFILE runs
 alive() {
-	[ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+	[ -s "$1" ] && running "$(cat "$1")"
 }
 
 # stop_all WORKDIR - stop every process recorded under WORKDIR/pids
@@ -110,11 +118,11 @@ stop_all() {
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
 		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		while running "$pid" && [ $i -lt 50 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
-		kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+		running "$pid" && kill -9 "$pid" 2>/dev/null
 		rm -f "$f"
 	done
 	return 0
@@ -311,7 +319,7 @@ do_start() {
 	for b in unbound unbound-checkconf rbldnsd ldns-keygen ldns-signzone \
 	    ldns-key2ds drill; do
 		command -v "$b" >/dev/null 2>&1 ||
-			die "$b not found (install: sh scripts/install-deps.sh --test)"
+			die "$b not found (sh scripts/install-deps.sh --test)"
 	done
 	[ -r /proc/net/udp ] || die "/proc/net/udp not readable"
 	mkdir -p "$w" || die "cannot create $w"
@@ -372,7 +380,8 @@ do_start() {
 		case $zone in
 		*.test)
 			lbl=${zone%.test}
-			printf '%s\tNS\tns.test.\n' "$lbl" >> "$w/zones/test.zone"
+			printf '%s\tNS\tns.test.\n' "$lbl" \
+			    >> "$w/zones/test.zone"
 			;;
 		esac
 	done
@@ -425,7 +434,8 @@ do_start() {
 		stop_all "$w"
 		p=$((p + 2))
 	done
-	[ -n "$started" ] || die "no free port pair from $base (see $w/run/*.log)"
+	[ -n "$started" ] ||
+		die "no free port pair from $base (see $w/run/*.log)"
 	[ -n "${lock:-}" ] && exec 9>&-
 
 	r6=
@@ -530,19 +540,21 @@ EOF
 	# shellcheck disable=SC2046
 	rbldnsd -n -b "127.0.0.1/$rp" "$@" -t 300 -c 0 \
 	    $(cat "$w/run/rbl.specs") \
-	    </dev/null >"$w/run/rbldnsd.log" 2>&1 &
+	    </dev/null >"$w/run/rbldnsd.log" 2>&1 9>&- &
 	echo $! > "$w/pids/rbldnsd.pid"
-	unbound -d -c "$c" </dev/null >"$w/run/unbound.out" 2>&1 &
+	unbound -d -c "$c" </dev/null >"$w/run/unbound.out" 2>&1 9>&- &
 	echo $! > "$w/pids/unbound.pid"
 
 	i=0
 	while [ $i -lt 100 ]; do
 		alive "$w/pids/unbound.pid" || return 1
 		alive "$w/pids/rbldnsd.pid" || return 1
-		if drill -p "$p" @127.0.0.1 secure.test SOA 2>/dev/null |
-		    grep -q 'rcode: NOERROR' &&
-		    drill -p "$rp" @127.0.0.1 2.0.0.127.zen.dnsbl.test A \
-		    2>/dev/null | grep -q 'rcode: NOERROR'; then
+		# drill waits 5 s for a lost datagram: cap each try at 1 s
+		if timeout 1 drill -p "$p" @127.0.0.1 secure.test SOA \
+		    2>/dev/null | grep -q 'rcode: NOERROR' &&
+		    timeout 1 drill -p "$rp" @127.0.0.1 \
+		    2.0.0.127.zen.dnsbl.test A 2>/dev/null |
+		    grep -q 'rcode: NOERROR'; then
 			return 0
 		fi
 		sleep 0.1

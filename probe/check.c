@@ -1,0 +1,1418 @@
+/*
+ * check.c - pre-flight identity checks on dns.c (see include/check.h).
+ *
+ * A run starts every lookup it can at once and keeps what comes back
+ * in per-check state; lookups that depend on an answer (forward
+ * lookups of PTR names, the TXT reason of a listing, the parent
+ * domain's DMARC record) are started from the answer's callback. When
+ * the last lookup is done, check_finish() turns the state into items,
+ * always in the same order whatever order the answers arrived in, and
+ * hands them to the caller.
+ *
+ * Invariant: run->lookups holds exactly the lookups in flight, and
+ * run->pending counts them; a lookup's callback runs its handler
+ * before it is counted out, so a handler may add lookups.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "check.h"
+#include "dns.h"
+#include "log.h"
+#include "util.h"
+
+#define CHECK_MAX_PTR		10	/* PTR names followed (RFC 8601) */
+#define CHECK_MAX_URLS		20
+
+const char *const check_default_dnsbl[] = {
+	"zen.spamhaus.org",
+	"bl.spamcop.net",
+	"b.barracudacentral.org",
+	"psbl.surriel.com",
+	"bl.mailspike.net",
+	"dnsbl-1.uceprotect.net",
+	NULL
+};
+
+/*
+ * What list answers mean. Zone-specific rows first; a row with zone
+ * NULL applies to every list. Spamhaus documents 127.255.255.0/24 and
+ * 127.0.1.255 as error codes that must never be read as listings.
+ */
+static const struct check_code {
+	const char	*zone;
+	const char	*answer;	/* exact A record */
+	int		 listed;
+	const char	*meaning;
+} check_codes[] = {
+	{ "zen.spamhaus.org", "127.0.0.2", 1, "SBL: spam source" },
+	{ "zen.spamhaus.org", "127.0.0.3", 1, "SBL CSS: snowshoe spam" },
+	{ "zen.spamhaus.org", "127.0.0.4", 1, "XBL: exploited or infected "
+	    "host (CBL)" },
+	{ "zen.spamhaus.org", "127.0.0.9", 1, "SBL DROP: hijacked range" },
+	{ "zen.spamhaus.org", "127.0.0.10", 1, "PBL: the ISP says this range "
+	    "should not send mail directly" },
+	{ "zen.spamhaus.org", "127.0.0.11", 1, "PBL: dynamic or residential "
+	    "range (Spamhaus)" },
+	{ "dbl.spamhaus.org", "127.0.1.2", 1, "DBL: spam domain" },
+	{ "dbl.spamhaus.org", "127.0.1.4", 1, "DBL: phishing domain" },
+	{ "dbl.spamhaus.org", "127.0.1.5", 1, "DBL: malware domain" },
+	{ "dbl.spamhaus.org", "127.0.1.6", 1, "DBL: botnet C&C domain" },
+	{ NULL, "127.255.255.252", 0, "error: typing error in the list "
+	    "name" },
+	{ NULL, "127.255.255.254", 0, "error: query via a public or open "
+	    "resolver refused" },
+	{ NULL, "127.255.255.255", 0, "error: excessive number of queries "
+	    "(rate limited)" },
+	{ NULL, "127.0.1.255", 0, "error: IP address queried against a "
+	    "domain list" },
+};
+
+struct check_ip {
+	int		 family;	/* AF_INET, AF_INET6; 0: none */
+	unsigned char	 bin[16];
+	char		 text[46];
+};
+
+/* one answer of a blocklist lookup */
+struct check_blans {
+	int		 done;
+	enum dns_status	 st;
+	char		*detail;
+	char		*addrs;		/* A records, space-separated */
+	char		*meanings;	/* "127.0.0.2 (SBL ...), ..." */
+	int		 listed;	/* some A is a listing */
+	int		 error;		/* some A is an error code */
+};
+
+struct check_bl {
+	const char	*name;		/* "dnsbl" or "dbl" */
+	char		*subject;
+	char		*zone;
+	char		*qname;
+	int		 selftest;
+	struct check_blans main, pos, neg;
+	char		*txt;
+	char		*server;
+};
+
+struct check_fwd {
+	char		*name;
+	int		 done;
+	enum dns_status	 st;
+	char		*addrs;
+	int		 match;
+};
+
+struct check_txt {
+	int		 done;
+	enum dns_status	 st;
+	char		*detail;
+	char		**recs;		/* matching records */
+	size_t		 nrecs;
+	char		*where;		/* name queried */
+};
+
+struct check_url {
+	char		*host;
+	int		 kind;		/* URL_FQDN, URL_IP, URL_BAD */
+	enum dns_status	 a, aaaa;
+	int		 adone, aaaadone;
+	char		*addrs;
+};
+
+enum { URL_FQDN, URL_IP, URL_BAD };
+enum { TAG_MAIN, TAG_TXT, TAG_POS, TAG_NEG };
+enum { TAG_A, TAG_AAAA, TAG_MX };
+
+struct check_lookup;
+typedef void (*check_fn)(struct check_run *, const struct dns_result *,
+    void *, int);
+
+struct check_lookup {
+	struct check_run	*run;
+	LIST_ENTRY(check_lookup) entry;
+	struct dns_query	*q;
+	struct dns_mxq		*mxq;
+	check_fn		 fn;
+	void			*ctx;
+	int			 tag;
+};
+
+struct check_run {
+	struct event_base	*base;
+	struct dns_ctx		*dns;
+	check_cb		 cb;
+	void			*arg;
+	struct event		*defer;
+	LIST_HEAD(, check_lookup) lookups;
+	int			 pending;
+	int			 started;	/* all initial lookups asked */
+
+	struct check_ip		 ip;
+	int			 ip_private;
+	char			*helo;
+	char			*sender;
+
+	/* ptr, fcrdns */
+	int			 ptr_done;
+	enum dns_status		 ptr_st;
+	char			*ptr_detail;
+	char			*ptr_server;
+	struct check_fwd	*fwd;
+	size_t			 nfwd;
+	size_t			 nptr;
+
+	/* helo */
+	int			 helo_literal;
+	int			 helo_fqdn;
+	enum dns_status		 helo_st[3];
+	char			*helo_addrs;
+	int			 helo_match;
+	size_t			 helo_nmx;
+
+	/* dnsbl, dbl */
+	struct check_bl		*bls;
+	size_t			 nbls;
+
+	/* sender */
+	struct dns_mxset	*mxset;
+	struct check_txt	 spf, dmarc, dmarc_org;
+
+	/* body */
+	int			 urls_on;
+	struct check_url	*urls;
+	size_t			 nurls, nlinks, urls_more;
+};
+
+static const char *const check_status_names[] = {
+	[CHECK_PASS] = "pass",
+	[CHECK_WARN] = "warn",
+	[CHECK_FAIL] = "fail",
+	[CHECK_ERROR] = "error"
+};
+
+static void	check_ask(struct check_run *, const char *, uint16_t, check_fn,
+		    void *, int);
+static void	check_lookup_cb(const struct dns_result *, void *);
+static void	check_mx_cb(struct dns_mxset *, void *);
+static void	check_done_one(struct check_run *);
+static void	check_defer_cb(evutil_socket_t, short, void *);
+static void	check_finish(struct check_run *);
+static void	check_run_free(struct check_run *);
+static void	check_on_ptr(struct check_run *, const struct dns_result *,
+		    void *, int);
+static void	check_on_fwd(struct check_run *, const struct dns_result *,
+		    void *, int);
+static void	check_on_helo(struct check_run *, const struct dns_result *,
+		    void *, int);
+static void	check_on_bl(struct check_run *, const struct dns_result *,
+		    void *, int);
+static void	check_on_txt(struct check_run *, const struct dns_result *,
+		    void *, int);
+static void	check_on_url(struct check_run *, const struct dns_result *,
+		    void *, int);
+static void	check_add(struct check_result *, const char *, const char *,
+		    const char *, const char *, enum check_status,
+		    const char *, ...) __attribute__((format(printf, 7, 8)));
+static void	check_append(char **, const char *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+const char *
+check_status_name(enum check_status s)
+{
+	if ((unsigned)s > CHECK_ERROR)
+		return "?";
+	return check_status_names[s];
+}
+
+/* check_append - *s += sep (when *s is not empty) + formatted text */
+static void
+check_append(char **s, const char *sep, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*add, *old = *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&add, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	if (old == NULL)
+		*s = add;
+	else {
+		*s = xasprintf("%s%s%s", old, sep, add);
+		free(old);
+		free(add);
+	}
+}
+
+/* check_parse_ip - address literal, v4-mapped IPv6 taken as IPv4 */
+static int
+check_parse_ip(const char *s, struct check_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (s == NULL)
+		return -1;
+	if (inet_pton(AF_INET, s, ip->bin) == 1)
+		ip->family = AF_INET;
+	else if (inet_pton(AF_INET6, s, ip->bin) == 1) {
+		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0,
+		    0, 0, 0, 0, 0xff, 0xff };
+
+		if (memcmp(ip->bin, mapped, 12) == 0) {
+			memmove(ip->bin, ip->bin + 12, 4);
+			ip->family = AF_INET;
+		} else
+			ip->family = AF_INET6;
+	} else
+		return -1;
+	inet_ntop(ip->family, ip->bin, ip->text, sizeof(ip->text));
+	return 0;
+}
+
+/* check_ip_private - 1 for addresses no server on the Internet sees */
+static int
+check_ip_private(const struct check_ip *ip)
+{
+	const unsigned char	*b = ip->bin;
+
+	if (ip->family == AF_INET)
+		return b[0] == 10 || b[0] == 127 ||
+		    (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+		    (b[0] == 192 && b[1] == 168) ||
+		    (b[0] == 169 && b[1] == 254) ||
+		    (b[0] == 100 && (b[1] & 0xc0) == 64);
+	return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe &&
+	    (b[1] & 0xc0) == 0x80) || (memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0"
+	    "\0\0\0", 15) == 0 && b[15] <= 1);
+}
+
+/* check_same_ip - 1 if a DNS address equals ours */
+static int
+check_same_ip(const struct dns_addr *a, const struct check_ip *ip)
+{
+	return a->family == ip->family && memcmp(a->addr, ip->bin,
+	    ip->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* check_addrs_text - "A B C" from a result's addresses */
+static char *
+check_addrs_text(const struct dns_result *r)
+{
+	char	*s = NULL;
+	size_t	 i;
+
+	for (i = 0; i < r->naddrs; i++)
+		check_append(&s, " ", "%s", r->addrs[i].text);
+	return s;
+}
+
+int
+check_dnsbl_answer(const char *zone, const char *a, const char **meaning)
+{
+	struct in_addr	 in;
+	size_t		 i;
+
+	*meaning = NULL;
+	for (i = 0; i < sizeof(check_codes) / sizeof(check_codes[0]); i++) {
+		const struct check_code *c = &check_codes[i];
+
+		if (strcmp(c->answer, a) != 0)
+			continue;
+		if (c->zone != NULL && (zone == NULL ||
+		    strcasecmp(c->zone, zone) != 0))
+			continue;
+		*meaning = c->meaning;
+		return c->listed;
+	}
+	if (inet_pton(AF_INET, a, &in) != 1) {
+		*meaning = "error: not an IPv4 address";
+		return 0;
+	}
+	if ((ntohl(in.s_addr) >> 24) != 127) {
+		*meaning = "error: answer outside 127.0.0.0/8 (a wildcard, "
+		    "a parked or expired list, or a hijacking resolver)";
+		return 0;
+	}
+	if ((ntohl(in.s_addr) & 0xffffff00) == 0x7fffff00) {
+		*meaning = "error: 127.255.255.0/24 is an error range";
+		return 0;
+	}
+	return 1;
+}
+
+int
+check_ptr_generic(const char *name, const char *ip)
+{
+	static const char *const words[] = { "dyn", "dynamic", "dhcp",
+	    "pool", "dsl", "adsl", "xdsl", "cable", "ppp", "pppoe", "dial",
+	    "dialup", "dial-up", "broadband", "customer", "cust", "resid",
+	    "residential", "unassigned", NULL };
+	struct check_ip	 a;
+	char		 low[256], oct[4][4], *p, *tok, *save;
+	size_t		 i;
+	int		 j, forward, backward;
+
+	if (name == NULL || strlen(name) >= sizeof(low))
+		return 0;
+	for (i = 0; name[i] != '\0'; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	low[i] = '\0';
+	/* all four octets, in either order, as separate number runs */
+	if (check_parse_ip(ip, &a) == 0 && a.family == AF_INET) {
+		for (j = 0; j < 4; j++)
+			snprintf(oct[j], sizeof(oct[j]), "%u", a.bin[j]);
+		forward = backward = 0;
+		for (p = low; *p != '\0';) {
+			char	 num[4];
+			size_t	 n = 0;
+
+			if (!isdigit((unsigned char)*p)) {
+				p++;
+				continue;
+			}
+			while (isdigit((unsigned char)*p) && n < 3)
+				num[n++] = *p++;
+			num[n] = '\0';
+			while (isdigit((unsigned char)*p))
+				p++;
+			if (forward < 4 && strcmp(num, oct[forward]) == 0)
+				forward++;
+			else if (forward < 4)
+				forward = strcmp(num, oct[0]) == 0;
+			if (backward < 4 && strcmp(num, oct[3 - backward]) ==
+			    0)
+				backward++;
+			else if (backward < 4)
+				backward = strcmp(num, oct[3]) == 0;
+		}
+		if (forward == 4 || backward == 4)
+			return 1;
+	}
+	/* words that name pools, in the labels left of the domain */
+	for (tok = strtok_r(low, ".-_0123456789", &save); tok != NULL;
+	    tok = strtok_r(NULL, ".-_0123456789", &save))
+		for (j = 0; words[j] != NULL; j++)
+			if (strcmp(tok, words[j]) == 0)
+				return 1;
+	return 0;
+}
+
+/* check_url_host - the host part of the authority at s, or NULL */
+static char *
+check_url_host(const char *s, const char *end, const char **next)
+{
+	const char	*p = s, *h, *he;
+	char		*host;
+	size_t		 i, n;
+
+	while (p < end && (isalnum((unsigned char)*p) ||
+	    strchr("-._~%:@[]!$&'*+,;=", *p) != NULL) && *p != '\0')
+		p++;
+	*next = p;
+	h = s;
+	for (he = s; he < p; he++)
+		if (*he == '@')
+			h = he + 1;		/* drop userinfo */
+	he = p;
+	if (h >= he)
+		return NULL;
+	if (*h == '[') {
+		const char *c = memchr(h, ']', (size_t)(he - h));
+
+		if (c == NULL)
+			return NULL;
+		h++;
+		he = c;
+	} else {
+		const char *c = memchr(h, ':', (size_t)(he - h));
+
+		if (c != NULL)
+			he = c;			/* drop the port */
+		while (he > h && (he[-1] == '.' || he[-1] == ',' ||
+		    he[-1] == ';' || he[-1] == '\''))
+			he--;
+	}
+	n = (size_t)(he - h);
+	if (n == 0 || n > 253)
+		return NULL;
+	host = xstrndup(h, n);
+	for (i = 0; i < n; i++)
+		host[i] = (char)tolower((unsigned char)host[i]);
+	return host;
+}
+
+char **
+check_url_hosts(const char *body, size_t len, size_t max, size_t *nhosts,
+    size_t *nlinks, size_t *more)
+{
+	const char	*p = body, *end = body + len, *next;
+	char		**hosts = NULL, *h;
+	size_t		 n = 0, i, skip;
+
+	*nhosts = *nlinks = *more = 0;
+	while (p < end) {
+		if ((size_t)(end - p) >= 7 && strncasecmp(p, "http://", 7) ==
+		    0)
+			skip = 7;
+		else if ((size_t)(end - p) >= 8 &&
+		    strncasecmp(p, "https://", 8) == 0)
+			skip = 8;
+		else {
+			p++;
+			continue;
+		}
+		h = check_url_host(p + skip, end, &next);
+		p = next > p + skip ? next : p + skip;
+		if (h == NULL)
+			continue;
+		(*nlinks)++;
+		for (i = 0; i < n; i++)
+			if (strcmp(hosts[i], h) == 0)
+				break;
+		if (i < n) {
+			free(h);
+			continue;
+		}
+		if (n == max) {
+			(*more)++;
+			free(h);
+			continue;
+		}
+		hosts = xreallocarray(hosts, n + 1, sizeof(*hosts));
+		hosts[n++] = h;
+	}
+	*nhosts = n;
+	return hosts;
+}
+
+/*
+ * ---- running ----
+ */
+
+struct check_run *
+check_run(struct event_base *base, struct dns_ctx *dns,
+    const struct check_params *p, check_cb cb, void *arg)
+{
+	struct check_run	*run;
+	const char *const	*zones;
+	char			 name[300];
+	size_t			 i, j, nz = 0, ndbl = 0, nh = 0;
+	char			**hosts = NULL;
+
+	run = xcalloc(1, sizeof(*run));
+	run->base = base;
+	run->dns = dns;
+	run->cb = cb;
+	run->arg = arg;
+	LIST_INIT(&run->lookups);
+	if ((run->defer = evtimer_new(base, check_defer_cb, run)) == NULL)
+		fatalx("evtimer_new failed");
+
+	/* decide what to ask, so that bls[] can be allocated once */
+	if (p->ip != NULL && check_parse_ip(p->ip, &run->ip) == 0)
+		run->ip_private = check_ip_private(&run->ip);
+	else if (p->ip != NULL) {
+		run->ip.family = -1;	/* malformed: reported */
+		snprintf(run->ip.text, sizeof(run->ip.text), "%.45s", p->ip);
+	}
+	zones = p->dnsbl != NULL ? p->dnsbl : check_default_dnsbl;
+	if (run->ip.family > 0 && !run->ip_private && !p->no_dnsbl)
+		for (nz = 0; zones[nz] != NULL; nz++)
+			;
+	if (p->body != NULL) {
+		run->urls_on = 1;
+		hosts = check_url_hosts(p->body, p->body_len, p->max_urls > 0 ?
+		    p->max_urls : CHECK_MAX_URLS, &nh, &run->nlinks,
+		    &run->urls_more);
+		if (p->dbl != NULL)
+			for (ndbl = 0; p->dbl[ndbl] != NULL; ndbl++)
+				;
+	}
+	run->bls = xcalloc(nz + nh * ndbl + 1, sizeof(*run->bls));
+
+	/* our IP: PTR, then forward lookups of its names */
+	if (run->ip.family > 0 && !run->ip_private)
+		check_ask(run, run->ip.text, DNS_T_PTR, check_on_ptr, NULL, 0);
+
+	/* HELO name */
+	if (p->helo != NULL) {
+		const char	*h = p->helo;
+		size_t		 l = strlen(h);
+
+		run->helo = xstrdup(h);
+		run->helo_literal = l > 2 && h[0] == '[' && h[l - 1] == ']';
+		run->helo_fqdn = !run->helo_literal && util_is_fqdn(h) &&
+		    strcasecmp(h, "localhost.localdomain") != 0 &&
+		    h[l - 1] != '.';
+		if (run->helo_fqdn) {
+			check_ask(run, h, DNS_T_A, check_on_helo, NULL, TAG_A);
+			check_ask(run, h, DNS_T_AAAA, check_on_helo, NULL,
+			    TAG_AAAA);
+			check_ask(run, h, DNS_T_MX, check_on_helo, NULL,
+			    TAG_MX);
+		}
+	}
+
+	/* DNSBLs, with their RFC 5782 test entries */
+	for (i = 0; i < nz; i++) {
+		struct check_bl	*b = &run->bls[run->nbls++];
+
+		b->name = "dnsbl";
+		b->subject = xstrdup(run->ip.text);
+		b->zone = xstrdup(zones[i]);
+		if (dns_reverse_name(run->ip.text, zones[i], name,
+		    sizeof(name)) == -1) {
+			b->main.done = 1;
+			b->main.st = DNS_INVALID;
+			b->main.detail = xstrdup("list name too long");
+			continue;
+		}
+		b->qname = xstrdup(name);
+		check_ask(run, b->qname, DNS_T_A, check_on_bl, b, TAG_MAIN);
+		if (p->no_selftest)
+			continue;
+		b->selftest = 1;
+		if (dns_reverse_name(run->ip.family == AF_INET ? "127.0.0.2" :
+		    "::ffff:7f00:2", zones[i], name, sizeof(name)) != -1)
+			check_ask(run, name, DNS_T_A, check_on_bl, b, TAG_POS);
+		if (dns_reverse_name(run->ip.family == AF_INET ? "127.0.0.1" :
+		    "::ffff:7f00:1", zones[i], name, sizeof(name)) != -1)
+			check_ask(run, name, DNS_T_A, check_on_bl, b, TAG_NEG);
+	}
+
+	/* sender domain */
+	if (p->sender_domain != NULL && p->sender_domain[0] != '\0') {
+		struct check_lookup	*l;
+		const char		*d = p->sender_domain, *org;
+
+		run->sender = xstrdup(d[0] == '@' ? d + 1 : d);
+		l = xcalloc(1, sizeof(*l));
+		l->run = run;
+		LIST_INSERT_HEAD(&run->lookups, l, entry);
+		run->pending++;
+		l->mxq = dns_mx_resolve(dns, run->sender, check_mx_cb, l);
+		run->spf.where = xstrdup(run->sender);
+		check_ask(run, run->spf.where, DNS_T_TXT, check_on_txt,
+		    &run->spf, 0);
+		run->dmarc.where = xasprintf("_dmarc.%s", run->sender);
+		check_ask(run, run->dmarc.where, DNS_T_TXT, check_on_txt,
+		    &run->dmarc, 0);
+		/* organizational domain, guessed as the last two labels */
+		org = run->sender + strlen(run->sender);
+		for (j = 0; org > run->sender; org--)
+			if (org[-1] == '.' && ++j == 2)
+				break;
+		if (org > run->sender)
+			run->dmarc_org.where = xasprintf("_dmarc.%s", org);
+	}
+
+	/* links in the body */
+	run->urls = xcalloc(nh + 1, sizeof(*run->urls));
+	for (i = 0; i < nh; i++) {
+		struct check_url	*u = &run->urls[run->nurls++];
+		struct check_ip		 tmp;
+
+		u->host = hosts[i];
+		if (check_parse_ip(u->host, &tmp) == 0)
+			u->kind = URL_IP;
+		else if (!util_is_fqdn(u->host) ||
+		    u->host[strlen(u->host) - 1] == '.')
+			u->kind = URL_BAD;
+		else {
+			u->kind = URL_FQDN;
+			check_ask(run, u->host, DNS_T_A, check_on_url, u,
+			    TAG_A);
+			check_ask(run, u->host, DNS_T_AAAA, check_on_url, u,
+			    TAG_AAAA);
+			for (j = 0; j < ndbl; j++) {
+				struct check_bl *b = &run->bls[run->nbls++];
+
+				b->name = "dbl";
+				b->subject = xstrdup(u->host);
+				b->zone = xstrdup(p->dbl[j]);
+				b->qname = xasprintf("%s.%s", u->host,
+				    p->dbl[j]);
+				check_ask(run, b->qname, DNS_T_A, check_on_bl,
+				    b, TAG_MAIN);
+			}
+		}
+	}
+	free(hosts);
+
+	run->started = 1;
+	if (run->pending == 0) {
+		static const struct timeval	 zero = { 0, 0 };
+
+		evtimer_add(run->defer, &zero);
+	}
+	return run;
+}
+
+void
+check_cancel(struct check_run *run)
+{
+	struct check_lookup	*l;
+
+	if (run == NULL)
+		return;
+	while ((l = LIST_FIRST(&run->lookups)) != NULL) {
+		LIST_REMOVE(l, entry);
+		if (l->q != NULL)
+			dns_cancel(l->q);
+		if (l->mxq != NULL)
+			dns_mx_cancel(l->mxq);
+		free(l);
+	}
+	check_run_free(run);
+}
+
+static void
+check_run_free(struct check_run *run)
+{
+	size_t	 i, j;
+	struct check_txt *t[] = { &run->spf, &run->dmarc, &run->dmarc_org };
+
+	event_free(run->defer);
+	free(run->helo);
+	free(run->sender);
+	free(run->ptr_detail);
+	free(run->ptr_server);
+	for (i = 0; i < run->nfwd; i++) {
+		free(run->fwd[i].name);
+		free(run->fwd[i].addrs);
+	}
+	free(run->fwd);
+	free(run->helo_addrs);
+	for (i = 0; i < run->nbls; i++) {
+		struct check_bl		*b = &run->bls[i];
+		struct check_blans	*a[] = { &b->main, &b->pos, &b->neg };
+
+		free(b->subject);
+		free(b->zone);
+		free(b->qname);
+		free(b->txt);
+		free(b->server);
+		for (j = 0; j < 3; j++) {
+			free(a[j]->detail);
+			free(a[j]->addrs);
+			free(a[j]->meanings);
+		}
+	}
+	free(run->bls);
+	dns_mxset_free(run->mxset);
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < t[i]->nrecs; j++)
+			free(t[i]->recs[j]);
+		free(t[i]->recs);
+		free(t[i]->detail);
+		free(t[i]->where);
+	}
+	for (i = 0; i < run->nurls; i++) {
+		free(run->urls[i].host);
+		free(run->urls[i].addrs);
+	}
+	free(run->urls);
+	free(run);
+}
+
+/* check_ask - one DNS lookup whose answer goes to fn(run, r, ctx, tag) */
+static void
+check_ask(struct check_run *run, const char *name, uint16_t type,
+    check_fn fn, void *ctx, int tag)
+{
+	struct check_lookup	*l;
+
+	l = xcalloc(1, sizeof(*l));
+	l->run = run;
+	l->fn = fn;
+	l->ctx = ctx;
+	l->tag = tag;
+	LIST_INSERT_HEAD(&run->lookups, l, entry);
+	run->pending++;
+	if (type == DNS_T_PTR)
+		l->q = dns_query_ptr(run->dns, name, check_lookup_cb, l);
+	else
+		l->q = dns_query(run->dns, name, type, check_lookup_cb, l);
+}
+
+static void
+check_lookup_cb(const struct dns_result *r, void *arg)
+{
+	struct check_lookup	*l = arg;
+	struct check_run	*run = l->run;
+
+	LIST_REMOVE(l, entry);
+	l->fn(run, r, l->ctx, l->tag);
+	free(l);
+	check_done_one(run);
+}
+
+static void
+check_mx_cb(struct dns_mxset *set, void *arg)
+{
+	struct check_lookup	*l = arg;
+	struct check_run	*run = l->run;
+
+	LIST_REMOVE(l, entry);
+	run->mxset = set;
+	free(l);
+	check_done_one(run);
+}
+
+/* check_done_one - one lookup less; the last one finishes the run */
+static void
+check_done_one(struct check_run *run)
+{
+	if (--run->pending == 0 && run->started)
+		check_finish(run);
+}
+
+static void
+check_defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	check_finish(arg);
+}
+
+/*
+ * ---- answers ----
+ */
+
+static void
+check_on_ptr(struct check_run *run, const struct dns_result *r, void *ctx,
+    int tag)
+{
+	size_t	 i;
+
+	run->ptr_done = 1;
+	run->ptr_st = r->status;
+	run->ptr_detail = xstrdup(r->detail);
+	run->ptr_server = xstrdup(r->server);
+	run->nptr = r->nnames;
+	if (r->status != DNS_OK)
+		return;
+	run->nfwd = r->nnames < CHECK_MAX_PTR ? r->nnames : CHECK_MAX_PTR;
+	run->fwd = xcalloc(run->nfwd, sizeof(*run->fwd));
+	for (i = 0; i < run->nfwd; i++)
+		run->fwd[i].name = xstrdup(r->names[i]);
+	for (i = 0; i < run->nfwd; i++)
+		check_ask(run, run->fwd[i].name, run->ip.family == AF_INET ?
+		    DNS_T_A : DNS_T_AAAA, check_on_fwd, &run->fwd[i], 0);
+}
+
+static void
+check_on_fwd(struct check_run *run, const struct dns_result *r, void *ctx,
+    int tag)
+{
+	struct check_fwd	*f = ctx;
+	size_t			 i;
+
+	f->done = 1;
+	f->st = r->status;
+	f->addrs = check_addrs_text(r);
+	for (i = 0; i < r->naddrs; i++)
+		if (check_same_ip(&r->addrs[i], &run->ip))
+			f->match = 1;
+}
+
+static void
+check_on_helo(struct check_run *run, const struct dns_result *r, void *ctx,
+    int tag)
+{
+	size_t	 i;
+
+	run->helo_st[tag] = r->status;
+	if (tag == TAG_MX) {
+		run->helo_nmx = r->nmx;
+		return;
+	}
+	for (i = 0; i < r->naddrs; i++) {
+		check_append(&run->helo_addrs, " ", "%s", r->addrs[i].text);
+		if (run->ip.family > 0 && check_same_ip(&r->addrs[i], &run->ip))
+			run->helo_match = 1;
+	}
+}
+
+/* check_judge - sort a list's A records into listings and errors */
+static void
+check_judge(const struct dns_result *r, const char *zone,
+    struct check_blans *a)
+{
+	const char	*meaning;
+	size_t		 i;
+
+	a->done = 1;
+	a->st = r->status;
+	a->detail = xstrdup(r->detail);
+	a->addrs = check_addrs_text(r);
+	for (i = 0; i < r->naddrs; i++) {
+		if (check_dnsbl_answer(zone, r->addrs[i].text, &meaning))
+			a->listed = 1;
+		else
+			a->error = 1;
+		if (meaning != NULL)
+			check_append(&a->meanings, ", ", "%s (%s)",
+			    r->addrs[i].text, meaning);
+		else
+			check_append(&a->meanings, ", ", "%s",
+			    r->addrs[i].text);
+	}
+}
+
+static void
+check_on_bl(struct check_run *run, const struct dns_result *r, void *ctx,
+    int tag)
+{
+	struct check_bl	*b = ctx;
+	size_t		 i;
+
+	switch (tag) {
+	case TAG_MAIN:
+		check_judge(r, b->zone, &b->main);
+		b->server = xstrdup(r->server);
+		if (b->main.listed && !b->main.error)
+			check_ask(run, b->qname, DNS_T_TXT, check_on_bl, b,
+			    TAG_TXT);
+		break;
+	case TAG_TXT:
+		for (i = 0; i < r->ntxts; i++)
+			check_append(&b->txt, "; ", "%s", r->txts[i]);
+		break;
+	case TAG_POS:
+		check_judge(r, b->zone, &b->pos);
+		break;
+	case TAG_NEG:
+		check_judge(r, b->zone, &b->neg);
+		break;
+	}
+}
+
+/* check_on_txt - SPF and DMARC: keep the records that start right */
+static void
+check_on_txt(struct check_run *run, const struct dns_result *r, void *ctx,
+    int tag)
+{
+	struct check_txt	*t = ctx;
+	const char		*tagv = t == &run->spf ? "v=spf1" : "v=DMARC1";
+	size_t			 i, n = strlen(tagv);
+
+	t->done = 1;
+	t->st = r->status;
+	t->detail = xstrdup(r->detail);
+	for (i = 0; i < r->ntxts; i++) {
+		const char	*s = r->txts[i];
+		int		 match;
+
+		/* RFC 7208 4.5: "v=spf1" then space or end, any case */
+		if (t == &run->spf)
+			match = strncasecmp(s, tagv, n) == 0 &&
+			    (s[n] == '\0' || s[n] == ' ');
+		else	/* RFC 7489 6.4: exactly "v=DMARC1" first */
+			match = strncmp(s, tagv, n) == 0 &&
+			    (s[n] == '\0' || s[n] == ';' || s[n] == ' ');
+		if (!match)
+			continue;
+		t->recs = xreallocarray(t->recs, t->nrecs + 1,
+		    sizeof(*t->recs));
+		t->recs[t->nrecs++] = xstrdup(s);
+	}
+	if (t == &run->dmarc && t->nrecs == 0 && r->status != DNS_TIMEOUT &&
+	    r->status != DNS_SERVFAIL && r->status != DNS_NETWORK &&
+	    run->dmarc_org.where != NULL &&
+	    strcasecmp(run->dmarc_org.where, run->dmarc.where) != 0)
+		check_ask(run, run->dmarc_org.where, DNS_T_TXT, check_on_txt,
+		    &run->dmarc_org, 0);
+}
+
+static void
+check_on_url(struct check_run *run, const struct dns_result *r, void *ctx,
+    int tag)
+{
+	struct check_url	*u = ctx;
+	size_t			 i;
+
+	if (tag == TAG_A) {
+		u->a = r->status;
+		u->adone = 1;
+	} else {
+		u->aaaa = r->status;
+		u->aaaadone = 1;
+	}
+	for (i = 0; i < r->naddrs; i++)
+		check_append(&u->addrs, " ", "%s", r->addrs[i].text);
+}
+
+/*
+ * ---- verdicts ----
+ */
+
+static void
+check_add(struct check_result *res, const char *name, const char *subject,
+    const char *zone, const char *answer, enum check_status st,
+    const char *fmt, ...)
+{
+	struct check_item	*it;
+	va_list			 ap;
+
+	res->items = xreallocarray(res->items, res->nitems + 1,
+	    sizeof(*res->items));
+	it = &res->items[res->nitems++];
+	it->name = name;
+	it->subject = xstrdup(subject != NULL ? subject : "");
+	it->zone = zone != NULL ? xstrdup(zone) : NULL;
+	it->answer = answer != NULL ? xstrdup(answer) : NULL;
+	it->status = st;
+	va_start(ap, fmt);
+	if (vasprintf(&it->evidence, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+}
+
+/* check_temp - 1 for failures that say nothing about the data */
+static int
+check_temp(enum dns_status s)
+{
+	return s == DNS_TIMEOUT || s == DNS_SERVFAIL || s == DNS_NETWORK ||
+	    s == DNS_REFUSED || s == DNS_INVALID;
+}
+
+static void
+check_items_ip(struct check_run *run, struct check_result *res)
+{
+	const char	*ip = run->ip.text;
+	size_t		 i;
+	char		*names = NULL, *seen = NULL;
+	int		 match = -1, temp = 0;
+
+	if (run->ip.family == -1) {
+		check_add(res, "source-ip", ip, NULL, NULL, CHECK_ERROR,
+		    "\"%s\" is not an IP address", ip);
+		return;
+	}
+	if (run->ip.family == 0)
+		return;
+	if (run->ip_private) {
+		check_add(res, "source-ip", ip, NULL, NULL, CHECK_WARN,
+		    "%s is a private address: servers see the public address "
+		    "of your NAT; give that one (--public-ip) to check its "
+		    "PTR and DNSBL listings", ip);
+		return;
+	}
+	if (!run->ptr_done)
+		return;
+	if (run->ptr_st == DNS_OK) {
+		for (i = 0; i < run->nfwd; i++)
+			check_append(&names, ", ", "%s", run->fwd[i].name);
+		if (run->nfwd == 1 && check_ptr_generic(names, ip))
+			check_add(res, "ptr", ip, NULL, NULL, CHECK_WARN,
+			    "%s has PTR %s, which looks generic or dynamic; "
+			    "many servers treat that like no PTR: ask your "
+			    "provider for a name of your own", ip, names);
+		else
+			check_add(res, "ptr", ip, NULL, NULL, CHECK_PASS,
+			    "%s has PTR %s%s", ip, names, run->nptr > 1 ?
+			    " (several PTR records; one is usual)" : "");
+		for (i = 0; i < run->nfwd; i++) {
+			struct check_fwd *f = &run->fwd[i];
+
+			if (f->match) {
+				match = (int)i;
+				break;
+			}
+			if (check_temp(f->st))
+				temp = 1;
+			check_append(&seen, "; ", "%s -> %s", f->name,
+			    f->addrs != NULL ? f->addrs :
+			    dns_status_name(f->st));
+		}
+		if (match >= 0)
+			check_add(res, "fcrdns", ip, NULL, NULL, CHECK_PASS,
+			    "%s -> %s -> %s: forward-confirmed", ip,
+			    run->fwd[match].name, ip);
+		else if (temp)
+			check_add(res, "fcrdns", ip, NULL, NULL, CHECK_ERROR,
+			    "could not confirm %s: %s", ip, seen);
+		else
+			check_add(res, "fcrdns", ip, NULL, NULL, CHECK_FAIL,
+			    "PTR of %s does not lead back to it (%s); servers "
+			    "say \"cannot find your hostname\": add an %s "
+			    "record for the name", ip, seen,
+			    run->ip.family == AF_INET ? "A" : "AAAA");
+		free(names);
+		free(seen);
+		return;
+	}
+	if (check_temp(run->ptr_st)) {
+		check_add(res, "ptr", ip, NULL, NULL, CHECK_ERROR,
+		    "PTR lookup of %s failed (%s): %s", ip,
+		    dns_status_name(run->ptr_st), run->ptr_detail);
+		check_add(res, "fcrdns", ip, NULL, NULL, CHECK_ERROR,
+		    "no PTR answer to follow");
+		return;
+	}
+	check_add(res, "ptr", ip, NULL, NULL, CHECK_FAIL, "%s has no PTR "
+	    "record (%s); servers say \"cannot find your reverse hostname\": "
+	    "ask the owner of the address (your provider) to set one",
+	    ip, dns_status_name(run->ptr_st));
+	check_add(res, "fcrdns", ip, NULL, NULL, CHECK_FAIL,
+	    "no PTR, so nothing to confirm");
+}
+
+static void
+check_items_helo(struct check_run *run, struct check_result *res)
+{
+	const char	*h = run->helo;
+	int		 temp, nx;
+
+	if (h == NULL)
+		return;
+	if (run->helo_literal) {
+		char	 lit[64];
+		size_t	 l = strlen(h);
+
+		snprintf(lit, sizeof(lit), "%.*s", (int)(l - 2), h + 1);
+		if (strncasecmp(lit, "IPv6:", 5) == 0)
+			memmove(lit, lit + 5, strlen(lit + 5) + 1);
+		check_add(res, "helo-fqdn", h, NULL, NULL, CHECK_WARN,
+		    "HELO %s is an address literal: allowed (RFC 5321 "
+		    "4.1.1.1) but often refused or scored; use the FQDN that "
+		    "your PTR names", h);
+		if (run->ip.family > 0) {
+			struct check_ip	 a;
+
+			if (check_parse_ip(lit, &a) == 0 &&
+			    a.family == run->ip.family &&
+			    memcmp(a.bin, run->ip.bin, 16) == 0)
+				check_add(res, "helo-dns", h, NULL, NULL,
+				    CHECK_PASS, "literal matches our address");
+			else
+				check_add(res, "helo-dns", h, NULL, NULL,
+				    CHECK_FAIL, "literal %s is not our "
+				    "address %s", h, run->ip.text);
+		}
+		return;
+	}
+	if (!run->helo_fqdn) {
+		check_add(res, "helo-fqdn", h, NULL, NULL, CHECK_FAIL,
+		    "HELO %s is not a fully-qualified domain name; servers "
+		    "answer \"504 5.5.2 need fully-qualified hostname\": "
+		    "use your host's FQDN (the name your PTR gives)", h);
+		return;
+	}
+	check_add(res, "helo-fqdn", h, NULL, NULL, CHECK_PASS,
+	    "HELO %s is a fully-qualified domain name", h);
+	temp = check_temp(run->helo_st[TAG_A]) ||
+	    check_temp(run->helo_st[TAG_AAAA]);
+	nx = run->helo_st[TAG_A] == DNS_NXDOMAIN;
+	if (run->helo_addrs != NULL) {
+		if (run->ip.family <= 0 || run->helo_match)
+			check_add(res, "helo-dns", h, NULL, NULL, CHECK_PASS,
+			    "%s resolves to %s%s", h, run->helo_addrs,
+			    run->helo_match ? ", our address" : "");
+		else
+			check_add(res, "helo-dns", h, NULL, NULL, CHECK_WARN,
+			    "%s resolves to %s, not to our address %s; some "
+			    "servers require a match", h, run->helo_addrs,
+			    run->ip.text);
+	} else if (temp)
+		check_add(res, "helo-dns", h, NULL, NULL, CHECK_ERROR,
+		    "could not resolve %s (%s/%s)", h,
+		    dns_status_name(run->helo_st[TAG_A]),
+		    dns_status_name(run->helo_st[TAG_AAAA]));
+	else if (run->helo_nmx > 0)
+		check_add(res, "helo-dns", h, NULL, NULL, CHECK_WARN,
+		    "%s has an MX but no A/AAAA record; Postfix accepts "
+		    "that, others check for an address", h);
+	else
+		check_add(res, "helo-dns", h, NULL, NULL, CHECK_FAIL,
+		    "%s %s; servers answer \"450 4.7.1 Helo command "
+		    "rejected: Host not found\": publish an A/AAAA record",
+		    h, nx ? "does not exist" : "has no A, AAAA or MX record");
+}
+
+static void
+check_items_bl(struct check_run *run, struct check_bl *b,
+    struct check_result *res)
+{
+	const char	*what = strcmp(b->name, "dbl") == 0 ? "host" :
+			    "address";
+	const char	*srv = b->server != NULL ? b->server : "?";
+
+	if (b->main.error) {
+		check_add(res, b->name, b->subject, b->zone, b->main.addrs,
+		    CHECK_ERROR, "%s answered %s for %s: an error code, not a "
+		    "listing; the list refuses or cannot serve this resolver "
+		    "(%s): query it through your own resolver", b->zone,
+		    b->main.meanings, b->subject, srv);
+		return;
+	}
+	if (check_temp(b->main.st)) {
+		check_add(res, b->name, b->subject, b->zone, NULL, CHECK_ERROR,
+		    "%s: lookup failed (%s): %s", b->zone,
+		    dns_status_name(b->main.st), b->main.detail);
+		return;
+	}
+	if (b->selftest && b->neg.done && b->neg.listed) {
+		check_add(res, b->name, b->subject, b->zone, b->main.addrs,
+		    CHECK_ERROR, "%s lists its RFC 5782 test address "
+		    "127.0.0.1, which no list may: its answers are not "
+		    "usable (wildcard, or the resolver %s is blocked)%s%s",
+		    b->zone, srv, b->main.listed ? "; it also answered " : "",
+		    b->main.listed ? b->main.meanings : "");
+		return;
+	}
+	if (b->main.listed) {
+		check_add(res, b->name, b->subject, b->zone, b->main.addrs,
+		    CHECK_FAIL, "%s is listed in %s: %s%s%s%s", b->subject,
+		    b->zone, b->main.meanings, b->txt != NULL ? "; reason: \"" :
+		    "", b->txt != NULL ? b->txt : "", b->txt != NULL ? "\"" :
+		    "");
+		return;
+	}
+	if (b->selftest && b->pos.done && (!b->pos.listed || b->pos.error)) {
+		check_add(res, b->name, b->subject, b->zone, NULL, CHECK_WARN,
+		    "%s not listed in %s, but the list does not list its RFC "
+		    "5782 test entry %s either (%s): the answer may mean "
+		    "nothing", b->subject, b->zone, run->ip.family == AF_INET ?
+		    "127.0.0.2" : "::ffff:127.0.0.2", b->pos.meanings != NULL ?
+		    b->pos.meanings : dns_status_name(b->pos.st));
+		return;
+	}
+	check_add(res, b->name, b->subject, b->zone, NULL, CHECK_PASS,
+	    "%s %s not listed in %s", what, b->subject, b->zone);
+}
+
+/* check_spf_allows_all - 1 if an SPF record ends in "+all" or "all" */
+static int
+check_spf_allows_all(const char *rec)
+{
+	char	*copy = xstrdup(rec), *s = copy, *tok;
+	int	 yes = 0;
+
+	while ((tok = strsep(&s, " \t")) != NULL)
+		if (strcasecmp(tok, "all") == 0 || strcasecmp(tok, "+all") == 0)
+			yes = 1;
+	free(copy);
+	return yes;
+}
+
+static void
+check_items_sender(struct check_run *run, struct check_result *res)
+{
+	struct dns_mxset	*m = run->mxset;
+	const char		*d = run->sender;
+	struct check_txt	*t;
+	char			*pol;
+
+	if (d == NULL)
+		return;
+	if (m == NULL)
+		check_add(res, "sender-dns", d, NULL, NULL, CHECK_ERROR,
+		    "no answer");
+	else if (m->kind == DNS_MX_NULL)
+		check_add(res, "sender-dns", d, NULL, NULL, CHECK_FAIL,
+		    "%s publishes a null MX (RFC 7505): it sends no mail, and "
+		    "servers refuse it as a sender (550 5.7.27)", d);
+	else if (m->kind == DNS_MX_NONE && m->status == DNS_NXDOMAIN)
+		check_add(res, "sender-dns", d, NULL, NULL, CHECK_FAIL,
+		    "%s does not exist; servers answer \"450 4.1.8 Sender "
+		    "address rejected: Domain not found\"", d);
+	else if (m->error != NULL && check_temp(m->status))
+		check_add(res, "sender-dns", d, NULL, NULL, CHECK_ERROR,
+		    "lookups for %s failed (%s)", d, m->error);
+	else if (m->kind == DNS_MX_IMPLICIT && m->error != NULL)
+		check_add(res, "sender-dns", d, NULL, NULL, CHECK_FAIL,
+		    "%s has neither MX nor A/AAAA; servers answer \"450 4.1.8 "
+		    "Domain not found\"", d);
+	else if (m->error != NULL)
+		check_add(res, "sender-dns", d, NULL, NULL, CHECK_WARN,
+		    "%s has MX records but no MX host has an address: bounces "
+		    "cannot reach it", d);
+	else if (m->kind == DNS_MX_IMPLICIT)
+		check_add(res, "sender-dns", d, NULL, NULL, CHECK_PASS,
+		    "%s has no MX but an address (implicit MX): %s", d,
+		    m->nhosts > 0 && m->hosts[0].naddrs > 0 ?
+		    m->hosts[0].addrs[0].text : "?");
+	else
+		check_add(res, "sender-dns", d, NULL, NULL, CHECK_PASS,
+		    "%s has %zu MX host%s, first %s", d, m->nhosts,
+		    m->nhosts == 1 ? "" : "s", m->hosts[0].name);
+
+	t = &run->spf;
+	if (check_temp(t->st))
+		check_add(res, "spf", d, NULL, NULL, CHECK_ERROR,
+		    "TXT lookup of %s failed (%s): %s", d,
+		    dns_status_name(t->st), t->detail);
+	else if (t->nrecs == 0)
+		check_add(res, "spf", d, NULL, NULL, CHECK_WARN,
+		    "%s has no SPF record (TXT \"v=spf1 ...\"); large "
+		    "providers reject or junk unauthenticated mail: publish "
+		    "one", d);
+	else if (t->nrecs > 1)
+		check_add(res, "spf", d, NULL, NULL, CHECK_FAIL,
+		    "%s has %zu SPF records: a permanent error for every "
+		    "receiver (RFC 7208 4.5): merge them into one", d,
+		    t->nrecs);
+	else if (check_spf_allows_all(t->recs[0]))
+		check_add(res, "spf", d, NULL, NULL, CHECK_WARN,
+		    "SPF of %s allows every host (+all): \"%s\"", d,
+		    t->recs[0]);
+	else
+		check_add(res, "spf", d, NULL, NULL, CHECK_PASS, "\"%s\"",
+		    t->recs[0]);
+
+	t = run->dmarc.nrecs > 0 || !run->dmarc_org.done ? &run->dmarc :
+	    &run->dmarc_org;
+	if (check_temp(t->st))
+		check_add(res, "dmarc", d, NULL, NULL, CHECK_ERROR,
+		    "TXT lookup of %s failed (%s): %s", t->where,
+		    dns_status_name(t->st), t->detail);
+	else if (t->nrecs == 0)
+		check_add(res, "dmarc", d, NULL, NULL, CHECK_WARN,
+		    "no DMARC record at %s%s%s; Gmail and Yahoo require one "
+		    "from bulk senders", run->dmarc.where,
+		    run->dmarc_org.done ? " or " : "",
+		    run->dmarc_org.done ? run->dmarc_org.where : "");
+	else if (t->nrecs > 1)
+		check_add(res, "dmarc", d, NULL, NULL, CHECK_FAIL,
+		    "%zu DMARC records at %s: receivers ignore them all "
+		    "(RFC 7489 6.6.3)", t->nrecs, t->where);
+	else if ((pol = strstr(t->recs[0], "p=")) == NULL ||
+	    (pol != t->recs[0] && pol[-1] != ' ' && pol[-1] != ';'))
+		check_add(res, "dmarc", d, NULL, NULL, CHECK_WARN,
+		    "DMARC record at %s has no p= policy: \"%s\"", t->where,
+		    t->recs[0]);
+	else
+		check_add(res, "dmarc", d, NULL, NULL, CHECK_PASS,
+		    "\"%s\" at %s%s", t->recs[0], t->where, t == &run->dmarc ?
+		    "" : " (organizational domain, guessed as the last two "
+		    "labels)");
+}
+
+static void
+check_items_urls(struct check_run *run, struct check_result *res)
+{
+	size_t	 i;
+
+	if (!run->urls_on)
+		return;
+	if (run->nlinks == 0)
+		check_add(res, "url-hosts", "", NULL, NULL, CHECK_PASS,
+		    "no http/https links in the body");
+	else
+		check_add(res, "url-hosts", "", NULL, NULL, CHECK_PASS,
+		    "%zu link%s to %zu host%s%s", run->nlinks,
+		    run->nlinks == 1 ? "" : "s", run->nurls + run->urls_more,
+		    run->nurls + run->urls_more == 1 ? "" : "s",
+		    run->urls_more > 0 ? " (only the first ones checked)" :
+		    "");
+	for (i = 0; i < run->nurls; i++) {
+		struct check_url	*u = &run->urls[i];
+
+		if (u->kind == URL_IP)
+			check_add(res, "url-host", u->host, NULL, NULL,
+			    CHECK_WARN, "link to a bare IP address %s; spam "
+			    "filters score such links", u->host);
+		else if (u->kind == URL_BAD)
+			check_add(res, "url-host", u->host, NULL, NULL,
+			    CHECK_FAIL, "link host \"%s\" is not a fully-"
+			    "qualified name; such links are a known cause of "
+			    "rejections after DATA: use full URLs", u->host);
+		else if (u->addrs != NULL)
+			check_add(res, "url-host", u->host, NULL, NULL,
+			    CHECK_PASS, "%s resolves to %s", u->host, u->addrs);
+		else if (check_temp(u->a) || check_temp(u->aaaa))
+			check_add(res, "url-host", u->host, NULL, NULL,
+			    CHECK_ERROR, "could not resolve %s (%s/%s)",
+			    u->host, dns_status_name(u->a),
+			    dns_status_name(u->aaaa));
+		else
+			check_add(res, "url-host", u->host, NULL, NULL,
+			    CHECK_FAIL, "link host %s %s", u->host,
+			    u->a == DNS_NXDOMAIN ? "does not exist" :
+			    "has no address");
+	}
+	for (i = 0; i < run->nbls; i++)
+		if (strcmp(run->bls[i].name, "dbl") == 0)
+			check_items_bl(run, &run->bls[i], res);
+}
+
+/* check_finish - state to items, in a fixed order; callback; free */
+static void
+check_finish(struct check_run *run)
+{
+	struct check_result	*res;
+	size_t			 i;
+
+	res = xcalloc(1, sizeof(*res));
+	if (dns_ctx_nservers(run->dns) > 0)
+		res->resolver = xstrdup(dns_ctx_server(run->dns, 0));
+	check_items_ip(run, res);
+	check_items_helo(run, res);
+	for (i = 0; i < run->nbls; i++)
+		if (strcmp(run->bls[i].name, "dnsbl") == 0)
+			check_items_bl(run, &run->bls[i], res);
+	check_items_sender(run, res);
+	check_items_urls(run, res);
+	run->cb(res, run->arg);
+	check_run_free(run);
+}
+
+void
+check_result_free(struct check_result *res)
+{
+	size_t	 i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->nitems; i++) {
+		free(res->items[i].subject);
+		free(res->items[i].zone);
+		free(res->items[i].answer);
+		free(res->items[i].evidence);
+	}
+	free(res->items);
+	free(res->resolver);
+	free(res);
+}
+
+const struct check_item *
+check_find(const struct check_result *res, const char *name,
+    const char *subject)
+{
+	size_t	 i;
+
+	for (i = 0; i < res->nitems; i++)
+		if (strcmp(res->items[i].name, name) == 0 && (subject == NULL ||
+		    strcasecmp(res->items[i].subject, subject) == 0))
+			return &res->items[i];
+	return NULL;
+}
+
+enum check_status
+check_worst(const struct check_result *res)
+{
+	static const int	 rank[] = { [CHECK_PASS] = 0, [CHECK_WARN] = 1,
+				    [CHECK_ERROR] = 2, [CHECK_FAIL] = 3 };
+	enum check_status	 w = CHECK_PASS;
+	size_t			 i;
+
+	for (i = 0; i < res->nitems; i++)
+		if (rank[res->items[i].status] > rank[w])
+			w = res->items[i].status;
+	return w;
+}
