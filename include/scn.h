@@ -60,13 +60,18 @@ enum scn_data {
 
 struct scn_expect {
 	char		*spec;		/* as written, after "expect" */
+	char		*want;		/* spec without "else ..." */
 	char		 match[SCN_MAX_MATCH][16]; /* "250" "5xx" "5.7.x"
 					   "ok" "permfail" ... */
+	int		 group[SCN_MAX_MATCH]; /* alternative of match[i]:
+					   "or" starts a new one; the
+					   matches of one must all hold */
 	size_t		 nmatch;
 	char		*text;		/* substring, any case, or NULL */
 	void		*re;		/* regex_t of /RE/, or NULL */
 	char		*vclass;	/* verdict class, or NULL */
 	int		 cont;		/* else continue (default: stop) */
+	int		 line;		/* of the expect line */
 };
 
 struct scn_step {
@@ -96,6 +101,8 @@ struct scn_vars {
 	char	**name;
 	char	**value;
 	size_t	  n;
+	size_t	  nlocked;	/* the first nlocked come from the command
+				   line: a "set" line does not change them */
 };
 
 void		 scn_vars_set(struct scn_vars *, const char *, const char *);

@@ -367,6 +367,7 @@ main(int argc, char **argv)
 			memset(&v, 0, sizeof(v));
 			for (j = 0; j < vars.n; j++)
 				scn_vars_set(&v, vars.name[j], vars.value[j]);
+			v.nlocked = v.n;
 			scns[nscn] = scn_load(cli.scenarios[i], &v, err,
 			    sizeof(err));
 			scn_vars_clear(&v);

@@ -162,6 +162,8 @@ scn_vars_set(struct scn_vars *v, const char *name, const char *value)
 
 	for (i = 0; i < v->n; i++)
 		if (strcmp(v->name[i], name) == 0) {
+			if (i < v->nlocked)
+				return;
 			free(v->value[i]);
 			v->value[i] = xstrdup(value);
 			return;
@@ -770,10 +772,23 @@ static int
 parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 {
 	size_t	 i = 1, k;
-	int	 want_match = 1, rc;
+	int	 want_match = 1, rc, grp = 0;
 	char	 buf[128];
 
 	while (i < n) {
+		if (!want_match && t[i].kind == TOK_WORD && e->text == NULL &&
+		    e->re == NULL && e->vclass == NULL &&
+		    t[i].len < 16 && strcasecmp(t[i].s, "or") != 0 &&
+		    strcasecmp(t[i].s, "else") != 0 &&
+		    strcasecmp(t[i].s, "verdict") != 0) {
+			char	 low[16];
+
+			for (k = 0; k <= t[i].len; k++)
+				low[k] = (char)tolower((unsigned char)
+				    t[i].s[k]);
+			if (match_word(low))
+				want_match = 1;	/* and: same alternative */
+		}
 		if (want_match) {
 			char	 low[16];
 
@@ -801,6 +816,7 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 				    SCN_MAX_MATCH);
 				return -1;
 			}
+			e->group[e->nmatch] = grp;
 			memcpy(e->match[e->nmatch++], low, t[i].len + 1);
 			want_match = 0;
 			i++;
@@ -814,6 +830,7 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 				return -1;
 			}
 			want_match = 1;
+			grp++;
 			i++;
 			continue;
 		}
@@ -901,6 +918,7 @@ expect_free(struct scn_expect *e)
 	if (e == NULL)
 		return;
 	free(e->spec);
+	free(e->want);
 	free(e->text);
 	if (e->re != NULL) {
 		regfree(e->re);
@@ -957,6 +975,7 @@ expect_copy(const struct scn_expect *e)
 	c = xcalloc(1, sizeof(*c));
 	*c = *e;
 	c->spec = e->spec != NULL ? xstrdup(e->spec) : NULL;
+	c->want = e->want != NULL ? xstrdup(e->want) : NULL;
 	c->text = e->text != NULL ? xstrdup(e->text) : NULL;
 	c->vclass = e->vclass != NULL ? xstrdup(e->vclass) : NULL;
 	c->re = NULL;
@@ -1146,6 +1165,21 @@ scn_parse(const char *name, const char *text, size_t len,
 			    l[k] == '\t'); k++)
 				;
 			e->spec = xstrndup(l + k, n - k);
+			e->want = xstrdup(e->spec);
+			e->line = lx.line;
+			{
+				/* "else ..." is how to go on, not what */
+				char	*el = e->want, *p;
+
+				while ((p = strcasestr(el, " else ")) != NULL)
+					el = p + 1;
+				if (el != e->want && el[-1] == ' ' &&
+				    strncasecmp(el, "else ", 5) == 0) {
+					while (el > e->want && el[-1] == ' ')
+						el--;
+					*el = '\0';
+				}
+			}
 			s->steps[s->nsteps - 1].expect = e;
 		} else {
 			for (k = 0; k < nitems(keywords); k++)
@@ -1263,14 +1297,15 @@ scn_expect_match(const struct scn_expect *e, const struct record *r,
 		    st->detail != NULL ? st->detail : "");
 	for (i = 0; i < e->nmatch && !ok; i++) {
 		const char *m = e->match[i];
+		int	    one = 0;
 
 		if (strcmp(m, "any") == 0 || strcmp(m, oc) == 0)
-			ok = 1;
+			one = 1;
 		else if (strlen(m) == 3 && code[0] != '\0') {
 			for (k = 0; k < 3; k++)
 				if (m[k] != 'x' && m[k] != code[k])
 					break;
-			ok = k == 3;
+			one = k == 3;
 		} else if (strchr(m, '.') != NULL && rp != NULL &&
 		    rp->enhanced[0] != '\0') {
 			const char *a = m, *b = rp->enhanced;
@@ -1291,8 +1326,17 @@ scn_expect_match(const struct scn_expect *e, const struct record *r,
 				} else
 					break;
 			}
-			ok = *a == '\0' && *b == '\0';
+			one = *a == '\0' && *b == '\0';
 		}
+		/* an alternative holds when all of its matches do */
+		if (!one) {
+			while (i + 1 < e->nmatch &&
+			    e->group[i + 1] == e->group[i])
+				i++;
+			continue;
+		}
+		if (i + 1 == e->nmatch || e->group[i + 1] != e->group[i])
+			ok = 1;
 	}
 	if (ok && (e->text != NULL || e->re != NULL)) {
 		int	 hit = 0;
@@ -1972,8 +2016,8 @@ exec_judge(struct scn_exec *x, size_t i, const struct step *primary,
 		if (ps != NULL) {
 			ps->expect = met ? 1 : -1;
 			free(ps->expect_text);
-			ps->expect_text = met ? xstrdup(st->expect->spec) :
-			    xasprintf("expected %s, got %s", st->expect->spec,
+			ps->expect_text = met ? xstrdup(st->expect->want) :
+			    xasprintf("expected %s, got %s", st->expect->want,
 			    got);
 		}
 		if (met && ps != NULL && (ps->outcome == OUT_TIMEOUT ||
@@ -1986,14 +2030,14 @@ exec_judge(struct scn_exec *x, size_t i, const struct step *primary,
 		if (met) {
 			res->status = SCN_PASS;
 			exec_note(x, WIRE_INFO, "expect %s: ok (line %d)",
-			    st->expect->spec, st->line);
+			    st->expect->spec, st->expect->line);
 		} else {
 			res->status = SCN_FAIL;
 			exec_skip(x, i, SCN_FAIL, "expected %s, got %s",
-			    st->expect->spec, got);
+			    st->expect->want, got);
 			exec_note(x, WIRE_ERROR, "expectation not met (line "
-			    "%d): expected %s, got %s%s", st->line,
-			    st->expect->spec, got, st->expect->cont ? "" :
+			    "%d): expected %s, got %s%s", st->expect->line,
+			    st->expect->want, got, st->expect->cont ? "" :
 			    "; stopping");
 			if (!st->expect->cont)
 				exec_stop(x);
@@ -2106,7 +2150,12 @@ exec_done(void *arg, const struct record *r)
 		    st->expect == NULL))
 			x->res[i].status = SCN_PASS;
 		else
-			exec_judge(x, (size_t)i, last, 1);
+			exec_judge(x, (size_t)i, st->op == SCN_SLEEP ? NULL :
+			    last, 1);
+		/* the session ended under this step: that is its failure */
+		if (st->expect == NULL && st->op != SCN_QUIT &&
+		    st->op != SCN_DROP && r->error != NULL)
+			x->res[i].status = SCN_FAIL;
 		if (x->res[i].status == SCN_FAIL && st->expect == NULL &&
 		    x->res[i].detail == NULL)
 			x->res[i].detail = xstrdup(r->error != NULL ?

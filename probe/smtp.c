@@ -821,9 +821,32 @@ smtp_line(struct smtp_session *s)
 		char *esc = util_escape(line, len);
 
 		smtp_wire(s, WIRE_RECV, "%s", esc);
-		smtp_fail(s, OUT_ERROR, "unexpected line from server %s "
-		    "%s (a reply to no command)", st == NULL ? "after" : "in",
-		    stages[s->stage].name);
+		if (st == NULL && s->rec->nsteps > 0 &&
+		    s->rec->steps[s->rec->nsteps - 1].stage == STAGE_EOD) {
+			/*
+			 * One reply after the final dot is all there is: a
+			 * second means the server ended the message earlier,
+			 * at a line end the client did not mean as the end
+			 * (SMTP smuggling), and read the rest as commands.
+			 */
+			record_add_finding(s->rec, FIND_ERROR, "eod-early",
+			    STAGE_EOD, "the server replied again after the "
+			    "end of data: it ended the message before the "
+			    "final <CR><LF>.<CR><LF> and read the rest as "
+			    "commands (SMTP smuggling): \"%s\"", esc);
+			smtp_wire(s, WIRE_WARN, "the server ended the message "
+			    "early and read the rest as commands (SMTP "
+			    "smuggling)");
+		}
+		if (st == NULL && s->rec->nsteps > 0 &&
+		    s->rec->steps[s->rec->nsteps - 1].stage == STAGE_EOD)
+			smtp_fail(s, OUT_ERROR, "a second reply after the end "
+			    "of data: the server ended the message early "
+			    "(SMTP smuggling, see finding eod-early)");
+		else
+			smtp_fail(s, OUT_ERROR, "unexpected line from server "
+			    "%s %s (a reply to no command)", st == NULL ?
+			    "after" : "in", stages[s->stage].name);
 		free(esc);
 		return;
 	}

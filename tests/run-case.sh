@@ -156,6 +156,9 @@ fi
 for c in "${checks[@]}"; do
 	key=${c%%$'\t'*}
 	val=${c#*$'\t'}
+	val=${val//@SCENARIO@/$work/scenario.scn}
+	val=${val//@WORK@/$work}
+	val=${val//@PORT@/$port}
 	case $key in
 	stdout) grep -qF -- "$val" "$work/out"; tap $? "stdout has: $val" ;;
 	'!stdout') ! grep -qF -- "$val" "$work/out"; tap $? "stdout lacks: $val" ;;
