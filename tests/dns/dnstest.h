@@ -149,7 +149,8 @@ dt_servers_start(void)
 		fflush(stdout);
 		if (system(cmd) != 0)
 			printf("# (no output)\n");
-		dt_bail("tests/dns/servers.sh start failed (exit %d)", rc);
+		dt_bail("tests/dns/servers.sh start failed (exit %d)",
+		    WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
 	}
 	snprintf(path, sizeof(path), "%s/resolver", dt_work);
 	dt_readline(path, dt_resolver, sizeof(dt_resolver));

@@ -7,7 +7,8 @@
 #
 # "start" generates the test zones under WORKDIR, signs them, and starts
 #   - unbound, authoritative for the zones and validating them (one
-#     process, NOTES-tls-dns.md 4.4), on 127.0.0.1 and ::1 (UDP+TCP);
+#     process, NOTES-tls-dns.md 4.4), on 127.0.0.1 (or
+#     $SMTPROBE_DNS_ADDR) and ::1, UDP and TCP;
 #   - rbldnsd with the DNSBL zones, on 127.0.0.1 (UDP), reached through
 #     unbound (stub zone dnsbl.test), so tests need only one resolver.
 # It returns once both answer, or exits 1 with a message on stderr (a
@@ -22,13 +23,17 @@
 # nothing is bound to either port (read from /proc/net), and choosing
 # plus starting happen under a lock (flock on
 # ${TMPDIR:-/tmp}/smtprobe-dns-ports.lock), so parallel tests and other
-# users of this script do not collide.
+# users of this script do not collide. With $SMTPROBE_DNS_PORT set,
+# unbound takes exactly that port (53 inside a network namespace lets
+# libc-based programs such as Postfix use WORKDIR/resolv.conf).
 #
 # Results, in WORKDIR:
-#   env        shell assignments, to source: DNS_PORT, DNS_RESOLVER
-#              ("127.0.0.1:P"), DNS_RESOLVER6 ("[::1]:P", empty without
-#              IPv6), RBL_PORT, DNS_ANCHOR (trust anchor file), DNS_ZONES
+#   env        shell assignments, to source: DNS_PORT, DNS_ADDR,
+#              DNS_RESOLVER ("127.0.0.1:P"), DNS_RESOLVER6 ("[::1]:P",
+#              empty without IPv6), RBL_PORT, DNS_ANCHOR (trust anchor
+#              file), DNS_ZONES, DNS_RESOLV_CONF
 #   dns.port   P;  rbl.port  P+1;  resolver, resolver6  as in env
+#   resolv.conf  "nameserver ADDR" (for libc: only with port 53)
 #   zones/     zone files as served;  run/  logs, configs, keys, PIDs
 #
 # EXTRA arguments add data without editing this file:
@@ -47,6 +52,8 @@
 #                        the servers (for tests that may crash before
 #                        they call "stop")
 #   SMTPROBE_DNS_V6      "no": do not listen on ::1
+#   SMTPROBE_DNS_ADDR    IPv4 address for unbound (default 127.0.0.1)
+#   SMTPROBE_DNS_PORT    fixed port for unbound (default: search)
 #
 # Built-in zones (see the zone texts below for every name):
 #   test.            signed trust anchor; delegates the zones below
@@ -420,37 +427,56 @@ do_start() {
 	case $base in
 	''|*[!0-9]*) die "SMTPROBE_PORT_BASE: not a number: $base" ;;
 	esac
+	addr=${SMTPROBE_DNS_ADDR:-127.0.0.1}
+	fixed=${SMTPROBE_DNS_PORT:-}
+	case $fixed in
+	*[!0-9]*) die "SMTPROBE_DNS_PORT: not a number: $fixed" ;;
+	esac
 	p=$base
 	started=
-	while [ "$p" -lt $((base + 400)) ] && [ "$p" -lt 65534 ]; do
-		if port_busy "$p" || port_busy $((p + 1)); then
+	if [ -n "$fixed" ]; then
+		# fixed resolver port (e.g. 53 in a network namespace): not
+		# pre-checked, other addresses may hold it; rbldnsd anywhere
+		while port_busy "$p" && [ "$p" -lt $((base + 400)) ]; do
+			p=$((p + 1))
+		done
+		start_servers "$fixed" "$p" && started=yes
+	else
+		while [ "$p" -lt $((base + 400)) ] && [ "$p" -lt 65534 ]; do
+			if port_busy "$p" || port_busy $((p + 1)); then
+				p=$((p + 2))
+				continue
+			fi
+			if start_servers "$p" $((p + 1)); then
+				started=yes
+				break
+			fi
+			stop_all "$w"
 			p=$((p + 2))
-			continue
-		fi
-		if start_servers "$p"; then
-			started=yes
-			break
-		fi
-		stop_all "$w"
-		p=$((p + 2))
-	done
-	[ -n "$started" ] ||
-		die "no free port pair from $base (see $w/run/*.log)"
+		done
+	fi
+	[ -n "$started" ] || die "could not start on $addr port ${fixed:-$base}"\
+	    "and up (see $w/run/*.log, $w/run/unbound.out)"
 	[ -n "${lock:-}" ] && exec 9>&-
 
 	r6=
 	[ "$v6" = yes ] && r6="[::1]:$p"
 	echo "$p" > "$w/dns.port"
-	echo $((p + 1)) > "$w/rbl.port"
-	echo "127.0.0.1:$p" > "$w/resolver"
+	echo "$rp" > "$w/rbl.port"
+	echo "$addr:$p" > "$w/resolver"
 	echo "$r6" > "$w/resolver6"
+	printf '# libc uses port 53 only; the servers listen on port %s\n%s\n' \
+	    "$p" "nameserver $addr" > "$w/resolv.conf"
+	echo "options timeout:2 attempts:2" >> "$w/resolv.conf"
 	cat > "$w/env" <<EOF
 DNS_PORT=$p
-DNS_RESOLVER=127.0.0.1:$p
+DNS_ADDR=$addr
+DNS_RESOLVER=$addr:$p
 DNS_RESOLVER6=$r6
-RBL_PORT=$((p + 1))
+RBL_PORT=$rp
 DNS_ANCHOR=$w/run/test-anchor.key
 DNS_ZONES=$w/zones
+DNS_RESOLV_CONF=$w/resolv.conf
 EOF
 	owner=${SMTPROBE_DNS_OWNER:-}
 	if [ -n "$owner" ]; then
@@ -461,15 +487,16 @@ EOF
 	return 0
 }
 
-# start_servers PORT - write configs, start both servers, wait until they
-# answer; 1 if either did not come up (e.g. lost a race for the port)
+# start_servers PORT RBLPORT - write configs, start both servers, wait
+# until they answer; 1 if either did not come up (e.g. lost a race for
+# a port). Sets p and rp, which the caller reports.
 start_servers() {
 	p=$1
-	rp=$((p + 1))
+	rp=$2
 	c=$w/run/unbound.conf
 	{
 		echo "server:"
-		echo "    interface: 127.0.0.1@$p"
+		echo "    interface: $addr@$p"
 		[ "$v6" = yes ] && echo "    interface: ::1@$p"
 		echo "    port: $p"
 		echo "    do-ip6: $v6"
@@ -486,6 +513,7 @@ start_servers() {
     ede: yes
     access-control: 127.0.0.0/8 allow
     access-control: ::1 allow
+    access-control: $addr allow
     do-not-query-localhost: no
     module-config: "validator iterator"
     trust-anchor-file: "$w/run/test-anchor.key"
@@ -550,7 +578,7 @@ EOF
 		alive "$w/pids/unbound.pid" || return 1
 		alive "$w/pids/rbldnsd.pid" || return 1
 		# drill waits 5 s for a lost datagram: cap each try at 1 s
-		if timeout 1 drill -p "$p" @127.0.0.1 secure.test SOA \
+		if timeout 1 drill -p "$p" "@$addr" secure.test SOA \
 		    2>/dev/null | grep -q 'rcode: NOERROR' &&
 		    timeout 1 drill -p "$rp" @127.0.0.1 \
 		    2.0.0.127.zen.dnsbl.test A 2>/dev/null |

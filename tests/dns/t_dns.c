@@ -475,7 +475,7 @@ test_dead(void)
 	ok(g.status == DNS_TIMEOUT && strcmp(g.error, "timeout") == 0 &&
 	    g.tries == 2, "dead resolver: timeout after 2 tries (%s)",
 	    g.detail);
-	ok(g.ms >= 550 && g.ms < 1500,
+	ok(g.ms >= 550 && g.ms < 3000,
 	    "dead resolver: gave up in %ld ms (2 x 300 ms)", g.ms);
 	s = mx1(ctx, "secure.test");
 	ok(s->kind == DNS_MX_NONE && s->status == DNS_TIMEOUT,
@@ -493,7 +493,7 @@ test_dead(void)
 
 	ctx = ctx_new(closed, 300, 2);
 	q1(ctx, "a.example", DNS_T_A, &g);
-	ok(g.status == DNS_NETWORK && g.ms < 250,
+	ok(g.status == DNS_NETWORK && g.ms < 300,
 	    "closed port (ICMP refused): network error at once (%s, %ld ms)",
 	    g.detail, g.ms);
 	dns_ctx_free(ctx);
@@ -547,7 +547,7 @@ test_cancel(void)
 	m = dns_mx_resolve(ctx, "secure.test", mx_never, &calls);
 	dns_mx_cancel(m);
 	m = dns_mx_resolve(ctx, "slowmx.example", mx_never, &calls);
-	dt_loop(base, &never, 300);
+	dt_loop(base, &never, 700);
 	ok(dt_fake_log_has("fake", "udp slow.mx2.slowmx.example. AAAA"),
 	    "MX answered, address lookups under way");
 	dns_mx_cancel(m);
