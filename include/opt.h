@@ -21,6 +21,10 @@ struct opt_txn {
 
 struct opt_cli {
 	const char	 *server;	/* -s HOST[:PORT] */
+	char		 *domain;	/* DOMAIN argument, or the domain of
+					   the first --to without -s */
+	const char	 *resolver;	/* --resolver */
+	int		  all_mx;	/* --all-mx */
 	char		 *host;		/* parsed from server */
 	char		 *port;		/* -p, or from server, or default */
 	int		  family;	/* -4 / -6: AF_INET / AF_INET6 / 0 */

@@ -129,6 +129,8 @@ struct record {
 	char		*address;	/* address connected to */
 	char		*source;	/* our "ADDR:PORT" */
 	char		*helo;		/* name sent in EHLO/HELO */
+	char		**resolution;	/* how the address was found */
+	size_t		 nresolution;
 	const char	*tls_mode;	/* "none" "starttls" ... */
 	struct step	*steps;
 	size_t		 nsteps;

@@ -42,6 +42,8 @@ struct smtp_params {
 	const char	*host;		/* --server as given (record) */
 	const char	*port;		/* --port (record) */
 	const char	*resolve_note;	/* how host became addr, or NULL */
+	const char *const *resolution;	/* the DNS path, for the record */
+	size_t		 nresolution;
 	const struct sockaddr *addr;	/* where to connect; NULL: resolve
 					   failed (resolve_note says why) */
 	socklen_t	 addrlen;

@@ -25,37 +25,70 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "diag.h"
 #include "explain.h"
 #include "log.h"
 #include "msg.h"
 #include "opt.h"
+#include "reply.h"
 #include "report.h"
+#include "route.h"
 #include "scn.h"
+#include "shell.h"
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
+#include "verdict.h"
 
 #define EXIT_USAGE	64
+
+struct cli_run;
+
+/* One address to probe, and what runs against it. */
+struct cli_target {
+	struct cli_run		*run;
+	struct smtp_params	 p;
+	struct scn_params	 sp;
+	struct smtp_callbacks	 cb;
+	struct sockaddr_storage	 ss;
+	struct route_addr	*ra;		/* from the route, or NULL */
+	char			*label;		/* "host:port" */
+	char			*note;		/* how we got the address */
+	char			*sni;
+	FILE			*out;		/* transcript, or NULL */
+	char			*buf;		/* --all-mx: transcript kept */
+	size_t			 buflen;
+	struct scn_exec		**execs;	/* one per scenario */
+	size_t			 nexec;
+	int			 done;
+};
 
 struct cli_run {
 	struct opt_cli		*cli;
 	struct report_opts	 ro;
-	FILE			*out;	/* transcript, NULL when silent */
 	int			 summaries; /* step table after each session */
 	struct event_base	*base;
-	int			 done;
+	struct scn		**scns;
+	size_t			 nscn;
+	struct cli_target	*t;
+	size_t			 nt;
+	size_t			 ndone;
+	struct route		*route;
 };
 
-static int	cli_resolve(const char *, const char *, int, int,
-		    struct sockaddr_storage *, socklen_t *, char *, size_t);
 static char	*cli_default_helo(void);
 static void	cli_wire(void *, enum smtp_wire, int, int64_t, const char *);
 static void	cli_session_done(void *, const struct record *);
 static void	cli_exec_done(struct scn_exec *, void *);
+static void	cli_route_done(struct route *, void *);
+static void	cli_next(struct cli_target *);
 static char	*cli_secret(const struct opt_cli *);
 static char	*cli_cmdline(int, char **);
+static int	cli_local(const char *, int, struct sockaddr_storage *,
+		    socklen_t *);
+static void	cli_differences(FILE *, json_t *, struct cli_run *);
 
 /* cli_cmdline - argv as one line a shell would take back */
 static char *
@@ -99,38 +132,71 @@ cli_cmdline(int argc, char **argv)
 static void
 cli_wire(void *arg, enum smtp_wire dir, int tls, int64_t t, const char *text)
 {
-	struct cli_run	*run = arg;
+	struct cli_target *ct = arg;
 
-	if (run->out != NULL)
-		report_wire(run->out, &run->ro, dir, tls, t, text);
+	if (ct->out != NULL)
+		report_wire(ct->out, &ct->run->ro, dir, tls, t, text);
 }
 
 /* cli_session_done - a session is over: its table and verdict */
 static void
 cli_session_done(void *arg, const struct record *r)
 {
-	struct cli_run	*run = arg;
+	struct cli_target *ct = arg;
 
-	if (run->out != NULL && run->summaries)
-		report_summary(run->out, r);
+	if (ct->out != NULL && ct->run->summaries)
+		report_summary(ct->out, r);
+}
+
+/* cli_next - the next scenario against this target, or done */
+static void
+cli_next(struct cli_target *ct)
+{
+	struct cli_run	*run = ct->run;
+	size_t		 i = ct->nexec;
+
+	if (i == run->nscn) {
+		ct->done = 1;
+		if (++run->ndone == run->nt)
+			event_base_loopbreak(run->base);
+		return;
+	}
+	if (ct->out != NULL && run->cli->nscenarios > 0)
+		fprintf(ct->out, "** scenario %s%s%s\n", run->scns[i]->name,
+		    run->scns[i]->desc != NULL ? ": " : "",
+		    run->scns[i]->desc != NULL ? run->scns[i]->desc : "");
+	ct->execs[ct->nexec++] = scn_exec_new(run->base, run->scns[i],
+	    &ct->sp, cli_exec_done, ct);
+	scn_exec_start(ct->execs[i]);
 }
 
 static void
 cli_exec_done(struct scn_exec *x, void *arg)
 {
+	struct cli_target *ct = arg;
+	struct report_run rr;
+
+	if (ct->out != NULL && ct->run->cli->nscenarios > 0) {
+		rr = (struct report_run){ ct->run->scns[ct->nexec - 1]->name,
+		    NULL, ct->label, x };
+		report_run_summary(ct->out, &rr);
+	}
+	cli_next(ct);
+}
+
+static void
+cli_route_done(struct route *r, void *arg)
+{
 	struct cli_run	*run = arg;
 
-	run->done = 1;
+	run->route = r;
 	event_base_loopbreak(run->base);
 }
 
-/*
- * cli_resolve - the server's address. A numeric address is used as is;
- * a name goes through getaddrinfo() once, before the event loop starts.
- */
+/* cli_local - --local-address, a numeric address of the family */
 static int
-cli_resolve(const char *host, const char *port, int family, int passive,
-    struct sockaddr_storage *ss, socklen_t *sl, char *err, size_t errlen)
+cli_local(const char *a, int family, struct sockaddr_storage *ss,
+    socklen_t *sl)
 {
 	struct addrinfo	 hints, *res;
 	int		 rc;
@@ -138,16 +204,73 @@ cli_resolve(const char *host, const char *port, int family, int passive,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = family;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "cannot resolve \"%s\": %s", host,
-		    gai_strerror(rc));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rc = getaddrinfo(a, "0", &hints, &res)) != 0) {
+		log_warnx("--local-address: \"%s\" is not an IPv%d address: "
+		    "%s", a, family == AF_INET6 ? 6 : 4, gai_strerror(rc));
 		return -1;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*sl = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+/*
+ * cli_differences - --all-mx: what differs between the hosts of one
+ * domain: STARTTLS on offer, the certificate, the result, the verdict.
+ */
+static void
+cli_differences(FILE *fp, json_t *arr, struct cli_run *run)
+{
+	static const char *const what[] = { "STARTTLS offered",
+	    "certificate", "result", "verdict" };
+	char	 val[8][4][128];
+	size_t	 i, k, n = 0;
+	int	 differs;
+
+	for (i = 0; i < run->nt && n < 8; i++, n++) {
+		const struct record *r = run->t[i].nexec > 0 ?
+		    scn_exec_record(run->t[i].execs[0], 0) : NULL;
+		struct verdict v;
+
+		if (r == NULL) {
+			for (k = 0; k < 4; k++)
+				snprintf(val[n][k], 128, "-");
+			continue;
+		}
+		snprintf(val[n][0], 128, "%s", r->ehlo == NULL ? "unknown" :
+		    reply_ehlo_has(r->ehlo, "STARTTLS") || r->tls.done ?
+		    "yes" : "no");
+		snprintf(val[n][1], 128, "%s", r->tls.done && r->tls.nchain >
+		    0 ? r->tls.chain[0].sha256 : "-");
+		snprintf(val[n][2], 128, "%s", record_status_name(r->status));
+		verdict_record(r, &v);
+		snprintf(val[n][3], 128, "%s/%s", v.class, v.reason);
+	}
+	for (k = 0; k < 4; k++) {
+		differs = 0;
+		for (i = 1; i < n; i++)
+			if (strcmp(val[i][k], val[0][k]) != 0)
+				differs = 1;
+		if (!differs)
+			continue;
+		if (fp != NULL) {
+			fprintf(fp, "!! the MX hosts differ in %s:\n", what[k]);
+			for (i = 0; i < n; i++)
+				fprintf(fp, "!!   %s: %s\n", run->t[i].label,
+				    val[i][k]);
+		}
+		if (arr != NULL) {
+			json_t	*o = json_object();
+
+			for (i = 0; i < n; i++)
+				json_object_set_new(o, run->t[i].label,
+				    json_string(val[i][k]));
+			json_array_append_new(arr, json_pack("{s:s, s:o}",
+			    "what", what[k], "values", o));
+		}
+	}
 }
 
 /* cli_default_helo - this host's name when it is an FQDN, else NULL */
@@ -222,24 +345,22 @@ int
 main(int argc, char **argv)
 {
 	struct opt_cli		 cli;
-	struct smtp_params	 p;
 	struct smtp_txn		*txn = NULL;
-	struct smtp_callbacks	 cb = { cli_wire, NULL, NULL,
-				    cli_session_done };
 	struct cli_run		 run;
 	struct tls_params	 tp;
-	struct scn_params	 sp;
 	struct scn_vars		 vars;
 	struct scn_classic	 classic;
 	struct scn		**scns = NULL;
-	struct scn_exec		**execs = NULL;
 	struct report_run	*runs = NULL;
-	struct sockaddr_storage	 ss, ls;
-	socklen_t		 sl, lsl = 0;
+	struct sockaddr_storage	 ls;
+	socklen_t		 lsl = 0;
+	struct dns_ctx		*dns = NULL;
+	struct route		*route = NULL;
+	size_t			 nruns = 0;
 	SSL_CTX			*ctx = NULL;
 	char			 err[512], *helo = NULL, *note = NULL;
 	char			*body = NULL, *message = NULL, *secret = NULL;
-	char			*cmdline = NULL, *target = NULL;
+	char			*cmdline = NULL;
 	char			**addrs = NULL;
 	size_t			 i, j, naddrs = 0, nscn = 0, bodylen = 0;
 	size_t			 messagelen = 0;
@@ -250,6 +371,8 @@ main(int argc, char **argv)
 	memset(&vars, 0, sizeof(vars));
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return explain_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "shell") == 0)
+		return shell_main(argc - 1, argv + 1);
 	if (opt_parse(argc, argv, &cli) == -1) {
 		fprintf(stderr, "Try 'smtprobe --help'.\n");
 		opt_cli_free(&cli);
@@ -268,7 +391,6 @@ main(int argc, char **argv)
 	}
 
 	/* Every address is checked before anything is sent. */
-	memset(&p, 0, sizeof(p));
 	if (cli.ntxn > 0)
 		txn = xcalloc(cli.ntxn, sizeof(*txn));
 	for (i = 0; i < cli.ntxn; i++) {
@@ -340,7 +462,8 @@ main(int argc, char **argv)
 		if (txn[0].nrcpt > 0)
 			scn_vars_set(&vars, "to", txn[0].rcpt[0]);
 	}
-	scn_vars_set(&vars, "server", cli.host);
+	scn_vars_set(&vars, "server", cli.host != NULL ? cli.host :
+	    cli.domain);
 	if (cli.auth_user != NULL)
 		scn_vars_set(&vars, "user", cli.auth_user);
 	for (i = 0; i < cli.nvars; i++) {
@@ -393,125 +516,197 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-
-	rc = 3;
-	if (cli_resolve(cli.host, cli.port, cli.family, 0, &ss, &sl, err,
-	    sizeof(err)) == -1) {
-		/* the session records the failure, so --json still reports */
-		log_warnx("%s", err);
-		note = xstrdup(err);
-		sl = 0;
-	}
-	if (cli.local != NULL && sl > 0 && cli_resolve(cli.local, "0",
-	    ss.ss_family, 1, &ls, &lsl, err, sizeof(err)) == -1) {
-		log_warnx("--local-address: %s", err);
-		rc = EXIT_USAGE;
+	if (cli.local != NULL && cli_local(cli.local, cli.family == 0 &&
+	    strchr(cli.local, ':') != NULL ? AF_INET6 : cli.family == 0 ?
+	    AF_INET : cli.family, &ls, &lsl) == -1)
 		goto out;
-	}
-	if (sl > 0) {
-		char	 a[INET6_ADDRSTRLEN];
 
-		getnameinfo((struct sockaddr *)&ss, sl, a, sizeof(a), NULL,
-		    0, NI_NUMERICHOST);
-		if (strcmp(a, cli.host) != 0)
-			note = xasprintf("resolved %s to %s", cli.host, a);
-	}
-
-	p.host = cli.host;
-	p.port = cli.port;
-	p.resolve_note = note;
-	p.addr = sl > 0 ? (struct sockaddr *)&ss : NULL;
-	p.addrlen = sl;
-	p.local = cli.local != NULL ? (struct sockaddr *)&ls : NULL;
-	p.locallen = lsl;
-	p.helo = cli.helo != NULL ? cli.helo : helo;
-	p.implicit_tls = cli.tls_mode == SMTP_TLS_IMPLICIT;
-	p.tls_mode = smtp_tls_mode_name(cli.tls_mode);
-	p.tls_ctx = ctx;
-	{
-		unsigned char	 tmp[16];
-		int		 ip = inet_pton(AF_INET, cli.host, tmp) == 1 ||
-		    inet_pton(AF_INET6, cli.host, tmp) == 1;
-
-		/* RFC 6066 3: no IP literal in SNI */
-		p.sni = cli.no_sni ? NULL : cli.sni != NULL ? cli.sni :
-		    ip ? NULL : cli.host;
-		p.verify_name = cli.sni != NULL ? cli.sni : cli.host;
-	}
-	p.tls_verify = cli.tls_verify;
-	memcpy(p.timeout_ms, cli.timeout_ms, sizeof(p.timeout_ms));
-	p.max_line = cli.max_line;
-	p.show_body = cli.show_body;
-
-	memset(&sp, 0, sizeof(sp));
-	sp.conn = &p;
-	sp.stop_before = cli.stop_before;
-	sp.quit_after = cli.quit_after;
-	sp.helo_domain = p.helo;
-	sp.headers = cli.headers;
-	sp.nheaders = cli.nheaders;
-	sp.body = body;
-	sp.bodylen = bodylen;
-	sp.message = message;
-	sp.messagelen = messagelen;
-	sp.version = PACKAGE_VERSION;
-	sp.secret = secret;
-	sp.out = &cb;
-	sp.arg = &run;
-
+	/* Where to connect: the server, or the MX of the domain */
 	memset(&run, 0, sizeof(run));
 	run.cli = &cli;
 	run.ro.timestamps = cli.timestamps;
-	run.out = cli.quiet || cli.ticket || cli.tap ? NULL : cli.json ?
-	    (cli.verbose > 0 ? stderr : NULL) : stdout;
 	run.summaries = cli.nscenarios > 0 && !cli.json;
+	run.scns = scns;
+	run.nscn = nscn;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((run.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	{
+		const char *name = cli.host;
+		int	    by_mx = 0;
+		struct dns_params dnp = { cli.resolver, NULL, 0, 0 };
+
+		if (name == NULL) {
+			name = cli.domain;
+			by_mx = 1;
+		}
+		if (!route_literal(name) && (dns = dns_ctx_new(run.base, &dnp,
+		    err, sizeof(err))) == NULL) {
+			log_warnx("%s", err);
+			rc = EXIT_USAGE;
+			goto out_base;
+		}
+		route_start(run.base, dns, name, by_mx, cli.family,
+		    cli_route_done, &run);
+		event_base_dispatch(run.base);
+		route = run.route;
+	}
+	rc = 3;
+	if (route->error != NULL)
+		log_warnx("%s", route->error);
+	run.nt = route->naddrs == 0 ? 1 : cli.all_mx ? route->naddrs : 1;
+	run.t = xcalloc(run.nt, sizeof(*run.t));
+	for (i = 0; i < run.nt; i++) {
+		struct cli_target *ct = &run.t[i];
+		struct route_addr *ra = route->naddrs > 0 ? &route->addrs[i] :
+		    NULL;
+		const char *host = ra != NULL ? ra->host : route->name;
+
+		ct->run = &run;
+		ct->ra = ra;
+		if (ra != NULL) {
+			memset(&ct->ss, 0, sizeof(ct->ss));
+			if (ra->addr.family == AF_INET) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)
+				    &ct->ss;
+
+				sin->sin_family = AF_INET;
+				memcpy(&sin->sin_addr, ra->addr.addr, 4);
+				sin->sin_port = htons((uint16_t)strtol(cli.port,
+				    NULL, 10));
+				ct->p.addrlen = sizeof(*sin);
+			} else {
+				struct sockaddr_in6 *sin6 =
+				    (struct sockaddr_in6 *)&ct->ss;
+
+				sin6->sin6_family = AF_INET6;
+				memcpy(&sin6->sin6_addr, ra->addr.addr, 16);
+				sin6->sin6_port = htons((uint16_t)strtol(
+				    cli.port, NULL, 10));
+				ct->p.addrlen = sizeof(*sin6);
+			}
+			ct->p.addr = (struct sockaddr *)&ct->ss;
+			if (ra->pref >= 0)
+				ct->note = xasprintf("MX %s (preference %d) "
+				    "at %s", ra->host, ra->pref,
+				    ra->addr.text);
+			else if (strcmp(ra->addr.text, route->name) != 0)
+				ct->note = xasprintf("resolved %s to %s",
+				    route->name, ra->addr.text);
+			ct->label = xasprintf("%s%s%s:%s", ra->addr.family ==
+			    AF_INET6 ? "[" : "", ra->addr.text,
+			    ra->addr.family == AF_INET6 ? "]" : "", cli.port);
+		} else {
+			ct->note = xstrdup(route->error != NULL ?
+			    route->error : "no address");
+			ct->label = xasprintf("%s:%s", route->name, cli.port);
+		}
+		ct->p.resolution = (const char *const *)route->notes;
+		ct->p.nresolution = route->nnotes;
+		ct->p.host = host;
+		ct->p.port = cli.port;
+		ct->p.resolve_note = ct->note;
+		ct->p.local = cli.local != NULL ? (struct sockaddr *)&ls :
+		    NULL;
+		ct->p.locallen = lsl;
+		ct->p.helo = cli.helo != NULL ? cli.helo : helo;
+		ct->p.implicit_tls = cli.tls_mode == SMTP_TLS_IMPLICIT;
+		ct->p.tls_mode = smtp_tls_mode_name(cli.tls_mode);
+		ct->p.tls_ctx = ctx;
+		/* RFC 6066 3: no IP literal in SNI */
+		ct->p.sni = cli.no_sni ? NULL : cli.sni != NULL ? cli.sni :
+		    route_literal(host) ? NULL : host;
+		ct->p.verify_name = cli.sni != NULL ? cli.sni : host;
+		ct->p.tls_verify = cli.tls_verify;
+		memcpy(ct->p.timeout_ms, cli.timeout_ms,
+		    sizeof(ct->p.timeout_ms));
+		ct->p.max_line = cli.max_line;
+		ct->p.show_body = cli.show_body;
+
+		ct->sp = (struct scn_params){ .conn = &ct->p,
+		    .stop_before = cli.stop_before,
+		    .quit_after = cli.quit_after, .helo_domain = ct->p.helo,
+		    .headers = cli.headers, .nheaders = cli.nheaders,
+		    .body = body, .bodylen = bodylen, .message = message,
+		    .messagelen = messagelen, .version = PACKAGE_VERSION,
+		    .secret = secret, .out = &ct->cb, .arg = ct };
+		ct->cb = (struct smtp_callbacks){ cli_wire, NULL, NULL,
+		    cli_session_done };
+		if (cli.quiet || cli.ticket || cli.tap)
+			ct->out = NULL;
+		else if (cli.json)
+			ct->out = cli.verbose > 0 ? stderr : NULL;
+		else if (run.nt > 1) {
+			/* kept apart, printed in order when all are done */
+			if ((ct->out = open_memstream(&ct->buf,
+			    &ct->buflen)) == NULL)
+				fatal("open_memstream");
+		} else
+			ct->out = stdout;
+		ct->execs = xcalloc(nscn, sizeof(*ct->execs));
+	}
+
 	if (cli.diagnose) {
 		struct diag_params dp;
-		char	*alt = util_is_fqdn(p.helo) ? NULL : cli_default_helo();
+		char	*alt = util_is_fqdn(run.t[0].p.helo) ? NULL :
+		    cli_default_helo();
 
 		memset(&dp, 0, sizeof(dp));
-		dp.conn = &p;
+		dp.conn = &run.t[0].p;
 		dp.probe = &classic;
-		dp.run = &sp;
+		dp.run = &run.t[0].sp;
 		dp.alt_helo = alt;
 		dp.content = cli.diagnose_content;
 		rc = diag_run(run.base, &dp, stdout, cli.json,
 		    PACKAGE_VERSION);
 		free(alt);
-		event_base_free(run.base);
-		goto out;
+		goto out_base;
 	}
 
-	execs = xcalloc(nscn, sizeof(*execs));
-	runs = xcalloc(nscn, sizeof(*runs));
-	target = xasprintf("%s%s%s:%s", strchr(cli.host, ':') != NULL ? "[" :
-	    "", cli.host, strchr(cli.host, ':') != NULL ? "]" : "", cli.port);
+	/* Run: the targets at once, the scenarios of each in turn */
+	for (i = 0; i < run.nt; i++)
+		cli_next(&run.t[i]);
+	if (run.ndone < run.nt)
+		event_base_dispatch(run.base);
 	rc = 0;
-	for (i = 0; i < nscn; i++) {
-		if (run.out != NULL && cli.nscenarios > 0)
-			fprintf(run.out, "** scenario %s%s%s\n", scns[i]->name,
-			    scns[i]->desc != NULL ? ": " : "",
-			    scns[i]->desc != NULL ? scns[i]->desc : "");
-		run.done = 0;
-		execs[i] = scn_exec_new(run.base, scns[i], &sp, cli_exec_done,
-		    &run);
-		scn_exec_start(execs[i]);
-		if (!run.done)
-			event_base_dispatch(run.base);
-		runs[i] = (struct report_run){ scns[i]->name, scns[i]->desc,
-		    target, execs[i] };
-		if (run.out != NULL && cli.nscenarios > 0)
-			report_run_summary(run.out, &runs[i]);
-		r = scn_exec_exit(execs[i]);
-		if (r == 3 || (r == 1 && rc != 3) || (r == 2 && rc == 0))
-			rc = r;
+	runs = xcalloc(run.nt * nscn, sizeof(*runs));
+	nruns = 0;
+	for (i = 0; i < run.nt; i++) {
+		struct cli_target *ct = &run.t[i];
+
+		if (ct->buf != NULL || ct->out == NULL) {
+			if (ct->out != NULL && ct->out != stdout &&
+			    ct->out != stderr)
+				fclose(ct->out);
+			ct->out = NULL;
+		}
+		if (ct->buf != NULL && !cli.json) {
+			printf("** %s (%zu of %zu): %s\n", ct->label, i + 1,
+			    run.nt, ct->note != NULL ? ct->note : "");
+			fwrite(ct->buf, 1, ct->buflen, stdout);
+			if (cli.nscenarios == 0 && ct->nexec > 0 &&
+			    scn_exec_nrecords(ct->execs[0]) > 0 &&
+			    !cli.quiet && !cli.tap && !cli.ticket)
+				report_summary(stdout, scn_exec_record(
+				    ct->execs[0], 0));
+		}
+		for (j = 0; j < ct->nexec; j++) {
+			runs[nruns++] = (struct report_run){
+			    run.scns[j]->name, run.scns[j]->desc, ct->label,
+			    ct->execs[j] };
+			r = scn_exec_exit(ct->execs[j]);
+			if (r == 3 || (r == 1 && rc != 3) || (r == 2 &&
+			    rc == 0))
+				rc = r;
+		}
 	}
-	if (cli.nscenarios == 0 && scn_exec_nrecords(execs[0]) > 0) {
+	if (run.nt > 1 && !cli.json && !cli.tap)
+		cli_differences(stdout, NULL, &run);
+	if (cli.nscenarios == 0 && run.nt == 1 &&
+	    scn_exec_nrecords(run.t[0].execs[0]) > 0) {
 		/* the default probe: the output of one session */
-		const struct record *rec = scn_exec_record(execs[0], 0);
+		const struct record *rec = scn_exec_record(run.t[0].execs[0],
+		    0);
 
 		if (cli.ticket || cli.report != NULL) {
 			struct ticket_info ti;
@@ -539,36 +734,75 @@ main(int argc, char **argv)
 			report_result(stdout, rec);
 		else
 			report_summary(stdout, rec);
+	} else if (cli.json && cli.nscenarios == 0) {
+		/* --all-mx with the default probe */
+		json_t	*doc, *arr = json_array(), *notes = json_array();
+		json_t	*diff = json_array(), *o;
+
+		for (i = 0; i < route->nnotes; i++)
+			json_array_append_new(notes,
+			    json_string(route->notes[i]));
+		for (i = 0; i < run.nt; i++) {
+			o = report_json_doc(scn_exec_record(run.t[i].execs[0],
+			    0), PACKAGE_VERSION);
+			json_object_del(o, "tool");
+			json_array_append_new(arr, json_pack("{s:s, s:i, s:s, "
+			    "s:o}", "mx", run.t[i].ra->host,
+			    "preference", run.t[i].ra->pref,
+			    "address", run.t[i].ra->addr.text,
+			    "probe", o));
+		}
+		cli_differences(NULL, diff, &run);
+		doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
+		    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
+		    "domain", route->name, "resolution", notes,
+		    "targets", arr, "differences", diff, "exit_code", rc);
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
 	} else if (cli.json) {
-		if (report_suite_json(stdout, runs, nscn, PACKAGE_VERSION,
+		if (report_suite_json(stdout, runs, nruns, PACKAGE_VERSION,
 		    rc) == -1)
 			log_warnx("cannot write the JSON document");
-	} else if (cli.quiet)
+	} else if (cli.quiet && (cli.nscenarios > 0 || run.nt > 1))
 		printf("** result: %s (exit %d)\n", rc == 0 ? "every step as "
 		    "expected" : "some steps failed", rc);
 	if (cli.tap)
-		report_tap(stdout, runs, nscn);
+		report_tap(stdout, runs, nruns);
 	if (cli.junit != NULL) {
 		FILE	*fp;
 
 		if ((fp = fopen(cli.junit, "w")) == NULL)
 			log_warn("--junit: %s", cli.junit);
 		else {
-			report_junit(fp, runs, nscn, PACKAGE_VERSION);
+			report_junit(fp, runs, nruns, PACKAGE_VERSION);
 			if (fclose(fp) != 0)
 				log_warn("--junit: %s", cli.junit);
 		}
 	}
-	for (i = 0; i < nscn; i++)
-		scn_exec_free(execs[i]);
-	event_base_free(run.base);
+out_base:
+	for (i = 0; i < run.nt; i++) {
+		struct cli_target *ct = &run.t[i];
+
+		for (j = 0; j < ct->nexec; j++)
+			scn_exec_free(ct->execs[j]);
+		free(ct->execs);
+		if (ct->out != NULL && ct->out != stdout && ct->out != stderr)
+			fclose(ct->out);
+		free(ct->buf);
+		free(ct->label);
+		free(ct->note);
+	}
+	free(run.t);
+	route_free(route);
+	dns_ctx_free(dns);
+	if (run.base != NULL)
+		event_base_free(run.base);
 out:
 	for (i = 0; i < nscn; i++)
 		scn_free(scns[i]);
 	free(scns);
-	free(execs);
 	free(runs);
-	free(target);
 	scn_vars_clear(&vars);
 	for (i = 0; i < naddrs; i++)
 		free(addrs[i]);

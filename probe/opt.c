@@ -35,7 +35,7 @@ enum opt_id {
 	O_JSON, O_TIMESTAMPS, O_LIST_OPTIONS, O_DIAGNOSE, O_DIAGNOSE_CONTENT,
 	O_REPORT, O_FORMAT, O_MASK_LOCAL, O_SCENARIO, O_VAR, O_JUNIT, O_TAP,
 	O_AUTH, O_AUTH_USER, O_AUTH_SECRET_ENV, O_AUTH_SECRET_FILE,
-	O_AUTH_INSECURE
+	O_AUTH_INSECURE, O_RESOLVER, O_ALL_MX
 };
 
 struct opt_def {
@@ -49,6 +49,12 @@ struct opt_def {
 static const struct opt_def opts[] = {
 	{ "server", O_SERVER, "HOST[:PORT]",
 	    "server to probe (name, IPv4 or [IPv6] address)", 0 },
+	{ "resolver", O_RESOLVER, "ADDR[:PORT]",
+	    "DNS server(s) to ask, comma-separated (default: "
+	    "/etc/resolv.conf)", 0 },
+	{ "all-mx", O_ALL_MX, NULL,
+	    "probe every MX host and every address of the domain at once, "
+	    "and show how they differ", 0 },
 	{ "port", O_PORT, "PORT",
 	    "port (default 25, or 465 with --tls-on-connect)", 0 },
 	{ "from", O_FROM, "ADDR",
@@ -175,6 +181,7 @@ static int	opt_stage(const char *, const char *, int *);
 static int	opt_number(const char *, const char *, long, long, long *);
 static int	opt_timeout(const char *, struct opt_cli *);
 static int	opt_server(struct opt_cli *);
+static int	opt_domain(const char *);
 static int	opt_text(const char *, const char *);
 static void	opt_wrap(const char *, int, int);
 
@@ -212,6 +219,8 @@ opt_usage(void)
 
 	printf("usage: smtprobe --server HOST[:PORT] --from ADDR --to ADDR "
 	    "[options]\n"
+	    "       smtprobe [options] DOMAIN   (or --to ADDR without "
+	    "--server: the MX)\n"
 	    "       smtprobe --server HOST[:PORT] --scenario FILE... "
 	    "[--var NAME=VALUE]\n"
 	    "       smtprobe shell HOST[:PORT] [options]\n"
@@ -436,6 +445,39 @@ opt_timeout(const char *v, struct opt_cli *c)
 	for (i = 0; i < STAGE__COUNT; i++)
 		if (st == -1 || st == i)
 			c->timeout_ms[i] = (long)(secs * 1000 + 0.5);
+	return 0;
+}
+
+/* opt_domain - a mail domain: labels of letters, digits, - and _ */
+static int
+opt_domain(const char *d)
+{
+	size_t	 i, label = 0, n = strlen(d);
+
+	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '[') {
+		log_warnx("\"%s\" is not a mail domain", d);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (d[i] == '.') {
+			if (label == 0 && i + 1 < n) {
+				log_warnx("\"%s\" has an empty label", d);
+				return -1;
+			}
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)d[i]) && d[i] != '-' &&
+		    d[i] != '_') {
+			log_warnx("\"%s\" is not a mail domain (bad "
+			    "character '%c')", d, d[i]);
+			return -1;
+		}
+		if (++label > 63) {
+			log_warnx("\"%s\" has a label longer than 63", d);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -700,6 +742,12 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		case O_AUTH_INSECURE:
 			c->auth_insecure = 1;
 			break;
+		case O_RESOLVER:
+			c->resolver = optarg;
+			break;
+		case O_ALL_MX:
+			c->all_mx = 1;
+			break;
 		case O_DIAGNOSE_CONTENT:
 			c->diagnose = c->diagnose_content = 1;
 			break;
@@ -752,15 +800,44 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		}
 	}
 	if (optind < argc) {
-		log_warnx("unexpected argument \"%s\"", argv[optind]);
+		if (optind + 1 < argc || c->server != NULL) {
+			log_warnx("unexpected argument \"%s\" (one DOMAIN, or "
+			    "--server)", argv[optind + (c->server != NULL ? 0 :
+			    1)]);
+			return -1;
+		}
+		if (opt_text("DOMAIN", argv[optind]) == -1 ||
+		    opt_domain(argv[optind]) == -1)
+			return -1;
+		c->domain = xstrdup(argv[optind]);
+		/* a domain alone: greeting, EHLO, STARTTLS; no envelope */
+		if (c->ntxn == 0 && c->stop_before < 0 && c->quit_after < 0)
+			c->stop_before = STAGE_MAIL;
+	}
+	if (c->server == NULL && c->domain == NULL) {
+		const char *at = c->ntxn > 0 && c->txn[0].nto > 0 ?
+		    strrchr(c->txn[0].to[0], '@') : NULL;
+		size_t	    dl;
+
+		if (at == NULL) {
+			log_warnx("give a DOMAIN, --server, or a --to address "
+			    "whose domain's MX to probe (see --help)");
+			return -1;
+		}
+		c->domain = xstrdup(at + 1);
+		dl = strlen(c->domain);
+		if (dl > 0 && c->domain[dl - 1] == '>')
+			c->domain[dl - 1] = '\0';
+		if (opt_domain(c->domain) == -1)
+			return -1;
+	}
+	if (c->server != NULL && opt_server(c) == -1)
+		return -1;
+	if (c->all_mx && c->domain == NULL) {
+		log_warnx("--all-mx needs a DOMAIN (or --to) instead of "
+		    "--server");
 		return -1;
 	}
-	if (c->server == NULL) {
-		log_warnx("--server is required (see --help)");
-		return -1;
-	}
-	if (opt_server(c) == -1)
-		return -1;
 	if (c->port == NULL)
 		c->port = xstrdup(c->tls_mode == SMTP_TLS_IMPLICIT ? "465" :
 		    "25");
@@ -816,4 +893,5 @@ opt_cli_free(struct opt_cli *c)
 	free(c->vars);
 	free(c->host);
 	free(c->port);
+	free(c->domain);
 }

@@ -122,6 +122,9 @@ record_free(struct record *r)
 	free(r->address);
 	free(r->source);
 	free(r->helo);
+	for (i = 0; i < r->nresolution; i++)
+		free(r->resolution[i]);
+	free(r->resolution);
 	free(r->message);
 	free(r->error);
 	free(r);

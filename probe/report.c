@@ -280,6 +280,15 @@ report_json_doc(const struct record *r, const char *version)
 	    "message", json_str(r->message));
 	if (doc == NULL)
 		fatalx("cannot build the JSON document");
+	if (r->nresolution > 0) {
+		json_t	*res = json_array();
+
+		for (i = 0; i < r->nresolution; i++)
+			json_array_append_new(res,
+			    json_string(r->resolution[i]));
+		json_object_set_new(doc, "resolution", res);
+	} else
+		json_object_set_new(doc, "resolution", json_null());
 	{
 		struct verdict	 v;
 
@@ -344,6 +353,8 @@ report_ticket(FILE *fp, const struct record *r, const struct ticket_info *ti)
 	ticket_line(fp, ti, "reproduce:   ", ti->cmdline);
 	fprintf(fp, "server:      %s port %s, connected to %s\n", r->host,
 	    r->port, r->address != NULL ? r->address : "(no connection)");
+	for (i = 0; i < r->nresolution; i++)
+		fprintf(fp, "dns:         %s\n", r->resolution[i]);
 	for (i = 0; i < r->nsteps; i++)
 		if (r->steps[i].stage == STAGE_RESOLVE &&
 		    r->steps[i].detail != NULL)

@@ -246,6 +246,14 @@ smtp_session_new(struct event_base *base, const struct smtp_params *p,
 	r->host = xstrdup(p->host != NULL ? p->host : "");
 	r->port = xstrdup(p->port != NULL ? p->port : "");
 	r->tls_mode = p->tls_mode != NULL ? p->tls_mode : "none";
+	if (p->nresolution > 0) {
+		size_t	 i;
+
+		r->resolution = xcalloc(p->nresolution, sizeof(char *));
+		for (i = 0; i < p->nresolution; i++)
+			r->resolution[i] = xstrdup(p->resolution[i]);
+		r->nresolution = p->nresolution;
+	}
 	r->fail_stage = STAGE_DONE;
 	return s;
 }
@@ -397,12 +405,24 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 		st->t_done = 0;
 		if (s->p->addr == NULL) {
 			/* the caller could not resolve the server */
+			size_t	 i;
+
+			for (i = 0; i < s->rec->nresolution; i++)
+				smtp_wire(s, WIRE_INFO, "dns: %s",
+				    s->rec->resolution[i]);
 			s->cur = (ssize_t)(st - s->rec->steps);
 			s->stage = STAGE_RESOLVE;
 			smtp_fail(s, OUT_ERROR, "%s",
 			    s->p->resolve_note != NULL ? s->p->resolve_note :
 			    "cannot resolve the server");
 			return 0;
+		}
+		{
+			size_t	 i;
+
+			for (i = 0; i < s->rec->nresolution; i++)
+				smtp_wire(s, WIRE_INFO, "dns: %s",
+				    s->rec->resolution[i]);
 		}
 		if (s->p->resolve_note != NULL) {
 			st->detail = xstrdup(s->p->resolve_note);

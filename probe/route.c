@@ -1,0 +1,342 @@
+/*
+ * route.c - where to connect (see include/route.h).
+ *
+ * A host name gets an A and an AAAA query at once (only one of them
+ * with -4 or -6); a mail domain goes through dns_mx_resolve(), which
+ * already orders the hosts (RFC 5321 5.1) and looks up their addresses.
+ * An address literal needs no DNS; its callback still comes from the
+ * loop, never from inside route_start().
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "io.h"
+#include "log.h"
+#include "route.h"
+
+struct route_req {
+	struct event_base	*base;
+	struct dns_ctx		*dns;
+	struct route		*r;
+	int			 family;
+	route_cb		 cb;
+	void			*arg;
+	struct dns_query	*q[2];		/* A, AAAA */
+	int			 pending;
+	struct dns_mxq		*mxq;
+	struct io_after		*later;
+	enum dns_status		 st[2];
+	struct dns_addr		*found[2];	/* A, AAAA answers */
+	size_t			 nfound[2];
+	char			*why;		/* last failure */
+};
+
+static void	route_note(struct route *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+int
+route_literal(const char *name)
+{
+	unsigned char	 buf[16];
+
+	return inet_pton(AF_INET, name, buf) == 1 ||
+	    inet_pton(AF_INET6, name, buf) == 1;
+}
+
+static void
+route_note(struct route *r, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	r->notes = xreallocarray(r->notes, r->nnotes + 1, sizeof(char *));
+	r->notes[r->nnotes++] = s;
+}
+
+static void
+route_add(struct route *r, const char *host, int pref,
+    const struct dns_addr *a)
+{
+	struct route_addr *ra;
+
+	r->addrs = xreallocarray(r->addrs, r->naddrs + 1, sizeof(*r->addrs));
+	ra = &r->addrs[r->naddrs++];
+	ra->host = xstrdup(host);
+	ra->pref = pref;
+	ra->addr = *a;
+}
+
+void
+route_free(struct route *r)
+{
+	size_t	 i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->naddrs; i++)
+		free(r->addrs[i].host);
+	free(r->addrs);
+	for (i = 0; i < r->nhosts; i++)
+		free(r->hosts[i]);
+	free(r->hosts);
+	for (i = 0; i < r->nnotes; i++)
+		free(r->notes[i]);
+	free(r->notes);
+	free(r->name);
+	free(r->error);
+	free(r);
+}
+
+/* route_done - hand the route over; the request is freed */
+static void
+route_done(struct route_req *q)
+{
+	struct route	*r = q->r;
+	route_cb	 cb = q->cb;
+	void		*arg = q->arg;
+
+	q->r = NULL;
+	io_after_free(q->later);
+	free(q->found[0]);
+	free(q->found[1]);
+	free(q->why);
+	free(q);
+	cb(r, arg);
+}
+
+static void
+route_literal_cb(void *arg)
+{
+	struct route_req *q = arg;
+
+	route_done(q);
+}
+
+static int
+route_temporary(enum dns_status s)
+{
+	return s == DNS_SERVFAIL || s == DNS_TIMEOUT || s == DNS_NETWORK ||
+	    s == DNS_REFUSED;
+}
+
+static void
+route_addr_cb(const struct dns_result *res, void *arg)
+{
+	struct route_req *q = arg;
+	struct route	*r = q->r;
+	int		 k = res->qtype == DNS_T_AAAA;
+	size_t		 i;
+	char		 list[512] = "";
+
+	q->q[k] = NULL;
+	q->st[k] = res->status;
+	if (!res->ad)
+		r->ad = 0;
+	if (res->status == DNS_OK) {
+		for (i = 0; i < res->naddrs && i < 8; i++)
+			snprintf(list + strlen(list), sizeof(list) -
+			    strlen(list), "%s%s", i > 0 ? " " : "",
+			    res->addrs[i].text);
+		route_note(r, "%s %s: %s%s (%ld ms, %s%s)", k ? "AAAA" : "A",
+		    res->qname, list, res->naddrs > 8 ? " ..." : "", res->ms,
+		    res->server, res->ad ? ", AD" : "");
+		q->found[k] = xreallocarray(NULL, res->naddrs,
+		    sizeof(struct dns_addr));
+		memcpy(q->found[k], res->addrs, res->naddrs *
+		    sizeof(struct dns_addr));
+		q->nfound[k] = res->naddrs;
+	} else {
+		route_note(r, "%s %s: %s", k ? "AAAA" : "A", res->qname,
+		    res->detail);
+		free(q->why);
+		q->why = xstrdup(res->detail);
+	}
+	if (--q->pending > 0)
+		return;
+	/* IPv4 first, whichever answer came first */
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < q->nfound[k]; i++)
+			route_add(r, r->name, -1, &q->found[k][i]);
+	if (r->naddrs == 0) {
+		r->temporary = route_temporary(q->st[0]) ||
+		    route_temporary(q->st[1]);
+		r->error = xasprintf("cannot resolve %s: %s", r->name,
+		    q->why != NULL ? q->why : "no address");
+	}
+	route_done(q);
+}
+
+static void
+route_mx_cb(struct dns_mxset *set, void *arg)
+{
+	struct route_req *q = arg;
+	struct route	*r = q->r;
+	size_t		 i, j;
+
+	q->mxq = NULL;
+	r->kind = set->kind;
+	r->ad = set->ad;
+	for (i = 0; i < set->nnotes; i++)
+		route_note(r, "%s", set->notes[i]);
+	for (i = 0; i < set->nhosts; i++) {
+		const struct dns_mxhost *h = &set->hosts[i];
+
+		r->hosts = xreallocarray(r->hosts, r->nhosts + 1,
+		    sizeof(char *));
+		r->hosts[r->nhosts++] = xstrdup(h->name);
+		if (!h->ad)
+			r->ad = 0;
+		/* IPv4 first, then IPv6, each as received */
+		for (j = 0; j < h->naddrs; j++)
+			if (h->addrs[j].family == AF_INET &&
+			    q->family != AF_INET6)
+				route_add(r, h->name, h->pref, &h->addrs[j]);
+		for (j = 0; j < h->naddrs; j++)
+			if (h->addrs[j].family == AF_INET6 &&
+			    q->family != AF_INET)
+				route_add(r, h->name, h->pref, &h->addrs[j]);
+	}
+	if (set->kind == DNS_MX_NULL)
+		r->error = xasprintf("%s accepts no mail: null MX (RFC 7505)",
+		    r->name);
+	else if (set->kind == DNS_MX_NONE) {
+		r->error = xasprintf("cannot find where %s takes mail: %s",
+		    r->name, set->error != NULL ? set->error :
+		    dns_status_name(set->status));
+		r->temporary = route_temporary(set->status);
+	} else if (r->naddrs == 0) {
+		r->error = xasprintf("no MX host of %s has an %saddress",
+		    r->name, q->family == AF_INET ? "IPv4 " :
+		    q->family == AF_INET6 ? "IPv6 " : "");
+		r->temporary = route_temporary(set->status);
+	}
+	dns_mxset_free(set);
+	route_done(q);
+}
+
+/*
+ * route_hosts - the addresses of name in the hosts file (path NULL:
+ * /etc/hosts), as the system resolver would give them before DNS.
+ * Returns how many were added.
+ */
+static size_t
+route_hosts(struct route *r, const char *path, const char *name, int family)
+{
+	FILE		*fp;
+	char		 line[1024], *p, *tok, *ip;
+	struct dns_addr	 a;
+	size_t		 n = 0;
+
+	if ((fp = fopen(path != NULL ? path : "/etc/hosts", "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		if ((ip = strtok_r(line, " \t\r\n", &p)) == NULL)
+			continue;
+		while ((tok = strtok_r(NULL, " \t\r\n", &p)) != NULL) {
+			if (strcasecmp(tok, name) != 0)
+				continue;
+			memset(&a, 0, sizeof(a));
+			a.family = strchr(ip, ':') != NULL ? AF_INET6 :
+			    AF_INET;
+			if (inet_pton(a.family, ip, a.addr) != 1 ||
+			    (family != 0 && family != a.family))
+				break;
+			inet_ntop(a.family, a.addr, a.text, sizeof(a.text));
+			route_add(r, name, -1, &a);
+			route_note(r, "%s: %s is %s", path != NULL ? path :
+			    "/etc/hosts", name, a.text);
+			n++;
+			break;
+		}
+	}
+	fclose(fp);
+	return n;
+}
+
+struct route_req *
+route_start(struct event_base *base, struct dns_ctx *dns, const char *name,
+    int by_mx, int family, route_cb cb, void *arg)
+{
+	struct route_req *q = xcalloc(1, sizeof(*q));
+	struct route	*r = xcalloc(1, sizeof(*r));
+	struct dns_addr	 a;
+
+	q->base = base;
+	q->dns = dns;
+	q->r = r;
+	q->family = family;
+	q->cb = cb;
+	q->arg = arg;
+	r->name = xstrdup(name);
+	r->by_mx = by_mx;
+	r->ad = 1;
+	if (!by_mx && route_literal(name)) {
+		memset(&a, 0, sizeof(a));
+		a.family = strchr(name, ':') != NULL ? AF_INET6 : AF_INET;
+		inet_pton(a.family, name, a.addr);
+		inet_ntop(a.family, a.addr, a.text, sizeof(a.text));
+		r->ad = 0;
+		if (family != 0 && family != a.family)
+			r->error = xasprintf("%s is an IPv%d address, and "
+			    "-%d asks for IPv%d", name, a.family == AF_INET ?
+			    4 : 6, family == AF_INET ? 4 : 6, family ==
+			    AF_INET ? 4 : 6);
+		else
+			route_add(r, name, -1, &a);
+		q->later = io_after(base, 0, route_literal_cb, q);
+		return q;
+	}
+	if (!by_mx && route_hosts(r, NULL, name, family) > 0) {
+		r->ad = 0;
+		q->later = io_after(base, 0, route_literal_cb, q);
+		return q;
+	}
+	if (by_mx) {
+		route_note(r, "looking up the MX of %s", name);
+		q->mxq = dns_mx_resolve(dns, name, route_mx_cb, q);
+		return q;
+	}
+	if (family != AF_INET6) {
+		q->pending++;
+		q->q[0] = dns_query(dns, name, DNS_T_A, route_addr_cb, q);
+	}
+	if (family != AF_INET) {
+		q->pending++;
+		q->q[1] = dns_query(dns, name, DNS_T_AAAA, route_addr_cb, q);
+	}
+	return q;
+}
+
+void
+route_cancel(struct route_req *q)
+{
+	if (q == NULL)
+		return;
+	if (q->q[0] != NULL)
+		dns_cancel(q->q[0]);
+	if (q->q[1] != NULL)
+		dns_cancel(q->q[1]);
+	if (q->mxq != NULL)
+		dns_mx_cancel(q->mxq);
+	io_after_free(q->later);
+	route_free(q->r);
+	free(q->found[0]);
+	free(q->found[1]);
+	free(q->why);
+	free(q);
+}
