@@ -76,6 +76,9 @@ SSL		*io_ssl(struct io *);
 int		 io_tls_active(struct io *);
 int		 io_is_open(struct io *);
 
+/* io_addr_text - sa as "ADDR:PORT" ("[v6]:PORT") into buf */
+void		 io_addr_text(const struct sockaddr *, char *, size_t);
+
 /* io_local / io_peer - socket addresses as "ADDR:PORT" ("[v6]:PORT") */
 const char	*io_local(struct io *);
 const char	*io_peer(struct io *);

@@ -462,3 +462,9 @@ io_after_free(struct io_after *a)
 	event_free(a->ev);
 	free(a);
 }
+
+void
+io_addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	io_format_addr(sa, buf, len);
+}

@@ -536,6 +536,14 @@ main(int argc, char **argv)
 		int	    by_mx = 0;
 		struct dns_params dnp = { cli.resolver, NULL, 0, 0 };
 
+		/* --timeout resolve=S: two tries within S seconds */
+		if (cli.timeout_ms[STAGE_RESOLVE] > 0) {
+			dnp.timeout_ms = cli.timeout_ms[STAGE_RESOLVE] / 2;
+			if (dnp.timeout_ms < 1)
+				dnp.timeout_ms = 1;
+			dnp.attempts = 2;
+		}
+
 		if (name == NULL) {
 			name = cli.domain;
 			by_mx = 1;
@@ -636,7 +644,7 @@ main(int argc, char **argv)
 			ct->out = NULL;
 		else if (cli.json)
 			ct->out = cli.verbose > 0 ? stderr : NULL;
-		else if (run.nt > 1) {
+		else if (cli.all_mx) {
 			/* kept apart, printed in order when all are done */
 			if ((ct->out = open_memstream(&ct->buf,
 			    &ct->buflen)) == NULL)
@@ -674,10 +682,10 @@ main(int argc, char **argv)
 	for (i = 0; i < run.nt; i++) {
 		struct cli_target *ct = &run.t[i];
 
-		if (ct->buf != NULL || ct->out == NULL) {
-			if (ct->out != NULL && ct->out != stdout &&
-			    ct->out != stderr)
-				fclose(ct->out);
+		if (ct->out != NULL && ct->out != stdout &&
+		    ct->out != stderr) {
+			/* the memstream: its buffer is final once closed */
+			fclose(ct->out);
 			ct->out = NULL;
 		}
 		if (ct->buf != NULL && !cli.json) {
@@ -700,9 +708,9 @@ main(int argc, char **argv)
 				rc = r;
 		}
 	}
-	if (run.nt > 1 && !cli.json && !cli.tap)
+	if (cli.all_mx && !cli.json && !cli.tap)
 		cli_differences(stdout, NULL, &run);
-	if (cli.nscenarios == 0 && run.nt == 1 &&
+	if (cli.nscenarios == 0 && !cli.all_mx &&
 	    scn_exec_nrecords(run.t[0].execs[0]) > 0) {
 		/* the default probe: the output of one session */
 		const struct record *rec = scn_exec_record(run.t[0].execs[0],
@@ -734,7 +742,7 @@ main(int argc, char **argv)
 			report_result(stdout, rec);
 		else
 			report_summary(stdout, rec);
-	} else if (cli.json && cli.nscenarios == 0) {
+	} else if (cli.json && cli.nscenarios == 0 && route->naddrs > 0) {
 		/* --all-mx with the default probe */
 		json_t	*doc, *arr = json_array(), *notes = json_array();
 		json_t	*diff = json_array(), *o;
@@ -764,7 +772,12 @@ main(int argc, char **argv)
 		if (report_suite_json(stdout, runs, nruns, PACKAGE_VERSION,
 		    rc) == -1)
 			log_warnx("cannot write the JSON document");
-	} else if (cli.quiet && (cli.nscenarios > 0 || run.nt > 1))
+	} else if (cli.json && cli.nscenarios == 0) {
+		/* --all-mx and no address at all */
+		if (report_json(stdout, scn_exec_record(run.t[0].execs[0], 0),
+		    PACKAGE_VERSION) == -1)
+			log_warnx("cannot write the JSON document");
+	} else if (cli.quiet && (cli.nscenarios > 0 || cli.all_mx))
 		printf("** result: %s (exit %d)\n", rc == 0 ? "every step as "
 		    "expected" : "some steps failed", rc);
 	if (cli.tap)

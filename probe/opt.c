@@ -526,7 +526,9 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 	c->stop_before = c->quit_after = -1;
 	c->show_body = 20;
 	c->auth_mech = -1;
-	*sp++ = '+';
+	/* ':' first: a missing argument is reported as ':'; no '+', so
+	   options may come after the DOMAIN argument (getopt permutes) */
+	*sp++ = ':';
 	for (i = 0; i < NOPTS; i++) {
 		lo[i].name = opts[i].name;
 		lo[i].has_arg = opts[i].arg ? required_argument : no_argument;

@@ -213,8 +213,10 @@ route_mx_cb(struct dns_mxset *set, void *arg)
 		r->error = xasprintf("%s accepts no mail: null MX (RFC 7505)",
 		    r->name);
 	else if (set->kind == DNS_MX_NONE) {
+		/* the last note says what went wrong, with the server */
 		r->error = xasprintf("cannot find where %s takes mail: %s",
-		    r->name, set->error != NULL ? set->error :
+		    r->name, set->nnotes > 0 ? set->notes[set->nnotes - 1] :
+		    set->error != NULL ? set->error :
 		    dns_status_name(set->status));
 		r->temporary = route_temporary(set->status);
 	} else if (r->naddrs == 0) {

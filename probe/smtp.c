@@ -34,6 +34,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <netinet/in.h>
+
 #include <openssl/ssl.h>
 
 #include "auth.h"
@@ -751,6 +753,7 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 
 	switch (ev) {
 	case IO_CONNECTED:
+		free(s->rec->address);
 		s->rec->address = xstrdup(io_peer(io));
 		s->rec->source = xstrdup(io_local(io));
 		smtp_wire(s, WIRE_INFO, "connected to %s from %s",
@@ -920,6 +923,12 @@ static void
 enter_connect(struct smtp_session *s)
 {
 	const struct smtp_params *p = s->p;
+	char		 a[INET6_ADDRSTRLEN + 8];
+
+	/* the address tried, even if the connection fails */
+	io_addr_text(p->addr, a, sizeof(a));
+	free(s->rec->address);
+	s->rec->address = xstrdup(a);
 
 	if (io_connect(s->io, p->addr, p->addrlen, p->local, p->locallen) ==
 	    -1)

@@ -1,0 +1,174 @@
+#!/bin/bash
+# route.sh - where smtprobe connects, end to end against real DNS on
+# loopback (tests/dns/servers.sh: unbound + rbldnsd) and fake MX hosts on
+# 127.0.0.1, 127.0.0.2 and ::1 sharing one port: smtprobe DOMAIN, --to
+# without --server, --server NAME, --all-mx with its differences, -4/-6,
+# implicit and null MX, NXDOMAIN, and a dead resolver. Prints TAP.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+probe=$top_builddir/smtprobe
+fakemx=$top_builddir/tests/fakemx
+certs=$top_builddir/tests/certs
+work=$(mktemp -d "${TMPDIR:-/tmp}/smtprobe-route.XXXXXX")
+pids=
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	sh "$top_srcdir/tests/dns/servers.sh" stop "$work/dns" >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+n=0
+tap() {	# tap STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+bail() { echo "Bail out! $*"; exit 99; }
+command -v jq >/dev/null || bail "jq is not installed"
+
+mkdir -p "$work/dns"
+cat > "$work/route.test.zone" <<'ZONE'
+$ORIGIN route.test.
+$TTL 300
+@		SOA	ns.test. hostmaster.test. 1 3600 900 604800 300
+@		NS	ns.test.
+@		MX	20 mx2.route.test.
+@		MX	10 mx1.route.test.
+mx1		A	127.0.0.1
+mx1		AAAA	::1
+mx2		A	127.0.0.2
+null		MX	0 .
+implicit	A	127.0.0.3
+dangling	MX	10 nowhere.route.test.
+ZONE
+SMTPROBE_DNS_OWNER=$$ sh "$top_srcdir/tests/dns/servers.sh" start "$work/dns" \
+	"$work/route.test.zone" > "$work/dns.out" 2>&1 ||
+	bail "DNS servers did not start: $(tail -5 "$work/dns.out")"
+. "$work/dns/env"
+res=$DNS_RESOLVER
+
+# three fake MX hosts on one port: 127.0.0.1 (STARTTLS), 127.0.0.2, ::1
+start_mx() {	# start_mx NAME ADDR PORT [fakemx options]
+	local name=$1 addr=$2 port=$3
+	shift 3
+	printf 'reply CONNECT 220 %s ESMTP fakemx\n' "$name" > "$work/$name.script"
+	"$fakemx" -a "$addr" -p "$port" -P "$work/$name.port" -l "$work/$name.log" \
+		-t 120 "$@" "$work/$name.script" 2> "$work/$name.err" &
+	pids="$pids $!"
+	for _ in $(seq 1 100); do
+		[ -s "$work/$name.port" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+start_mx mx1v4 127.0.0.1 0 -c "$certs/server.pem" -k "$certs/server.key" ||
+	bail "fake MX 1 did not start"
+port=$(cat "$work/mx1v4.port")
+start_mx mx2v4 127.0.0.2 "$port" || bail "fake MX 2 did not start on $port"
+have6=
+if [ -n "${DNS_RESOLVER6:-}" ] && start_mx mx1v6 ::1 "$port"; then
+	have6=1
+fi
+
+run() {	# run NAME ARGS...: stdout to NAME.out, JSON to NAME.json
+	local name=$1
+	shift
+	timeout -k 5 60 "$probe" --resolver "$res" -p "$port" --helo probe.test \
+		"$@" > "$work/$name.out" 2> "$work/$name.err"
+	echo $?
+}
+jqt() {	# jqt FILE EXPR DESCRIPTION
+	[ "$(jq -r "$2" "$work/$1" 2>&1)" = true ]
+	tap $? "$3"
+}
+
+rc=$(run dom route.test --json)
+tap $([ "$rc" = 0 ]; echo $?) "smtprobe DOMAIN: exit $rc (want 0)"
+jqt dom.out '.target.host == "mx1.route.test" and (.target.address | startswith("127.0.0.1:"))' \
+	"the first MX (preference 10) first, IPv4 first"
+jqt dom.out '[.steps[].stage] == ["resolve","connect","banner","ehlo","quit"]' \
+	"a domain alone stops before MAIL"
+jqt dom.out '(.resolution | map(select(test("MX"))) | length) > 0 and .steps[0].detail == "MX mx1.route.test (preference 10) at 127.0.0.1"' \
+	"the resolution path is recorded"
+grep -q 'connect 1' "$work/mx1v4.log"; tap $? "the fake MX at 127.0.0.1 got the connection"
+
+rc=$(run to -f a@probe.test -t user@route.test --json)
+tap $([ "$rc" = 0 ]; echo $?) "--to without --server: exit $rc (want 0)"
+jqt to.out '.target.host == "mx1.route.test" and .recipients.accepted == 1' \
+	"the MX of the recipient's domain took RCPT"
+
+rc=$(run name -s mx2.route.test -f a@probe.test -t user@route.test --json)
+tap $([ "$rc" = 0 ]; echo $?) "--server NAME through DNS: exit $rc (want 0)"
+jqt name.out '(.target.address | startswith("127.0.0.2:")) and (.resolution[0] | startswith("A mx2.route.test: 127.0.0.2"))' \
+	"--server mx2.route.test resolved to 127.0.0.2"
+
+rc=$(run all route.test --all-mx --starttls-optional --tls-ca-file "$certs/ca.pem" --json)
+tap $([ "$rc" = 0 ]; echo $?) "--all-mx: exit $rc (want 0)"
+if [ -n "$have6" ]; then
+	jqt all.out '[.targets[] | [.mx, .address]] == [["mx1.route.test","127.0.0.1"],["mx1.route.test","::1"],["mx2.route.test","127.0.0.2"]]' \
+		"--all-mx: every address of every MX, in MX order, IPv4 first"
+else
+	jqt all.out '[.targets[] | [.mx, .address]] == [["mx1.route.test","127.0.0.1"],["mx2.route.test","127.0.0.2"]]' \
+		"--all-mx: every address of every MX, in MX order"
+fi
+jqt all.out '[.differences[].what] | index("STARTTLS offered") != null' \
+	"--all-mx flags that one host offers STARTTLS and another does not"
+jqt all.out '.targets[0].probe.tls != null and .targets[-1].probe.tls == null' \
+	"STARTTLS used where offered, plaintext elsewhere"
+grep -q 'connect' "$work/mx2v4.log"; tap $? "127.0.0.2 was probed too"
+rc=$(run alltext route.test --all-mx --starttls-optional --tls-ca-file "$certs/ca.pem")
+grep -q '^!! the MX hosts differ in STARTTLS offered:' "$work/alltext.out"
+tap $? "the text output names the difference"
+grep -q '^\*\* 127.0.0.2:'"$port"' (' "$work/alltext.out"
+tap $? "each host's transcript is headed by its address"
+
+if [ -n "$have6" ]; then
+	rc=$(run v6 route.test --all-mx -6 --json)
+	jqt v6.out '[.targets[].address] == ["::1"]' "-6 keeps only IPv6 addresses (exit $rc)"
+fi
+rc=$(run v4 route.test --all-mx -4 --json)
+jqt v4.out '[.targets[].address] == ["127.0.0.1","127.0.0.2"]' "-4 keeps only IPv4 addresses (exit $rc)"
+
+rc=$(run null null.route.test --json)
+tap $([ "$rc" = 3 ]; echo $?) "null MX: exit $rc (want 3)"
+grep -q 'accepts no mail: null MX (RFC 7505)' "$work/null.err"
+tap $? "null MX is reported as such"
+jqt null.out '.steps[0].stage == "resolve" and .steps[0].outcome == "error"' \
+	"null MX: nothing is sent"
+
+rc=$(run imp implicit.route.test --json --timeout connect=2)
+jqt imp.out '(.target.address | startswith("127.0.0.3:")) and (.resolution | map(select(test("implicit|no MX"; "i"))) | length) > 0' \
+	"no MX: the domain's own address (implicit MX) (exit $rc)"
+
+rc=$(run nx nope.route.test --json)
+tap $([ "$rc" = 3 ]; echo $?) "NXDOMAIN: exit $rc (want 3)"
+grep -qi 'cannot find where nope.route.test takes mail' "$work/nx.err"
+tap $? "NXDOMAIN: a clear message"
+
+rc=$(run dangling dangling.route.test --json)
+tap $([ "$rc" = 3 ]; echo $?) "MX host without an address: exit $rc (want 3)"
+grep -q 'no MX host of dangling.route.test has an address' "$work/dangling.err"
+tap $? "MX host without an address: a clear message"
+
+# a resolver that never answers: a UDP socket nobody reads
+deadport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', $deadport))
+open('$work/dead.ready', 'w').close()
+time.sleep(60)" &
+pids="$pids $!"
+for _ in $(seq 1 100); do [ -e "$work/dead.ready" ] && break; sleep 0.05; done
+t0=$(date +%s%N)
+rc=$(timeout -k 5 60 "$probe" --resolver "127.0.0.1:$deadport" --timeout resolve=1 \
+	-p "$port" route.test > "$work/dead.out" 2> "$work/dead.err"; echo $?)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+tap $([ "$rc" = 3 ]; echo $?) "dead resolver: exit $rc (want 3)"
+tap $([ "$ms" -lt 5000 ]; echo $?) "dead resolver: gave up in $ms ms (--timeout resolve=1)"
+grep -qi 'timeout\|timed out\|no answer' "$work/dead.err"
+tap $? "dead resolver: says it timed out"
+
+if [ "$n" -gt 0 ] && grep -q '^not ok' <<< "$(true)"; then :; fi
+echo "1..$n"
