@@ -61,10 +61,17 @@ auth_b64_str(const char *s, size_t len)
 	return auth_b64((const unsigned char *)s, len);
 }
 
-/* auth_unb64 - decode base64 (NUL-terminated copy), NULL if invalid */
+/*
+ * auth_unb64 - decode base64 (NUL-terminated copy), NULL if invalid.
+ * EVP_DecodeBlock() alone is too lenient: it takes "=" anywhere (as a
+ * zero digit) and drops blanks at both ends, so the text is checked
+ * first: only the alphabet, then at most two "=" at the very end.
+ */
 static unsigned char *
 auth_unb64(const char *in, size_t *outlen)
 {
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned char	*out;
 	size_t		 n = strlen(in), pad = 0;
 	int		 r;
@@ -75,16 +82,16 @@ auth_unb64(const char *in, size_t *outlen)
 		*outlen = 0;
 		return (unsigned char *)xstrdup("");
 	}
+	if (in[n - 1] == '=')
+		pad = in[n - 2] == '=' ? 2 : 1;
+	if (strspn(in, alphabet) != n - pad)
+		return NULL;
 	out = xmalloc(n / 4 * 3 + 1);
 	if ((r = EVP_DecodeBlock(out, (const unsigned char *)in,
 	    (int)n)) < 0) {
 		free(out);
 		return NULL;
 	}
-	if (in[n - 1] == '=')
-		pad++;
-	if (in[n - 2] == '=')
-		pad++;
 	*outlen = (size_t)r - pad;
 	out[*outlen] = '\0';
 	return out;
@@ -211,9 +218,17 @@ auth_response(enum smtp_auth_mech mech, int round, const char *challenge,
 		auth_wipe(raw);
 		return out;
 	case AUTH_XOAUTH2:
-		return xstrdup("");
 	case AUTH_OAUTHBEARER:
-		return auth_b64_str("\001", 1);
+		/* one error report, then the final reply (RFC 7628 3.2.3) */
+		if (round > 1) {
+			*err = mech == AUTH_XOAUTH2 ? "XOAUTH2 has one error "
+			    "round; the server asked for another" :
+			    "OAUTHBEARER has one error round; the server "
+			    "asked for another";
+			return NULL;
+		}
+		return mech == AUTH_XOAUTH2 ? xstrdup("") :
+		    auth_b64_str("\001", 1);
 	default:
 		/* PLAIN sent everything at once; a 334 means "send it" */
 		if (round > 1) {

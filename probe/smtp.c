@@ -480,6 +480,10 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 			smtp_ready(s);
 			return 0;
 		}
+		if (!io_tls_active(s->io))
+			smtp_wire(s, WIRE_WARN, "AUTH without TLS, as asked: "
+			    "anyone on the path can read the credentials "
+			    "(base64 is not encryption)");
 		if (s->ehlo_ok && reply_ehlo_param(s->rec->ehlo,
 		    "AUTH") == NULL) {
 			record_add_finding(s->rec, FIND_WARN, "auth-not-offered",
@@ -1262,6 +1266,7 @@ static void
 reply_auth(struct smtp_session *s, struct reply *r)
 {
 	const struct smtp_cmd *c = &s->cmd;
+	const struct step *st = smtp_step(s);
 	const char	*err = NULL, *ch;
 	char		*resp, *dec;
 
@@ -1277,16 +1282,32 @@ reply_auth(struct smtp_session *s, struct reply *r)
 		smtp_ready(s);
 		return;
 	}
-	/* 334: a challenge; the answer is a step of its own */
+	if (st->command != NULL && strcmp(st->command, "*") == 0) {
+		/* RFC 4954 4: "*" must end the exchange with a 501 */
+		smtp_fail(s, OUT_ERROR, "server sent another challenge after "
+		    "AUTH was cancelled");
+		return;
+	}
+	/*
+	 * 334: a challenge; the answer is a step of its own. Challenges
+	 * hold nothing secret (a CRAM-MD5 one is sent in the clear by
+	 * design): they are shown decoded; the answers are masked.
+	 */
 	ch = reply_text(r, 0);
 	if ((dec = auth_decode(ch)) != NULL) {
-		if (dec[0] != '\0' && c->mech != AUTH_CRAM_MD5)
+		if (dec[0] != '\0')
 			smtp_wire(s, WIRE_INFO, "challenge: \"%s\"", dec);
 		free(dec);
-	}
+	} else if (ch[0] != '\0')
+		smtp_wire(s, WIRE_WARN, "challenge is not valid base64");
 	resp = auth_response(c->mech, ++s->auth_round, ch, c->arg, c->secret,
 	    &err);
 	smtp_close_step(s, OUT_OK, NULL);
+	if (resp != NULL && (c->mech == AUTH_XOAUTH2 ||
+	    c->mech == AUTH_OAUTHBEARER))
+		smtp_wire(s, WIRE_INFO, "the server reports an error; %s "
+		    "lets it send its final reply", c->mech == AUTH_XOAUTH2 ?
+		    "an empty line" : "a ^A (masked)");
 	if (resp == NULL) {
 		/* RFC 4954 4: "*" cancels the exchange */
 		smtp_wire(s, WIRE_WARN, "%s; cancelling AUTH", err);

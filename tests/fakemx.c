@@ -27,16 +27,48 @@
  *	longline KEY N		then send a reply line of N bytes "250 xxx..."
  *	keepopen QUIT		do not close after the reply to QUIT
  *	inject LINE		plaintext LINE + CRLF after a 220 to STARTTLS
+ *	auth USER SECRET [MECH,...]
+ *				an account for AUTH (see below); repeatable
  * KEY is a command verb (any word, matched case-insensitively) or one
- * of CONNECT (greeting), EOD (end of DATA), TLS (the STARTTLS handshake)
- * and UNKNOWN (a command with neither a rule nor a default), optionally
- * followed by #N (the Nth time on the connection) and/or @tls / @plain,
- * and last by ~TEXT: the rule applies only when TEXT (no blanks, any
- * case) occurs in the command line, or for EOD in the message body
- * (its first MiB). A ~TEXT rule beats the others; then #N@q, then #N,
+ * of CONNECT (greeting), EOD (end of DATA), TLS (the STARTTLS handshake),
+ * AUTHDATA (a line the client sends inside an AUTH exchange, after a
+ * 334) and UNKNOWN (a command with neither a rule nor a default),
+ * optionally followed by #N (the Nth time on the connection) and/or
+ * @tls / @plain, and last by ~TEXT: the rule applies only when TEXT (no
+ * blanks, any case) occurs in the command line, or for EOD in the
+ * message body (its first MiB). A ~TEXT rule beats the others; then #N@q, then #N,
  * then @q, then the bare KEY, then the built-in default. A rule that only delays,
  * drips or keeps open uses the default reply text; a rule that closes,
  * resets, floods, sends a long line or stalls sends only what it says.
+ *
+ * AUTH. Each "auth" line adds an account: USER, SECRET (both with the
+ * escapes of raw) and the mechanisms it may use, a comma-separated list
+ * of PLAIN, LOGIN, CRAM-MD5, XOAUTH2 and OAUTHBEARER (default: all). The
+ * form auth@tls makes the account exist only under TLS, auth@plain only
+ * without it. EHLO offers "AUTH" with every mechanism of the accounts
+ * that exist at that moment, and AUTH checks the client for real:
+ *	PLAIN		with an initial response or after "334 "; the
+ *			authorization identity must be empty or the user
+ *	LOGIN		334 "Username:", 334 "Password:" (an initial
+ *			response is the user name)
+ *	CRAM-MD5	334 with a fresh challenge, then "USER HEX" with
+ *			HEX the HMAC-MD5 of the challenge keyed by SECRET
+ *	XOAUTH2		"user=USER^Aauth=Bearer SECRET^A^A"; a wrong one
+ *			gets 334 + base64 JSON error, then after the
+ *			client's empty line 535
+ *	OAUTHBEARER	"n,a=USER,^A...auth=Bearer SECRET^A^A" (RFC 7628,
+ *			"=2C" and "=3D" in USER); a wrong one gets 334 +
+ *			base64 JSON error, then after the client's ^A 535
+ * It answers 235 2.7.0 on success, 535 5.7.8 on wrong credentials, 501
+ * 5.7.0 to "*" (cancel), 501 5.5.2 to bad base64, 504 5.5.4 to a
+ * mechanism no account has, 503 5.5.1 when no account exists right now
+ * or the client is already authenticated (STARTTLS forgets that), and
+ * logs "*** auth N ok MECH USER", "*** auth N failed MECH: WHY" and
+ * "*** auth N cancelled MECH". Rules for AUTH and AUTHDATA beat all of
+ * this, like any rule: a scripted reply is sent instead, and when it is
+ * a 334 the exchange goes on with AUTHDATA rules (an AUTHDATA line with
+ * no rule then gets 501 for "*" and 535 for anything else). Without any
+ * auth line, AUTH is an unknown command as before.
  *
  * The log escapes everything but printable ASCII (\\, \xHH), marks lines
  * ending in a bare LF with " [bare-LF]" (and reply bytes with no EOL at
@@ -68,6 +100,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -75,7 +108,11 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #define EXIT_USAGE	64
@@ -93,21 +130,49 @@
 
 /* the built-in keys; their index is their key number */
 enum {
-	K_CONNECT, K_EOD, K_TLS, K_UNKNOWN,
+	K_CONNECT, K_EOD, K_TLS, K_AUTHDATA, K_UNKNOWN,
 	K_EHLO, K_HELO, K_MAIL, K_RCPT, K_DATA, K_RSET, K_NOOP, K_QUIT,
-	K_STARTTLS, K_VRFY,
+	K_STARTTLS, K_VRFY, K_AUTH,
 	K_NBUILTIN
 };
 #define K_NPSEUDO	K_EHLO
 #define K_NONE		((size_t)-1)
 
 static const char *builtin_keys[K_NBUILTIN] = {
-	"CONNECT", "EOD", "TLS", "UNKNOWN",
+	"CONNECT", "EOD", "TLS", "AUTHDATA", "UNKNOWN",
 	"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT",
-	"STARTTLS", "VRFY"
+	"STARTTLS", "VRFY", "AUTH"
 };
 
 enum qual { Q_ANY, Q_TLS, Q_PLAIN };
+
+/* AUTH mechanisms; their index is their bit in account.mechs */
+enum {
+	M_PLAIN, M_LOGIN, M_CRAM_MD5, M_XOAUTH2, M_OAUTHBEARER,
+	M_N
+};
+#define M_SCRIPTED	M_N		/* a rule's 334 began the exchange */
+#define M_NONE		(-1)
+
+static const char *mech_names[M_N] = {
+	"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"
+};
+
+/* what the next line of an AUTH exchange answers */
+enum astep {
+	AS_RESPONSE,	/* the response (PLAIN, CRAM-MD5, OAuth) */
+	AS_USER,	/* LOGIN user name */
+	AS_PASSWORD,	/* LOGIN password */
+	AS_DUMMY	/* OAuth: the client's answer to the error */
+};
+
+struct account {
+	struct account	*next;
+	char		*user;
+	char		*secret;
+	unsigned int	 mechs;		/* 1 << M_* */
+	enum qual	 q;		/* auth@tls, auth@plain */
+};
 
 /* script directives that take a KEY */
 enum {
@@ -181,10 +246,19 @@ struct conn {
 	long long		 sent;
 	enum after		 after;
 	enum finish		 finish;
+	/* AUTH */
+	int			 authed;	/* 235 sent (until STARTTLS) */
+	int			 in_auth;	/* the last reply was a 334 */
+	int			 amech;		/* M_*, M_SCRIPTED, M_NONE */
+	enum astep		 astep;
+	char			*auser;		/* LOGIN: the user name */
+	char			 achal[96];	/* CRAM-MD5: the challenge */
+	const char		*awhy;		/* OAuth: why the 334 error */
 };
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct rule		*rules;
+static struct account		*accounts;	/* in script order */
 static char			**keys;
 static size_t			 nkeys;
 static struct buf		 inject;
@@ -255,6 +329,27 @@ static int	parse_addr(const char *, long long, struct sockaddr_storage *,
 		    socklen_t *);
 static void	write_portfile(const char *, unsigned int);
 static void	tls_setup(const char *, const char *);
+static const char *auth_script(const char *, char *);
+static unsigned int auth_offered(const struct conn *);
+static const struct account *auth_account(const struct conn *,
+		    const char *, int);
+static char	*auth_unb64(const char *, size_t *);
+static void	auth_b64(struct buf *, const char *, size_t);
+static void	auth_reply(struct conn *, const char *);
+static void	auth_end(struct conn *);
+static char	*auth_printable(const char *);
+static void	auth_ok(struct conn *, const char *);
+static void	auth_fail(struct conn *, const char *, const char *);
+static void	auth_cancel(struct conn *);
+static int	auth_secret_is(const struct account *, const char *, size_t);
+static void	auth_check(struct conn *, const char *, int);
+static void	auth_plain(struct conn *, const char *, size_t);
+static void	auth_cram(struct conn *, const char *, size_t);
+static void	auth_oauth(struct conn *, const char *, size_t);
+static void	auth_challenge(struct conn *, const char *, size_t);
+static void	auth_command(struct conn *);
+static void	auth_data(struct conn *);
+static int	last_is_334(const struct buf *);
 
 static void
 usage(void)
@@ -517,6 +612,8 @@ script_line(char *s)
 	if (*s == '\0' || *s == '#')
 		return NULL;
 	dir = next_word(&s);
+	if (strncmp(dir, "auth", 4) == 0 && (dir[4] == '\0' || dir[4] == '@'))
+		return auth_script(dir, s);
 	if (strcmp(dir, "inject") == 0) {
 		if (*s == '\0')
 			return "inject needs a LINE";
@@ -606,6 +703,7 @@ static void
 script_free(void)
 {
 	struct rule	*r;
+	struct account	*a;
 	size_t		 i;
 
 	while ((r = rules) != NULL) {
@@ -614,6 +712,13 @@ script_free(void)
 		free(r->flood.p);
 		free(r->match);
 		free(r);
+	}
+	while ((a = accounts) != NULL) {
+		accounts = a->next;
+		free(a->user);
+		OPENSSL_cleanse(a->secret, strlen(a->secret));
+		free(a->secret);
+		free(a);
 	}
 	for (i = 0; i < nkeys; i++)
 		free(keys[i]);
@@ -736,6 +841,7 @@ conn_free(struct conn *c)
 	free(c->line);
 	free(c->out.p);
 	free(c->bodytext.p);
+	free(c->auser);
 	free(c);
 	nclosed++;
 	if (!shutting_down && maxconn > 0 && nclosed >= maxconn) {
@@ -818,12 +924,20 @@ command_line(struct conn *c, size_t len, int bare)
 	size_t	 n, key;
 
 	log_bytes("C: ", c->line, len, bare ? " [bare-LF]" : "");
+	if (c->in_auth) {
+		/* inside an AUTH exchange every line is an answer */
+		c->counts[K_AUTHDATA]++;
+		c->subject = c->line;
+		reply_start(c, K_AUTHDATA);
+		return;
+	}
 	for (n = 0; n < len && c->line[n] != ' '; n++)
 		;
 	key = n <= MAXKEY ? key_index(c->line, n, 0) : K_NONE;
 	if (key != K_NONE) {
 		c->counts[key]++;
-		if (key < K_NBUILTIN ||
+		/* without accounts AUTH is unknown, unless a rule says */
+		if ((key < K_NBUILTIN && (key != K_AUTH || accounts != NULL)) ||
 		    rule_find(key, c->counts[key], c->tls, c->line) != NULL) {
 			c->subject = c->line;
 			reply_start(c, key);
@@ -872,13 +986,32 @@ default_reply(struct conn *c, size_t key)
 	};
 	char			 tmp[128];
 	const char		*s = NULL;
+	unsigned int		 m;
+	size_t			 i;
 
+	if (key == K_AUTH) {
+		auth_command(c);
+		return;
+	}
+	if (key == K_AUTHDATA) {
+		auth_data(c);
+		return;
+	}
 	if (key == K_EHLO) {
 		buf_addstr(&c->out, "250-fakemx.test\r\n250-PIPELINING\r\n"
 		    "250-SIZE 10240000\r\n250-ENHANCEDSTATUSCODES\r\n"
 		    "250-8BITMIME\r\n");
 		if (ctx != NULL && !c->tls && !implicit_tls)
 			buf_addstr(&c->out, "250-STARTTLS\r\n");
+		if ((m = auth_offered(c)) != 0) {
+			buf_addstr(&c->out, "250-AUTH");
+			for (i = 0; i < M_N; i++)
+				if (m & (1U << i)) {
+					buf_addstr(&c->out, " ");
+					buf_addstr(&c->out, mech_names[i]);
+				}
+			buf_addstr(&c->out, "\r\n");
+		}
 		s = "250 SMTPUTF8";
 	} else if (key == K_EOD) {
 		snprintf(tmp, sizeof(tmp), "250 2.0.0 Ok: queued as FAKE%lu",
@@ -894,6 +1027,574 @@ default_reply(struct conn *c, size_t key)
 		s = "500 5.5.2 Error: command not recognized";
 	buf_addstr(&c->out, s);
 	buf_add(&c->out, "\r\n", 2);
+}
+
+/* ---- AUTH: accounts from the script, and the server's side ---- */
+
+/*
+ * auth_script - an "auth[@tls|@plain] USER SECRET [MECH,...]" line (dir
+ * is the directive word, s the rest); an error message or NULL
+ */
+static const char *
+auth_script(const char *dir, char *s)
+{
+	struct account	*a, **ap;
+	struct buf	 u = { NULL, 0, 0 }, pw = { NULL, 0, 0 };
+	char		*uw, *sw, *mw, *tok;
+	enum qual	 q;
+	unsigned int	 mechs = 0;
+	size_t		 i, n;
+
+	if (dir[4] == '\0')
+		q = Q_ANY;
+	else if (strcasecmp(dir + 4, "@tls") == 0)
+		q = Q_TLS;
+	else if (strcasecmp(dir + 4, "@plain") == 0)
+		q = Q_PLAIN;
+	else
+		return "auth takes @tls or @plain";
+	uw = next_word(&s);
+	sw = next_word(&s);
+	mw = next_word(&s);
+	if (*uw == '\0' || *sw == '\0')
+		return "auth needs USER and SECRET";
+	if (*s != '\0')
+		return "auth: unexpected argument after the mechanisms";
+	for (tok = mw; *tok != '\0'; tok += n + (tok[n] == ',')) {
+		n = strcspn(tok, ",");
+		for (i = 0; i < M_N; i++)
+			if (strlen(mech_names[i]) == n &&
+			    strncasecmp(tok, mech_names[i], n) == 0)
+				break;
+		if (i == M_N)
+			return "auth: mechanisms are PLAIN LOGIN CRAM-MD5 "
+			    "XOAUTH2 OAUTHBEARER, comma-separated";
+		mechs |= 1U << i;
+	}
+	if (mechs == 0)
+		mechs = (1U << M_N) - 1;
+	if (unescape(&u, uw) == -1 || unescape(&pw, sw) == -1 ||
+	    memchr(u.p, '\0', u.len) != NULL ||
+	    memchr(pw.p, '\0', pw.len) != NULL) {
+		free(u.p);
+		free(pw.p);
+		return "auth: bad escape (or NUL) in USER or SECRET";
+	}
+	buf_add(&u, "", 1);
+	buf_add(&pw, "", 1);
+	a = xcalloc(1, sizeof(*a));
+	a->user = u.p;
+	a->secret = pw.p;
+	a->mechs = mechs;
+	a->q = q;
+	for (ap = &accounts; *ap != NULL; ap = &(*ap)->next)
+		;
+	*ap = a;
+	return NULL;
+}
+
+/* auth_offered - the mechanisms of the accounts that exist right now */
+static unsigned int
+auth_offered(const struct conn *c)
+{
+	const struct account	*a;
+	unsigned int		 m = 0;
+
+	for (a = accounts; a != NULL; a = a->next)
+		if (a->q == Q_ANY || (a->q == Q_TLS) == (c->tls != 0))
+			m |= a->mechs;
+	return m;
+}
+
+/* auth_account - the account USER that may use mech now, or NULL */
+static const struct account *
+auth_account(const struct conn *c, const char *user, int mech)
+{
+	const struct account	*a;
+
+	for (a = accounts; a != NULL; a = a->next)
+		if ((a->q == Q_ANY || (a->q == Q_TLS) == (c->tls != 0)) &&
+		    (a->mechs & (1U << mech)) && strcmp(a->user, user) == 0)
+			return a;
+	return NULL;
+}
+
+/*
+ * auth_unb64 - strict base64 (RFC 4648 4: the alphabet, padding only at
+ * the end, zero pad bits); the bytes with a NUL added, NULL if invalid.
+ * The client's own decoder is not used, so that a shared bug shows.
+ */
+static char *
+auth_unb64(const char *in, size_t *outlen)
+{
+	static const char	 al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char		*p;
+	unsigned long		 v;
+	size_t			 n = strlen(in), i, j, o = 0, pad = 0, d;
+	char			*out;
+	unsigned char		 ch;
+
+	if (n % 4 != 0)
+		return NULL;
+	out = xcalloc(1, n / 4 * 3 + 1);
+	for (i = 0; i < n; i += 4) {
+		v = 0;
+		for (j = 0; j < 4; j++) {
+			ch = (unsigned char)in[i + j];
+			if (ch == '=' && i + 4 == n && j >= 2 &&
+			    (j == 3 || in[i + 3] == '=')) {
+				pad++;
+				d = 0;
+			} else if (pad == 0 && (p = strchr(al, ch)) != NULL)
+				d = (size_t)(p - al);
+			else {
+				free(out);
+				return NULL;
+			}
+			v = v << 6 | d;
+		}
+		if ((pad == 1 && (v & 0xff) != 0) ||
+		    (pad == 2 && (v & 0xffff) != 0)) {
+			free(out);
+			return NULL;
+		}
+		out[o++] = (char)(v >> 16);
+		if (pad < 2)
+			out[o++] = (char)(v >> 8 & 0xff);
+		if (pad < 1)
+			out[o++] = (char)(v & 0xff);
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/* auth_b64 - append base64 of len bytes */
+static void
+auth_b64(struct buf *b, const char *s, size_t len)
+{
+	unsigned char	*t;
+	int		 n;
+
+	t = xcalloc(1, 4 * ((len + 2) / 3) + 1);
+	n = EVP_EncodeBlock(t, (const unsigned char *)s, (int)len);
+	buf_add(b, t, (size_t)n);
+	free(t);
+}
+
+/* auth_reply - append one reply line */
+static void
+auth_reply(struct conn *c, const char *line)
+{
+	buf_addstr(&c->out, line);
+	buf_add(&c->out, "\r\n", 2);
+}
+
+/* auth_end - no exchange under way */
+static void
+auth_end(struct conn *c)
+{
+	c->amech = M_NONE;
+	c->astep = AS_RESPONSE;
+	free(c->auser);
+	c->auser = NULL;
+	OPENSSL_cleanse(c->achal, sizeof(c->achal));
+}
+
+/* auth_printable - s for the log, non-printable bytes as '?' */
+static char *
+auth_printable(const char *s)
+{
+	char	*o;
+	size_t	 i, n = strlen(s);
+
+	o = xcalloc(1, n + 1);
+	for (i = 0; i < n; i++)
+		o[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	return o;
+}
+
+static void
+auth_ok(struct conn *c, const char *user)
+{
+	char	*u = auth_printable(user);
+
+	log_event("auth %lu ok %s %s", c->id, mech_names[c->amech], u);
+	free(u);
+	auth_reply(c, "235 2.7.0 Authentication successful");
+	c->authed = 1;
+}
+
+/* auth_fail - log why, then reply (a 535 unless reply says otherwise) */
+static void
+auth_fail(struct conn *c, const char *why, const char *reply)
+{
+	log_event("auth %lu failed %s: %s", c->id, c->amech >= 0 &&
+	    c->amech < M_N ? mech_names[c->amech] : "?", why);
+	auth_reply(c, reply != NULL ? reply :
+	    "535 5.7.8 Error: authentication failed");
+}
+
+static void
+auth_cancel(struct conn *c)
+{
+	log_event("auth %lu cancelled %s", c->id, mech_names[c->amech]);
+	auth_reply(c, "501 5.7.0 Authentication aborted");
+}
+
+/* auth_secret_is - the account's secret is exactly s (len bytes) */
+static int
+auth_secret_is(const struct account *a, const char *s, size_t len)
+{
+	return strlen(a->secret) == len && CRYPTO_memcmp(a->secret, s,
+	    len) == 0;
+}
+
+/* auth_plain - authzid NUL authcid NUL password (RFC 4616 2) */
+static void
+auth_plain(struct conn *c, const char *raw, size_t len)
+{
+	const struct account	*a;
+	const char		*authcid, *pass;
+	size_t			 zl, cl;
+
+	zl = strnlen(raw, len);
+	if (zl == len || (cl = strnlen(raw + zl + 1, len - zl - 1)) ==
+	    len - zl - 1) {
+		auth_fail(c, "malformed (not authzid NUL user NUL password)",
+		    NULL);
+		return;
+	}
+	authcid = raw + zl + 1;
+	pass = authcid + cl + 1;
+	if (memchr(pass, '\0', len - zl - cl - 2) != NULL) {
+		auth_fail(c, "malformed (NUL in the password)", NULL);
+		return;
+	}
+	if (zl > 0 && strcmp(raw, authcid) != 0) {
+		auth_fail(c, "authorization identity is not the user", NULL);
+		return;
+	}
+	if ((a = auth_account(c, authcid, M_PLAIN)) == NULL) {
+		auth_fail(c, "no such user", NULL);
+		return;
+	}
+	if (!auth_secret_is(a, pass, len - zl - cl - 2)) {
+		auth_fail(c, "wrong password", NULL);
+		return;
+	}
+	auth_ok(c, authcid);
+}
+
+/* auth_cram - "USER HEX", HEX = HMAC-MD5(secret, challenge) (RFC 2195) */
+static void
+auth_cram(struct conn *c, const char *raw, size_t len)
+{
+	const struct account	*a;
+	unsigned char		 mac[EVP_MAX_MD_SIZE];
+	unsigned int		 maclen = 0, i;
+	char			 hex[2 * EVP_MAX_MD_SIZE + 1], *user;
+	const char		*sp;
+
+	if (memchr(raw, '\0', len) != NULL ||
+	    (sp = strrchr(raw, ' ')) == NULL || strlen(sp + 1) != 32) {
+		auth_fail(c, "malformed (not USER SP 32 hex digits)", NULL);
+		return;
+	}
+	user = xcalloc(1, (size_t)(sp - raw) + 1);
+	memcpy(user, raw, (size_t)(sp - raw));
+	if ((a = auth_account(c, user, M_CRAM_MD5)) == NULL) {
+		auth_fail(c, "no such user", NULL);
+		free(user);
+		return;
+	}
+	if (HMAC(EVP_md5(), a->secret, (int)strlen(a->secret),
+	    (const unsigned char *)c->achal, strlen(c->achal), mac,
+	    &maclen) == NULL)
+		fatal("HMAC-MD5 failed");
+	for (i = 0; i < maclen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	if (strcmp(hex, sp + 1) != 0)
+		auth_fail(c, "wrong digest", NULL);
+	else
+		auth_ok(c, user);
+	free(user);
+}
+
+/*
+ * auth_oauth - XOAUTH2 "user=U^Aauth=Bearer T^A^A" or OAUTHBEARER
+ * "GS2-HEADER^Akey=value^A...^A" with the user in the header's a=
+ * (RFC 7628 3.1; RFC 5801 escapes). A wrong token is answered with a
+ * 334 error (RFC 7628 3.2.2; Google's XOAUTH2 does the same).
+ */
+static void
+auth_oauth(struct conn *c, const char *raw, size_t len)
+{
+	const struct account	*a;
+	struct buf		 user = { NULL, 0, 0 }, j = { NULL, 0, 0 };
+	const char		*p, *f, *end, *tok = NULL;
+	size_t			 n;
+	int			 oauthbearer = c->amech == M_OAUTHBEARER;
+
+	if (memchr(raw, '\0', len) != NULL || len < 2 ||
+	    strcmp(raw + len - 2, "\001\001") != 0) {
+		auth_fail(c, "malformed (no final ^A^A)", NULL);
+		return;
+	}
+	end = raw + len - 1;	/* the last ^A ends the list */
+	p = raw;
+	if (oauthbearer) {
+		/* gs2-cb-flag "," [ "a=" saslname ] "," ^A */
+		if ((p[0] != 'n' && p[0] != 'y') || p[1] != ',') {
+			auth_fail(c, "malformed GS2 header (not n, or y,)",
+			    NULL);
+			return;
+		}
+		p += 2;
+		if (strncmp(p, "a=", 2) == 0)
+			for (p += 2; *p != ',' && *p != '\001' &&
+			    *p != '\0'; p++) {
+				if (*p != '=') {
+					buf_add(&user, p, 1);
+					continue;
+				}
+				if (strncmp(p, "=2C", 3) == 0)
+					buf_add(&user, ",", 1);
+				else if (strncmp(p, "=3D", 3) == 0)
+					buf_add(&user, "=", 1);
+				else {
+					free(user.p);
+					auth_fail(c, "malformed GS2 header (bad "
+					    "= escape in a=)", NULL);
+					return;
+				}
+				p += 2;
+			}
+		if (p[0] != ',' || p[1] != '\001') {
+			free(user.p);
+			auth_fail(c, "malformed GS2 header (no \",^A\")", NULL);
+			return;
+		}
+		p += 2;
+	}
+	for (f = p; f < end; f += n + 1) {
+		n = strcspn(f, "\001");
+		if (n == 0) {
+			free(user.p);
+			auth_fail(c, "malformed (empty key=value)", NULL);
+			return;
+		}
+		if (!oauthbearer && n > 5 && strncmp(f, "user=", 5) == 0) {
+			user.len = 0;
+			buf_add(&user, f + 5, n - 5);
+		} else if (n > 12 && strncasecmp(f, "auth=Bearer ", 12) == 0)
+			tok = f + 12;
+	}
+	buf_add(&user, "", 1);
+	if (user.p[0] == '\0' || tok == NULL) {
+		auth_fail(c, oauthbearer ? "malformed (no a= user or no "
+		    "auth=Bearer)" : "malformed (no user= or no auth=Bearer)",
+		    NULL);
+		free(user.p);
+		return;
+	}
+	if ((a = auth_account(c, user.p, c->amech)) != NULL &&
+	    auth_secret_is(a, tok, strcspn(tok, "\001"))) {
+		auth_ok(c, user.p);
+		free(user.p);
+		return;
+	}
+	free(user.p);
+	buf_addstr(&c->out, "334 ");
+	if (oauthbearer) {
+		buf_addstr(&j, "{\"status\":\"invalid_token\",\"scope\":"
+		    "\"mail\",\"openid-configuration\":\"https://fakemx.test/"
+		    ".well-known/openid-configuration\"}");
+	} else
+		buf_addstr(&j, "{\"status\":\"400\",\"schemes\":\"Bearer\","
+		    "\"scope\":\"https://mail.google.com/\"}");
+	auth_b64(&c->out, j.p, j.len);
+	buf_add(&c->out, "\r\n", 2);
+	free(j.p);
+	c->astep = AS_DUMMY;
+	c->awhy = a == NULL ? "no such user" : "wrong token";
+}
+
+/* auth_challenge - send 334 with base64 of s (len bytes) */
+static void
+auth_challenge(struct conn *c, const char *s, size_t len)
+{
+	buf_addstr(&c->out, "334 ");
+	auth_b64(&c->out, s, len);
+	buf_add(&c->out, "\r\n", 2);
+}
+
+/*
+ * auth_check - one base64 response (the initial one when initial is
+ * set, "=" meaning empty) for the exchange under way
+ */
+static void
+auth_check(struct conn *c, const char *b64, int initial)
+{
+	const struct account	*a;
+	char			*raw;
+	size_t			 len;
+
+	if (!initial && strcmp(b64, "*") == 0) {
+		auth_cancel(c);
+		return;
+	}
+	if (initial && strcmp(b64, "=") == 0)
+		b64 = "";
+	if ((raw = auth_unb64(b64, &len)) == NULL) {
+		auth_fail(c, "bad base64", "501 5.5.2 Cannot decode response");
+		return;
+	}
+	switch (c->amech * 4 + (int)c->astep) {
+	case M_PLAIN * 4 + AS_RESPONSE:
+		auth_plain(c, raw, len);
+		break;
+	case M_LOGIN * 4 + AS_USER:
+		if (memchr(raw, '\0', len) != NULL) {
+			auth_fail(c, "NUL in the user name", NULL);
+			break;
+		}
+		c->auser = raw;
+		raw = NULL;
+		auth_challenge(c, "Password:", 9);
+		c->astep = AS_PASSWORD;
+		break;
+	case M_LOGIN * 4 + AS_PASSWORD:
+		if ((a = auth_account(c, c->auser, M_LOGIN)) == NULL)
+			auth_fail(c, "no such user", NULL);
+		else if (!auth_secret_is(a, raw, len))
+			auth_fail(c, "wrong password", NULL);
+		else
+			auth_ok(c, c->auser);
+		break;
+	case M_CRAM_MD5 * 4 + AS_RESPONSE:
+		auth_cram(c, raw, len);
+		break;
+	case M_XOAUTH2 * 4 + AS_RESPONSE:
+	case M_OAUTHBEARER * 4 + AS_RESPONSE:
+		auth_oauth(c, raw, len);
+		break;
+	case M_XOAUTH2 * 4 + AS_DUMMY:
+	case M_OAUTHBEARER * 4 + AS_DUMMY:
+		/* XOAUTH2 wants an empty line, OAUTHBEARER ^A (7628 3.2.3) */
+		if (c->amech == M_XOAUTH2 ? len != 0 :
+		    (len != 1 || raw[0] != '\001')) {
+			auth_fail(c, c->amech == M_XOAUTH2 ? "not the empty "
+			    "response after the error" : "not ^A after the "
+			    "error", "501 5.5.2 Unexpected response after the "
+			    "error");
+			break;
+		}
+		auth_fail(c, c->awhy, c->amech == M_XOAUTH2 ?
+		    "535 5.7.8 Username and Password not accepted" :
+		    "535 5.7.8 Authentication failed");
+		break;
+	default:
+		fatal("AUTH state %d/%d", c->amech, (int)c->astep);
+	}
+	if (raw != NULL) {
+		OPENSSL_cleanse(raw, len);
+		free(raw);
+	}
+}
+
+/* auth_command - the built-in answer to "AUTH MECH [INITIAL]" */
+static void
+auth_command(struct conn *c)
+{
+	unsigned int	 offered = auth_offered(c);
+	char		*s = c->line + 4, *mech, *ir;
+	unsigned int	 r;
+	int		 m;
+
+	auth_end(c);
+	if (offered == 0) {
+		auth_reply(c, "503 5.5.1 Error: authentication not enabled");
+		return;
+	}
+	if (c->authed) {
+		auth_reply(c, "503 5.5.1 Error: already authenticated");
+		return;
+	}
+	s += strspn(s, " ");
+	mech = next_word(&s);
+	ir = next_word(&s);
+	if (*mech == '\0' || *s != '\0') {
+		auth_reply(c, "501 5.5.4 Syntax: AUTH mechanism "
+		    "[initial-response]");
+		return;
+	}
+	for (m = 0; m < M_N; m++)
+		if (strcasecmp(mech, mech_names[m]) == 0)
+			break;
+	if (m == M_N || !(offered & (1U << m))) {
+		auth_reply(c, "504 5.5.4 Unrecognized authentication type");
+		return;
+	}
+	c->amech = m;
+	switch (m) {
+	case M_LOGIN:
+		c->astep = AS_USER;
+		if (*ir != '\0')
+			auth_check(c, ir, 1);
+		else
+			auth_challenge(c, "Username:", 9);
+		break;
+	case M_CRAM_MD5:
+		if (*ir != '\0') {
+			auth_fail(c, "an initial response",
+			    "501 5.5.2 CRAM-MD5 takes no initial response");
+			break;
+		}
+		if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+			fatal("RAND_bytes failed");
+		snprintf(c->achal, sizeof(c->achal), "<%u.%lld.%lu@fakemx.test>",
+		    r, (long long)time(NULL), c->id);
+		auth_challenge(c, c->achal, strlen(c->achal));
+		break;
+	default:
+		c->astep = AS_RESPONSE;
+		if (*ir != '\0')
+			auth_check(c, ir, 1);
+		else
+			buf_addstr(&c->out, "334 \r\n");
+		break;
+	}
+}
+
+/* auth_data - the built-in answer to a line inside an exchange */
+static void
+auth_data(struct conn *c)
+{
+	if (c->amech >= 0 && c->amech < M_N) {
+		auth_check(c, c->line, 0);
+		return;
+	}
+	/* the exchange began with a scripted 334: no check is possible */
+	auth_reply(c, strcmp(c->line, "*") == 0 ?
+	    "501 5.7.0 Authentication aborted" :
+	    "535 5.7.8 Error: authentication failed");
+}
+
+/* last_is_334 - the last line of the reply bytes is a 334 */
+static int
+last_is_334(const struct buf *b)
+{
+	size_t	 i = b->len;
+
+	if (i > 0 && b->p[i - 1] == '\n')
+		i--;
+	while (i > 0 && b->p[i - 1] != '\n')
+		i--;
+	return b->len - i >= 4 && memcmp(b->p + i, "334", 3) == 0 &&
+	    (b->p[i + 3] == ' ' || b->p[i + 3] == '\r' ||
+	    b->p[i + 3] == '\n');
 }
 
 static void
@@ -919,6 +1620,7 @@ static void
 reply_start(struct conn *c, size_t key)
 {
 	const struct rule	*r;
+	int			 scripted = 0;
 
 	r = rule_find(key, c->counts[key], c->tls, c->subject);
 	c->subject = NULL;
@@ -937,8 +1639,19 @@ reply_start(struct conn *c, size_t key)
 	if (r == NULL || (r->text.len == 0 && !r->close && !r->reset &&
 	    r->flood.len == 0 && r->longline < 0))
 		default_reply(c, key);
-	else
+	else {
 		buf_add(&c->out, r->text.p, r->text.len);
+		scripted = 1;
+	}
+	if (key == K_AUTH || key == K_AUTHDATA) {
+		/* a scripted reply takes the exchange out of our hands */
+		if (scripted) {
+			auth_end(c);
+			c->amech = M_SCRIPTED;
+		}
+		if (!(c->in_auth = last_is_334(&c->out)))
+			auth_end(c);
+	}
 	if (r != NULL) {
 		c->drip = r->drip;
 		c->longline = r->longline;
@@ -1119,6 +1832,10 @@ tls_established(struct conn *c)
 	    ssl ? SSL_get_version(ssl) : "?",
 	    ssl ? SSL_get_cipher_name(ssl) : "?");
 	c->tls = 1;
+	/* RFC 3207 4.2: forget what the client said before TLS */
+	c->authed = 0;
+	c->in_auth = 0;
+	auth_end(c);
 	if (!c->greeted) {
 		greet(c);
 		return;
@@ -1277,6 +1994,7 @@ acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->id = ++nextid;
 	c->fd = fd;
 	c->longline = -1;
+	c->amech = M_NONE;
 	c->counts = xcalloc(nkeys, sizeof(*c->counts));
 	if ((c->timer = evtimer_new(base, conn_timercb, c)) == NULL)
 		fatal("evtimer_new failed");

@@ -42,8 +42,12 @@ probe=$top_builddir/smtprobe
 certs=$top_builddir/tests/certs
 
 # Credentials of the AUTH test account (both MTAs); nothing secret.
+# AUTH_WRONG is the password of the failing cases. smtprobe reads them
+# from the environment (SMTPROBE_INTEROP_PASS, SMTPROBE_INTEROP_WRONG)
+# or from files (@WORK@/auth-pass, @WORK@/auth-wrong in a case's args).
 AUTH_USER=probeuser
 AUTH_PASS=interop-secret-1
+AUTH_WRONG=interop-wrong-2
 
 # ---- outside the namespaces: prerequisites, setup, enter ----
 if [ "${1:-}" != --inside ]; then
@@ -341,6 +345,33 @@ check_log() {
 	return 1
 }
 
+# The AUTH passwords as they would leak: as they are, base64 (LOGIN)
+# and in a PLAIN payload.
+secret_forms=()
+for p in "$AUTH_PASS" "$AUTH_WRONG"; do
+	secret_forms+=("$p" "$(printf '%s' "$p" | base64 -w0)"
+		"$(printf '\0%s\0%s' "$AUTH_USER" "$p" | base64 -w0)")
+done
+export SMTPROBE_INTEROP_PASS=$AUTH_PASS SMTPROBE_INTEROP_WRONG=$AUTH_WRONG
+printf '%s\n' "$AUTH_PASS" > "$work/auth-pass"
+printf '%s\n' "$AUTH_WRONG" > "$work/auth-wrong"
+
+# check_secrets - for an AUTH case (run_case's variables): run it again
+# for the transcript and JUnit XML; no output of either run may hold a
+# password or its base64
+check_secrets() {
+	local s hit=
+	timeout -k 5 90 "$probe" -s "127.0.0.1:${port[$server]}" --timeout 30 \
+		--junit "$out.xml" "${argv[@]}" > "$out.txt" 2> "$out.txt.err"
+	for s in "${secret_forms[@]}"; do
+		grep -qF -- "$s" "$out.json" "$out.err" "$out.txt" \
+			"$out.txt.err" "$out.xml" 2>/dev/null && hit="$hit $s"
+	done
+	[ -s "$out.txt" ] && [ -s "$out.xml" ] && [ -z "$hit" ]
+	tap $? "$name: no output (JSON, transcript, JUnit, stderr) holds" \
+		"a password or its base64${hit:+ (found:$hit)}"
+}
+
 # run_case NAME SERVER EXIT STAGE CODE CLASS REASON MARK ARGS EXTRA...
 run_case() {
 	local name=$1 server=$2 want_exit=$3 stage=$4 code=$5 class=$6 \
@@ -351,10 +382,12 @@ run_case() {
 	[ -n "${port[$server]:-}" ] || bail "case $name: no server $server"
 	args=${args//@SRC@/$here}
 	args=${args//@CERTS@/$certs}
+	args=${args//@WORK@/$work}
 	eval "argv=($args)" || bail "case $name: bad arguments: $args"
 	timeout -k 5 90 "$probe" -s "127.0.0.1:${port[$server]}" --timeout 30 \
 		--json "${argv[@]}" > "$out.json" 2> "$out.err"
 	rc=$?
+	case " ${argv[*]} " in *" --auth "*) check_secrets ;; esac
 	if ! jq -e . "$out.json" > /dev/null 2>&1; then
 		tap 1 "$name: --json output is valid JSON (exit $rc)"
 		sed 's/^/# /' "$out.err" | head -20
@@ -426,9 +459,9 @@ while IFS= read -r line || [ -n "$line" ]; do
 done < "$here/cases"
 
 # ---- AUTH on the server side ----
-# smtprobe has no AUTH client yet; swaks proves the servers' AUTH works
-# (right and wrong password, PLAIN and LOGIN), so that the smtprobe
-# --auth cases can be added to tests/interop/cases.
+# swaks proves the servers' AUTH works (right and wrong password, PLAIN
+# and LOGIN) independently of smtprobe, whose --auth cases are in
+# tests/interop/cases: a failing case then points at smtprobe.
 for server in pf-now exim; do
 	for mech in PLAIN LOGIN; do
 		for pass in "$AUTH_PASS" wrong-password; do
