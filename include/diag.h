@@ -22,6 +22,7 @@
 #include "smtp.h"
 
 struct event_base;
+struct check_result;
 
 /*
  * Each variant is a scenario (scn_classic()) run like any other; a
@@ -34,6 +35,8 @@ struct diag_params {
 	const struct scn_params	*run;	/* message parts, output */
 	const char	*alt_helo;	/* HELO for the variant; NULL literal */
 	int		 content;	/* --diagnose-content */
+	const struct check_result *checks; /* pre-flight checks, or NULL */
+	const char	*check_ip;	/* the IP they looked up */
 };
 
 /*

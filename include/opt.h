@@ -25,6 +25,11 @@ struct opt_cli {
 					   the first --to without -s */
 	const char	 *resolver;	/* --resolver */
 	int		  all_mx;	/* --all-mx */
+	int		  check;	/* --check (and the options below) */
+	int		  no_check;	/* --no-check */
+	const char	 *public_ip;	/* --public-ip */
+	char		**dnsbl;	/* --dnsbl, NULL-terminated, or NULL */
+	char		**dbl;		/* --dbl */
 	char		 *host;		/* parsed from server */
 	char		 *port;		/* -p, or from server, or default */
 	int		  family;	/* -4 / -6: AF_INET / AF_INET6 / 0 */

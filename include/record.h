@@ -112,6 +112,16 @@ struct finding {
 	char		*detail;
 };
 
+/* One pre-flight check (check.h), as plain strings. */
+struct record_check {
+	char	*name;		/* "ptr", "dnsbl" ... */
+	char	*subject;	/* what was checked */
+	char	*zone;		/* the list, or NULL */
+	char	*answer;	/* the list's answer, or NULL */
+	char	*status;	/* "pass" "warn" "fail" "error" */
+	char	*evidence;
+};
+
 enum result_status {
 	RES_OK,		/* everything asked for was accepted */
 	RES_PERMFAIL,	/* a permanent rejection (incl. one RCPT of many) */
@@ -145,6 +155,10 @@ struct record {
 	char		*message;	/* one-line summary of the result */
 	char		*error;		/* what ended the session early */
 	enum smtp_stage	 error_stage;
+	struct record_check *checks;	/* --check, or NULL */
+	size_t		 nchecks;
+	char		*check_ip;	/* the IP the checks looked up */
+	int		 checked;	/* the checks ran */
 };
 
 const char	*record_outcome_name(enum step_outcome);
@@ -168,6 +182,14 @@ void		 record_tls_clear(struct tls_info *);
  * RCPT rejection is a rejection. May be called again after changes.
  */
 void		 record_settle(struct record *);
+/* record_add_check - a pre-flight check result (strings copied) */
+void		 record_add_check(struct record *, const char *name,
+		    const char *subject, const char *zone, const char *answer,
+		    const char *status, const char *evidence);
+/* record_check_find - the first check named name with status (NULL:
+   any status), or NULL */
+const struct record_check *record_check_find(const struct record *,
+		    const char *name, const char *status);
 /* record_set_error - the first error that ended the session wins */
 void		 record_set_error(struct record *, enum smtp_stage,
 		    const char *);

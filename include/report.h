@@ -31,6 +31,8 @@ void	report_verdict(FILE *, const struct record *);
 void	report_verdict_text(FILE *, const struct verdict *);
 /* report_json_verdict - a verdict as a JSON object (new reference) */
 json_t	*report_json_verdict(const struct verdict *);
+/* report_checks - the pre-flight checks (--check), if they ran */
+void	report_checks(FILE *, const struct record *);
 /* report_result - the result line alone */
 void	report_result(FILE *, const struct record *);
 struct ticket_info {

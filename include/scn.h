@@ -207,6 +207,8 @@ void		 scn_exec_free(struct scn_exec *);
 
 const struct record *scn_exec_record(const struct scn_exec *, size_t);
 size_t		 scn_exec_nrecords(const struct scn_exec *);
+/* scn_exec_record_mut - the same, to add to (the pre-flight checks) */
+struct record	*scn_exec_record_mut(struct scn_exec *, size_t);
 const struct scn_result *scn_exec_results(const struct scn_exec *,
 		    size_t *);
 /* scn_exec_exit - the run's exit status (smtprobe(1) EXIT STATUS) */

@@ -23,6 +23,8 @@ struct verdict {
 	const char	*rule;		/* id of the rule that fired */
 	char		 words[128];	/* the words that matched, or "" */
 	const char	*advice;	/* what a person can do */
+	char		 context[384];	/* what the pre-flight checks add
+					   (--check), or "" */
 };
 
 /*

@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "check.h"
 #include "diag.h"
 #include "log.h"
 #include "record.h"
@@ -279,6 +280,25 @@ diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
 		if (!run.done)
 			event_base_dispatch(base);
 		rec[i] = scn_exec_record(ex[i], 0);
+	}
+	if (dp->checks != NULL) {
+		/* what DNS says about us sharpens the conclusion */
+		struct record	*r0 = scn_exec_record_mut(ex[0], 0);
+		size_t		 k2;
+
+		free(r0->check_ip);
+		r0->check_ip = dp->check_ip != NULL ? xstrdup(dp->check_ip) :
+		    NULL;
+		r0->checked = 1;
+		for (k2 = 0; k2 < dp->checks->nitems; k2++) {
+			const struct check_item *ci = &dp->checks->items[k2];
+
+			record_add_check(r0, ci->name, ci->subject, ci->zone,
+			    ci->answer, check_status_name(ci->status),
+			    ci->evidence);
+		}
+		if (!json)
+			report_checks(fp, r0);
 	}
 
 	/* the conclusion */

@@ -27,6 +27,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "check.h"
 #include "diag.h"
 #include "explain.h"
 #include "log.h"
@@ -76,6 +77,8 @@ struct cli_run {
 	size_t			 nt;
 	size_t			 ndone;
 	struct route		*route;
+	struct check_result	*checks;	/* --check, once done */
+	int			 checks_done;
 };
 
 static char	*cli_default_helo(void);
@@ -83,6 +86,11 @@ static void	cli_wire(void *, enum smtp_wire, int, int64_t, const char *);
 static void	cli_session_done(void *, const struct record *);
 static void	cli_exec_done(struct scn_exec *, void *);
 static void	cli_route_done(struct route *, void *);
+static void	cli_checks_done(struct check_result *, void *);
+static char	*cli_source_ip(const struct sockaddr *, socklen_t,
+		    const struct sockaddr *, socklen_t);
+static void	cli_attach_checks(struct record *, const struct check_result *,
+		    const char *);
 static void	cli_next(struct cli_target *);
 static char	*cli_secret(const struct opt_cli *);
 static char	*cli_cmdline(int, char **);
@@ -191,6 +199,68 @@ cli_route_done(struct route *r, void *arg)
 
 	run->route = r;
 	event_base_loopbreak(run->base);
+}
+
+static void
+cli_checks_done(struct check_result *r, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	run->checks = r;
+	run->checks_done = 1;
+	event_base_loopbreak(run->base);
+}
+
+/*
+ * cli_source_ip - the address the kernel would send from to reach sa:
+ * a UDP socket connected to it (no packet is sent) tells, or the
+ * --local-address when there is one. NULL when it cannot be told.
+ */
+static char *
+cli_source_ip(const struct sockaddr *sa, socklen_t sl,
+    const struct sockaddr *local, socklen_t ll)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	char			 buf[INET6_ADDRSTRLEN];
+	int			 fd;
+
+	if (local != NULL) {
+		memcpy(&ss, local, ll);
+	} else {
+		if ((fd = socket(sa->sa_family, SOCK_DGRAM, 0)) == -1)
+			return NULL;
+		if (connect(fd, sa, sl) == -1 || getsockname(fd,
+		    (struct sockaddr *)&ss, &len) == -1) {
+			close(fd);
+			return NULL;
+		}
+		close(fd);
+	}
+	if (getnameinfo((struct sockaddr *)&ss, ss.ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), buf,
+	    sizeof(buf), NULL, 0, NI_NUMERICHOST) != 0)
+		return NULL;
+	return xstrdup(buf);
+}
+
+/* cli_attach_checks - the checks become part of a record */
+static void
+cli_attach_checks(struct record *r, const struct check_result *c,
+    const char *ip)
+{
+	size_t	 i;
+
+	if (r == NULL || c == NULL)
+		return;
+	free(r->check_ip);
+	r->check_ip = ip != NULL ? xstrdup(ip) : NULL;
+	r->checked = 1;
+	for (i = 0; i < c->nitems; i++)
+		record_add_check(r, c->items[i].name, c->items[i].subject,
+		    c->items[i].zone, c->items[i].answer,
+		    check_status_name(c->items[i].status),
+		    c->items[i].evidence);
 }
 
 /* cli_local - --local-address, a numeric address of the family */
@@ -355,6 +425,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage	 ls;
 	socklen_t		 lsl = 0;
 	struct dns_ctx		*dns = NULL;
+	char			*check_ip = NULL;
 	struct route		*route = NULL;
 	size_t			 nruns = 0;
 	SSL_CTX			*ctx = NULL;
@@ -654,6 +725,36 @@ main(int argc, char **argv)
 		ct->execs = xcalloc(nscn, sizeof(*ct->execs));
 	}
 
+	/* The pre-flight checks, before the probe: DNS facts about us */
+	if ((cli.check || cli.diagnose || cli.ticket || cli.report != NULL) &&
+	    !cli.no_check && run.t[0].p.addr != NULL) {
+		struct check_params cp;
+		struct dns_params dnp = { cli.resolver, NULL, 0, 0 };
+		const char *at;
+
+		check_ip = cli.public_ip != NULL ? xstrdup(cli.public_ip) :
+		    cli_source_ip(run.t[0].p.addr, run.t[0].p.addrlen,
+		    run.t[0].p.local, run.t[0].p.locallen);
+		if (dns == NULL && (dns = dns_ctx_new(run.base, &dnp, err,
+		    sizeof(err))) == NULL)
+			log_warnx("the checks cannot run: %s", err);
+		else {
+			memset(&cp, 0, sizeof(cp));
+			cp.ip = check_ip;
+			cp.helo = cli.helo != NULL ? cli.helo : helo;
+			if (txn != NULL && (at = strrchr(txn[0].from, '@')) !=
+			    NULL && at[1] != '\0')
+				cp.sender_domain = at + 1;
+			cp.dnsbl = (const char *const *)cli.dnsbl;
+			cp.no_dnsbl = cli.dnsbl != NULL && cli.dnsbl[0] == NULL;
+			cp.dbl = (const char *const *)cli.dbl;
+			cp.body = body != NULL ? body : message;
+			cp.body_len = body != NULL ? bodylen : messagelen;
+			check_run(run.base, dns, &cp, cli_checks_done, &run);
+			event_base_dispatch(run.base);
+		}
+	}
+
 	if (cli.diagnose) {
 		struct diag_params dp;
 		char	*alt = util_is_fqdn(run.t[0].p.helo) ? NULL :
@@ -665,6 +766,8 @@ main(int argc, char **argv)
 		dp.run = &run.t[0].sp;
 		dp.alt_helo = alt;
 		dp.content = cli.diagnose_content;
+		dp.checks = run.checks;
+		dp.check_ip = check_ip;
 		rc = diag_run(run.base, &dp, stdout, cli.json,
 		    PACKAGE_VERSION);
 		free(alt);
@@ -707,6 +810,15 @@ main(int argc, char **argv)
 			    rc == 0))
 				rc = r;
 		}
+	}
+	if (run.checks != NULL && run.t[0].nexec > 0) {
+		/* the checks belong to the first session of the first host */
+		struct record *r0 = scn_exec_record_mut(run.t[0].execs[0], 0);
+
+		cli_attach_checks(r0, run.checks, check_ip);
+		if (r0 != NULL && run.t[0].buf != NULL && !cli.json &&
+		    cli.nscenarios > 0)
+			report_checks(stdout, r0);
 	}
 	if (cli.all_mx && !cli.json && !cli.tap)
 		cli_differences(stdout, NULL, &run);
@@ -808,6 +920,8 @@ out_base:
 	}
 	free(run.t);
 	route_free(route);
+	check_result_free(run.checks);
+	free(check_ip);
 	dns_ctx_free(dns);
 	if (run.base != NULL)
 		event_base_free(run.base);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -35,7 +36,8 @@ enum opt_id {
 	O_JSON, O_TIMESTAMPS, O_LIST_OPTIONS, O_DIAGNOSE, O_DIAGNOSE_CONTENT,
 	O_REPORT, O_FORMAT, O_MASK_LOCAL, O_SCENARIO, O_VAR, O_JUNIT, O_TAP,
 	O_AUTH, O_AUTH_USER, O_AUTH_SECRET_ENV, O_AUTH_SECRET_FILE,
-	O_AUTH_INSECURE, O_RESOLVER, O_ALL_MX
+	O_AUTH_INSECURE, O_RESOLVER, O_ALL_MX, O_CHECK, O_PUBLIC_IP, O_DNSBL,
+	O_DBL, O_NO_CHECK
 };
 
 struct opt_def {
@@ -55,6 +57,22 @@ static const struct opt_def opts[] = {
 	{ "all-mx", O_ALL_MX, NULL,
 	    "probe every MX host and every address of the domain at once, "
 	    "and show how they differ", 0 },
+	{ "check", O_CHECK, NULL,
+	    "also run the pre-flight checks: our IP's PTR and FCrDNS, DNS "
+	    "blocklists, the HELO name, the sender domain's MX/SPF/DMARC, "
+	    "the links in the message (always with --diagnose and the "
+	    "ticket report)", 0 },
+	{ "no-check", O_NO_CHECK, NULL,
+	    "no pre-flight checks, not even with --diagnose or the ticket "
+	    "report (no DNS lookups about us)", 0 },
+	{ "public-ip", O_PUBLIC_IP, "ADDR",
+	    "our address as the server sees it, for the checks (behind "
+	    "NAT; default: the address we connect from)", 0 },
+	{ "dnsbl", O_DNSBL, "ZONE,...",
+	    "DNS blocklists for the checks (default: widely used public "
+	    "lists; \"none\" for none)", 0 },
+	{ "dbl", O_DBL, "ZONE,...",
+	    "domain blocklists for the links in the message body", 0 },
 	{ "port", O_PORT, "PORT",
 	    "port (default 25, or 465 with --tls-on-connect)", 0 },
 	{ "from", O_FROM, "ADDR",
@@ -182,6 +200,7 @@ static int	opt_number(const char *, const char *, long, long, long *);
 static int	opt_timeout(const char *, struct opt_cli *);
 static int	opt_server(struct opt_cli *);
 static int	opt_domain(const char *);
+static int	opt_zones(const char *, const char *, char ***);
 static int	opt_text(const char *, const char *);
 static void	opt_wrap(const char *, int, int);
 
@@ -481,6 +500,43 @@ opt_domain(const char *d)
 	return 0;
 }
 
+/*
+ * opt_zones - "a.example,b.example" into a NULL-terminated list; "none"
+ * is an empty list. Each zone must be a domain.
+ */
+static int
+opt_zones(const char *name, const char *v, char ***out)
+{
+	char	*copy = xstrdup(v), *tok, *save = NULL;
+	char	**list = xcalloc(1, sizeof(char *));
+	size_t	 n = 0, i;
+
+	if (*out != NULL) {
+		for (i = 0; (*out)[i] != NULL; i++)
+			free((*out)[i]);
+		free(*out);
+	}
+	*out = list;
+	if (strcmp(v, "none") == 0) {
+		free(copy);
+		return 0;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (opt_domain(tok) == -1) {
+			log_warnx("--%s: \"%s\" is not a zone", name, tok);
+			free(copy);
+			return -1;
+		}
+		list = xreallocarray(list, n + 2, sizeof(char *));
+		list[n++] = xstrdup(tok);
+		list[n] = NULL;
+		*out = list;
+	}
+	free(copy);
+	return 0;
+}
+
 /* opt_server - split "host", "host:port", "[v6]:port" or a bare v6 */
 static int
 opt_server(struct opt_cli *c)
@@ -750,6 +806,33 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		case O_ALL_MX:
 			c->all_mx = 1;
 			break;
+		case O_CHECK:
+			c->check = 1;
+			break;
+		case O_NO_CHECK:
+			c->no_check = 1;
+			break;
+		case O_PUBLIC_IP:
+			{
+				unsigned char b[16];
+
+				if (inet_pton(AF_INET, optarg, b) != 1 &&
+				    inet_pton(AF_INET6, optarg, b) != 1) {
+					log_warnx("--public-ip: \"%s\" is not "
+					    "an IPv4 or IPv6 address", optarg);
+					return -1;
+				}
+			}
+			c->public_ip = optarg;
+			c->check = 1;
+			break;
+		case O_DNSBL:
+		case O_DBL:
+			if (opt_zones(ch == O_DNSBL ? "dnsbl" : "dbl", optarg,
+			    ch == O_DNSBL ? &c->dnsbl : &c->dbl) == -1)
+				return -1;
+			c->check = 1;
+			break;
 		case O_DIAGNOSE_CONTENT:
 			c->diagnose = c->diagnose_content = 1;
 			break;
@@ -812,10 +895,11 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		    opt_domain(argv[optind]) == -1)
 			return -1;
 		c->domain = xstrdup(argv[optind]);
-		/* a domain alone: greeting, EHLO, STARTTLS; no envelope */
-		if (c->ntxn == 0 && c->stop_before < 0 && c->quit_after < 0)
-			c->stop_before = STAGE_MAIL;
 	}
+	/* no envelope: greeting, EHLO, STARTTLS, AUTH, then QUIT */
+	if (c->ntxn == 0 && c->stop_before < 0 && c->quit_after < 0 &&
+	    c->nscenarios == 0)
+		c->stop_before = STAGE_MAIL;
 	if (c->server == NULL && c->domain == NULL) {
 		const char *at = c->ntxn > 0 && c->txn[0].nto > 0 ?
 		    strrchr(c->txn[0].to[0], '@') : NULL;
@@ -858,6 +942,11 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		log_warnx("--tls-sni and --no-tls-sni exclude each other");
 		return -1;
 	}
+	if (c->check && c->no_check) {
+		log_warnx("--no-check excludes --check, --public-ip, --dnsbl "
+		    "and --dbl");
+		return -1;
+	}
 	if (c->auth_mech >= 0 && c->auth_user == NULL) {
 		log_warnx("--auth needs --auth-user");
 		return -1;
@@ -896,4 +985,10 @@ opt_cli_free(struct opt_cli *c)
 	free(c->host);
 	free(c->port);
 	free(c->domain);
+	for (i = 0; c->dnsbl != NULL && c->dnsbl[i] != NULL; i++)
+		free(c->dnsbl[i]);
+	free(c->dnsbl);
+	for (i = 0; c->dbl != NULL && c->dbl[i] != NULL; i++)
+		free(c->dbl[i]);
+	free(c->dbl);
 }

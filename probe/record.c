@@ -125,9 +125,57 @@ record_free(struct record *r)
 	for (i = 0; i < r->nresolution; i++)
 		free(r->resolution[i]);
 	free(r->resolution);
+	for (i = 0; i < r->nchecks; i++) {
+		free(r->checks[i].name);
+		free(r->checks[i].subject);
+		free(r->checks[i].zone);
+		free(r->checks[i].answer);
+		free(r->checks[i].status);
+		free(r->checks[i].evidence);
+	}
+	free(r->checks);
+	free(r->check_ip);
 	free(r->message);
 	free(r->error);
 	free(r);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+void
+record_add_check(struct record *r, const char *name, const char *subject,
+    const char *zone, const char *answer, const char *status,
+    const char *evidence)
+{
+	struct record_check *c;
+
+	r->checks = xreallocarray(r->checks, r->nchecks + 1,
+	    sizeof(*r->checks));
+	c = &r->checks[r->nchecks++];
+	c->name = xstrdup(name);
+	c->subject = dup_or_null(subject);
+	c->zone = dup_or_null(zone);
+	c->answer = dup_or_null(answer);
+	c->status = xstrdup(status);
+	c->evidence = dup_or_null(evidence);
+	r->checked = 1;
+}
+
+const struct record_check *
+record_check_find(const struct record *r, const char *name,
+    const char *status)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nchecks; i++)
+		if (strcmp(r->checks[i].name, name) == 0 && (status == NULL ||
+		    strcmp(r->checks[i].status, status) == 0))
+			return &r->checks[i];
+	return NULL;
 }
 
 struct step *

@@ -93,6 +93,7 @@ report_summary(FILE *fp, const struct record *r)
 		    record_level_name(r->findings[i].level),
 		    r->findings[i].kind, smtp_stage_name(r->findings[i].stage),
 		    r->findings[i].detail);
+	report_checks(fp, r);
 	report_result(fp, r);
 	report_verdict(fp, r);
 }
@@ -110,8 +111,30 @@ report_verdict_text(FILE *fp, const struct verdict *v)
 	    v->words[0] ? "\"" : "");
 	if (meaning != NULL)
 		fprintf(fp, "** enhanced code %s: %s\n", v->enhanced, meaning);
+	if (v->context[0] != '\0')
+		fprintf(fp, "** the checks say: %s\n", v->context);
 	if (v->advice != NULL && v->advice[0] != '\0')
 		fprintf(fp, "** advice: %s\n", v->advice);
+}
+
+/* report_checks - the pre-flight checks, one line each */
+void
+report_checks(FILE *fp, const struct record *r)
+{
+	size_t	 i;
+
+	if (!r->checked)
+		return;
+	fprintf(fp, "** checks%s%s:\n", r->check_ip != NULL ? " for " : "",
+	    r->check_ip != NULL ? r->check_ip : "");
+	for (i = 0; i < r->nchecks; i++) {
+		const struct record_check *c = &r->checks[i];
+
+		fprintf(fp, "**   %-10s %-5s %s\n", c->name, c->status,
+		    c->evidence != NULL ? c->evidence : "");
+	}
+	if (r->nchecks == 0)
+		fprintf(fp, "**   (nothing to check)\n");
 }
 
 void
@@ -140,7 +163,8 @@ json_verdict(const struct verdict *v)
 {
 	const char	*meaning = verdict_enhanced_meaning(v->enhanced);
 
-	return json_pack("{s:s, s:s, s:o, s:i, s:s, s:o, s:o, s:o, s:s}",
+	return json_pack("{s:s, s:s, s:o, s:i, s:s, s:o, s:o, s:o, s:s, "
+	    "s:o}",
 	    "class", v->class, "reason", v->reason,
 	    "stage", v->stage >= 0 ? json_string(smtp_stage_name(v->stage)) :
 	    json_null(),
@@ -149,7 +173,9 @@ json_verdict(const struct verdict *v)
 	    "enhanced", v->enhanced[0] ? json_string(v->enhanced) :
 	    json_null(),
 	    "enhanced_meaning", json_str(meaning),
-	    "advice", v->advice != NULL ? v->advice : "");
+	    "advice", v->advice != NULL ? v->advice : "",
+	    "context", v->context[0] != '\0' ? json_string(v->context) :
+	    json_null());
 }
 
 json_t *
@@ -280,6 +306,24 @@ report_json_doc(const struct record *r, const char *version)
 	    "message", json_str(r->message));
 	if (doc == NULL)
 		fatalx("cannot build the JSON document");
+	if (r->checked) {
+		json_t	*items = json_array();
+
+		for (i = 0; i < r->nchecks; i++) {
+			const struct record_check *c = &r->checks[i];
+
+			json_array_append_new(items, json_pack("{s:s, s:o, "
+			    "s:o, s:o, s:s, s:o}", "name", c->name,
+			    "subject", json_str(c->subject),
+			    "zone", json_str(c->zone),
+			    "answer", json_str(c->answer),
+			    "status", c->status,
+			    "evidence", json_str(c->evidence)));
+		}
+		json_object_set_new(doc, "checks", json_pack("{s:o, s:o}",
+		    "ip", json_str(r->check_ip), "items", items));
+	} else
+		json_object_set_new(doc, "checks", json_null());
 	if (r->nresolution > 0) {
 		json_t	*res = json_array();
 
@@ -392,7 +436,22 @@ report_ticket(FILE *fp, const struct record *r, const struct ticket_info *ti)
 		ticket_line(fp, ti, "evidence:    ", ev);
 		free(ev);
 	}
+	if (v.context[0] != '\0')
+		ticket_line(fp, ti, "checks say:  ", v.context);
 	fprintf(fp, "advice:      %s\n", v.advice);
+	if (r->checked) {
+		fprintf(fp, "\npre-flight checks%s%s\n", r->check_ip != NULL ?
+		    " for " : "", r->check_ip != NULL ? r->check_ip : "");
+		for (i = 0; i < r->nchecks; i++) {
+			char	*ln = xasprintf("%-10s %-5s %s",
+			    r->checks[i].name, r->checks[i].status,
+			    r->checks[i].evidence != NULL ?
+			    r->checks[i].evidence : "");
+
+			ticket_line(fp, ti, "  ", ln);
+			free(ln);
+		}
+	}
 	fprintf(fp, "\ntranscript (-> sent, <- received, ~ under TLS; "
 	    "times in ms since start)\n");
 	for (i = 0; i < r->nsteps; i++) {

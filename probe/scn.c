@@ -1615,6 +1615,12 @@ scn_exec_record(const struct scn_exec *x, size_t i)
 	return i < x->nsess ? smtp_session_record(x->sess[i]) : NULL;
 }
 
+struct record *
+scn_exec_record_mut(struct scn_exec *x, size_t i)
+{
+	return i < x->nsess ? smtp_session_record_mut(x->sess[i]) : NULL;
+}
+
 size_t
 scn_exec_nrecords(const struct scn_exec *x)
 {

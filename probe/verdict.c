@@ -325,8 +325,102 @@ verdict_step(const struct record *r, const struct step *st,
 	free(text);
 }
 
+/*
+ * verdict_context - what the pre-flight checks (--check) say about the
+ * class the reply points to: a listing of our IP for an IP block, no
+ * PTR for an rDNS or IP block, a HELO that does not resolve, a sender
+ * domain without SPF/DMARC, links that do not resolve. A check that
+ * confirms a generic reason makes it specific ("blocked" -> "dnsbl").
+ */
+static void
+verdict_context(const struct record *r, struct verdict *v)
+{
+	const struct record_check *c;
+	char	*o = v->context;
+	size_t	 left = sizeof(v->context), n, i;
+
+#define ADD(...) do {							\
+	n = (size_t)snprintf(o, left, __VA_ARGS__);			\
+	if (n >= left)							\
+		n = left - 1;						\
+	o += n;								\
+	left -= n;							\
+} while (0)
+	v->context[0] = '\0';
+	if (!r->checked)
+		return;
+	if (strcmp(v->class, "ip") == 0) {
+		for (i = 0; i < r->nchecks; i++) {
+			c = &r->checks[i];
+			if (strcmp(c->name, "dnsbl") != 0 ||
+			    strcmp(c->status, "fail") != 0)
+				continue;
+			ADD("%s%s is listed on %s (%s)", o == v->context ?
+			    "" : "; ", c->subject, c->zone, c->answer != NULL ?
+			    c->answer : "listed");
+		}
+		if (o != v->context) {
+			if (strcmp(v->reason, "dnsbl") != 0 &&
+			    strcmp(v->reason, "dynamic") != 0)
+				v->reason = "dnsbl";
+			if (v->confidence < 95)
+				v->confidence = 95;
+			v->advice = advice_for(v->class, v->reason);
+		} else if ((c = record_check_find(r, "ptr", "fail")) != NULL ||
+		    (c = record_check_find(r, "fcrdns", "fail")) != NULL) {
+			ADD("%s", c->evidence);
+			if (strcmp(v->reason, "blocked") == 0 ||
+			    strcmp(v->reason, "reputation") == 0)
+				v->reason = "rdns";
+			if (v->confidence < 90)
+				v->confidence = 90;
+			v->advice = advice_for(v->class, v->reason);
+		} else if (record_check_find(r, "dnsbl", "pass") != NULL)
+			ADD("%s is on none of the DNS blocklists checked: the "
+			    "block comes from the server's own data (ask its "
+			    "postmaster)", r->check_ip != NULL ?
+			    r->check_ip : "our IP");
+	} else if (strcmp(v->class, "helo") == 0) {
+		if ((c = record_check_find(r, "helo-fqdn", "fail")) != NULL ||
+		    (c = record_check_find(r, "helo-dns", "fail")) != NULL ||
+		    (c = record_check_find(r, "helo-dns", "warn")) != NULL)
+			ADD("%s", c->evidence);
+	} else if (strcmp(v->class, "sender") == 0) {
+		for (i = 0; i < r->nchecks; i++) {
+			c = &r->checks[i];
+			if ((strcmp(c->name, "sender-dns") == 0 ||
+			    strcmp(c->name, "spf") == 0 ||
+			    strcmp(c->name, "dmarc") == 0) &&
+			    (strcmp(c->status, "fail") == 0 ||
+			    strcmp(c->status, "warn") == 0))
+				ADD("%s%s", o == v->context ? "" : "; ",
+				    c->evidence);
+		}
+	} else if (strcmp(v->class, "content") == 0) {
+		for (i = 0; i < r->nchecks; i++) {
+			c = &r->checks[i];
+			if ((strcmp(c->name, "url-host") == 0 ||
+			    strcmp(c->name, "dbl") == 0) &&
+			    strcmp(c->status, "fail") == 0)
+				ADD("%s%s", o == v->context ? "" : "; ",
+				    c->evidence);
+		}
+	}
+#undef ADD
+}
+
+static void	verdict_record_steps(const struct record *, struct verdict *);
+
 void
 verdict_record(const struct record *r, struct verdict *v)
+{
+	verdict_record_steps(r, v);
+	verdict_context(r, v);
+}
+
+/* verdict_record_steps - the verdict from the deciding step */
+static void
+verdict_record_steps(const struct record *r, struct verdict *v)
 {
 	size_t		 i;
 
