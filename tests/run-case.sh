@@ -30,6 +30,9 @@
 #                secrets: stdout, stderr, JSON, JUnit, TAP)
 #   log:         fixed text the fake MX log must contain
 #   !log:        fixed text it must not contain
+#   maxmem:      MB: also run with the address space capped at MB (not in
+#                sanitizer builds, whose shadow memory needs more): the
+#                probe must behave the same, so memory stays bounded
 #   valgrind:    yes = also run under valgrind: no memory error, no leak
 #                (definite, indirect or possible; libraries' one-time
 #                globals, "still reachable", are not leaks)
@@ -68,7 +71,7 @@ command -v jq >/dev/null || bail "jq is not installed (scripts/install-deps.sh -
 
 : > "$work/script"
 : > "$work/scenario.scn"
-args= exitwant= maxtime=20 stdin= tls= fopts= valgrind=
+args= exitwant= maxtime=20 stdin= tls= fopts= valgrind= maxmem=
 declare -a checks=()
 while IFS= read -r line || [ -n "$line" ]; do
 	case $line in ''|'#'*) continue ;; esac
@@ -88,6 +91,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	exit) exitwant=$val ;;
 	maxtime) maxtime=$val ;;
 	valgrind) valgrind=$val ;;
+	maxmem) maxmem=$val ;;
 	stdout|'!stdout'|stderr|json|junit|'!anywhere'|log|'!log')
 		checks+=("$key"$'\t'"$val") ;;
 	*) bail "unknown key '$key' in $case_file" ;;
@@ -180,6 +184,20 @@ for c in "${checks[@]}"; do
 	'!log') ! grep -qF -- "$val" "$work/log"; tap $? "fake MX log lacks: $val" ;;
 	esac
 done
+
+if [ -n "$maxmem" ]; then
+	if command -v prlimit > /dev/null && [ -z "${SMTPROBE_SANITIZED:-}" ]; then
+		printf '%b' "$stdin" | timeout -k 5 $((maxtime + 30)) \
+			prlimit --as=$((maxmem * 1024 * 1024)) "$probe" "$@" \
+			> "$work/mem.out" 2> "$work/mem.err"
+		mrc=$?
+		tap $([ "$mrc" = "$exitwant" ]; echo $?) \
+			"within ${maxmem} MB of address space: exit $mrc"
+	else
+		n=$((n + 1))
+		echo "ok $n - $name: memory cap # SKIP sanitizer build"
+	fi
+fi
 
 if [ "$valgrind" = yes ]; then
 	if command -v valgrind > /dev/null && [ -z "${SMTPROBE_SANITIZED:-}" ]; then
