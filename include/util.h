@@ -33,4 +33,17 @@ int	 util_check_text(const char *, int allow_tab, const char **why);
 /* util_is_fqdn - 1 if name has a dot and looks like a host name */
 int	 util_is_fqdn(const char *);
 
+/*
+ * A growing byte buffer, always NUL-terminated after len bytes. Start
+ * from {NULL, 0, 0}; the caller owns p and frees it.
+ */
+struct util_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 util_buf_add(struct util_buf *, const void *, size_t);
+void	 util_buf_str(struct util_buf *, const char *);
+
 #endif

@@ -23,39 +23,13 @@
 #include "msg.h"
 #include "util.h"
 
-struct buf {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-};
-
-static void	buf_add(struct buf *, const char *, size_t);
-static void	buf_str(struct buf *, const char *);
 static int	header_named(const char *, const char *, size_t);
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xreallocarray(b->p, b->cap, 1);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
 
 int
 msg_read(const char *path, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
-	struct buf	 b = { NULL, 0, 0 };
+	struct util_buf	 b = { NULL, 0, 0 };
 	char		 chunk[65536];
 	ssize_t		 n;
 	int		 fd;
@@ -66,7 +40,7 @@ msg_read(const char *path, char **out, size_t *outlen, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	buf_add(&b, "", 0);
+	util_buf_add(&b, "", 0);
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n == -1 && errno == EINTR)
@@ -87,7 +61,7 @@ msg_read(const char *path, char **out, size_t *outlen, char *err,
 			    MSG_MAX_SIZE);
 			break;
 		}
-		buf_add(&b, chunk, (size_t)n);
+		util_buf_add(&b, chunk, (size_t)n);
 	}
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -99,7 +73,7 @@ int
 msg_wire(const char *raw, size_t len, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
-	struct buf	 b = { NULL, 0, 0 };
+	struct util_buf	 b = { NULL, 0, 0 };
 	size_t		 i, start = 0;
 	int		 bol = 1;
 
@@ -109,15 +83,15 @@ msg_wire(const char *raw, size_t len, char **out, size_t *outlen, char *err,
 		    len) - raw));
 		return -1;
 	}
-	buf_add(&b, "", 0);
+	util_buf_add(&b, "", 0);
 	for (i = 0; i < len; i++) {
 		if (bol && raw[i] == '.')
-			buf_add(&b, ".", 1);
+			util_buf_add(&b, ".", 1);
 		bol = 0;
 		if (raw[i] != '\r' && raw[i] != '\n')
 			continue;
-		buf_add(&b, raw + start, i - start);
-		buf_add(&b, "\r\n", 2);
+		util_buf_add(&b, raw + start, i - start);
+		util_buf_add(&b, "\r\n", 2);
 		if (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n')
 			i++;
 		start = i + 1;
@@ -125,10 +99,10 @@ msg_wire(const char *raw, size_t len, char **out, size_t *outlen, char *err,
 		/* the dot check above runs on the next byte */
 	}
 	if (start < len) {
-		buf_add(&b, raw + start, len - start);
-		buf_add(&b, "\r\n", 2);
+		util_buf_add(&b, raw + start, len - start);
+		util_buf_add(&b, "\r\n", 2);
 	}
-	buf_add(&b, ".\r\n", 3);
+	util_buf_add(&b, ".\r\n", 3);
 	*out = b.p;
 	*outlen = b.len;
 	return 0;
@@ -216,7 +190,7 @@ int
 msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
-	struct buf	 b = { NULL, 0, 0 };
+	struct util_buf	 b = { NULL, 0, 0 };
 	static const char *generated[] = { "Date", "From", "To", "Subject",
 	    "Message-ID", "MIME-Version", "Content-Type", "X-Mailer" };
 	char		 date[64], id[128], *line;
@@ -228,14 +202,14 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 	for (i = 0; i < p->nheaders; i++)
 		if (msg_check_header(p->headers[i], err, errlen) == -1)
 			return -1;
-	buf_add(&b, "", 0);
+	util_buf_add(&b, "", 0);
 	if (p->message != NULL) {
 		/* the user's message as given; --header lines go on top */
 		for (i = 0; i < p->nheaders; i++) {
-			buf_str(&b, p->headers[i]);
-			buf_str(&b, "\r\n");
+			util_buf_str(&b, p->headers[i]);
+			util_buf_str(&b, "\r\n");
 		}
-		buf_add(&b, p->message, p->messagelen);
+		util_buf_add(&b, p->message, p->messagelen);
 		goto done;
 	}
 	gmtime_r(&now, &tm);
@@ -258,13 +232,13 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 			line = xasprintf("From: <%s>", p->from[0] != '\0' ?
 			    p->from : "MAILER-DAEMON");
 		else if (strcmp(name, "To") == 0) {
-			struct buf t = { NULL, 0, 0 };
+			struct util_buf t = { NULL, 0, 0 };
 
-			buf_str(&t, "To: ");
+			util_buf_str(&t, "To: ");
 			for (k = 0; k < p->nto; k++) {
-				buf_str(&t, k > 0 ? ",\r\n  <" : "<");
-				buf_str(&t, p->to[k]);
-				buf_str(&t, ">");
+				util_buf_str(&t, k > 0 ? ",\r\n  <" : "<");
+				util_buf_str(&t, p->to[k]);
+				util_buf_str(&t, ">");
 			}
 			line = t.p;
 		} else if (strcmp(name, "Subject") == 0)
@@ -279,17 +253,17 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 			    "charset=us-ascii");
 		else
 			line = xasprintf("X-Mailer: smtprobe %s", p->version);
-		buf_str(&b, line);
-		buf_str(&b, "\r\n");
+		util_buf_str(&b, line);
+		util_buf_str(&b, "\r\n");
 		free(line);
 	}
 	for (i = 0; i < p->nheaders; i++) {
-		buf_str(&b, p->headers[i]);
-		buf_str(&b, "\r\n");
+		util_buf_str(&b, p->headers[i]);
+		util_buf_str(&b, "\r\n");
 	}
-	buf_str(&b, "\r\n");
+	util_buf_str(&b, "\r\n");
 	if (p->body != NULL)
-		buf_add(&b, p->body, p->bodylen);
+		util_buf_add(&b, p->body, p->bodylen);
 	else {
 		line = xasprintf(
 		    "This is a test message sent by smtprobe %s, an SMTP\r\n"
@@ -297,7 +271,7 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 		    "accepted. It needs no answer and can be deleted.\r\n"
 		    "\r\n"
 		    "Sent: %s\r\n", p->version, date);
-		buf_str(&b, line);
+		util_buf_str(&b, line);
 		free(line);
 	}
 done:

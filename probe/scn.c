@@ -220,29 +220,12 @@ lex_error(struct lex *lx, int col, const char *fmt, ...)
 		    msg);
 }
 
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xreallocarray(b->p, b->cap, 1);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /*
  * lex_var - expand the "${name}" at s (col is its column); appends the
  * value to b and returns the bytes consumed, or 0 after an error.
  */
 static size_t
-lex_var(struct lex *lx, const char *s, size_t n, int col, struct sbuf *b)
+lex_var(struct lex *lx, const char *s, size_t n, int col, struct util_buf *b)
 {
 	const char	*v;
 	char		 name[64];
@@ -268,7 +251,7 @@ lex_var(struct lex *lx, const char *s, size_t n, int col, struct sbuf *b)
 		    name);
 		return 0;
 	}
-	sbuf_add(b, v, strlen(v));
+	util_buf_add(b, v, strlen(v));
 	return i + 1;
 }
 
@@ -293,7 +276,7 @@ lex_line(struct lex *lx, const char *line, size_t len, struct tok *toks,
     int regex)
 {
 	size_t	 i = 0, nt = 0;
-	struct sbuf b;
+	struct util_buf b;
 
 	while (i < len) {
 		int	 col;
@@ -311,7 +294,7 @@ lex_line(struct lex *lx, const char *line, size_t len, struct tok *toks,
 		}
 		col = (int)i + 1;
 		memset(&b, 0, sizeof(b));
-		sbuf_add(&b, "", 0);
+		util_buf_add(&b, "", 0);
 		toks[nt].col = col;
 		if (line[i] == '"') {
 			toks[nt].kind = TOK_STRING;
@@ -329,25 +312,25 @@ lex_line(struct lex *lx, const char *line, size_t len, struct tok *toks,
 					continue;
 				}
 				if (line[i] != '\\') {
-					sbuf_add(&b, line + i, 1);
+					util_buf_add(&b, line + i, 1);
 					continue;
 				}
 				if (++i >= len)
 					break;
 				switch (line[i]) {
 				case 'r':
-					sbuf_add(&b, "\r", 1);
+					util_buf_add(&b, "\r", 1);
 					break;
 				case 'n':
-					sbuf_add(&b, "\n", 1);
+					util_buf_add(&b, "\n", 1);
 					break;
 				case 't':
-					sbuf_add(&b, "\t", 1);
+					util_buf_add(&b, "\t", 1);
 					break;
 				case '\\':
 				case '"':
 				case '$':
-					sbuf_add(&b, line + i, 1);
+					util_buf_add(&b, line + i, 1);
 					break;
 				case 'x':
 					if (i + 2 < len &&
@@ -357,7 +340,7 @@ lex_line(struct lex *lx, const char *line, size_t len, struct tok *toks,
 						    line[i + 1]) * 16 +
 						    hexval(line[i + 2]));
 
-						sbuf_add(&b, &c, 1);
+						util_buf_add(&b, &c, 1);
 						i += 2;
 						break;
 					}
@@ -384,10 +367,10 @@ lex_line(struct lex *lx, const char *line, size_t len, struct tok *toks,
 				    line[i + 1] == '/')
 					i++;
 				else if (line[i] == '\\' && i + 1 < len) {
-					sbuf_add(&b, line + i, 1);
+					util_buf_add(&b, line + i, 1);
 					i++;
 				}
-				sbuf_add(&b, line + i, 1);
+				util_buf_add(&b, line + i, 1);
 			}
 			if (i >= len) {
 				lex_error(lx, col, "unterminated regular "
@@ -418,7 +401,7 @@ lex_line(struct lex *lx, const char *line, size_t len, struct tok *toks,
 					free(b.p);
 					goto fail;
 				}
-				sbuf_add(&b, line + i, 1);
+				util_buf_add(&b, line + i, 1);
 				i++;
 			}
 		}
@@ -589,7 +572,7 @@ parse_param(struct lex *lx, const struct tok *t)
 static int
 parse_path(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 {
-	struct sbuf	 b;
+	struct util_buf	 b;
 	char		 err[256];
 	size_t		 i;
 
@@ -615,8 +598,8 @@ parse_path(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 			return -1;
 		}
 		if (b.len > 0)
-			sbuf_add(&b, " ", 1);
-		sbuf_add(&b, t[i].s, t[i].len);
+			util_buf_add(&b, " ", 1);
+		util_buf_add(&b, t[i].s, t[i].len);
 	}
 	st->params = b.p;
 	return 0;
@@ -1032,14 +1015,14 @@ scn_add(struct scn *s, const struct scn_step *st)
 /* heredoc_line - one here-document line with ${NAME} expanded ("$${" is
    a literal "${") */
 static int
-heredoc_line(struct lex *lx, const char *s, size_t n, struct sbuf *b)
+heredoc_line(struct lex *lx, const char *s, size_t n, struct util_buf *b)
 {
 	size_t	 i, k;
 
 	for (i = 0; i < n; i++) {
 		if (s[i] == '$' && i + 2 < n && s[i + 1] == '$' &&
 		    s[i + 2] == '{') {
-			sbuf_add(b, "${", 2);
+			util_buf_add(b, "${", 2);
 			i += 2;
 			continue;
 		}
@@ -1050,9 +1033,9 @@ heredoc_line(struct lex *lx, const char *s, size_t n, struct sbuf *b)
 			i += k - 1;
 			continue;
 		}
-		sbuf_add(b, s + i, 1);
+		util_buf_add(b, s + i, 1);
 	}
-	sbuf_add(b, "\n", 1);
+	util_buf_add(b, "\n", 1);
 	return 0;
 }
 
@@ -1203,12 +1186,12 @@ scn_parse(const char *name, const char *text, size_t len,
 				break;
 			}
 			if (st.op == SCN_DATA && st.data == SCN_DATA_INLINE) {
-				struct sbuf	 b;
+				struct util_buf	 b;
 				int		 start = lx.line, ended = 0;
 				char		*word = st.body;
 
 				memset(&b, 0, sizeof(b));
-				sbuf_add(&b, "", 0);
+				util_buf_add(&b, "", 0);
 				while (pos < len) {
 					l = next_line(text, len, &pos, &n);
 					lx.line++;

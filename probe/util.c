@@ -121,3 +121,22 @@ util_is_fqdn(const char *name)
 	}
 	return 1;
 }
+
+void
+util_buf_add(struct util_buf *b, const void *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = xreallocarray(b->p, b->cap, 1);
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+util_buf_str(struct util_buf *b, const char *s)
+{
+	util_buf_add(b, s, strlen(s));
+}
