@@ -383,7 +383,8 @@ cli_secret(const struct opt_cli *cli)
 			return NULL;
 		}
 		if ((nl = strpbrk(file, "\r\n")) != NULL)
-			*nl = '\0';
+			/* the first line is the secret; wipe the rest */
+			explicit_bzero(nl, len - (size_t)(nl - file));
 		return file;
 	}
 	if (!isatty(STDIN_FILENO)) {

@@ -1754,10 +1754,9 @@ exec_secret(struct scn_exec *x, const struct scn_step *st, char *why,
 			return NULL;
 		if (memchr(buf, '\0', len) != NULL)
 			len = strlen(buf);
-		if ((nl = memchr(buf, '\n', len)) != NULL)
-			*nl = '\0';
-		if ((nl = strchr(buf, '\r')) != NULL)
-			*nl = '\0';
+		/* the first line is the secret; wipe the rest */
+		if ((nl = strpbrk(buf, "\r\n")) != NULL)
+			explicit_bzero(nl, len - (size_t)(nl - buf));
 		return buf;
 	}
 	if (x->p->secret != NULL)

@@ -508,7 +508,14 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 					found = 1;
 				p = strchr(p, ' ');
 			}
-			if (!found) {
+			if (!found && list[strspn(list, " ")] == '\0') {
+				record_add_finding(s->rec, FIND_WARN,
+				    "auth-mech-not-offered", STAGE_AUTH,
+				    "server offers AUTH with no mechanism; "
+				    "trying %s anyway", m);
+				smtp_wire(s, WIRE_WARN, "server offers AUTH with "
+				    "no mechanism; trying %s anyway", m);
+			} else if (!found) {
 				record_add_finding(s->rec, FIND_WARN,
 				    "auth-mech-not-offered", STAGE_AUTH,
 				    "server offers AUTH %s, not %s; trying "

@@ -255,7 +255,17 @@ verdict_failure(const struct record *r, const struct step *st,
 	v->stage = (int)st->stage;
 	v->confidence = 90;
 	v->class = "network";
-	if (st->stage == STAGE_STARTTLS || strstr(d, "TLS") != NULL ||
+	if (st->stage == STAGE_AUTH && st->outcome == OUT_SKIPPED) {
+		/* not sent at all: the client refused AUTH without TLS */
+		v->class = "auth";
+		v->reason = "plaintext-refused";
+		v->rule = "auth-plaintext";
+	} else if (st->stage == STAGE_AUTH && strstr(d, "challenge") !=
+	    NULL) {
+		v->class = "server";
+		v->reason = "auth-protocol";
+		v->rule = "server-auth-loop";
+	} else if (st->stage == STAGE_STARTTLS || strstr(d, "TLS") != NULL ||
 	    strstr(d, "certificate") != NULL || strstr(d, "STARTTLS") !=
 	    NULL) {
 		v->class = "tls";
@@ -433,7 +443,8 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 		if (r->status == RES_ERROR &&
 		    (st->outcome == OUT_TIMEOUT || st->outcome == OUT_CLOSED ||
 		    st->outcome == OUT_ERROR || (st->outcome == OUT_SKIPPED &&
-		    st->detail != NULL && st->stage == STAGE_STARTTLS))) {
+		    st->detail != NULL && (st->stage == STAGE_STARTTLS ||
+		    st->stage == STAGE_AUTH)))) {
 			verdict_failure(r, st, v);
 			return;
 		}
