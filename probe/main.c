@@ -37,6 +37,7 @@
 #include "report.h"
 #include "route.h"
 #include "scn.h"
+#include "shell.h"
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
@@ -442,6 +443,8 @@ main(int argc, char **argv)
 	memset(&vars, 0, sizeof(vars));
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return explain_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "shell") == 0)
+		return shell_main(argc - 1, argv + 1);
 	if (opt_parse(argc, argv, &cli) == -1) {
 		fprintf(stderr, "Try 'smtprobe --help'.\n");
 		opt_cli_free(&cli);

@@ -34,6 +34,25 @@ for o in $("$probe" explain --list-options); do
 	sed -n '/^\.Sh EXPLAIN/,/^\.Sh /p' "$man" | grep -q "^\.It Fl Fl $name\\b"
 	check $? "smtprobe.1 EXPLAIN documents $o"
 done
+# shell: its options are the probe's, in --help and in the SHELL section
+sopts=$("$probe" shell --list-options)
+[ -n "$sopts" ]; check $? "the shell lists options"
+shelp=$("$probe" shell --help)
+shellsec=$(sed -n '/^\.Sh SHELL/,/^\.Sh /p' "$man")
+for o in $sopts; do
+	name=${o#--}
+	printf '%s\n' "$shelp" | grep -q -- "--$name\\b"
+	check $? "shell --help documents $o"
+	printf '%s\n' "$shellsec" | grep -q "^\.It .*Fl Fl $name\\b"
+	check $? "smtprobe.1 SHELL documents $o"
+	printf '%s\n' "$opts" | grep -qx -- "$o"
+	check $? "shell option $o is an option of the probe"
+done
+for name in $(printf '%s\n' "$shellsec" |
+    sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' | sort -u); do
+	printf '%s\n' "$sopts" | grep -qx -- "--$name"
+	check $? "smtprobe.1 SHELL option --$name exists in the shell"
+done
 for st in connect banner ehlo starttls mail rcpt data eod rset quit; do
 	grep -q "$st [0-9]" "$man"
 	check $? "default timeout of stage $st documented"

@@ -1,0 +1,1527 @@
+/*
+ * shell.c - "smtprobe shell HOST[:PORT]" (see include/shell.h and the
+ * SHELL section of smtprobe(1)).
+ *
+ * The shell owns the event loop and one interactive scenario exec
+ * (scn.h): it reads a line outside the loop (libedit on a terminal,
+ * getline() on a pipe), parses it with scn_parse() as a one-line
+ * scenario, pushes the step with scn_exec_push() and runs the loop
+ * until scn_exec_idle(). The transcript comes through the engine's wire
+ * callback (report_wire(), as for the command line); the step callback
+ * adds one or two "==" lines per reply: the stage, the meaning of the
+ * enhanced code and, for a refusal, the verdict and its advice.
+ *
+ * Lines the shell handles itself, before the scenario language sees
+ * them: help, history, save FILE and exit (lower case only: "HELP" goes
+ * to the server); "expect", checked at once against the step above;
+ * "data" without an argument, whose message is read up to a lone "."
+ * (sent as an inline message, saved as a here-document); "data <<WORD",
+ * read up to WORD before the whole is parsed; "MAIL
+ * FROM:<a>" and "RCPT TO:<a>", taken as "mail <a>" and "rcpt <a>". A
+ * line whose first word is no keyword is sent as it is (a "send" step).
+ *
+ * Steps that the runner would refuse in a way that ends the whole exec
+ * (an AUTH secret that cannot be read, a data file that cannot) or the
+ * session (AUTH without TLS) are checked here first and not sent, with
+ * the reason: the user fixes the line and types it again.
+ *
+ * Secrets: a password is read without echo (or from the next line of
+ * a pipe), lent to the runner through scn_params.secret for one step,
+ * then wiped. It never reaches the history, the saved file or any
+ * output; the engine masks AUTH payloads in the transcript.
+ *
+ * Ownership: every string here is the shell's own, freed at the end;
+ * steps are copied by scn_exec_push().
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "msg.h"
+#include "opt.h"
+#include "report.h"
+#include "scn.h"
+#include "shell.h"
+#include "smtp.h"
+#include "tls.h"
+#include "util.h"
+#include "verdict.h"
+
+#define EXIT_USAGE	64
+#define SHELL_MAX_LINE	8192		/* as a scenario line */
+#define SHELL_MAX_PASS	1024
+#define SHELL_PROMPT	"smtprobe> "
+#define SHELL_BODY	"data> "
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The options: a subset of the command line's, each passed on to
+ * opt_parse() under the same name, so they are checked exactly as
+ * there. replay: also on the replay line of a saved file.
+ */
+struct shell_opt {
+	const char	*name;
+	int		 letter;	/* short option, or 0 */
+	const char	*arg;		/* NULL: a flag */
+	const char	*help;
+	int		 replay;
+	int		 hidden;
+};
+
+static const struct shell_opt shell_opts[] = {
+	{ "port", 'p', "PORT",
+	    "port (default 25, or 465 with --tls-on-connect)", 1, 0 },
+	{ "ipv4", '4', NULL, "connect over IPv4 only", 1, 0 },
+	{ "ipv6", '6', NULL, "connect over IPv6 only", 1, 0 },
+	{ "local-address", 0, "ADDR", "source address to connect from", 1,
+	    0 },
+	{ "helo", 0, "NAME",
+	    "name for ehlo and helo without one (default: this host's FQDN, "
+	    "else an address literal); sets ${helo}", 1, 0 },
+	{ "starttls", 0, NULL,
+	    "begin with ehlo and starttls after the greeting", 0, 0 },
+	{ "starttls-optional", 0, NULL,
+	    "begin with ehlo and starttls optional", 0, 0 },
+	{ "tls-on-connect", 0, NULL,
+	    "implicit TLS from the first byte (port 465)", 1, 0 },
+	{ "tls-verify", 0, NULL,
+	    "a certificate that does not verify ends the session", 1, 0 },
+	{ "tls-sni", 0, "NAME",
+	    "server name to send and verify (default: the server name)", 1,
+	    0 },
+	{ "no-tls-sni", 0, NULL, "send no server name", 1, 0 },
+	{ "tls-ca-file", 0, "FILE",
+	    "trusted CA certificates (PEM) instead of the system store", 1,
+	    0 },
+	{ "tls-ca-path", 0, "DIR",
+	    "directory of trusted CA certificates (hashed)", 1, 0 },
+	{ "tls-min-version", 0, "VER",
+	    "lowest TLS version to offer: 1.0, 1.1, 1.2 or 1.3", 1, 0 },
+	{ "tls-ciphers", 0, "LIST",
+	    "OpenSSL cipher list for TLS 1.2 and lower", 1, 0 },
+	{ "timeout", 0, "[STAGE=]SECS",
+	    "timeout for one stage, or for all; repeatable", 1, 0 },
+	{ "max-line", 0, "BYTES",
+	    "longest reply line accepted (default 4096)", 1, 0 },
+	{ "show-body", 0, "LINES",
+	    "message lines shown in the transcript (default 20)", 1, 0 },
+	{ "var", 0, "NAME=VALUE",
+	    "set ${NAME} for the lines typed, repeatable (helo, server and "
+	    "user are set from the options)", 0, 0 },
+	{ "auth-user", 0, "USER",
+	    "user for \"auth MECH\" typed without one; sets ${user}", 1, 0 },
+	{ "auth-secret-env", 0, "VAR",
+	    "read the AUTH password (or token) from environment variable "
+	    "VAR instead of asking for it", 1, 0 },
+	{ "auth-secret-file", 0, "FILE",
+	    "read the AUTH password (or token) from the first line of "
+	    "FILE", 1, 0 },
+	{ "timestamps", 0, NULL,
+	    "prefix transcript lines with the time since the session "
+	    "started", 0, 0 },
+	{ "verbose", 'v', NULL, "more diagnostics on stderr, repeatable", 0,
+	    0 },
+	{ "help", 'h', NULL, "show this help", 0, 0 },
+	{ "list-options", 0, NULL, NULL, 0, 1 },
+};
+
+/* One line for "save": a step, a set or an expect line, in order. */
+struct shell_ent {
+	char		*line;		/* as parsed; a typed here-document
+					   whole, with its lines */
+	char		*body;		/* "data" read up to ".", or NULL */
+	size_t		 bodylen;
+};
+
+struct shell {
+	struct event_base	*base;
+	struct scn_exec		*x;
+	struct scn_params	 sp;		/* the exec borrows it */
+	struct smtp_params	 p;
+	struct smtp_callbacks	 cb;
+	struct report_opts	 ro;		/* --timestamps */
+	struct scn_vars		 vars;		/* --var, "set" lines */
+	const char		*auth_user;	/* --auth-user */
+	char			*secret;	/* --auth-secret-env/-file */
+	int			 tty;		/* stdin is a terminal */
+	struct shell_ent	*ent;
+	size_t			 nent;
+	char			**hist;		/* lines typed, "history" */
+	size_t			 nhist;
+	size_t			 npushed;	/* steps given to the exec */
+	ssize_t			 last_ent;	/* the latest step run, -1 */
+	ssize_t			 last_res;	/* its result in the exec */
+	int			 done;		/* the exec is over */
+	int			 opened;	/* a greeting was accepted */
+	int			 expect_failed;	/* an expect line not met */
+	int			 eof;		/* the input ended */
+	int			 last_expect;	/* the latest step has one */
+	int			 prompted;	/* a password was asked for */
+	char			*server;	/* HOST[:PORT] as given */
+	char			*replay;	/* options of the replay line */
+	char			**setvars;	/* --var, for the saved file */
+	size_t			 nsetvars;
+	char			*lbuf;		/* getline() on a pipe */
+	size_t			 lcap;
+};
+
+static struct termios		shell_tio;	/* restored on a signal */
+static volatile sig_atomic_t	shell_tio_saved;
+
+static int	 shell_options(int, char **, struct opt_cli *, struct shell *,
+		    int *, int *);
+static void	 shell_usage(void);
+static void	 shell_list(void);
+static char	*shell_shquote(const char *);
+static char	*shell_quote(const char *, size_t);
+static int	 shell_resolve(const char *, const char *, int, int,
+		    struct sockaddr_storage *, socklen_t *, char *, size_t);
+static char	*shell_default_helo(void);
+static char	*shell_secret_source(const struct opt_cli *);
+static void	 shell_wire(void *, enum smtp_wire, int, int64_t,
+		    const char *);
+static void	 shell_step_cb(void *, const struct record *,
+		    const struct step *);
+static void	 shell_exec_done(struct scn_exec *, void *);
+static void	 shell_run(struct shell *);
+static void	 shell_poll(struct shell *);
+static char	*shell_getline(struct shell *, const char *, size_t *);
+static char	*shell_getpass(struct shell *, const char *);
+static void	 shell_sigrestore(int);
+static int	 shell_line(struct shell *, const char *);
+static void	 shell_step(struct shell *, const char *);
+static void	 shell_raw(struct shell *, const char *);
+static void	 shell_expect(struct shell *, const char *);
+static void	 shell_push(struct shell *, struct scn_step *, char *, char *,
+		    size_t);
+static void	 shell_parse_error(const char *, const char *, int);
+static int	 shell_op(const char *, size_t);
+static int	 shell_session_tls(const struct shell *);
+static const char *shell_txn_blocked(const struct shell *);
+static char	*shell_read_body(struct shell *, const char *, size_t *);
+static void	 shell_save(struct shell *, const char *);
+static void	 shell_help(void);
+static void	 shell_history(const struct shell *);
+static void	 shell_hist_add(struct shell *, const char *);
+static void	 shell_ent_add(struct shell *, char *, char *, size_t);
+
+/* shell_usage - the --help text */
+static void
+shell_usage(void)
+{
+	size_t	 i;
+	char	 lhs[64];
+
+	printf("usage: smtprobe shell HOST[:PORT] [options]\n\n"
+	    "An interactive SMTP session: each line typed is a scenario step "
+	    "(see\nsmtprobe-scenario(5)), run at once; any other line is sent "
+	    "as it is. Replies\nare annotated with their stage, the meaning "
+	    "of the enhanced code and, for a\nrefusal, the verdict. Type help "
+	    "in the shell for the commands; Ctrl-D ends\nthe session "
+	    "politely (QUIT).\n\noptions:\n");
+	for (i = 0; i < nitems(shell_opts); i++) {
+		const struct shell_opt *o = &shell_opts[i];
+
+		if (o->hidden)
+			continue;
+		if (o->letter != 0)
+			snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", o->letter,
+			    o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(lhs, sizeof(lhs), "    --%s%s%s", o->name,
+			    o->arg ? " " : "", o->arg ? o->arg : "");
+		if (strlen(lhs) > 28)
+			printf("  %s\n  %-28s %s\n", lhs, "", o->help);
+		else
+			printf("  %-28s %s\n", lhs, o->help);
+	}
+	printf("\nexit status: 0, 1 when an expect line was not met, 3 when "
+	    "no greeting was\naccepted, 64 usage error. See smtprobe(1), "
+	    "SHELL.\n");
+}
+
+/* shell_list - every long option, one a line (tests/doc-check.sh) */
+static void
+shell_list(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(shell_opts); i++)
+		if (!shell_opts[i].hidden)
+			printf("--%s\n", shell_opts[i].name);
+}
+
+/* shell_shquote - s as one word for sh(1) (caller frees) */
+static char *
+shell_shquote(const char *s)
+{
+	char	*out, *o;
+
+	if (s[0] != '\0' && s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGH"
+	    "IJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_[]")] == '\0')
+		return xstrdup(s);
+	o = out = xmalloc(strlen(s) * 4 + 3);
+	*o++ = '\'';
+	for (; *s != '\0'; s++) {
+		if (*s == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else
+			*o++ = *s;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * shell_quote - len bytes as a quoted scenario string that reads back
+ * as the same bytes: no variable is expanded in it (caller frees)
+ */
+static char *
+shell_quote(const char *s, size_t len)
+{
+	char	*out, *o;
+	size_t	 i;
+
+	o = out = xmalloc(len * 4 + 3);
+	*o++ = '"';
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':
+		case '\\':
+		case '$':
+			*o++ = '\\';
+			*o++ = (char)c;
+			break;
+		case '\t':
+			memcpy(o, "\\t", 2);
+			o += 2;
+			break;
+		case '\r':
+			memcpy(o, "\\r", 2);
+			o += 2;
+			break;
+		case '\n':
+			memcpy(o, "\\n", 2);
+			o += 2;
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				snprintf(o, 5, "\\x%02x", c);
+				o += 4;
+			} else
+				*o++ = (char)c;
+			break;
+		}
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * shell_options - parse "shell HOST[:PORT] [options]": each option is
+ * checked by opt_parse() under its own name, so the rules are the
+ * command line's. Returns 0, or -1 after a message.
+ */
+static int
+shell_options(int argc, char **argv, struct opt_cli *cli, struct shell *sh,
+    int *help, int *list)
+{
+	struct option	 lo[nitems(shell_opts) + 1];
+	char		 so[2 * nitems(shell_opts) + 2], *s = so, *q;
+	char		**pass, **names;
+	size_t		 i, npass = 0, nnames = 0, rlen = 1;
+	int		 ch, rc = -1;
+
+	memset(cli, 0, sizeof(*cli));
+	for (i = 0; i < nitems(shell_opts); i++) {
+		lo[i].name = shell_opts[i].name;
+		lo[i].has_arg = shell_opts[i].arg != NULL ? required_argument :
+		    no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = shell_opts[i].letter != 0 ? shell_opts[i].letter :
+		    256 + (int)i;
+		if (shell_opts[i].letter != 0) {
+			*s++ = (char)shell_opts[i].letter;
+			if (shell_opts[i].arg != NULL)
+				*s++ = ':';
+		}
+	}
+	memset(&lo[nitems(shell_opts)], 0, sizeof(lo[0]));
+	*s = '\0';
+	pass = xcalloc((size_t)argc * 2 + 4, sizeof(char *));
+	names = xcalloc((size_t)argc + 1, sizeof(char *));
+	sh->replay = xstrdup("");
+	pass[npass++] = "smtprobe";
+	pass[npass++] = "--server";
+	pass[npass++] = NULL;		/* the host, below */
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		const struct shell_opt *o = NULL;
+
+		if (ch >= 256 && ch < 256 + (int)nitems(shell_opts))
+			o = &shell_opts[ch - 256];
+		for (i = 0; o == NULL && ch > 0 && ch < 256 &&
+		    i < nitems(shell_opts); i++)
+			if (shell_opts[i].letter == ch)
+				o = &shell_opts[i];
+		if (o == NULL) {
+			if (optopt > 0 && optopt < 256)
+				log_warnx("shell: unknown option -%c or "
+				    "missing argument", optopt);
+			else
+				log_warnx("shell: unknown option or missing "
+				    "argument: %s", argv[optind - 1]);
+			goto out;
+		}
+		if (strcmp(o->name, "help") == 0) {
+			*help = 1;
+			rc = 0;
+			goto out;
+		}
+		if (strcmp(o->name, "list-options") == 0) {
+			*list = 1;
+			rc = 0;
+			goto out;
+		}
+		names[nnames] = xasprintf("--%s", o->name);
+		pass[npass++] = names[nnames++];
+		if (o->arg != NULL)
+			pass[npass++] = optarg;
+		if (strcmp(o->name, "var") == 0) {
+			sh->setvars = xreallocarray(sh->setvars,
+			    sh->nsetvars + 1, sizeof(char *));
+			sh->setvars[sh->nsetvars++] = optarg;
+		}
+		if (o->replay) {
+			q = o->arg != NULL ? shell_shquote(optarg) : NULL;
+			rlen += strlen(o->name) + 4 + (q != NULL ? strlen(q) +
+			    1 : 0);
+			sh->replay = xreallocarray(sh->replay, rlen, 1);
+			snprintf(sh->replay + strlen(sh->replay), rlen -
+			    strlen(sh->replay), " --%s%s%s", o->name,
+			    q != NULL ? " " : "", q != NULL ? q : "");
+			free(q);
+		}
+	}
+	if (optind >= argc) {
+		log_warnx("shell: give the server, as HOST or HOST:PORT");
+		goto out;
+	}
+	if (optind < argc - 1) {
+		log_warnx("shell: one server only (unexpected \"%s\")",
+		    argv[optind + 1]);
+		goto out;
+	}
+	sh->server = xstrdup(argv[optind]);
+	pass[2] = argv[optind];
+	if (opt_parse((int)npass, pass, cli) == -1)
+		goto out;
+	rc = 0;
+out:
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	free(pass);
+	return rc;
+}
+
+/*
+ * shell_resolve - an address for host (numeric or a name, resolved once
+ * with getaddrinfo(), as the command line does)
+ */
+static int
+shell_resolve(const char *host, const char *port, int family, int passive,
+    struct sockaddr_storage *ss, socklen_t *sl, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res;
+	int		 rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "cannot resolve \"%s\": %s", host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sl = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* shell_default_helo - this host's name when it is an FQDN, else NULL */
+static char *
+shell_default_helo(void)
+{
+	char	 name[256];
+
+	if (gethostname(name, sizeof(name)) == -1)
+		return NULL;
+	name[sizeof(name) - 1] = '\0';
+	return util_is_fqdn(name) ? xstrdup(name) : NULL;
+}
+
+/*
+ * shell_secret_source - the secret of --auth-secret-env or
+ * --auth-secret-file, read once at the start; NULL after a message.
+ * The caller wipes it.
+ */
+static char *
+shell_secret_source(const struct opt_cli *cli)
+{
+	char		 err[256], *file, *nl;
+	size_t		 len;
+	const char	*v;
+
+	if (cli->auth_secret_env != NULL) {
+		if ((v = getenv(cli->auth_secret_env)) == NULL) {
+			log_warnx("--auth-secret-env: %s is not set",
+			    cli->auth_secret_env);
+			return NULL;
+		}
+		return xstrdup(v);
+	}
+	if (msg_read(cli->auth_secret_file, &file, &len, err,
+	    sizeof(err)) == -1) {
+		log_warnx("--auth-secret-file: %s", err);
+		return NULL;
+	}
+	if ((nl = strpbrk(file, "\r\n")) != NULL)
+		*nl = '\0';
+	return file;
+}
+
+static void
+shell_wire(void *arg, enum smtp_wire dir, int tls, int64_t t,
+    const char *text)
+{
+	struct shell	*sh = arg;
+
+	report_wire(stdout, &sh->ro, dir, tls, t, text);
+}
+
+/*
+ * shell_step_cb - annotate a finished step: "== stage: outcome, code
+ * meaning", then for a refusal "== verdict: ..." and "== advice: ...".
+ */
+static void
+shell_step_cb(void *arg, const struct record *r, const struct step *st)
+{
+	struct shell	*sh = arg;
+	struct verdict	 v;
+	const char	*meaning = NULL;
+
+	if (st->stage == STAGE_BANNER && st->outcome == OUT_OK)
+		sh->opened = 1;
+	if (st->reply == NULL && st->outcome == OUT_OK)
+		return;		/* connected, or sent without a reply */
+	printf("== %s: %s", smtp_stage_name(st->stage),
+	    record_outcome_name(st->outcome));
+	if (st->reply != NULL && st->reply->enhanced[0] != '\0') {
+		meaning = verdict_enhanced_meaning(st->reply->enhanced);
+		printf(", %s %s", st->reply->enhanced, meaning != NULL ?
+		    meaning : "(not in the registry)");
+	}
+	if (st->reply == NULL && st->detail != NULL)
+		printf(" (%s)", st->detail);
+	putchar('\n');
+	if (st->outcome == OUT_OK || st->outcome == OUT_SKIPPED ||
+	    st->stage == STAGE_QUIT)
+		return;
+	verdict_step(r, st, &v);
+	printf("== verdict: %s (%s), confidence %d%%%s%s%s\n", v.class,
+	    v.reason, v.confidence, v.words[0] != '\0' ? ", matched \"" : "",
+	    v.words, v.words[0] != '\0' ? "\"" : "");
+	if (v.advice != NULL && v.advice[0] != '\0')
+		printf("== advice: %s\n", v.advice);
+}
+
+static void
+shell_exec_done(struct scn_exec *x, void *arg)
+{
+	struct shell	*sh = arg;
+
+	sh->done = 1;
+}
+
+/* shell_run - run the loop until the step pushed last is done */
+static void
+shell_run(struct shell *sh)
+{
+	while (!scn_exec_idle(sh->x))
+		if (event_base_loop(sh->base, EVLOOP_ONCE) != 0) {
+			log_warnx("shell: the step waits for nothing (this "
+			    "is a bug)");
+			break;
+		}
+}
+
+/* shell_poll - take in what the server did while the user typed */
+static void
+shell_poll(struct shell *sh)
+{
+	int	 i;
+
+	for (i = 0; i < 4; i++)
+		if (event_base_loop(sh->base, EVLOOP_NONBLOCK) != 0)
+			break;
+}
+
+/*
+ * shell_getline - the next input line without its end (caller frees),
+ * or NULL at the end of input. prompt is shown on a terminal only.
+ */
+static char *
+shell_getline(struct shell *sh, const char *prompt, size_t *len)
+{
+	char	*l;
+	ssize_t	 n;
+
+	if (sh->tty) {
+		if ((l = readline(prompt)) == NULL)
+			return NULL;
+		*len = strlen(l);
+		return l;
+	}
+	if ((n = getline(&sh->lbuf, &sh->lcap, stdin)) == -1)
+		return NULL;
+	if (n > 0 && sh->lbuf[n - 1] == '\n')
+		n--;
+	if (n > 0 && sh->lbuf[n - 1] == '\r')
+		n--;
+	l = xmalloc((size_t)n + 1);
+	memcpy(l, sh->lbuf, (size_t)n);
+	l[n] = '\0';
+	*len = (size_t)n;
+	return l;
+}
+
+static void
+shell_sigrestore(int sig)
+{
+	if (shell_tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &shell_tio);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * shell_getpass - a password: on a terminal asked for without echo, on
+ * a pipe the next line. NULL at the end of input. The caller wipes it.
+ */
+static char *
+shell_getpass(struct shell *sh, const char *user)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa, old[nitems(sigs)];
+	struct termios	 t;
+	char		 buf[SHELL_MAX_PASS], c, *pw;
+	size_t		 n = 0, i;
+	ssize_t		 r;
+
+	if (!sh->tty) {
+		pw = shell_getline(sh, NULL, &n);
+		if (sh->lbuf != NULL)
+			explicit_bzero(sh->lbuf, sh->lcap);
+		return pw;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = shell_sigrestore;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < nitems(sigs); i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	if (tcgetattr(STDIN_FILENO, &shell_tio) == 0) {
+		t = shell_tio;
+		t.c_lflag &= ~(tcflag_t)ECHO;
+		t.c_lflag |= ICANON;
+		/* echo goes off before the prompt shows: nothing typed
+		   after the prompt can be echoed */
+		shell_tio_saved = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
+	}
+	fprintf(stderr, "Password for %s: ", user);
+	fflush(stderr);
+	while ((r = read(STDIN_FILENO, &c, 1)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (c == '\n' || c == '\r')
+			break;
+		if (n + 1 < sizeof(buf))
+			buf[n++] = c;
+	}
+	if (shell_tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &shell_tio);
+	shell_tio_saved = 0;
+	for (i = 0; i < nitems(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	fputc('\n', stderr);
+	c = '\0';
+	if (r != 1 && n == 0) {
+		explicit_bzero(buf, sizeof(buf));
+		return NULL;
+	}
+	buf[n] = '\0';
+	pw = xstrdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return pw;
+}
+
+/* shell_hist_add - a line typed, for "history" and libedit */
+static void
+shell_hist_add(struct shell *sh, const char *line)
+{
+	sh->hist = xreallocarray(sh->hist, sh->nhist + 1, sizeof(char *));
+	sh->hist[sh->nhist++] = xstrdup(line);
+	if (sh->tty)
+		add_history(line);
+}
+
+static void
+shell_history(const struct shell *sh)
+{
+	size_t	 i;
+
+	for (i = 0; i < sh->nhist; i++)
+		printf("%5zu  %s\n", i + 1, sh->hist[i]);
+}
+
+static void
+shell_help(void)
+{
+	printf(
+"Each line is a scenario step (smtprobe-scenario(5)), run at once:\n"
+"  connect                    a new session (QUIT ends the open one)\n"
+"  ehlo [NAME], helo [NAME]\n"
+"  starttls [optional]        TLS on the live session, then EHLO again\n"
+"  auth MECH USER [insecure]  asks for the password (never shown)\n"
+"  mail ADDR [PARAM...]       MAIL FROM:<ADDR> also works\n"
+"  rcpt ADDR [PARAM...]       RCPT TO:<ADDR> also works\n"
+"  data                       then the message, up to a line \".\"\n"
+"  data <<WORD, data file PATH, data raw \"BYTES\"\n"
+"  rset, noop, vrfy ARG, sleep SECS, quit, drop\n"
+"  send \"LINE\" [noreply]      a raw line; a line that starts with no\n"
+"                             keyword is sent as it is, too\n"
+"  expect MATCH [or MATCH...] [\"text\"] [verdict CLASS]\n"
+"                             check the reply of the step above\n"
+"  set NAME VALUE             ${NAME} in the lines below\n"
+"Shell commands (lower case):\n"
+"  help                       this text\n"
+"  history                    the lines typed so far\n"
+"  save FILE                  the steps so far as a scenario file, for\n"
+"                             smtprobe -s HOST --scenario FILE\n"
+"  exit                       end the session politely (also Ctrl-D)\n");
+}
+
+/* shell_op - the step op of keyword w (n bytes, any case), or -1 */
+static int
+shell_op(const char *w, size_t n)
+{
+	int	 op;
+
+	for (op = 0; op < SCN__COUNT; op++)
+		if (strlen(scn_op_name(op)) == n &&
+		    strncasecmp(scn_op_name(op), w, n) == 0)
+			return op;
+	return -1;
+}
+
+/* shell_session_tls - the open session is under TLS */
+static int
+shell_session_tls(const struct shell *sh)
+{
+	size_t		 n = scn_exec_nrecords(sh->x);
+	const struct record *r = n > 0 ? scn_exec_record(sh->x, n - 1) : NULL;
+
+	return r != NULL && r->tls.done && scn_exec_session_open(sh->x);
+}
+
+/*
+ * shell_txn_blocked - why the runner would skip a data step now (its
+ * rule: the transaction's MAIL was refused, or no recipient was
+ * accepted), or NULL when it would send it. Read from the record, the
+ * way the runner keeps it: MAIL starts a transaction, an accepted RSET
+ * ends it.
+ */
+static const char *
+shell_txn_blocked(const struct shell *sh)
+{
+	size_t		 n = scn_exec_nrecords(sh->x), i;
+	const struct record *r = n > 0 ? scn_exec_record(sh->x, n - 1) : NULL;
+	int		 ok = 0;
+
+	for (i = r != NULL ? r->nsteps : 0; i > 0; i--) {
+		const struct step *st = &r->steps[i - 1];
+
+		if (st->stage == STAGE_RCPT && st->outcome == OUT_OK)
+			ok++;
+		else if (st->stage == STAGE_MAIL)
+			return st->outcome != OUT_OK ? "MAIL was refused" :
+			    ok == 0 ? "no recipient was accepted" : NULL;
+		else if (st->stage == STAGE_RSET && st->outcome == OUT_OK)
+			break;
+	}
+	return "no transaction (mail and an accepted rcpt first)";
+}
+
+/*
+ * shell_parse_error - show a parse error under the text that was
+ * parsed: its first line with a caret at the column when the error is
+ * on line first (1, or 2 for an expect line parsed after a stand-in).
+ */
+static void
+shell_parse_error(const char *text, const char *err, int first)
+{
+	const char	*p = err;
+	char		*end;
+	long		 line = 0, col = 0;
+	size_t		 i, n;
+
+	if (strncmp(p, "shell:", 6) == 0) {
+		p += 6;
+		line = strtol(p, &end, 10);
+		p = end;
+		if (*p == ':' && isdigit((unsigned char)p[1])) {
+			col = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		if (*p == ':')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	if (line == first && col > 0) {
+		n = strcspn(text, "\n");
+		fputs("   ", stderr);
+		for (i = 0; i < n; i++)
+			fputc(text[i] == '\t' || isprint((unsigned char)
+			    text[i]) ? text[i] : '?', stderr);
+		fputs("\n   ", stderr);
+		for (i = 0; i + 1 < (size_t)col && i < n; i++)
+			fputc(text[i] == '\t' ? '\t' : ' ', stderr);
+		fprintf(stderr, "^\n!! column %ld: %s; nothing was sent\n",
+		    col, p);
+	} else if (line > first)
+		fprintf(stderr, "!! line %ld of the message: %s; nothing was "
+		    "sent\n", line - first, p);
+	else
+		fprintf(stderr, "!! %s; nothing was sent\n", p);
+}
+
+/*
+ * shell_read_body - lines up to a line that is exactly end (the lone
+ * "." of "data", or a here-document's word), each with "\n"; NULL when
+ * the input ends first or a line cannot go into a scenario file.
+ */
+static char *
+shell_read_body(struct shell *sh, const char *end, size_t *len)
+{
+	char	*l, *b = NULL;
+	size_t	 n, blen = 0, cap = 0;
+	int	 bad = 0;
+
+	for (;;) {
+		if ((l = shell_getline(sh, SHELL_BODY, &n)) == NULL) {
+			sh->eof = 1;
+			fprintf(stderr, "!! the input ended inside the "
+			    "message (no line \"%s\"); nothing was sent\n",
+			    end);
+			free(b);
+			return NULL;
+		}
+		if (strlen(l) == strlen(end) && strcmp(l, end) == 0) {
+			free(l);
+			break;
+		}
+		if (!bad && (strlen(l) != n || n > SHELL_MAX_LINE)) {
+			fprintf(stderr, "!! a line of the message %s\n",
+			    strlen(l) != n ? "holds a NUL byte" : "is longer "
+			    "than 8192 bytes");
+			bad = 1;
+		}
+		if (blen + n + 2 > cap) {
+			cap = (blen + n + 2) * 2;
+			b = xreallocarray(b, cap, 1);
+		}
+		memcpy(b + blen, l, n);
+		blen += n;
+		b[blen++] = '\n';
+		b[blen] = '\0';
+		free(l);
+	}
+	if (bad) {
+		fprintf(stderr, "!! nothing was sent\n");
+		free(b);
+		return NULL;
+	}
+	if (b == NULL)
+		b = xstrdup("");
+	*len = blen;
+	return b;
+}
+
+/* shell_ent_add - a line for "save" (line and body are taken over) */
+static void
+shell_ent_add(struct shell *sh, char *line, char *body, size_t bodylen)
+{
+	sh->ent = xreallocarray(sh->ent, sh->nent + 1, sizeof(*sh->ent));
+	sh->ent[sh->nent].line = line;
+	sh->ent[sh->nent].body = body;
+	sh->ent[sh->nent].bodylen = bodylen;
+	sh->nent++;
+}
+
+/*
+ * shell_push - run one step now; line (and the message read for it)
+ * go to the lines "save" writes
+ */
+static void
+shell_push(struct shell *sh, struct scn_step *st, char *line, char *body,
+    size_t bodylen)
+{
+	int	 was_open = scn_exec_session_open(sh->x);
+
+	st->line = (int)sh->nhist;
+	if (scn_exec_push(sh->x, st) == -1) {
+		fprintf(stderr, "!! the session runner is over; nothing was "
+		    "sent\n");
+		free(line);
+		free(body);
+		sh->last_ent = -1;
+		return;
+	}
+	shell_ent_add(sh, line, body, bodylen);
+	sh->last_ent = (ssize_t)sh->nent - 1;
+	sh->last_res = (ssize_t)sh->npushed++;
+	sh->last_expect = 0;
+	shell_run(sh);
+	if (!sh->done && !scn_exec_session_open(sh->x) &&
+	    st->op != SCN_QUIT && st->op != SCN_DROP &&
+	    (was_open || st->op == SCN_CONNECT))
+		printf("** the session is over; connect opens a new one\n");
+}
+
+/* shell_raw - a line with no keyword: sent as it is ("send") */
+static void
+shell_raw(struct shell *sh, const char *line)
+{
+	struct scn_step	 st;
+	char		*q;
+
+	if (!scn_exec_session_open(sh->x)) {
+		fprintf(stderr, "!! not sent: no session is open (connect "
+		    "opens one)\n");
+		sh->last_ent = -1;
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	st.op = SCN_SEND;
+	st.arg = (char *)line;
+	q = shell_quote(line, strlen(line));
+	shell_push(sh, &st, xasprintf("send %s", q), NULL, 0);
+	free(q);
+}
+
+/*
+ * shell_step - a line that starts with a keyword: parse it (reading the
+ * message of a data step first or after), check what the runner would
+ * refuse, ask for a password, and run it
+ */
+static void
+shell_step(struct shell *sh, const char *line)
+{
+	struct scn	*s = NULL;
+	struct scn_step	*st;
+	char		 err[512], *text, *body = NULL, *hword = NULL;
+	char		*buf, *ebody = NULL, *pw = NULL;
+	const char	*rest, *p, *why;
+	size_t		 wl, ml, bodylen = 0, blen, i;
+	int		 op;
+
+	wl = strcspn(line, " \t");
+	op = shell_op(line, wl);
+	for (rest = line + wl; *rest == ' ' || *rest == '\t'; rest++)
+		;
+	ml = strcspn(rest, " \t");
+	for (p = rest + ml; *p == ' ' || *p == '\t'; p++)
+		;
+	if ((op == SCN_MAIL && strncasecmp(rest, "from:", 5) == 0) ||
+	    (op == SCN_RCPT && strncasecmp(rest, "to:", 3) == 0)) {
+		/* the habit of telnet: MAIL FROM:<a>, RCPT TO:<a> */
+		for (p = rest + (op == SCN_MAIL ? 5 : 3); *p == ' ' ||
+		    *p == '\t'; p++)
+			;
+		text = xasprintf("%.*s %s", (int)wl, line, p);
+	} else if (op == SCN_AUTH && sh->auth_user != NULL && ml > 0 &&
+	    *p == '\0')
+		text = xasprintf("%.*s ${user}", (int)(rest + ml - line),
+		    line);
+	else
+		text = xstrdup(line);
+	if (op == SCN_DATA && strncmp(rest, "<<", 2) == 0 && ml > 2 &&
+	    *p == '\0')
+		hword = xstrndup(rest + 2, ml - 2);
+
+	if (op < 0) {
+		/* set: a variable of the command line keeps its value */
+		for (i = 0; i < sh->vars.nlocked; i++)
+			if (strlen(sh->vars.name[i]) == ml &&
+			    strncmp(sh->vars.name[i], rest, ml) == 0) {
+				fprintf(stderr, "!! set: ${%s} comes from the "
+				    "command line and keeps its value\n",
+				    sh->vars.name[i]);
+				goto refused;
+			}
+	}
+	if (op >= 0 && op != SCN_CONNECT && op != SCN_SLEEP &&
+	    !scn_exec_session_open(sh->x)) {
+		fprintf(stderr, "!! not sent: no session is open (connect "
+		    "opens one)\n");
+		goto refused;
+	}
+	if (op == SCN_DATA && (why = shell_txn_blocked(sh)) != NULL) {
+		fprintf(stderr, "!! data not sent: %s (a scenario skips it "
+		    "too)\n", why);
+		goto refused;
+	}
+	if (hword != NULL) {
+		/* a here-document typed: the lines, then parse it whole */
+		if ((body = shell_read_body(sh, hword, &bodylen)) == NULL)
+			goto refused;
+		buf = xasprintf("%s\n%s%s", text, body, hword);
+		free(text);
+		free(body);
+		body = NULL;
+		text = buf;
+	}
+	if ((s = scn_parse("shell", text, strlen(text), &sh->vars, err,
+	    sizeof(err))) == NULL) {
+		shell_parse_error(text, err, 1);
+		goto refused;
+	}
+	if (s->nsteps == 0) {
+		/* set: the variable is in sh->vars now */
+		shell_ent_add(sh, text, NULL, 0);
+		scn_free(s);
+		return;
+	}
+	st = &s->steps[0];
+	if (st->op == SCN_DATA && st->data == SCN_DATA_DEFAULT) {
+		/* in the shell, "data" reads the message: up to "." */
+		if (sh->tty)
+			printf("** the message, then a line with only "
+			    "\".\"\n");
+		if ((body = shell_read_body(sh, ".", &bodylen)) == NULL)
+			goto refused;
+		st->data = SCN_DATA_INLINE;
+		st->body = xmalloc(bodylen + 1);
+		memcpy(st->body, body, bodylen + 1);
+		st->bodylen = bodylen;
+		ebody = body;
+		body = NULL;
+	}
+	if (st->op == SCN_DATA && st->data == SCN_DATA_FILE) {
+		if (msg_read(st->body, &buf, &blen, err, sizeof(err)) == -1) {
+			fprintf(stderr, "!! data not sent: %s\n", err);
+			goto refused;
+		}
+		i = memchr(buf, '\0', blen) != NULL;
+		free(buf);
+		if (i) {
+			fprintf(stderr, "!! data not sent: %s holds a NUL "
+			    "byte\n", st->body);
+			goto refused;
+		}
+	}
+	if (st->op == SCN_AUTH) {
+		if (!(st->flags & SMTP_F_INSECURE) && !shell_session_tls(sh)) {
+			fprintf(stderr, "!! auth not sent: the session is not "
+			    "under TLS, and AUTH in plaintext shows the "
+			    "password to anyone on the path (starttls first, "
+			    "or add \"insecure\" to the line)\n");
+			goto refused;
+		}
+		if (st->secret_env != NULL && getenv(st->secret_env) ==
+		    NULL) {
+			fprintf(stderr, "!! auth not sent: environment "
+			    "variable %s is not set\n", st->secret_env);
+			goto refused;
+		}
+		if (st->secret_file != NULL) {
+			if (msg_read(st->secret_file, &buf, &blen, err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "!! auth not sent: %s\n", err);
+				goto refused;
+			}
+			explicit_bzero(buf, blen);
+			free(buf);
+		}
+		if (st->secret_env == NULL && st->secret_file == NULL &&
+		    sh->secret == NULL) {
+			sh->prompted = 1;
+			if ((pw = shell_getpass(sh, st->arg)) == NULL) {
+				fprintf(stderr, "!! auth cancelled; nothing "
+				    "was sent\n");
+				sh->eof = !sh->tty;
+				goto refused;
+			}
+			sh->sp.secret = pw;
+		}
+	}
+	shell_push(sh, st, text, ebody, bodylen);
+	sh->sp.secret = sh->secret;
+	if (pw != NULL) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	scn_free(s);
+	free(hword);
+	return;
+refused:
+	if (op >= 0)
+		sh->last_ent = -1;	/* an expect has no step to check */
+	scn_free(s);
+	free(text);
+	free(body);
+	free(ebody);
+	free(hword);
+}
+
+/*
+ * shell_expect - check the reply of the step above at once; the line is
+ * saved after that step, where a scenario checks it
+ */
+static void
+shell_expect(struct shell *sh, const char *line)
+{
+	const struct scn_result *res, *r;
+	const struct record *rec = NULL;
+	const struct step *ps = NULL;
+	const struct scn_expect *e;
+	struct step	 stand;
+	struct scn	*s;
+	char		*text, err[512], got[512];
+	size_t		 n, nr;
+
+	/* parsed after a stand-in step, so that it has one to check */
+	text = xasprintf("noop\n%s", line);
+	s = scn_parse("shell", text, strlen(text), &sh->vars, err,
+	    sizeof(err));
+	free(text);
+	if (s == NULL) {
+		shell_parse_error(line, err, 2);
+		return;
+	}
+	e = s->steps[0].expect;
+	if (sh->last_ent < 0) {
+		fprintf(stderr, "!! expect checks the step above, and the "
+		    "line above sent nothing\n");
+		goto out;
+	}
+	if (sh->last_expect) {
+		fprintf(stderr, "!! the step above has an expect line "
+		    "already (join the matches with \"or\")\n");
+		goto out;
+	}
+	res = scn_exec_results(sh->x, &n);
+	r = &res[sh->last_res];
+	nr = scn_exec_nrecords(sh->x);
+	if (r->session >= 0)
+		rec = scn_exec_record(sh->x, (size_t)r->session);
+	else if (nr > 0)
+		rec = scn_exec_record(sh->x, nr - 1);
+	if (rec == NULL) {
+		fprintf(stderr, "!! expect: no session yet\n");
+		goto out;
+	}
+	if (r->rstep >= 0)
+		ps = &rec->steps[r->rstep];
+	else if (r->step->op == SCN_QUIT && rec->nsteps > 0 &&
+	    rec->steps[rec->nsteps - 1].stage == STAGE_QUIT)
+		ps = &rec->steps[rec->nsteps - 1];
+	else {
+		/* the step recorded nothing: its result stands in */
+		memset(&stand, 0, sizeof(stand));
+		stand.stage = STAGE_DONE;
+		stand.outcome = r->status == SCN_PASS ? OUT_OK :
+		    r->status == SCN_FAIL ? OUT_ERROR : OUT_SKIPPED;
+		stand.detail = r->detail;
+		stand.t_sent = stand.t_first = stand.t_done = -1;
+		ps = &stand;
+	}
+	if (scn_expect_match(e, rec, ps, got, sizeof(got)))
+		printf("** expect %s: ok\n", e->spec);
+	else {
+		printf("!! error: expectation not met: expected %s, got %s\n",
+		    e->spec, got);
+		sh->expect_failed = 1;
+	}
+	shell_ent_add(sh, xstrdup(line), NULL, 0);
+	sh->last_expect = 1;
+out:
+	scn_free(s);
+}
+
+/*
+ * shell_save - the lines so far as a scenario file: connection steps,
+ * set and expect lines as typed, a raw line as send "...", a message
+ * read up to "." as a here-document (with "${" written "$${", so that
+ * it reads back as typed).
+ */
+static void
+shell_save(struct shell *sh, const char *path)
+{
+	FILE		*fp;
+	const struct shell_ent *e;
+	char		 when[40], word[32], *q, *v;
+	const char	*l, *nl;
+	size_t		 i, k, n;
+	int		 clash;
+
+	if ((fp = fopen(path, "w")) == NULL) {
+		fprintf(stderr, "!! save: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	util_utc_iso(when, sizeof(when));
+	q = shell_shquote(path);
+	v = shell_shquote(sh->server);
+	fprintf(fp, "# desc: smtprobe shell session with %s\n"
+	    "# saved by smtprobe %s shell on %s\n"
+	    "# replay: smtprobe -s %s%s --scenario %s\n", sh->server,
+	    PACKAGE_VERSION, when, v, sh->replay, q);
+	free(q);
+	free(v);
+	if (sh->prompted)
+		fprintf(fp, "# (the password was typed: give it to the replay "
+		    "with --auth-secret-env VAR\n# or --auth-secret-file "
+		    "FILE)\n");
+	for (i = 0; i < sh->nsetvars; i++) {
+		const char *eq = strchr(sh->setvars[i], '=');
+
+		q = shell_quote(eq + 1, strlen(eq + 1));
+		fprintf(fp, "set %.*s %s\n", (int)(eq - sh->setvars[i]),
+		    sh->setvars[i], q);
+		free(q);
+	}
+	for (i = 0; i < sh->nent; i++) {
+		e = &sh->ent[i];
+		if (e->body == NULL) {
+			fprintf(fp, "%s\n", e->line);
+			continue;
+		}
+		/* a word that no line of the message is */
+		for (k = 0;; k++) {
+			if (k == 0)
+				snprintf(word, sizeof(word), "END");
+			else
+				snprintf(word, sizeof(word), "END%zu", k);
+			clash = 0;
+			for (l = e->body; l < e->body + e->bodylen && !clash;
+			    l = nl + 1) {
+				nl = memchr(l, '\n', (size_t)(e->body +
+				    e->bodylen - l));
+				n = (size_t)(nl - l);
+				clash = n == strlen(word) && memcmp(l, word,
+				    n) == 0;
+			}
+			if (!clash)
+				break;
+		}
+		fprintf(fp, "data <<%s\n", word);
+		for (k = 0; k < e->bodylen; k++) {
+			if (e->body[k] == '$' && k + 1 < e->bodylen &&
+			    e->body[k + 1] == '{')
+				fputc('$', fp);
+			fputc(e->body[k], fp);
+		}
+		fprintf(fp, "%s\n", word);
+	}
+	if (ferror(fp) | (fclose(fp) != 0)) {
+		fprintf(stderr, "!! save: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	printf("** saved %zu line%s to %s\n", sh->nent, sh->nent == 1 ? "" :
+	    "s", path);
+}
+
+/*
+ * shell_line - one line typed: a shell command, an expect line, a step,
+ * or a raw line. Returns 1 when the shell should end.
+ */
+static int
+shell_line(struct shell *sh, const char *line)
+{
+	const char *const *kw;
+	const char	*p = line, *rest;
+	char		*path;
+	size_t		 wl, n;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	wl = strcspn(p, " \t");
+	for (rest = p + wl; *rest == ' ' || *rest == '\t'; rest++)
+		;
+	if (wl == 4 && strncmp(p, "help", 4) == 0 && *rest == '\0') {
+		shell_help();
+		return 0;
+	}
+	if (wl == 7 && strncmp(p, "history", 7) == 0 && *rest == '\0') {
+		shell_history(sh);
+		return 0;
+	}
+	if (wl == 4 && strncmp(p, "exit", 4) == 0 && *rest == '\0')
+		return 1;
+	if (wl == 4 && strncmp(p, "save", 4) == 0) {
+		path = xstrdup(rest);
+		for (n = strlen(path); n > 0 && (path[n - 1] == ' ' ||
+		    path[n - 1] == '\t'); n--)
+			path[n - 1] = '\0';
+		if (path[0] == '\0')
+			fprintf(stderr, "!! usage: save FILE\n");
+		else
+			shell_save(sh, path);
+		free(path);
+		return 0;
+	}
+	if (wl == 6 && strncasecmp(p, "expect", 6) == 0) {
+		shell_expect(sh, p);
+		return 0;
+	}
+	for (kw = scn_keywords(); *kw != NULL; kw++)
+		if (strlen(*kw) == wl && strncasecmp(*kw, p, wl) == 0) {
+			shell_step(sh, p);
+			return sh->eof;
+		}
+	shell_raw(sh, line);
+	return 0;
+}
+
+int
+shell_main(int argc, char **argv)
+{
+	struct shell		 sh;
+	struct opt_cli		 cli;
+	struct tls_params	 tp;
+	struct sockaddr_storage	 ss, ls;
+	socklen_t		 sl, lsl = 0;
+	SSL_CTX			*ctx = NULL;
+	char			 err[512], *helo = NULL, *note = NULL, *line;
+	size_t			 i, n;
+	int			 rc = EXIT_USAGE, help = 0, list = 0, was_open;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.last_ent = sh.last_res = -1;
+	if (shell_options(argc, argv, &cli, &sh, &help, &list) == -1) {
+		fprintf(stderr, "Try 'smtprobe shell --help'.\n");
+		goto out;
+	}
+	if (help || list) {
+		if (help)
+			shell_usage();
+		else
+			shell_list();
+		rc = 0;
+		goto out;
+	}
+	log_init("smtprobe", cli.verbose);
+	if (cli.helo == NULL)
+		helo = shell_default_helo();
+	if (cli.helo != NULL || helo != NULL)
+		scn_vars_set(&sh.vars, "helo", cli.helo != NULL ? cli.helo :
+		    helo);
+	scn_vars_set(&sh.vars, "server", cli.host);
+	if (cli.auth_user != NULL)
+		scn_vars_set(&sh.vars, "user", cli.auth_user);
+	for (i = 0; i < cli.nvars; i++) {
+		const char *eq = strchr(cli.vars[i], '=');
+		char	*name = xstrndup(cli.vars[i],
+		    (size_t)(eq - cli.vars[i]));
+
+		scn_vars_set(&sh.vars, name, eq + 1);
+		free(name);
+	}
+	/* as for a scenario run, a "set" line does not change these */
+	sh.vars.nlocked = sh.vars.n;
+	sh.auth_user = cli.auth_user;
+	if ((cli.auth_secret_env != NULL || cli.auth_secret_file != NULL) &&
+	    (sh.secret = shell_secret_source(&cli)) == NULL)
+		goto out;
+	tp = (struct tls_params){ cli.cafile, cli.capath, cli.tls_min,
+	    cli.ciphers };
+	if ((ctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	if (shell_resolve(cli.host, cli.port, cli.family, 0, &ss, &sl, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		rc = 3;
+		goto out;
+	}
+	if (cli.local != NULL && shell_resolve(cli.local, "0", ss.ss_family,
+	    1, &ls, &lsl, err, sizeof(err)) == -1) {
+		log_warnx("--local-address: %s", err);
+		goto out;
+	}
+	{
+		char	 a[INET6_ADDRSTRLEN];
+		unsigned char tmp[16];
+		int	 ip = inet_pton(AF_INET, cli.host, tmp) == 1 ||
+		    inet_pton(AF_INET6, cli.host, tmp) == 1;
+
+		getnameinfo((struct sockaddr *)&ss, sl, a, sizeof(a), NULL, 0,
+		    NI_NUMERICHOST);
+		if (strcmp(a, cli.host) != 0)
+			note = xasprintf("resolved %s to %s", cli.host, a);
+		/* RFC 6066 3: no IP literal in SNI */
+		sh.p.sni = cli.no_sni ? NULL : cli.sni != NULL ? cli.sni :
+		    ip ? NULL : cli.host;
+		sh.p.verify_name = cli.sni != NULL ? cli.sni : cli.host;
+	}
+	sh.p.host = cli.host;
+	sh.p.port = cli.port;
+	sh.p.resolve_note = note;
+	sh.p.addr = (struct sockaddr *)&ss;
+	sh.p.addrlen = sl;
+	sh.p.local = cli.local != NULL ? (struct sockaddr *)&ls : NULL;
+	sh.p.locallen = lsl;
+	sh.p.helo = cli.helo != NULL ? cli.helo : helo;
+	sh.p.implicit_tls = cli.tls_mode == SMTP_TLS_IMPLICIT;
+	sh.p.tls_mode = smtp_tls_mode_name(cli.tls_mode);
+	sh.p.tls_ctx = ctx;
+	sh.p.tls_verify = cli.tls_verify;
+	memcpy(sh.p.timeout_ms, cli.timeout_ms, sizeof(sh.p.timeout_ms));
+	sh.p.max_line = cli.max_line;
+	sh.p.show_body = cli.show_body;
+
+	sh.cb.wire = shell_wire;
+	sh.cb.step = shell_step_cb;
+	sh.ro.timestamps = cli.timestamps;
+	sh.sp.conn = &sh.p;
+	sh.sp.stop_before = -1;
+	sh.sp.quit_after = -1;
+	sh.sp.helo_domain = sh.p.helo;
+	sh.sp.version = PACKAGE_VERSION;
+	sh.sp.secret = sh.secret;
+	sh.sp.interactive = 1;
+	sh.sp.out = &sh.cb;
+	sh.sp.arg = &sh;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sh.tty = isatty(STDIN_FILENO);
+	if (sh.tty) {
+		rl_readline_name = "smtprobe";
+		rl_inhibit_completion = 1;	/* a TAB is a TAB */
+		using_history();
+		stifle_history(1000);
+		printf("** smtprobe shell: one step per line (help lists "
+		    "them); exit or Ctrl-D ends\n");
+	}
+	if ((sh.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	sh.x = scn_exec_new(sh.base, NULL, &sh.sp, shell_exec_done, &sh);
+	scn_exec_start(sh.x);
+
+	/* the session opens at once; --starttls* adds ehlo and starttls */
+	shell_line(&sh, "connect");
+	if ((cli.tls_mode == SMTP_TLS_REQUIRE ||
+	    cli.tls_mode == SMTP_TLS_OPTIONAL) &&
+	    scn_exec_session_open(sh.x)) {
+		shell_line(&sh, "ehlo");
+		if (scn_exec_session_open(sh.x))
+			shell_line(&sh, cli.tls_mode == SMTP_TLS_OPTIONAL ?
+			    "starttls optional" : "starttls");
+	}
+	while (!sh.done && !sh.eof) {
+		was_open = scn_exec_session_open(sh.x);
+		if ((line = shell_getline(&sh, SHELL_PROMPT, &n)) == NULL) {
+			if (sh.tty)
+				putchar('\n');
+			break;
+		}
+		/* what the server did while the user typed */
+		shell_poll(&sh);
+		if (was_open && !scn_exec_session_open(sh.x))
+			printf("** the server closed the connection while you "
+			    "were typing\n");
+		if (strlen(line) != n)
+			fprintf(stderr, "!! the line holds a NUL byte; nothing "
+			    "was sent\n");
+		else if (n > SHELL_MAX_LINE)
+			fprintf(stderr, "!! the line is longer than %d bytes; "
+			    "nothing was sent\n", SHELL_MAX_LINE);
+		else {
+			if (line[strspn(line, " \t")] != '\0')
+				shell_hist_add(&sh, line);
+			if (shell_line(&sh, line) == 1) {
+				free(line);
+				break;
+			}
+		}
+		free(line);
+	}
+	/* the end: QUIT when a session is open, then done */
+	scn_exec_finish(sh.x);
+	while (!sh.done)
+		if (event_base_loop(sh.base, EVLOOP_ONCE) != 0)
+			break;
+	rc = sh.expect_failed ? 1 : sh.opened ? 0 : 3;
+	scn_exec_free(sh.x);
+	event_base_free(sh.base);
+out:
+	for (i = 0; i < sh.nent; i++) {
+		free(sh.ent[i].line);
+		free(sh.ent[i].body);
+	}
+	free(sh.ent);
+	for (i = 0; i < sh.nhist; i++)
+		free(sh.hist[i]);
+	free(sh.hist);
+	free(sh.setvars);
+	free(sh.server);
+	free(sh.replay);
+	if (sh.lbuf != NULL) {
+		explicit_bzero(sh.lbuf, sh.lcap);
+		free(sh.lbuf);
+	}
+	if (sh.secret != NULL) {
+		explicit_bzero(sh.secret, strlen(sh.secret));
+		free(sh.secret);
+	}
+	scn_vars_clear(&sh.vars);
+	free(helo);
+	free(note);
+	tls_ctx_free(ctx);
+	opt_cli_free(&cli);
+	return rc;
+}
