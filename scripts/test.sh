@@ -1,6 +1,7 @@
 #!/bin/sh
 # test.sh - install what the tests need, build, and run the whole suite
-# twice: a normal build (with valgrind cases) and an ASan+UBSan build.
+# twice: a normal build (with valgrind cases) and an ASan+UBSan build;
+# then a short run of every libFuzzer harness (make fuzz).
 # Ends with one line "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,5 +35,28 @@ ASAN_OPTIONS=detect_leaks=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SMTPROBE_SANITIZED ASAN_OPTIONS UBSAN_OPTIONS
 run build-asan --enable-sanitizers
+# fuzz BUILDDIR: every libFuzzer harness for FUZZ_SECONDS (default 20)
+# each; a fuzzer that runs clean passes, a crash, leak or hang fails
+fuzz() {
+	echo "== make fuzz in $1 (FUZZ_SECONDS=${FUZZ_SECONDS:-20})"
+	rm -f "$1/tests/work/fuzz/summary"
+	(cd "$1" && make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}") ||
+		status=1
+	if [ ! -s "$1/tests/work/fuzz/summary" ]; then
+		echo "make fuzz ran no fuzzer"
+		status=1
+		fail=$((fail + 1))
+		return
+	fi
+	while read -r name st rest; do
+		if [ "$st" = ok ]; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			status=1
+		fi
+	done <"$1/tests/work/fuzz/summary"
+}
+fuzz build
 echo "$pass passed, $fail failed"
 exit $status
