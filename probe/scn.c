@@ -1919,7 +1919,9 @@ exec_run(struct scn_exec *x, size_t i)
 		    NULL) {
 			exec_note(x, WIRE_ERROR, "auth: %s", why);
 			exec_skip(x, i, SCN_FAIL, "%s", why);
-			exec_stop(x);
+			/* a run stops; a shell goes on and lets the user fix it */
+			if (!x->p->interactive)
+				exec_stop(x);
 			return;
 		}
 		c.mech = st->mech;
@@ -1941,7 +1943,8 @@ exec_run(struct scn_exec *x, size_t i)
 		    &c.message_len, why, sizeof(why))) == NULL) {
 			exec_note(x, WIRE_ERROR, "data: %s", why);
 			exec_skip(x, i, SCN_FAIL, "%s", why);
-			exec_stop(x);
+			if (!x->p->interactive)
+				exec_stop(x);
 			return;
 		}
 		c.message = x->msg;
