@@ -2,11 +2,10 @@
  * fuzz.h - what every libFuzzer harness in tests/fuzz shares.
  *
  * A harness is one file tests/fuzz/fuzz_NAME.c that defines
- * LLVMFuzzerTestOneInput() and opens with two comment lines that
- * tests/fuzz/run.sh reads:
- *	FUZZ-SOURCES: the probe sources it links (probe/NAME.c ...)
+ * LLVMFuzzerTestOneInput() and has, in its opening comment, the line
  *	FUZZ-OPTIONS: libFuzzer options of its own (e.g. -max_len=N)
- * run.sh builds it with clang and -fsanitize=fuzzer,address,undefined;
+ * that tests/fuzz/run.sh reads. run.sh builds it with clang and
+ * -fsanitize=fuzzer,address,undefined, linked with every probe module;
  * tests/fuzz/replay.c turns the same file into a plain program that
  * make check runs on the seeds and on tests/fuzz/regress/NAME, so a
  * crash found once stays tested with gcc and the sanitizer build too.

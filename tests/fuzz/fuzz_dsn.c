@@ -1,6 +1,5 @@
 /*
  * fuzz_dsn.c - bounce messages for "smtprobe explain" (dsn_parse).
- * FUZZ-SOURCES: probe/dsn.c probe/verdict.c probe/reply.c probe/util.c probe/log.c
  * FUZZ-OPTIONS: -max_len=100000
  *
  * The input is a whole bounce, any bytes, as explain reads it from a

@@ -1,6 +1,5 @@
 /*
  * fuzz_ehlo.c - EHLO keyword parsing (reply_ehlo_parse).
- * FUZZ-SOURCES: probe/reply.c probe/util.c probe/log.c
  * FUZZ-OPTIONS: -max_len=20000
  *
  * Two shapes of input. One that starts with three digits is the raw

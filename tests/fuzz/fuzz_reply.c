@@ -1,6 +1,5 @@
 /*
  * fuzz_reply.c - SMTP reply parsing, as the I/O layer feeds it.
- * FUZZ-SOURCES: probe/reply.c probe/util.c probe/log.c
  * FUZZ-OPTIONS: -max_len=70000
  *
  * The input is the server's byte stream. It is cut into lines at LF as

@@ -1,7 +1,6 @@
 /*
  * fuzz_verdict.c - the classification of arbitrary text, as
  * "smtprobe explain" runs it (verdict_reply).
- * FUZZ-SOURCES: probe/verdict.c probe/reply.c probe/util.c probe/log.c
  * FUZZ-OPTIONS: -max_len=8192
  *
  * The first byte picks the stage (or "unknown", as explain without

@@ -13,10 +13,13 @@
 #   -B  build only, run nothing
 #   NAME  only these harnesses (tests/fuzz/fuzz_NAME.c); default: all
 #
-# Each harness lists the probe sources it needs and its own libFuzzer
-# options in its first lines (FUZZ-SOURCES:, FUZZ-OPTIONS:, see
-# tests/fuzz/fuzz.h); its seeds come from tests/fuzz/seeds.sh, with the
-# inputs of tests/fuzz/regress/NAME. New inputs the fuzzer finds stay
+# Every probe/*.c but main.c is compiled once into an archive, so a
+# harness links what it uses, however the modules come to depend on
+# each other; the library flags come from make (FUZZ_CFLAGS, FUZZ_LIBS:
+# configure's OpenSSL, libevent, ldns and jansson), else pkg-config.
+# A harness names its own libFuzzer options in its FUZZ-OPTIONS line
+# (see tests/fuzz/fuzz.h); its seeds come from tests/fuzz/seeds.sh, with
+# the inputs of tests/fuzz/regress/NAME. New inputs the fuzzer finds stay
 # in OUTDIR/corpus/NAME for the next run. The compiler is $FUZZ_CC, else
 # clang. Every harness is built before any runs, with
 # -fsanitize=fuzzer,address,undefined and no recovery from UB.
@@ -91,31 +94,31 @@ ${AWK:-awk} -f "$src/probe/verdict-rules.awk" "$src/probe/verdict.rules" \
     >"$out/probe/verdict-rules.h.tmp" &&
 	mv "$out/probe/verdict-rules.h.tmp" "$out/probe/verdict-rules.h" ||
 	exit 1
-sources=
-for n in $names; do
-	s=$(sed -n 's/^ \* FUZZ-SOURCES: *//p' "$src/tests/fuzz/fuzz_$n.c")
-	sources="$sources $s"
-done
-sources=$(printf '%s\n' $sources | sort -u)
-for s in $sources; do
-	o=$out/obj/$(basename "$s" .c).o
-	if [ ! -f "$o" ] || [ "$src/$s" -nt "$o" ] ||
+pkgs="openssl libevent libevent_openssl ldns jansson"
+libcflags=${FUZZ_CFLAGS-$(pkg-config --cflags $pkgs)}
+libs=${FUZZ_LIBS-$(pkg-config --libs $pkgs)}
+objs=
+for s in "$src"/probe/*.c; do
+	b=$(basename "$s" .c)
+	[ "$b" = main ] && continue
+	o=$out/obj/$b.o
+	objs="$objs $o"
+	if [ ! -f "$o" ] || [ "$s" -nt "$o" ] ||
 	    [ "$out/probe/verdict-rules.h" -nt "$o" ] ||
 	    [ -n "$(find "$src/include" "$build/config.h" -newer "$o" \
 	    2>/dev/null | head -1)" ]; then
 		# shellcheck disable=SC2086
 		"$cc" $cflags -fsanitize=fuzzer-no-link,address,undefined \
-		    $incs -c "$src/$s" -o "$o" || exit 1
+		    $incs $libcflags -c "$s" -o "$o" || exit 1
 	fi
 done
+rm -f "$out/libprobe.a"
+# shellcheck disable=SC2086
+ar cr "$out/libprobe.a" $objs || exit 1
 for n in $names; do
-	h=$src/tests/fuzz/fuzz_$n.c
-	objs=
-	for s in $(sed -n 's/^ \* FUZZ-SOURCES: *//p' "$h"); do
-		objs="$objs $out/obj/$(basename "$s" .c).o"
-	done
 	# shellcheck disable=SC2086
-	"$cc" $cflags -fsanitize=fuzzer,address,undefined $incs "$h" $objs \
+	"$cc" $cflags -fsanitize=fuzzer,address,undefined $incs \
+	    "$src/tests/fuzz/fuzz_$n.c" "$out/libprobe.a" $libs \
 	    -o "$out/fuzz_$n" || exit 1
 done
 echo "built:$(for n in $names; do printf ' fuzz_%s' "$n"; done) in $out"
