@@ -45,6 +45,8 @@ struct opt_cli {
 	const char	 *capath;	/* --tls-ca-path */
 	const char	 *tls_min;	/* --tls-min-version */
 	const char	 *ciphers;	/* --tls-ciphers */
+	int		  dane;		/* --dane (and --tls-check) */
+	int		  tls_check;	/* --tls-check */
 	int		  stop_before;	/* --stop-before, -1 none */
 	int		  quit_after;	/* --quit-after, -1 none */
 	int		  data;		/* --data (or implied) */

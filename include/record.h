@@ -82,7 +82,34 @@ struct tls_cert {
 	char	 *not_before;	/* "YYYY-MM-DDTHH:MM:SSZ" */
 	char	 *not_after;
 	int	  expired;	/* not_after lies in the past */
+	long	  days_left;	/* whole days until not_after (< 0 past) */
 	char	 *sha256;	/* certificate fingerprint, hex with colons */
+	char	 *tlsa;		/* --dane: the TLSA record whose data
+				   matches this certificate, or NULL */
+};
+
+/*
+ * The DANE outcome of one connection (--dane, --tls-check): the TLSA
+ * lookup, made before the connection, and what OpenSSL matched. See
+ * dane.h for the statuses.
+ */
+struct tls_dane {
+	int	  checked;	/* a TLSA lookup was made */
+	int	  enabled;	/* OpenSSL got usable, validated records */
+	char	 *status;	/* "secure" "insecure" "bogus" "mismatch" ... */
+	char	 *lookup;	/* how the lookup went: "secure" "none" ... */
+	char	 *qname;	/* "_25._tcp.mx.example" */
+	int	  ad;		/* AD bit of the TLSA answer */
+	char	 *resolver;	/* "ADDR:PORT" that answered, or NULL */
+	char	**records;	/* "3 1 1 hex", as received */
+	char	**notes;	/* per record: NULL usable, else why not */
+	size_t	  nrecords;
+	int	  depth;	/* chain depth OpenSSL matched, -1 none */
+	char	 *matched;	/* the record that matched, or NULL */
+	char	 *result_type;	/* RFC 8460 result type, NULL: no failure */
+	char	 *finding;	/* finding kind, NULL: no failure */
+	int	  fatal;	/* a failure --tls-verify makes fatal */
+	char	 *detail;
 };
 
 struct tls_info {
@@ -93,10 +120,17 @@ struct tls_info {
 	char		*group;		/* key exchange group, or NULL */
 	char		*sni;		/* server name sent, NULL if none */
 	char		*verify_name;	/* name (or IP) checked, NULL if none */
-	long		 verify_code;	/* X509_V_OK (0) or X509_V_ERR_* */
+	long		 verify_code;	/* X509_V_OK (0) or X509_V_ERR_*; the
+					   DANE result when dane.enabled */
 	char		*verify_error;	/* text for verify_code */
+	long		 pkix_code;	/* the chain against the CA store and
+					   verify_name, DANE aside */
+	char		*pkix_error;
+	int		 name_match;	/* verify_name is in the certificate:
+					   1, 0, or -1 (no name, no cert) */
 	struct tls_cert	*chain;		/* as sent by the peer */
 	size_t		 nchain;
+	struct tls_dane	 dane;
 };
 
 enum finding_level {

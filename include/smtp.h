@@ -28,6 +28,7 @@
 
 struct event_base;
 struct smtp_session;
+struct dane_policy;
 typedef struct ssl_ctx_st SSL_CTX;
 
 enum smtp_tls_mode {
@@ -56,6 +57,8 @@ struct smtp_params {
 	const char	*sni;		/* --tls-sni; NULL sends none */
 	const char	*verify_name;	/* name checked in the certificate */
 	int		 tls_verify;	/* --tls-verify: failure is fatal */
+	const struct dane_policy *dane;	/* --dane: the TLSA lookup for this
+					   host (dane.h), or NULL */
 	long		 timeout_ms[STAGE__COUNT]; /* --timeout; 0: default */
 	size_t		 max_line;	/* --max-line; 0: default */
 	size_t		 show_body;	/* message lines shown in transcript */

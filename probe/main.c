@@ -28,10 +28,12 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "dane.h"
 #include "diag.h"
 #include "explain.h"
 #include "log.h"
 #include "msg.h"
+#include "mtasts.h"
 #include "opt.h"
 #include "reply.h"
 #include "report.h"
@@ -40,12 +42,21 @@
 #include "shell.h"
 #include "smtp.h"
 #include "tls.h"
+#include "tlscheck.h"
+#include "tlsrpt.h"
 #include "util.h"
 #include "verdict.h"
 
 #define EXIT_USAGE	64
 
 struct cli_run;
+
+/* One TLSA lookup (--dane), shared by the addresses of one host. */
+struct cli_dane {
+	struct cli_run		*run;
+	char			*host;
+	struct dane_policy	*policy;
+};
 
 /* One address to probe, and what runs against it. */
 struct cli_target {
@@ -64,6 +75,7 @@ struct cli_target {
 	struct scn_exec		**execs;	/* one per scenario */
 	size_t			 nexec;
 	int			 done;
+	struct cli_dane		*dane;		/* --dane, or NULL */
 };
 
 struct cli_run {
@@ -79,6 +91,13 @@ struct cli_run {
 	struct route		*route;
 	struct check_result	*checks;	/* --check, once done */
 	int			 checks_done;
+	struct cli_dane		*danes;		/* --dane: one per host */
+	size_t			 ndanes;
+	char			*sts_domain;	/* --tls-check: the policy
+						   domain, or NULL */
+	struct mtasts_result	*sts;		/* its MTA-STS policy */
+	struct tlsrpt_result	*rpt;		/* its TLS-RPT record */
+	int			 tls_pending;	/* lookups under way */
 };
 
 static char	*cli_default_helo(void);
@@ -97,6 +116,17 @@ static char	*cli_cmdline(int, char **);
 static int	cli_local(const char *, int, struct sockaddr_storage *,
 		    socklen_t *);
 static void	cli_differences(FILE *, json_t *, struct cli_run *);
+static void	cli_tls_step(struct cli_run *);
+static void	cli_dane_done(struct dane_policy *, void *);
+static void	cli_sts_done(struct mtasts_result *, void *);
+static void	cli_rpt_done(struct tlsrpt_result *, void *);
+static void	cli_tls_preflight(struct cli_run *, struct dns_ctx **,
+		    const struct smtp_txn *, SSL_CTX **);
+static void	cli_tls_finish(struct cli_run *);
+static void	cli_tls_target(struct cli_run *, struct cli_target *,
+		    struct tlscheck_target *);
+static void	cli_tls_out(struct cli_run *, struct cli_target *, FILE *,
+		    json_t *);
 
 /* cli_cmdline - argv as one line a shell would take back */
 static char *
@@ -343,6 +373,221 @@ cli_differences(FILE *fp, json_t *arr, struct cli_run *run)
 	}
 }
 
+/* cli_tls_step - one TLS pre-flight lookup is done */
+static void
+cli_tls_step(struct cli_run *run)
+{
+	if (--run->tls_pending == 0)
+		event_base_loopbreak(run->base);
+}
+
+static void
+cli_dane_done(struct dane_policy *p, void *arg)
+{
+	struct cli_dane	*d = arg;
+
+	d->policy = p;
+	cli_tls_step(d->run);
+}
+
+static void
+cli_sts_done(struct mtasts_result *r, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	run->sts = r;
+	cli_tls_step(run);
+}
+
+static void
+cli_rpt_done(struct tlsrpt_result *r, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	run->rpt = r;
+	cli_tls_step(run);
+}
+
+/*
+ * cli_tls_preflight - --dane and --tls-check, before any connection:
+ * the TLSA records of every host (once per host), and for --tls-check
+ * the MTA-STS policy and TLS-RPT record of the mail domain (DOMAIN, or
+ * the domain of the first --to), all at once on the loop. Each
+ * target's smtp_params get its host's TLSA lookup. *dns is made when
+ * the route needed none; *httpctx is the MTA-STS fetch's TLS context.
+ */
+static void
+cli_tls_preflight(struct cli_run *run, struct dns_ctx **dns,
+    const struct smtp_txn *txn, SSL_CTX **httpctx)
+{
+	struct opt_cli		*cli = run->cli;
+	struct tls_params	 tp;
+	const char		*domain = cli->domain, *at, *env;
+	char			 err[512], *line;
+	size_t			 i, j;
+
+	if (*dns == NULL) {
+		struct dns_params dnp = { cli->resolver, NULL, 0, 0 };
+
+		if ((*dns = dns_ctx_new(run->base, &dnp, err,
+		    sizeof(err))) == NULL)
+			log_warnx("no TLSA or MTA-STS lookups: %s", err);
+	}
+	run->danes = xcalloc(run->nt, sizeof(*run->danes));
+	for (i = 0; i < run->nt; i++) {
+		struct cli_target *ct = &run->t[i];
+		const char	*host = ct->p.host;
+		struct cli_dane	*d;
+
+		for (j = 0; j < run->ndanes; j++)
+			if (strcasecmp(run->danes[j].host, host) == 0)
+				break;
+		ct->dane = d = &run->danes[j];
+		if (j < run->ndanes)
+			continue;
+		run->ndanes++;
+		d->run = run;
+		d->host = xstrdup(host);
+		if (ct->p.addr == NULL)
+			d->policy = dane_skipped(host, cli->port, "no address "
+			    "to connect to");
+		else if (route_literal(host))
+			d->policy = dane_skipped(host, cli->port, "an address "
+			    "literal has no TLSA records: DANE needs a host "
+			    "name (RFC 7672 2.2.2)");
+		else if (*dns == NULL)
+			d->policy = dane_skipped(host, cli->port,
+			    "no resolver");
+		else {
+			run->tls_pending++;
+			dane_lookup(*dns, host, cli->port, cli_dane_done, d);
+		}
+	}
+	if (domain == NULL && txn != NULL && txn[0].nrcpt > 0 &&
+	    (at = strrchr(txn[0].rcpt[0], '@')) != NULL && at[1] != '\0')
+		domain = at + 1;
+	if (cli->tls_check && domain != NULL && *dns != NULL) {
+		struct mtasts_params mp;
+
+		run->sts_domain = xstrdup(domain);
+		memset(&mp, 0, sizeof(mp));
+		mp.domain = domain;
+		mp.family = cli->family;
+		mp.port = 443;
+		mp.timeout_ms = cli->timeout_ms[STAGE_CONNECT] > 0 ?
+		    cli->timeout_ms[STAGE_CONNECT] : 60000;
+		/* a test hook: the RFC fixes port 443 */
+		if ((env = getenv("SMTPROBE_MTA_STS_PORT")) != NULL) {
+			char	*end;
+			long	 n = strtol(env, &end, 10);
+
+			if (*env == '\0' || *end != '\0' || n < 1 || n > 65535)
+				log_warnx("SMTPROBE_MTA_STS_PORT: \"%s\" is "
+				    "not a port; 443 used", env);
+			else
+				mp.port = (unsigned)n;
+		}
+		/* RFC 8461 7.2: TLS 1.2 or newer for the policy fetch */
+		tp = (struct tls_params){ cli->cafile, cli->capath, "1.2",
+		    NULL };
+		if ((*httpctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL)
+			log_warnx("no MTA-STS fetch: %s", err);
+		else {
+			mp.ctx = *httpctx;
+			run->tls_pending++;
+			mtasts_start(run->base, *dns, &mp, cli_sts_done, run);
+		}
+		run->tls_pending++;
+		tlsrpt_start(*dns, domain, cli_rpt_done, run);
+	}
+	if (run->tls_pending > 0)
+		event_base_dispatch(run->base);
+	if (cli->tls_check && !cli->json && !cli->quiet && !cli->tap &&
+	    !cli->ticket)
+		tlscheck_notes(stdout, run->sts, run->rpt);
+	for (i = 0; i < run->nt; i++) {
+		struct cli_target *ct = &run->t[i];
+
+		ct->p.dane = ct->dane->policy;
+		if (ct->out == NULL)
+			continue;
+		line = xasprintf("dane: %s", ct->p.dane->detail);
+		report_wire(ct->out, &run->ro, WIRE_INFO, 0, 0, line);
+		free(line);
+	}
+}
+
+/* cli_tls_target - the --tls-check view of a target's first session */
+static void
+cli_tls_target(struct cli_run *run, struct cli_target *ct,
+    struct tlscheck_target *tt)
+{
+	memset(tt, 0, sizeof(*tt));
+	tt->rec = ct->nexec > 0 && scn_exec_nrecords(ct->execs[0]) > 0 ?
+	    scn_exec_record(ct->execs[0], 0) : NULL;
+	tt->host = ct->p.host;
+	tt->address = ct->ra != NULL ? ct->ra->addr.text : NULL;
+	tt->port = run->cli->port;
+	tt->pref = ct->ra != NULL ? ct->ra->pref : -1;
+	tt->implicit = ct->p.implicit_tls;
+	tt->dane = ct->p.dane;
+	tt->domain = run->sts_domain;
+	tt->sts = run->sts;
+	tt->rpt = run->rpt;
+	if (run->route != NULL && run->route->by_mx) {
+		tt->mx_hosts = (const char *const *)run->route->hosts;
+		tt->nmx_hosts = run->route->nhosts;
+	} else {
+		tt->mx_hosts = &tt->host;
+		tt->nmx_hosts = 1;
+	}
+}
+
+/*
+ * cli_tls_finish - after the sessions: the DANE findings the engine
+ * could not add (no TLS at all), and with --tls-check the MTA-STS ones.
+ */
+static void
+cli_tls_finish(struct cli_run *run)
+{
+	struct tlscheck_target	 tt;
+	struct record		*r;
+	size_t			 i, j, k;
+	int			 changed;
+
+	for (i = 0; i < run->nt; i++) {
+		struct cli_target *ct = &run->t[i];
+
+		for (j = 0; j < ct->nexec; j++)
+			for (k = 0; k < scn_exec_nrecords(ct->execs[j]); k++) {
+				r = scn_exec_record_mut(ct->execs[j], k);
+				changed = dane_session_end(r, ct->p.dane,
+				    run->cli->tls_verify);
+				if (run->cli->tls_check && j == 0 && k == 0) {
+					cli_tls_target(run, ct, &tt);
+					if (tlscheck_findings(r, &tt) > 0)
+						changed = 1;
+				}
+				if (changed)
+					record_settle(r);
+			}
+	}
+}
+
+/* cli_tls_out - a target's tls check, as text on fp or JSON into obj */
+static void
+cli_tls_out(struct cli_run *run, struct cli_target *ct, FILE *fp,
+    json_t *obj)
+{
+	struct tlscheck_target	 tt;
+
+	cli_tls_target(run, ct, &tt);
+	if (fp != NULL)
+		tlscheck_print(fp, &tt);
+	if (obj != NULL)
+		json_object_set_new(obj, "tls_check", tlscheck_json(&tt));
+}
+
 /* cli_default_helo - this host's name when it is an FQDN, else NULL */
 static char *
 cli_default_helo(void)
@@ -429,7 +674,7 @@ main(int argc, char **argv)
 	char			*check_ip = NULL;
 	struct route		*route = NULL;
 	size_t			 nruns = 0;
-	SSL_CTX			*ctx = NULL;
+	SSL_CTX			*ctx = NULL, *httpctx = NULL;
 	char			 err[512], *helo = NULL, *note = NULL;
 	char			*body = NULL, *message = NULL, *secret = NULL;
 	char			*cmdline = NULL;
@@ -726,6 +971,10 @@ main(int argc, char **argv)
 		ct->execs = xcalloc(nscn, sizeof(*ct->execs));
 	}
 
+	/* --dane, --tls-check: TLSA, MTA-STS and TLS-RPT, before the probe */
+	if (cli.dane)
+		cli_tls_preflight(&run, &dns, txn, &httpctx);
+
 	/* The pre-flight checks, before the probe: DNS facts about us */
 	if ((cli.check || cli.diagnose || cli.ticket || cli.report != NULL) &&
 	    !cli.no_check && run.t[0].p.addr != NULL) {
@@ -780,6 +1029,8 @@ main(int argc, char **argv)
 		cli_next(&run.t[i]);
 	if (run.ndone < run.nt)
 		event_base_dispatch(run.base);
+	if (cli.dane)
+		cli_tls_finish(&run);
 	rc = 0;
 	runs = xcalloc(run.nt * nscn, sizeof(*runs));
 	nruns = 0;
@@ -798,9 +1049,12 @@ main(int argc, char **argv)
 			fwrite(ct->buf, 1, ct->buflen, stdout);
 			if (cli.nscenarios == 0 && ct->nexec > 0 &&
 			    scn_exec_nrecords(ct->execs[0]) > 0 &&
-			    !cli.quiet && !cli.tap && !cli.ticket)
+			    !cli.quiet && !cli.tap && !cli.ticket) {
 				report_summary(stdout, scn_exec_record(
 				    ct->execs[0], 0));
+				if (cli.tls_check)
+					cli_tls_out(&run, ct, stdout, NULL);
+			}
 		}
 		for (j = 0; j < ct->nexec; j++) {
 			runs[nruns++] = (struct report_run){
@@ -848,13 +1102,25 @@ main(int argc, char **argv)
 		}
 		if (cli.ticket || cli.tap)
 			;
-		else if (cli.json) {
+		else if (cli.json && cli.tls_check) {
+			json_t	*doc = report_json_doc(rec, PACKAGE_VERSION);
+
+			cli_tls_out(&run, &run.t[0], NULL, doc);
+			if (json_dumpf(doc, stdout, JSON_INDENT(2) |
+			    JSON_PRESERVE_ORDER) == -1)
+				log_warnx("cannot write the JSON document");
+			fputc('\n', stdout);
+			json_decref(doc);
+		} else if (cli.json) {
 			if (report_json(stdout, rec, PACKAGE_VERSION) == -1)
 				log_warnx("cannot write the JSON document");
 		} else if (cli.quiet)
 			report_result(stdout, rec);
-		else
+		else {
 			report_summary(stdout, rec);
+			if (cli.tls_check)
+				cli_tls_out(&run, &run.t[0], stdout, NULL);
+		}
 	} else if (cli.json && cli.nscenarios == 0 && route->naddrs > 0) {
 		/* --all-mx with the default probe */
 		json_t	*doc, *arr = json_array(), *notes = json_array();
@@ -867,11 +1133,14 @@ main(int argc, char **argv)
 			o = report_json_doc(scn_exec_record(run.t[i].execs[0],
 			    0), PACKAGE_VERSION);
 			json_object_del(o, "tool");
-			json_array_append_new(arr, json_pack("{s:s, s:i, s:s, "
-			    "s:o}", "mx", run.t[i].ra->host,
+			o = json_pack("{s:s, s:i, s:s, s:o}", "mx",
+			    run.t[i].ra->host,
 			    "preference", run.t[i].ra->pref,
 			    "address", run.t[i].ra->addr.text,
-			    "probe", o));
+			    "probe", o);
+			if (cli.tls_check)
+				cli_tls_out(&run, &run.t[i], NULL, o);
+			json_array_append_new(arr, o);
 		}
 		cli_differences(NULL, diff, &run);
 		doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
@@ -922,6 +1191,15 @@ out_base:
 	free(run.t);
 	route_free(route);
 	check_result_free(run.checks);
+	for (i = 0; i < run.ndanes; i++) {
+		dane_policy_free(run.danes[i].policy);
+		free(run.danes[i].host);
+	}
+	free(run.danes);
+	mtasts_result_free(run.sts);
+	tlsrpt_result_free(run.rpt);
+	free(run.sts_domain);
+	tls_ctx_free(httpctx);
 	free(check_ip);
 	dns_ctx_free(dns);
 	if (run.base != NULL)

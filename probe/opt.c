@@ -37,7 +37,7 @@ enum opt_id {
 	O_REPORT, O_FORMAT, O_MASK_LOCAL, O_SCENARIO, O_VAR, O_JUNIT, O_TAP,
 	O_AUTH, O_AUTH_USER, O_AUTH_SECRET_ENV, O_AUTH_SECRET_FILE,
 	O_AUTH_INSECURE, O_RESOLVER, O_ALL_MX, O_CHECK, O_PUBLIC_IP, O_DNSBL,
-	O_DBL, O_NO_CHECK
+	O_DBL, O_NO_CHECK, O_DANE, O_TLS_CHECK
 };
 
 struct opt_def {
@@ -106,6 +106,16 @@ static const struct opt_def opts[] = {
 	    "lowest TLS version to offer: 1.0, 1.1, 1.2 or 1.3", 0 },
 	{ "tls-ciphers", O_TLS_CIPHERS, "LIST",
 	    "OpenSSL cipher list for TLS 1.2 and lower", 0 },
+	{ "dane", O_DANE, NULL,
+	    "look up the server's TLSA records (RFC 7672, _PORT._tcp.HOST) "
+	    "before connecting, trusting the AD bit of the resolver, and "
+	    "verify the certificate with them; implies --starttls-optional; "
+	    "with --tls-verify a DANE failure ends the session", 0 },
+	{ "tls-check", O_TLS_CHECK, NULL,
+	    "TLS security per MX: chain, expiry, name, DANE, MTA-STS and "
+	    "TLS-RPT of the domain, and what sending MTAs would do; implies "
+	    "--dane and --starttls-optional, and stops before MAIL unless "
+	    "--from/--to are given", 0 },
 	{ "auth", O_AUTH, "MECH",
 	    "authenticate after EHLO (and STARTTLS): plain, login, cram-md5, "
 	    "xoauth2 or oauthbearer; needs --auth-user", 0 },
@@ -696,6 +706,12 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		case O_TLS_CIPHERS:
 			c->ciphers = optarg;
 			break;
+		case O_DANE:
+			c->dane = 1;
+			break;
+		case O_TLS_CHECK:
+			c->tls_check = c->dane = 1;
+			break;
 		case O_STOP_BEFORE:
 			if (opt_stage("stop-before", optarg,
 			    &c->stop_before) == -1)
@@ -961,6 +977,14 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		    "--scenario");
 		return -1;
 	}
+	if (c->tls_check && (c->nscenarios > 0 || c->diagnose)) {
+		log_warnx("--tls-check runs its own probe; it does not take "
+		    "--scenario or --diagnose");
+		return -1;
+	}
+	/* DANE needs TLS: STARTTLS when offered, unless asked otherwise */
+	if (c->dane && c->tls_mode == SMTP_TLS_NONE)
+		c->tls_mode = SMTP_TLS_OPTIONAL;
 	if (c->tap && (c->json || c->ticket)) {
 		log_warnx("--tap, --json and --format ticket exclude each "
 		    "other");

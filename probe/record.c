@@ -82,6 +82,21 @@ record_tls_clear(struct tls_info *t)
 	free(t->sni);
 	free(t->verify_name);
 	free(t->verify_error);
+	free(t->pkix_error);
+	for (i = 0; i < t->dane.nrecords; i++) {
+		free(t->dane.records[i]);
+		free(t->dane.notes[i]);
+	}
+	free(t->dane.records);
+	free(t->dane.notes);
+	free(t->dane.status);
+	free(t->dane.lookup);
+	free(t->dane.qname);
+	free(t->dane.resolver);
+	free(t->dane.matched);
+	free(t->dane.result_type);
+	free(t->dane.finding);
+	free(t->dane.detail);
 	for (i = 0; i < t->nchain; i++) {
 		free(t->chain[i].subject);
 		free(t->chain[i].issuer);
@@ -91,6 +106,7 @@ record_tls_clear(struct tls_info *t)
 		free(t->chain[i].not_before);
 		free(t->chain[i].not_after);
 		free(t->chain[i].sha256);
+		free(t->chain[i].tlsa);
 	}
 	free(t->chain);
 	memset(t, 0, sizeof(*t));

@@ -26,6 +26,7 @@ static json_t	*json_ms(int64_t);
 static json_t	*json_str(const char *);
 static json_t	*json_step(const struct record *, const struct step *);
 static json_t	*json_tls(const struct tls_info *);
+static json_t	*json_dane(const struct tls_dane *);
 static json_t	*json_verdict(const struct verdict *);
 
 void
@@ -230,7 +231,7 @@ json_step(const struct record *r, const struct step *st)
 static json_t *
 json_tls(const struct tls_info *t)
 {
-	json_t	*chain, *c, *san;
+	json_t	*chain, *c, *san, *j;
 	size_t	 i, k;
 
 	if (!t->done)
@@ -242,20 +243,54 @@ json_tls(const struct tls_info *t)
 		san = json_array();
 		for (k = 0; k < tc->nsan; k++)
 			json_array_append_new(san, json_string(tc->san[k]));
-		c = json_pack("{s:s, s:s, s:o, s:s, s:s, s:b, s:s}",
+		c = json_pack("{s:s, s:s, s:o, s:s, s:s, s:b, s:I, s:s}",
 		    "subject", tc->subject, "issuer", tc->issuer, "san", san,
 		    "not_before", tc->not_before, "not_after", tc->not_after,
-		    "expired", tc->expired, "sha256", tc->sha256);
+		    "expired", tc->expired, "days_left",
+		    (json_int_t)tc->days_left, "sha256", tc->sha256);
+		if (t->dane.checked)
+			json_object_set_new(c, "tlsa", json_str(tc->tlsa));
 		json_array_append_new(chain, c);
 	}
-	return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:b, s:I, s:s, "
-	    "s:o}",
+	j = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:b, s:I, s:s, "
+	    "s:{s:b, s:I, s:s}, s:o, s:o}",
 	    "version", t->version, "cipher", t->cipher, "bits", t->bits,
 	    "group", json_str(t->group), "sni", json_str(t->sni),
 	    "verify_name", json_str(t->verify_name),
 	    "verified", t->verify_code == 0,
 	    "verify_code", (json_int_t)t->verify_code,
-	    "verify_error", t->verify_error, "chain", chain);
+	    "verify_error", t->verify_error,
+	    "pkix", "verified", t->pkix_code == 0, "code",
+	    (json_int_t)t->pkix_code, "error", t->pkix_error != NULL ?
+	    t->pkix_error : "",
+	    "name_match", t->name_match < 0 ? json_null() :
+	    json_boolean(t->name_match),
+	    "chain", chain);
+	json_object_set_new(j, "dane", json_dane(&t->dane));
+	return j;
+}
+
+/* json_dane - the DANE part of "tls" (--dane), or null */
+static json_t *
+json_dane(const struct tls_dane *d)
+{
+	json_t	*recs;
+	size_t	 i;
+
+	if (!d->checked)
+		return json_null();
+	recs = json_array();
+	for (i = 0; i < d->nrecords; i++)
+		json_array_append_new(recs, json_pack("{s:s, s:b, s:o}",
+		    "record", d->records[i], "usable", d->notes[i] == NULL,
+		    "note", json_str(d->notes[i])));
+	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, "
+	    "s:s}",
+	    "status", d->status, "lookup", d->lookup, "qname", d->qname,
+	    "ad", d->ad, "resolver", json_str(d->resolver), "records", recs,
+	    "matched", json_str(d->matched),
+	    "depth", d->depth >= 0 ? json_integer(d->depth) : json_null(),
+	    "result_type", json_str(d->result_type), "detail", d->detail);
 }
 
 json_t *
@@ -412,6 +447,9 @@ report_ticket(FILE *fp, const struct record *r, const struct ticket_info *ti)
 		    r->tls.cipher, r->tls.bits);
 		fprintf(fp, "certificate: %s (%s)\n", r->tls.verify_code == 0 ?
 		    "verified" : "NOT verified", r->tls.verify_error);
+		if (r->tls.dane.checked)
+			fprintf(fp, "dane:        %s: %s\n", r->tls.dane.status,
+			    r->tls.dane.detail);
 		for (i = 0; i < r->tls.nchain; i++)
 			fprintf(fp, "  [%zu] %s, issuer %s, %s to %s%s\n", i,
 			    r->tls.chain[i].subject, r->tls.chain[i].issuer,

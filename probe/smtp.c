@@ -160,6 +160,7 @@ static void	smtp_wire(struct smtp_session *, enum smtp_wire,
 static void	smtp_io(struct io *, enum io_event, void *);
 static void	smtp_line(struct smtp_session *);
 static void	smtp_tls_ready(struct smtp_session *);
+static int	smtp_dane(struct smtp_session *);
 static void	smtp_close_step(struct smtp_session *, enum step_outcome,
 		    const char *);
 static struct step *smtp_skip_step(struct smtp_session *, enum smtp_stage,
@@ -771,7 +772,7 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		    io_peer(io), io_local(io));
 		if (s->p->implicit_tls) {
 			SSL *ssl = tls_ssl_new(s->p->tls_ctx, s->p->sni,
-			    s->p->verify_name);
+			    s->p->verify_name, s->p->dane);
 
 			if (io_starttls(io, ssl) == -1)
 				smtp_fail(s, OUT_ERROR, "%s", io_error(io));
@@ -1192,7 +1193,7 @@ reply_starttls(struct smtp_session *s, struct reply *r)
 	}
 	pending = io_pending(s->io, &n);
 	if (io_starttls(s->io, tls_ssl_new(s->p->tls_ctx, s->p->sni,
-	    s->p->verify_name)) == -1) {
+	    s->p->verify_name, s->p->dane)) == -1) {
 		if (n > 0) {
 			record_add_finding(s->rec, FIND_ERROR,
 			    "starttls-injection", STAGE_STARTTLS, "%zu bytes "
@@ -1219,7 +1220,7 @@ smtp_tls_ready(struct smtp_session *s)
 	struct step	*st = smtp_step(s);
 
 	record_tls_clear(t);
-	tls_summarize(io_ssl(s->io), p->sni, p->verify_name, t);
+	tls_summarize(io_ssl(s->io), p->sni, p->verify_name, p->dane, t);
 	smtp_wire(s, WIRE_INFO, "TLS %s, cipher %s (%d bits)%s%s", t->version,
 	    t->cipher, t->bits, t->group != NULL ? ", group " : "",
 	    t->group != NULL ? t->group : "");
@@ -1227,10 +1228,16 @@ smtp_tls_ready(struct smtp_session *s)
 		smtp_wire(s, WIRE_INFO, "certificate: %s, issuer %s, expires "
 		    "%s", t->chain[0].subject, t->chain[0].issuer,
 		    t->chain[0].not_after);
-	if (t->verify_code == 0)
+	if (t->dane.checked && smtp_dane(s) == -1)
+		return;
+	if (t->verify_code == 0 && t->dane.enabled)
+		smtp_wire(s, WIRE_INFO, "certificate verified by DANE");
+	else if (t->verify_code == 0)
 		smtp_wire(s, WIRE_INFO, "certificate verified%s%s",
 		    t->verify_name != NULL ? " for " : " (no name checked)",
 		    t->verify_name != NULL ? t->verify_name : "");
+	else if (t->dane.enabled && t->dane.finding != NULL)
+		;	/* verify_code is DANE's: smtp_dane() reported it */
 	else {
 		record_add_finding(s->rec, p->tls_verify ? FIND_ERROR :
 		    FIND_WARN, "tls-verify", s->stage, "certificate not "
@@ -1267,6 +1274,40 @@ smtp_tls_ready(struct smtp_session *s)
 		return;
 	}
 	smtp_enter(s, STAGE_EHLO);
+}
+
+/*
+ * smtp_dane - report the DANE outcome that tls.c judged (--dane). With
+ * --tls-verify a failure ends the session like a certificate that does
+ * not verify: returns -1, and the session is quitting.
+ */
+static int
+smtp_dane(struct smtp_session *s)
+{
+	struct tls_info	*t = &s->rec->tls;
+	char		*e;
+
+	if (t->dane.finding == NULL) {
+		smtp_wire(s, WIRE_INFO, "DANE %s: %s", t->dane.status,
+		    t->dane.detail);
+		return 0;
+	}
+	record_add_finding(s->rec, s->p->tls_verify && t->dane.fatal ?
+	    FIND_ERROR : FIND_WARN, t->dane.finding, s->stage, "%s",
+	    t->dane.detail);
+	if (!s->p->tls_verify || !t->dane.fatal) {
+		smtp_wire(s, WIRE_WARN, "DANE %s: %s", t->dane.status,
+		    t->dane.detail);
+		return 0;
+	}
+	e = xasprintf("DANE %s: %s", t->dane.status, t->dane.detail);
+	record_set_error(s->rec, s->stage, e);
+	smtp_wire(s, WIRE_ERROR, "%s", e);
+	smtp_close_step(s, OUT_ERROR, e);
+	free(e);
+	s->busy = 0;
+	smtp_quit(s);
+	return -1;
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
  * tls.c - OpenSSL context, per-connection SSL, and the summary of a
- * completed handshake (version, cipher, group, verification, chain).
+ * completed handshake (version, cipher, group, verification, chain,
+ * DANE). See include/tls.h.
  */
 #include "config.h"
 
@@ -9,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "dane.h"
 #include "log.h"
 #include "tls.h"
 
@@ -32,6 +35,9 @@ static char	*tls_name(const X509_NAME *);
 static char	*tls_time(const ASN1_TIME *);
 static void	 tls_cert(X509 *, struct tls_cert *);
 static int	 tls_is_ip(const char *);
+static long	 tls_pkix(SSL *, const char *);
+static int	 tls_tlsa_match(X509 *, const struct dane_rr *);
+static void	 tls_dane(SSL *, const struct dane_policy *, struct tls_info *);
 
 int
 tls_version_ok(const char *s)
@@ -68,6 +74,13 @@ tls_ctx_new(const struct tls_params *p, char *err, size_t errlen)
 	/* Servers often close after 221 without close_notify. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	/* DANE is switched on per connection; the context must allow it */
+	if (SSL_CTX_dane_enable(ctx) <= 0) {
+		snprintf(err, errlen, "cannot enable DANE in the TLS context");
+		SSL_CTX_free(ctx);
+		ERR_clear_error();
+		return NULL;
+	}
 	if (p->ciphers != NULL &&
 	    SSL_CTX_set_cipher_list(ctx, p->ciphers) != 1) {
 		snprintf(err, errlen, "no usable cipher in \"%s\"", p->ciphers);
@@ -106,9 +119,11 @@ tls_is_ip(const char *s)
 }
 
 SSL *
-tls_ssl_new(SSL_CTX *ctx, const char *sni, const char *verify_name)
+tls_ssl_new(SSL_CTX *ctx, const char *sni, const char *verify_name,
+    const struct dane_policy *dane)
 {
 	SSL	*ssl;
+	size_t	 i;
 
 	if ((ssl = SSL_new(ctx)) == NULL)
 		fatalx("SSL_new failed");
@@ -125,7 +140,183 @@ tls_ssl_new(SSL_CTX *ctx, const char *sni, const char *verify_name)
 			SSL_set1_host(ssl, verify_name);
 		}
 	}
+	if (!dane_enabled(dane))
+		return ssl;
+	/*
+	 * RFC 7672: the base domain (the MX host) is the reference name
+	 * for DANE-TA, and the SNI when none was chosen; DANE-EE matches
+	 * the key alone, so OpenSSL's name check for it is switched off
+	 * (3.1.1). A --tls-sni name is accepted as well.
+	 */
+	if (SSL_dane_enable(ssl, dane->base) <= 0) {
+		log_warnx("%s: cannot enable DANE", dane->base);
+		ERR_clear_error();
+		return ssl;
+	}
+	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	if (verify_name != NULL && !tls_is_ip(verify_name) &&
+	    strcasecmp(verify_name, dane->base) != 0)
+		SSL_add1_host(ssl, verify_name);
+	for (i = 0; i < dane->nrrs; i++) {
+		const struct dane_rr *rr = &dane->rrs[i];
+
+		if (rr->note != NULL)
+			continue;
+		if (SSL_dane_tlsa_add(ssl, rr->usage, rr->selector,
+		    rr->mtype, rr->data, rr->len) <= 0)
+			log_warnx("%s: TLSA %s not taken by OpenSSL",
+			    dane->qname, rr->text);
+	}
+	ERR_clear_error();
 	return ssl;
+}
+
+const char *
+tls_rpt_type(long code)
+{
+	switch (code) {
+	case X509_V_OK:
+		return NULL;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return "certificate-expired";
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return "certificate-host-mismatch";
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_UNTRUSTED:
+	case X509_V_ERR_CERT_REJECTED:
+		return "certificate-not-trusted";
+	default:
+		return "validation-failure";
+	}
+}
+
+/*
+ * tls_pkix - verify the peer's chain against the context's CA store
+ * and name, as if DANE were not there (the MTA-STS view, RFC 8461 4.2).
+ */
+static long
+tls_pkix(SSL *ssl, const char *name)
+{
+	X509_STORE_CTX		*xs;
+	X509_VERIFY_PARAM	*vp;
+	X509			*leaf = SSL_get0_peer_certificate(ssl);
+	long			 code;
+
+	if (leaf == NULL)
+		return X509_V_ERR_UNSPECIFIED;
+	if ((xs = X509_STORE_CTX_new()) == NULL)
+		fatalx("X509_STORE_CTX_new failed");
+	if (X509_STORE_CTX_init(xs, SSL_CTX_get_cert_store(
+	    SSL_get_SSL_CTX(ssl)), leaf, SSL_get_peer_cert_chain(ssl)) != 1) {
+		X509_STORE_CTX_free(xs);
+		ERR_clear_error();
+		return X509_V_ERR_UNSPECIFIED;
+	}
+	X509_STORE_CTX_set_default(xs, "ssl_server");
+	vp = X509_STORE_CTX_get0_param(xs);
+	if (name != NULL && tls_is_ip(name))
+		X509_VERIFY_PARAM_set1_ip_asc(vp, name);
+	else if (name != NULL) {
+		X509_VERIFY_PARAM_set_hostflags(vp,
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		X509_VERIFY_PARAM_set1_host(vp, name, 0);
+	}
+	code = X509_verify_cert(xs) == 1 ? X509_V_OK :
+	    X509_STORE_CTX_get_error(xs);
+	X509_STORE_CTX_free(xs);
+	ERR_clear_error();
+	return code;
+}
+
+/* tls_tlsa_match - 1 if the record's data is this certificate's */
+static int
+tls_tlsa_match(X509 *x, const struct dane_rr *rr)
+{
+	unsigned char	*der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	int		 len, ok = 0;
+
+	if (rr->selector == 0)
+		len = i2d_X509(x, &der);
+	else if (rr->selector == 1)
+		len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	else
+		return 0;
+	if (len <= 0)
+		return 0;
+	if (rr->mtype == 0)
+		ok = (size_t)len == rr->len && memcmp(der, rr->data,
+		    rr->len) == 0;
+	else if ((rr->mtype == 1 || rr->mtype == 2) && EVP_Digest(der,
+	    (size_t)len, md, &mdlen, rr->mtype == 1 ? EVP_sha256() :
+	    EVP_sha512(), NULL) == 1)
+		ok = mdlen == rr->len && memcmp(md, rr->data, mdlen) == 0;
+	OPENSSL_free(der);
+	return ok;
+}
+
+/* tls_dane - the DANE part of the summary: lookup, match, judgement */
+static void
+tls_dane(SSL *ssl, const struct dane_policy *p, struct tls_info *t)
+{
+	STACK_OF(X509)		*chain = SSL_get_peer_cert_chain(ssl);
+	struct dane_outcome	 o;
+	const unsigned char	*data = NULL;
+	const char		*matched = NULL;
+	uint8_t			 u, sel, mt;
+	size_t			 dlen = 0, i, k;
+	int			 depth = -1;
+
+	t->dane.checked = 1;
+	t->dane.enabled = dane_enabled(p);
+	t->dane.lookup = xstrdup(dane_dns_name(p->dns));
+	t->dane.qname = xstrdup(p->qname);
+	t->dane.ad = p->ad;
+	t->dane.resolver = p->resolver != NULL ? xstrdup(p->resolver) : NULL;
+	if (p->nrrs > 0) {
+		t->dane.records = xcalloc(p->nrrs, sizeof(char *));
+		t->dane.notes = xcalloc(p->nrrs, sizeof(char *));
+	}
+	for (i = 0; i < p->nrrs; i++) {
+		t->dane.records[i] = xstrdup(p->rrs[i].text);
+		t->dane.notes[i] = p->rrs[i].note != NULL ?
+		    xstrdup(p->rrs[i].note) : NULL;
+	}
+	t->dane.nrecords = p->nrrs;
+	/* the record each certificate matches, whatever its usage */
+	for (k = 0; chain != NULL && k < t->nchain &&
+	    k < (size_t)sk_X509_num(chain); k++)
+		for (i = 0; i < p->nrrs && t->chain[k].tlsa == NULL; i++)
+			if (tls_tlsa_match(sk_X509_value(chain, (int)k),
+			    &p->rrs[i]))
+				t->chain[k].tlsa = xstrdup(p->rrs[i].text);
+	if (t->dane.enabled) {
+		depth = SSL_get0_dane_authority(ssl, NULL, NULL);
+		if (depth >= 0 && SSL_get0_dane_tlsa(ssl, &u, &sel, &mt, &data,
+		    &dlen) >= 0)
+			for (i = 0; i < p->nrrs && matched == NULL; i++)
+				if (p->rrs[i].usage == u &&
+				    p->rrs[i].selector == sel &&
+				    p->rrs[i].mtype == mt &&
+				    p->rrs[i].len == dlen &&
+				    memcmp(p->rrs[i].data, data, dlen) == 0)
+					matched = p->rrs[i].text;
+	}
+	t->dane.depth = depth;
+	t->dane.matched = matched != NULL ? xstrdup(matched) : NULL;
+	dane_judge(p, 1, depth, matched, t->verify_code, t->verify_error, &o);
+	t->dane.status = xstrdup(dane_status_name(o.status));
+	t->dane.result_type = o.result_type != NULL ?
+	    xstrdup(o.result_type) : NULL;
+	t->dane.finding = o.finding != NULL ? xstrdup(o.finding) : NULL;
+	t->dane.fatal = o.fatal;
+	t->dane.detail = xstrdup(o.detail);
 }
 
 /* tls_name - one-line RFC 2253 form of an X.509 name; caller frees */
@@ -171,6 +362,13 @@ tls_cert(X509 *x, struct tls_cert *c)
 	c->not_before = tls_time(X509_get0_notBefore(x));
 	c->not_after = tls_time(X509_get0_notAfter(x));
 	c->expired = X509_cmp_current_time(X509_get0_notAfter(x)) < 0;
+	{
+		int	 days = 0, secs = 0;
+
+		if (ASN1_TIME_diff(&days, &secs, NULL,
+		    X509_get0_notAfter(x)) == 1)
+			c->days_left = days;
+	}
 	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1) {
 		o = c->sha256 = xmalloc(mdlen * 3 + 1);
 		for (i = 0; i < mdlen; i++)
@@ -212,9 +410,10 @@ tls_cert(X509 *x, struct tls_cert *c)
 
 void
 tls_summarize(SSL *ssl, const char *sni, const char *verify_name,
-    struct tls_info *t)
+    const struct dane_policy *dane, struct tls_info *t)
 {
 	STACK_OF(X509)	*chain;
+	X509		*leaf;
 	int		 i, n, nid;
 	const char	*g;
 
@@ -226,26 +425,36 @@ tls_summarize(SSL *ssl, const char *sni, const char *verify_name,
 	nid = SSL_get_negotiated_group(ssl);
 	g = nid > 0 ? OBJ_nid2sn(nid) : NULL;
 	t->group = g != NULL ? xstrdup(g) : NULL;
+	if (sni == NULL && dane_enabled(dane))
+		sni = dane->base;	/* SSL_dane_enable() sent it */
 	t->sni = sni != NULL ? xstrdup(sni) : NULL;
 	t->verify_name = verify_name != NULL ? xstrdup(verify_name) : NULL;
 	t->verify_code = SSL_get_verify_result(ssl);
 	t->verify_error = xstrdup(X509_verify_cert_error_string(
 	    t->verify_code));
+	t->pkix_code = dane_enabled(dane) ? tls_pkix(ssl, verify_name) :
+	    t->verify_code;
+	t->pkix_error = xstrdup(X509_verify_cert_error_string(t->pkix_code));
+	leaf = SSL_get0_peer_certificate(ssl);
+	t->name_match = -1;
+	if (leaf != NULL && verify_name != NULL)
+		t->name_match = tls_is_ip(verify_name) ?
+		    X509_check_ip_asc(leaf, verify_name, 0) == 1 :
+		    X509_check_host(leaf, verify_name, 0,
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
 	chain = SSL_get_peer_cert_chain(ssl);
 	n = chain != NULL ? sk_X509_num(chain) : 0;
-	if (n == 0) {
-		X509 *leaf = SSL_get1_peer_certificate(ssl);
-
-		if (leaf != NULL) {
-			t->chain = xcalloc(1, sizeof(*t->chain));
-			tls_cert(leaf, &t->chain[0]);
-			t->nchain = 1;
-			X509_free(leaf);
-		}
-		return;
+	if (n == 0 && leaf != NULL) {
+		t->chain = xcalloc(1, sizeof(*t->chain));
+		tls_cert(leaf, &t->chain[0]);
+		t->nchain = 1;
+	} else if (n > 0) {
+		t->chain = xcalloc((size_t)n, sizeof(*t->chain));
+		for (i = 0; i < n; i++)
+			tls_cert(sk_X509_value(chain, i), &t->chain[i]);
+		t->nchain = (size_t)n;
 	}
-	t->chain = xcalloc((size_t)n, sizeof(*t->chain));
-	for (i = 0; i < n; i++)
-		tls_cert(sk_X509_value(chain, i), &t->chain[i]);
-	t->nchain = (size_t)n;
+	if (dane != NULL)
+		tls_dane(ssl, dane, t);
+	ERR_clear_error();
 }

@@ -6,7 +6,7 @@ set -eu
 pkgs="gcc make autoconf automake pkg-config libssl-dev libevent-dev
 libldns-dev libjansson-dev libedit-dev openssl"
 # What the test suite needs, by area.
-test_core="jq valgrind libxml2-utils bsdutils"
+test_core="jq valgrind libxml2-utils bsdutils python3"
 test_dns="unbound rbldnsd ldnsutils"
 test_interop="postfix sasl2-bin libsasl2-modules libsasl2-modules-db unbound swaks iproute2 libgnutls30 libgnutls-dane0 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libdb5.3"
 test_fuzz="clang libclang-rt-14-dev llvm-14"

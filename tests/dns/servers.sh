@@ -59,7 +59,8 @@
 #   test.            signed trust anchor; delegates the zones below
 #   secure.test      signed: MX ordering, null MX, implicit MX, CNAME,
 #                    TLSA, TXT
-#   bogus.test       signed, then one A record altered: SERVFAIL
+#   bogus.test       signed, then one A record (www) and the TLSA
+#                    record of mx1 (any port) altered: SERVFAIL
 #   insecure.test    unsigned: hosts for PTR/FCrDNS, HELO, sender
 #                    domains (SPF, DMARC), URL hosts
 #   113.0.203.in-addr.arpa, 8.b.d.0.1.0.0.2.ip6.arpa   PTR data
@@ -193,6 +194,8 @@ $TTL 300
 @		MX	10 mx1.bogus.test.
 mx1		A	127.0.0.1
 www		A	127.0.0.1
+; TLSA for any port of mx1, altered after signing (DANE "bogus")
+*._tcp.mx1	TLSA	3 1 1 b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0
 EOF
 	cat > "$z/insecure.test.zone" <<'EOF'
 $ORIGIN insecure.test.
@@ -405,11 +408,14 @@ do_start() {
 	k=$(keygen test) || exit 1
 	sign test "$w/zones/test.zone" "$k"
 	cp "$w/run/keys/$k.key" "$w/run/test-anchor.key"
-	# bogus.test: change one signed A record without re-signing
-	sed 's/^\(www\.bogus\.test\.[ 	].*A[ 	]*\)127\.0\.0\.1$/\1127.0.0.9/' \
+	# bogus.test: change one signed A record and the signed TLSA
+	# record without re-signing
+	sed -e 's/^\(www\.bogus\.test\.[ 	].*A[ 	]*\)127\.0\.0\.1$/\1127.0.0.9/' \
+	    -e '/TLSA/s/b0b0b0b0$/b0b0b0b1/' \
 	    "$w/zones/bogus.test.zone.signed" > "$w/zones/bogus.tmp" &&
 		mv "$w/zones/bogus.tmp" "$w/zones/bogus.test.zone.signed"
-	grep -q '127\.0\.0\.9' "$w/zones/bogus.test.zone.signed" ||
+	grep -q '127\.0\.0\.9' "$w/zones/bogus.test.zone.signed" &&
+	    grep -q 'b0b0b0b1$' "$w/zones/bogus.test.zone.signed" ||
 		die "could not tamper with bogus.test"
 
 	# rbldnsd drops root privileges to user rbldns: give it a chroot
