@@ -230,6 +230,15 @@ struct dns_mxq	*dns_mx_resolve(struct dns_ctx *, const char *domain,
 void		 dns_mx_cancel(struct dns_mxq *);
 void		 dns_mxset_free(struct dns_mxset *);
 
+/*
+ * dns_parse_answer - deliver to cb what a query for (name, type) would
+ * make of the answer packet wire[0..len) (its own ID is used), at once.
+ * Returns -1, calling nothing, when the bytes are not a DNS message
+ * answering that question. For the fuzzer and the tests.
+ */
+int		 dns_parse_answer(struct dns_ctx *, const uint8_t *, size_t,
+		    const char *name, uint16_t type, dns_cb, void *arg);
+
 /* dns_status_name - the token used in dns_result.error ("ok" for OK) */
 const char	*dns_status_name(enum dns_status);
 

@@ -8,7 +8,9 @@
 #   ehlo     EHLO replies from the fakemx scripts and the corpus, and
 #            extension lists;
 #   dsn      the bounces of tests/dsn/*.eml;
-#   verdict  every corpus line, its stage as the first byte.
+#   verdict  every corpus line, its stage as the first byte;
+#   scn      the shipped scenarios and those of the integration cases;
+#   dns      a few answer packets of each kind.
 # Everything is made with awk, so no seed needs committing; a new
 # harness adds a section here. Inputs that once crashed a harness live
 # in tests/fuzz/regress/NAME/ instead.
@@ -170,3 +172,43 @@ $1 == "words" || $1 == "also" {
 			print q(w[i]) > (out "/verdict.dict")
 		}
 }' "$src/probe/verdict.rules"
+
+# scn: the shipped scenarios, the scenarios of the integration cases
+# (their "scenario:" lines), and the dictionary of the language
+mkdir -p "$out/scn" "$out/dns"
+k=0
+for f in "$src"/scenarios/*.scn; do
+	k=$((k + 1))
+	cp "$f" "$out/scn/shipped-$k"
+done
+for c in "$src"/tests/cases/*.case; do
+	grep -q '^scenario:' "$c" || continue
+	k=$((k + 1))
+	sed -n 's/^scenario: //p' "$c" > "$out/scn/case-$k"
+done
+for w in connect ehlo helo starttls auth mail rcpt data rset noop vrfy \
+    send sleep quit drop expect set or else continue stop verdict \
+    optional required secret-env secret-file insecure noreply file raw \
+    '<<END' END '${from}' '${to}' '"\r\n"' '/re/' 250 5xx 5.7.1 \
+    permfail timeout; do
+	printf '"%s"\n' "$(printf '%s' "$w" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+done > "$out/scn.dict"
+
+# dns: answer packets (the first byte picks the type, modulo 7, and its
+# bit 0x80 rewrites the question; see fuzz_dns.c): an A answer, an MX
+# answer (one host and a null MX), a TXT answer, NXDOMAIN, a truncated
+# one, and a CNAME chain; written with octal escapes, as POSIX printf
+# takes them
+q='\003www\004fuzz\004test\000'
+printf "\000\022\064\201\200\000\001\000\001\000\000\000\000$q\000\001\000\001\300\014\000\001\000\001\000\000\001\054\000\004\177\000\000\002" \
+	> "$out/dns/a"
+printf "\200\022\065\201\200\000\001\000\002\000\000\000\000$q\000\017\000\001\300\014\000\017\000\001\000\000\001\054\000\010\000\012\003mx1\300\020\300\014\000\017\000\001\000\000\001\054\000\003\000\000\000" \
+	> "$out/dns/mx"
+printf "\003\022\066\201\200\000\001\000\001\000\000\000\000$q\000\020\000\001\300\014\000\020\000\001\000\000\001\054\000\016\007v=spf1 \005-all!" \
+	> "$out/dns/txt"
+printf "\000\022\067\201\203\000\001\000\000\000\000\000\000$q\000\001\000\001" \
+	> "$out/dns/nxdomain"
+printf "\000\022\070\203\200\000\001\000\000\000\000\000\000$q\000\001\000\001" \
+	> "$out/dns/truncated"
+printf "\000\022\071\201\200\000\001\000\002\000\000\000\000$q\000\001\000\001\300\014\000\005\000\001\000\000\001\054\000\002\300\020\300\020\000\001\000\001\000\000\001\054\000\004\300\000\002\001" \
+	> "$out/dns/cname"
