@@ -102,4 +102,22 @@ void	opt_cli_free(struct opt_cli *);
 void	opt_usage(void);		/* --help text to stdout */
 void	opt_list(void);			/* every long option, one a line */
 
+/* opt_default_helo - this host's name when it is an FQDN, else NULL */
+char	*opt_default_helo(void);
+
+/*
+ * opt_secret - the AUTH secret of --auth-secret-env or --auth-secret-file
+ * (the first line), else, when prompt is set and stdin is a terminal, a
+ * prompt without echo. NULL after a message on stderr. Caller wipes it.
+ */
+char	*opt_secret(const struct opt_cli *, int prompt);
+
+/*
+ * opt_vars - the scenario variables the options give: ${helo} (--helo,
+ * else helo), ${from}, ${to}, ${server}, ${user}, then every --var
+ */
+struct scn_vars;
+void	 opt_vars(const struct opt_cli *, const char *helo, const char *from,
+	    const char *to, struct scn_vars *);
+
 #endif

@@ -13,6 +13,7 @@
 #ifndef SMTPROBE_ROUTE_H
 #define SMTPROBE_ROUTE_H
 
+#include <sys/socket.h>
 #include <stddef.h>
 
 #include "dns.h"
@@ -55,6 +56,20 @@ struct route_req *route_start(struct event_base *, struct dns_ctx *,
 		    void *arg);
 void		 route_cancel(struct route_req *);
 void		 route_free(struct route *);
+
+/*
+ * route_resolve - route_start() run to its end on base (which must have
+ * nothing else to do meanwhile): a DNS context of its own from resolver
+ * (NULL: resolv.conf), timeout_ms for the whole lookup (0: default).
+ * Never NULL; a failure is in route->error. Caller frees.
+ */
+struct route	*route_resolve(struct event_base *, const char *resolver,
+		    const char *name, int by_mx, int family, long timeout_ms);
+
+/* route_sockaddr - the address with port, into ss; returns its length */
+struct sockaddr_storage;
+socklen_t	 route_sockaddr(const struct route_addr *, const char *port,
+		    struct sockaddr_storage *);
 
 /* route_literal - 1 if name is an IPv4 or IPv6 address literal */
 int		 route_literal(const char *name);

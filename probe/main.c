@@ -100,7 +100,6 @@ struct cli_run {
 	int			 tls_pending;	/* lookups under way */
 };
 
-static char	*cli_default_helo(void);
 static void	cli_wire(void *, enum smtp_wire, int, int64_t, const char *);
 static void	cli_session_done(void *, const struct record *);
 static void	cli_exec_done(struct scn_exec *, void *);
@@ -111,7 +110,6 @@ static char	*cli_source_ip(const struct sockaddr *, socklen_t,
 static void	cli_attach_checks(struct record *, const struct check_result *,
 		    const char *);
 static void	cli_next(struct cli_target *);
-static char	*cli_secret(const struct opt_cli *);
 static char	*cli_cmdline(int, char **);
 static int	cli_local(const char *, int, struct sockaddr_storage *,
 		    socklen_t *);
@@ -588,74 +586,6 @@ cli_tls_out(struct cli_run *run, struct cli_target *ct, FILE *fp,
 		json_object_set_new(obj, "tls_check", tlscheck_json(&tt));
 }
 
-/* cli_default_helo - this host's name when it is an FQDN, else NULL */
-static char *
-cli_default_helo(void)
-{
-	char	 name[256];
-
-	if (gethostname(name, sizeof(name)) == -1)
-		return NULL;
-	name[sizeof(name) - 1] = '\0';
-	return util_is_fqdn(name) ? xstrdup(name) : NULL;
-}
-
-/*
- * cli_secret - the AUTH secret from --auth-secret-env, --auth-secret-file
- * or, on a terminal, a prompt without echo. NULL when there is none;
- * the caller wipes it.
- */
-static char *
-cli_secret(const struct opt_cli *cli)
-{
-	struct termios	 t, old;
-	char		 buf[4096], err[256], *file, *nl;
-	size_t		 len;
-	const char	*v;
-	int		 echo_off = 0;
-
-	if (cli->auth_secret_env != NULL) {
-		if ((v = getenv(cli->auth_secret_env)) == NULL) {
-			log_warnx("--auth-secret-env: %s is not set",
-			    cli->auth_secret_env);
-			return NULL;
-		}
-		return xstrdup(v);
-	}
-	if (cli->auth_secret_file != NULL) {
-		if (msg_read(cli->auth_secret_file, &file, &len, err,
-		    sizeof(err)) == -1) {
-			log_warnx("--auth-secret-file: %s", err);
-			return NULL;
-		}
-		if ((nl = strpbrk(file, "\r\n")) != NULL)
-			/* the first line is the secret; wipe the rest */
-			explicit_bzero(nl, len - (size_t)(nl - file));
-		return file;
-	}
-	if (!isatty(STDIN_FILENO)) {
-		log_warnx("--auth: no secret (use --auth-secret-env VAR or "
-		    "--auth-secret-file FILE; a prompt needs a terminal)");
-		return NULL;
-	}
-	fprintf(stderr, "Password for %s: ", cli->auth_user);
-	fflush(stderr);
-	if (tcgetattr(STDIN_FILENO, &old) == 0) {
-		t = old;
-		t.c_lflag &= ~(tcflag_t)ECHO;
-		echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
-	}
-	v = fgets(buf, sizeof(buf), stdin);
-	if (echo_off)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-	fputc('\n', stderr);
-	if (v == NULL)
-		return NULL;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	file = xstrdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return file;
-}
 
 int
 main(int argc, char **argv)
@@ -754,7 +684,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (cli.helo == NULL)
-		helo = cli_default_helo();
+		helo = opt_default_helo();
 	if (cli.body != NULL && msg_read(cli.body, &body, &bodylen, err,
 	    sizeof(err)) == -1) {
 		log_warnx("--body: %s", err);
@@ -772,25 +702,8 @@ main(int argc, char **argv)
 		}
 
 	/* Scenario variables, then the scenarios: all parse, or none runs */
-	if (cli.helo != NULL || helo != NULL)
-		scn_vars_set(&vars, "helo", cli.helo != NULL ? cli.helo : helo);
-	if (txn != NULL) {
-		scn_vars_set(&vars, "from", txn[0].from);
-		if (txn[0].nrcpt > 0)
-			scn_vars_set(&vars, "to", txn[0].rcpt[0]);
-	}
-	scn_vars_set(&vars, "server", cli.host != NULL ? cli.host :
-	    cli.domain);
-	if (cli.auth_user != NULL)
-		scn_vars_set(&vars, "user", cli.auth_user);
-	for (i = 0; i < cli.nvars; i++) {
-		const char *eq = strchr(cli.vars[i], '=');
-		char	*name = xstrndup(cli.vars[i],
-		    (size_t)(eq - cli.vars[i]));
-
-		scn_vars_set(&vars, name, eq + 1);
-		free(name);
-	}
+	opt_vars(&cli, helo, txn != NULL ? txn[0].from : NULL,
+	    txn != NULL && txn[0].nrcpt > 0 ? txn[0].rcpt[0] : NULL, &vars);
 	if (cli.nscenarios == 0) {
 		classic = (struct scn_classic){ .tls_mode = cli.tls_mode,
 		    .auth_mech = cli.auth_mech, .auth_user = cli.auth_user,
@@ -818,10 +731,10 @@ main(int argc, char **argv)
 			nscn++;
 		}
 	}
-	if (cli.auth_mech >= 0 && (secret = cli_secret(&cli)) == NULL)
+	if (cli.auth_mech >= 0 && (secret = opt_secret(&cli, 1)) == NULL)
 		goto out;
 	if (cli.auth_mech < 0 && (cli.auth_secret_env != NULL ||
-	    cli.auth_secret_file != NULL) && (secret = cli_secret(&cli)) ==
+	    cli.auth_secret_file != NULL) && (secret = opt_secret(&cli, 1)) ==
 	    NULL)
 		goto out;
 
@@ -890,26 +803,7 @@ main(int argc, char **argv)
 		ct->run = &run;
 		ct->ra = ra;
 		if (ra != NULL) {
-			memset(&ct->ss, 0, sizeof(ct->ss));
-			if (ra->addr.family == AF_INET) {
-				struct sockaddr_in *sin = (struct sockaddr_in *)
-				    &ct->ss;
-
-				sin->sin_family = AF_INET;
-				memcpy(&sin->sin_addr, ra->addr.addr, 4);
-				sin->sin_port = htons((uint16_t)strtol(cli.port,
-				    NULL, 10));
-				ct->p.addrlen = sizeof(*sin);
-			} else {
-				struct sockaddr_in6 *sin6 =
-				    (struct sockaddr_in6 *)&ct->ss;
-
-				sin6->sin6_family = AF_INET6;
-				memcpy(&sin6->sin6_addr, ra->addr.addr, 16);
-				sin6->sin6_port = htons((uint16_t)strtol(
-				    cli.port, NULL, 10));
-				ct->p.addrlen = sizeof(*sin6);
-			}
+			ct->p.addrlen = route_sockaddr(ra, cli.port, &ct->ss);
 			ct->p.addr = (struct sockaddr *)&ct->ss;
 			if (ra->pref >= 0)
 				ct->note = xasprintf("MX %s (preference %d) "
@@ -1008,7 +902,7 @@ main(int argc, char **argv)
 	if (cli.diagnose) {
 		struct diag_params dp;
 		char	*alt = util_is_fqdn(run.t[0].p.helo) ? NULL :
-		    cli_default_helo();
+		    opt_default_helo();
 
 		memset(&dp, 0, sizeof(dp));
 		dp.conn = &run.t[0].p;

@@ -18,9 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "msg.h"
 #include "opt.h"
+#include "scn.h"
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
@@ -1015,4 +1019,97 @@ opt_cli_free(struct opt_cli *c)
 	for (i = 0; c->dbl != NULL && c->dbl[i] != NULL; i++)
 		free(c->dbl[i]);
 	free(c->dbl);
+}
+
+char *
+opt_default_helo(void)
+{
+	char	 name[256];
+
+	if (gethostname(name, sizeof(name)) == -1)
+		return NULL;
+	name[sizeof(name) - 1] = '\0';
+	return util_is_fqdn(name) ? xstrdup(name) : NULL;
+}
+
+char *
+opt_secret(const struct opt_cli *cli, int prompt)
+{
+	struct termios	 t, old;
+	char		 buf[4096], err[256], *file, *nl;
+	size_t		 len;
+	const char	*v;
+	int		 echo_off = 0;
+
+	if (cli->auth_secret_env != NULL) {
+		if ((v = getenv(cli->auth_secret_env)) == NULL) {
+			log_warnx("--auth-secret-env: %s is not set",
+			    cli->auth_secret_env);
+			return NULL;
+		}
+		return xstrdup(v);
+	}
+	if (cli->auth_secret_file != NULL) {
+		if (msg_read(cli->auth_secret_file, &file, &len, err,
+		    sizeof(err)) == -1) {
+			log_warnx("--auth-secret-file: %s", err);
+			return NULL;
+		}
+		if ((nl = strpbrk(file, "\r\n")) != NULL)
+			/* the first line is the secret; wipe the rest */
+			explicit_bzero(nl, len - (size_t)(nl - file));
+		return file;
+	}
+	if (!prompt)
+		return NULL;
+	if (!isatty(STDIN_FILENO)) {
+		log_warnx("--auth: no secret (use --auth-secret-env VAR or "
+		    "--auth-secret-file FILE; a prompt needs a terminal)");
+		return NULL;
+	}
+	fprintf(stderr, "Password for %s: ", cli->auth_user);
+	fflush(stderr);
+	if (tcgetattr(STDIN_FILENO, &old) == 0) {
+		t = old;
+		t.c_lflag &= ~(tcflag_t)ECHO;
+		echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
+	}
+	v = fgets(buf, sizeof(buf), stdin);
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	fputc('\n', stderr);
+	if (v == NULL)
+		return NULL;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	file = xstrdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return file;
+}
+
+void
+opt_vars(const struct opt_cli *cli, const char *helo, const char *from,
+    const char *to, struct scn_vars *vars)
+{
+	size_t	 i;
+
+	if (cli->helo != NULL || helo != NULL)
+		scn_vars_set(vars, "helo", cli->helo != NULL ? cli->helo :
+		    helo);
+	if (from != NULL)
+		scn_vars_set(vars, "from", from);
+	if (to != NULL)
+		scn_vars_set(vars, "to", to);
+	if (cli->host != NULL || cli->domain != NULL)
+		scn_vars_set(vars, "server", cli->host != NULL ? cli->host :
+		    cli->domain);
+	if (cli->auth_user != NULL)
+		scn_vars_set(vars, "user", cli->auth_user);
+	for (i = 0; i < cli->nvars; i++) {
+		const char *eq = strchr(cli->vars[i], '=');
+		char	*name = xstrndup(cli->vars[i],
+		    (size_t)(eq - cli->vars[i]));
+
+		scn_vars_set(vars, name, eq + 1);
+		free(name);
+	}
 }

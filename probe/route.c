@@ -19,6 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/event.h>
+
 #include "io.h"
 #include "log.h"
 #include "route.h"
@@ -341,4 +343,63 @@ route_cancel(struct route_req *q)
 	free(q->found[1]);
 	free(q->why);
 	free(q);
+}
+
+socklen_t
+route_sockaddr(const struct route_addr *ra, const char *port,
+    struct sockaddr_storage *ss)
+{
+	uint16_t	 pn = (uint16_t)strtol(port, NULL, 10);
+
+	memset(ss, 0, sizeof(*ss));
+	if (ra->addr.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, ra->addr.addr, 4);
+		sin->sin_port = htons(pn);
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, ra->addr.addr, 16);
+		sin6->sin6_port = htons(pn);
+		return sizeof(*sin6);
+	}
+}
+
+static void
+route_sync_cb(struct route *r, void *arg)
+{
+	*(struct route **)arg = r;
+}
+
+struct route *
+route_resolve(struct event_base *base, const char *resolver,
+    const char *name, int by_mx, int family, long timeout_ms)
+{
+	struct dns_params p = { resolver, NULL, 0, 0 };
+	struct dns_ctx	*dns = NULL;
+	struct route	*r = NULL;
+	char		 err[256];
+
+	if (timeout_ms > 0) {
+		p.timeout_ms = timeout_ms / 2 > 0 ? timeout_ms / 2 : 1;
+		p.attempts = 2;
+	}
+	if (!route_literal(name) && (dns = dns_ctx_new(base, &p, err,
+	    sizeof(err))) == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		r->name = xstrdup(name);
+		r->by_mx = by_mx;
+		r->error = xstrdup(err);
+		return r;
+	}
+	route_start(base, dns, name, by_mx, family, route_sync_cb, &r);
+	while (r == NULL)
+		if (event_base_loop(base, EVLOOP_ONCE) == -1)
+			fatalx("event loop failed");
+	dns_ctx_free(dns);
+	return r;
 }

@@ -59,6 +59,7 @@
 #include "msg.h"
 #include "opt.h"
 #include "report.h"
+#include "route.h"
 #include "scn.h"
 #include "shell.h"
 #include "smtp.h"
@@ -90,6 +91,9 @@ struct shell_opt {
 static const struct shell_opt shell_opts[] = {
 	{ "port", 'p', "PORT",
 	    "port (default 25, or 465 with --tls-on-connect)", 1, 0 },
+	{ "resolver", 0, "ADDR[:PORT]",
+	    "DNS server(s) for the server's name, comma-separated (default: "
+	    "/etc/resolv.conf)", 1, 0 },
 	{ "ipv4", '4', NULL, "connect over IPv4 only", 1, 0 },
 	{ "ipv6", '6', NULL, "connect over IPv6 only", 1, 0 },
 	{ "local-address", 0, "ADDR", "source address to connect from", 1,
@@ -193,10 +197,6 @@ static void	 shell_usage(void);
 static void	 shell_list(void);
 static char	*shell_shquote(const char *);
 static char	*shell_quote(const char *, size_t);
-static int	 shell_resolve(const char *, const char *, int, int,
-		    struct sockaddr_storage *, socklen_t *, char *, size_t);
-static char	*shell_default_helo(void);
-static char	*shell_secret_source(const struct opt_cli *);
 static void	 shell_wire(void *, enum smtp_wire, int, int64_t,
 		    const char *);
 static void	 shell_step_cb(void *, const struct record *,
@@ -448,74 +448,6 @@ out:
 	free(names);
 	free(pass);
 	return rc;
-}
-
-/*
- * shell_resolve - an address for host (numeric or a name, resolved once
- * with getaddrinfo(), as the command line does)
- */
-static int
-shell_resolve(const char *host, const char *port, int family, int passive,
-    struct sockaddr_storage *ss, socklen_t *sl, char *err, size_t errlen)
-{
-	struct addrinfo	 hints, *res;
-	int		 rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "cannot resolve \"%s\": %s", host,
-		    gai_strerror(rc));
-		return -1;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sl = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-/* shell_default_helo - this host's name when it is an FQDN, else NULL */
-static char *
-shell_default_helo(void)
-{
-	char	 name[256];
-
-	if (gethostname(name, sizeof(name)) == -1)
-		return NULL;
-	name[sizeof(name) - 1] = '\0';
-	return util_is_fqdn(name) ? xstrdup(name) : NULL;
-}
-
-/*
- * shell_secret_source - the secret of --auth-secret-env or
- * --auth-secret-file, read once at the start; NULL after a message.
- * The caller wipes it.
- */
-static char *
-shell_secret_source(const struct opt_cli *cli)
-{
-	char		 err[256], *file, *nl;
-	size_t		 len;
-	const char	*v;
-
-	if (cli->auth_secret_env != NULL) {
-		if ((v = getenv(cli->auth_secret_env)) == NULL) {
-			log_warnx("--auth-secret-env: %s is not set",
-			    cli->auth_secret_env);
-			return NULL;
-		}
-		return xstrdup(v);
-	}
-	if (msg_read(cli->auth_secret_file, &file, &len, err,
-	    sizeof(err)) == -1) {
-		log_warnx("--auth-secret-file: %s", err);
-		return NULL;
-	}
-	if ((nl = strpbrk(file, "\r\n")) != NULL)
-		*nl = '\0';
-	return file;
 }
 
 static void
@@ -1335,6 +1267,7 @@ shell_main(int argc, char **argv)
 	struct sockaddr_storage	 ss, ls;
 	socklen_t		 sl, lsl = 0;
 	SSL_CTX			*ctx = NULL;
+	struct route		*route = NULL;
 	char			 err[512], *helo = NULL, *note = NULL, *line;
 	size_t			 i, n;
 	int			 rc = EXIT_USAGE, help = 0, list = 0, was_open;
@@ -1355,26 +1288,13 @@ shell_main(int argc, char **argv)
 	}
 	log_init("smtprobe", cli.verbose);
 	if (cli.helo == NULL)
-		helo = shell_default_helo();
-	if (cli.helo != NULL || helo != NULL)
-		scn_vars_set(&sh.vars, "helo", cli.helo != NULL ? cli.helo :
-		    helo);
-	scn_vars_set(&sh.vars, "server", cli.host);
-	if (cli.auth_user != NULL)
-		scn_vars_set(&sh.vars, "user", cli.auth_user);
-	for (i = 0; i < cli.nvars; i++) {
-		const char *eq = strchr(cli.vars[i], '=');
-		char	*name = xstrndup(cli.vars[i],
-		    (size_t)(eq - cli.vars[i]));
-
-		scn_vars_set(&sh.vars, name, eq + 1);
-		free(name);
-	}
+		helo = opt_default_helo();
+	opt_vars(&cli, helo, NULL, NULL, &sh.vars);
 	/* as for a scenario run, a "set" line does not change these */
 	sh.vars.nlocked = sh.vars.n;
 	sh.auth_user = cli.auth_user;
 	if ((cli.auth_secret_env != NULL || cli.auth_secret_file != NULL) &&
-	    (sh.secret = shell_secret_source(&cli)) == NULL)
+	    (sh.secret = opt_secret(&cli, 0)) == NULL)
 		goto out;
 	tp = (struct tls_params){ cli.cafile, cli.capath, cli.tls_min,
 	    cli.ciphers };
@@ -1382,32 +1302,44 @@ shell_main(int argc, char **argv)
 		log_warnx("%s", err);
 		goto out;
 	}
-	if (shell_resolve(cli.host, cli.port, cli.family, 0, &ss, &sl, err,
-	    sizeof(err)) == -1) {
-		log_warnx("%s", err);
+	if ((sh.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	/* the server through DNS on the loop, as the command line does */
+	route = route_resolve(sh.base, cli.resolver, cli.host, 0, cli.family,
+	    cli.timeout_ms[STAGE_RESOLVE]);
+	if (route->error != NULL || route->naddrs == 0) {
+		log_warnx("%s", route->error != NULL ? route->error :
+		    "no address");
 		rc = 3;
 		goto out;
 	}
-	if (cli.local != NULL && shell_resolve(cli.local, "0", ss.ss_family,
-	    1, &ls, &lsl, err, sizeof(err)) == -1) {
-		log_warnx("--local-address: %s", err);
-		goto out;
-	}
-	{
-		char	 a[INET6_ADDRSTRLEN];
-		unsigned char tmp[16];
-		int	 ip = inet_pton(AF_INET, cli.host, tmp) == 1 ||
-		    inet_pton(AF_INET6, cli.host, tmp) == 1;
+	sl = route_sockaddr(&route->addrs[0], cli.port, &ss);
+	if (cli.local != NULL) {
+		struct addrinfo hints, *res;
+		int	 e;
 
-		getnameinfo((struct sockaddr *)&ss, sl, a, sizeof(a), NULL, 0,
-		    NI_NUMERICHOST);
-		if (strcmp(a, cli.host) != 0)
-			note = xasprintf("resolved %s to %s", cli.host, a);
-		/* RFC 6066 3: no IP literal in SNI */
-		sh.p.sni = cli.no_sni ? NULL : cli.sni != NULL ? cli.sni :
-		    ip ? NULL : cli.host;
-		sh.p.verify_name = cli.sni != NULL ? cli.sni : cli.host;
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = ss.ss_family;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+		if ((e = getaddrinfo(cli.local, "0", &hints, &res)) != 0) {
+			log_warnx("--local-address: \"%s\": %s", cli.local,
+			    gai_strerror(e));
+			goto out;
+		}
+		memcpy(&ls, res->ai_addr, res->ai_addrlen);
+		lsl = res->ai_addrlen;
+		freeaddrinfo(res);
 	}
+	if (strcmp(route->addrs[0].addr.text, cli.host) != 0)
+		note = xasprintf("resolved %s to %s", cli.host,
+		    route->addrs[0].addr.text);
+	/* RFC 6066 3: no IP literal in SNI */
+	sh.p.sni = cli.no_sni ? NULL : cli.sni != NULL ? cli.sni :
+	    route_literal(cli.host) ? NULL : cli.host;
+	sh.p.verify_name = cli.sni != NULL ? cli.sni : cli.host;
+	sh.p.resolution = (const char *const *)route->notes;
+	sh.p.nresolution = route->nnotes;
 	sh.p.host = cli.host;
 	sh.p.port = cli.port;
 	sh.p.resolve_note = note;
@@ -1447,8 +1379,6 @@ shell_main(int argc, char **argv)
 		printf("** smtprobe shell: one step per line (help lists "
 		    "them); exit or Ctrl-D ends\n");
 	}
-	if ((sh.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
 	sh.x = scn_exec_new(sh.base, NULL, &sh.sp, shell_exec_done, &sh);
 	scn_exec_start(sh.x);
 
@@ -1497,8 +1427,10 @@ shell_main(int argc, char **argv)
 			break;
 	rc = sh.expect_failed ? 1 : sh.opened ? 0 : 3;
 	scn_exec_free(sh.x);
-	event_base_free(sh.base);
 out:
+	if (sh.base != NULL)
+		event_base_free(sh.base);
+	route_free(route);
 	for (i = 0; i < sh.nent; i++) {
 		free(sh.ent[i].line);
 		free(sh.ent[i].body);
