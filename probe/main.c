@@ -27,6 +27,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "batch.h"
 #include "check.h"
 #include "dane.h"
 #include "diag.h"
@@ -618,6 +619,7 @@ main(int argc, char **argv)
 	memset(&vars, 0, sizeof(vars));
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return explain_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "batch") == 0) return batch_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "shell") == 0)
 		return shell_main(argc - 1, argv + 1);
 	if (opt_parse(argc, argv, &cli) == -1) {

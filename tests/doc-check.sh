@@ -23,8 +23,9 @@ for o in $opts; do
 done
 # every documented option exists
 eopts=$("$probe" explain --list-options)
+bopts=$("$probe" batch --list-options)
 for name in $(sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' "$man" | sort -u); do
-	printf '%s\n%s\n' "$opts" "$eopts" | grep -qx -- "--$name"
+	printf '%s\n%s\n%s\n' "$opts" "$eopts" "$bopts" | grep -qx -- "--$name"
 	check $? "smtprobe.1 option --$name exists in the table"
 done
 for o in $("$probe" explain --list-options); do
@@ -52,6 +53,36 @@ for name in $(printf '%s\n' "$shellsec" |
     sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' | sort -u); do
 	printf '%s\n' "$sopts" | grep -qx -- "--$name"
 	check $? "smtprobe.1 SHELL option --$name exists in the shell"
+done
+# batch: its own table, in batch --help and in the BATCH section (every
+# .It line there, options joined by "|" included)
+[ -n "$bopts" ]; check $? "batch lists options"
+bhelp=$("$probe" batch --help)
+batchsec=$(sed -n '/^\.Sh BATCH/,/^\.Sh /p' "$man")
+for o in $bopts; do
+	name=${o#--}
+	printf '%s\n' "$bhelp" | grep -q -- "--$name\\b"
+	check $? "batch --help documents $o"
+	printf '%s\n' "$batchsec" | grep -q "^\.It .*Fl Fl $name\\b"
+	check $? "smtprobe.1 BATCH documents $o"
+done
+for name in $(printf '%s\n' "$batchsec" | sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' |
+    sort -u; printf '%s\n' "$batchsec" | grep '^\.It .*Fl Fl' |
+    grep -o '| Fl Fl [a-z0-9-]*' | sed 's/.* //' | sort -u); do
+	printf '%s\n' "$bopts" | grep -qx -- "--$name"
+	check $? "smtprobe.1 BATCH option --$name exists in batch"
+done
+for code in 0 2 3 64; do
+	printf '%s\n' "$batchsec" | sed -n '/^Exit status of/,$p' |
+	    grep -q "^\.It $code\$"
+	check $? "batch exit code $code documented"
+done
+for st in ok permfail tempfail timeout refused unreachable tls dns error \
+    expect blocklisted invalid interrupted; do
+	printf '%s\n' "$batchsec" | grep -q "^\.It Li $st\$"
+	check $? "batch status $st documented"
+	printf '%s\n' "$bhelp" | grep -q "\\b$st\\b"
+	check $? "batch --help lists status $st"
 done
 for st in connect banner ehlo starttls mail rcpt data eod rset quit; do
 	grep -q "$st [0-9]" "$man"

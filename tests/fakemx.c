@@ -1,7 +1,7 @@
 /*
  * fakemx.c - a scriptable fake SMTP server for the smtprobe tests.
  *
- * usage: fakemx [-T] [-a addr] [-p port] [-P portfile] [-l logfile]
+ * usage: fakemx [-Tm] [-a addr] [-p port] [-P portfile] [-l logfile]
  *	      [-c cert -k key] [-n maxconn] [-t secs] script
  *
  * Listens on a loopback address only (default 127.0.0.1, port 0 =
@@ -13,6 +13,12 @@
  * lines, "***" events), -c/-k enable STARTTLS, -T makes it implicit
  * TLS, -n exits after that many connections have come and gone, and -t
  * is a watchdog (exit 2) so that a test can never hang on the server.
+ * -m logs how many connections the clients hold open: "*** open N" after
+ * each accept and "*** max-open N" at exit. A connection stops counting
+ * as soon as the client's FIN (or an error) has arrived, even while the
+ * server still lingers or has not read it yet (the kernel's TCP state is
+ * asked at each accept), so N is what the client side had open at once:
+ * the batch tests check per-destination caps with it.
  *
  * The script holds one directive per line ('#' comment lines and blank
  * lines are ignored):
@@ -230,6 +236,7 @@ struct conn {
 	int			 greeted;
 	int			 body;		/* in the DATA body */
 	int			 eof;		/* peer sent FIN */
+	int			 counted;	/* in nopen (-m) */
 	int			 in_process;	/* inside process_input() */
 	unsigned long		 bodylines;
 	struct buf		 bodytext;	/* first MiB of the body */
@@ -271,6 +278,8 @@ static unsigned long		 maxconn;
 static unsigned long		 naccepted;
 static unsigned long		 nclosed;
 static unsigned long		 nextid;
+static int			 count_open;	/* -m */
+static unsigned long		 nopen, maxopen;
 static int			 exitcode;
 static int			 shutting_down;
 static char			 xs[CHUNK];
@@ -300,6 +309,8 @@ static void	timer_ms(struct conn *, long);
 static void	drain_input(struct conn *);
 static int	conn_flushed(struct conn *);
 static void	conn_free(struct conn *);
+static void	conn_uncount(struct conn *);
+static void	count_gone(void);
 static int	conn_getline(struct conn *, size_t *, int *);
 static void	process_input(struct conn *);
 static void	command_line(struct conn *, size_t, int);
@@ -354,7 +365,7 @@ static int	last_is_334(const struct buf *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: fakemx [-T] [-a addr] [-p port] "
+	fprintf(stderr, "usage: fakemx [-Tm] [-a addr] [-p port] "
 	    "[-P portfile] [-l logfile]\n"
 	    "              [-c cert -k key] [-n maxconn] [-t secs] script\n");
 	exit(EXIT_USAGE);
@@ -829,9 +840,45 @@ conn_flushed(struct conn *c)
 	return 1;
 }
 
+/* conn_uncount - the client is gone (FIN, error or close): -m count */
+static void
+conn_uncount(struct conn *c)
+{
+	if (c->counted) {
+		c->counted = 0;
+		nopen--;
+	}
+}
+
+/*
+ * count_gone - -m: stop counting the connections whose client has
+ * closed (its FIN is in, whether or not it was read): CLOSE_WAIT,
+ * LAST_ACK, CLOSING, TIME_WAIT or CLOSE
+ */
+static void
+count_gone(void)
+{
+	struct conn	*c;
+	struct tcp_info	 ti;
+	socklen_t	 len;
+
+	TAILQ_FOREACH(c, &conns, entry) {
+		if (!c->counted)
+			continue;
+		len = sizeof(ti);
+		if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+		    ti.tcpi_state == TCP_CLOSE_WAIT ||
+		    ti.tcpi_state == TCP_LAST_ACK ||
+		    ti.tcpi_state == TCP_CLOSING ||
+		    ti.tcpi_state == TCP_TIME_WAIT || ti.tcpi_state == TCP_CLOSE)
+			conn_uncount(c);
+	}
+}
+
 static void
 conn_free(struct conn *c)
 {
+	conn_uncount(c);
 	TAILQ_REMOVE(&conns, c, entry);
 	log_event("close %lu", c->id);
 	if (c->bev != NULL)
@@ -1910,6 +1957,7 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
+	conn_uncount(c);
 	if (c->state == S_HANDSHAKE) {
 		tls_failed(c, what);
 		conn_free(c);
@@ -2000,6 +2048,13 @@ acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 		fatal("evtimer_new failed");
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	log_event("connect %lu", c->id);
+	if (count_open) {
+		count_gone();
+		c->counted = 1;
+		if (++nopen > maxopen)
+			maxopen = nopen;
+		log_event("open %lu", nopen);
+	}
 	if (implicit_tls) {
 		if ((ssl = SSL_new(ctx)) == NULL)
 			fatal("SSL_new failed");
@@ -2116,10 +2171,13 @@ main(int argc, char *argv[])
 	long long		 port = 0, watchdog = 120, v;
 	int			 ch, i;
 
-	while ((ch = getopt(argc, argv, "Ta:p:P:l:c:k:n:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "Tma:p:P:l:c:k:n:t:")) != -1) {
 		switch (ch) {
 		case 'T':
 			implicit_tls = 1;
+			break;
+		case 'm':
+			count_open = 1;
 			break;
 		case 'a':
 			addr = optarg;
@@ -2215,6 +2273,8 @@ main(int argc, char *argv[])
 	shutting_down = 1;
 	while ((c = TAILQ_FIRST(&conns)) != NULL)
 		conn_free(c);
+	if (count_open)
+		log_event("max-open %lu", maxopen);
 	evconnlistener_free(listener);
 	event_free(ev_watchdog);
 	event_free(ev_term);
