@@ -1,7 +1,9 @@
 #!/bin/sh
 # test.sh - install what the tests need, build, and run the whole suite
-# twice: a normal build (with valgrind cases) and an ASan+UBSan build;
-# then a short run of every libFuzzer harness (make fuzz).
+# twice: a normal build, where every integration case also runs under
+# valgrind (SMTPROBE_VALGRIND=all: no memory error, no leak), and an
+# ASan+UBSan build; then a short run of every libFuzzer harness (make
+# fuzz).
 # Ends with one line "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +31,7 @@ run() {	# run BUILDDIR CONFIGURE-ARGS...
 	}
 	count "$dir"
 }
-run build
+SMTPROBE_VALGRIND=all run build
 SMTPROBE_SANITIZED=1
 ASAN_OPTIONS=detect_leaks=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -34,6 +34,7 @@
 #                sanitizer builds, whose shadow memory needs more): the
 #                probe must behave the same, so memory stays bounded
 #   valgrind:    yes = also run under valgrind: no memory error, no leak
+#                (SMTPROBE_VALGRIND=all in the environment: every case)
 #                (definite, indirect or possible; libraries' one-time
 #                globals, "still reachable", are not leaks)
 set -u
@@ -199,6 +200,7 @@ if [ -n "$maxmem" ]; then
 	fi
 fi
 
+[ "${SMTPROBE_VALGRIND:-}" = all ] && valgrind=yes
 if [ "$valgrind" = yes ]; then
 	if command -v valgrind > /dev/null && [ -z "${SMTPROBE_SANITIZED:-}" ]; then
 		printf '%b' "$stdin" | timeout -k 5 120 valgrind -q \
