@@ -31,7 +31,10 @@ run() {	# run BUILDDIR CONFIGURE-ARGS...
 	}
 	count "$dir"
 }
-SMTPROBE_VALGRIND=all run build
+SMTPROBE_VALGRIND=all
+export SMTPROBE_VALGRIND
+run build
+unset SMTPROBE_VALGRIND
 SMTPROBE_SANITIZED=1
 ASAN_OPTIONS=detect_leaks=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
