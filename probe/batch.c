@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -262,7 +263,6 @@ struct bt_sess {
 	}			 addr;
 	char			*note;		/* how the address was found */
 	char			 port[8];
-	char			 started[32];
 	TAILQ_ENTRY(bt_sess)	 entry;		/* active, then reap */
 };
 TAILQ_HEAD(bt_sessq, bt_sess);
@@ -520,6 +520,7 @@ static enum bt_status bt_classify(const struct scn_exec *, int *);
 static enum bt_status bt_error_kind(const struct record *);
 
 static json_t	*bt_jstr(const char *);
+static void	 bt_utc(char *, size_t);
 static void	*bt_jmalloc(size_t);
 static void	 bt_jfree(void *);
 static void	 bt_arena_begin(void);
@@ -651,6 +652,29 @@ bt_set_free(struct bt_set *s)
 		free(s->slot[i]);
 	free(s->slot);
 	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * bt_utc - the UTC time as util_utc_iso() writes it, with the
+ * strftime() part made once a second: thousands of records a second
+ * share it
+ */
+static void
+bt_utc(char *buf, size_t len)
+{
+	static time_t	 sec = -1;
+	static char	 prefix[24];
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm);
+		sec = ts.tv_sec;
+	}
+	snprintf(buf, len, "%s.%03dZ", prefix,
+	    (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 /* bt_jstr - a JSON string; bytes that are not UTF-8 come escaped */
@@ -2111,7 +2135,6 @@ bt_start(struct batch *b, struct bt_job *j)
 	s->sp.quit_after = -1;
 	s->sp.helo_domain = b->helo;
 	s->sp.version = PACKAGE_VERSION;
-	util_utc_iso(s->started, sizeof(s->started));
 	if ((scn = bt_scn(b, j, &own, err, sizeof(err))) == NULL) {
 		bt_report(b, t, j, ST_INVALID, -1, NULL, NULL, NULL, err, NULL,
 		    NULL);
@@ -2203,7 +2226,7 @@ bt_exec_done(struct scn_exec *x, void *arg)
 	int		 code;
 
 	st = bt_classify(x, &code);
-	util_utc_iso(ended, sizeof(ended));
+	bt_utc(ended, sizeof(ended));
 	bt_arena_begin();
 	for (i = 0; i < n; i++) {
 		d = report_json_doc(scn_exec_record(x, i), PACKAGE_VERSION);
@@ -2222,8 +2245,9 @@ bt_exec_done(struct scn_exec *x, void *arg)
 		    "class", json_object_get(v, "class"),
 		    "reason", json_object_get(v, "reason"),
 		    "confidence", json_object_get(v, "confidence"));
-	bt_report(b, s->job->t, s->job, st, code, verdict, s->started, ended,
-	    NULL, doc, more);
+	/* the session's own start time (record.h) */
+	bt_report(b, s->job->t, s->job, st, code, verdict, n > 0 ?
+	    scn_exec_record(x, 0)->started : NULL, ended, NULL, doc, more);
 	bt_sess_end(s);
 	bt_job_reported(b, s->job);
 }
@@ -3108,9 +3132,10 @@ bt_abandon(struct batch *b)
 		msg = xasprintf("interrupted%s%s", r != NULL && r->nsteps > 0 ?
 		    " during " : "", r != NULL && r->nsteps > 0 ?
 		    smtp_stage_name(r->steps[r->nsteps - 1].stage) : "");
-		util_utc_iso(ended, sizeof(ended));
+		bt_utc(ended, sizeof(ended));
 		bt_report(b, s->job->t, s->job, ST_INTERRUPTED, -1, NULL,
-		    s->started, ended, msg, NULL, NULL);
+		    n > 0 ? scn_exec_record(s->x, 0)->started : NULL, ended, msg,
+		    NULL, NULL);
 		free(msg);
 		scn_exec_free(s->x);
 		b->nactive--;
