@@ -70,12 +70,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -subj /CN=bench.test 2>/dev/null || die "cannot make a certificate"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
-# freeport - a TCP port nothing listens on
+# freeport - a TCP port below the ephemeral range that no socket uses
 freeport() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 20000))
-		ss -ltnH "( sport = :$p )" 2>/dev/null | grep -q . || break
+		p=$((20000 + RANDOM % 12000))
+		ss -tanH "( sport = :$p )" 2>/dev/null | grep -q . || break
 	done
 	echo $p
 }
@@ -99,6 +99,13 @@ median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
 	    END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# spread VALUES... - "median (min-max)"
+spread() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+	    END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		if (NR > 1) printf "%s (%s-%s)\n", m, v[1], v[NR]
+		else print m }'
+}
 # rate N FILE: "sessions/s cpu_us_per_session" from a timed file
 rate() {
 	awk -v n="$1" '{ printf "%.0f %.1f\n", n / $1, ($2 + $3) / n * 1e6 }' "$2"
@@ -106,15 +113,16 @@ rate() {
 
 results=
 record() {	# record LABEL VALUE COMMAND
-	results="$results$(printf '%-58s %14s\n    %s' "$1" "$2" "$3")
+	results="$results$(printf '%-52s %22s\n    %s' "$1" "$2" "$3")
 "
-	printf '%-58s %14s\n' "$1" "$2"
+	printf '%-52s %22s\n' "$1" "$2"
 }
 
 say "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 say "smtprobe: $("$probe" --version), $(openssl version)"
 
 # ---- 1. plain sessions at concurrency C against smtp-sink ----
+say "[load average $(cut -d' ' -f1-3 /proc/loadavg)]"
 PS=$(freeport)
 "$sink" -u nobody "127.0.0.1:$PS" 1024 >/dev/null 2>&1 &
 pids="$pids $!"
@@ -152,12 +160,12 @@ er=$(median $e_rate) ec=$(median $e_cpu)
 sr=$(median $s_rate) sc=$(median $s_cpu)
 dr=$(median $d_rate) dc=$(median $d_cpu)
 say
-record "envelope sessions/s, smtprobe batch (c=$C)" "$er" "$cmd_env"
-record "client CPU per envelope session, smtprobe batch" "$ec us" "$cmd_env"
-record "full deliveries/s, smtprobe batch (c=$C)" "$dr" "$cmd_dlv"
-record "client CPU per delivery, smtprobe batch" "$dc us" "$cmd_dlv"
-record "full deliveries/s, smtp-source (c=$C)" "$sr" "$cmd_src"
-record "client CPU per delivery, smtp-source" "$sc us" "$cmd_src"
+record "envelope sessions/s, smtprobe batch (c=$C)" "$(spread $e_rate)" "$cmd_env"
+record "client CPU per envelope session, smtprobe batch" "$(spread $e_cpu) us" "$cmd_env"
+record "full deliveries/s, smtprobe batch (c=$C)" "$(spread $d_rate)" "$cmd_dlv"
+record "client CPU per delivery, smtprobe batch" "$(spread $d_cpu) us" "$cmd_dlv"
+record "full deliveries/s, smtp-source (c=$C)" "$(spread $s_rate)" "$cmd_src"
+record "client CPU per delivery, smtp-source" "$(spread $s_cpu) us" "$cmd_src"
 record "smtprobe envelope / smtp-source throughput" \
     "$(awk -v a="$er" -v b="$sr" 'BEGIN { printf "%.2fx", a / b }')" \
     "the two lines above"
@@ -166,6 +174,7 @@ record "smtprobe delivery / smtp-source throughput" \
     "the two lines above"
 
 # ---- 2. one probe, as a person runs it ----
+say "[load average $(cut -d' ' -f1-3 /proc/loadavg)]"
 K=20
 cat > "$work/one.sh" <<EOF
 i=0
@@ -174,15 +183,22 @@ while [ \$i -lt $K ]; do
 	i=\$((i + 1))
 done
 EOF
-timed "$work/t" sh "$work/one.sh" "$probe" -s "127.0.0.1:$PS" \
-    --helo bench.test -f a@bench.test -t b@bench.test -q
-p1=$(awk -v k=$K '{ printf "%.1f ms wall, %.1f ms CPU", $1 / k * 1e3,
-    ($2 + $3) / k * 1e3 }' "$work/t")
-timed "$work/t" sh "$work/one.sh" swaks --server "127.0.0.1:$PS" \
-    --helo bench.test --from a@bench.test --to b@bench.test \
-    --quit-after RCPT
-p2=$(awk -v k=$K '{ printf "%.1f ms wall, %.1f ms CPU", $1 / k * 1e3,
-    ($2 + $3) / k * 1e3 }' "$work/t")
+w1= c1= w2= c2=
+for r in $(seq 1 "$RUNS"); do
+	timed "$work/t" sh "$work/one.sh" "$probe" -s "127.0.0.1:$PS" \
+	    --helo bench.test -f a@bench.test -t b@bench.test -q
+	set -- $(awk -v k=$K '{ printf "%.1f %.1f\n", $1 / k * 1e3,
+	    ($2 + $3) / k * 1e3 }' "$work/t")
+	w1="$w1 $1" c1="$c1 $2"
+	timed "$work/t" sh "$work/one.sh" swaks --server "127.0.0.1:$PS" \
+	    --helo bench.test --from a@bench.test --to b@bench.test \
+	    --quit-after RCPT
+	set -- $(awk -v k=$K '{ printf "%.1f %.1f\n", $1 / k * 1e3,
+	    ($2 + $3) / k * 1e3 }' "$work/t")
+	w2="$w2 $1" c2="$c2 $2"
+done
+p1="$(median $w1) ms wall, $(median $c1) ms CPU"
+p2="$(median $w2) ms wall, $(median $c2) ms CPU"
 say
 record "one probe, smtprobe (mean of $K)" "$p1" \
     "smtprobe -s 127.0.0.1:PORT --helo bench.test -f a@bench.test -t b@bench.test -q"
@@ -190,6 +206,7 @@ record "one probe, swaks --quit-after RCPT (mean of $K)" "$p2" \
     "swaks --server 127.0.0.1:PORT --helo bench.test --from a@bench.test --to b@bench.test --quit-after RCPT"
 
 # ---- 3. STARTTLS ----
+say "[load average $(cut -d' ' -f1-3 /proc/loadavg)]"
 PT=$(freeport)
 "$tlssink" -p "$PT" -c "$work/cert.pem" -k "$work/key.pem" &
 pids="$pids $!"
@@ -226,20 +243,21 @@ tr_=$(median $t_rate) tc=$(median $t_cpu)
 t1r=$(median $t1_rate) t1c=$(median $t1_cpu)
 str=$(median $st_rate) stc=$(median $st_cpu)
 say
-record "STARTTLS sessions/s, smtprobe batch (c=$C)" "$tr_" \
+record "STARTTLS sessions/s, smtprobe batch (c=$C)" "$(spread $t_rate)" \
     "smtprobe batch $topts -c $C --per-ip $C FILE   (FILE: $TLSN x tlssink)"
-record "client CPU per STARTTLS session, smtprobe (c=$C)" "$tc us" \
+record "client CPU per STARTTLS session, smtprobe (c=$C)" "$(spread $t_cpu) us" \
     "the line above"
-record "STARTTLS sessions/s, smtprobe batch (c=1)" "$t1r" \
+record "STARTTLS sessions/s, smtprobe batch (c=1)" "$(spread $t1_rate)" \
     "smtprobe batch $topts -c 1 --per-ip 1 FILE   ($N1 sessions)"
-record "client CPU per STARTTLS session, smtprobe (c=1)" "$t1c us" \
+record "client CPU per STARTTLS session, smtprobe (c=1)" "$(spread $t1_cpu) us" \
     "the line above"
-record "TLS handshakes/s, openssl s_time -new (c=1)" "$str" \
+record "TLS handshakes/s, openssl s_time -new (c=1)" "$(spread $st_rate)" \
     "openssl s_time -connect 127.0.0.1:PORT -new -time 5   (tlssink -T)"
-record "client CPU per handshake, openssl s_time" "$stc us" \
+record "client CPU per handshake, openssl s_time" "$(spread $st_cpu) us" \
     "the line above"
 
 # ---- 4. peak RSS with idle sessions ----
+say "[load average $(cut -d' ' -f1-3 /proc/loadavg)]"
 # idle KIND COUNT: VmHWM and VmRSS (kB) of a batch holding COUNT idle
 # sessions (plain: greeted, then nothing; tls: STARTTLS done, then
 # nothing)

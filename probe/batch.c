@@ -2401,16 +2401,21 @@ static void
 bt_json_str(struct bt_out *o, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	static unsigned char esc[256];	/* 1: must be escaped */
 	const unsigned char *p = (const unsigned char *)s;
 	size_t		 i, run;
 	char		*d;
 
+	if (!esc[0]) {
+		for (i = 0; i < 0x20; i++)
+			esc[i] = 1;
+		esc['"'] = esc['\\'] = 1;
+	}
 	bt_out_need(o, len * 6 + 2);
 	d = o->p + o->len;
 	*d++ = '"';
 	for (i = 0; i < len; i++) {
-		for (run = i; run < len && p[run] >= 0x20 && p[run] != '"' &&
-		    p[run] != '\\'; run++)
+		for (run = i; run < len && !esc[p[run]]; run++)
 			;
 		memcpy(d, p + i, run - i);
 		d += run - i;
@@ -2690,8 +2695,8 @@ bt_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
 	json_object_set_new(o, "input_index", json_integer((json_int_t)
 	    t->index));
 	json_object_set_new(o, "target", bt_jstr(t->text));
-	if (t->tag != NULL)
-		json_object_set(o, "tag", t->tag);
+	if (t->tag != NULL)	/* a copy: the tree holds nothing else */
+		json_object_set_new(o, "tag", json_deep_copy(t->tag));
 	json_object_set_new(o, "address", j != NULL && j->dest != NULL ?
 	    json_string(j->dest->a.text) : json_null());
 	json_object_set_new(o, "port", t->kind == BT_INVALID ? json_null() :
@@ -2740,7 +2745,11 @@ bt_emit(struct batch *b, json_t *o)
 		bt_out_need(&b->out, 1);
 		b->out.p[b->out.len++] = '\n';
 	}
-	json_decref(o);
+	/*
+	 * Every block of the tree lies in the arena (the tag was copied
+	 * in): resetting it frees the tree without walking it.
+	 */
+	(void)o;
 	bt_arena_end();
 	while (!b->out_error && off < b->out.len) {
 		w = write(b->out_fd, b->out.p + off, b->out.len - off);
