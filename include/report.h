@@ -26,6 +26,14 @@ void	report_summary(FILE *, const struct record *);
 struct verdict;
 typedef struct json_t json_t;
 
+/*
+ * How every JSON document is written: indented, keys in their order,
+ * and reals with 12 significant digits, so that 0.55 ms reads "0.55"
+ * and not "0.55000000000000004".
+ */
+#define REPORT_JSON_FLAGS	(JSON_INDENT(2) | JSON_PRESERVE_ORDER | \
+				    JSON_REAL_PRECISION(12))
+
 /* report_verdict - the session's verdict, reason, evidence, advice */
 void	report_verdict(FILE *, const struct record *);
 void	report_verdict_text(FILE *, const struct verdict *);

@@ -439,7 +439,7 @@ diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
 		    "probe", report_json_doc(rec[0], version),
 		    "variants", arr,
 		    "conclusion", "class", cclass, "text", ptext);
-		json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(doc, fp, REPORT_JSON_FLAGS);
 		fputc('\n', fp);
 		json_decref(doc);
 	} else {

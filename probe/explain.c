@@ -230,7 +230,7 @@ explain_main(int argc, char **argv)
 		rc = explain_status(code);
 	}
 	if (doc != NULL) {
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(doc, stdout, REPORT_JSON_FLAGS);
 		fputc('\n', stdout);
 		json_decref(doc);
 	}

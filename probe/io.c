@@ -156,7 +156,8 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 	int	 fd;
 
 	io_format_addr(sa, io->peer, sizeof(io->peer));
-	if ((fd = socket(sa->sa_family, SOCK_STREAM, 0)) == -1) {
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
 		snprintf(io->error, sizeof(io->error), "socket: %s",
 		    strerror(errno));
 		return -1;
@@ -170,8 +171,6 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 		close(fd);
 		return -1;
 	}
-	evutil_make_socket_nonblocking(fd);
-	evutil_make_socket_closeonexec(fd);
 	io->bev = bufferevent_socket_new(io->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (io->bev == NULL) {
 		close(fd);

@@ -1002,8 +1002,7 @@ main(int argc, char **argv)
 			json_t	*doc = report_json_doc(rec, PACKAGE_VERSION);
 
 			cli_tls_out(&run, &run.t[0], NULL, doc);
-			if (json_dumpf(doc, stdout, JSON_INDENT(2) |
-			    JSON_PRESERVE_ORDER) == -1)
+			if (json_dumpf(doc, stdout, REPORT_JSON_FLAGS) == -1)
 				log_warnx("cannot write the JSON document");
 			fputc('\n', stdout);
 			json_decref(doc);
@@ -1043,7 +1042,7 @@ main(int argc, char **argv)
 		    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
 		    "domain", route->name, "resolution", notes,
 		    "targets", arr, "differences", diff, "exit_code", rc);
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(doc, stdout, REPORT_JSON_FLAGS);
 		fputc('\n', stdout);
 		json_decref(doc);
 	} else if (cli.json) {

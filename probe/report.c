@@ -383,7 +383,7 @@ report_json(FILE *fp, const struct record *r, const char *version)
 	json_t	*doc = report_json_doc(r, version);
 	int	 rc;
 
-	rc = json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	rc = json_dumpf(doc, fp, REPORT_JSON_FLAGS);
 	fputc('\n', fp);
 	json_decref(doc);
 	return rc == 0 && !ferror(fp) ? 0 : -1;
@@ -815,7 +815,7 @@ report_suite_json(FILE *fp, const struct report_run *runs, size_t nruns,
 	    "exit_code", exit_code);
 	if (doc == NULL)
 		fatalx("cannot build the JSON document");
-	rc = json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	rc = json_dumpf(doc, fp, REPORT_JSON_FLAGS);
 	fputc('\n', fp);
 	json_decref(doc);
 	return rc == 0 && !ferror(fp) ? 0 : -1;

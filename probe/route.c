@@ -232,26 +232,54 @@ route_mx_cb(struct dns_mxset *set, void *arg)
 }
 
 /*
- * route_hosts - the addresses of name in the hosts file (path NULL:
- * /etc/hosts), as the system resolver would give them before DNS.
- * Returns how many were added.
+ * The hosts file, read once per process (the first host name asked
+ * for) and kept as lines: a file read on every lookup would be a
+ * blocking call on the loop for each target of a batch.
  */
-static size_t
-route_hosts(struct route *r, const char *path, const char *name, int family)
-{
-	FILE		*fp;
-	char		 line[1024], *p, *tok, *ip;
-	struct dns_addr	 a;
-	size_t		 n = 0;
+static char	**hosts_lines;
+static size_t	  hosts_n;
+static int	  hosts_read;
 
-	if ((fp = fopen(path != NULL ? path : "/etc/hosts", "r")) == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), fp) != NULL) {
+static void
+route_hosts_load(void)
+{
+	FILE	*fp;
+	char	 line[1024], *p;
+
+	hosts_read = 1;
+	if ((fp = fopen("/etc/hosts", "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL && hosts_n < 100000) {
 		if ((p = strchr(line, '#')) != NULL)
 			*p = '\0';
-		if ((ip = strtok_r(line, " \t\r\n", &p)) == NULL)
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t")] == '\0')
 			continue;
-		while ((tok = strtok_r(NULL, " \t\r\n", &p)) != NULL) {
+		hosts_lines = xreallocarray(hosts_lines, hosts_n + 1,
+		    sizeof(char *));
+		hosts_lines[hosts_n++] = xstrdup(line);
+	}
+	fclose(fp);
+}
+
+/*
+ * route_hosts - the addresses of name in /etc/hosts, as the system
+ * resolver would give them before DNS. Returns how many were added.
+ */
+static size_t
+route_hosts(struct route *r, const char *name, int family)
+{
+	char		 line[1024], *p, *tok, *ip;
+	struct dns_addr	 a;
+	size_t		 i, n = 0;
+
+	if (!hosts_read)
+		route_hosts_load();
+	for (i = 0; i < hosts_n; i++) {
+		snprintf(line, sizeof(line), "%s", hosts_lines[i]);
+		if ((ip = strtok_r(line, " \t", &p)) == NULL)
+			continue;
+		while ((tok = strtok_r(NULL, " \t", &p)) != NULL) {
 			if (strcasecmp(tok, name) != 0)
 				continue;
 			memset(&a, 0, sizeof(a));
@@ -262,13 +290,11 @@ route_hosts(struct route *r, const char *path, const char *name, int family)
 				break;
 			inet_ntop(a.family, a.addr, a.text, sizeof(a.text));
 			route_add(r, name, -1, &a);
-			route_note(r, "%s: %s is %s", path != NULL ? path :
-			    "/etc/hosts", name, a.text);
+			route_note(r, "/etc/hosts: %s is %s", name, a.text);
 			n++;
 			break;
 		}
 	}
-	fclose(fp);
 	return n;
 }
 
@@ -305,7 +331,7 @@ route_start(struct event_base *base, struct dns_ctx *dns, const char *name,
 		q->later = io_after(base, 0, route_literal_cb, q);
 		return q;
 	}
-	if (!by_mx && route_hosts(r, NULL, name, family) > 0) {
+	if (!by_mx && route_hosts(r, name, family) > 0) {
 		r->ad = 0;
 		q->later = io_after(base, 0, route_literal_cb, q);
 		return q;

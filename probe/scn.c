@@ -1417,6 +1417,18 @@ static void	exec_note(struct scn_exec *, enum smtp_wire, const char *, ...)
 static const struct smtp_callbacks exec_cb = {
 	exec_wire, exec_step_cb, exec_ready, exec_done
 };
+/* the same without a transcript: the engine formats no wire lines */
+static const struct smtp_callbacks exec_cb_quiet = {
+	NULL, exec_step_cb, exec_ready, exec_done
+};
+
+/* exec_callbacks - what the engine reports to, by what the caller reads */
+static const struct smtp_callbacks *
+exec_callbacks(const struct scn_exec *x)
+{
+	return x->p->out != NULL && x->p->out->wire != NULL ? &exec_cb :
+	    &exec_cb_quiet;
+}
 
 /* the stage a step starts with, and the stage it ends with */
 static enum smtp_stage
@@ -1723,7 +1735,7 @@ exec_new_session(struct scn_exec *x, ssize_t i, unsigned flags)
 	exec_txn_clear(x);
 	x->sess = xreallocarray(x->sess, x->nsess + 1, sizeof(*x->sess));
 	x->cur = x->sess[x->nsess++] = smtp_session_new(x->base,
-	    x->p->conn, &exec_cb, x);
+	    x->p->conn, exec_callbacks(x), x);
 	memset(&c, 0, sizeof(c));
 	c.stage = STAGE_CONNECT;
 	c.flags = flags;
@@ -1846,7 +1858,7 @@ exec_run(struct scn_exec *x, size_t i)
 			/* nothing was opened; the record says so */
 			x->sess = xreallocarray(x->sess, 1, sizeof(*x->sess));
 			x->cur = x->sess[x->nsess++] = smtp_session_new(
-			    x->base, p->conn, &exec_cb, x);
+			    x->base, p->conn, exec_callbacks(x), x);
 		}
 		exec_stop(x);
 		return;
