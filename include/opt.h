@@ -102,6 +102,22 @@ void	opt_cli_free(struct opt_cli *);
 void	opt_usage(void);		/* --help text to stdout */
 void	opt_list(void);			/* every long option, one a line */
 
+/*
+ * Pieces of the parser that the other commands (batch, shell) share:
+ * opt_number - a whole number from lo to hi, or -1 with a message
+ *	naming --name;
+ * opt_timeout - "SECS" for every stage or "STAGE=SECS" (0.5 allowed)
+ *	into timeout_ms[STAGE__COUNT], or -1 with a message;
+ * opt_help_line - one option in --help form (letter 0: none);
+ * opt_wrap - text folded before width, continuing at column indent.
+ */
+int	 opt_number(const char *name, const char *, long lo, long hi,
+	    long *);
+int	 opt_timeout(const char *, long *timeout_ms);
+void	 opt_help_line(int letter, const char *name, const char *arg,
+	    const char *help);
+void	 opt_wrap(const char *, int indent, int width);
+
 /* opt_default_helo - this host's name when it is an FQDN, else NULL */
 char	*opt_default_helo(void);
 

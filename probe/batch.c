@@ -69,6 +69,7 @@
 #include "batch.h"
 #include "dns.h"
 #include "log.h"
+#include "opt.h"
 #include "msg.h"
 #include "record.h"
 #include "report.h"
@@ -460,12 +461,9 @@ static const struct bopt_def bopts_table[] = {
 #define NBOPTS	(sizeof(bopts_table) / sizeof(bopts_table[0]))
 
 static int	 bt_parse_opts(int, char **, struct bopts *);
-static int	 bt_opt_num(const char *, const char *, long, long, long *);
 static int	 bt_opt_secs(const char *, const char *, long *);
-static int	 bt_opt_timeout(struct bopts *, const char *);
 static int	 bt_opt_rate(struct bopts *, const char *);
 static void	 bt_usage(void);
-static void	 bt_wrap(const char *, int, int);
 
 static uint64_t	 bt_fnv(uint64_t, const void *, size_t);
 static uint64_t	 bt_mix(uint64_t);
@@ -696,23 +694,6 @@ bt_jstr(const char *s)
 
 /* ---- options ---- */
 
-static int
-bt_opt_num(const char *opt, const char *v, long min, long max, long *out)
-{
-	char	*end;
-	long	 n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
-		log_warnx("batch %s: \"%s\" is not a number from %ld to %ld",
-		    opt, v, min, max);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
 /* bt_opt_secs - seconds (0.5 allowed) from 0 to a day, into ms */
 static int
 bt_opt_secs(const char *opt, const char *v, long *ms)
@@ -729,44 +710,6 @@ bt_opt_secs(const char *opt, const char *v, long *ms)
 		return -1;
 	}
 	*ms = (long)(s * 1000 + 0.5);
-	return 0;
-}
-
-/* bt_opt_timeout - "SECS" for every stage or "STAGE=SECS" */
-static int
-bt_opt_timeout(struct bopts *o, const char *v)
-{
-	const char	*eq = strchr(v, '=');
-	char		 stage[32];
-	long		 ms;
-	int		 st = -1, i;
-
-	if (eq != NULL) {
-		if ((size_t)(eq - v) >= sizeof(stage)) {
-			log_warnx("batch --timeout: unknown stage in \"%s\"",
-			    v);
-			return -1;
-		}
-		memcpy(stage, v, (size_t)(eq - v));
-		stage[eq - v] = '\0';
-		st = smtp_stage_lookup(stage);
-		if (st < 0 || st == STAGE_SLEEP || st == STAGE_DONE ||
-		    st == STAGE_RAW) {
-			log_warnx("batch --timeout: unknown stage \"%s\"",
-			    stage);
-			return -1;
-		}
-		v = eq + 1;
-	}
-	if (bt_opt_secs("--timeout", v, &ms) == -1)
-		return -1;
-	if (ms <= 0) {
-		log_warnx("batch --timeout: must be more than 0 seconds");
-		return -1;
-	}
-	for (i = 0; i < STAGE__COUNT; i++)
-		if (st < 0 || st == i)
-			o->timeout_ms[i] = ms;
 	return 0;
 }
 
@@ -844,7 +787,7 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 				o->helo = optarg;
 				break;
 			case B_PORT:
-				if (bt_opt_num("--port", optarg, 1, 65535,
+				if (opt_number("port", optarg, 1, 65535,
 				    &n) == -1)
 					return -1;
 				o->port = optarg;
@@ -859,7 +802,7 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 				o->tls_mode = SMTP_TLS_IMPLICIT;
 				break;
 			case B_TIMEOUT:
-				if (bt_opt_timeout(o, optarg) == -1)
+				if (opt_timeout(optarg, o->timeout_ms) == -1)
 					return -1;
 				break;
 			case B_RESOLVER:
@@ -892,12 +835,12 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 				o->vars[o->nvars++] = optarg;
 				break;
 			case B_CONCURRENCY:
-				if (bt_opt_num("--concurrency", optarg, 1,
+				if (opt_number("concurrency", optarg, 1,
 				    1000000, &o->concurrency) == -1)
 					return -1;
 				break;
 			case B_PER_IP:
-				if (bt_opt_num("--per-ip", optarg, 1, 1000000,
+				if (opt_number("per-ip", optarg, 1, 1000000,
 				    &o->per_ip) == -1)
 					return -1;
 				break;
@@ -911,7 +854,7 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 					return -1;
 				break;
 			case B_DNS_MAX:
-				if (bt_opt_num("--dns-concurrency", optarg, 1,
+				if (opt_number("dns-concurrency", optarg, 1,
 				    10000, &o->dns_max) == -1)
 					return -1;
 				break;
@@ -919,12 +862,12 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 				o->shard = optarg;
 				break;
 			case B_SHARD_BASE:
-				if (bt_opt_num("--shard-base", optarg, 0, 1,
+				if (opt_number("shard-base", optarg, 0, 1,
 				    &o->shard_base) == -1)
 					return -1;
 				break;
 			case B_SHARD_COUNT:
-				if (bt_opt_num("--shard-count", optarg, 1,
+				if (opt_number("shard-count", optarg, 1,
 				    BT_SHARD_MAX, &o->shard_count) == -1)
 					return -1;
 				break;
@@ -1006,37 +949,10 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 	return 0;
 }
 
-/* bt_wrap - print text from column indent, folded before width */
-static void
-bt_wrap(const char *text, int indent, int width)
-{
-	const char	*p = text;
-	int		 col = indent;
-	size_t		 w;
-
-	while (*p != '\0') {
-		w = strcspn(p, " ");
-		if (col > indent && col + 1 + (int)w > width) {
-			printf("\n%*s", indent, "");
-			col = indent;
-		} else if (col > indent) {
-			putchar(' ');
-			col++;
-		}
-		printf("%.*s", (int)w, p);
-		col += (int)w;
-		p += w;
-		while (*p == ' ')
-			p++;
-	}
-	putchar('\n');
-}
-
 static void
 bt_usage(void)
 {
 	size_t	 i;
-	char	 lhs[64];
 
 	printf("usage: smtprobe batch [options] [FILE]\n\n"
 	    "Probe many targets on one event loop. FILE (default: standard "
@@ -1047,25 +963,10 @@ bt_usage(void)
 	    "\"tag\": ...}.\nBlank lines and # comments are skipped. Each "
 	    "result is one JSON line on\nstandard output, carrying "
 	    "input_index, the 0-based line number.\n\noptions:\n");
-	for (i = 0; i < NBOPTS; i++) {
-		if (bopts_table[i].hidden)
-			continue;
-		if (bopts_table[i].id < 256)
-			snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s",
-			    bopts_table[i].id, bopts_table[i].name,
-			    bopts_table[i].arg ? " " : "",
-			    bopts_table[i].arg ? bopts_table[i].arg : "");
-		else
-			snprintf(lhs, sizeof(lhs), "    --%s%s%s",
-			    bopts_table[i].name,
-			    bopts_table[i].arg ? " " : "",
-			    bopts_table[i].arg ? bopts_table[i].arg : "");
-		if (strlen(lhs) > 28)
-			printf("  %s\n  %-28s ", lhs, "");
-		else
-			printf("  %-28s ", lhs);
-		bt_wrap(bopts_table[i].help, 31, 79);
-	}
+	for (i = 0; i < NBOPTS; i++)
+		if (!bopts_table[i].hidden)
+			opt_help_line(bopts_table[i].id, bopts_table[i].name,
+			    bopts_table[i].arg, bopts_table[i].help);
 	printf("\nstatus of a record: ok permfail tempfail timeout refused "
 	    "unreachable tls dns\nerror expect blocklisted invalid "
 	    "interrupted\n\nexit status: 0 run completed, 2 interrupted, "

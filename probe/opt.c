@@ -210,16 +210,12 @@ static const struct opt_def explain_opts[] = {
 #define NEXPLAIN	(sizeof(explain_opts) / sizeof(explain_opts[0]))
 
 static int	opt_stage(const char *, const char *, int *);
-static int	opt_number(const char *, const char *, long, long, long *);
-static int	opt_timeout(const char *, struct opt_cli *);
 static int	opt_server(struct opt_cli *);
 static int	opt_domain(const char *);
 static int	opt_zones(const char *, const char *, char ***);
 static int	opt_text(const char *, const char *);
-static void	opt_wrap(const char *, int, int);
 
-/* opt_wrap - print text from column indent, folded before width */
-static void
+void
 opt_wrap(const char *text, int indent, int width)
 {
 	const char	*p = text;
@@ -245,10 +241,28 @@ opt_wrap(const char *text, int indent, int width)
 }
 
 void
+opt_help_line(int letter, const char *name, const char *arg,
+    const char *help)
+{
+	char	 lhs[64];
+
+	if (letter > 0 && letter < 256)
+		snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", letter, name,
+		    arg != NULL ? " " : "", arg != NULL ? arg : "");
+	else
+		snprintf(lhs, sizeof(lhs), "    --%s%s%s", name,
+		    arg != NULL ? " " : "", arg != NULL ? arg : "");
+	if (strlen(lhs) > 28)
+		printf("  %s\n  %-28s ", lhs, "");
+	else
+		printf("  %-28s ", lhs);
+	opt_wrap(help, 31, 79);
+}
+
+void
 opt_usage(void)
 {
 	size_t	 i;
-	char	 lhs[64];
 
 	printf("usage: smtprobe --server HOST[:PORT] --from ADDR --to ADDR "
 	    "[options]\n"
@@ -261,23 +275,10 @@ opt_usage(void)
 	    "Open an SMTP session and record every step: by default the "
 	    "envelope only\n(banner, EHLO, MAIL, RCPT, QUIT), never DATA "
 	    "unless asked.\n\noptions:\n");
-	for (i = 0; i < NOPTS; i++) {
-		if (opts[i].hidden)
-			continue;
-		if (opts[i].id < 256)
-			snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", opts[i].id,
-			    opts[i].name, opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
-		else
-			snprintf(lhs, sizeof(lhs), "    --%s%s%s", opts[i].name,
-			    opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
-		if (strlen(lhs) > 28)
-			printf("  %s\n  %-28s ", lhs, "");
-		else
-			printf("  %-28s ", lhs);
-		opt_wrap(opts[i].help, 31, 79);
-	}
+	for (i = 0; i < NOPTS; i++)
+		if (!opts[i].hidden)
+			opt_help_line(opts[i].id, opts[i].name, opts[i].arg,
+			    opts[i].help);
 	printf("\nexit status: 0 accepted, 1 permanent rejection, "
 	    "2 temporary rejection,\n3 network/TLS/timeout/protocol failure, "
 	    "64 usage error. See smtprobe(1).\n");
@@ -287,7 +288,6 @@ void
 opt_explain_usage(void)
 {
 	size_t	 i;
-	char	 lhs[64];
 
 	printf("usage: smtprobe explain [--json] [--stage STAGE] "
 	    "'550 5.7.1 reply text'\n"
@@ -295,15 +295,10 @@ opt_explain_usage(void)
 	    "Diagnose a reply or a bounce message offline, with the same "
 	    "rules as a live\nprobe. Without text or --file the input is "
 	    "read from standard input.\n\noptions:\n");
-	for (i = 0; i < NEXPLAIN; i++) {
-		if (explain_opts[i].hidden)
-			continue;
-		snprintf(lhs, sizeof(lhs), "    --%s%s%s", explain_opts[i].name,
-		    explain_opts[i].arg ? " " : "",
-		    explain_opts[i].arg ? explain_opts[i].arg : "");
-		printf("  %-28s ", lhs);
-		opt_wrap(explain_opts[i].help, 31, 79);
-	}
+	for (i = 0; i < NEXPLAIN; i++)
+		if (!explain_opts[i].hidden)
+			opt_help_line(0, explain_opts[i].name,
+			    explain_opts[i].arg, explain_opts[i].help);
 }
 
 void
@@ -428,7 +423,7 @@ opt_stage(const char *name, const char *v, int *out)
 	return 0;
 }
 
-static int
+int
 opt_number(const char *name, const char *v, long lo, long hi, long *out)
 {
 	char	*end;
@@ -445,9 +440,8 @@ opt_number(const char *name, const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
-/* opt_timeout - "SECS" for all stages or "STAGE=SECS"; SECS may be 0.5 */
-static int
-opt_timeout(const char *v, struct opt_cli *c)
+int
+opt_timeout(const char *v, long *timeout_ms)
 {
 	const char	*eq = strchr(v, '='), *num = eq ? eq + 1 : v;
 	char		*end, stage[32];
@@ -462,7 +456,7 @@ opt_timeout(const char *v, struct opt_cli *c)
 		memcpy(stage, v, (size_t)(eq - v));
 		stage[eq - v] = '\0';
 		st = smtp_stage_lookup(stage);
-		if (st < 0 || st == STAGE_DONE) {
+		if (st < 0 || st == STAGE_DONE || st == STAGE_SLEEP) {
 			log_warnx("--timeout: unknown stage \"%s\"", stage);
 			return -1;
 		}
@@ -477,7 +471,7 @@ opt_timeout(const char *v, struct opt_cli *c)
 	}
 	for (i = 0; i < STAGE__COUNT; i++)
 		if (st == -1 || st == i)
-			c->timeout_ms[i] = (long)(secs * 1000 + 0.5);
+			timeout_ms[i] = (long)(secs * 1000 + 0.5);
 	return 0;
 }
 
@@ -744,7 +738,7 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 			c->data = 1;
 			break;
 		case O_TIMEOUT:
-			if (opt_timeout(optarg, c) == -1)
+			if (opt_timeout(optarg, c->timeout_ms) == -1)
 				return -1;
 			break;
 		case O_MAX_LINE:

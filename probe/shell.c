@@ -229,7 +229,6 @@ static void
 shell_usage(void)
 {
 	size_t	 i;
-	char	 lhs[64];
 
 	printf("usage: smtprobe shell HOST[:PORT] [options]\n\n"
 	    "An interactive SMTP session: each line typed is a scenario step "
@@ -238,22 +237,10 @@ shell_usage(void)
 	    "of the enhanced code and, for a\nrefusal, the verdict. Type help "
 	    "in the shell for the commands; Ctrl-D ends\nthe session "
 	    "politely (QUIT).\n\noptions:\n");
-	for (i = 0; i < nitems(shell_opts); i++) {
-		const struct shell_opt *o = &shell_opts[i];
-
-		if (o->hidden)
-			continue;
-		if (o->letter != 0)
-			snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", o->letter,
-			    o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		else
-			snprintf(lhs, sizeof(lhs), "    --%s%s%s", o->name,
-			    o->arg ? " " : "", o->arg ? o->arg : "");
-		if (strlen(lhs) > 28)
-			printf("  %s\n  %-28s %s\n", lhs, "", o->help);
-		else
-			printf("  %-28s %s\n", lhs, o->help);
-	}
+	for (i = 0; i < nitems(shell_opts); i++)
+		if (!shell_opts[i].hidden)
+			opt_help_line(shell_opts[i].letter, shell_opts[i].name,
+			    shell_opts[i].arg, shell_opts[i].help);
 	printf("\nexit status: 0, 1 when an expect line was not met, 3 when "
 	    "no greeting was\naccepted, 64 usage error. See smtprobe(1), "
 	    "SHELL.\n");
