@@ -6,6 +6,7 @@
 #ifndef SMTPROBE_UTIL_H
 #define SMTPROBE_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,11 @@ struct util_buf {
 
 void	 util_buf_add(struct util_buf *, const void *, size_t);
 void	 util_buf_str(struct util_buf *, const char *);
+
+/* util_list_addf - append a formatted line to a list of strings */
+void	 util_list_addf(char ***list, size_t *n, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 util_list_vaddf(char ***list, size_t *n, const char *fmt, va_list)
+	    __attribute__((format(printf, 3, 0)));
 
 #endif

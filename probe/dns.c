@@ -1429,15 +1429,10 @@ static void
 dns_mx_note(struct dns_mxset *set, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatalx("out of memory");
+	util_list_vaddf(&set->notes, &set->nnotes, fmt, ap);
 	va_end(ap);
-	set->notes = xreallocarray(set->notes, set->nnotes + 1,
-	    sizeof(*set->notes));
-	set->notes[set->nnotes++] = s;
 }
 
 struct dns_mxq *

@@ -100,29 +100,20 @@ static void
 mtasts_note(struct mtasts_result *r, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatalx("out of memory");
+	util_list_vaddf(&r->notes, &r->nnotes, fmt, ap);
 	va_end(ap);
-	r->notes = xreallocarray(r->notes, r->nnotes + 1, sizeof(char *));
-	r->notes[r->nnotes++] = s;
 }
 
 static void
 mtasts_warn(struct mtasts_policy *p, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatalx("out of memory");
+	util_list_vaddf(&p->warnings, &p->nwarnings, fmt, ap);
 	va_end(ap);
-	p->warnings = xreallocarray(p->warnings, p->nwarnings + 1,
-	    sizeof(char *));
-	p->warnings[p->nwarnings++] = s;
 }
 
 /* ---- parsers ---- */

@@ -24,6 +24,7 @@
 #include "io.h"
 #include "log.h"
 #include "route.h"
+#include "util.h"
 
 struct route_req {
 	struct event_base	*base;
@@ -58,14 +59,10 @@ static void
 route_note(struct route *r, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatalx("out of memory");
+	util_list_vaddf(&r->notes, &r->nnotes, fmt, ap);
 	va_end(ap);
-	r->notes = xreallocarray(r->notes, r->nnotes + 1, sizeof(char *));
-	r->notes[r->nnotes++] = s;
 }
 
 static void

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -139,4 +140,25 @@ void
 util_buf_str(struct util_buf *b, const char *s)
 {
 	util_buf_add(b, s, strlen(s));
+}
+
+void
+util_list_vaddf(char ***list, size_t *n, const char *fmt, va_list ap)
+{
+	char	*s;
+
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatalx("out of memory");
+	*list = xreallocarray(*list, *n + 1, sizeof(char *));
+	(*list)[(*n)++] = s;
+}
+
+void
+util_list_addf(char ***list, size_t *n, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	util_list_vaddf(list, n, fmt, ap);
+	va_end(ap);
 }
