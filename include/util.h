@@ -47,6 +47,14 @@ struct util_buf {
 void	 util_buf_add(struct util_buf *, const void *, size_t);
 void	 util_buf_str(struct util_buf *, const char *);
 
+/*
+ * util_field_next - the next ";"-separated field of a tag list such as
+ * an MTA-STS or TLS-RPT TXT record ("v=STSv1; id=x"): [*f, *e) without
+ * the blanks around it. Returns 0 when there is none left; *p moves past
+ * the field and becomes NULL after the last one.
+ */
+int	 util_field_next(const char **p, const char **f, const char **e);
+
 /* util_list_addf - append a formatted line to a list of strings */
 void	 util_list_addf(char ***list, size_t *n, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -175,14 +175,7 @@ mtasts_parse_txt(const char *txt, char **id, char *err, size_t errlen)
 	char		*q;
 
 	*id = NULL;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		f = p;
-		while (*p != '\0' && *p != ';')
-			p++;
-		for (e = p; e > f && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			;
+	while (util_field_next(&p, &f, &e)) {
 		n = (size_t)(e - f);
 		if (first) {
 			if (n != 7 || strncmp(f, "v=STSv1", 7) != 0) {
@@ -192,7 +185,7 @@ mtasts_parse_txt(const char *txt, char **id, char *err, size_t errlen)
 			}
 			first = 0;
 		} else if (n == 0) {
-			if (*p == '\0')
+			if (p == NULL)
 				break;		/* one trailing ";" */
 			snprintf(err, errlen, "an empty field (\";;\")");
 			goto bad;
@@ -244,9 +237,6 @@ mtasts_parse_txt(const char *txt, char **id, char *err, size_t errlen)
 				}
 			}
 		}
-		if (*p == '\0')
-			break;
-		p++;
 	}
 	if (*id == NULL) {
 		snprintf(err, errlen, "no id field");

@@ -78,14 +78,7 @@ tlsrpt_parse(const char *txt, struct tlsrpt_result *r, char *err,
 	int		 first = 1, have_rua = 0;
 	char		*q;
 
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		f = p;
-		while (*p != '\0' && *p != ';')
-			p++;
-		for (e = p; e > f && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			;
+	while (util_field_next(&p, &f, &e)) {
 		n = (size_t)(e - f);
 		if (first) {
 			if (n != 10 || strncmp(f, "v=TLSRPTv1", 10) != 0) {
@@ -95,8 +88,8 @@ tlsrpt_parse(const char *txt, struct tlsrpt_result *r, char *err,
 			}
 			first = 0;
 		} else if (n == 0) {
-			if (*p == '\0')
-				break;
+			if (p == NULL)
+				break;	/* one trailing ";" */
 			snprintf(err, errlen, "an empty field (\";;\")");
 			return -1;
 		} else if (n > 4 && strncmp(f, "rua=", 4) == 0) {
@@ -136,9 +129,6 @@ tlsrpt_parse(const char *txt, struct tlsrpt_result *r, char *err,
 				return -1;
 			}
 		}
-		if (*p == '\0')
-			break;
-		p++;
 	}
 	if (!have_rua) {
 		snprintf(err, errlen, "no rua field");

@@ -162,3 +162,22 @@ util_list_addf(char ***list, size_t *n, const char *fmt, ...)
 	util_list_vaddf(list, n, fmt, ap);
 	va_end(ap);
 }
+
+int
+util_field_next(const char **p, const char **f, const char **e)
+{
+	const char	*s = *p;
+
+	if (s == NULL)
+		return 0;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	*f = s;
+	while (*s != '\0' && *s != ';')
+		s++;
+	*e = s;
+	while (*e > *f && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+	*p = *s == '\0' ? NULL : s + 1;
+	return 1;
+}
