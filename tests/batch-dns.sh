@@ -11,27 +11,9 @@
 # input exactly once. Prints TAP.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-probe=$top_builddir/smtprobe
-fakemx=$top_builddir/tests/fakemx
-work=$(mktemp -d "${TMPDIR:-/tmp}/smtprobe-batchdns.XXXXXX")
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	sh "$top_srcdir/tests/dns/servers.sh" stop "$work/dns" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-n=0
-tap() {	# tap STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-bail() { echo "Bail out! $*"; exit 99; }
-command -v jq >/dev/null || bail "jq is not installed"
+. "$top_srcdir/tests/lib.sh"
+lib_init batchdns
 
-mkdir -p "$work/dns"
 cat > "$work/batch.test.zone" <<'ZONE'
 $ORIGIN batch.test.
 $TTL 300
@@ -51,27 +33,12 @@ mx.blocked	A	127.0.0.2
 mxc		MX	10 mxcidr.batch.test.
 mxcidr		A	127.0.0.9
 ZONE
-SMTPROBE_DNS_OWNER=$$ sh "$top_srcdir/tests/dns/servers.sh" start "$work/dns" \
-	"$work/batch.test.zone" > "$work/dns.out" 2>&1 ||
-	bail "DNS servers did not start: $(tail -5 "$work/dns.out")"
-. "$work/dns/env"
+lib_dns_start "$work/batch.test.zone"
 res=$DNS_RESOLVER
 
 start_mx() {	# start_mx NAME ADDR PORT SCRIPT-LINE...
-	local name=$1 addr=$2 port=$3
-	shift 3
-	printf '%s\n' "$@" > "$work/$name.script"
-	rm -f "$work/$name.port"
-	"$fakemx" -m -a "$addr" -p "$port" -P "$work/$name.port" \
-	    -l "$work/$name.log" -t 300 "$work/$name.script" \
-	    2> "$work/$name.err" &
-	pids="$pids $!"
-	for _ in $(seq 1 100); do
-		[ -s "$work/$name.port" ] && return 0
-		kill -0 $! 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	printf '%s\n' "${@:4}" > "$work/$1.script"
+	lib_fakemx "$1" "$2" "$3" -m
 }
 started=
 for attempt in 1 2 3 4 5; do

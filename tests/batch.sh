@@ -9,25 +9,8 @@
 # ever a lower bound that the scheduler itself guarantees). Prints TAP.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-probe=$top_builddir/smtprobe
-fakemx=$top_builddir/tests/fakemx
-certs=$top_builddir/tests/certs
-work=$(mktemp -d "${TMPDIR:-/tmp}/smtprobe-batch.XXXXXX")
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-n=0
-tap() {	# tap STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-bail() { echo "Bail out! $*"; exit 99; }
-command -v jq >/dev/null || bail "jq is not installed"
+. "$top_srcdir/tests/lib.sh"
+lib_init batch
 [ -x "$probe" ] && [ -x "$fakemx" ] || bail "build smtprobe and tests/fakemx first"
 [ -f "$certs/server.pem" ] || bail "no test certificates in $certs"
 
@@ -46,20 +29,8 @@ script() {	# script NAME: the fake MX script of NAME
 	esac
 }
 start_mx() {	# start_mx NAME ADDR PORT [fakemx options]
-	local name=$1 addr=$2 port=$3
-	shift 3
-	script "$name" > "$work/$name.script"
-	rm -f "$work/$name.port"
-	"$fakemx" -m -a "$addr" -p "$port" -P "$work/$name.port" \
-	    -l "$work/$name.log" -t 600 "$@" "$work/$name.script" \
-	    2> "$work/$name.err" &
-	pids="$pids $!"
-	for _ in $(seq 1 100); do
-		[ -s "$work/$name.port" ] && return 0
-		kill -0 $! 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+	script "$1" > "$work/$1.script"
+	lib_fakemx "$@" -m
 }
 started=
 for attempt in 1 2 3 4 5; do

@@ -7,38 +7,13 @@
 # domain with two SPF records is named. Prints TAP.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-probe=$top_builddir/smtprobe
-fakemx=$top_builddir/tests/fakemx
-work=$(mktemp -d "${TMPDIR:-/tmp}/smtprobe-check.XXXXXX")
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	sh "$top_srcdir/tests/dns/servers.sh" stop "$work/dns" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-n=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-bail() { echo "Bail out! $*"; exit 99; }
-command -v jq >/dev/null || bail "jq is not installed"
-SMTPROBE_DNS_OWNER=$$ sh "$top_srcdir/tests/dns/servers.sh" start "$work/dns" \
-	> "$work/dns.out" 2>&1 || bail "DNS servers: $(tail -5 "$work/dns.out")"
-. "$work/dns/env"
+. "$top_srcdir/tests/lib.sh"
+lib_init check
+lib_dns_start
 
 mx() {	# mx NAME SCRIPT-LINES...: start a fake MX, its port in NAME.port
-	local name=$1
-	shift
-	printf '%s\n' "$@" > "$work/$name.script"
-	"$fakemx" -P "$work/$name.port" -l "$work/$name.log" -t 120 \
-		"$work/$name.script" 2> "$work/$name.err" &
-	pids="$pids $!"
-	for _ in $(seq 1 100); do [ -s "$work/$name.port" ] && return; sleep 0.05; done
-	bail "fake MX $name did not start"
+	printf '%s\n' "${@:2}" > "$work/$1.script"
+	lib_fakemx "$1" 127.0.0.1 0 || bail "fake MX $1 did not start"
 }
 run() {	# run OUT PORT ARGS...
 	local out=$1 port=$2

@@ -6,28 +6,9 @@
 # implicit and null MX, NXDOMAIN, and a dead resolver. Prints TAP.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-probe=$top_builddir/smtprobe
-fakemx=$top_builddir/tests/fakemx
-certs=$top_builddir/tests/certs
-work=$(mktemp -d "${TMPDIR:-/tmp}/smtprobe-route.XXXXXX")
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	sh "$top_srcdir/tests/dns/servers.sh" stop "$work/dns" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-n=0
-tap() {	# tap STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-bail() { echo "Bail out! $*"; exit 99; }
-command -v jq >/dev/null || bail "jq is not installed"
+. "$top_srcdir/tests/lib.sh"
+lib_init route
 
-mkdir -p "$work/dns"
 cat > "$work/route.test.zone" <<'ZONE'
 $ORIGIN route.test.
 $TTL 300
@@ -42,25 +23,13 @@ null		MX	0 .
 implicit	A	127.0.0.3
 dangling	MX	10 nowhere.route.test.
 ZONE
-SMTPROBE_DNS_OWNER=$$ sh "$top_srcdir/tests/dns/servers.sh" start "$work/dns" \
-	"$work/route.test.zone" > "$work/dns.out" 2>&1 ||
-	bail "DNS servers did not start: $(tail -5 "$work/dns.out")"
-. "$work/dns/env"
+lib_dns_start "$work/route.test.zone"
 res=$DNS_RESOLVER
 
 # three fake MX hosts on one port: 127.0.0.1 (STARTTLS), 127.0.0.2, ::1
 start_mx() {	# start_mx NAME ADDR PORT [fakemx options]
-	local name=$1 addr=$2 port=$3
-	shift 3
-	printf 'reply CONNECT 220 %s ESMTP fakemx\n' "$name" > "$work/$name.script"
-	"$fakemx" -a "$addr" -p "$port" -P "$work/$name.port" -l "$work/$name.log" \
-		-t 120 "$@" "$work/$name.script" 2> "$work/$name.err" &
-	pids="$pids $!"
-	for _ in $(seq 1 100); do
-		[ -s "$work/$name.port" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	printf 'reply CONNECT 220 %s ESMTP fakemx\n' "$1" > "$work/$1.script"
+	lib_fakemx "$@"
 }
 start_mx mx1v4 127.0.0.1 0 -c "$certs/server.pem" -k "$certs/server.key" ||
 	bail "fake MX 1 did not start"

@@ -9,27 +9,9 @@
 # certificate from the test CA. Prints TAP.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-probe=$top_builddir/smtprobe
-fakemx=$top_builddir/tests/fakemx
-certs=$top_builddir/tests/certs
+. "$top_srcdir/tests/lib.sh"
+lib_init tls
 here=$top_srcdir/tests/tls
-work=$(mktemp -d "${TMPDIR:-/tmp}/smtprobe-tls.XXXXXX")
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	sh "$top_srcdir/tests/dns/servers.sh" stop "$work/dns" >/dev/null 2>&1
-	[ -n "${SMTPROBE_KEEP_WORK:-}" ] && echo "# kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-n=0
-tap() {	# tap STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-bail() { echo "Bail out! $*"; exit 99; }
-command -v jq >/dev/null || bail "jq is not installed"
 command -v python3 >/dev/null || bail "python3 is not installed (scripts/install-deps.sh --test)"
 [ -s "$certs/ca.key" ] || bail "no test certificates in $certs"
 
@@ -61,17 +43,8 @@ zero=0000000000000000000000000000000000000000000000000000000000000000
 
 # ---- fake MX hosts on one port ----
 start_mx() {	# start_mx NAME ADDR PORT [fakemx options]
-	local name=$1 addr=$2 port=$3
-	shift 3
-	printf 'reply CONNECT 220 %s ESMTP fakemx\n' "$name" > "$name.script"
-	"$fakemx" -a "$addr" -p "$port" -P "$name.port" -l "$name.log" \
-		-t 280 "$@" "$name.script" 2> "$name.err" &
-	pids="$pids $!"
-	for _ in $(seq 1 100); do
-		[ -s "$name.port" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	printf 'reply CONNECT 220 %s ESMTP fakemx\n' "$1" > "$1.script"
+	lib_fakemx "$@"
 }
 start_mx mx11 127.0.0.11 0 -c "$certs/server.pem" -k "$certs/server.key" ||
 	bail "fake MX 127.0.0.11 did not start: $(cat mx11.err)"
@@ -187,12 +160,8 @@ ZONE
 	done
 	printf '_mta-sts.allmx\tTXT\t"v=STSv1; id=1"\nmta-sts.allmx\tA\t127.0.0.20\n'
 } > sts.test.zone
-mkdir -p dns
-SMTPROBE_DNS_OWNER=$$ sh "$top_srcdir/tests/dns/servers.sh" start "$work/dns" \
-	"sign:$work/dane.test.zone" "$work/dane-unsigned.test.zone" \
-	"$work/sts.test.zone" > dns.out 2>&1 ||
-	bail "DNS servers did not start: $(tail -5 dns.out)"
-. "$work/dns/env"
+lib_dns_start "sign:$work/dane.test.zone" "$work/dane-unsigned.test.zone" \
+	"$work/sts.test.zone"
 res=$DNS_RESOLVER
 
 run() {	# run NAME ARGS...: stdout to NAME.out, stderr to NAME.err; prints exit
