@@ -201,6 +201,13 @@ void		 scn_exec_start(struct scn_exec *);
  */
 int		 scn_exec_push(struct scn_exec *, const struct scn_step *);
 int		 scn_exec_idle(const struct scn_exec *);
+/*
+ * scn_exec_expect - interactive: check e against the step run last, as
+ * an expect line in a file would (the record and the step's result say
+ * so). Returns 1 met, 0 not met (got says what came), -1 no step yet.
+ */
+int		 scn_exec_expect(struct scn_exec *, const struct scn_expect *,
+		    char *got, size_t gotlen);
 /* scn_exec_finish - interactive: end the open session, then done */
 void		 scn_exec_finish(struct scn_exec *);
 void		 scn_exec_free(struct scn_exec *);

@@ -1592,6 +1592,48 @@ scn_exec_idle(const struct scn_exec *x)
 }
 
 int
+scn_exec_expect(struct scn_exec *x, const struct scn_expect *e, char *got,
+    size_t gotlen)
+{
+	struct scn_result *r;
+	struct record	*rec;
+	struct step	*ps = NULL, stand;
+	int		 met;
+
+	if (x->scn->nsteps == 0 || x->nsess == 0)
+		return -1;
+	r = &x->res[x->scn->nsteps - 1];
+	rec = smtp_session_record_mut(x->sess[r->session >= 0 ?
+	    (size_t)r->session : x->nsess - 1]);
+	if (r->rstep >= 0)
+		ps = &rec->steps[r->rstep];
+	else if (x->scn->steps[x->scn->nsteps - 1].op == SCN_QUIT &&
+	    rec->nsteps > 0 && rec->steps[rec->nsteps - 1].stage ==
+	    STAGE_QUIT)
+		ps = &rec->steps[rec->nsteps - 1];
+	if (ps == NULL) {
+		/* the step recorded nothing: its result stands in */
+		memset(&stand, 0, sizeof(stand));
+		stand.stage = STAGE_DONE;
+		stand.outcome = r->status == SCN_PASS ? OUT_OK :
+		    r->status == SCN_FAIL ? OUT_ERROR : OUT_SKIPPED;
+		stand.detail = r->detail;
+		stand.t_sent = stand.t_first = stand.t_done = -1;
+		return scn_expect_match(e, rec, &stand, got, gotlen);
+	}
+	met = scn_expect_match(e, rec, ps, got, gotlen);
+	ps->expect = met ? 1 : -1;
+	free(ps->expect_text);
+	ps->expect_text = met ? xstrdup(e->want) : xasprintf("expected %s, "
+	    "got %s", e->want, got);
+	r->status = met ? SCN_PASS : SCN_FAIL;
+	free(r->detail);
+	r->detail = met ? NULL : xstrdup(ps->expect_text);
+	record_settle(rec);
+	return met;
+}
+
+int
 scn_exec_session_open(const struct scn_exec *x)
 {
 	return x->cur != NULL && !smtp_is_over(x->cur);

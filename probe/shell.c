@@ -171,9 +171,7 @@ struct shell {
 	size_t			 nent;
 	char			**hist;		/* lines typed, "history" */
 	size_t			 nhist;
-	size_t			 npushed;	/* steps given to the exec */
 	ssize_t			 last_ent;	/* the latest step run, -1 */
-	ssize_t			 last_res;	/* its result in the exec */
 	int			 done;		/* the exec is over */
 	int			 opened;	/* a greeting was accepted */
 	int			 expect_failed;	/* an expect line not met */
@@ -839,7 +837,6 @@ shell_push(struct shell *sh, struct scn_step *st, char *line, char *body,
 	}
 	shell_ent_add(sh, line, body, bodylen);
 	sh->last_ent = (ssize_t)sh->nent - 1;
-	sh->last_res = (ssize_t)sh->npushed++;
 	sh->last_expect = 0;
 	shell_run(sh);
 	if (!sh->done && !scn_exec_session_open(sh->x) &&
@@ -1041,14 +1038,10 @@ refused:
 static void
 shell_expect(struct shell *sh, const char *line)
 {
-	const struct scn_result *res, *r;
-	const struct record *rec = NULL;
-	const struct step *ps = NULL;
 	const struct scn_expect *e;
-	struct step	 stand;
 	struct scn	*s;
 	char		*text, err[512], got[512];
-	size_t		 n, nr;
+	int		 met;
 
 	/* parsed after a stand-in step, so that it has one to check */
 	text = xasprintf("noop\n%s", line);
@@ -1070,33 +1063,11 @@ shell_expect(struct shell *sh, const char *line)
 		    "already (join the matches with \"or\")\n");
 		goto out;
 	}
-	res = scn_exec_results(sh->x, &n);
-	r = &res[sh->last_res];
-	nr = scn_exec_nrecords(sh->x);
-	if (r->session >= 0)
-		rec = scn_exec_record(sh->x, (size_t)r->session);
-	else if (nr > 0)
-		rec = scn_exec_record(sh->x, nr - 1);
-	if (rec == NULL) {
+	if ((met = scn_exec_expect(sh->x, e, got, sizeof(got))) == -1) {
 		fprintf(stderr, "!! expect: no session yet\n");
 		goto out;
 	}
-	if (r->rstep >= 0)
-		ps = &rec->steps[r->rstep];
-	else if (r->step->op == SCN_QUIT && rec->nsteps > 0 &&
-	    rec->steps[rec->nsteps - 1].stage == STAGE_QUIT)
-		ps = &rec->steps[rec->nsteps - 1];
-	else {
-		/* the step recorded nothing: its result stands in */
-		memset(&stand, 0, sizeof(stand));
-		stand.stage = STAGE_DONE;
-		stand.outcome = r->status == SCN_PASS ? OUT_OK :
-		    r->status == SCN_FAIL ? OUT_ERROR : OUT_SKIPPED;
-		stand.detail = r->detail;
-		stand.t_sent = stand.t_first = stand.t_done = -1;
-		ps = &stand;
-	}
-	if (scn_expect_match(e, rec, ps, got, sizeof(got)))
+	if (met)
 		printf("** expect %s: ok\n", e->spec);
 	else {
 		printf("!! error: expectation not met: expected %s, got %s\n",
@@ -1260,7 +1231,7 @@ shell_main(int argc, char **argv)
 	int			 rc = EXIT_USAGE, help = 0, list = 0, was_open;
 
 	memset(&sh, 0, sizeof(sh));
-	sh.last_ent = sh.last_res = -1;
+	sh.last_ent = -1;
 	if (shell_options(argc, argv, &cli, &sh, &help, &list) == -1) {
 		fprintf(stderr, "Try 'smtprobe shell --help'.\n");
 		goto out;
