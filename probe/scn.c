@@ -1591,6 +1591,17 @@ scn_exec_idle(const struct scn_exec *x)
 	    x->pc >= x->scn->nsteps);
 }
 
+/* expect_mark - the record's step says whether e was met, and how */
+static void
+expect_mark(struct step *ps, const struct scn_expect *e, int met,
+    const char *got)
+{
+	ps->expect = met ? 1 : -1;
+	free(ps->expect_text);
+	ps->expect_text = met ? xstrdup(e->want) : xasprintf("expected %s, "
+	    "got %s", e->want, got);
+}
+
 int
 scn_exec_expect(struct scn_exec *x, const struct scn_expect *e, char *got,
     size_t gotlen)
@@ -1622,10 +1633,7 @@ scn_exec_expect(struct scn_exec *x, const struct scn_expect *e, char *got,
 		return scn_expect_match(e, rec, &stand, got, gotlen);
 	}
 	met = scn_expect_match(e, rec, ps, got, gotlen);
-	ps->expect = met ? 1 : -1;
-	free(ps->expect_text);
-	ps->expect_text = met ? xstrdup(e->want) : xasprintf("expected %s, "
-	    "got %s", e->want, got);
+	expect_mark(ps, e, met, got);
 	r->status = met ? SCN_PASS : SCN_FAIL;
 	free(r->detail);
 	r->detail = met ? NULL : xstrdup(ps->expect_text);
@@ -2059,11 +2067,7 @@ exec_judge(struct scn_exec *x, size_t i, const struct step *primary,
 	if (st->expect != NULL) {
 		met = scn_expect_match(st->expect, rec, ps, got, sizeof(got));
 		if (ps != NULL) {
-			ps->expect = met ? 1 : -1;
-			free(ps->expect_text);
-			ps->expect_text = met ? xstrdup(st->expect->want) :
-			    xasprintf("expected %s, got %s", st->expect->want,
-			    got);
+			expect_mark(ps, st->expect, met, got);
 		}
 		if (met && ps != NULL && (ps->outcome == OUT_TIMEOUT ||
 		    ps->outcome == OUT_CLOSED || ps->outcome == OUT_ERROR) &&
