@@ -33,6 +33,33 @@ enum io_event {
 
 typedef void (*io_cb)(struct io *, enum io_event, void *);
 
+/* What kind of IO_ERROR happened (io_error_kind()) */
+enum io_err {
+	IO_ERR_NONE,
+	IO_ERR_SOCKET,	/* connect, reset, any socket error */
+	IO_ERR_TLS,	/* handshake or TLS record error */
+	IO_ERR_LINE	/* a line longer than io_set_maxline() allows */
+};
+
+/*
+ * Test seams. A connector replaces the socket: io_connect() asks it for
+ * a bufferevent (one end of a bufferevent_pair, say) and reports
+ * IO_CONNECTED from the loop; it writes the local address text to
+ * local. A clock replaces the deadline timer: arm(io, ms) is called
+ * instead of arming it (ms 0 cancels), and the clock calls io_expire()
+ * when the deadline has passed. Both are process-wide; NULL restores
+ * the real ones. Only tests and fuzzers set them.
+ */
+struct bufferevent;
+struct io_seams {
+	struct bufferevent *(*connect)(void *arg, struct event_base *,
+			    const struct sockaddr *, char *local, size_t);
+	void		(*arm)(void *arg, struct io *, long ms);
+	void		*arg;
+};
+void		 io_set_seams(const struct io_seams *);
+void		 io_expire(struct io *);
+
 #define IO_MAX_LINE_DEFAULT	4096	/* bytes per line, line end excluded */
 
 struct io	*io_new(struct event_base *, io_cb, void *arg);
@@ -72,6 +99,7 @@ const char	*io_line(struct io *, size_t *len, int *bare_lf);
 void		 io_close(struct io *);
 
 const char	*io_error(struct io *);
+enum io_err	 io_error_kind(struct io *);
 SSL		*io_ssl(struct io *);
 int		 io_tls_active(struct io *);
 int		 io_is_open(struct io *);

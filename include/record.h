@@ -156,6 +156,26 @@ struct record_check {
 	char	*evidence;
 };
 
+/*
+ * Why a session ended early (record.fail_kind), set where the failure
+ * is seen: callers read the kind, never the error text.
+ */
+enum fail_kind {
+	FAIL_NONE,
+	FAIL_RESOLVE,	/* the server's name did not resolve */
+	FAIL_CONNECT,	/* refused, unreachable, a local socket error */
+	FAIL_TIMEOUT,	/* a deadline passed */
+	FAIL_CLOSED,	/* the server closed or reset the connection */
+	FAIL_TLS,	/* STARTTLS missing, handshake, verification, DANE */
+	FAIL_AUTH,	/* the client refused to send AUTH (no TLS) or the
+			   exchange broke down */
+	FAIL_PROTOCOL,	/* a malformed or oversized reply, a line too long */
+	FAIL_DESYNC,	/* a reply no command asked for: replies may have
+			   shifted, so no step's acceptance is trusted */
+	FAIL_LOCAL,	/* our own side (argument refused, out of input) */
+	FAIL__COUNT
+};
+
 enum result_status {
 	RES_OK,		/* everything asked for was accepted */
 	RES_PERMFAIL,	/* a permanent rejection (incl. one RCPT of many) */
@@ -189,6 +209,7 @@ struct record {
 	char		*message;	/* one-line summary of the result */
 	char		*error;		/* what ended the session early */
 	enum smtp_stage	 error_stage;
+	enum fail_kind	 fail_kind;	/* kind of error, FAIL_NONE without */
 	struct record_check *checks;	/* --check, or NULL */
 	size_t		 nchecks;
 	char		*check_ip;	/* the IP the checks looked up */
@@ -198,6 +219,7 @@ struct record {
 const char	*record_outcome_name(enum step_outcome);
 const char	*record_status_name(enum result_status);
 const char	*record_level_name(enum finding_level);
+const char	*record_fail_kind_name(enum fail_kind);
 int		 record_exit_code(const struct record *);
 
 struct record	*record_new(void);
@@ -224,8 +246,12 @@ void		 record_add_check(struct record *, const char *name,
    any status), or NULL */
 const struct record_check *record_check_find(const struct record *,
 		    const char *name, const char *status);
-/* record_set_error - the first error that ended the session wins */
+/*
+ * record_set_error - the first error that ended the session wins; a
+ * desync replaces any earlier error, since it casts doubt on every
+ * reply before it.
+ */
 void		 record_set_error(struct record *, enum smtp_stage,
-		    const char *);
+		    enum fail_kind, const char *);
 
 #endif

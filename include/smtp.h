@@ -70,6 +70,9 @@ struct smtp_params {
 				   or not offered */
 #define SMTP_F_INSECURE	0x04	/* auth: allowed without TLS */
 #define SMTP_F_NOREPLY	0x08	/* raw: wait for no reply */
+#define SMTP_F_SMUGGLING 0x20	/* data: the message probes SMTP smuggling;
+				   a second reply after the dot is the
+				   finding eod-early, not a desync */
 #define SMTP_F_STOP	0x10	/* stop after the first stage: connect
 				   without waiting for the greeting,
 				   STARTTLS without the EHLO after it, DATA

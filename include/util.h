@@ -19,6 +19,8 @@ char	*util_escape(const char *, size_t);
 
 /* util_now_us - monotonic clock in microseconds */
 int64_t	 util_now_us(void);
+/* util_set_clock - tests only: util_now_us() asks now_us (NULL: real) */
+void	 util_set_clock(int64_t (*now_us)(void));
 
 /* util_utc_iso - current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" in buf */
 void	 util_utc_iso(char *, size_t);

@@ -381,7 +381,7 @@ dane_session_end(struct record *r, const struct dane_policy *p,
 		char	*e = xasprintf("DANE: %s", o.detail);
 
 		record_set_error(r, o.status == DANE_ST_NOTLS ?
-		    STAGE_STARTTLS : STAGE_RESOLVE, e);
+		    STAGE_STARTTLS : STAGE_RESOLVE, FAIL_TLS, e);
 		free(e);
 	}
 	return 1;

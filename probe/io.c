@@ -46,6 +46,8 @@ struct io {
 	char			*line;		/* during IO_LINE */
 	size_t			 linelen;
 	int			 bare_lf;
+	enum io_err		 err;		/* kind of the last IO_ERROR */
+	struct event		*kick;		/* IO_CONNECTED of a seam */
 	char			 error[512];
 	char			 local[INET6_ADDRSTRLEN + 8];
 	char			 peer[INET6_ADDRSTRLEN + 8];
@@ -59,6 +61,15 @@ static void	io_timercb(evutil_socket_t, short, void *);
 static void	io_tls_error(struct io *, const char *);
 static void	io_format_addr(const struct sockaddr *, char *, size_t);
 static void	io_lines(struct io *);
+static void	io_kickcb(evutil_socket_t, short, void *);
+
+static const struct io_seams *seams;	/* tests only: io_set_seams() */
+
+void
+io_set_seams(const struct io_seams *s)
+{
+	seams = s;
+}
 
 struct io *
 io_new(struct event_base *base, io_cb cb, void *arg)
@@ -82,6 +93,8 @@ io_free(struct io *io)
 		return;
 	io_close(io);
 	event_free(io->timer);
+	if (io->kick != NULL)
+		event_free(io->kick);
 	free(io);
 }
 
@@ -95,6 +108,12 @@ const char *
 io_error(struct io *io)
 {
 	return io->error;
+}
+
+enum io_err
+io_error_kind(struct io *io)
+{
+	return io->err;
 }
 
 SSL *
@@ -156,6 +175,23 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 	int	 fd;
 
 	io_format_addr(sa, io->peer, sizeof(io->peer));
+	io->err = IO_ERR_SOCKET;
+	if (seams != NULL && seams->connect != NULL) {
+		io->bev = seams->connect(seams->arg, io->base, sa, io->local,
+		    sizeof(io->local));
+		if (io->bev == NULL) {
+			snprintf(io->error, sizeof(io->error), "connect to "
+			    "%s: refused by the test seam", io->peer);
+			return -1;
+		}
+		bufferevent_setcb(io->bev, io_readcb, NULL, io_eventcb, io);
+		bufferevent_disable(io->bev, EV_READ);
+		if (io->kick == NULL && (io->kick = event_new(io->base, -1, 0,
+		    io_kickcb, io)) == NULL)
+			fatalx("event_new failed");
+		event_active(io->kick, EV_TIMEOUT, 0);
+		return 0;
+	}
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
 		snprintf(io->error, sizeof(io->error), "socket: %s",
@@ -272,6 +308,10 @@ io_set_deadline(struct io *io, long ms)
 {
 	struct timeval	 tv;
 
+	if (seams != NULL && seams->arm != NULL) {
+		seams->arm(seams->arg, io, ms > 0 ? ms : 0);
+		return;
+	}
 	if (ms <= 0) {
 		evtimer_del(io->timer);
 		return;
@@ -296,7 +336,27 @@ io_close(struct io *io)
 		bufferevent_free(io->bev);
 		io->bev = NULL;
 	}
-	evtimer_del(io->timer);
+	if (io->kick != NULL)
+		event_del(io->kick);
+	io_set_deadline(io, 0);
+}
+
+/* io_kickcb - a seam's connection is up: report it from the loop */
+static void
+io_kickcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct io	*io = arg;
+
+	if (io->bev == NULL)
+		return;
+	bufferevent_enable(io->bev, EV_READ | EV_WRITE);
+	io->cb(io, IO_CONNECTED, io->arg);
+}
+
+void
+io_expire(struct io *io)
+{
+	io_timercb(-1, EV_TIMEOUT, io);
 }
 
 static void
@@ -327,6 +387,7 @@ io_lines(struct io *io)
 		if ((size_t)eol.pos > io->maxline + 1) {
 			snprintf(io->error, sizeof(io->error),
 			    "line too long (over %zu bytes)", io->maxline);
+			io->err = IO_ERR_LINE;
 			io->cb(io, IO_ERROR, io->arg);
 			return;
 		}
@@ -345,6 +406,7 @@ io_lines(struct io *io)
 	if (io->bev == bev && evbuffer_get_length(in) > io->maxline + 1) {
 		snprintf(io->error, sizeof(io->error),
 		    "line too long (over %zu bytes)", io->maxline);
+		io->err = IO_ERR_LINE;
 		io->cb(io, IO_ERROR, io->arg);
 	}
 }
@@ -418,6 +480,7 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	err = EVUTIL_SOCKET_ERROR();
+	io->err = io->tls_started ? IO_ERR_TLS : IO_ERR_SOCKET;
 	if (io->tls_started) {
 		io_tls_error(io, io->tls ? "TLS error" :
 		    "TLS handshake failed");

@@ -65,6 +65,25 @@ record_level_name(enum finding_level l)
 	}
 }
 
+static const char *const fail_kind_names[FAIL__COUNT] = {
+	[FAIL_NONE] = "none",
+	[FAIL_RESOLVE] = "resolve",
+	[FAIL_CONNECT] = "connect",
+	[FAIL_TIMEOUT] = "timeout",
+	[FAIL_CLOSED] = "closed",
+	[FAIL_TLS] = "tls",
+	[FAIL_AUTH] = "auth",
+	[FAIL_PROTOCOL] = "protocol",
+	[FAIL_DESYNC] = "desync",
+	[FAIL_LOCAL] = "local",
+};
+
+const char *
+record_fail_kind_name(enum fail_kind k)
+{
+	return k >= 0 && k < FAIL__COUNT ? fail_kind_names[k] : "none";
+}
+
 struct record *
 record_new(void)
 {
@@ -229,12 +248,16 @@ record_add_finding(struct record *r, enum finding_level level,
 }
 
 void
-record_set_error(struct record *r, enum smtp_stage stage, const char *msg)
+record_set_error(struct record *r, enum smtp_stage stage, enum fail_kind k,
+    const char *msg)
 {
-	if (r->error != NULL)
+	if (r->error != NULL && (k != FAIL_DESYNC ||
+	    r->fail_kind == FAIL_DESYNC))
 		return;
+	free(r->error);
 	r->error = xstrdup(msg);
 	r->error_stage = stage;
+	r->fail_kind = k;
 }
 
 void

@@ -341,6 +341,9 @@ report_json_doc(const struct record *r, const char *version)
 	    "message", json_str(r->message));
 	if (doc == NULL)
 		fatalx("cannot build the JSON document");
+	json_object_set_new(json_object_get(doc, "result"), "failure",
+	    r->status == RES_ERROR ? json_string(record_fail_kind_name(
+	    r->fail_kind)) : json_null());
 	if (r->checked) {
 		json_t	*items = json_array();
 

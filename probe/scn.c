@@ -107,7 +107,7 @@ static const struct keyword keywords[] = {
 	{ "mail", SCN_MAIL, parse_path, "mail ADDRESS [PARAM...]" },
 	{ "rcpt", SCN_RCPT, parse_path, "rcpt ADDRESS [PARAM...]" },
 	{ "data", SCN_DATA, parse_data,
-	    "data [file PATH | raw \"BYTES\" | <<WORD]" },
+	    "data [file PATH | raw \"BYTES\" [smuggling] | <<WORD]" },
 	{ "rset", SCN_RSET, parse_none, "rset" },
 	{ "noop", SCN_NOOP, parse_none, "noop" },
 	{ "vrfy", SCN_VRFY, parse_vrfy, "vrfy ARGUMENT" },
@@ -624,9 +624,12 @@ parse_data(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 		return 0;
 	}
 	if (strcasecmp(t[1].s, "raw") == 0) {
-		if (n != 3) {
-			lex_error(lx, t[1].col, "data raw needs one quoted "
-			    "string (expected: data raw \"BYTES\")");
+		if (n == 4 && strcasecmp(t[3].s, "smuggling") == 0)
+			st->flags |= SMTP_F_SMUGGLING;
+		else if (n != 3) {
+			lex_error(lx, t[n > 3 ? 3 : 1].col, "data raw needs one "
+			    "quoted string (expected: data raw \"BYTES\" "
+			    "[smuggling])");
 			return -1;
 		}
 		st->data = SCN_DATA_RAW;

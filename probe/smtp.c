@@ -69,6 +69,9 @@ struct smtp_session {
 	int			 started;	/* greeting seen */
 	int			 finished;
 	int			 bare_lf_noted;
+	int			 smuggling;	/* the DATA command declared that
+						   a second reply after the dot
+						   is its finding (eod-early) */
 	int			 binary_noted;
 	char			*helo;		/* name last sent */
 };
@@ -150,7 +153,11 @@ static void	smtp_enter(struct smtp_session *, enum smtp_stage);
 static void	smtp_finish(struct smtp_session *);
 static void	smtp_ready(struct smtp_session *);
 static void	smtp_fail(struct smtp_session *, enum step_outcome,
-		    const char *, ...) __attribute__((format(printf, 3, 4)));
+		    enum fail_kind, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+static void	smtp_desync(struct smtp_session *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static enum fail_kind smtp_io_kind(struct smtp_session *);
 static void	smtp_send(struct smtp_session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	smtp_send_masked(struct smtp_session *, const char *,
@@ -159,6 +166,8 @@ static void	smtp_wire(struct smtp_session *, enum smtp_wire,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 static void	smtp_io(struct io *, enum io_event, void *);
 static void	smtp_line(struct smtp_session *);
+static void	smtp_stray(struct smtp_session *, const char *, size_t);
+static void	smtp_wire_raw(struct smtp_session *, const char *, size_t);
 static void	smtp_tls_ready(struct smtp_session *);
 static int	smtp_dane(struct smtp_session *);
 static void	smtp_close_step(struct smtp_session *, enum step_outcome,
@@ -398,6 +407,8 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 	    (!s->started || !io_is_open(s->io)))
 		return -1;
 	s->cmd = *c;
+	if (c->stage == STAGE_DATA)
+		s->smuggling = (c->flags & SMTP_F_SMUGGLING) != 0;
 	s->busy = 1;
 	s->primary = -1;
 	s->auth_round = 0;
@@ -415,7 +426,7 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 				    s->rec->resolution[i]);
 			s->cur = (ssize_t)(st - s->rec->steps);
 			s->stage = STAGE_RESOLVE;
-			smtp_fail(s, OUT_ERROR, "%s",
+			smtp_fail(s, OUT_ERROR, FAIL_RESOLVE, "%s",
 			    s->p->resolve_note != NULL ? s->p->resolve_note :
 			    "cannot resolve the server");
 			return 0;
@@ -462,7 +473,8 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 			}
 			smtp_skip_step(s, STAGE_STARTTLS, "server does not "
 			    "offer STARTTLS");
-			record_set_error(s->rec, STAGE_STARTTLS, "server does "
+			record_set_error(s->rec, STAGE_STARTTLS, FAIL_TLS,
+			    "server does "
 			    "not offer STARTTLS and --starttls requires it");
 			smtp_wire(s, WIRE_ERROR, "%s", s->rec->error);
 			smtp_ready(s);
@@ -474,7 +486,8 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 			smtp_skip_step(s, STAGE_AUTH, "not sent: AUTH without "
 			    "TLS would show the credentials to anyone on "
 			    "the path");
-			record_set_error(s->rec, STAGE_AUTH, "AUTH over "
+			record_set_error(s->rec, STAGE_AUTH, FAIL_AUTH,
+			    "AUTH over "
 			    "plaintext refused: use STARTTLS or implicit TLS, "
 			    "or allow it explicitly (--auth-insecure)");
 			smtp_wire(s, WIRE_ERROR, "%s", s->rec->error);
@@ -542,6 +555,7 @@ smtp_enter(struct smtp_session *s, enum smtp_stage next)
 {
 	enum smtp_stage	 from = s->stage;
 	struct step	*st;
+	ssize_t		 open = -1;
 
 	if (s->finished)
 		return;
@@ -562,9 +576,15 @@ smtp_enter(struct smtp_session *s, enum smtp_stage next)
 		/* the STARTTLS step answers for the EHLO after it */
 		if (!(s->cmd.stage == STAGE_STARTTLS && next == STAGE_EHLO))
 			s->primary = s->cur;
-		io_set_deadline(s->io, smtp_timeout(s, next));
+		open = s->cur;
 	}
 	stages[next].enter(s);
+	/*
+	 * The deadline starts once the command is handed over: building
+	 * and copying a message is our work, not the server's delay.
+	 */
+	if (open >= 0 && !s->finished && s->cur == open)
+		io_set_deadline(s->io, smtp_timeout(s, next));
 }
 
 /* smtp_ready - the command is over; the caller may send the next */
@@ -605,6 +625,22 @@ smtp_send_masked(struct smtp_session *s, const char *line, const char *shown)
 	char		*wire, *esc;
 	size_t		 pending;
 
+	/*
+	 * Bytes already waiting came before this command: a reply no
+	 * command asked for. Read after it, they would pass for its
+	 * reply; the command is not sent.
+	 */
+	esc = io_pending(s->io, &pending);
+	if (pending > 0) {
+		smtp_desync(s, "server sent %zu bytes before the %s command "
+		    "(a reply no command asked for): \"%s\"", pending,
+		    stages[s->stage].verb != NULL &&
+		    stages[s->stage].verb[0] != '\0' ?
+		    stages[s->stage].verb : "next", esc);
+		free(esc);
+		return;
+	}
+	free(esc);
 	esc = util_escape(shown != NULL ? shown : line, strlen(shown != NULL ?
 	    shown : line));
 	smtp_wire(s, WIRE_SEND, "%s", esc);
@@ -613,17 +649,13 @@ smtp_send_masked(struct smtp_session *s, const char *line, const char *shown)
 	if (shown != NULL)
 		explicit_bzero(wire, strlen(wire));
 	free(wire);
+	if (st == NULL) {
+		free(esc);
+		return;
+	}
 	free(st->command);
 	st->command = esc;
 	st->t_sent = smtp_now(s);
-
-	free(io_pending(s->io, &pending));
-	if (pending > 0 && s->stage != STAGE_QUIT)
-		smtp_fail(s, OUT_ERROR, "server sent %zu bytes before the "
-		    "%s command (a reply without a command: pipelining "
-		    "desync or response injection)", pending,
-		    stages[s->stage].verb[0] != '\0' ? stages[s->stage].verb :
-		    "raw");
 }
 
 /*
@@ -675,7 +707,8 @@ smtp_skip_step(struct smtp_session *s, enum smtp_stage stage,
  * (and as the session's error), then drop the connection.
  */
 static void
-smtp_fail(struct smtp_session *s, enum step_outcome o, const char *fmt, ...)
+smtp_fail(struct smtp_session *s, enum step_outcome o, enum fail_kind k,
+    const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*msg;
@@ -686,13 +719,62 @@ smtp_fail(struct smtp_session *s, enum step_outcome o, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) == -1)
 		fatalx("out of memory");
 	va_end(ap);
-	if (s->stage != STAGE_QUIT)
-		record_set_error(s->rec, s->stage, msg);
-	smtp_wire(s, s->stage == STAGE_QUIT ? WIRE_INFO : WIRE_ERROR, "%s",
-	    msg);
+	if (s->stage != STAGE_QUIT || k == FAIL_DESYNC)
+		record_set_error(s->rec, s->stage, k, msg);
+	smtp_wire(s, s->stage == STAGE_QUIT && k != FAIL_DESYNC ? WIRE_INFO :
+	    WIRE_ERROR, "%s", msg);
 	smtp_close_step(s, o, msg);
 	free(msg);
 	smtp_finish(s);
+}
+
+/*
+ * smtp_desync - the server sent a reply no command asked for. One
+ * command is outstanding at a time, so replies and commands pair up
+ * one to one; a reply too many means some reply may have been read as
+ * the answer to the wrong command, and none of them can be trusted:
+ * the session fails (FAIL_DESYNC), naming the stray reply and the last
+ * step it follows, and is never reported as accepted.
+ */
+static void
+smtp_desync(struct smtp_session *s, const char *fmt, ...)
+{
+	va_list		 ap;
+	char		*msg;
+	const char	*after = "the greeting";
+	ssize_t		 i;
+
+	if (s->finished)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	for (i = (ssize_t)s->rec->nsteps - 1; i >= 0; i--)
+		if (s->rec->steps[i].reply != NULL && i != s->cur) {
+			after = stages[s->rec->steps[i].stage].name;
+			break;
+		}
+	record_add_finding(s->rec, FIND_ERROR, "desync", s->stage, "%s, "
+	    "after the %s reply; replies may have shifted, so no reply of "
+	    "this session is taken as an acceptance", msg, after);
+	smtp_fail(s, OUT_ERROR, FAIL_DESYNC, "desync: %s, after the %s reply",
+	    msg, after);
+	free(msg);
+}
+
+/* smtp_io_kind - the failure kind of the IO_ERROR being handled */
+static enum fail_kind
+smtp_io_kind(struct smtp_session *s)
+{
+	switch (io_error_kind(s->io)) {
+	case IO_ERR_TLS:
+		return FAIL_TLS;
+	case IO_ERR_LINE:
+		return FAIL_PROTOCOL;
+	default:
+		return s->stage == STAGE_CONNECT ? FAIL_CONNECT : FAIL_CLOSED;
+	}
 }
 
 void
@@ -775,7 +857,8 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 			    s->p->verify_name, s->p->dane);
 
 			if (io_starttls(io, ssl) == -1)
-				smtp_fail(s, OUT_ERROR, "%s", io_error(io));
+				smtp_fail(s, OUT_ERROR, FAIL_TLS, "%s",
+				    io_error(io));
 			return;
 		}
 		smtp_close_step(s, OUT_OK, NULL);
@@ -801,7 +884,8 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 			smtp_finish(s);
 			break;
 		}
-		smtp_fail(s, OUT_TIMEOUT, "timed out after %g s in %s%s",
+		smtp_fail(s, OUT_TIMEOUT, FAIL_TIMEOUT,
+		    "timed out after %g s in %s%s",
 		    (double)smtp_timeout(s, s->stage) / 1000.0,
 		    stages[s->stage].name,
 		    s->reply != NULL && s->reply->nlines > 0 ?
@@ -820,10 +904,11 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		}
 		rest = io_pending(io, &n);
 		if (n > 0)
-			smtp_fail(s, OUT_CLOSED, "%s: \"%s\"", io_error(io),
-			    rest);
+			smtp_fail(s, OUT_CLOSED, FAIL_CLOSED, "%s: \"%s\"",
+			    io_error(io), rest);
 		else
-			smtp_fail(s, OUT_CLOSED, "connection closed by server "
+			smtp_fail(s, OUT_CLOSED, FAIL_CLOSED,
+			    "connection closed by server "
 			    "during %s%s", stages[s->stage].name,
 			    s->reply != NULL ? " (reply incomplete)" : "");
 		free(rest);
@@ -834,9 +919,66 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 			smtp_finish(s);
 			break;
 		}
-		smtp_fail(s, OUT_ERROR, "%s", io_error(io));
+		smtp_fail(s, OUT_ERROR, smtp_io_kind(s), "%s", io_error(io));
 		break;
 	}
+}
+
+/*
+ * smtp_wire_raw - show a received line that is not (or not yet) part of
+ * a reply; a long one is cut, its length said
+ */
+static void
+smtp_wire_raw(struct smtp_session *s, const char *line, size_t len)
+{
+	char	*esc = util_escape(line, len > 256 ? 256 : len);
+
+	if (len > 256)
+		smtp_wire(s, WIRE_RECV, "%s... (%zu bytes)", esc, len);
+	else
+		smtp_wire(s, WIRE_RECV, "%s", esc);
+	free(esc);
+}
+
+/*
+ * smtp_stray - a line while no reply is awaited. After a DATA command
+ * that declared it (the smuggling check) a second reply after the dot
+ * is that check's finding; anything else is a desync.
+ */
+static void
+smtp_stray(struct smtp_session *s, const char *line, size_t len)
+{
+	char	*esc = util_escape(line, len > 256 ? 256 : len);
+
+	smtp_wire_raw(s, line, len);
+	if (s->stage == STAGE_STARTTLS) {
+		record_add_finding(s->rec, FIND_ERROR, "starttls-injection",
+		    STAGE_STARTTLS, "plaintext after the 220 reply to "
+		    "STARTTLS (response injection): \"%s\"", esc);
+		smtp_fail(s, OUT_ERROR, FAIL_TLS, "STARTTLS response "
+		    "injection: plaintext after the 220 reply: \"%s\"", esc);
+	} else if (s->smuggling && smtp_step(s) == NULL &&
+	    s->rec->nsteps > 0 &&
+	    s->rec->steps[s->rec->nsteps - 1].stage == STAGE_EOD) {
+		/*
+		 * One reply after the final dot is all there is: a second
+		 * means the server ended the message earlier, at a line end
+		 * the client did not mean as the end (SMTP smuggling), and
+		 * read the rest as commands.
+		 */
+		record_add_finding(s->rec, FIND_ERROR, "eod-early",
+		    STAGE_EOD, "the server replied again after the end of "
+		    "data: it ended the message before the final "
+		    "<CR><LF>.<CR><LF> and read the rest as commands (SMTP "
+		    "smuggling): \"%s\"", esc);
+		smtp_wire(s, WIRE_WARN, "the server ended the message early "
+		    "and read the rest as commands (SMTP smuggling)");
+		smtp_fail(s, OUT_ERROR, FAIL_PROTOCOL, "a second reply after "
+		    "the end of data: the server ended the message early "
+		    "(SMTP smuggling, see finding eod-early)");
+	} else
+		smtp_desync(s, "a reply no command asked for: \"%s\"", esc);
+	free(esc);
 }
 
 /* smtp_line - one line of a reply; a complete reply goes to its stage */
@@ -853,36 +995,7 @@ smtp_line(struct smtp_session *s)
 	line = io_line(s->io, &len, &bare_lf);
 	if (st == NULL || stages[s->stage].reply == NULL ||
 	    (s->stage == STAGE_STARTTLS && st->reply != NULL)) {
-		char *esc = util_escape(line, len);
-
-		smtp_wire(s, WIRE_RECV, "%s", esc);
-		if (st == NULL && s->rec->nsteps > 0 &&
-		    s->rec->steps[s->rec->nsteps - 1].stage == STAGE_EOD) {
-			/*
-			 * One reply after the final dot is all there is: a
-			 * second means the server ended the message earlier,
-			 * at a line end the client did not mean as the end
-			 * (SMTP smuggling), and read the rest as commands.
-			 */
-			record_add_finding(s->rec, FIND_ERROR, "eod-early",
-			    STAGE_EOD, "the server replied again after the "
-			    "end of data: it ended the message before the "
-			    "final <CR><LF>.<CR><LF> and read the rest as "
-			    "commands (SMTP smuggling): \"%s\"", esc);
-			smtp_wire(s, WIRE_WARN, "the server ended the message "
-			    "early and read the rest as commands (SMTP "
-			    "smuggling)");
-		}
-		if (st == NULL && s->rec->nsteps > 0 &&
-		    s->rec->steps[s->rec->nsteps - 1].stage == STAGE_EOD)
-			smtp_fail(s, OUT_ERROR, "a second reply after the end "
-			    "of data: the server ended the message early "
-			    "(SMTP smuggling, see finding eod-early)");
-		else
-			smtp_fail(s, OUT_ERROR, "unexpected line from server "
-			    "%s %s (a reply to no command)", st == NULL ?
-			    "after" : "in", stages[s->stage].name);
-		free(esc);
+		smtp_stray(s, line, len);
 		return;
 	}
 	if (s->reply == NULL) {
@@ -891,7 +1004,10 @@ smtp_line(struct smtp_session *s)
 	}
 	r = s->reply;
 	rs = reply_feed(r, line, len, bare_lf, &err);
-	smtp_wire(s, WIRE_RECV, "%s", r->lines[r->nlines - 1]);
+	if (r->nlines > 0 && rs != REPLY_ERROR)
+		smtp_wire(s, WIRE_RECV, "%s", r->lines[r->nlines - 1]);
+	else
+		smtp_wire_raw(s, line, len);
 	if (bare_lf && !s->bare_lf_noted) {
 		s->bare_lf_noted = 1;
 		record_add_finding(s->rec, FIND_WARN, "bare-lf", s->stage,
@@ -916,7 +1032,7 @@ smtp_line(struct smtp_session *s)
 	if (rs == REPLY_ERROR) {
 		record_add_finding(s->rec, FIND_ERROR, "malformed-reply",
 		    s->stage, "%s", err);
-		smtp_fail(s, OUT_ERROR, "%s", err);
+		smtp_fail(s, OUT_ERROR, FAIL_PROTOCOL, "%s", err);
 		return;
 	}
 	io_set_deadline(s->io, 0);
@@ -944,7 +1060,7 @@ enter_connect(struct smtp_session *s)
 
 	if (io_connect(s->io, p->addr, p->addrlen, p->local, p->locallen) ==
 	    -1)
-		smtp_fail(s, OUT_ERROR, "%s", io_error(s->io));
+		smtp_fail(s, OUT_ERROR, FAIL_CONNECT, "%s", io_error(s->io));
 }
 
 static void
@@ -1199,11 +1315,13 @@ reply_starttls(struct smtp_session *s, struct reply *r)
 			    "starttls-injection", STAGE_STARTTLS, "%zu bytes "
 			    "of plaintext followed the 220 reply to STARTTLS "
 			    "(response injection): \"%s\"", n, pending);
-			smtp_fail(s, OUT_ERROR, "STARTTLS response injection: "
+			smtp_fail(s, OUT_ERROR, FAIL_TLS,
+			    "STARTTLS response injection: "
 			    "%zu bytes of plaintext after the 220 reply, "
 			    "not used: \"%s\"", n, pending);
 		} else
-			smtp_fail(s, OUT_ERROR, "%s", io_error(s->io));
+			smtp_fail(s, OUT_ERROR, FAIL_TLS, "%s",
+			    io_error(s->io));
 		free(pending);
 		return;
 	}
@@ -1246,7 +1364,7 @@ smtp_tls_ready(struct smtp_session *s)
 			char *e = xasprintf("certificate verification "
 			    "failed: %s", t->verify_error);
 
-			record_set_error(s->rec, s->stage, e);
+			record_set_error(s->rec, s->stage, FAIL_TLS, e);
 			smtp_wire(s, WIRE_ERROR, "%s", e);
 			smtp_close_step(s, OUT_ERROR, e);
 			free(e);
@@ -1301,7 +1419,7 @@ smtp_dane(struct smtp_session *s)
 		return 0;
 	}
 	e = xasprintf("DANE %s: %s", t->dane.status, t->dane.detail);
-	record_set_error(s->rec, s->stage, e);
+	record_set_error(s->rec, s->stage, FAIL_TLS, e);
 	smtp_wire(s, WIRE_ERROR, "%s", e);
 	smtp_close_step(s, OUT_ERROR, e);
 	free(e);
@@ -1332,7 +1450,8 @@ reply_auth(struct smtp_session *s, struct reply *r)
 	}
 	if (st->command != NULL && strcmp(st->command, "*") == 0) {
 		/* RFC 4954 4: "*" must end the exchange with a 501 */
-		smtp_fail(s, OUT_ERROR, "server sent another challenge after "
+		smtp_fail(s, OUT_ERROR, FAIL_AUTH,
+		    "server sent another challenge after "
 		    "AUTH was cancelled");
 		return;
 	}
@@ -1407,9 +1526,30 @@ reply_simple(struct smtp_session *s, struct reply *r)
 	smtp_ready(s);
 }
 
+/*
+ * reply_quit - 221 ends the session. Any other reply, or more bytes
+ * after the 221, answers a command sent before QUIT: the replies have
+ * shifted by one somewhere (a desync).
+ */
 static void
 reply_quit(struct smtp_session *s, struct reply *r)
 {
-	smtp_close_step(s, smtp_judge(s, r), NULL);
+	char	*esc;
+	size_t	 n;
+
+	if (r->code != 221) {
+		smtp_desync(s, "the reply to QUIT is \"%s\", not 221: it "
+		    "answers an earlier command", r->lines[0]);
+		return;
+	}
+	esc = io_pending(s->io, &n);
+	if (n > 0) {
+		smtp_desync(s, "%zu bytes after the 221 reply to QUIT: \"%s\"",
+		    n, esc);
+		free(esc);
+		return;
+	}
+	free(esc);
+	smtp_close_step(s, OUT_OK, NULL);
 	smtp_finish(s);
 }

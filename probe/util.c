@@ -54,11 +54,21 @@ util_escape(const char *s, size_t len)
 	return out;
 }
 
+static int64_t	(*clock_hook)(void);	/* tests: util_set_clock() */
+
+void
+util_set_clock(int64_t (*now_us)(void))
+{
+	clock_hook = now_us;
+}
+
 int64_t
 util_now_us(void)
 {
 	struct timespec	 ts;
 
+	if (clock_hook != NULL)
+		return clock_hook();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

@@ -434,6 +434,18 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 {
 	size_t		 i;
 
+	if (r->status == RES_ERROR && r->fail_kind == FAIL_DESYNC) {
+		/* no reply can be trusted: the desync is the verdict */
+		memset(v, 0, sizeof(*v));
+		v->stage = (int)r->error_stage;
+		v->confidence = 95;
+		v->class = "server";
+		v->reason = "desync";
+		v->rule = "server-desync";
+		snprintf(v->words, sizeof(v->words), "%.120s", r->error);
+		v->advice = advice_for(v->class, v->reason);
+		return;
+	}
 	for (i = 0; i < r->nsteps; i++) {
 		const struct step *st = &r->steps[i];
 
