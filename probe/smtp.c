@@ -1175,6 +1175,7 @@ enter_eod(struct smtp_session *s)
 {
 	const char	*m = s->cmd.message, *end = m + s->cmd.message_len;
 	const char	*nl;
+	struct step	*st;
 	size_t		 shown = 0, lines = 0;
 
 	/* The transcript shows the first lines; the wire gets them all. */
@@ -1198,8 +1199,10 @@ enter_eod(struct smtp_session *s)
 		m = nl + 1;
 	}
 	io_write(s->io, s->cmd.message, s->cmd.message_len);
-	smtp_step(s)->command = xstrdup(".");
-	smtp_step(s)->t_sent = smtp_now(s);
+	if ((st = smtp_step(s)) != NULL) {
+		st->command = xstrdup(".");
+		st->t_sent = smtp_now(s);
+	}
 	s->in_data = 0;
 }
 
@@ -1448,7 +1451,8 @@ reply_auth(struct smtp_session *s, struct reply *r)
 		smtp_ready(s);
 		return;
 	}
-	if (st->command != NULL && strcmp(st->command, "*") == 0) {
+	if (st != NULL && st->command != NULL &&
+	    strcmp(st->command, "*") == 0) {
 		/* RFC 4954 4: "*" must end the exchange with a 501 */
 		smtp_fail(s, OUT_ERROR, FAIL_AUTH,
 		    "server sent another challenge after "

@@ -2,8 +2,8 @@
 # test.sh - install what the tests need, build, and run the whole suite
 # twice: a normal build, where every integration case also runs under
 # valgrind (SMTPROBE_VALGRIND=all: no memory error, no leak), and an
-# ASan+UBSan build; then a short run of every libFuzzer harness (make
-# fuzz).
+# ASan+UBSan build; gcc -fanalyzer over the product sources (make
+# analyze); then a short run of every libFuzzer harness (make fuzz).
 # Ends with one line "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +35,14 @@ SMTPROBE_VALGRIND=all
 export SMTPROBE_VALGRIND
 run build
 unset SMTPROBE_VALGRIND
+# gcc's static analyzer over every product source: no warning allowed
+echo "== make analyze in build"
+if (cd build && make -s analyze); then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	status=1
+fi
 SMTPROBE_SANITIZED=1
 ASAN_OPTIONS=detect_leaks=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
