@@ -84,6 +84,9 @@ int		 io_connect(struct io *, const struct sockaddr *, socklen_t,
  */
 int		 io_starttls(struct io *, SSL *);
 
+/* io_has_line - 1 when unread input holds a whole line */
+int		 io_has_line(struct io *);
+
 /* io_pending - escaped copy of unread input (caller frees) and its size */
 char		*io_pending(struct io *, size_t *);
 

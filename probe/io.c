@@ -253,6 +253,18 @@ io_pending(struct io *io, size_t *len)
 }
 
 int
+io_has_line(struct io *io)
+{
+	struct evbuffer_ptr	 eol;
+
+	if (io->bev == NULL)
+		return 0;
+	eol = evbuffer_search_eol(bufferevent_get_input(io->bev), NULL, NULL,
+	    EVBUFFER_EOL_LF);
+	return eol.pos != -1;
+}
+
+int
 io_starttls(struct io *io, SSL *ssl)
 {
 	struct bufferevent	*tls;

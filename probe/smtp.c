@@ -158,6 +158,7 @@ static void	smtp_fail(struct smtp_session *, enum step_outcome,
 static void	smtp_desync(struct smtp_session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static enum fail_kind smtp_io_kind(struct smtp_session *);
+static int	smtp_quit_partial(struct smtp_session *);
 static void	smtp_send(struct smtp_session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	smtp_send_masked(struct smtp_session *, const char *,
@@ -167,6 +168,8 @@ static void	smtp_wire(struct smtp_session *, enum smtp_wire,
 static void	smtp_io(struct io *, enum io_event, void *);
 static void	smtp_line(struct smtp_session *);
 static void	smtp_stray(struct smtp_session *, const char *, size_t);
+static int	smtp_after_probe(struct smtp_session *);
+static void	smtp_eod_early(struct smtp_session *, const char *);
 static void	smtp_wire_raw(struct smtp_session *, const char *, size_t);
 static void	smtp_tls_ready(struct smtp_session *);
 static int	smtp_dane(struct smtp_session *);
@@ -631,12 +634,15 @@ smtp_send_masked(struct smtp_session *s, const char *line, const char *shown)
 	 * reply; the command is not sent.
 	 */
 	esc = io_pending(s->io, &pending);
-	if (pending > 0) {
+	if (pending > 0 && smtp_after_probe(s))
+		smtp_eod_early(s, esc);
+	else if (pending > 0)
 		smtp_desync(s, "server sent %zu bytes before the %s command "
 		    "(a reply no command asked for): \"%s\"", pending,
 		    stages[s->stage].verb != NULL &&
 		    stages[s->stage].verb[0] != '\0' ?
 		    stages[s->stage].verb : "next", esc);
+	if (pending > 0) {
 		free(esc);
 		return;
 	}
@@ -763,6 +769,30 @@ smtp_desync(struct smtp_session *s, const char *fmt, ...)
 	free(msg);
 }
 
+/*
+ * smtp_quit_partial - QUIT ended without a whole reply: part of a 221
+ * is kept in the step; part of anything else answers an earlier
+ * command (a desync, -1)
+ */
+static int
+smtp_quit_partial(struct smtp_session *s)
+{
+	struct step	*st = smtp_step(s);
+
+	if (s->reply == NULL)
+		return 0;
+	if (s->reply->code != 221) {
+		smtp_desync(s, "the reply to QUIT starts \"%s\", not 221: it "
+		    "answers an earlier command", s->reply->lines[0]);
+		return -1;
+	}
+	if (st != NULL && st->reply == NULL) {
+		st->reply = s->reply;
+		s->reply = NULL;
+	}
+	return 0;
+}
+
 /* smtp_io_kind - the failure kind of the IO_ERROR being handled */
 static enum fail_kind
 smtp_io_kind(struct smtp_session *s)
@@ -810,6 +840,17 @@ smtp_finish(struct smtp_session *s)
 {
 	if (s->finished)
 		return;
+	if (s->rec->error == NULL && io_has_line(s->io)) {
+		/* a whole reply left unread: nothing asked for it */
+		char	*esc;
+		size_t	 n;
+
+		esc = io_pending(s->io, &n);
+		smtp_desync(s, "%zu bytes unread at the end of the session: "
+		    "\"%s\"", n, esc);
+		free(esc);
+		return;
+	}
 	s->finished = 1;
 	s->busy = 0;
 	if (s->cur >= 0)
@@ -880,6 +921,8 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 			break;
 		}
 		if (s->stage == STAGE_QUIT) {
+			if (smtp_quit_partial(s) == -1)
+				break;
 			smtp_close_step(s, OUT_TIMEOUT, "no reply to QUIT");
 			smtp_finish(s);
 			break;
@@ -892,6 +935,8 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		    " (reply incomplete)" : "");
 		break;
 	case IO_EOF:
+		if (s->stage == STAGE_QUIT && smtp_quit_partial(s) == -1)
+			break;
 		if (s->stage == STAGE_QUIT || (st == NULL && !s->busy)) {
 			if (s->stage != STAGE_QUIT)
 				smtp_wire(s, WIRE_INFO, "connection closed "
@@ -915,6 +960,8 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		break;
 	case IO_ERROR:
 		if (s->stage == STAGE_QUIT) {
+			if (smtp_quit_partial(s) == -1)
+				break;
 			smtp_close_step(s, OUT_CLOSED, io_error(io));
 			smtp_finish(s);
 			break;
@@ -941,6 +988,45 @@ smtp_wire_raw(struct smtp_session *s, const char *line, size_t len)
 }
 
 /*
+ * smtp_after_probe - the last reply was the one after the dot of a
+ * message that declared itself a smuggling probe (SMTP_F_SMUGGLING)
+ */
+static int
+smtp_after_probe(struct smtp_session *s)
+{
+	ssize_t	 i;
+
+	if (!s->smuggling)
+		return 0;
+	for (i = (ssize_t)s->rec->nsteps - 1; i >= 0; i--)
+		if (s->rec->steps[i].reply != NULL && i != s->cur)
+			return s->rec->steps[i].stage == STAGE_EOD;
+	return 0;
+}
+
+/*
+ * smtp_eod_early - the smuggling probe's finding. One reply after the
+ * final dot is all there is: a second means the server ended the
+ * message earlier, at a line end the client did not mean as the end,
+ * and read the rest as commands.
+ */
+static void
+smtp_eod_early(struct smtp_session *s, const char *esc)
+{
+	record_add_finding(s->rec, FIND_ERROR, "eod-early", STAGE_EOD, "the "
+	    "server replied again after the end of data: it ended the "
+	    "message before the final <CR><LF>.<CR><LF> and read the rest "
+	    "as commands (SMTP smuggling): \"%s\"", esc);
+	smtp_wire(s, WIRE_WARN, "the server ended the message early and "
+	    "read the rest as commands (SMTP smuggling)");
+	/* recorded even when found as QUIT is due */
+	record_set_error(s->rec, STAGE_EOD, FAIL_PROTOCOL, "a second reply "
+	    "after the end of data: the server ended the message early (SMTP "
+	    "smuggling, see finding eod-early)");
+	smtp_fail(s, OUT_ERROR, FAIL_PROTOCOL, "%s", s->rec->error);
+}
+
+/*
  * smtp_stray - a line while no reply is awaited. After a DATA command
  * that declared it (the smuggling check) a second reply after the dot
  * is that check's finding; anything else is a desync.
@@ -957,26 +1043,9 @@ smtp_stray(struct smtp_session *s, const char *line, size_t len)
 		    "STARTTLS (response injection): \"%s\"", esc);
 		smtp_fail(s, OUT_ERROR, FAIL_TLS, "STARTTLS response "
 		    "injection: plaintext after the 220 reply: \"%s\"", esc);
-	} else if (s->smuggling && smtp_step(s) == NULL &&
-	    s->rec->nsteps > 0 &&
-	    s->rec->steps[s->rec->nsteps - 1].stage == STAGE_EOD) {
-		/*
-		 * One reply after the final dot is all there is: a second
-		 * means the server ended the message earlier, at a line end
-		 * the client did not mean as the end (SMTP smuggling), and
-		 * read the rest as commands.
-		 */
-		record_add_finding(s->rec, FIND_ERROR, "eod-early",
-		    STAGE_EOD, "the server replied again after the end of "
-		    "data: it ended the message before the final "
-		    "<CR><LF>.<CR><LF> and read the rest as commands (SMTP "
-		    "smuggling): \"%s\"", esc);
-		smtp_wire(s, WIRE_WARN, "the server ended the message early "
-		    "and read the rest as commands (SMTP smuggling)");
-		smtp_fail(s, OUT_ERROR, FAIL_PROTOCOL, "a second reply after "
-		    "the end of data: the server ended the message early "
-		    "(SMTP smuggling, see finding eod-early)");
-	} else
+	} else if (smtp_after_probe(s))
+		smtp_eod_early(s, esc);
+	else
 		smtp_desync(s, "a reply no command asked for: \"%s\"", esc);
 	free(esc);
 }

@@ -212,3 +212,51 @@ printf "\000\022\070\203\200\000\001\000\000\000\000\000\000$q\000\001\000\001" 
 	> "$out/dns/truncated"
 printf "\000\022\071\201\200\000\001\000\002\000\000\000\000$q\000\001\000\001\300\014\000\005\000\001\000\000\001\054\000\002\300\020\300\020\000\001\000\001\000\000\001\054\000\004\300\000\002\001" \
 	> "$out/dns/cname"
+
+# engine: whole sessions (see fuzz_engine.c: byte 0 the plan, then
+# chunks between \377 bytes, one per client line; empty chunks while the
+# message lines go out), plus the committed corpus of long runs
+# (tests/fuzz/corpus/engine, kept minimal with -merge=1)
+mkdir -p "$out/engine"
+g='220 mx.fuzz.test ESMTP\r\n'
+e='250-mx.fuzz.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n'
+ok='250 2.1.0 Ok\r\n'
+printf "\006$g\377$e\377$ok\377$ok\377354 go\r\n\377\377\377\377250 queued\r\n\377221 bye\r\n" \
+	> "$out/engine/delivery"
+printf "\004$g\377$e\377$ok\377250 2.1.0 stray\r\n550 5.1.1 unknown\r\n\377221 bye\r\n" \
+	> "$out/engine/stray-after-mail"
+printf "\004$g\377$e\377${ok}250 2.1.0 stray\r\n\377550 5.1.1 unknown\r\n\377221 bye\r\n" \
+	> "$out/engine/stray-late"
+printf "\012$g\377$e\377220 2.0.0 go ahead\r\n\001TLS\377$e\377221 bye\r\n" \
+	> "$out/engine/starttls"
+printf "\032$g\377$e\377454 4.7.0 no TLS\r\n\377$ok\377221 bye\r\n" \
+	> "$out/engine/starttls-refused"
+printf "\001$g\377\376\074250 late\r\n" > "$out/engine/timeout"
+printf "\006$g\377$e\377$ok\377$ok\377354 go\r\n\377\377\377\377250 queued\r\n550 5.7.1 no\r\n\377221 bye\r\n" \
+	> "$out/engine/two-after-dot"
+printf "\046$g\377$e\377$ok\377$ok\377354 go\r\n\377\377\377\377\377250 queued\r\n250 NOOP ok\r\n\377221 bye\r\n" \
+	> "$out/engine/smuggling"
+printf "\101220 %0600d\r\n" 0 > "$out/engine/long-line"
+printf "\207$g\377$e\377$ok\377$ok\377$ok\377354 go\r\n\377\377\377\377250 queued\r\n\377250 reset\r\n\377$ok\377$ok\377221 bye\r\n" \
+	> "$out/engine/two-transactions"
+printf "\003$g\377$e\377421 4.3.2 bye\r\n\001CLOSE" > "$out/engine/close"
+if [ -d "$src/tests/fuzz/corpus/engine" ]; then
+	for f in "$src"/tests/fuzz/corpus/engine/*; do
+		[ -f "$f" ] && cp "$f" "$out/engine/corpus-${f##*/}"
+	done
+fi
+cat > "$out/engine.dict" <<'DICT'
+"\x0d\x0a"
+"250 "
+"250-"
+"220 "
+"354 "
+"221 "
+"550 "
+"421 "
+"\x01TLS"
+"\x01CLOSE"
+"\xff"
+"\xfe\x3c"
+"STARTTLS"
+DICT

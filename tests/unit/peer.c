@@ -37,20 +37,15 @@ struct peer {
 	size_t			 nheard;
 	size_t			 nlines;
 	size_t			 said_lines;
-	const char *const	*chunks;	/* peer_auto() */
-	const size_t		*lens;
-	size_t			 nchunks;
-	size_t			 next;
-	SSL_CTX			*sctx;		/* server TLS */
-	SSL_CTX			*cctx;		/* client TLS for the engine */
 	struct io_seams		 seams;
 };
 
 static struct peer	*current;	/* the one peer of this process */
+static SSL_CTX		*server_ctx;	/* made once, kept for the process */
+static SSL_CTX		*client_ctx;
 
 static void	peer_readcb(struct bufferevent *, void *);
 static void	peer_eventcb(struct bufferevent *, short, void *);
-static void	peer_next(struct peer *);
 
 static int64_t
 peer_clock(void)
@@ -77,8 +72,6 @@ peer_connect(void *arg, struct event_base *base, const struct sockaddr *sa,
 	bufferevent_enable(p->srv, EV_READ | EV_WRITE);
 	snprintf(local, len, "127.0.0.1:40000");
 	p->connected = 1;
-	if (p->chunks != NULL)
-		peer_next(p);
 	return pair[0];
 }
 
@@ -144,8 +137,6 @@ peer_free(struct peer *p)
 		return;
 	if (p->srv != NULL)
 		bufferevent_free(p->srv);
-	SSL_CTX_free(p->sctx);
-	SSL_CTX_free(p->cctx);
 	free(p->heard);
 	io_set_seams(NULL);
 	util_set_clock(NULL);
@@ -156,12 +147,13 @@ peer_free(struct peer *p)
 SSL_CTX *
 peer_client_ctx(struct peer *p)
 {
-	if (p->cctx == NULL) {
-		if ((p->cctx = SSL_CTX_new(TLS_client_method())) == NULL)
+	(void)p;
+	if (client_ctx == NULL) {
+		if ((client_ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 			fatalx("peer: SSL_CTX_new");
-		SSL_CTX_set_verify(p->cctx, SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL);
 	}
-	return p->cctx;
+	return client_ctx;
 }
 
 void
@@ -195,9 +187,9 @@ peer_starttls(struct peer *p)
 
 	if (p->srv == NULL)
 		return;
-	if (p->sctx == NULL)
-		p->sctx = peer_server_ctx();
-	if ((ssl = SSL_new(p->sctx)) == NULL)
+	if (server_ctx == NULL)
+		server_ctx = peer_server_ctx();
+	if ((ssl = SSL_new(server_ctx)) == NULL)
 		fatalx("peer: SSL_new");
 	tls = bufferevent_openssl_filter_new(p->base, p->srv, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
@@ -280,38 +272,6 @@ peer_connected(const struct peer *p)
 	return p->connected;
 }
 
-void
-peer_auto(struct peer *p, const char *const *chunks, const size_t *lens,
-    size_t n)
-{
-	p->chunks = chunks;
-	p->lens = lens;
-	p->nchunks = n;
-	p->next = 0;
-}
-
-/* peer_next - auto mode: play the next chunk */
-static void
-peer_next(struct peer *p)
-{
-	const char	*c;
-	size_t		 len;
-
-	if (p->chunks == NULL || p->next >= p->nchunks || p->srv == NULL)
-		return;
-	c = p->chunks[p->next];
-	len = p->lens[p->next];
-	p->next++;
-	if (len >= 4 && memcmp(c + len - 4, "\001TLS", 4) == 0) {
-		peer_say(p, c, (ssize_t)len - 4);
-		peer_starttls(p);
-	} else if (len >= 6 && memcmp(c + len - 6, "\001CLOSE", 6) == 0) {
-		peer_say(p, c, (ssize_t)len - 6);
-		peer_close(p);
-	} else
-		peer_say(p, c, (ssize_t)len);
-}
-
 static void
 peer_readcb(struct bufferevent *bev, void *arg)
 {
@@ -332,12 +292,8 @@ peer_readcb(struct bufferevent *bev, void *arg)
 			p->heard[p->nheard] = '\0';
 		}
 		for (i = 0; i < n; i++)
-			if (buf[i] == '\n') {
+			if (buf[i] == '\n')
 				p->nlines++;
-				peer_next(p);
-				if (p->srv != bev)
-					return;
-			}
 	}
 }
 

@@ -9,10 +9,8 @@
  * hand: peer_say() writes bytes to the client, peer_settle() runs the
  * event loop until nothing is pending, peer_heard() shows what the
  * client wrote. peer_starttls() switches the server side to TLS with
- * a throw-away self-signed certificate made in memory.
- *
- * An optional auto mode answers every line the client sends with the
- * next chunk of a list (the fuzzer uses it): see peer_auto().
+ * a throw-away self-signed certificate made in memory (once per
+ * process, like the client context of peer_client_ctx()).
  *
  * One peer per process at a time (the seams are process-wide).
  */
@@ -54,19 +52,10 @@ int		 peer_connected(const struct peer *);
  * client's handshake meets the TLS layer
  */
 void		 peer_starttls(struct peer *);
-/* peer_client_ctx - a client SSL_CTX that verifies nothing (owned) */
+/* peer_client_ctx - a client SSL_CTX that verifies nothing (kept) */
 SSL_CTX		*peer_client_ctx(struct peer *);
 
-/*
- * peer_auto - answer automatically: chunk 0 right after the connect,
- * then chunk i+1 after the client's i-th line; a chunk that ends in
- * "\x01TLS" switches to TLS after writing the bytes before it, one that
- * ends in "\x01CLOSE" closes after them.
- * The arrays are borrowed until peer_free().
- */
-void		 peer_auto(struct peer *, const char *const *chunks,
-		    const size_t *lens, size_t n);
-/* peer_said_lines - complete lines the peer wrote (auto or say) */
+/* peer_said_lines - how many LF the peer wrote (peer_say) */
 size_t		 peer_said_lines(const struct peer *);
 
 #endif
