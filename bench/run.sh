@@ -1,7 +1,9 @@
 #!/bin/bash
 # run.sh - the batch-mode benchmark (issue 7). Run by hand, as root on a
-# test machine (it may install postfix and swaks); it is not part of make
-# check. Builds what it needs, then measures side by side on loopback:
+# test machine; it is not part of make check. Postfix's smtp-sink and
+# smtp-source come from the Postfix package unpacked by
+# scripts/servers.sh (never installed: no service of the machine is
+# started or touched); swaks from sh scripts/install-deps.sh --test. Builds what it needs, then measures side by side on loopback:
 #   1. envelope sessions (EHLO MAIL RCPT QUIT) and full deliveries per
 #      second and client CPU per session: smtprobe batch vs Postfix
 #      smtp-source at the same concurrency, against smtp-sink;
@@ -38,23 +40,12 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 say() { printf '%s\n' "$*"; }
 
 # ---- what it needs ----
-export DEBIAN_FRONTEND=noninteractive
-sink=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
-source=$(command -v smtp-source || echo /usr/sbin/smtp-source)
-if [ ! -x "$sink" ] || [ ! -x "$source" ]; then
-	say "installing postfix (for smtp-sink and smtp-source)"
-	echo "postfix postfix/main_mailer_type select No configuration" |
-	    debconf-set-selections 2>/dev/null
-	apt-get install -y -q --no-install-recommends postfix >/dev/null ||
-	    die "cannot install postfix"
-	sink=/usr/sbin/smtp-sink
-	source=/usr/sbin/smtp-source
-fi
-command -v swaks >/dev/null || {
-	say "installing swaks"
-	apt-get install -y -q --no-install-recommends swaks >/dev/null ||
-	    die "cannot install swaks"
-}
+srv=$(sh "$top/scripts/servers.sh" path) ||
+    die "scripts/servers.sh could not unpack Postfix (smtp-sink, smtp-source)"
+sink=$srv/smtp-sink
+source=$srv/smtp-source
+command -v swaks >/dev/null ||
+    die "swaks is missing (sh scripts/install-deps.sh --test)"
 for t in openssl pkg-config cc /usr/bin/time; do
 	command -v "$t" >/dev/null || die "$t is missing"
 done

@@ -1,5 +1,8 @@
 #!/bin/sh
-# test.sh - install what the tests need, build, and run the whole suite
+# test.sh - install what the tests need (scripts/install-deps.sh --test:
+# packages without services; the servers are unpacked privately by
+# scripts/servers.sh, no service of the machine is touched), build, and
+# run the whole suite
 # twice: a normal build, where every integration case also runs under
 # valgrind (SMTPROBE_VALGRIND=all: no memory error, no leak), and an
 # ASan+UBSan build; gcc -fanalyzer over the product sources (make

@@ -12,8 +12,12 @@
 #   - rbldnsd with the DNSBL zones, on 127.0.0.1 (UDP), reached through
 #     unbound (stub zone dnsbl.test), so tests need only one resolver.
 # It returns once both answer, or exits 1 with a message on stderr (a
-# missing server binary is an error, not a skip: scripts/install-deps.sh
-# --test installs them). "stop" stops every process "start" left, by
+# missing server binary is an error, not a skip). unbound,
+# unbound-checkconf and rbldnsd are not installed packages: they come
+# from scripts/servers.sh, which unpacks them into a private cache on
+# first use (and whose directory goes first in PATH here); ldns-keygen,
+# ldns-signzone, ldns-key2ds and drill come from the ldnsutils package
+# (scripts/install-deps.sh --test). "stop" stops every process "start" left, by
 # PID, and waits for them; it is safe to call twice or after a failed
 # start. Callers should stop from a trap:
 #       trap 'sh servers.sh stop "$w"' EXIT
@@ -326,6 +330,9 @@ zone_of() {
 do_start() {
 	w=$1
 	shift
+	srv=$(sh "$(dirname "$0")/../../scripts/servers.sh" path) ||
+		die "no unbound and rbldnsd (scripts/servers.sh failed)"
+	PATH=$srv:$PATH
 	for b in unbound unbound-checkconf rbldnsd ldns-keygen ldns-signzone \
 	    ldns-key2ds drill; do
 		command -v "$b" >/dev/null 2>&1 ||

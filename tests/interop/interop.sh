@@ -30,9 +30,18 @@
 # file: its verdict line is then a TAP TODO until the rule is fixed (and
 # an unexpected pass reports XPASS, a reminder to remove the mark).
 #
+# The servers (Postfix, Exim, unbound, saslpasswd2) are not installed
+# packages: scripts/servers.sh unpacks them into a private cache on
+# first use and prints where (its directory goes first in PATH; each
+# Postfix instance's main.cf gets the lines that point it at the
+# unpacked tree). No service of the machine is started, stopped or
+# reconfigured; a system Postfix or Exim, if any, is never touched.
+#
 # Needs root, unshare, and the test_interop packages of
-# scripts/install-deps.sh; without them the test is skipped, unless
-# SMTPROBE_INTEROP_REQUIRED=1 or CI is set, when it fails.
+# scripts/install-deps.sh (swaks, the libraries); without them, or
+# when scripts/servers.sh cannot unpack the servers (offline, first
+# run), the test is skipped, unless SMTPROBE_INTEROP_REQUIRED=1 or CI
+# is set, when it fails.
 # SMTPROBE_INTEROP_KEEP=1 keeps the work directory for inspection.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,18 +74,23 @@ if [ "${1:-}" != --inside ]; then
 		{ echo "Bail out! no test certificates in $certs"; exit 99; }
 	[ "$(id -u)" -eq 0 ] || skip "needs root (namespaces, MTAs)"
 	PATH=$PATH:/usr/sbin:/sbin
-	for c in unshare ip ss jq swaks unbound saslpasswd2 postfix; do
+	for c in unshare ip ss jq swaks; do
 		command -v "$c" >/dev/null ||
 			skip "no $c (sh scripts/install-deps.sh --test)"
 	done
 	unshare --net --mount true 2>/dev/null ||
 		skip "cannot create namespaces here (unshare --net --mount)"
-	exim=$(sh "$here/setup.sh") || {
-		echo "Bail out! interop: tests/interop/setup.sh failed"
-		exit 99
-	}
+	srv=$(sh "$top_srcdir/scripts/servers.sh" env) ||
+		skip "scripts/servers.sh could not unpack the servers"
+	eval "$srv"
+	for c in unbound saslpasswd2 postfix; do
+		[ -x "$SERVERS_BIN/$c" ] || skip "no $c in $SERVERS_BIN"
+	done
+	PATH=$SERVERS_BIN:$PATH
+	exim=$EXIM
 	t_setup=$(date +%s%N)
-	export exim t_start t_setup top_srcdir top_builddir
+	export PATH POSTFIX_MAIN_CF exim t_start t_setup top_srcdir \
+		top_builddir
 	# unshare ignores SIGINT and SIGTERM while it waits; if it is
 	# killed, the inner shell gets SIGTERM and stops what it started
 	# (and when that shell ends, the PID namespace takes the rest).
@@ -221,6 +235,8 @@ prepare_postfix() {
 	done
 	fill "$here/postfix/main.cf.in" "$d/etc/main.cf" DIR="$d" \
 		CONF="$d/etc" HOST="$name.interop.test" DELAY="$delay"
+	# where the unpacked Postfix lives (scripts/servers.sh)
+	cat "$POSTFIX_MAIN_CF" >> "$d/etc/main.cf"
 	extra=
 	if [ "$name" = pf-now ]; then
 		extra="127.0.0.1:${port[pf-now-tls]} inet n - n - - smtpd
