@@ -32,6 +32,9 @@ struct reply {
 	size_t	  bytes;	/* raw bytes received, line ends included */
 	int	  bare_lf;	/* a line ended in LF without CR */
 	int	  binary;	/* a line held NUL or other non-text */
+	int	  first_code;	/* code of the first line when the last
+				   line's differs (postscreen's "220-"
+				   teaser, then "521 ..."), else 0 */
 };
 
 struct reply	*reply_new(void);

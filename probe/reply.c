@@ -6,7 +6,9 @@
  *   - every line starts with three digits, the first 2..5 and the
  *     second 0..5 (RFC 5321 4.2.1);
  *   - the code is followed by " ", "-" or the end of the line;
- *   - continuation lines repeat the code of the first line;
+ *   - continuation lines repeat the code of the first line; a last
+ *     line with another code ends the reply with that code
+ *     (first_code keeps the old one);
  *   - at most REPLY_MAX_LINES lines and REPLY_MAX_BYTES bytes.
  * A bare LF or binary bytes are recorded, not refused: they are
  * findings about the server, and the reply is still usable.
@@ -128,18 +130,28 @@ reply_feed(struct reply *r, const char *line, size_t len, int bare_lf,
 		return REPLY_ERROR;
 	}
 	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	last = len == 3 || line[3] == ' ';
 	if (r->nlines == 1)
 		r->code = code;
-	else if (code != r->code) {
+	else if (code != r->code && last) {
+		/*
+		 * A final line with another code ends the reply with that
+		 * code: Postfix's postscreen sends a "220-" teaser, then
+		 * "521 5.7.1 ..." and closes. The caller notes it.
+		 */
+		r->first_code = r->code;
+		r->code = code;
+	} else if (code != r->code) {
 		*err = "malformed reply: continuation line with a different code";
 		return REPLY_ERROR;
 	}
-	last = len == 3 || line[3] == ' ';
 	if (!last)
 		return REPLY_MORE;
 
-	/* RFC 2034: the enhanced code opens the text of each line. */
-	if (reply_enhanced_parse(reply_text(r, 0), r->enhanced) != 0 &&
+	/* RFC 2034: the enhanced code opens the text of each line; after a
+	   change of code, of the line that brought it */
+	if (reply_enhanced_parse(reply_text(r, r->first_code != 0 ?
+	    r->nlines - 1 : 0), r->enhanced) != 0 &&
 	    r->enhanced[0] - '0' != r->code / 100)
 		r->enhanced[0] = '\0';
 	return REPLY_DONE;

@@ -1095,6 +1095,11 @@ smtp_line(struct smtp_session *s)
 	}
 	if (rs == REPLY_MORE)
 		return;
+	if (rs == REPLY_DONE && r->first_code != 0)
+		record_add_finding(s->rec, FIND_WARN, "reply-code-changed",
+		    s->stage, "the reply's last line has code %d, its first "
+		    "%d (RFC 5321 4.2.1 wants one code); read as a %d reply",
+		    r->code, r->first_code, r->code);
 	s->reply = NULL;
 	st->reply = r;
 	st->t_done = smtp_now(s);

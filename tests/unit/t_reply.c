@@ -46,8 +46,12 @@ static const struct rcase cases[] = {
 	{ "code 260 refused", { "260 nope" }, 0, REPLY_ERROR, 0, "", 1 },
 	{ "code 600 refused", { "600 nope" }, 0, REPLY_ERROR, 0, "", 1 },
 	{ "bad separator", { "250xOK" }, 0, REPLY_ERROR, 0, "", 1 },
-	{ "code change mid-reply", { "250-a", "550 b" }, 0, REPLY_ERROR,
-	    250, "", 2 },
+	{ "code change on the last line (postscreen teaser)",
+	    { "220-mx.test ESMTP", "521 5.7.1 Service unavailable; client "
+	    "[192.0.2.1] blocked using zen.spamhaus.org" }, 0, REPLY_DONE,
+	    521, "5.7.1", 2 },
+	{ "code change on a continuation line", { "250-a", "550-b",
+	    "550 c" }, 0, REPLY_ERROR, 250, "", 2 },
 	{ "empty line", { "" }, 0, REPLY_ERROR, 0, "", 1 },
 	{ "bare LF accepted", { "220 hi" }, 1, REPLY_DONE, 220, "", 1 },
 };
