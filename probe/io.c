@@ -58,7 +58,7 @@ struct io {
 static void	io_readcb(struct bufferevent *, void *);
 static void	io_eventcb(struct bufferevent *, short, void *);
 static void	io_timercb(evutil_socket_t, short, void *);
-static void	io_tls_error(struct io *, const char *);
+static void	io_tls_error(struct io *, const char *, unsigned long);
 static void	io_format_addr(const struct sockaddr *, char *, size_t);
 static void	io_lines(struct io *);
 static void	io_kickcb(evutil_socket_t, short, void *);
@@ -431,14 +431,15 @@ io_readcb(struct bufferevent *bev, void *arg)
 
 /* io_tls_error - describe the OpenSSL error queue of this connection */
 static void
-io_tls_error(struct io *io, const char *what)
+io_tls_error(struct io *io, const char *what, unsigned long e)
 {
-	unsigned long	 e;
 	char		 buf[256];
 	size_t		 off;
 
 	off = (size_t)snprintf(io->error, sizeof(io->error), "%s", what);
-	while ((e = bufferevent_get_openssl_error(io->bev)) != 0) {
+	if (e == 0)
+		e = bufferevent_get_openssl_error(io->bev);
+	for (; e != 0; e = bufferevent_get_openssl_error(io->bev)) {
 		if (ERR_GET_LIB(e) == 0)	/* libevent's own SSL_get_error code */
 			continue;
 		ERR_error_string_n(e, buf, sizeof(buf));
@@ -457,6 +458,7 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct io	*io = arg;
 	struct sockaddr_storage ss;
 	socklen_t	 sl = sizeof(ss);
+	unsigned long	 first;
 	int		 err;
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -493,9 +495,14 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	err = EVUTIL_SOCKET_ERROR();
 	io->err = io->tls_started ? IO_ERR_TLS : IO_ERR_SOCKET;
-	if (io->tls_started) {
+	first = io->tls_started ? bufferevent_get_openssl_error(bev) : 0;
+	if (io->tls && err != 0 && first == 0) {
+		/* TLS was up and no TLS error: the connection itself broke */
+		io->err = IO_ERR_SOCKET;
+		snprintf(io->error, sizeof(io->error), "%s", strerror(err));
+	} else if (io->tls_started) {
 		io_tls_error(io, io->tls ? "TLS error" :
-		    "TLS handshake failed");
+		    "TLS handshake failed", first);
 		if (!io->tls && strcmp(io->error, "TLS handshake failed") == 0
 		    && err != 0)
 			snprintf(io->error, sizeof(io->error),

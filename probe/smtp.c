@@ -1327,12 +1327,15 @@ static void
 reply_ehlo(struct smtp_session *s, struct reply *r)
 {
 	enum step_outcome o = smtp_judge(s, r);
-	size_t		 i;
 
 	if (o != OUT_OK && !s->use_helo &&
 	    (r->code == 500 || r->code == 502)) {
-		/* RFC 5321 4.1.4: an old server; fall back to HELO */
-		smtp_close_step(s, o, "EHLO refused; trying HELO");
+		/*
+		 * RFC 5321 4.1.4: an old server; fall back to HELO. The
+		 * refused EHLO does not count against us: HELO's reply,
+		 * whatever it is, decides.
+		 */
+		smtp_close_step(s, OUT_SKIPPED, "EHLO refused; trying HELO");
 		s->use_helo = 1;
 		record_add_finding(s->rec, FIND_INFO, "helo-fallback",
 		    STAGE_EHLO, "server refused EHLO with %d; used HELO",
@@ -1345,15 +1348,6 @@ reply_ehlo(struct smtp_session *s, struct reply *r)
 		reply_ehlo_free(s->rec->ehlo);
 		s->rec->ehlo = s->use_helo ? NULL : reply_ehlo_parse(r);
 		s->ehlo_ok = !s->use_helo;
-		/* the refused EHLO before a HELO does not count against us */
-		for (i = 0; s->use_helo && i < s->rec->nsteps; i++)
-			if (s->rec->steps[i].stage == STAGE_EHLO &&
-			    s->rec->steps[i].outcome != OUT_OK &&
-			    s->rec->steps[i].outcome != OUT_SKIPPED &&
-			    s->rec->steps[i].reply != NULL &&
-			    (s->rec->steps[i].reply->code == 500 ||
-			    s->rec->steps[i].reply->code == 502))
-				s->rec->steps[i].outcome = OUT_SKIPPED;
 	}
 	if (o != OUT_OK && s->cmd.stage == STAGE_STARTTLS)
 		s->primary = s->cur;	/* the EHLO under TLS failed */
