@@ -37,6 +37,9 @@ struct peer {
 	size_t			 nheard;
 	size_t			 nlines;
 	size_t			 said_lines;
+	int			 tls;		/* 1 handshaking, 2 TLS up */
+	size_t			 held_lines;	/* said before the handshake
+						   ended: not yet delivered */
 	struct io_seams		 seams;
 };
 
@@ -164,8 +167,12 @@ peer_say(struct peer *p, const char *b, ssize_t len)
 	if (p->srv == NULL)
 		return;
 	for (i = 0; i < n; i++)
-		if (b[i] == '\n')
-			p->said_lines++;
+		if (b[i] == '\n') {
+			if (p->tls == 1)
+				p->held_lines++;
+			else
+				p->said_lines++;
+		}
 	bufferevent_write(p->srv, b, n);
 }
 
@@ -198,6 +205,7 @@ peer_starttls(struct peer *p)
 		fatalx("peer: TLS filter");
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
 	p->srv = tls;
+	p->tls = 1;
 	bufferevent_setcb(tls, peer_readcb, NULL, peer_eventcb, p);
 	bufferevent_enable(tls, EV_READ | EV_WRITE);
 }
@@ -302,6 +310,12 @@ peer_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct peer	*p = arg;
 
+	if ((what & BEV_EVENT_CONNECTED) && p->tls == 1) {
+		/* what was said during the handshake goes out now */
+		p->tls = 2;
+		p->said_lines += p->held_lines;
+		p->held_lines = 0;
+	}
 	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) && p->srv == bev) {
 		bufferevent_free(bev);
 		p->srv = NULL;

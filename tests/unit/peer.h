@@ -55,7 +55,8 @@ void		 peer_starttls(struct peer *);
 /* peer_client_ctx - a client SSL_CTX that verifies nothing (kept) */
 SSL_CTX		*peer_client_ctx(struct peer *);
 
-/* peer_said_lines - how many LF the peer wrote (peer_say) */
+/* peer_said_lines - how many LF the peer wrote that can reach the
+   client (under TLS: once the handshake is done) */
 size_t		 peer_said_lines(const struct peer *);
 
 #endif
