@@ -17,6 +17,9 @@
 #   scenario:    one line of a scenario file (repeatable; leading blanks
 #                of the value are kept after the first space)
 #   file:        NAME TEXT: write TEXT (printf %b escapes) to @WORK@/NAME
+#   setup:       a shell command run in the case's work directory before
+#                anything starts (repeatable; @WORK@ replaced): to make
+#                large inputs at test time ("truncate -s 1G big.txt")
 #   env:         NAME=VALUE exported to smtprobe
 #   stdin:       text for smtprobe's stdin (printf %b escapes)
 #   exit:        expected exit status
@@ -41,7 +44,9 @@
 #   valgrind:    yes = also run under valgrind: no memory error, no leak
 #                (SMTPROBE_VALGRIND=all in the environment: every case)
 #                (definite, indirect or possible; libraries' one-time
-#                globals, "still reachable", are not leaks)
+#                globals, "still reachable", are not leaks); no = never,
+#                not even with SMTPROBE_VALGRIND=all (the large and slow
+#                hostile cases, which would take minutes under valgrind)
 set -u
 case_file=$1
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -89,6 +94,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 	fakemx) printf '%s\n' "$val" >> "$work/script" ;;
 	scenario) printf '%s\n' "${line#*: }" >> "$work/scenario.scn" ;;
 	file) printf '%b' "${val#* }" > "$work/${val%% *}" ;;
+	setup) (cd "$work" && bash -c "${val//@WORK@/$work}") ||
+		bail "setup failed: $val" ;;
 	env) export "${val?}" ;;
 	fakemx-opts) fopts=$val ;;
 	tls) tls=$val ;;
@@ -219,7 +226,7 @@ if [ -n "$maxmem" ]; then
 	fi
 fi
 
-[ "${SMTPROBE_VALGRIND:-}" = all ] && valgrind=yes
+[ "${SMTPROBE_VALGRIND:-}" = all ] && [ "$valgrind" != no ] && valgrind=yes
 if [ "$valgrind" = yes ]; then
 	if command -v valgrind > /dev/null && [ -z "${SMTPROBE_SANITIZED:-}" ]; then
 		printf '%b' "$stdin" | timeout -k 5 120 valgrind -q \
