@@ -18,7 +18,8 @@
  * byte that is not part of a valid shortest-form UTF-8 sequence as
  * "\xHH" (lower-case hex); the C1 controls U+0080-U+009F and the
  * bidirectional formatting characters (U+061C, U+200E-U+200F,
- * U+202A-U+202E, U+2066-U+2069) as "\uHHHH". The result is valid
+ * U+202A-U+202E, U+2066-U+2069) and U+FFFE, U+FFFF (not allowed in
+ * XML) as "\uHHHH". The result is valid
  * UTF-8, holds no control character and is safe on a terminal; nothing
  * is dropped. Caller frees.
  */

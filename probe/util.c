@@ -54,16 +54,17 @@ utf8_len(const unsigned char *p, size_t n, unsigned long *cp)
 
 /*
  * esc_codepoint - 1 for the code points a terminal must not receive
- * raw: C1 controls, which some terminals obey like ESC sequences, and
- * the bidirectional formatting characters, which reorder what is shown
- * (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069).
+ * raw: C1 controls, which some terminals obey like ESC sequences, the
+ * bidirectional formatting characters, which reorder what is shown
+ * (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), and U+FFFE and
+ * U+FFFF, which XML 1.0 (the JUnit report) does not allow.
  */
 static int
 esc_codepoint(unsigned long c)
 {
 	return (c >= 0x80 && c <= 0x9f) || c == 0x61c || c == 0x200e ||
 	    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
-	    (c >= 0x2066 && c <= 0x2069);
+	    (c >= 0x2066 && c <= 0x2069) || c == 0xfffe || c == 0xffff;
 }
 
 char *
