@@ -38,6 +38,10 @@
  *				reply, if any, then close like close (a
  *				reply cut short by "raw" and then tlsclose
  *				is a close_notify in the middle of a reply)
+ *	under KEY BYTES		under TLS, instead of a reply write BYTES (as
+ *				for raw) to the TCP connection beneath the TLS
+ *				layer, not as a TLS record, then stall: garbage
+ *				in the TLS stream (without TLS, plain bytes)
  *	deaf KEY		send the reply, if any, then never read
  *				again nor answer: the client's data fills
  *				the TCP window (KEY DATA with its 354: a
@@ -90,7 +94,8 @@
  * ending in a bare LF with " [bare-LF]" (and reply bytes with no EOL at
  * all with " [no-EOL]"), and logs events as "*** listening PORT",
  * "connect N", "tls N established VERSION CIPHER", "tls N failed WHY",
- * "tls N stalled", "tls N close_notify", "deaf N", "eod N LINES", "line too long N BYTES", "longline N
+ * "tls N stalled", "tls N close_notify", "deaf N", "under N BYTES bytes",
+ * "eod N LINES", "line too long N BYTES", "longline N
  * BYTES", "flood N", "flood N done BYTES", "reset N", "close N",
  * "signal SIG" and "watchdog"; N is the connection serial, from 1.
  *
@@ -193,7 +198,8 @@ struct account {
 /* script directives that take a KEY */
 enum {
 	D_REPLY, D_RAW, D_DELAY, D_DRIP, D_FLOOD, D_LONGLINE, D_STALL,
-	D_CLOSE, D_RESET, D_KEEPOPEN, D_REPEAT, D_TLSCLOSE, D_DEAF, D_N
+	D_CLOSE, D_RESET, D_KEEPOPEN, D_REPEAT, D_TLSCLOSE, D_DEAF, D_UNDER,
+	D_N
 };
 
 struct buf {
@@ -217,6 +223,7 @@ struct rule {
 	int		 keepopen;
 	int		 tlsclose;
 	int		 deaf;
+	struct buf	 under;		/* bytes beneath TLS */
 	struct buf	 flood;		/* whole lines, about CHUNK bytes */
 	long long	 longline;	/* line length, -1 none */
 };
@@ -624,7 +631,7 @@ script_line(char *s)
 {
 	static const char	*dirs[D_N] = { "reply", "raw", "delay", "drip",
 	    "flood", "longline", "stall", "close", "reset", "keepopen",
-	    "repeat", "tlsclose", "deaf" };
+	    "repeat", "tlsclose", "deaf", "under" };
 	static char		 err[128];
 	char			*dir, *keyw, *match = NULL;
 	struct rule		*r;
@@ -667,9 +674,10 @@ script_line(char *s)
 	if (d == D_REPLY) {
 		buf_addstr(&r->text, s);
 		buf_add(&r->text, "\r\n", 2);
-	} else if (d == D_RAW) {
-		if (*s == '\0' || unescape(&r->text, s) == -1)
-			return "bad or missing raw BYTES";
+	} else if (d == D_RAW || d == D_UNDER) {
+		if (*s == '\0' || unescape(d == D_RAW ? &r->text : &r->under,
+		    s) == -1)
+			return "bad or missing BYTES";
 	} else if (d == D_DELAY || d == D_DRIP) {
 		if (parse_num(s, 0, MS_MAX, &v) == -1)
 			return "bad milliseconds";
@@ -746,6 +754,7 @@ script_free(void)
 		rules = r->next;
 		free(r->text.p);
 		free(r->flood.p);
+		free(r->under.p);
 		free(r->match);
 		free(r);
 	}
@@ -1704,6 +1713,15 @@ reply_start(struct conn *c, size_t key)
 	c->sent = 0;
 	c->after = A_NONE;
 	c->finish = F_NONE;
+	if (r != NULL && r->under.len > 0) {
+		struct bufferevent *u = bufferevent_get_underlying(c->bev);
+
+		log_event("under %lu %zu bytes", c->id, r->under.len);
+		bufferevent_write(u != NULL ? u : c->bev, r->under.p,
+		    r->under.len);
+		enter_stall(c);
+		return;
+	}
 	if (r != NULL && r->stall) {
 		enter_stall(c);
 		return;
