@@ -321,17 +321,18 @@ report_json_doc(const struct record *r, const char *version)
 	findings = json_array();
 	for (i = 0; i < r->nfindings; i++)
 		json_array_append_new(findings, json_pack(
-		    "{s:s, s:s, s:s, s:s}",
+		    "{s:s, s:s, s:s, s:o}",
 		    "level", record_level_name(r->findings[i].level),
 		    "kind", r->findings[i].kind,
 		    "stage", smtp_stage_name(r->findings[i].stage),
-		    "detail", r->findings[i].detail));
+		    "detail", json_str(r->findings[i].detail)));
 	if (r->ehlo != NULL) {
 		ext = json_object();
 		for (i = 0; i < r->ehlo->next; i++)
 			json_object_set_new(ext, r->ehlo->ext[i].keyword,
-			    json_string(r->ehlo->ext[i].params));
-		ehlo = json_pack("{s:s, s:o}", "domain", r->ehlo->domain,
+			    json_str(r->ehlo->ext[i].params));
+		ehlo = json_pack("{s:o, s:o}", "domain",
+		    json_str(r->ehlo->domain),
 		    "extensions", ext);
 	}
 	doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:{s:s, s:s, s:o, s:s}, "
@@ -380,7 +381,7 @@ report_json_doc(const struct record *r, const char *version)
 
 		for (i = 0; i < r->nresolution; i++)
 			json_array_append_new(res,
-			    json_string(r->resolution[i]));
+			    json_str(r->resolution[i]));
 		json_object_set_new(doc, "resolution", res);
 	} else
 		json_object_set_new(doc, "resolution", json_null());
