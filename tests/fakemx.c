@@ -58,8 +58,9 @@
  * blanks, any case) occurs in the command line, or for EOD in the
  * message body (its first MiB). A ~TEXT rule beats the others; then #N@q, then #N,
  * then @q, then the bare KEY, then the built-in default. A rule that only delays,
- * drips or keeps open uses the default reply text; a rule that closes,
- * resets, floods, sends a long line or stalls sends only what it says.
+ * drips, keeps open or goes deaf uses the default reply text; a rule
+ * that closes (close, tlsclose), resets, floods, sends a long line,
+ * stalls or writes beneath TLS (under) sends only what it says.
  *
  * AUTH. Each "auth" line adds an account: USER, SECRET (both with the
  * escapes of raw) and the mechanisms it may use, a comma-separated list
