@@ -13,9 +13,9 @@
  *
  * Ownership: dsn_parse() never returns NULL; the struct dsn and every
  * string in it belong to the caller and are released with dsn_free()
- * (dsn_free(NULL) is a no-op). Every string is printable ASCII: header
+ * (dsn_free(NULL) is a no-op). Every string is printable: header
  * folding and other white space runs are made single spaces, then the
- * bytes go through util_escape(). Each string keeps at most
+ * bytes go through util_escape() (valid UTF-8, no control character). Each string keeps at most
  * DSN_MAX_STR bytes of its source.
  */
 #ifndef SMTPROBE_DSN_H

@@ -58,7 +58,10 @@ int		 reply_class(const struct reply *);
  */
 size_t		 reply_enhanced_parse(const char *, char *out);
 
-/* reply_text - the text after "NNN-" / "NNN " of line i ("" if none) */
+/*
+ * reply_text - the text after "NNN-" / "NNN " of line i ("" if none);
+ * on a malformed line, from the first whole character after 4 bytes
+ */
 const char	*reply_text(const struct reply *, size_t);
 
 /* EHLO extensions, from the lines after the first of a 250 reply. */

@@ -11,11 +11,26 @@
 #include <stdint.h>
 
 /*
- * util_escape - printable form of len bytes: printable ASCII as is,
- * backslash as "\\", CR/LF/TAB as "\r" "\n" "\t", any other byte as
- * "\xHH". The result is valid UTF-8 and safe on a terminal. Caller frees.
+ * util_escape - the one form in which text a peer or a certificate
+ * controls reaches any output (transcript, report, JSON, XML): printable
+ * ASCII and valid printable UTF-8 as they are; backslash as "\\";
+ * CR, LF, TAB as "\r" "\n" "\t"; other C0 controls, DEL and every
+ * byte that is not part of a valid shortest-form UTF-8 sequence as
+ * "\xHH" (lower-case hex); the C1 controls U+0080-U+009F and the
+ * bidirectional formatting characters (U+061C, U+200E-U+200F,
+ * U+202A-U+202E, U+2066-U+2069) and U+FFFE, U+FFFF (not allowed in
+ * XML) as "\uHHHH". The result is valid
+ * UTF-8, holds no control character and is safe on a terminal; nothing
+ * is dropped. Caller frees.
  */
 char	*util_escape(const char *, size_t);
+
+/*
+ * util_utf8_trim - drop the incomplete UTF-8 sequence a byte-count
+ * truncation (snprintf into a fixed buffer) may leave at the end of s,
+ * so that util_escape() output stays valid UTF-8 once cut.
+ */
+void	 util_utf8_trim(char *);
 
 /* util_now_us - monotonic clock in microseconds */
 int64_t	 util_now_us(void);

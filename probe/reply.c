@@ -86,7 +86,12 @@ reply_text(const struct reply *r, size_t i)
 	if (r == NULL || i >= r->nlines)
 		return "";
 	l = r->lines[i];
-	return strlen(l) > 4 ? l + 4 : "";
+	if (strlen(l) <= 4)
+		return "";
+	/* a malformed line may have a UTF-8 sequence there: not in it */
+	for (l += 4; ((unsigned char)*l & 0xc0) == 0x80; l++)
+		;
+	return l;
 }
 
 enum reply_status

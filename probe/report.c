@@ -153,10 +153,25 @@ json_ms(int64_t us)
 	return us < 0 ? json_null() : json_real((double)(us / 10) / 100.0);
 }
 
+/*
+ * json_str - a JSON string, or null for NULL. Peer text arrives escaped
+ * (util_escape()); should a string still not be valid UTF-8, it is
+ * escaped again rather than dropped (json_string() would return NULL).
+ */
 static json_t *
 json_str(const char *s)
 {
-	return s != NULL ? json_string(s) : json_null();
+	json_t	*j;
+	char	*esc;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	esc = util_escape(s, strlen(s));
+	j = json_string(esc);
+	free(esc);
+	return j;
 }
 
 static json_t *
@@ -170,12 +185,12 @@ json_verdict(const struct verdict *v)
 	    "stage", v->stage >= 0 ? json_string(smtp_stage_name(v->stage)) :
 	    json_null(),
 	    "confidence", v->confidence, "rule", v->rule,
-	    "matched", v->words[0] ? json_string(v->words) : json_null(),
+	    "matched", v->words[0] ? json_str(v->words) : json_null(),
 	    "enhanced", v->enhanced[0] ? json_string(v->enhanced) :
 	    json_null(),
 	    "enhanced_meaning", json_str(meaning),
 	    "advice", v->advice != NULL ? v->advice : "",
-	    "context", v->context[0] != '\0' ? json_string(v->context) :
+	    "context", v->context[0] != '\0' ? json_str(v->context) :
 	    json_null());
 }
 
@@ -219,7 +234,7 @@ json_step(const struct record *r, const struct step *st)
 	}
 	lines = json_array();
 	for (i = 0; i < st->reply->nlines; i++)
-		json_array_append_new(lines, json_string(st->reply->lines[i]));
+		json_array_append_new(lines, json_str(st->reply->lines[i]));
 	json_object_set_new(j, "reply", json_pack("{s:i, s:o, s:o}",
 	    "code", st->reply->code,
 	    "enhanced", st->reply->enhanced[0] ?
@@ -242,9 +257,10 @@ json_tls(const struct tls_info *t)
 
 		san = json_array();
 		for (k = 0; k < tc->nsan; k++)
-			json_array_append_new(san, json_string(tc->san[k]));
-		c = json_pack("{s:s, s:s, s:o, s:s, s:s, s:b, s:I, s:s}",
-		    "subject", tc->subject, "issuer", tc->issuer, "san", san,
+			json_array_append_new(san, json_str(tc->san[k]));
+		c = json_pack("{s:o, s:o, s:o, s:s, s:s, s:b, s:I, s:s}",
+		    "subject", json_str(tc->subject), "issuer",
+		    json_str(tc->issuer), "san", san,
 		    "not_before", tc->not_before, "not_after", tc->not_after,
 		    "expired", tc->expired, "days_left",
 		    (json_int_t)tc->days_left, "sha256", tc->sha256);
@@ -305,17 +321,18 @@ report_json_doc(const struct record *r, const char *version)
 	findings = json_array();
 	for (i = 0; i < r->nfindings; i++)
 		json_array_append_new(findings, json_pack(
-		    "{s:s, s:s, s:s, s:s}",
+		    "{s:s, s:s, s:s, s:o}",
 		    "level", record_level_name(r->findings[i].level),
 		    "kind", r->findings[i].kind,
 		    "stage", smtp_stage_name(r->findings[i].stage),
-		    "detail", r->findings[i].detail));
+		    "detail", json_str(r->findings[i].detail)));
 	if (r->ehlo != NULL) {
 		ext = json_object();
 		for (i = 0; i < r->ehlo->next; i++)
 			json_object_set_new(ext, r->ehlo->ext[i].keyword,
-			    json_string(r->ehlo->ext[i].params));
-		ehlo = json_pack("{s:s, s:o}", "domain", r->ehlo->domain,
+			    json_str(r->ehlo->ext[i].params));
+		ehlo = json_pack("{s:o, s:o}", "domain",
+		    json_str(r->ehlo->domain),
 		    "extensions", ext);
 	}
 	doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:{s:s, s:s, s:o, s:s}, "
@@ -367,7 +384,7 @@ report_json_doc(const struct record *r, const char *version)
 
 		for (i = 0; i < r->nresolution; i++)
 			json_array_append_new(res,
-			    json_string(r->resolution[i]));
+			    json_str(r->resolution[i]));
 		json_object_set_new(doc, "resolution", res);
 	} else
 		json_object_set_new(doc, "resolution", json_null());

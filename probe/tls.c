@@ -20,6 +20,7 @@
 #include "dane.h"
 #include "log.h"
 #include "tls.h"
+#include "util.h"
 
 static const struct {
 	const char	*name;
@@ -31,6 +32,7 @@ static const struct {
 	{ "1.3", TLS1_3_VERSION },
 };
 
+static void	 tls_name_value(struct util_buf *, const ASN1_STRING *);
 static char	*tls_name(const X509_NAME *);
 static char	*tls_time(const ASN1_TIME *);
 static void	 tls_cert(X509 *, struct tls_cert *);
@@ -319,20 +321,95 @@ tls_dane(SSL *ssl, const struct dane_policy *p, struct tls_info *t)
 	t->dane.detail = xstrdup(o.detail);
 }
 
-/* tls_name - one-line RFC 2253 form of an X.509 name; caller frees */
+/*
+ * tls_name_value - append one attribute value of a name: the string's
+ * bytes (BMP and Universal strings as UTF-8) through util_escape(), so
+ * that no certificate text reaches an output raw, then the RFC 4514
+ * specials (, + " < > ; a leading # or blank, a trailing blank) with a
+ * backslash, as OpenSSL prints them. A value that is not a string type
+ * is "#" and its bytes in hex.
+ */
+static void
+tls_name_value(struct util_buf *b, const ASN1_STRING *v)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const unsigned char	*d = ASN1_STRING_get0_data(v);
+	unsigned char		*u8 = NULL;
+	char			*esc, *p;
+	int			 len = ASN1_STRING_length(v), i;
+
+	switch (ASN1_STRING_type(v)) {
+	case V_ASN1_BMPSTRING:
+	case V_ASN1_UNIVERSALSTRING:
+		if ((len = ASN1_STRING_to_UTF8(&u8, v)) < 0)
+			goto dump;
+		d = u8;
+		break;
+	case V_ASN1_UTF8STRING:
+	case V_ASN1_PRINTABLESTRING:
+	case V_ASN1_IA5STRING:
+	case V_ASN1_T61STRING:
+	case V_ASN1_NUMERICSTRING:
+	case V_ASN1_VISIBLESTRING:
+		break;
+	default:
+		goto dump;
+	}
+	esc = util_escape((const char *)d, (size_t)len);
+	for (p = esc; *p != '\0'; p++) {
+		if (strchr(",+\"<>;", *p) != NULL ||
+		    (p == esc && (*p == '#' || *p == ' ')) ||
+		    (p[1] == '\0' && *p == ' '))
+			util_buf_add(b, "\\", 1);
+		util_buf_add(b, p, 1);
+	}
+	free(esc);
+	OPENSSL_free(u8);
+	return;
+dump:
+	OPENSSL_free(u8);
+	d = ASN1_STRING_get0_data(v);
+	len = ASN1_STRING_length(v);
+	util_buf_add(b, "#", 1);
+	for (i = 0; i < len; i++) {
+		util_buf_add(b, &hex[d[i] >> 4], 1);
+		util_buf_add(b, &hex[d[i] & 0xf], 1);
+	}
+}
+
+/*
+ * tls_name - one-line RFC 4514 form of an X.509 name, most specific
+ * attribute first ("CN=mx.example,O=Example"), "+" inside a multi-valued
+ * RDN; values as tls_name_value() writes them. Caller frees.
+ */
 static char *
 tls_name(const X509_NAME *n)
 {
-	BIO	*b;
-	char	*p, *s;
-	long	 len;
+	struct util_buf		 b = { NULL, 0, 0 };
+	const X509_NAME_ENTRY	*e;
+	const ASN1_OBJECT	*obj;
+	const char		*sn;
+	char			 oid[128];
+	int			 i, set = -1, nid;
 
-	b = BIO_new(BIO_s_mem());
-	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-	len = BIO_get_mem_data(b, &p);
-	s = xstrndup(p, (size_t)len);
-	BIO_free(b);
-	return s;
+	for (i = X509_NAME_entry_count(n) - 1; i >= 0; i--) {
+		e = X509_NAME_get_entry(n, i);
+		if (set != -1)
+			util_buf_str(&b, X509_NAME_ENTRY_set(e) == set ?
+			    "+" : ",");
+		set = X509_NAME_ENTRY_set(e);
+		obj = X509_NAME_ENTRY_get_object(e);
+		nid = OBJ_obj2nid(obj);
+		if (nid != NID_undef && (sn = OBJ_nid2sn(nid)) != NULL)
+			util_buf_str(&b, sn);
+		else if (OBJ_obj2txt(oid, sizeof(oid), obj, 1) > 0)
+			util_buf_str(&b, oid);
+		else
+			util_buf_str(&b, "?");
+		util_buf_str(&b, "=");
+		tls_name_value(&b, X509_NAME_ENTRY_get_data(e));
+	}
+	return b.p != NULL ? b.p : xstrdup("");
 }
 
 /* tls_time - ISO 8601 UTC form of an ASN1 time; caller frees */
@@ -386,11 +463,11 @@ tls_cert(X509 *x, struct tls_cert *c)
 			const unsigned char *d =
 			    ASN1_STRING_get0_data(g->d.dNSName);
 			int		 n = ASN1_STRING_length(g->d.dNSName);
-			char		*raw = xstrndup((const char *)d,
+			char		*esc = util_escape((const char *)d,
 			    (size_t)n);
 
-			v = xasprintf("DNS:%s", raw);
-			free(raw);
+			v = xasprintf("DNS:%s", esc);
+			free(esc);
 		} else if (g->type == GEN_IPADD) {
 			int n = ASN1_STRING_length(g->d.iPAddress);
 			const unsigned char *d =

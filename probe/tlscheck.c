@@ -36,6 +36,7 @@
 #include "tls.h"
 #include "tlscheck.h"
 #include "tlsrpt.h"
+#include "util.h"
 
 static const char *tc_starttls(const struct record *, int);
 static int	tc_session(const struct record *);
@@ -44,10 +45,25 @@ static void	tc_set(struct tlscheck_action *, const char *, const char *,
 static json_t	*tc_str(const char *);
 static json_t	*tc_action(const struct tlscheck_action *);
 
+/*
+ * tc_str - a JSON string, or null for NULL. Peer text arrives escaped
+ * (util_escape()); should a string still not be valid UTF-8, it is
+ * escaped again rather than dropped.
+ */
 static json_t *
 tc_str(const char *s)
 {
-	return s != NULL ? json_string(s) : json_null();
+	json_t	*j;
+	char	*esc;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	esc = util_escape(s, strlen(s));
+	j = json_string(esc);
+	free(esc);
+	return j;
 }
 
 static void
@@ -60,6 +76,7 @@ tc_set(struct tlscheck_action *a, const char *action, const char *type,
 	a->result_type = type;
 	va_start(ap, fmt);
 	vsnprintf(a->why, sizeof(a->why), fmt, ap);
+	util_utf8_trim(a->why);
 	va_end(ap);
 }
 
@@ -444,10 +461,11 @@ tlscheck_json(const struct tlscheck_target *t)
 			san = json_array();
 			for (k = 0; k < c->nsan; k++)
 				json_array_append_new(san,
-				    json_string(c->san[k]));
-			json_array_append_new(chain, json_pack("{s:s, s:s, "
-			    "s:o, s:s, s:I, s:b, s:o}", "subject", c->subject,
-			    "issuer", c->issuer, "san", san, "not_after",
+				    tc_str(c->san[k]));
+			json_array_append_new(chain, json_pack("{s:o, s:o, "
+			    "s:o, s:s, s:I, s:b, s:o}", "subject",
+			    tc_str(c->subject), "issuer", tc_str(c->issuer),
+			    "san", san, "not_after",
 			    c->not_after, "days_left", (json_int_t)c->days_left,
 			    "expired", c->expired, "tlsa", tc_str(c->tlsa)));
 		}

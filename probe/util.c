@@ -12,46 +12,136 @@
 #include "log.h"
 #include "util.h"
 
+/*
+ * utf8_len - length of the valid, shortest-form UTF-8 sequence at p
+ * (at most n bytes) and its code point in *cp, or 0 when the bytes there
+ * are not one: a stray continuation byte, an overlong form, a surrogate,
+ * a code point past U+10FFFF or a sequence cut short.
+ */
+static size_t
+utf8_len(const unsigned char *p, size_t n, unsigned long *cp)
+{
+	unsigned long	 c, min;
+	size_t		 len, i;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	if (p[0] < 0xe0) {
+		len = 2;
+		c = p[0] & 0x1f;
+		min = 0x80;
+	} else if (p[0] < 0xf0) {
+		len = 3;
+		c = p[0] & 0x0f;
+		min = 0x800;
+	} else {
+		len = 4;
+		c = p[0] & 0x07;
+		min = 0x10000;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/*
+ * esc_codepoint - 1 for the code points a terminal must not receive
+ * raw: C1 controls, which some terminals obey like ESC sequences, the
+ * bidirectional formatting characters, which reorder what is shown
+ * (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), and U+FFFE and
+ * U+FFFF, which XML 1.0 (the JUnit report) does not allow.
+ */
+static int
+esc_codepoint(unsigned long c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x61c || c == 0x200e ||
+	    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069) || c == 0xfffe || c == 0xffff;
+}
+
 char *
 util_escape(const char *s, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*p = (const unsigned char *)s;
 	char			*out, *o;
-	size_t			 i;
+	unsigned long		 cp;
+	size_t			 i, n;
 
+	/* worst case 4 output bytes per input byte: "\xHH" */
 	o = out = xmalloc(len * 4 + 1);
 	for (i = 0; i < len; i++) {
 		switch (p[i]) {
 		case '\\':
 			*o++ = '\\';
 			*o++ = '\\';
-			break;
+			continue;
 		case '\r':
 			*o++ = '\\';
 			*o++ = 'r';
-			break;
+			continue;
 		case '\n':
 			*o++ = '\\';
 			*o++ = 'n';
-			break;
+			continue;
 		case '\t':
 			*o++ = '\\';
 			*o++ = 't';
-			break;
-		default:
-			if (p[i] >= 0x20 && p[i] < 0x7f) {
-				*o++ = (char)p[i];
-			} else {
-				*o++ = '\\';
-				*o++ = 'x';
-				*o++ = hex[p[i] >> 4];
-				*o++ = hex[p[i] & 0xf];
-			}
+			continue;
+		}
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			*o++ = (char)p[i];
+			continue;
+		}
+		n = p[i] >= 0x80 ? utf8_len(p + i, len - i, &cp) : 0;
+		if (n > 0 && !esc_codepoint(cp)) {
+			memcpy(o, p + i, n);
+			o += n;
+			i += n - 1;
+		} else if (n > 0) {
+			/* 6 bytes for a sequence of 2 or 3 */
+			*o++ = '\\';
+			*o++ = 'u';
+			*o++ = hex[(cp >> 12) & 0xf];
+			*o++ = hex[(cp >> 8) & 0xf];
+			*o++ = hex[(cp >> 4) & 0xf];
+			*o++ = hex[cp & 0xf];
+			i += n - 1;
+		} else {
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[p[i] >> 4];
+			*o++ = hex[p[i] & 0xf];
 		}
 	}
 	*o = '\0';
 	return out;
+}
+
+void
+util_utf8_trim(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 len = strlen(s), k, need;
+
+	for (k = len; k > 0 && len - k < 4; k--) {
+		if ((p[k - 1] & 0xc0) == 0x80)
+			continue;		/* a continuation byte */
+		if (p[k - 1] < 0xc0)
+			return;			/* ASCII: nothing cut */
+		need = p[k - 1] >= 0xf0 ? 4 : p[k - 1] >= 0xe0 ? 3 : 2;
+		if (len - (k - 1) < need)
+			p[k - 1] = '\0';
+		return;
+	}
 }
 
 static int64_t	(*clock_hook)(void);	/* tests: util_set_clock() */

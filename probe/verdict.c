@@ -27,6 +27,7 @@
 #include "log.h"
 #include "reply.h"
 #include "smtp.h"
+#include "util.h"
 #include "verdict.h"
 
 #define ST(x)		(1u << STAGE_##x)	/* stages of a rule */
@@ -306,6 +307,7 @@ verdict_failure(const struct record *r, const struct step *st,
 		    st->reply->enhanced);
 	}
 	snprintf(v->words, sizeof(v->words), "%.120s", d);
+	util_utf8_trim(v->words);
 	v->advice = advice_for(v->class, v->reason);
 }
 
@@ -416,6 +418,7 @@ verdict_context(const struct record *r, struct verdict *v)
 				    c->evidence);
 		}
 	}
+	util_utf8_trim(v->context);
 #undef ADD
 }
 
@@ -476,6 +479,7 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 	v->rule = r->status == RES_OK ? "accepted" : "session-error";
 	if (r->status != RES_OK && r->message != NULL)
 		snprintf(v->words, sizeof(v->words), "%.120s", r->message);
+	util_utf8_trim(v->words);
 	v->advice = advice_for(v->class, v->reason);
 }
 

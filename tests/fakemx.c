@@ -32,6 +32,20 @@
  *	flood KEY LINE		then send LINE + CRLF until 200 MB or EOF
  *	longline KEY N		then send a reply line of N bytes "250 xxx..."
  *	keepopen QUIT		do not close after the reply to QUIT
+ *	repeat KEY N LINE	append N copies of LINE + CRLF to the reply
+ *				(N up to 1000000: huge EHLO and banner replies)
+ *	tlsclose KEY		under TLS, send a TLS close_notify after the
+ *				reply, if any, then close like close (a
+ *				reply cut short by "raw" and then tlsclose
+ *				is a close_notify in the middle of a reply)
+ *	under KEY BYTES		under TLS, instead of a reply write BYTES (as
+ *				for raw) to the TCP connection beneath the TLS
+ *				layer, not as a TLS record, then stall: garbage
+ *				in the TLS stream (without TLS, plain bytes)
+ *	deaf KEY		send the reply, if any, then never read
+ *				again nor answer: the client's data fills
+ *				the TCP window (KEY DATA with its 354: a
+ *				server that takes no message body)
  *	inject LINE		plaintext LINE + CRLF after a 220 to STARTTLS
  *	auth USER SECRET [MECH,...]
  *				an account for AUTH (see below); repeatable
@@ -44,8 +58,9 @@
  * blanks, any case) occurs in the command line, or for EOD in the
  * message body (its first MiB). A ~TEXT rule beats the others; then #N@q, then #N,
  * then @q, then the bare KEY, then the built-in default. A rule that only delays,
- * drips or keeps open uses the default reply text; a rule that closes,
- * resets, floods, sends a long line or stalls sends only what it says.
+ * drips, keeps open or goes deaf uses the default reply text; a rule
+ * that closes (close, tlsclose), resets, floods, sends a long line,
+ * stalls or writes beneath TLS (under) sends only what it says.
  *
  * AUTH. Each "auth" line adds an account: USER, SECRET (both with the
  * escapes of raw) and the mechanisms it may use, a comma-separated list
@@ -80,7 +95,8 @@
  * ending in a bare LF with " [bare-LF]" (and reply bytes with no EOL at
  * all with " [no-EOL]"), and logs events as "*** listening PORT",
  * "connect N", "tls N established VERSION CIPHER", "tls N failed WHY",
- * "tls N stalled", "eod N LINES", "line too long N BYTES", "longline N
+ * "tls N stalled", "tls N close_notify", "deaf N", "under N BYTES bytes",
+ * "eod N LINES", "line too long N BYTES", "longline N
  * BYTES", "flood N", "flood N done BYTES", "reset N", "close N",
  * "signal SIG" and "watchdog"; N is the connection serial, from 1.
  *
@@ -183,7 +199,8 @@ struct account {
 /* script directives that take a KEY */
 enum {
 	D_REPLY, D_RAW, D_DELAY, D_DRIP, D_FLOOD, D_LONGLINE, D_STALL,
-	D_CLOSE, D_RESET, D_KEEPOPEN, D_N
+	D_CLOSE, D_RESET, D_KEEPOPEN, D_REPEAT, D_TLSCLOSE, D_DEAF, D_UNDER,
+	D_N
 };
 
 struct buf {
@@ -205,6 +222,9 @@ struct rule {
 	int		 close;
 	int		 reset;
 	int		 keepopen;
+	int		 tlsclose;
+	int		 deaf;
+	struct buf	 under;		/* bytes beneath TLS */
 	struct buf	 flood;		/* whole lines, about CHUNK bytes */
 	long long	 longline;	/* line length, -1 none */
 };
@@ -223,7 +243,7 @@ enum state {
 };
 
 enum after { A_NONE, A_DATA, A_TLS };
-enum finish { F_NONE, F_CLOSE, F_RESET };
+enum finish { F_NONE, F_CLOSE, F_RESET, F_TLSCLOSE };
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
@@ -253,6 +273,7 @@ struct conn {
 	long long		 sent;
 	enum after		 after;
 	enum finish		 finish;
+	int			 deaf;		/* deaf after this reply */
 	/* AUTH */
 	int			 authed;	/* 235 sent (until STARTTLS) */
 	int			 in_auth;	/* the last reply was a 334 */
@@ -610,7 +631,8 @@ static const char *
 script_line(char *s)
 {
 	static const char	*dirs[D_N] = { "reply", "raw", "delay", "drip",
-	    "flood", "longline", "stall", "close", "reset", "keepopen" };
+	    "flood", "longline", "stall", "close", "reset", "keepopen",
+	    "repeat", "tlsclose", "deaf", "under" };
 	static char		 err[128];
 	char			*dir, *keyw, *match = NULL;
 	struct rule		*r;
@@ -653,9 +675,10 @@ script_line(char *s)
 	if (d == D_REPLY) {
 		buf_addstr(&r->text, s);
 		buf_add(&r->text, "\r\n", 2);
-	} else if (d == D_RAW) {
-		if (*s == '\0' || unescape(&r->text, s) == -1)
-			return "bad or missing raw BYTES";
+	} else if (d == D_RAW || d == D_UNDER) {
+		if (*s == '\0' || unescape(d == D_RAW ? &r->text : &r->under,
+		    s) == -1)
+			return "bad or missing BYTES";
 	} else if (d == D_DELAY || d == D_DRIP) {
 		if (parse_num(s, 0, MS_MAX, &v) == -1)
 			return "bad milliseconds";
@@ -672,11 +695,22 @@ script_line(char *s)
 	} else if (d == D_LONGLINE) {
 		if (parse_num(s, 4, LONGLINE_MAX, &r->longline) == -1)
 			return "bad longline length (4 or more)";
+	} else if (d == D_REPEAT) {
+		char	*num = next_word(&s);
+
+		if (parse_num(num, 1, 1000000, &v) == -1 || *s == '\0')
+			return "repeat needs N (1 to 1000000) and a LINE";
+		n = strlen(s);
+		for (; v > 0; v--) {
+			buf_add(&r->text, s, n);
+			buf_add(&r->text, "\r\n", 2);
+		}
 	} else if (*s != '\0')
 		return "unexpected argument";
 	else
 		*(d == D_STALL ? &r->stall : d == D_CLOSE ? &r->close :
-		    d == D_RESET ? &r->reset : &r->keepopen) = 1;
+		    d == D_RESET ? &r->reset : d == D_TLSCLOSE ? &r->tlsclose :
+		    d == D_DEAF ? &r->deaf : &r->keepopen) = 1;
 	return NULL;
 }
 
@@ -721,6 +755,7 @@ script_free(void)
 		rules = r->next;
 		free(r->text.p);
 		free(r->flood.p);
+		free(r->under.p);
 		free(r->match);
 		free(r);
 	}
@@ -1679,12 +1714,22 @@ reply_start(struct conn *c, size_t key)
 	c->sent = 0;
 	c->after = A_NONE;
 	c->finish = F_NONE;
+	if (r != NULL && r->under.len > 0) {
+		struct bufferevent *u = bufferevent_get_underlying(c->bev);
+
+		log_event("under %lu %zu bytes", c->id, r->under.len);
+		bufferevent_write(u != NULL ? u : c->bev, r->under.p,
+		    r->under.len);
+		enter_stall(c);
+		return;
+	}
 	if (r != NULL && r->stall) {
 		enter_stall(c);
 		return;
 	}
+	c->deaf = 0;
 	if (r == NULL || (r->text.len == 0 && !r->close && !r->reset &&
-	    r->flood.len == 0 && r->longline < 0))
+	    !r->tlsclose && r->flood.len == 0 && r->longline < 0))
 		default_reply(c, key);
 	else {
 		buf_add(&c->out, r->text.p, r->text.len);
@@ -1703,7 +1748,9 @@ reply_start(struct conn *c, size_t key)
 		c->drip = r->drip;
 		c->longline = r->longline;
 		c->flood = r->flood.len > 0 ? r : NULL;
-		c->finish = r->reset ? F_RESET : r->close ? F_CLOSE : F_NONE;
+		c->finish = r->reset ? F_RESET : r->tlsclose ? F_TLSCLOSE :
+		    r->close ? F_CLOSE : F_NONE;
+		c->deaf = r->deaf;
 	}
 	if (key == K_QUIT && c->finish == F_NONE &&
 	    (r == NULL || !r->keepopen))
@@ -1821,6 +1868,13 @@ reply_finish(struct conn *c)
 	if (c->finish != F_NONE) {
 		c->state = S_FLUSH;
 		timer_ms(c, 0);
+		return;
+	}
+	if (c->deaf) {
+		/* never read again: the kernel buffers fill, then the window */
+		log_event("deaf %lu", c->id);
+		c->state = S_STALL;
+		bufferevent_disable(c->bev, EV_READ);
 		return;
 	}
 	if (c->after == A_TLS) {
@@ -1979,6 +2033,7 @@ conn_timercb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 	struct linger	 l;
+	SSL		*ssl;
 
 	(void)fd;
 	(void)what;
@@ -1991,6 +2046,15 @@ conn_timercb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case S_FLUSH:
 		if (!conn_flushed(c)) {
+			timer_ms(c, FLUSH_POLL_MS);
+			break;
+		}
+		if (c->finish == F_TLSCLOSE && c->tls &&
+		    (ssl = bufferevent_openssl_get_ssl(c->bev)) != NULL) {
+			/* close_notify, then a FIN once it is out */
+			log_event("tls %lu close_notify", c->id);
+			SSL_shutdown(ssl);
+			c->finish = F_CLOSE;
 			timer_ms(c, FLUSH_POLL_MS);
 			break;
 		}

@@ -1,7 +1,12 @@
 #!/bin/sh
 # gen-certs.sh DIR - make the TLS material the tests use, fresh each
 # time: a test CA, and a server certificate for mx.fake.test (also
-# localhost, 127.0.0.1 and ::1) signed by it. Nothing here is secret.
+# localhost, 127.0.0.1 and ::1) signed by it, a self-signed one, and a
+# hostile self-signed one (hostile.pem) whose subject (so also issuer)
+# and SAN carry what a terminal must never receive raw: ESC/OSC and CSI
+# sequences, BEL, the C1 control U+0085, U+202E (right-to-left
+# override), and in one SAN bytes that are not UTF-8. Nothing here is
+# secret.
 set -eu
 dir=${1:?usage: gen-certs.sh DIR}
 mkdir -p "$dir"
@@ -27,4 +32,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout self.key -out self.pem -days $days \
 	-subj "/CN=self.fake.test" \
 	-addext subjectAltName=DNS:self.fake.test 2>/dev/null
+# the hostile one: printf makes the bytes, -utf8 keeps them as they are
+esc=$(printf '\033') bel=$(printf '\007') nel=$(printf '\302\205')
+rlo=$(printf '\342\200\256') bad=$(printf '\377\376')
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout hostile.key -out hostile.pem -days $days -utf8 \
+	-subj "/O=evil${esc}]0;pwned-title${bel}org${nel}x/CN=hostile${rlo}gpj.exe${esc}[31m" \
+	-addext "subjectAltName=DNS:san${esc}]0;san-title${bel}.fake.test,DNS:bad${bad}utf8.fake.test,DNS:rlo${rlo}x${nel}.fake.test,DNS:mx.fake.test,IP:127.0.0.1" \
+	2>/dev/null
 rm -f server.csr server.ext ca.srl

@@ -8,13 +8,18 @@
 #   desc:        what the case shows
 #   fakemx:      one line of the fake MX script (repeatable)
 #   fakemx-opts: extra fakemx options ("-a ::1", "-T")
-#   tls:         yes = give the fake MX the test certificate
+#   tls:         yes = give the fake MX the test certificate; NAME = the
+#                certificate NAME.pem / NAME.key of tests/gen-certs.sh
+#                (self, hostile)
 #   args:        smtprobe arguments, shell-quoted; @PORT@, @CERTS@, @WORK@
 #                (the case's work directory), @SRCDIR@ (top_srcdir) and
 #                @SCENARIO@ (the file the scenario: lines make) replaced
 #   scenario:    one line of a scenario file (repeatable; leading blanks
 #                of the value are kept after the first space)
 #   file:        NAME TEXT: write TEXT (printf %b escapes) to @WORK@/NAME
+#   setup:       a shell command run in the case's work directory before
+#                anything starts (repeatable; @WORK@ replaced): to make
+#                large inputs at test time ("truncate -s 1G big.txt")
 #   env:         NAME=VALUE exported to smtprobe
 #   stdin:       text for smtprobe's stdin (printf %b escapes)
 #   exit:        expected exit status
@@ -28,6 +33,9 @@
 #                against tests/junit.xsd
 #   !anywhere:   fixed text that no output of any run may contain (for
 #                secrets: stdout, stderr, JSON, JUnit, TAP)
+#   !anywhere-bytes: like !anywhere, but the text is first decoded as
+#                printf %b escapes (\033, \xHH; not \0), and compared
+#                byte for byte: for raw control and non-UTF-8 bytes
 #   log:         fixed text the fake MX log must contain
 #   !log:        fixed text it must not contain
 #   maxmem:      MB: also run with the address space capped at MB (not in
@@ -36,7 +44,9 @@
 #   valgrind:    yes = also run under valgrind: no memory error, no leak
 #                (SMTPROBE_VALGRIND=all in the environment: every case)
 #                (definite, indirect or possible; libraries' one-time
-#                globals, "still reachable", are not leaks)
+#                globals, "still reachable", are not leaks); no = never,
+#                not even with SMTPROBE_VALGRIND=all (the large and slow
+#                hostile cases, which would take minutes under valgrind)
 set -u
 case_file=$1
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -84,6 +94,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 	fakemx) printf '%s\n' "$val" >> "$work/script" ;;
 	scenario) printf '%s\n' "${line#*: }" >> "$work/scenario.scn" ;;
 	file) printf '%b' "${val#* }" > "$work/${val%% *}" ;;
+	setup) (cd "$work" && bash -c "${val//@WORK@/$work}") ||
+		bail "setup failed: $val" ;;
 	env) export "${val?}" ;;
 	fakemx-opts) fopts=$val ;;
 	tls) tls=$val ;;
@@ -93,7 +105,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	maxtime) maxtime=$val ;;
 	valgrind) valgrind=$val ;;
 	maxmem) maxmem=$val ;;
-	stdout|'!stdout'|stderr|json|junit|'!anywhere'|log|'!log')
+	stdout|'!stdout'|stderr|json|junit|'!anywhere'|'!anywhere-bytes'|log|'!log')
 		checks+=("$key"$'\t'"$val") ;;
 	*) bail "unknown key '$key' in $case_file" ;;
 	esac
@@ -101,7 +113,11 @@ done < "$case_file"
 [ -n "$exitwant" ] || bail "no 'exit:' in $case_file"
 
 copts=()
-[ "$tls" = yes ] && copts=(-c "$certs/server.pem" -k "$certs/server.key")
+case $tls in
+'') ;;
+yes) copts=(-c "$certs/server.pem" -k "$certs/server.key") ;;
+*) copts=(-c "$certs/$tls.pem" -k "$certs/$tls.key") ;;
+esac
 # shellcheck disable=SC2086
 "$fakemx" -P "$work/port" -l "$work/log" -t 120 "${copts[@]}" $fopts \
 	"$work/script" 2> "$work/fakemx.err" &
@@ -181,6 +197,16 @@ for c in "${checks[@]}"; do
 				hit="$hit $f"
 		done
 		[ -z "$hit" ]; tap $? "no output holds \"$val\"${hit:+ (in$hit)}" ;;
+	'!anywhere-bytes')
+		bytes=$(printf '%b' "$val")
+		hit=
+		for f in out err json json.err junit.out junit.err junit.xml \
+		    vg.out; do
+			[ -f "$work/$f" ] &&
+				LC_ALL=C grep -qF -- "$bytes" "$work/$f" &&
+				hit="$hit $f"
+		done
+		[ -z "$hit" ]; tap $? "no output holds the bytes $val${hit:+ (in$hit)}" ;;
 	log) grep -qF -- "$val" "$work/log"; tap $? "fake MX log has: $val" ;;
 	'!log') ! grep -qF -- "$val" "$work/log"; tap $? "fake MX log lacks: $val" ;;
 	esac
@@ -200,7 +226,7 @@ if [ -n "$maxmem" ]; then
 	fi
 fi
 
-[ "${SMTPROBE_VALGRIND:-}" = all ] && valgrind=yes
+[ "${SMTPROBE_VALGRIND:-}" = all ] && [ "$valgrind" != no ] && valgrind=yes
 if [ "$valgrind" = yes ]; then
 	if command -v valgrind > /dev/null && [ -z "${SMTPROBE_SANITIZED:-}" ]; then
 		printf '%b' "$stdin" | timeout -k 5 120 valgrind -q \

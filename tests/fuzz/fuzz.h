@@ -31,13 +31,43 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* fuzz_printable - 1 if s holds printable ASCII only */
+/*
+ * fuzz_printable - 1 if s is what util_escape() promises: valid
+ * shortest-form UTF-8 with no C0 control, DEL, C1 control, bidi control
+ * (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), U+FFFE or
+ * U+FFFF
+ */
 static inline int
 fuzz_printable(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned long		 c, min;
+	size_t			 n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x20 || *p == 0x7f)
 			return 0;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p < 0xc2 || *p > 0xf4)
+			return 0;
+		n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+		min = n == 4 ? 0x10000 : n == 3 ? 0x800 : 0x80;
+		c = *p & (0x7f >> n);
+		for (i = 1; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if (c < min || c <= 0x9f || c > 0x10ffff ||
+		    (c >= 0xd800 && c <= 0xdfff) || c == 0x61c ||
+		    c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069) || c == 0xfffe || c == 0xffff)
+			return 0;
+		p += n;
+	}
 	return 1;
 }
 

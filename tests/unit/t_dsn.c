@@ -362,14 +362,14 @@ check_want(const struct dsn *d, const struct want *w, const char *name)
 	return good;
 }
 
-/* printable - NULL or only printable ASCII */
+/* printable - NULL or no C0 control or DEL (util_escape() output) */
 static int
 printable(const char *s)
 {
 	if (s == NULL)
 		return 1;
 	for (; *s != '\0'; s++)
-		if (*s < 0x20 || *s > 0x7e)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 0;
 	return 1;
 }

@@ -1,0 +1,147 @@
+/*
+ * t_util.c - the terminal escaper, table-driven: each case gives the
+ * raw bytes (with their length, since NUL is a case) and the exact
+ * escaped text. Every result must also be valid UTF-8 and hold no C0,
+ * DEL, C1 or bidi control, whatever went in. Then util_utf8_trim(),
+ * which mends what a byte-count truncation of such text leaves.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "tap.h"
+
+struct ecase {
+	const char	*name;
+	const char	*in;
+	size_t		 len;
+	const char	*want;
+};
+
+#define E(name, in, want)	{ name, in, sizeof(in) - 1, want }
+
+static const struct ecase cases[] = {
+	E("printable ASCII", "250 mx.test ESMTP", "250 mx.test ESMTP"),
+	E("empty", "", ""),
+	E("backslash doubled", "a\\b", "a\\\\b"),
+	E("CR LF TAB", "a\r\n\tb", "a\\r\\n\\tb"),
+	E("NUL", "a\0b", "a\\x00b"),
+	E("ESC CSI", "\x1b[31mred", "\\x1b[31mred"),
+	E("OSC title with BEL", "\x1b]0;title\x07", "\\x1b]0;title\\x07"),
+	E("DEL", "a\x7f", "a\\x7f"),
+	E("C1 NEL U+0085", "a\xc2\x85z", "a\\u0085z"),
+	E("C1 CSI U+009B", "\xc2\x9b" "31m", "\\u009b31m"),
+	E("C1 first U+0080", "\xc2\x80", "\\u0080"),
+	E("after C1 U+00A0 kept", "\xc2\xa0", "\xc2\xa0"),
+	E("RLO U+202E", "moc.\xe2\x80\xae" "evil", "moc.\\u202eevil"),
+	E("LRE U+202A", "\xe2\x80\xaa", "\\u202a"),
+	E("LRI..PDI U+2066-2069", "\xe2\x81\xa6\xe2\x81\xa9",
+	    "\\u2066\\u2069"),
+	E("LRM RLM ALM", "\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c",
+	    "\\u200e\\u200f\\u061c"),
+	E("U+FFFE U+FFFF (not XML)", "\xef\xbf\xbe\xef\xbf\xbf",
+	    "\\ufffe\\uffff"),
+	E("U+FFFD kept", "\xef\xbf\xbd", "\xef\xbf\xbd"),
+	E("U+2065 kept (not bidi)", "\xe2\x81\xa5", "\xe2\x81\xa5"),
+	E("U+202F kept", "\xe2\x80\xaf", "\xe2\x80\xaf"),
+	E("valid UTF-8 kept", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7",
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7"),
+	E("lone lead byte", "caf\xc3\x28", "caf\\xc3("),
+	E("lead byte at end", "a\xc3", "a\\xc3"),
+	E("stray continuation", "\x80\xbf", "\\x80\\xbf"),
+	E("overlong slash", "\xc0\xaf", "\\xc0\\xaf"),
+	E("overlong 3-byte", "\xe0\x80\xaf", "\\xe0\\x80\\xaf"),
+	E("surrogate", "\xed\xa0\x80", "\\xed\\xa0\\x80"),
+	E("past U+10FFFF", "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"),
+	E("F5..FF", "\xf5\xff\xfe", "\\xf5\\xff\\xfe"),
+	E("truncated 4-byte", "\xf0\x9f\x93", "\\xf0\\x9f\\x93"),
+	E("C1 as Latin-1 byte", "a\x85z", "a\\x85z"),
+	E("looks like an escape", "\\x1b", "\\\\x1b"),
+};
+
+struct tcase {
+	const char	*in;
+	const char	*want;
+};
+
+static const struct tcase trims[] = {
+	{ "abc", "abc" },
+	{ "", "" },
+	{ "caf\xc3\xa9", "caf\xc3\xa9" },
+	{ "caf\xc3", "caf" },
+	{ "x\xe2\x82", "x" },
+	{ "x\xe2", "x" },
+	{ "x\xe2\x82\xac", "x\xe2\x82\xac" },
+	{ "x\xf0\x9f\x93", "x" },
+	{ "x\xf0\x9f\x93\xa7", "x\xf0\x9f\x93\xa7" },
+	{ "\\xc3", "\\xc3" },
+};
+
+/* clean - 1 if s is valid UTF-8 with no C0, DEL, C1 or bidi control */
+static int
+clean(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned long		 c;
+	size_t			 n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 ? 2 : 0;
+		if (n == 0 || *p > 0xf4)
+			return 0;
+		c = *p & (0x7f >> n);
+		for (i = 1; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if (c <= 0x9f || (c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069) || (c >= 0xd800 &&
+		    c <= 0xdfff) || c > 0x10ffff)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+int
+main(void)
+{
+	unsigned char	 all[256 * 3];
+	char		*s;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = util_escape(cases[i].in, cases[i].len);
+		ok(strcmp(s, cases[i].want) == 0, "%s (got \"%s\")",
+		    cases[i].name, s);
+		ok(clean(s), "%s: result is clean UTF-8", cases[i].name);
+		free(s);
+	}
+	/* every byte value, alone and as a would-be lead byte */
+	for (i = 0; i < 256; i++) {
+		all[i * 3] = (unsigned char)i;
+		all[i * 3 + 1] = 0x80 | (i & 0x3f);
+		all[i * 3 + 2] = 0x85;
+	}
+	s = util_escape((const char *)all, sizeof(all));
+	ok(clean(s), "every byte value: result is clean UTF-8");
+	free(s);
+	for (i = 0; i < sizeof(trims) / sizeof(trims[0]); i++) {
+		char	 buf[32];
+
+		snprintf(buf, sizeof(buf), "%s", trims[i].in);
+		util_utf8_trim(buf);
+		ok(strcmp(buf, trims[i].want) == 0, "trim %zu", i);
+	}
+	return tap_done();
+}
