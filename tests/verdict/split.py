@@ -152,8 +152,8 @@ def main(argv):
         print("%s\n%u %s" % (n, fnv1a(n), side(t)))
         return 0
     train, test = read(TRAIN), read(TEST)
-    legacy = {normalise(r[3]) for r in train if r[4] == LEGACY}
     if argv[:1] == ["--check"]:
+        legacy = {normalise(r[3]) for r in train if r[4] == LEGACY}
         bad = 0
         seen = set()
         for where, rows in (("train", train), ("test", test)):
@@ -171,6 +171,7 @@ def main(argv):
     rows = train + test
     for path in argv:
         rows += read(path)
+    legacy = {normalise(r[3]) for r in rows if r[4] == LEGACY}
     seen = {}
     out = {"train": [], "test": []}
     for r in rows:
