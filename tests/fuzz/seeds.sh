@@ -2,7 +2,7 @@
 # seeds.sh SRCDIR OUTDIR - the seed corpus of every harness, taken from
 # the tests, written to OUTDIR/NAME/ (one input a file), with a libFuzzer
 # dictionary OUTDIR/NAME.dict for some. Sources:
-#   reply    the replies of tests/verdict/corpus.tsv (lines joined by
+#   reply    the replies of tests/verdict/{train,test}.tsv (lines joined by
 #            " | " become CRLF lines) and the fakemx scripts of
 #            tests/cases/*.case (reply and raw), plus hostile shapes;
 #   ehlo     EHLO replies from the fakemx scripts and the corpus, and
@@ -35,18 +35,18 @@ BEGIN {
 	k++
 	wire = $4
 	gsub(/ \| /, "\r\n", wire)
-	f = sprintf("%s/reply/corpus-%03d", out, k)
+	f = sprintf("%s/reply/corpus-%04d", out, k)
 	printf "0%s\r\n", wire > f
 	close(f)
-	f = sprintf("%s/verdict/corpus-%03d", out, k)
+	f = sprintf("%s/verdict/corpus-%04d", out, k)
 	printf "%s%s", ($1 in letter ? letter[$1] : "F"), $4 > f
 	close(f)
 	if ($1 == "ehlo" && $4 ~ /^250/) {
-		f = sprintf("%s/ehlo/corpus-%03d", out, k)
+		f = sprintf("%s/ehlo/corpus-%04d", out, k)
 		printf "%s\r\n", wire > f
 		close(f)
 	}
-}' "$src/tests/verdict/corpus.tsv"
+}' "$src/tests/verdict/train.tsv" "$src/tests/verdict/test.tsv"
 
 # the fakemx scripts: "reply STAGE TEXT" and "raw STAGE BYTES" (with
 # \r \n \t \0 \\ \xHH escapes)

@@ -1,14 +1,19 @@
 /*
  * t_verdict.c - the verdict rules against the corpus of real-world
- * replies (tests/verdict/corpus.tsv: stage, class, reason, reply).
- * Prints the accuracy per class, fails below the floor, and fails for
- * every rule that matches no corpus line labelled with its class (a
- * rule no real reply backs is a guess). How often each rule wins is
- * printed too. Also checks the enhanced-code registry and a few fixed
- * cases where the stage alone must decide.
+ * replies, split in two: tests/verdict/train.tsv (the rules are written
+ * from it) and tests/verdict/test.tsv (wording the rules were not
+ * written from); columns stage, class, reason, reply, source.
+ * Checks that every line is on the side tests/verdict/split.py puts it
+ * (the same normalise + FNV-1a rule, implemented again here), prints
+ * the class and reason accuracy of each split and fails below its
+ * floor, and fails for every rule that matches no train line labelled
+ * with its class (a rule no real reply backs is a guess). How often
+ * each rule wins is printed too. Also checks the enhanced-code
+ * registry and a few fixed cases where the stage alone must decide.
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +23,43 @@
 #include "tap.h"
 #include "verdict.h"
 
-#define FLOOR_CLASS	95	/* % of lines whose class must be right */
-#define FLOOR_REASON	85	/* % of lines whose reason must be right */
+/*
+ * Floors in tenths of a percent: the accuracy the rules had on each
+ * split when the corpus was split (measured, not wished for). They
+ * only stop a regression; the goal of issue 15 for the rewritten rules
+ * is 95 % class and 90 % reason on test, and these floors are to be
+ * raised to the figures the new rules reach.
+ */
+#define TRAIN_CLASS	791	/* train: class right, per mille */
+#define TRAIN_REASON	664	/* train: reason right, per mille */
+#define TEST_CLASS	734	/* test: class right, per mille */
+#define TEST_REASON	587	/* test: reason right, per mille */
+#define LEGACY		"legacy:corpus.tsv"
+#define TRAIN_PERCENT	70	/* hash % 100 below this: train */
+
+struct line {
+	char	*f[5];		/* stage class reason reply source */
+	char	*norm;		/* the reply, normalised */
+};
+
+struct corpus {
+	const char	*name;	/* "train" or "test" */
+	struct line	*v;
+	size_t		 n;
+};
 
 static const char *classes[] = { "ip", "helo", "sender", "recipient",
 	"relay", "content", "auth", "tls", "rate", "greylist", "policy",
 	"server", "network", "protocol", "accepted", NULL };
 
+static char	*normalise(const char *);
+static uint32_t	 fnv1a(const char *);
+static void	 corpus_read(struct corpus *, const char *);
+static void	 corpus_free(struct corpus *);
+static void	 sides(struct corpus *, struct corpus *);
+static void	 accuracy(struct corpus *, int, int);
+static void	 rules_backed(struct corpus *);
+static void	 fixed(void);
 static void	 registry(void);
 
 /*
@@ -106,101 +141,336 @@ registry(void)
 	}
 }
 
-int
-main(void)
+
+/* idchar - may c be part of an id token (lower case already) */
+static int
+idchar(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    strchr("+/=_.-", c) != NULL;
+}
+
+/* norm_token - append the normal form of token t[0..len) (the i-th) */
+static void
+norm_token(const char *t, size_t len, size_t i, char *out, size_t *o)
+{
+	const char	*strip = "()[]<>{},;:\"'";
+	size_t		 a = 0, b = len, k;
+	int		 dig = 0, alpha = 0, ids = 1, codeish = 1, prev = 0;
+
+	for (k = 0; k < len; k++)
+		if (!(t[k] >= '0' && t[k] <= '9') && t[k] != '.' &&
+		    t[k] != '-')
+			codeish = 0;
+	if (i < 2 && codeish) {
+		memcpy(out + *o, t, len);
+		*o += len;
+		return;
+	}
+	if (memchr(t, '@', len) != NULL) {
+		out[(*o)++] = '@';
+		return;
+	}
+	while (a < b && strchr(strip, t[a]) != NULL)
+		a++;
+	while (b > a && strchr(strip, t[b - 1]) != NULL)
+		b--;
+	for (k = a; k < b; k++) {
+		dig |= t[k] >= '0' && t[k] <= '9';
+		alpha |= t[k] >= 'a' && t[k] <= 'z';
+		ids &= idchar((unsigned char)t[k]);
+	}
+	if (b - a >= 8 && dig && alpha && ids) {
+		out[(*o)++] = '#';
+		return;
+	}
+	for (k = 0; k < len; k++) {
+		if (t[k] >= '0' && t[k] <= '9') {
+			if (!prev)
+				out[(*o)++] = '0';
+			prev = 1;
+			continue;
+		}
+		out[(*o)++] = t[k];
+		prev = 0;
+	}
+}
+
+/*
+ * normalise - the reply as tests/verdict/split.py normalises it: ASCII
+ * lower case, tokens at blanks joined by one space, the first two
+ * tokens kept when only digits, "." and "-", a token with "@" -> "@",
+ * an id-like token -> "#", other digit runs -> "0". Allocated.
+ */
+static char *
+normalise(const char *reply)
+{
+	size_t	 len = strlen(reply), i, o = 0, start, ntok = 0;
+	char	*low, *out;
+
+	low = xstrdup(reply);
+	out = xcalloc(len + 1, 1);
+	for (i = 0; i < len; i++)
+		if (low[i] >= 'A' && low[i] <= 'Z')
+			low[i] += 'a' - 'A';
+	for (i = 0; i < len;) {
+		if (low[i] == ' ' || low[i] == '\t') {
+			i++;
+			continue;
+		}
+		start = i;
+		while (i < len && low[i] != ' ' && low[i] != '\t')
+			i++;
+		if (ntok > 0)
+			out[o++] = ' ';
+		norm_token(low + start, i - start, ntok++, out, &o);
+	}
+	out[o] = '\0';
+	free(low);
+	return out;
+}
+
+/* fnv1a - 32-bit FNV-1a of a string's bytes */
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t	 h = 2166136261U;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619U;
+	}
+	return h;
+}
+
+/* corpus_read - the lines of tests/verdict/NAME.tsv; bails out if absent */
+static void
+corpus_read(struct corpus *c, const char *name)
 {
 	const char	*top = getenv("top_srcdir");
-	const char *const *ids = verdict_rule_ids();
-	char		 path[4096], *line = NULL, *f[4];
-	size_t		 cap = 0, n = 0, good = 0, rgood = 0, i, k;
-	size_t		 per[32][2];
-	size_t		 nids = 0, *fired, *won;
+	char		 path[4096], *line = NULL, *p;
+	size_t		 cap = 0, k, lineno = 0;
 	FILE		*fp;
-	struct verdict	 v;
 
-	memset(per, 0, sizeof(per));
-	while (ids[nids] != NULL)
-		nids++;
-	fired = calloc(nids, sizeof(*fired));
-	won = calloc(nids, sizeof(*won));
-	snprintf(path, sizeof(path), "%s/tests/verdict/corpus.tsv",
-	    top != NULL ? top : ".");
+	c->name = name;
+	c->v = NULL;
+	c->n = 0;
+	snprintf(path, sizeof(path), "%s/tests/verdict/%s.tsv",
+	    top != NULL ? top : ".", name);
 	if ((fp = fopen(path, "r")) == NULL) {
 		printf("Bail out! cannot open %s\n", path);
-		return 99;
+		exit(99);
 	}
 	while (getline(&line, &cap, fp) != -1) {
-		char	*p = line;
-		int	 stage, code, ci;
+		struct line	 l;
 
+		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
-		for (k = 0; k < 4; k++) {
-			f[k] = p;
-			if (k < 3) {
-				if ((p = strchr(p, '\t')) == NULL)
-					break;
+		p = line;
+		for (k = 0; k < 5 && p != NULL; k++) {
+			l.f[k] = p;
+			if ((p = strchr(p, '\t')) != NULL)
 				*p++ = '\0';
-			}
 		}
-		if (k < 4) {
-			ok(0, "corpus line %zu has 4 fields", n + 1);
+		if (k < 5 || p != NULL) {
+			ok(0, "%s.tsv:%zu has 5 fields", name, lineno);
 			continue;
 		}
-		stage = smtp_stage_lookup(f[0]);
-		code = (int)strtol(f[3], NULL, 10);
-		verdict_reply(stage, code, NULL, f[3], &v);
-		n++;
+		for (k = 0; k < 5; k++)
+			l.f[k] = xstrdup(l.f[k]);
+		l.norm = normalise(l.f[3]);
+		c->v = xreallocarray(c->v, c->n + 1, sizeof(*c->v));
+		c->v[c->n++] = l;
+	}
+	fclose(fp);
+	free(line);
+}
+
+/* corpus_free - free what corpus_read made */
+static void
+corpus_free(struct corpus *c)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < c->n; i++) {
+		for (k = 0; k < 5; k++)
+			free(c->v[i].f[k]);
+		free(c->v[i].norm);
+	}
+	free(c->v);
+}
+
+/* legacy_text - is norm the normal form of a legacy line of train */
+static int
+legacy_text(struct corpus *train, const char *norm)
+{
+	size_t	 i;
+
+	for (i = 0; i < train->n; i++)
+		if (strcmp(train->v[i].f[4], LEGACY) == 0 &&
+		    strcmp(train->v[i].norm, norm) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * sides - every line is where the split rule puts it (legacy lines and
+ * replies that normalise like one: train; else FNV-1a % 100 < 70), and
+ * no stage and normal form comes twice
+ */
+static void
+sides(struct corpus *train, struct corpus *test)
+{
+	struct corpus	*c[2] = { train, test };
+	size_t		 i, j, s, wrong = 0, dup = 0;
+
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < c[s]->n; i++) {
+			struct line	*l = &c[s]->v[i];
+			int		 want_train;
+
+			want_train = strcmp(l->f[4], LEGACY) == 0 ||
+			    legacy_text(train, l->norm) ||
+			    fnv1a(l->norm) % 100 < TRAIN_PERCENT;
+			if (want_train != (s == 0)) {
+				printf("# wrong side (%s): %s\n", c[s]->name,
+				    l->f[3]);
+				wrong++;
+			}
+		}
+	ok(wrong == 0, "every line is on the side its normalised hash "
+	    "says (%zu wrong)", wrong);
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < c[s]->n; i++) {
+			size_t	 t, from;
+
+			for (t = s; t < 2; t++) {
+				from = t == s ? i + 1 : 0;
+				for (j = from; j < c[t]->n; j++)
+					if (strcmp(c[s]->v[i].norm,
+					    c[t]->v[j].norm) == 0 &&
+					    strcmp(c[s]->v[i].f[0],
+					    c[t]->v[j].f[0]) == 0) {
+						printf("# twice: %s\n",
+						    c[t]->v[j].f[3]);
+						dup++;
+					}
+			}
+		}
+	ok(dup == 0, "no stage and normalised reply comes twice (%zu)", dup);
+}
+
+/*
+ * accuracy - run the rules on every line of c, print the misses and
+ * the accuracy per class, and hold them to the floors (per mille)
+ */
+static void
+accuracy(struct corpus *c, int floor_class, int floor_reason)
+{
+	size_t		 per[32][2], good = 0, rgood = 0, i, n = c->n;
+	struct verdict	 v;
+	int		 ci;
+
+	memset(per, 0, sizeof(per));
+	for (i = 0; i < n; i++) {
+		struct line	*l = &c->v[i];
+		int		 stage = smtp_stage_lookup(l->f[0]);
+		int		 code = (int)strtol(l->f[3], NULL, 10);
+
+		verdict_reply(stage, code, NULL, l->f[3], &v);
 		for (ci = 0; classes[ci] != NULL; ci++)
-			if (strcmp(classes[ci], f[1]) == 0)
+			if (strcmp(classes[ci], l->f[1]) == 0)
 				break;
 		per[ci][0]++;
-		if (strcmp(v.class, f[1]) == 0) {
+		if (strcmp(v.class, l->f[1]) == 0) {
 			good++;
 			per[ci][1]++;
-			if (strcmp(v.reason, f[2]) == 0)
+			if (strcmp(v.reason, l->f[2]) == 0)
 				rgood++;
 			else
-				printf("# reason: %s/%s wanted %s at %s: %s\n",
-				    v.class, v.reason, f[2], f[0], f[3]);
+				printf("# %s reason: %s/%s wanted %s at %s: "
+				    "%s\n", c->name, v.class, v.reason,
+				    l->f[2], l->f[0], l->f[3]);
 		} else
-			printf("# MISS: got %s/%s (rule %s) wanted %s/%s at "
-			    "%s: %s\n", v.class, v.reason, v.rule, f[1], f[2],
-			    f[0], f[3]);
+			printf("# %s MISS: got %s/%s (rule %s) wanted %s/%s "
+			    "at %s: %s [%s]\n", c->name, v.class, v.reason,
+			    v.rule, l->f[1], l->f[2], l->f[0], l->f[3],
+			    l->f[4]);
+	}
+	for (ci = 0; classes[ci] != NULL; ci++)
+		if (per[ci][0] > 0)
+			printf("# %s %-10s %4zu/%4zu\n", c->name, classes[ci],
+			    per[ci][1], per[ci][0]);
+	printf("# %s accuracy: class %zu/%zu = %.1f%%, reason %zu/%zu = "
+	    "%.1f%%\n", c->name, good, n, n ? 100.0 * good / n : 0.0, rgood,
+	    n, n ? 100.0 * rgood / n : 0.0);
+	ok(n > 0 && good * 1000 >= (size_t)floor_class * n,
+	    "%s: class accuracy %.1f%% (%zu/%zu) >= floor %.1f%%", c->name,
+	    n ? 100.0 * good / n : 0.0, good, n, floor_class / 10.0);
+	ok(n > 0 && rgood * 1000 >= (size_t)floor_reason * n,
+	    "%s: reason accuracy %.1f%% (%zu/%zu) >= floor %.1f%%", c->name,
+	    n ? 100.0 * rgood / n : 0.0, rgood, n, floor_reason / 10.0);
+}
+
+/*
+ * rules_backed - every rule matches at least one train line of its
+ * class (test lines do not count: the rules are written from train)
+ */
+static void
+rules_backed(struct corpus *train)
+{
+	const char *const *ids = verdict_rule_ids();
+	size_t		 nids = 0, i, j, *fired, *won;
+	struct verdict	 v;
+
+	while (ids[nids] != NULL)
+		nids++;
+	fired = xcalloc(nids, sizeof(*fired));
+	won = xcalloc(nids, sizeof(*won));
+	for (j = 0; j < train->n; j++) {
+		struct line	*l = &train->v[j];
+		int		 stage = smtp_stage_lookup(l->f[0]);
+		int		 code = (int)strtol(l->f[3], NULL, 10);
+
+		verdict_reply(stage, code, NULL, l->f[3], &v);
 		for (i = 0; i < nids; i++) {
 			const char *rc;
 
 			if (verdict_rule_matches(ids[i], stage, code, NULL,
-			    f[3], &rc) && strcmp(rc, f[1]) == 0)
+			    l->f[3], &rc) && strcmp(rc, l->f[1]) == 0)
 				fired[i]++;
 			if (strcmp(ids[i], v.rule) == 0)
 				won[i]++;
 		}
 	}
-	fclose(fp);
-	free(line);
-	ok(n >= 200, "corpus has %zu lines (at least 200)", n);
-	for (i = 0; classes[i] != NULL; i++)
-		if (per[i][0] > 0)
-			printf("# %-10s %3zu/%3zu\n", classes[i], per[i][1],
-			    per[i][0]);
-	printf("# accuracy: class %zu/%zu = %.1f%%, reason %zu/%zu = "
-	    "%.1f%%\n", good, n, n ? 100.0 * good / n : 0.0, rgood, n,
-	    n ? 100.0 * rgood / n : 0.0);
-	ok(n > 0 && good * 100 >= FLOOR_CLASS * n,
-	    "class accuracy %.1f%% >= %d%%", n ? 100.0 * good / n : 0.0,
-	    FLOOR_CLASS);
-	ok(n > 0 && rgood * 100 >= FLOOR_REASON * n,
-	    "reason accuracy %.1f%% >= %d%%", n ? 100.0 * rgood / n : 0.0,
-	    FLOOR_REASON);
 	for (i = 0; i < nids; i++)
-		ok(fired[i] > 0, "rule %s matches %zu corpus line(s) of its "
+		ok(fired[i] > 0, "rule %s matches %zu train line(s) of its "
 		    "class, decides %zu", ids[i], fired[i], won[i]);
 	free(fired);
 	free(won);
+}
 
-	/* the stage decides where the text cannot */
+/* fixed - the split rule on fixed texts, and what the stage decides */
+static void
+fixed(void)
+{
+	struct verdict	 v;
+	char		*a, *b;
+
+	a = normalise("550-5.7.1 [192.0.2.7   12] Our  system has detected "
+	    "that a1si1234567wrb.12 - gsmtp <Jo@Example.com>");
+	ok(strcmp(a, "550-5.7.1 [0.0.0.0 0] our system has detected that "
+	    "# - gsmtp @") == 0, "normalise folds case, digits, ids, "
+	    "addresses and blanks, keeps the codes: \"%s\"", a);
+	b = normalise("550-5.7.1 [203.0.113.9 8] Our system has detected "
+	    "that dh9si2656259wib.8 - gsmtp <x@example.org>");
+	ok(strcmp(a, b) == 0, "near-duplicates normalise alike");
+	free(a);
+	free(b);
+	ok(fnv1a("") == 2166136261U && fnv1a("a") == 0xe40c292cU,
+	    "FNV-1a 32 of \"\" and \"a\"");
 	verdict_reply(STAGE_BANNER, 550, NULL, "550 Administrative prohibition",
 	    &v);
 	ok(strcmp(v.class, "ip") == 0, "Exim prohibition at banner: ip");
@@ -234,6 +504,24 @@ main(void)
 	    strcmp(verdict_enhanced_meaning("4.2.2"), "Mailbox full") == 0 &&
 	    verdict_enhanced_meaning("5.9.9") == NULL,
 	    "enhanced code registry");
+}
+
+int
+main(void)
+{
+	struct corpus	 train, test;
+
+	corpus_read(&train, "train");
+	corpus_read(&test, "test");
+	ok(train.n >= 1881 && test.n >= 626, "corpus: %zu train, %zu test "
+	    "lines", train.n, test.n);
+	sides(&train, &test);
+	accuracy(&train, TRAIN_CLASS, TRAIN_REASON);
+	accuracy(&test, TEST_CLASS, TEST_REASON);
+	rules_backed(&train);
+	fixed();
 	registry();
+	corpus_free(&train);
+	corpus_free(&test);
 	return tap_done();
 }
