@@ -103,7 +103,23 @@ struct scn_vars {
 	size_t	  n;
 	size_t	  nlocked;	/* the first nlocked come from the command
 				   line: a "set" line does not change them */
+	size_t	 *idx;		/* hash index over name: i + 1, 0 empty */
+	size_t	  idxcap;	/* slots in idx, a power of two */
+	size_t	  bytes;	/* names and values together */
 };
+
+/*
+ * Limits of a scenario (usage error 64 with file:line:col past them):
+ * the file, a line, the words of a line, the steps, one expanded word
+ * or here-document line, and all variables together.
+ */
+#define SCN_MAX_FILE	(4 * 1024 * 1024)
+#define SCN_MAX_LINE	8192
+#define SCN_MAX_TOKENS	64
+#define SCN_MAX_STEPS	100000
+#define SCN_MAX_VALUE	65536
+#define SCN_MAX_VARS	(4 * 1024 * 1024)
+#define SCN_MAX_MESSAGE	(64 * 1024 * 1024)
 
 void		 scn_vars_set(struct scn_vars *, const char *, const char *);
 const char	*scn_vars_get(const struct scn_vars *, const char *);

@@ -28,6 +28,7 @@
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
+#include "valid.h"
 
 enum opt_id {
 	O_SERVER = 's', O_PORT = 'p', O_FROM = 'f', O_TO = 't',
@@ -41,7 +42,7 @@ enum opt_id {
 	O_REPORT, O_FORMAT, O_MASK_LOCAL, O_SCENARIO, O_VAR, O_JUNIT, O_TAP,
 	O_AUTH, O_AUTH_USER, O_AUTH_SECRET_ENV, O_AUTH_SECRET_FILE,
 	O_AUTH_INSECURE, O_RESOLVER, O_ALL_MX, O_CHECK, O_PUBLIC_IP, O_DNSBL,
-	O_DBL, O_NO_CHECK, O_DANE, O_TLS_CHECK
+	O_DBL, O_NO_CHECK, O_DANE, O_TLS_CHECK, O_RAW_ADDRESS, O_RAW_HELO
 };
 
 struct opt_def {
@@ -88,6 +89,14 @@ static const struct opt_def opts[] = {
 	{ "ipv6", O_IPV6, NULL, "connect over IPv6 only", 0 },
 	{ "local-address", O_LOCAL, "ADDR",
 	    "source address to connect from", 0 },
+	{ "raw-address", O_RAW_ADDRESS, NULL,
+	    "send --from and --to as given, without the RFC 5321 syntax "
+	    "check (relay tricks: user%other@host, host!user, "
+	    "@a,@b:user@c); CR, LF and NUL are still refused", 0 },
+	{ "raw-helo", O_RAW_HELO, NULL,
+	    "send --helo as given, without the domain or address literal "
+	    "check (to test a HELO rule); CR, LF and NUL are still "
+	    "refused", 0 },
 	{ "helo", O_HELO, "NAME",
 	    "name for EHLO/HELO (default: this host's FQDN, else an "
 	    "address literal)", 0 },
@@ -424,19 +433,26 @@ opt_stage(const char *name, const char *v, int *out)
 }
 
 int
-opt_number(const char *name, const char *v, long lo, long hi, long *out)
+opt_helo(const char *name, const char *v, int raw)
 {
-	char	*end;
-	long	 n;
+	char	 err[256];
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
-		log_warnx("--%s: \"%s\" is not a number from %ld to %ld", name,
-		    v, lo, hi);
+	if (valid_helo(v, raw ? VALID_RAW : 0, err, sizeof(err)) == -1) {
+		log_warnx("--%s: %s", name, err);
 		return -1;
 	}
-	*out = n;
+	return 0;
+}
+
+int
+opt_number(const char *name, const char *v, long lo, long hi, long *out)
+{
+	char	 err[160];
+
+	if (valid_long(v, lo, hi, out, err, sizeof(err)) == -1) {
+		log_warnx("--%s: %s", name, err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -444,7 +460,7 @@ int
 opt_timeout(const char *v, long *timeout_ms)
 {
 	const char	*eq = strchr(v, '='), *num = eq ? eq + 1 : v;
-	char		*end, stage[32];
+	char		 stage[32], err[160];
 	double		 secs;
 	int		 st = -1, i;
 
@@ -461,12 +477,9 @@ opt_timeout(const char *v, long *timeout_ms)
 			return -1;
 		}
 	}
-	errno = 0;
-	secs = strtod(num, &end);
-	if (errno != 0 || end == num || *end != '\0' || !(secs >= 0.001) ||
-	    secs > 86400) {
-		log_warnx("--timeout: \"%s\" is not a number of seconds from "
-		    "0.001 to 86400", num);
+	if (valid_seconds(num, 0.001, 86400, &secs, err, sizeof(err)) ==
+	    -1) {
+		log_warnx("--timeout: %s", err);
 		return -1;
 	}
 	for (i = 0; i < STAGE__COUNT; i++)
@@ -475,35 +488,15 @@ opt_timeout(const char *v, long *timeout_ms)
 	return 0;
 }
 
-/* opt_domain - a mail domain: labels of letters, digits, - and _ */
+/* opt_domain - a mail domain (valid_domain), with a message */
 static int
 opt_domain(const char *d)
 {
-	size_t	 i, label = 0, n = strlen(d);
+	char	 err[256];
 
-	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '[') {
-		log_warnx("\"%s\" is not a mail domain", d);
+	if (valid_domain(d, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (d[i] == '.') {
-			if (label == 0 && i + 1 < n) {
-				log_warnx("\"%s\" has an empty label", d);
-				return -1;
-			}
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)d[i]) && d[i] != '-' &&
-		    d[i] != '_') {
-			log_warnx("\"%s\" is not a mail domain (bad "
-			    "character '%c')", d, d[i]);
-			return -1;
-		}
-		if (++label > 63) {
-			log_warnx("\"%s\" has a label longer than 63", d);
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -662,12 +655,14 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 			c->local = optarg;
 			break;
 		case O_HELO:
-			if (optarg[0] == '\0' || strchr(optarg, ' ') != NULL) {
-				log_warnx("--helo: a name without spaces is "
-				    "needed");
-				return -1;
-			}
+			/* checked below, once --raw-helo is known */
 			c->helo = optarg;
+			break;
+		case O_RAW_HELO:
+			c->raw_helo = 1;
+			break;
+		case O_RAW_ADDRESS:
+			c->raw_address = 1;
 			break;
 		case O_STARTTLS:
 			c->tls_mode = SMTP_TLS_REQUIRE;
@@ -910,6 +905,8 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 			return -1;
 		c->domain = xstrdup(argv[optind]);
 	}
+	if (c->helo != NULL && opt_helo("helo", c->helo, c->raw_helo) == -1)
+		return -1;
 	/* no envelope: greeting, EHLO, STARTTLS, AUTH, then QUIT */
 	if (c->ntxn == 0 && c->stop_before < 0 && c->quit_after < 0 &&
 	    c->nscenarios == 0)
@@ -1041,11 +1038,21 @@ opt_secret(const struct opt_cli *cli, int prompt)
 			    cli->auth_secret_env);
 			return NULL;
 		}
+		if (valid_secret(v, strlen(v), err, sizeof(err)) == -1) {
+			log_warnx("--auth-secret-env: %s", err);
+			return NULL;
+		}
 		return xstrdup(v);
 	}
 	if (cli->auth_secret_file != NULL) {
 		if (msg_read(cli->auth_secret_file, &file, &len, err,
 		    sizeof(err)) == -1) {
+			log_warnx("--auth-secret-file: %s", err);
+			return NULL;
+		}
+		if (valid_secret(file, len, err, sizeof(err)) == -1) {
+			explicit_bzero(file, len);
+			free(file);
 			log_warnx("--auth-secret-file: %s", err);
 			return NULL;
 		}
