@@ -78,6 +78,7 @@
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
+#include "valid.h"
 
 #define BT_FD_RESERVE	64	/* descriptors kept for files, DNS, logs */
 #define BT_FDS_PER_NAME	33	/* sockets one MX lookup may hold: MX,
@@ -126,6 +127,8 @@ struct bopts {
 	const char	**to;		/* --to, repeatable */
 	size_t		  nto;
 	const char	 *helo;		/* --helo */
+	int		  raw_helo;	/* --raw-helo */
+	int		  raw_address;	/* --raw-address */
 	int		  tls_mode;	/* --starttls ... (smtp_tls_mode) */
 	long		  timeout_ms[STAGE__COUNT]; /* --timeout, 0 unset */
 	const char	 *port;		/* --port */
@@ -274,6 +277,7 @@ struct batch {
 	struct dns_ctx		*dns;
 	SSL_CTX			*ctx;
 	char			*helo;		/* --helo or this host's FQDN */
+	unsigned		 raw;		/* --raw-address: VALID_RAW */
 	char			*from;		/* --from, checked */
 	char			**to;		/* --to, checked */
 	size_t			 nto;
@@ -356,7 +360,8 @@ enum bopt_id {
 	B_RESOLVER, B_ALL_MX, B_NO_MX, B_SCENARIO, B_VAR, B_PER_IP,
 	B_PER_IP_GAP, B_RATE, B_DNS_MAX, B_SHARD, B_SHARD_BASE,
 	B_SHARD_COUNT, B_SHARD_KEY, B_SEED, B_RESUME, B_BLOCKLIST,
-	B_METADATA, B_DRAIN, B_CONTACT, B_PROGRESS, B_LIST
+	B_METADATA, B_DRAIN, B_CONTACT, B_PROGRESS, B_LIST, B_RAW_ADDRESS,
+	B_RAW_HELO
 };
 
 struct bopt_def {
@@ -376,6 +381,13 @@ static const struct bopt_def bopts_table[] = {
 	{ "helo", B_HELO, "NAME",
 	    "name for EHLO (default: this host's name; required when that "
 	    "is not a fully qualified domain name)", 0 },
+	{ "raw-helo", B_RAW_HELO, NULL,
+	    "send --helo as given, without the domain or address literal "
+	    "check; CR, LF and NUL are still refused", 0 },
+	{ "raw-address", B_RAW_ADDRESS, NULL,
+	    "send --from, --to and the \"from\" and \"to\" of JSON lines "
+	    "as given, without the RFC 5321 syntax check; CR, LF and NUL "
+	    "are still refused", 0 },
 	{ "port", B_PORT, "PORT",
 	    "port for targets that give none (default 25, or 465 with "
 	    "--tls-on-connect)", 0 },
@@ -492,6 +504,7 @@ static const char *bt_blocked_addr(struct batch *, const struct dns_addr *,
 		    char *, size_t);
 static const char *bt_blocked_name(struct batch *, const char *);
 static int	 bt_load_resume(struct batch *);
+static int	 bt_check_files(const struct batch *);
 static int	 bt_done_index(const struct batch *, size_t);
 static int	 bt_setup_shard(struct batch *);
 static int	 bt_mine(const struct batch *, const char *);
@@ -738,7 +751,6 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 {
 	struct option	 lo[NBOPTS + 1];
 	char		 shorts[64], *sp = shorts;
-	const char	*why;
 	size_t		 i;
 	int		 ch;
 	long		 n;
@@ -778,13 +790,14 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 				o->to[o->nto++] = optarg;
 				break;
 			case B_HELO:
-				if (util_check_text(optarg, 0, &why) == -1 ||
-				    *optarg == '\0' || strchr(optarg, ' ') !=
-				    NULL) {
-					log_warnx("batch --helo: not a name");
-					return -1;
-				}
+				/* checked once --raw-helo is known */
 				o->helo = optarg;
+				break;
+			case B_RAW_HELO:
+				o->raw_helo = 1;
+				break;
+			case B_RAW_ADDRESS:
+				o->raw_address = 1;
 				break;
 			case B_PORT:
 				if (opt_number("port", optarg, 1, 65535,
@@ -1083,7 +1096,7 @@ bt_parse_target(struct batch *b, struct bt_target *t, const char *s)
 		return -1;
 	}
 	if (strchr(s, '@') != NULL) {
-		if ((mbox = msg_address(s, 0, err, sizeof(err))) == NULL) {
+		if ((mbox = valid_address(s, 0, err, sizeof(err))) == NULL) {
 			t->why = xstrdup(err);
 			return -1;
 		}
@@ -1243,8 +1256,9 @@ bt_parse_json(struct batch *b, struct bt_target *t, const char *line,
 		t->port = (uint16_t)p;
 	}
 	if ((v = json_object_get(o, "from")) != NULL) {
-		if (!json_is_string(v) || (t->from = msg_address(
-		    json_string_value(v), 1, err, sizeof(err))) == NULL) {
+		if (!json_is_string(v) || (t->from = valid_address(
+		    json_string_value(v), VALID_NULL_OK | b->raw, err,
+		    sizeof(err))) == NULL) {
 			t->why = xasprintf("\"from\": %s", json_is_string(v) ?
 			    err : "not a string");
 			goto out;
@@ -1265,9 +1279,9 @@ bt_parse_json(struct batch *b, struct bt_target *t, const char *line,
 		t->nto = 0;
 		for (i = 0; i < n; i++) {
 			e = json_is_array(v) ? json_array_get(v, i) : v;
-			if (!json_is_string(e) || (a = msg_address(
-			    json_string_value(e), 0, err, sizeof(err))) ==
-			    NULL) {
+			if (!json_is_string(e) || (a = valid_address(
+			    json_string_value(e), b->raw, err,
+			    sizeof(err))) == NULL) {
 				t->why = xasprintf("\"to\": %s",
 				    json_is_string(e) ? err : "not a string");
 				goto out;
@@ -3253,6 +3267,58 @@ bt_default_helo(void)
 }
 
 /*
+ * bt_check_files - no output of the run is one of its inputs: --resume
+ * is read and appended to, so it may not be the input (FILE, or
+ * standard input), a blocklist or the scenario; --metadata may be none
+ * of them; standard output may not be the input. Compared by device
+ * and inode once links are followed, so another name for the same file
+ * is caught too.
+ */
+static int
+bt_check_files(const struct batch *b)
+{
+	const struct bopts *o = &b->o;
+	const char	*out[2] = { o->resume, o->metadata };
+	const char	*oname[2] = { "--resume", "--metadata" };
+	const char	*in = o->input != NULL && strcmp(o->input, "-") != 0 ?
+			    o->input : NULL;
+	size_t		 k, i;
+
+	for (k = 0; k < 2; k++) {
+		if (out[k] == NULL)
+			continue;
+		if ((in != NULL && valid_same_file(out[k], in)) ||
+		    (in == NULL && valid_same_fd(out[k], STDIN_FILENO))) {
+			log_warnx("batch %s %s: that is the input file; "
+			    "writing it would destroy the input", oname[k],
+			    out[k]);
+			return -1;
+		}
+		if (valid_same_file(out[k], o->scenario)) {
+			log_warnx("batch %s %s: that is the scenario",
+			    oname[k], out[k]);
+			return -1;
+		}
+		for (i = 0; i < o->nblocklists; i++)
+			if (valid_same_file(out[k], o->blocklists[i])) {
+				log_warnx("batch %s %s: that is a blocklist",
+				    oname[k], out[k]);
+				return -1;
+			}
+	}
+	if (valid_same_file(o->resume, o->metadata)) {
+		log_warnx("batch: --resume and --metadata name the same file");
+		return -1;
+	}
+	if (o->resume == NULL && in != NULL &&
+	    valid_same_fd(in, STDOUT_FILENO)) {
+		log_warnx("batch: standard output is the input file %s", in);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * bt_setup - everything before the loop that can fail with a usage
  * error: addresses, HELO, the scenario, the descriptor limit, the
  * blocklists, the input, --resume, the shard.
@@ -3273,20 +3339,25 @@ bt_setup(struct batch *b)
 		b->timeout_ms[i] = o->timeout_ms[i] > 0 ? o->timeout_ms[i] :
 		    dflt;
 	}
-	if (o->from != NULL && (b->from = msg_address(o->from, 1, err,
-	    sizeof(err))) == NULL) {
+	b->raw = o->raw_address ? VALID_RAW : 0;
+	if (o->from != NULL && (b->from = valid_address(o->from,
+	    VALID_NULL_OK | b->raw, err, sizeof(err))) == NULL) {
 		log_warnx("batch --from: %s", err);
 		return -1;
 	}
 	b->to = xcalloc(o->nto + 1, sizeof(char *));
 	for (i = 0; i < o->nto; i++) {
-		if ((b->to[i] = msg_address(o->to[i], 0, err,
+		if ((b->to[i] = valid_address(o->to[i], b->raw, err,
 		    sizeof(err))) == NULL) {
 			log_warnx("batch --to: %s", err);
 			return -1;
 		}
 		b->nto++;
 	}
+	if (o->helo != NULL && opt_helo("helo", o->helo, o->raw_helo) == -1)
+		return -1;
+	if (bt_check_files(b) == -1)
+		return -1;
 	if (o->helo != NULL)
 		b->helo = xstrdup(o->helo);
 	else if ((b->helo = bt_default_helo()) == NULL) {

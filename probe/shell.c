@@ -101,6 +101,11 @@ static const struct shell_opt shell_opts[] = {
 	{ "helo", 0, "NAME",
 	    "name for ehlo and helo without one (default: this host's FQDN, "
 	    "else an address literal); sets ${helo}", 1, 0 },
+	{ "raw-helo", 0, NULL,
+	    "take --helo as given, without the domain or address literal "
+	    "check (CR, LF and NUL are still refused); typed lines use "
+	    "\"helo raw NAME\", \"mail raw ADDR\", \"rcpt raw ADDR\"", 1,
+	    0 },
 	{ "starttls", 0, NULL,
 	    "begin with ehlo and starttls after the greeting", 0, 0 },
 	{ "starttls-optional", 0, NULL,
