@@ -128,7 +128,15 @@ void		 scn_vars_clear(struct scn_vars *);
 /* scn_parse - parse text (len bytes) named name; NULL with err filled */
 struct scn	*scn_parse(const char *name, const char *text, size_t len,
 		    struct scn_vars *, char *err, size_t errlen);
-/* scn_load - read and parse a file ("-": stdin) */
+/*
+ * scn_check_inputs - read and check what the steps name outside the
+ * scenario, before anything is sent: every data file (readable, no NUL)
+ * and every secret-file and secret-env (set, no NUL, not empty). 0, or
+ * -1 with err "name:line: why". scn_parse() does not touch files.
+ */
+int		 scn_check_inputs(const struct scn *, char *err,
+		    size_t errlen);
+/* scn_load - read and parse a file ("-": stdin), then scn_check_inputs() */
 struct scn	*scn_load(const char *path, struct scn_vars *, char *err,
 		    size_t errlen);
 struct scn	*scn_new(const char *name);
@@ -213,7 +221,8 @@ struct scn_exec	*scn_exec_new(struct event_base *, const struct scn *,
 void		 scn_exec_start(struct scn_exec *);
 /*
  * scn_exec_push - interactive: run one more step (copied). Returns 0,
- * or -1 when the exec is over. scn_exec_idle() tells when it is done.
+ * or -1 when the exec is over or holds SCN_MAX_STEPS steps.
+ * scn_exec_idle() tells when it is done.
  */
 int		 scn_exec_push(struct scn_exec *, const struct scn_step *);
 int		 scn_exec_idle(const struct scn_exec *);

@@ -56,6 +56,12 @@ int	 valid_line(const char *, size_t, unsigned flags, int allow_tab,
  */
 int	 valid_domain(const char *, char *err, size_t errlen);
 
+/*
+ * valid_fqdn - 1 if name is a domain name (valid_domain) with a dot
+ * between two labels: what a HELO name should be (RFC 5321 4.1.1.1)
+ */
+int	 valid_fqdn(const char *);
+
 /* valid_literal - an address literal: "[1.2.3.4]" or "[IPv6:...]" */
 int	 valid_literal(const char *, char *err, size_t errlen);
 

@@ -711,15 +711,11 @@ bt_jstr(const char *s)
 static int
 bt_opt_secs(const char *opt, const char *v, long *ms)
 {
-	char	*end;
+	char	 err[160];
 	double	 s;
 
-	errno = 0;
-	s = strtod(v, &end);
-	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(s) ||
-	    s < 0 || s > 86400) {
-		log_warnx("batch %s: \"%s\" is not a number of seconds from "
-		    "0 to 86400", opt, v);
+	if (valid_seconds(v, 0, 86400, &s, err, sizeof(err)) == -1) {
+		log_warnx("batch %s: %s", opt, err);
 		return -1;
 	}
 	*ms = (long)(s * 1000 + 0.5);
@@ -730,14 +726,20 @@ bt_opt_secs(const char *opt, const char *v, long *ms)
 static int
 bt_opt_rate(struct bopts *o, const char *v)
 {
-	char	*end;
-	double	 n;
+	char	 err[160], num[32];
+	const char *end = v + strcspn(v, "/");
+	double	 n = 0;
 
-	errno = 0;
-	n = strtod(v, &end);
-	if (*v == '\0' || errno != 0 || !isfinite(n) || n <= 0 ||
-	    n > 1e6 || (*end != '\0' && strcmp(end, "/s") != 0 &&
-	    strcmp(end, "/m") != 0)) {
+	if ((size_t)(end - v) >= sizeof(num) || (*end != '\0' &&
+	    strcmp(end, "/s") != 0 && strcmp(end, "/m") != 0))
+		n = -1;
+	else {
+		memcpy(num, v, (size_t)(end - v));
+		num[end - v] = '\0';
+		if (valid_seconds(num, 0, 1e6, &n, err, sizeof(err)) == -1)
+			n = -1;
+	}
+	if (n <= 0) {
 		log_warnx("batch --rate: \"%s\" is not N, N/s or N/m with N "
 		    "above 0", v);
 		return -1;
@@ -1041,28 +1043,18 @@ bt_read_file(const char *path, char **buf, size_t *len, char *err,
 static int
 bt_name_ok(char *s)
 {
-	size_t	 n = strlen(s), label = 0, i;
+	char	 err[160];
+	size_t	 n = strlen(s), i;
 
 	if (n > 1 && s[n - 1] == '.')
 		s[--n] = '\0';
-	if (n == 0 || n > 253)
-		return 0;
+	/* ASCII only: names go to DNS as they are (no IDNA here) */
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && c != '-' && c != '_')
+		if ((unsigned char)s[i] >= 0x80)
 			return 0;
-		s[i] = (char)tolower(c);
-		if (++label > 63)
-			return 0;
+		s[i] = (char)tolower((unsigned char)s[i]);
 	}
-	return label > 0;
+	return n <= 253 && valid_domain(s, err, sizeof(err)) == 0;
 }
 
 /* bt_canon - an address literal in its inet_ntop form; NULL if none */
@@ -1971,6 +1963,10 @@ bt_scn(struct batch *b, const struct bt_job *j, int *own, char *err,
 		s = scn_parse(b->o.scenario, b->scn_text, b->scn_len, &v, err,
 		    errlen);
 		scn_vars_clear(&v);
+		if (s != NULL && scn_check_inputs(s, err, errlen) == -1) {
+			scn_free(s);
+			s = NULL;
+		}
 		*own = s != NULL;
 		return s;
 	}
@@ -3263,7 +3259,7 @@ bt_default_helo(void)
 	if (gethostname(name, sizeof(name)) == -1)
 		return NULL;
 	name[sizeof(name) - 1] = '\0';
-	return util_is_fqdn(name) ? xstrdup(name) : NULL;
+	return valid_fqdn(name) ? xstrdup(name) : NULL;
 }
 
 /*
@@ -3404,6 +3400,10 @@ bt_setup(struct batch *b)
 		s = scn_parse(o->scenario, b->scn_text, b->scn_len, &v, err,
 		    sizeof(err));
 		scn_vars_clear(&v);
+		if (s != NULL && scn_check_inputs(s, err, sizeof(err)) == -1) {
+			scn_free(s);
+			s = NULL;
+		}
 		if (s == NULL) {
 			log_warnx("batch --scenario: %s", err);
 			return -1;

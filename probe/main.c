@@ -946,7 +946,7 @@ main(int argc, char **argv)
 
 	if (cli.diagnose) {
 		struct diag_params dp;
-		char	*alt = util_is_fqdn(run.t[0].p.helo) ? NULL :
+		char	*alt = valid_fqdn(run.t[0].p.helo) ? NULL :
 		    opt_default_helo();
 
 		memset(&dp, 0, sizeof(dp));

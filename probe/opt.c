@@ -1020,7 +1020,7 @@ opt_default_helo(void)
 	if (gethostname(name, sizeof(name)) == -1)
 		return NULL;
 	name[sizeof(name) - 1] = '\0';
-	return util_is_fqdn(name) ? xstrdup(name) : NULL;
+	return valid_fqdn(name) ? xstrdup(name) : NULL;
 }
 
 char *

@@ -578,39 +578,6 @@ parse_starttls(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 	return 0;
 }
 
-/*
- * parse_secret - the secret a secret-file or secret-env names is read
- * and checked now, before anything is sent, then wiped; the run reads
- * it again when the step comes
- */
-static int
-parse_secret(struct lex *lx, const struct tok *t, int file)
-{
-	char		 err[256], *buf = NULL;
-	const char	*v;
-	size_t		 len;
-	int		 rc = 0;
-
-	if (file) {
-		if (msg_read(t->s, &buf, &len, err, sizeof(err)) == -1) {
-			lex_error(lx, t->col, "secret-file %s", err);
-			return -1;
-		}
-		rc = valid_secret(buf, len, err, sizeof(err));
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-	} else if ((v = getenv(t->s)) == NULL) {
-		snprintf(err, sizeof(err), "environment variable %.60s is "
-		    "not set", t->s);
-		rc = -1;
-	} else
-		rc = valid_secret(v, strlen(v), err, sizeof(err));
-	if (rc == -1)
-		lex_error(lx, t->col, "secret-%s: %s", file ? "file" : "env",
-		    err);
-	return rc;
-}
-
 static int
 parse_auth(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 {
@@ -649,9 +616,6 @@ parse_auth(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 			lex_error(lx, t[i].col, "%s needs a value", t[i].s);
 			return -1;
 		}
-		if (parse_secret(lx, &t[i + 1], strcasecmp(t[i].s,
-		    "secret-file") == 0) == -1)
-			return -1;
 		if (strcasecmp(t[i].s, "secret-env") == 0) {
 			free(st->secret_env);
 			st->secret_env = xstrdup(t[i + 1].s);
@@ -747,22 +711,6 @@ parse_data(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 			lex_error(lx, t[1].col, "data file needs one path "
 			    "(expected: data file PATH)");
 			return -1;
-		}
-		{
-			/* read and checked now; read again when sent */
-			char	 err[256], *buf = NULL;
-			size_t	 len = 0;
-			int	 rc;
-
-			rc = msg_read(t[2].s, &buf, &len, err, sizeof(err));
-			if (rc == 0)
-				rc = valid_message(buf, len, "the data file",
-				    err, sizeof(err));
-			free(buf);
-			if (rc == -1) {
-				lex_error(lx, t[2].col, "%s", err);
-				return -1;
-			}
 		}
 		st->data = SCN_DATA_FILE;
 		st->body = xstrdup(t[2].s);
@@ -1419,7 +1367,79 @@ scn_load(const char *path, struct scn_vars *vars, char *err, size_t errlen)
 	s = scn_parse(strcmp(path, "-") == 0 ? "(stdin)" : path, text, len,
 	    vars, err, errlen);
 	free(text);
+	if (s != NULL && scn_check_inputs(s, err, errlen) == -1) {
+		scn_free(s);
+		return NULL;
+	}
 	return s;
+}
+
+/*
+ * check_secret - the secret a secret-file or secret-env names, read and
+ * checked, then wiped; 0, or -1 with err (never holding the secret)
+ */
+static int
+check_secret(const struct scn_step *st, char *err, size_t errlen)
+{
+	char		 why[200], *buf = NULL;
+	const char	*v;
+	size_t		 len = 0;
+	int		 rc;
+
+	if (st->secret_file != NULL) {
+		if ((rc = msg_read(st->secret_file, &buf, &len, why,
+		    sizeof(why))) == 0) {
+			rc = valid_secret(buf, len, why, sizeof(why));
+			OPENSSL_cleanse(buf, len);
+			free(buf);
+		}
+		if (rc == -1)
+			snprintf(err, errlen, "secret-file: %s", why);
+		return rc;
+	}
+	if (st->secret_env == NULL)
+		return 0;
+	if ((v = getenv(st->secret_env)) == NULL) {
+		snprintf(err, errlen, "secret-env: environment variable %.60s "
+		    "is not set", st->secret_env);
+		return -1;
+	}
+	if (valid_secret(v, strlen(v), why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "secret-env %.40s: %.150s", st->secret_env,
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+scn_check_inputs(const struct scn *s, char *err, size_t errlen)
+{
+	const struct scn_step *st;
+	char	 why[256], *buf;
+	size_t	 i, len;
+	int	 rc;
+
+	for (i = 0; i < s->nsteps; i++) {
+		st = &s->steps[i];
+		rc = 0;
+		if (st->op == SCN_DATA && st->data == SCN_DATA_FILE) {
+			buf = NULL;
+			len = 0;
+			if ((rc = msg_read(st->body, &buf, &len, why,
+			    sizeof(why))) == 0)
+				rc = valid_message(buf, len, "the data file",
+				    why, sizeof(why));
+			free(buf);
+		} else if (st->op == SCN_AUTH)
+			rc = check_secret(st, why, sizeof(why));
+		if (rc == -1) {
+			snprintf(err, errlen, "%s:%d: %s", s->name, st->line,
+			    why);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -1740,7 +1760,7 @@ scn_exec_start(struct scn_exec *x)
 int
 scn_exec_push(struct scn_exec *x, const struct scn_step *st)
 {
-	if (x->finished)
+	if (x->finished || x->scn->nsteps >= SCN_MAX_STEPS)
 		return -1;
 	scn_add(x->scn, st);
 	x->res = xreallocarray(x->res, x->scn->nsteps + 1, sizeof(*x->res));

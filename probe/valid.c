@@ -147,6 +147,20 @@ bad:
 }
 
 int
+valid_fqdn(const char *name)
+{
+	char	 err[160];
+	size_t	 n;
+
+	if (name == NULL || valid_domain(name, err, sizeof(err)) == -1)
+		return 0;
+	n = strlen(name);
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	return memchr(name, '.', n) != NULL;
+}
+
+int
 valid_literal(const char *s, char *err, size_t errlen)
 {
 	unsigned char	 buf[16];
@@ -187,6 +201,10 @@ valid_helo(const char *s, unsigned flags, char *err, size_t errlen)
 	}
 	if (valid_line(s, n, flags, 0, "the HELO name", err, errlen) == -1)
 		return -1;
+	if (strchr(s, ' ') != NULL) {
+		snprintf(err, errlen, "the HELO name contains a space");
+		return -1;
+	}
 	if (flags & VALID_RAW)
 		return 0;
 	if (s[0] == '[') {
@@ -299,9 +317,13 @@ valid_address(const char *s, unsigned flags, char *err, size_t errlen)
 	if (flags & VALID_RAW)
 		return xstrndup(a, n);
 	if (memchr(a, '<', n) != NULL || memchr(a, '>', n) != NULL) {
-		snprintf(why, sizeof(why), "\"<\" or \">\" inside the address");
+		snprintf(why, sizeof(why), "contains \"<\" or \">\" inside");
 		goto bad;
 	}
+	/* RFC 5321 4.1.1.3: RCPT TO:<Postmaster> needs no domain */
+	if (!(flags & VALID_NULL_OK) && n == 10 &&
+	    strncasecmp(a, "postmaster", 10) == 0)
+		return xstrndup(a, n);
 	if ((local = valid_local(a, n, why, sizeof(why))) == 0)
 		goto bad;
 	dom = a + local + 1;
