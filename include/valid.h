@@ -112,8 +112,9 @@ int	 valid_seconds(const char *, double lo, double hi, double *out,
 
 /*
  * valid_same_file - 1 if the paths name the same file (same device and
- * inode once symbolic links are followed), 0 if not or when one of them
- * does not exist yet; "-" (a standard stream) is never the same
+ * inode once symbolic links are followed, or the same name), 0 if not
+ * or when one of them does not exist yet; "-" (a standard stream) is
+ * never the same
  */
 int	 valid_same_file(const char *, const char *);
 

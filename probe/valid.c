@@ -488,6 +488,8 @@ valid_same_file(const char *a, const char *b)
 	if (a == NULL || b == NULL || strcmp(a, "-") == 0 ||
 	    strcmp(b, "-") == 0)
 		return 0;
+	if (strcmp(a, b) == 0)
+		return 1;
 	if (stat(a, &sa) == -1 || stat(b, &sb) == -1)
 		return 0;
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;

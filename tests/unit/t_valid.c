@@ -254,6 +254,8 @@ main(void)
 	ok(valid_same_file(path, "/tmp/t_valid.nonexistent") == 0,
 	    "a new file is not the same");
 	ok(valid_same_file(path, "-") == 0, "- is never the same");
+	ok(valid_same_file("/tmp/t_valid.new", "/tmp/t_valid.new") == 1,
+	    "one name twice is the same, existing or not");
 	ok(valid_same_fd(path2, fd) == 1 && valid_same_fd("/", fd) == 0,
 	    "file against an open descriptor");
 	close(fd);
