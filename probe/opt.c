@@ -85,21 +85,21 @@ static const struct opt_def opts[] = {
 	    "--from starts a transaction", 0 },
 	{ "to", O_TO, "ADDR",
 	    "envelope recipient, repeatable", 0 },
-	{ "ipv4", O_IPV4, NULL, "connect over IPv4 only", 0 },
-	{ "ipv6", O_IPV6, NULL, "connect over IPv6 only", 0 },
-	{ "local-address", O_LOCAL, "ADDR",
-	    "source address to connect from", 0 },
 	{ "raw-address", O_RAW_ADDRESS, NULL,
 	    "send --from and --to as given, without the RFC 5321 syntax "
 	    "check (relay tricks: user%other@host, host!user, "
 	    "@a,@b:user@c); CR, LF and NUL are still refused", 0 },
+	{ "ipv4", O_IPV4, NULL, "connect over IPv4 only", 0 },
+	{ "ipv6", O_IPV6, NULL, "connect over IPv6 only", 0 },
+	{ "local-address", O_LOCAL, "ADDR",
+	    "source address to connect from", 0 },
+	{ "helo", O_HELO, "NAME",
+	    "name for EHLO/HELO (default: this host's FQDN, else an "
+	    "address literal)", 0 },
 	{ "raw-helo", O_RAW_HELO, NULL,
 	    "send --helo as given, without the domain or address literal "
 	    "check (to test a HELO rule); CR, LF and NUL are still "
 	    "refused", 0 },
-	{ "helo", O_HELO, "NAME",
-	    "name for EHLO/HELO (default: this host's FQDN, else an "
-	    "address literal)", 0 },
 	{ "starttls", O_STARTTLS, NULL,
 	    "require STARTTLS; fail when it is not offered", 0 },
 	{ "starttls-optional", O_STARTTLS_OPT, NULL,

@@ -28,6 +28,7 @@
 static int	valid_atext(unsigned char);
 static size_t	valid_local(const char *, size_t, char *, size_t);
 
+/* valid_utf8 - well-formed UTF-8 */
 int
 valid_utf8(const char *s, size_t len)
 {
@@ -66,6 +67,7 @@ valid_utf8(const char *s, size_t len)
 	return 1;
 }
 
+/* valid_line - bytes fit for one command line */
 int
 valid_line(const char *s, size_t len, unsigned flags, int allow_tab,
     const char *what, char *err, size_t errlen)
@@ -100,6 +102,7 @@ valid_line(const char *s, size_t len, unsigned flags, int allow_tab,
 	return 0;
 }
 
+/* valid_domain - a domain name */
 int
 valid_domain(const char *d, char *err, size_t errlen)
 {
@@ -146,6 +149,7 @@ bad:
 	return -1;
 }
 
+/* valid_fqdn - a domain name with a dot */
 int
 valid_fqdn(const char *name)
 {
@@ -160,6 +164,7 @@ valid_fqdn(const char *name)
 	return memchr(name, '.', n) != NULL;
 }
 
+/* valid_literal - an address literal */
 int
 valid_literal(const char *s, char *err, size_t errlen)
 {
@@ -183,6 +188,7 @@ bad:
 	return -1;
 }
 
+/* valid_helo - a HELO/EHLO name */
 int
 valid_helo(const char *s, unsigned flags, char *err, size_t errlen)
 {
@@ -286,6 +292,7 @@ valid_local(const char *a, size_t n, char *err, size_t errlen)
 	return i;
 }
 
+/* valid_address - a MAIL/RCPT path, returned bare */
 char *
 valid_address(const char *s, unsigned flags, char *err, size_t errlen)
 {
@@ -353,6 +360,7 @@ bad:
 	return NULL;
 }
 
+/* valid_header - one --header line */
 int
 valid_header(const char *h, char *err, size_t errlen)
 {
@@ -388,6 +396,7 @@ bad:
 	return -1;
 }
 
+/* valid_message - message bytes: no NUL */
 int
 valid_message(const char *s, size_t len, const char *what, char *err,
     size_t errlen)
@@ -403,6 +412,7 @@ valid_message(const char *s, size_t len, const char *what, char *err,
 	return 0;
 }
 
+/* valid_secret - a secret: no NUL, not empty */
 int
 valid_secret(const char *s, size_t len, char *err, size_t errlen)
 {
@@ -426,6 +436,7 @@ valid_secret(const char *s, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+/* valid_long - a whole decimal number in range */
 int
 valid_long(const char *s, long lo, long hi, long *out, char *err,
     size_t errlen)
@@ -450,6 +461,7 @@ bad:
 	return -1;
 }
 
+/* valid_seconds - decimal seconds in range */
 int
 valid_seconds(const char *s, double lo, double hi, double *out, char *err,
     size_t errlen)
@@ -480,6 +492,7 @@ bad:
 	return -1;
 }
 
+/* valid_same_file - two names of one file */
 int
 valid_same_file(const char *a, const char *b)
 {
@@ -495,6 +508,7 @@ valid_same_file(const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* valid_same_fd - a name of the file open on fd */
 int
 valid_same_fd(const char *a, int fd)
 {
