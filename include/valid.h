@@ -14,7 +14,8 @@
  *
  * The raw escape (VALID_RAW, --raw-address, --raw-helo, "raw" in a
  * scenario) lifts the syntax checks for a tester who sends odd input on
- * purpose; it never lets CR, LF or NUL through, and keeps a length cap.
+ * purpose; it never lets CR, LF, NUL or another control character
+ * through (nor would the engine), and keeps a length cap.
  */
 #ifndef SMTPROBE_VALID_H
 #define SMTPROBE_VALID_H
@@ -40,10 +41,10 @@
 int	 valid_utf8(const char *, size_t);
 
 /*
- * valid_line - bytes that may go into one command line: no CR, LF or
- * NUL; with VALID_RAW that is all, else no other control character
- * (TAB only when allow_tab) and well-formed UTF-8. what names the input
- * in the message ("the address").
+ * valid_line - bytes that may go into one command line: no CR, LF, NUL
+ * or other control character (TAB only when allow_tab), and, unless
+ * VALID_RAW, well-formed UTF-8. what names the input in the message
+ * ("the address"). The engine refuses the same bytes (smtp_do).
  */
 int	 valid_line(const char *, size_t, unsigned flags, int allow_tab,
 	    const char *what, char *err, size_t errlen);

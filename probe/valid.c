@@ -86,8 +86,6 @@ valid_line(const char *s, size_t len, unsigned flags, int allow_tab,
 			    "line feed (LF)");
 			return -1;
 		}
-		if (flags & VALID_RAW)
-			continue;
 		if ((p[i] < 0x20 && !(p[i] == '\t' && allow_tab)) ||
 		    p[i] == 0x7f) {
 			snprintf(err, errlen, "%s contains a control "

@@ -67,6 +67,8 @@ static const struct {
 	{ "user@example.org\r\nRCPT TO:<x@y>", VALID_RAW, NULL },
 	{ "user\n@example.org", VALID_RAW, NULL },
 	{ "<>", VALID_RAW, NULL },
+	{ "a\x01b@example.org", VALID_RAW, NULL },
+	{ "j\xc3@example.org", VALID_RAW, "j\xc3@example.org" },
 };
 
 static const struct {
