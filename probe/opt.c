@@ -488,16 +488,26 @@ opt_timeout(const char *v, long *timeout_ms)
 	return 0;
 }
 
-/* opt_domain - a mail domain (valid_domain), with a message */
+/*
+ * opt_domain - a domain to look up (valid_domain), with a message; ASCII
+ * only, as DNS gets it as it is (no IDNA here: give the xn-- form)
+ */
 static int
 opt_domain(const char *d)
 {
-	char	 err[256];
+	char		 err[256];
+	const char	*p;
 
 	if (valid_domain(d, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return -1;
 	}
+	for (p = d; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80) {
+			log_warnx("\"%s\": give a domain to look up in its "
+			    "ASCII (xn--) form", d);
+			return -1;
+		}
 	return 0;
 }
 
