@@ -25,6 +25,14 @@
 
 #define DSN_MAX_ITEMS	1000	/* recipients reported, at most */
 #define DSN_MAX_STR	8192	/* source bytes kept per string */
+#define DSN_MAX_PARTS	256	/* MIME entities looked at, in all */
+#define DSN_MAX_DEPTH	8	/* nested multipart levels */
+
+/* struct dsn truncated: which limit the bounce reached (a part of it
+   was not read, so a recipient may be missing) */
+#define DSN_TRUNC_PARTS	0x01	/* more than DSN_MAX_PARTS MIME parts */
+#define DSN_TRUNC_ITEMS	0x02	/* more than DSN_MAX_ITEMS recipients */
+#define DSN_TRUNC_DEPTH	0x04	/* multiparts nested past DSN_MAX_DEPTH */
 
 /*
  * One recipient. Any string may be NULL when the bounce does not say.
@@ -56,6 +64,7 @@ struct dsn {
 	char		*reporting_mta;	/* Reporting-MTA host, or NULL */
 	struct dsn_item	*items;
 	size_t		 nitems;
+	unsigned	 truncated;	/* DSN_TRUNC_* bits, 0: read whole */
 };
 
 /* dsn_parse - parse len bytes of a bounce; never NULL, nitems 0 if none */

@@ -1,8 +1,7 @@
 /*
  * msg.h - the test message: reading it, building the default one, and
  * turning it into its wire form (CRLF line ends, dot-stuffing, final
- * ".\r\n"); plus the checks on addresses and headers that keep a user's
- * input from carrying CR, LF or NUL into a command (no injection).
+ * ".\r\n"). The checks on addresses and headers are in valid.h.
  *
  * Functions returning int return 0, or -1 with err filled.
  * Strings returned through pointers are allocated; caller frees.
@@ -35,13 +34,5 @@ int	msg_build(const struct msg_params *, char **out, size_t *outlen,
 	    char *err, size_t errlen);
 int	msg_wire(const char *raw, size_t len, char **out, size_t *outlen,
 	    char *err, size_t errlen);
-
-/*
- * msg_address - check and normalise a path for MAIL/RCPT: surrounding
- * "<>" removed, empty allowed only when null_ok. Returns the bare
- * address (caller frees) or NULL with err filled.
- */
-char	*msg_address(const char *, int null_ok, char *err, size_t errlen);
-int	 msg_check_header(const char *, char *err, size_t errlen);
 
 #endif

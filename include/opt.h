@@ -35,6 +35,8 @@ struct opt_cli {
 	int		  family;	/* -4 / -6: AF_INET / AF_INET6 / 0 */
 	const char	 *local;	/* --local-address */
 	const char	 *helo;		/* --helo */
+	int		  raw_helo;	/* --raw-helo */
+	int		  raw_address;	/* --raw-address */
 	struct opt_txn	 *txn;		/* one per --from */
 	size_t		  ntxn;
 	int		  tls_mode;	/* enum smtp_tls_mode */
@@ -104,8 +106,10 @@ void	opt_list(void);			/* every long option, one a line */
 
 /*
  * Pieces of the parser that the other commands (batch, shell) share:
- * opt_number - a whole number from lo to hi, or -1 with a message
- *	naming --name;
+ * opt_number - a whole decimal number from lo to hi, or -1 with a
+ *	message naming --name;
+ * opt_helo - a HELO name (a domain or an address literal; with raw,
+ *	anything but CR, LF, NUL up to 998 octets), or -1 with a message;
  * opt_timeout - "SECS" for every stage or "STAGE=SECS" (0.5 allowed)
  *	into timeout_ms[STAGE__COUNT], or -1 with a message;
  * opt_help_line - one option in --help form (letter 0: none);
@@ -113,6 +117,7 @@ void	opt_list(void);			/* every long option, one a line */
  */
 int	 opt_number(const char *name, const char *, long lo, long hi,
 	    long *);
+int	 opt_helo(const char *name, const char *, int raw);
 int	 opt_timeout(const char *, long *timeout_ms);
 void	 opt_help_line(int letter, const char *name, const char *arg,
 	    const char *help);

@@ -103,7 +103,23 @@ struct scn_vars {
 	size_t	  n;
 	size_t	  nlocked;	/* the first nlocked come from the command
 				   line: a "set" line does not change them */
+	size_t	 *idx;		/* hash index over name: i + 1, 0 empty */
+	size_t	  idxcap;	/* slots in idx, a power of two */
+	size_t	  bytes;	/* names and values together */
 };
+
+/*
+ * Limits of a scenario (usage error 64 with file:line:col past them):
+ * the file, a line, the words of a line, the steps, one expanded word
+ * or here-document line, and all variables together.
+ */
+#define SCN_MAX_FILE	(4 * 1024 * 1024)
+#define SCN_MAX_LINE	8192
+#define SCN_MAX_TOKENS	64
+#define SCN_MAX_STEPS	100000
+#define SCN_MAX_VALUE	65536
+#define SCN_MAX_VARS	(4 * 1024 * 1024)
+#define SCN_MAX_MESSAGE	(64 * 1024 * 1024)
 
 void		 scn_vars_set(struct scn_vars *, const char *, const char *);
 const char	*scn_vars_get(const struct scn_vars *, const char *);
@@ -112,7 +128,15 @@ void		 scn_vars_clear(struct scn_vars *);
 /* scn_parse - parse text (len bytes) named name; NULL with err filled */
 struct scn	*scn_parse(const char *name, const char *text, size_t len,
 		    struct scn_vars *, char *err, size_t errlen);
-/* scn_load - read and parse a file ("-": stdin) */
+/*
+ * scn_check_inputs - read and check what the steps name outside the
+ * scenario, before anything is sent: every data file (readable, no NUL)
+ * and every secret-file and secret-env (set, no NUL, not empty). 0, or
+ * -1 with err "name:line: why". scn_parse() does not touch files.
+ */
+int		 scn_check_inputs(const struct scn *, char *err,
+		    size_t errlen);
+/* scn_load - read and parse a file ("-": stdin), then scn_check_inputs() */
 struct scn	*scn_load(const char *path, struct scn_vars *, char *err,
 		    size_t errlen);
 struct scn	*scn_new(const char *name);
@@ -197,7 +221,8 @@ struct scn_exec	*scn_exec_new(struct event_base *, const struct scn *,
 void		 scn_exec_start(struct scn_exec *);
 /*
  * scn_exec_push - interactive: run one more step (copied). Returns 0,
- * or -1 when the exec is over. scn_exec_idle() tells when it is done.
+ * or -1 when the exec is over or holds SCN_MAX_STEPS steps.
+ * scn_exec_idle() tells when it is done.
  */
 int		 scn_exec_push(struct scn_exec *, const struct scn_step *);
 int		 scn_exec_idle(const struct scn_exec *);

@@ -48,8 +48,6 @@ void	 util_utc_iso(char *, size_t);
  */
 int	 util_check_text(const char *, int allow_tab, const char **why);
 
-/* util_is_fqdn - 1 if name has a dot and looks like a host name */
-int	 util_is_fqdn(const char *);
 
 /*
  * A growing byte buffer, always NUL-terminated after len bytes. Start

@@ -78,6 +78,7 @@
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
+#include "valid.h"
 
 #define BT_FD_RESERVE	64	/* descriptors kept for files, DNS, logs */
 #define BT_FDS_PER_NAME	33	/* sockets one MX lookup may hold: MX,
@@ -126,6 +127,8 @@ struct bopts {
 	const char	**to;		/* --to, repeatable */
 	size_t		  nto;
 	const char	 *helo;		/* --helo */
+	int		  raw_helo;	/* --raw-helo */
+	int		  raw_address;	/* --raw-address */
 	int		  tls_mode;	/* --starttls ... (smtp_tls_mode) */
 	long		  timeout_ms[STAGE__COUNT]; /* --timeout, 0 unset */
 	const char	 *port;		/* --port */
@@ -274,6 +277,7 @@ struct batch {
 	struct dns_ctx		*dns;
 	SSL_CTX			*ctx;
 	char			*helo;		/* --helo or this host's FQDN */
+	unsigned		 raw;		/* --raw-address: VALID_RAW */
 	char			*from;		/* --from, checked */
 	char			**to;		/* --to, checked */
 	size_t			 nto;
@@ -356,7 +360,8 @@ enum bopt_id {
 	B_RESOLVER, B_ALL_MX, B_NO_MX, B_SCENARIO, B_VAR, B_PER_IP,
 	B_PER_IP_GAP, B_RATE, B_DNS_MAX, B_SHARD, B_SHARD_BASE,
 	B_SHARD_COUNT, B_SHARD_KEY, B_SEED, B_RESUME, B_BLOCKLIST,
-	B_METADATA, B_DRAIN, B_CONTACT, B_PROGRESS, B_LIST
+	B_METADATA, B_DRAIN, B_CONTACT, B_PROGRESS, B_LIST, B_RAW_ADDRESS,
+	B_RAW_HELO
 };
 
 struct bopt_def {
@@ -376,6 +381,13 @@ static const struct bopt_def bopts_table[] = {
 	{ "helo", B_HELO, "NAME",
 	    "name for EHLO (default: this host's name; required when that "
 	    "is not a fully qualified domain name)", 0 },
+	{ "raw-helo", B_RAW_HELO, NULL,
+	    "send --helo as given, without the domain or address literal "
+	    "check; CR, LF and NUL are still refused", 0 },
+	{ "raw-address", B_RAW_ADDRESS, NULL,
+	    "send --from, --to and the \"from\" and \"to\" of JSON lines "
+	    "as given, without the RFC 5321 syntax check; CR, LF and NUL "
+	    "are still refused", 0 },
 	{ "port", B_PORT, "PORT",
 	    "port for targets that give none (default 25, or 465 with "
 	    "--tls-on-connect)", 0 },
@@ -492,6 +504,7 @@ static const char *bt_blocked_addr(struct batch *, const struct dns_addr *,
 		    char *, size_t);
 static const char *bt_blocked_name(struct batch *, const char *);
 static int	 bt_load_resume(struct batch *);
+static int	 bt_check_files(const struct batch *);
 static int	 bt_done_index(const struct batch *, size_t);
 static int	 bt_setup_shard(struct batch *);
 static int	 bt_mine(const struct batch *, const char *);
@@ -698,15 +711,11 @@ bt_jstr(const char *s)
 static int
 bt_opt_secs(const char *opt, const char *v, long *ms)
 {
-	char	*end;
+	char	 err[160];
 	double	 s;
 
-	errno = 0;
-	s = strtod(v, &end);
-	if (*v == '\0' || *end != '\0' || errno != 0 || !isfinite(s) ||
-	    s < 0 || s > 86400) {
-		log_warnx("batch %s: \"%s\" is not a number of seconds from "
-		    "0 to 86400", opt, v);
+	if (valid_seconds(v, 0, 86400, &s, err, sizeof(err)) == -1) {
+		log_warnx("batch %s: %s", opt, err);
 		return -1;
 	}
 	*ms = (long)(s * 1000 + 0.5);
@@ -717,14 +726,20 @@ bt_opt_secs(const char *opt, const char *v, long *ms)
 static int
 bt_opt_rate(struct bopts *o, const char *v)
 {
-	char	*end;
-	double	 n;
+	char	 err[160], num[32];
+	const char *end = v + strcspn(v, "/");
+	double	 n = 0;
 
-	errno = 0;
-	n = strtod(v, &end);
-	if (*v == '\0' || errno != 0 || !isfinite(n) || n <= 0 ||
-	    n > 1e6 || (*end != '\0' && strcmp(end, "/s") != 0 &&
-	    strcmp(end, "/m") != 0)) {
+	if ((size_t)(end - v) >= sizeof(num) || (*end != '\0' &&
+	    strcmp(end, "/s") != 0 && strcmp(end, "/m") != 0))
+		n = -1;
+	else {
+		memcpy(num, v, (size_t)(end - v));
+		num[end - v] = '\0';
+		if (valid_seconds(num, 0, 1e6, &n, err, sizeof(err)) == -1)
+			n = -1;
+	}
+	if (n <= 0) {
 		log_warnx("batch --rate: \"%s\" is not N, N/s or N/m with N "
 		    "above 0", v);
 		return -1;
@@ -738,7 +753,6 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 {
 	struct option	 lo[NBOPTS + 1];
 	char		 shorts[64], *sp = shorts;
-	const char	*why;
 	size_t		 i;
 	int		 ch;
 	long		 n;
@@ -778,13 +792,14 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 				o->to[o->nto++] = optarg;
 				break;
 			case B_HELO:
-				if (util_check_text(optarg, 0, &why) == -1 ||
-				    *optarg == '\0' || strchr(optarg, ' ') !=
-				    NULL) {
-					log_warnx("batch --helo: not a name");
-					return -1;
-				}
+				/* checked once --raw-helo is known */
 				o->helo = optarg;
+				break;
+			case B_RAW_HELO:
+				o->raw_helo = 1;
+				break;
+			case B_RAW_ADDRESS:
+				o->raw_address = 1;
 				break;
 			case B_PORT:
 				if (opt_number("port", optarg, 1, 65535,
@@ -1028,28 +1043,18 @@ bt_read_file(const char *path, char **buf, size_t *len, char *err,
 static int
 bt_name_ok(char *s)
 {
-	size_t	 n = strlen(s), label = 0, i;
+	char	 err[160];
+	size_t	 n = strlen(s), i;
 
 	if (n > 1 && s[n - 1] == '.')
 		s[--n] = '\0';
-	if (n == 0 || n > 253)
-		return 0;
+	/* ASCII only: names go to DNS as they are (no IDNA here) */
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && c != '-' && c != '_')
+		if ((unsigned char)s[i] >= 0x80)
 			return 0;
-		s[i] = (char)tolower(c);
-		if (++label > 63)
-			return 0;
+		s[i] = (char)tolower((unsigned char)s[i]);
 	}
-	return label > 0;
+	return n <= 253 && valid_domain(s, err, sizeof(err)) == 0;
 }
 
 /* bt_canon - an address literal in its inet_ntop form; NULL if none */
@@ -1083,7 +1088,7 @@ bt_parse_target(struct batch *b, struct bt_target *t, const char *s)
 		return -1;
 	}
 	if (strchr(s, '@') != NULL) {
-		if ((mbox = msg_address(s, 0, err, sizeof(err))) == NULL) {
+		if ((mbox = valid_address(s, 0, err, sizeof(err))) == NULL) {
 			t->why = xstrdup(err);
 			return -1;
 		}
@@ -1243,8 +1248,9 @@ bt_parse_json(struct batch *b, struct bt_target *t, const char *line,
 		t->port = (uint16_t)p;
 	}
 	if ((v = json_object_get(o, "from")) != NULL) {
-		if (!json_is_string(v) || (t->from = msg_address(
-		    json_string_value(v), 1, err, sizeof(err))) == NULL) {
+		if (!json_is_string(v) || (t->from = valid_address(
+		    json_string_value(v), VALID_NULL_OK | b->raw, err,
+		    sizeof(err))) == NULL) {
 			t->why = xasprintf("\"from\": %s", json_is_string(v) ?
 			    err : "not a string");
 			goto out;
@@ -1265,9 +1271,9 @@ bt_parse_json(struct batch *b, struct bt_target *t, const char *line,
 		t->nto = 0;
 		for (i = 0; i < n; i++) {
 			e = json_is_array(v) ? json_array_get(v, i) : v;
-			if (!json_is_string(e) || (a = msg_address(
-			    json_string_value(e), 0, err, sizeof(err))) ==
-			    NULL) {
+			if (!json_is_string(e) || (a = valid_address(
+			    json_string_value(e), b->raw, err,
+			    sizeof(err))) == NULL) {
 				t->why = xasprintf("\"to\": %s",
 				    json_is_string(e) ? err : "not a string");
 				goto out;
@@ -1957,6 +1963,10 @@ bt_scn(struct batch *b, const struct bt_job *j, int *own, char *err,
 		s = scn_parse(b->o.scenario, b->scn_text, b->scn_len, &v, err,
 		    errlen);
 		scn_vars_clear(&v);
+		if (s != NULL && scn_check_inputs(s, err, errlen) == -1) {
+			scn_free(s);
+			s = NULL;
+		}
 		*own = s != NULL;
 		return s;
 	}
@@ -3249,7 +3259,59 @@ bt_default_helo(void)
 	if (gethostname(name, sizeof(name)) == -1)
 		return NULL;
 	name[sizeof(name) - 1] = '\0';
-	return util_is_fqdn(name) ? xstrdup(name) : NULL;
+	return valid_fqdn(name) ? xstrdup(name) : NULL;
+}
+
+/*
+ * bt_check_files - no output of the run is one of its inputs: --resume
+ * is read and appended to, so it may not be the input (FILE, or
+ * standard input), a blocklist or the scenario; --metadata may be none
+ * of them; standard output may not be the input. Compared by device
+ * and inode once links are followed, so another name for the same file
+ * is caught too.
+ */
+static int
+bt_check_files(const struct batch *b)
+{
+	const struct bopts *o = &b->o;
+	const char	*out[2] = { o->resume, o->metadata };
+	const char	*oname[2] = { "--resume", "--metadata" };
+	const char	*in = o->input != NULL && strcmp(o->input, "-") != 0 ?
+			    o->input : NULL;
+	size_t		 k, i;
+
+	for (k = 0; k < 2; k++) {
+		if (out[k] == NULL)
+			continue;
+		if ((in != NULL && valid_same_file(out[k], in)) ||
+		    (in == NULL && valid_same_fd(out[k], STDIN_FILENO))) {
+			log_warnx("batch %s %s: that is the input file; "
+			    "writing it would destroy the input", oname[k],
+			    out[k]);
+			return -1;
+		}
+		if (valid_same_file(out[k], o->scenario)) {
+			log_warnx("batch %s %s: that is the scenario",
+			    oname[k], out[k]);
+			return -1;
+		}
+		for (i = 0; i < o->nblocklists; i++)
+			if (valid_same_file(out[k], o->blocklists[i])) {
+				log_warnx("batch %s %s: that is a blocklist",
+				    oname[k], out[k]);
+				return -1;
+			}
+	}
+	if (valid_same_file(o->resume, o->metadata)) {
+		log_warnx("batch: --resume and --metadata name the same file");
+		return -1;
+	}
+	if (o->resume == NULL && in != NULL &&
+	    valid_same_fd(in, STDOUT_FILENO)) {
+		log_warnx("batch: standard output is the input file %s", in);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -3273,20 +3335,25 @@ bt_setup(struct batch *b)
 		b->timeout_ms[i] = o->timeout_ms[i] > 0 ? o->timeout_ms[i] :
 		    dflt;
 	}
-	if (o->from != NULL && (b->from = msg_address(o->from, 1, err,
-	    sizeof(err))) == NULL) {
+	b->raw = o->raw_address ? VALID_RAW : 0;
+	if (o->from != NULL && (b->from = valid_address(o->from,
+	    VALID_NULL_OK | b->raw, err, sizeof(err))) == NULL) {
 		log_warnx("batch --from: %s", err);
 		return -1;
 	}
 	b->to = xcalloc(o->nto + 1, sizeof(char *));
 	for (i = 0; i < o->nto; i++) {
-		if ((b->to[i] = msg_address(o->to[i], 0, err,
+		if ((b->to[i] = valid_address(o->to[i], b->raw, err,
 		    sizeof(err))) == NULL) {
 			log_warnx("batch --to: %s", err);
 			return -1;
 		}
 		b->nto++;
 	}
+	if (o->helo != NULL && opt_helo("helo", o->helo, o->raw_helo) == -1)
+		return -1;
+	if (bt_check_files(b) == -1)
+		return -1;
 	if (o->helo != NULL)
 		b->helo = xstrdup(o->helo);
 	else if ((b->helo = bt_default_helo()) == NULL) {
@@ -3333,6 +3400,10 @@ bt_setup(struct batch *b)
 		s = scn_parse(o->scenario, b->scn_text, b->scn_len, &v, err,
 		    sizeof(err));
 		scn_vars_clear(&v);
+		if (s != NULL && scn_check_inputs(s, err, sizeof(err)) == -1) {
+			scn_free(s);
+			s = NULL;
+		}
 		if (s == NULL) {
 			log_warnx("batch --scenario: %s", err);
 			return -1;

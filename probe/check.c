@@ -34,6 +34,7 @@
 #include "dns.h"
 #include "log.h"
 #include "util.h"
+#include "valid.h"
 
 #define CHECK_MAX_PTR		10	/* PTR names followed (RFC 8601) */
 #define CHECK_MAX_URLS		20
@@ -556,7 +557,7 @@ check_run(struct event_base *base, struct dns_ctx *dns,
 
 		run->helo = xstrdup(h);
 		run->helo_literal = l > 2 && h[0] == '[' && h[l - 1] == ']';
-		run->helo_fqdn = !run->helo_literal && util_is_fqdn(h) &&
+		run->helo_fqdn = !run->helo_literal && valid_fqdn(h) &&
 		    strcasecmp(h, "localhost.localdomain") != 0 &&
 		    h[l - 1] != '.';
 		if (run->helo_fqdn) {
@@ -630,7 +631,7 @@ check_run(struct event_base *base, struct dns_ctx *dns,
 		u->host = hosts[i];
 		if (check_parse_ip(u->host, &tmp) == 0)
 			u->kind = URL_IP;
-		else if (!util_is_fqdn(u->host) ||
+		else if (!valid_fqdn(u->host) ||
 		    u->host[strlen(u->host) - 1] == '.')
 			u->kind = URL_BAD;
 		else {

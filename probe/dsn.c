@@ -37,8 +37,6 @@
 #include "reply.h"
 #include "util.h"
 
-#define DSN_MAX_DEPTH	8	/* nested multipart levels */
-#define DSN_MAX_PARTS	256	/* MIME entities looked at, in all */
 #define DSN_SCAN_MAX	65536	/* bytes of a line or paragraph searched */
 #define DSN_SM_QUEUE	64	/* Sendmail commands awaiting a reply */
 
@@ -70,6 +68,7 @@ struct reclist {
 	struct rec	*v;
 	size_t		 n;
 	size_t		 cap;
+	int		 full;		/* a record was refused: DSN_MAX_ITEMS */
 };
 
 /* Fields of one RFC 3464 group; p == NULL when absent. */
@@ -101,6 +100,7 @@ struct ctx {
 	char		*reporting_mta;
 	int		 saw_dsn;	/* a delivery-status part was seen */
 	size_t		 nparts;
+	unsigned	 truncated;	/* DSN_TRUNC_PARTS, DSN_TRUNC_DEPTH */
 };
 
 struct phrase {
@@ -901,16 +901,22 @@ walk(struct ctx *c, const struct span *l, size_t n, int depth)
 	struct mime	 m;
 	size_t		 body;
 
-	if (n == 0 || c->nparts++ >= DSN_MAX_PARTS)
+	if (n == 0)
 		return;
+	if (c->nparts++ >= DSN_MAX_PARTS) {
+		c->truncated |= DSN_TRUNC_PARTS;
+		return;
+	}
 	body = parse_headers(l, n, &m);
 	if (body > n)
 		body = n;
 	if (m.type[0] == '\0')
 		memcpy(m.type, "text/plain", sizeof("text/plain"));
 	if (strncmp(m.type, "multipart/", 10) == 0) {
-		if (depth >= DSN_MAX_DEPTH)
+		if (depth >= DSN_MAX_DEPTH) {
+			c->truncated |= DSN_TRUNC_DEPTH;
 			return;
+		}
 		if (m.bndlen > 0 &&
 		    walk_multipart(c, l + body, n - body, &m, depth))
 			return;
@@ -1100,8 +1106,10 @@ rec_add(struct reclist *L)
 {
 	struct rec	*r;
 
-	if (L->n >= DSN_MAX_ITEMS)
+	if (L->n >= DSN_MAX_ITEMS) {
+		L->full = 1;
 		return NULL;
+	}
 	if (L->n == L->cap) {
 		L->cap = L->cap == 0 ? 8 : L->cap * 2;
 		L->v = xreallocarray(L->v, L->cap, sizeof(*L->v));
@@ -1822,6 +1830,8 @@ dsn_parse(const char *text, size_t len)
 	}
 	dsn_merge(&c, d);
 	d->reporting_mta = c.reporting_mta;
+	d->truncated = c.truncated | (c.dsn.full || c.txt.full ?
+	    DSN_TRUNC_ITEMS : 0);
 	for (i = 0; i < c.dsn.n; i++)
 		rec_clear(&c.dsn.v[i]);
 	for (i = 0; i < c.txt.n; i++)

@@ -31,6 +31,8 @@
 static int	 explain_is_bounce(const char *);
 static char	*explain_join(const char *);
 static int	 explain_status(int);
+static json_t	*explain_limits(unsigned);
+static void	 explain_truncated(FILE *, unsigned);
 
 /* explain_is_bounce - 1 when text carries DSN or bounce markers */
 static int
@@ -96,6 +98,39 @@ explain_status(int code)
 	default:
 		return 1;
 	}
+}
+
+/* explain_limits - the DSN limits a bounce reached, for JSON */
+static json_t *
+explain_limits(unsigned t)
+{
+	json_t	*o = json_object();
+
+	if (t & DSN_TRUNC_PARTS)
+		json_object_set_new(o, "mime_parts",
+		    json_integer(DSN_MAX_PARTS));
+	if (t & DSN_TRUNC_ITEMS)
+		json_object_set_new(o, "items", json_integer(DSN_MAX_ITEMS));
+	if (t & DSN_TRUNC_DEPTH)
+		json_object_set_new(o, "depth", json_integer(DSN_MAX_DEPTH));
+	return o;
+}
+
+/* explain_truncated - say which limit cut the bounce short, if any */
+static void
+explain_truncated(FILE *fp, unsigned t)
+{
+	if (t & DSN_TRUNC_PARTS)
+		fprintf(fp, "!! warning: the bounce has more than %d MIME "
+		    "parts; the rest was not read\n", DSN_MAX_PARTS);
+	if (t & DSN_TRUNC_ITEMS)
+		fprintf(fp, "!! warning: the bounce names more than %d "
+		    "recipients; only the first %d are shown\n",
+		    DSN_MAX_ITEMS, DSN_MAX_ITEMS);
+	if (t & DSN_TRUNC_DEPTH)
+		fprintf(fp, "!! warning: the bounce nests multiparts deeper "
+		    "than %d levels; the deeper parts were not read\n",
+		    DSN_MAX_DEPTH);
 }
 
 /* explain_print - one verdict, human form */
@@ -195,13 +230,18 @@ explain_main(int argc, char **argv)
 				    it->remote_mta, &v);
 			}
 		}
-		if (e.json)
-			doc = json_pack("{s:s, s:o, s:o}", "input", "bounce",
-			    "reporting_mta", d->reporting_mta ?
+		if (e.json) {
+			doc = json_pack("{s:s, s:o, s:o, s:b}", "input",
+			    "bounce", "reporting_mta", d->reporting_mta ?
 			    json_string(d->reporting_mta) : json_null(),
-			    "items", arr);
-		else
+			    "items", arr, "truncated", d->truncated != 0);
+			if (d->truncated != 0)
+				json_object_set_new(doc, "limits",
+				    explain_limits(d->truncated));
+		} else {
 			json_decref(arr);
+			explain_truncated(stdout, d->truncated);
+		}
 		rc = worst;
 	} else {
 		joined = explain_join(input);

@@ -46,6 +46,7 @@
 #include "tlscheck.h"
 #include "tlsrpt.h"
 #include "util.h"
+#include "valid.h"
 #include "verdict.h"
 
 #define EXIT_USAGE	64
@@ -112,6 +113,7 @@ static void	cli_attach_checks(struct record *, const struct check_result *,
 		    const char *);
 static void	cli_next(struct cli_target *);
 static char	*cli_cmdline(int, char **);
+static int	 cli_files(const struct opt_cli *);
 static int	cli_local(const char *, int, struct sockaddr_storage *,
 		    socklen_t *);
 static void	cli_differences(FILE *, json_t *, struct cli_run *);
@@ -126,6 +128,41 @@ static void	cli_tls_target(struct cli_run *, struct cli_target *,
 		    struct tlscheck_target *);
 static void	cli_tls_out(struct cli_run *, struct cli_target *, FILE *,
 		    json_t *);
+
+/*
+ * cli_files - an output (--report, --junit) is never one of the inputs
+ * (--body, --message, --scenario, --auth-secret-file), nor are the two
+ * outputs one file: writing it would destroy what is being read
+ */
+static int
+cli_files(const struct opt_cli *c)
+{
+	const char	*in[4] = { c->body, c->message, c->auth_secret_file,
+	    NULL };
+	const char	*out[2] = { c->report, c->junit };
+	const char	*outname[2] = { "--report", "--junit" };
+	size_t		 i, k;
+
+	for (k = 0; k < 2; k++) {
+		if (out[k] == NULL)
+			continue;
+		for (i = 0; i < 3 + c->nscenarios; i++) {
+			const char *f = i < 3 ? in[i] : c->scenarios[i - 3];
+
+			if (valid_same_file(out[k], f)) {
+				log_warnx("%s %s: that file is an input of "
+				    "this run; writing it would destroy it",
+				    outname[k], out[k]);
+				return -1;
+			}
+		}
+	}
+	if (valid_same_file(c->report, c->junit)) {
+		log_warnx("--report and --junit name the same file");
+		return -1;
+	}
+	return 0;
+}
 
 /* cli_cmdline - argv as one line a shell would take back */
 static char *
@@ -652,7 +689,8 @@ main(int argc, char **argv)
 			log_warnx("--to needs a --from before the MAIL stage");
 			goto out;
 		}
-		a = msg_address(t->from != NULL ? t->from : "", 1, err,
+		a = valid_address(t->from != NULL ? t->from : "",
+		    VALID_NULL_OK | (cli.raw_address ? VALID_RAW : 0), err,
 		    sizeof(err));
 		if (a == NULL) {
 			log_warnx("--from: %s", err);
@@ -663,7 +701,8 @@ main(int argc, char **argv)
 		txn[i].from = a;
 		txn[i].rcpt = xcalloc(t->nto + 1, sizeof(char *));
 		for (j = 0; j < t->nto; j++) {
-			a = msg_address(t->to[j], 0, err, sizeof(err));
+			a = valid_address(t->to[j], cli.raw_address ?
+			    VALID_RAW : 0, err, sizeof(err));
 			if (a == NULL) {
 				log_warnx("--to: %s", err);
 				goto out;
@@ -687,18 +726,22 @@ main(int argc, char **argv)
 	}
 	if (cli.helo == NULL)
 		helo = opt_default_helo();
-	if (cli.body != NULL && msg_read(cli.body, &body, &bodylen, err,
-	    sizeof(err)) == -1) {
+	if (cli_files(&cli) == -1)
+		goto out;
+	if (cli.body != NULL && (msg_read(cli.body, &body, &bodylen, err,
+	    sizeof(err)) == -1 || valid_message(body, bodylen, "the body",
+	    err, sizeof(err)) == -1)) {
 		log_warnx("--body: %s", err);
 		goto out;
 	}
-	if (cli.message != NULL && msg_read(cli.message, &message,
-	    &messagelen, err, sizeof(err)) == -1) {
+	if (cli.message != NULL && (msg_read(cli.message, &message,
+	    &messagelen, err, sizeof(err)) == -1 || valid_message(message,
+	    messagelen, "the message", err, sizeof(err)) == -1)) {
 		log_warnx("--message: %s", err);
 		goto out;
 	}
 	for (i = 0; i < cli.nheaders; i++)
-		if (msg_check_header(cli.headers[i], err, sizeof(err)) == -1) {
+		if (valid_header(cli.headers[i], err, sizeof(err)) == -1) {
 			log_warnx("--header: %s", err);
 			goto out;
 		}
@@ -903,7 +946,7 @@ main(int argc, char **argv)
 
 	if (cli.diagnose) {
 		struct diag_params dp;
-		char	*alt = util_is_fqdn(run.t[0].p.helo) ? NULL :
+		char	*alt = valid_fqdn(run.t[0].p.helo) ? NULL :
 		    opt_default_helo();
 
 		memset(&dp, 0, sizeof(dp));

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "msg.h"
 #include "util.h"
+#include "valid.h"
 
 static int	header_named(const char *, const char *, size_t);
 
@@ -116,77 +117,6 @@ header_named(const char *h, const char *name, size_t n)
 }
 
 int
-msg_check_header(const char *h, char *err, size_t errlen)
-{
-	const char	*why, *p;
-
-	if (util_check_text(h, 1, &why) == -1) {
-		char	*esc = util_escape(h, strlen(h));
-
-		snprintf(err, errlen, "header \"%.60s\" %s", esc, why);
-		free(esc);
-		return -1;
-	}
-	for (p = h; *p != '\0' && *p != ':'; p++)
-		if (*p <= ' ' || *p > '~') {
-			snprintf(err, errlen, "header \"%.40s\": invalid "
-			    "character in the field name", h);
-			return -1;
-		}
-	if (*p != ':' || p == h) {
-		snprintf(err, errlen, "header \"%.40s\" is not "
-		    "\"Name: value\"", h);
-		return -1;
-	}
-	if (strlen(h) > 998) {
-		snprintf(err, errlen, "header \"%.40s...\" is longer than 998 "
-		    "characters (RFC 5322 2.1.1)", h);
-		return -1;
-	}
-	return 0;
-}
-
-char *
-msg_address(const char *a, int null_ok, char *err, size_t errlen)
-{
-	const char	*why;
-	size_t		 n = strlen(a);
-
-	if (util_check_text(a, 0, &why) == -1) {
-		char	*esc = util_escape(a, n);
-
-		snprintf(err, errlen, "address \"%.60s\" %s", esc, why);
-		free(esc);
-		return NULL;
-	}
-	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
-		a++;
-		n -= 2;
-	}
-	if (memchr(a, '<', n) != NULL || memchr(a, '>', n) != NULL) {
-		snprintf(err, errlen, "address \"%.60s\" contains \"<\" or "
-		    "\">\"", a);
-		return NULL;
-	}
-	if (n == 0 && !null_ok) {
-		snprintf(err, errlen, "empty address (the null path <> is "
-		    "only valid as sender)");
-		return NULL;
-	}
-	if (n + 2 > MSG_MAX_PATH) {
-		snprintf(err, errlen, "address longer than %d characters "
-		    "(RFC 5321 4.5.3.1.3)", MSG_MAX_PATH - 2);
-		return NULL;
-	}
-	if (memchr(a, ' ', n) != NULL && a[0] != '"') {
-		snprintf(err, errlen, "address \"%.60s\" contains a space "
-		    "outside a quoted local part", a);
-		return NULL;
-	}
-	return xstrndup(a, n);
-}
-
-int
 msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
@@ -200,7 +130,7 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 	int		 wire;
 
 	for (i = 0; i < p->nheaders; i++)
-		if (msg_check_header(p->headers[i], err, errlen) == -1)
+		if (valid_header(p->headers[i], err, errlen) == -1)
 			return -1;
 	util_buf_add(&b, "", 0);
 	if (p->message != NULL) {

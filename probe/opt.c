@@ -28,6 +28,7 @@
 #include "smtp.h"
 #include "tls.h"
 #include "util.h"
+#include "valid.h"
 
 enum opt_id {
 	O_SERVER = 's', O_PORT = 'p', O_FROM = 'f', O_TO = 't',
@@ -41,7 +42,7 @@ enum opt_id {
 	O_REPORT, O_FORMAT, O_MASK_LOCAL, O_SCENARIO, O_VAR, O_JUNIT, O_TAP,
 	O_AUTH, O_AUTH_USER, O_AUTH_SECRET_ENV, O_AUTH_SECRET_FILE,
 	O_AUTH_INSECURE, O_RESOLVER, O_ALL_MX, O_CHECK, O_PUBLIC_IP, O_DNSBL,
-	O_DBL, O_NO_CHECK, O_DANE, O_TLS_CHECK
+	O_DBL, O_NO_CHECK, O_DANE, O_TLS_CHECK, O_RAW_ADDRESS, O_RAW_HELO
 };
 
 struct opt_def {
@@ -84,6 +85,10 @@ static const struct opt_def opts[] = {
 	    "--from starts a transaction", 0 },
 	{ "to", O_TO, "ADDR",
 	    "envelope recipient, repeatable", 0 },
+	{ "raw-address", O_RAW_ADDRESS, NULL,
+	    "send --from and --to as given, without the RFC 5321 syntax "
+	    "check (relay tricks: user%other@host, host!user, "
+	    "@a,@b:user@c); CR, LF and NUL are still refused", 0 },
 	{ "ipv4", O_IPV4, NULL, "connect over IPv4 only", 0 },
 	{ "ipv6", O_IPV6, NULL, "connect over IPv6 only", 0 },
 	{ "local-address", O_LOCAL, "ADDR",
@@ -91,6 +96,10 @@ static const struct opt_def opts[] = {
 	{ "helo", O_HELO, "NAME",
 	    "name for EHLO/HELO (default: this host's FQDN, else an "
 	    "address literal)", 0 },
+	{ "raw-helo", O_RAW_HELO, NULL,
+	    "send --helo as given, without the domain or address literal "
+	    "check (to test a HELO rule); CR, LF and NUL are still "
+	    "refused", 0 },
 	{ "starttls", O_STARTTLS, NULL,
 	    "require STARTTLS; fail when it is not offered", 0 },
 	{ "starttls-optional", O_STARTTLS_OPT, NULL,
@@ -424,19 +433,26 @@ opt_stage(const char *name, const char *v, int *out)
 }
 
 int
-opt_number(const char *name, const char *v, long lo, long hi, long *out)
+opt_helo(const char *name, const char *v, int raw)
 {
-	char	*end;
-	long	 n;
+	char	 err[256];
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
-		log_warnx("--%s: \"%s\" is not a number from %ld to %ld", name,
-		    v, lo, hi);
+	if (valid_helo(v, raw ? VALID_RAW : 0, err, sizeof(err)) == -1) {
+		log_warnx("--%s: %s", name, err);
 		return -1;
 	}
-	*out = n;
+	return 0;
+}
+
+int
+opt_number(const char *name, const char *v, long lo, long hi, long *out)
+{
+	char	 err[160];
+
+	if (valid_long(v, lo, hi, out, err, sizeof(err)) == -1) {
+		log_warnx("--%s: %s", name, err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -444,7 +460,7 @@ int
 opt_timeout(const char *v, long *timeout_ms)
 {
 	const char	*eq = strchr(v, '='), *num = eq ? eq + 1 : v;
-	char		*end, stage[32];
+	char		 stage[32], err[160];
 	double		 secs;
 	int		 st = -1, i;
 
@@ -461,12 +477,9 @@ opt_timeout(const char *v, long *timeout_ms)
 			return -1;
 		}
 	}
-	errno = 0;
-	secs = strtod(num, &end);
-	if (errno != 0 || end == num || *end != '\0' || !(secs >= 0.001) ||
-	    secs > 86400) {
-		log_warnx("--timeout: \"%s\" is not a number of seconds from "
-		    "0.001 to 86400", num);
+	if (valid_seconds(num, 0.001, 86400, &secs, err, sizeof(err)) ==
+	    -1) {
+		log_warnx("--timeout: %s", err);
 		return -1;
 	}
 	for (i = 0; i < STAGE__COUNT; i++)
@@ -475,36 +488,26 @@ opt_timeout(const char *v, long *timeout_ms)
 	return 0;
 }
 
-/* opt_domain - a mail domain: labels of letters, digits, - and _ */
+/*
+ * opt_domain - a domain to look up (valid_domain), with a message; ASCII
+ * only, as DNS gets it as it is (no IDNA here: give the xn-- form)
+ */
 static int
 opt_domain(const char *d)
 {
-	size_t	 i, label = 0, n = strlen(d);
+	char		 err[256];
+	const char	*p;
 
-	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '[') {
-		log_warnx("\"%s\" is not a mail domain", d);
+	if (valid_domain(d, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		if (d[i] == '.') {
-			if (label == 0 && i + 1 < n) {
-				log_warnx("\"%s\" has an empty label", d);
-				return -1;
-			}
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)d[i]) && d[i] != '-' &&
-		    d[i] != '_') {
-			log_warnx("\"%s\" is not a mail domain (bad "
-			    "character '%c')", d, d[i]);
+	for (p = d; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80) {
+			log_warnx("\"%s\": give a domain to look up in its "
+			    "ASCII (xn--) form", d);
 			return -1;
 		}
-		if (++label > 63) {
-			log_warnx("\"%s\" has a label longer than 63", d);
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -662,12 +665,14 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 			c->local = optarg;
 			break;
 		case O_HELO:
-			if (optarg[0] == '\0' || strchr(optarg, ' ') != NULL) {
-				log_warnx("--helo: a name without spaces is "
-				    "needed");
-				return -1;
-			}
+			/* checked below, once --raw-helo is known */
 			c->helo = optarg;
+			break;
+		case O_RAW_HELO:
+			c->raw_helo = 1;
+			break;
+		case O_RAW_ADDRESS:
+			c->raw_address = 1;
 			break;
 		case O_STARTTLS:
 			c->tls_mode = SMTP_TLS_REQUIRE;
@@ -910,6 +915,8 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 			return -1;
 		c->domain = xstrdup(argv[optind]);
 	}
+	if (c->helo != NULL && opt_helo("helo", c->helo, c->raw_helo) == -1)
+		return -1;
 	/* no envelope: greeting, EHLO, STARTTLS, AUTH, then QUIT */
 	if (c->ntxn == 0 && c->stop_before < 0 && c->quit_after < 0 &&
 	    c->nscenarios == 0)
@@ -1023,7 +1030,7 @@ opt_default_helo(void)
 	if (gethostname(name, sizeof(name)) == -1)
 		return NULL;
 	name[sizeof(name) - 1] = '\0';
-	return util_is_fqdn(name) ? xstrdup(name) : NULL;
+	return valid_fqdn(name) ? xstrdup(name) : NULL;
 }
 
 char *
@@ -1041,11 +1048,21 @@ opt_secret(const struct opt_cli *cli, int prompt)
 			    cli->auth_secret_env);
 			return NULL;
 		}
+		if (valid_secret(v, strlen(v), err, sizeof(err)) == -1) {
+			log_warnx("--auth-secret-env: %s", err);
+			return NULL;
+		}
 		return xstrdup(v);
 	}
 	if (cli->auth_secret_file != NULL) {
 		if (msg_read(cli->auth_secret_file, &file, &len, err,
 		    sizeof(err)) == -1) {
+			log_warnx("--auth-secret-file: %s", err);
+			return NULL;
+		}
+		if (valid_secret(file, len, err, sizeof(err)) == -1) {
+			explicit_bzero(file, len);
+			free(file);
 			log_warnx("--auth-secret-file: %s", err);
 			return NULL;
 		}

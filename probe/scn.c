@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +43,10 @@
 #include "msg.h"
 #include "scn.h"
 #include "util.h"
+#include "valid.h"
 #include "verdict.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-#define SCN_MAX_TOKENS	64
-#define SCN_MAX_LINE	8192
-#define SCN_MAX_STEPS	100000
 
 /* ---- parsing ---- */
 
@@ -67,6 +66,8 @@ struct lex {
 	char		*err;
 	size_t		 errlen;
 	int		 failed;
+	size_t		 base;		/* where the word or here-document
+					   line being expanded starts */
 };
 
 struct keyword {
@@ -98,14 +99,14 @@ static int	parse_sleep(struct lex *, struct scn_step *, struct tok *,
 
 static const struct keyword keywords[] = {
 	{ "connect", SCN_CONNECT, parse_none, "connect" },
-	{ "ehlo", SCN_EHLO, parse_name, "ehlo [NAME]" },
-	{ "helo", SCN_HELO, parse_name, "helo [NAME]" },
+	{ "ehlo", SCN_EHLO, parse_name, "ehlo [raw] [NAME]" },
+	{ "helo", SCN_HELO, parse_name, "helo [raw] [NAME]" },
 	{ "starttls", SCN_STARTTLS, parse_starttls,
 	    "starttls [required|optional]" },
 	{ "auth", SCN_AUTH, parse_auth, "auth MECHANISM USER [secret-env "
 	    "VAR | secret-file PATH] [insecure]" },
-	{ "mail", SCN_MAIL, parse_path, "mail ADDRESS [PARAM...]" },
-	{ "rcpt", SCN_RCPT, parse_path, "rcpt ADDRESS [PARAM...]" },
+	{ "mail", SCN_MAIL, parse_path, "mail [raw] ADDRESS [PARAM...]" },
+	{ "rcpt", SCN_RCPT, parse_path, "rcpt [raw] ADDRESS [PARAM...]" },
 	{ "data", SCN_DATA, parse_data,
 	    "data [file PATH | raw \"BYTES\" [smuggling] | <<WORD]" },
 	{ "rset", SCN_RSET, parse_none, "rset" },
@@ -155,35 +156,88 @@ scn_op_name(enum scn_op op)
 	return "?";
 }
 
-void
-scn_vars_set(struct scn_vars *v, const char *name, const char *value)
+/* vars_hash - FNV-1a of a variable name */
+static size_t
+vars_hash(const char *name)
+{
+	uint64_t	 h = 14695981039346656037ULL;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/*
+ * vars_slot - the index slot of name: the one holding it, or the empty
+ * one where it goes. The index is rebuilt at half full, so a run of
+ * "set" lines costs linear time, not quadratic.
+ */
+static size_t *
+vars_slot(const struct scn_vars *v, const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; i < v->n; i++)
-		if (strcmp(v->name[i], name) == 0) {
-			if (i < v->nlocked)
-				return;
-			free(v->value[i]);
-			v->value[i] = xstrdup(value);
+	if (v->idxcap == 0)
+		return NULL;
+	for (i = vars_hash(name) & (v->idxcap - 1);;
+	    i = (i + 1) & (v->idxcap - 1))
+		if (v->idx[i] == 0 || strcmp(v->name[v->idx[i] - 1],
+		    name) == 0)
+			return &v->idx[i];
+}
+
+/* vars_grow - a bigger index over every name */
+static void
+vars_grow(struct scn_vars *v)
+{
+	size_t	 i, *slot;
+
+	free(v->idx);
+	v->idxcap = v->idxcap == 0 ? 64 : v->idxcap * 2;
+	v->idx = xcalloc(v->idxcap, sizeof(size_t));
+	for (i = 0; i < v->n; i++) {
+		slot = vars_slot(v, v->name[i]);
+		*slot = i + 1;
+	}
+}
+
+void
+scn_vars_set(struct scn_vars *v, const char *name, const char *value)
+{
+	size_t	*slot, i;
+
+	if ((v->n + 1) * 2 > v->idxcap)
+		vars_grow(v);
+	slot = vars_slot(v, name);
+	if (*slot != 0) {
+		i = *slot - 1;
+		if (i < v->nlocked)
 			return;
-		}
-	v->name = xreallocarray(v->name, v->n + 1, sizeof(char *));
-	v->value = xreallocarray(v->value, v->n + 1, sizeof(char *));
+		v->bytes -= strlen(v->value[i]);
+		free(v->value[i]);
+		v->value[i] = xstrdup(value);
+		v->bytes += strlen(value);
+		return;
+	}
+	if (v->n % 64 == 0) {
+		v->name = xreallocarray(v->name, v->n + 64, sizeof(char *));
+		v->value = xreallocarray(v->value, v->n + 64,
+		    sizeof(char *));
+	}
 	v->name[v->n] = xstrdup(name);
 	v->value[v->n] = xstrdup(value);
-	v->n++;
+	v->bytes += strlen(name) + strlen(value);
+	*slot = ++v->n;
 }
 
 const char *
 scn_vars_get(const struct scn_vars *v, const char *name)
 {
-	size_t	 i;
+	size_t	*slot;
 
-	for (i = 0; v != NULL && i < v->n; i++)
-		if (strcmp(v->name[i], name) == 0)
-			return v->value[i];
-	return NULL;
+	if (v == NULL || (slot = vars_slot(v, name)) == NULL || *slot == 0)
+		return NULL;
+	return v->value[*slot - 1];
 }
 
 void
@@ -197,6 +251,7 @@ scn_vars_clear(struct scn_vars *v)
 	}
 	free(v->name);
 	free(v->value);
+	free(v->idx);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -251,6 +306,12 @@ lex_var(struct lex *lx, const char *s, size_t n, int col, struct util_buf *b)
 		    name);
 		return 0;
 	}
+	if (b->len - lx->base + strlen(v) > SCN_MAX_VALUE) {
+		lex_error(lx, col, "${%s} makes the value longer than %d "
+		    "bytes, the limit of one expanded word or line", name,
+		    SCN_MAX_VALUE);
+		return 0;
+	}
 	util_buf_add(b, v, strlen(v));
 	return i + 1;
 }
@@ -295,6 +356,7 @@ lex_line(struct lex *lx, const char *line, size_t len, struct tok *toks,
 		col = (int)i + 1;
 		memset(&b, 0, sizeof(b));
 		util_buf_add(&b, "", 0);
+		lx->base = 0;
 		toks[nt].col = col;
 		if (line[i] == '"') {
 			toks[nt].kind = TOK_STRING;
@@ -451,10 +513,26 @@ parse_none(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 	return too_many(lx, t, n, 1, scn_op_name(st->op));
 }
 
+/* tok_raw - 1 if t is the "raw" modifier word */
+static int
+tok_raw(const struct tok *t)
+{
+	return t->kind == TOK_WORD && strcasecmp(t->s, "raw") == 0;
+}
+
 static int
 parse_name(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 {
-	if (too_many(lx, t, n, 2, "ehlo [NAME] / helo [NAME]") == -1)
+	char		 err[256];
+	unsigned	 flags = 0;
+
+	if (n == 3 && tok_raw(&t[1])) {
+		flags = VALID_RAW;
+		t++;
+		n--;
+	}
+	if (too_many(lx, t, n, 2, "ehlo [raw] [NAME] / helo [raw] [NAME]") ==
+	    -1)
 		return -1;
 	if (n == 2) {
 		if (t[1].len == 0) {
@@ -462,8 +540,16 @@ parse_name(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 			    "for the default)");
 			return -1;
 		}
-		if (tok_text(lx, &t[1], "the name") == -1)
+		if (memchr(t[1].s, '\0', t[1].len) != NULL) {
+			lex_error(lx, t[1].col, "the name contains a NUL "
+			    "byte");
 			return -1;
+		}
+		if (valid_helo(t[1].s, flags, err, sizeof(err)) == -1) {
+			lex_error(lx, t[1].col, "%s%s", err, flags ? "" :
+			    " (\"helo raw NAME\" sends it as it is)");
+			return -1;
+		}
 		if (strchr(t[1].s, ' ') != NULL) {
 			lex_error(lx, t[1].col, "the name contains a space");
 			return -1;
@@ -575,6 +661,7 @@ parse_path(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 	struct util_buf	 b;
 	char		 err[256];
 	size_t		 i;
+	unsigned	 flags = 0;
 
 	if (n < 2) {
 		lex_error(lx, 0, "%s needs an address (expected: %s ADDRESS "
@@ -582,13 +669,20 @@ parse_path(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 		    scn_op_name(st->op), scn_op_name(st->op));
 		return -1;
 	}
+	if (n >= 3 && tok_raw(&t[1])) {
+		flags = VALID_RAW;
+		t++;
+		n--;
+	}
 	if (memchr(t[1].s, '\0', t[1].len) != NULL) {
 		lex_error(lx, t[1].col, "the address contains a NUL byte");
 		return -1;
 	}
-	if ((st->arg = msg_address(t[1].s, st->op == SCN_MAIL, err,
-	    sizeof(err))) == NULL) {
-		lex_error(lx, t[1].col, "%s", err);
+	if ((st->arg = valid_address(t[1].s, flags | (st->op == SCN_MAIL ?
+	    VALID_NULL_OK : 0), err, sizeof(err))) == NULL) {
+		lex_error(lx, t[1].col, "%s%s", err, flags ? "" : " (\"mail "
+		    "raw ADDRESS\" or \"rcpt raw ADDRESS\" sends it as it "
+		    "is)");
 		return -1;
 	}
 	memset(&b, 0, sizeof(b));
@@ -696,19 +790,17 @@ parse_send(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 static int
 parse_sleep(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 {
-	char	*end;
+	char	 err[160];
 	double	 d;
 
 	if (n != 2) {
 		lex_error(lx, n > 2 ? t[2].col : 0, "expected: sleep SECONDS");
 		return -1;
 	}
-	errno = 0;
-	d = strtod(t[1].s, &end);
-	if (errno != 0 || end == t[1].s || *end != '\0' || d < 0 ||
-	    d > 3600) {
+	if (memchr(t[1].s, '\0', t[1].len) != NULL || valid_seconds(t[1].s,
+	    0, 3600, &d, err, sizeof(err)) == -1) {
 		lex_error(lx, t[1].col, "bad duration \"%.40s\" (expected "
-		    "seconds from 0 to 3600, e.g. 1.5)", t[1].s);
+		    "decimal seconds from 0 to 3600, e.g. 1.5)", t[1].s);
 		return -1;
 	}
 	st->ms = (long)(d * 1000.0 + 0.5);
@@ -967,7 +1059,7 @@ expect_copy(const struct scn_expect *e)
 	c->re = NULL;
 	if (e->re != NULL) {
 		/* share nothing: recompile from the spec's regex text */
-		struct lex	 lx = { "", 0, NULL, NULL, 0, 0 };
+		struct lex	 lx = { "", 0, NULL, NULL, 0, 0, 0 };
 		struct tok	 toks[SCN_MAX_TOKENS];
 		char		 err[8];
 		ssize_t		 nt, i;
@@ -1022,6 +1114,12 @@ heredoc_line(struct lex *lx, const char *s, size_t n, struct util_buf *b)
 {
 	size_t	 i, k;
 
+	lx->base = b->len;
+	if (b->len + n > SCN_MAX_MESSAGE) {
+		lex_error(lx, 0, "the here-document is longer than %d bytes",
+		    SCN_MAX_MESSAGE);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		if (s[i] == '$' && i + 2 < n && s[i + 1] == '$' &&
 		    s[i + 2] == '{') {
@@ -1126,6 +1224,17 @@ scn_parse(const char *name, const char *text, size_t len,
 			if (k < toks[1].len || k == 0 || k >= 64) {
 				lex_error(&lx, toks[1].col, "bad variable "
 				    "name (letters, digits, _ and -)");
+				break;
+			}
+			if (memchr(toks[2].s, '\0', toks[2].len) != NULL) {
+				lex_error(&lx, toks[2].col, "the value "
+				    "contains a NUL byte");
+				break;
+			}
+			if (vars->bytes + toks[1].len + toks[2].len >
+			    SCN_MAX_VARS) {
+				lex_error(&lx, toks[2].col, "the variables "
+				    "together pass %d bytes", SCN_MAX_VARS);
 				break;
 			}
 			scn_vars_set(vars, toks[1].s, toks[2].s);
@@ -1252,10 +1361,88 @@ scn_load(const char *path, struct scn_vars *vars, char *err, size_t errlen)
 
 	if (msg_read(path, &text, &len, err, errlen) == -1)
 		return NULL;
+	if (len > SCN_MAX_FILE) {
+		snprintf(err, errlen, "%s: the scenario is larger than %d "
+		    "bytes", path, SCN_MAX_FILE);
+		free(text);
+		return NULL;
+	}
 	s = scn_parse(strcmp(path, "-") == 0 ? "(stdin)" : path, text, len,
 	    vars, err, errlen);
 	free(text);
+	if (s != NULL && scn_check_inputs(s, err, errlen) == -1) {
+		scn_free(s);
+		return NULL;
+	}
 	return s;
+}
+
+/*
+ * check_secret - the secret a secret-file or secret-env names, read and
+ * checked, then wiped; 0, or -1 with err (never holding the secret)
+ */
+static int
+check_secret(const struct scn_step *st, char *err, size_t errlen)
+{
+	char		 why[200], *buf = NULL;
+	const char	*v;
+	size_t		 len = 0;
+	int		 rc;
+
+	if (st->secret_file != NULL) {
+		if ((rc = msg_read(st->secret_file, &buf, &len, why,
+		    sizeof(why))) == 0) {
+			rc = valid_secret(buf, len, why, sizeof(why));
+			OPENSSL_cleanse(buf, len);
+			free(buf);
+		}
+		if (rc == -1)
+			snprintf(err, errlen, "secret-file: %s", why);
+		return rc;
+	}
+	if (st->secret_env == NULL)
+		return 0;
+	if ((v = getenv(st->secret_env)) == NULL) {
+		snprintf(err, errlen, "secret-env: environment variable %.60s "
+		    "is not set", st->secret_env);
+		return -1;
+	}
+	if (valid_secret(v, strlen(v), why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "secret-env %.40s: %.150s", st->secret_env,
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+scn_check_inputs(const struct scn *s, char *err, size_t errlen)
+{
+	const struct scn_step *st;
+	char	 why[256], *buf;
+	size_t	 i, len;
+	int	 rc;
+
+	for (i = 0; i < s->nsteps; i++) {
+		st = &s->steps[i];
+		rc = 0;
+		if (st->op == SCN_DATA && st->data == SCN_DATA_FILE) {
+			buf = NULL;
+			len = 0;
+			if ((rc = msg_read(st->body, &buf, &len, why,
+			    sizeof(why))) == 0)
+				rc = valid_message(buf, len, "the data file",
+				    why, sizeof(why));
+			free(buf);
+		} else if (st->op == SCN_AUTH)
+			rc = check_secret(st, why, sizeof(why));
+		if (rc == -1) {
+			snprintf(err, errlen, "%s:%d: %s", s->name, st->line,
+			    why);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -1576,7 +1763,7 @@ scn_exec_start(struct scn_exec *x)
 int
 scn_exec_push(struct scn_exec *x, const struct scn_step *st)
 {
-	if (x->finished)
+	if (x->finished || x->scn->nsteps >= SCN_MAX_STEPS)
 		return -1;
 	scn_add(x->scn, st);
 	x->res = xreallocarray(x->res, x->scn->nsteps + 1, sizeof(*x->res));
@@ -1702,8 +1889,12 @@ scn_exec_exit(const struct scn_exec *x)
 		if (i < 4 && rank[i] > rank[worst])
 			worst = i;
 	}
-	/* a step that could not run at all (no file, no secret) */
-	for (k = 0; k < x->scn->nsteps; k++)
+	/*
+	 * A step that could not run while a session was open is in that
+	 * session's record (exec_local_fail); only without any session
+	 * does a failed step decide here.
+	 */
+	for (k = 0; x->nsess == 0 && k < x->scn->nsteps; k++)
 		if (x->res[k].status == SCN_FAIL && x->res[k].rstep < 0 &&
 		    worst < 2)
 			worst = 2;
@@ -1817,8 +2008,11 @@ exec_secret(struct scn_exec *x, const struct scn_step *st, char *why,
 	if (st->secret_file != NULL) {
 		if (msg_read(st->secret_file, &buf, &len, why, whylen) == -1)
 			return NULL;
-		if (memchr(buf, '\0', len) != NULL)
-			len = strlen(buf);
+		if (valid_secret(buf, len, why, whylen) == -1) {
+			OPENSSL_cleanse(buf, len);
+			free(buf);
+			return NULL;
+		}
 		/* the first line is the secret; wipe the rest */
 		if ((nl = strpbrk(buf, "\r\n")) != NULL)
 			explicit_bzero(nl, len - (size_t)(nl - buf));
@@ -1891,6 +2085,26 @@ exec_skip(struct scn_exec *x, size_t i, enum scn_status status,
 	if (vasprintf(&x->res[i].detail, fmt, ap) == -1)
 		fatalx("out of memory");
 	va_end(ap);
+}
+
+/*
+ * exec_local_fail - step i could not be sent (its file or secret could
+ * not be read once the session was open). The session record says so,
+ * as the error that ended the session: the result line and the exit
+ * status are both read from the record, so they cannot disagree. A
+ * shell goes on and lets the user fix it.
+ */
+static void
+exec_local_fail(struct scn_exec *x, size_t i, enum smtp_stage stage,
+    const char *why)
+{
+	exec_note(x, WIRE_ERROR, "%s: %s", smtp_stage_name(stage), why);
+	exec_skip(x, i, SCN_FAIL, "%s", why);
+	if (x->p->interactive)
+		return;
+	if (x->cur != NULL)
+		record_set_error(smtp_session_record_mut(x->cur), stage, why);
+	exec_stop(x);
 }
 
 static void
@@ -1982,11 +2196,7 @@ exec_run(struct scn_exec *x, size_t i)
 		}
 		if ((x->secret = exec_secret(x, st, why, sizeof(why))) ==
 		    NULL) {
-			exec_note(x, WIRE_ERROR, "auth: %s", why);
-			exec_skip(x, i, SCN_FAIL, "%s", why);
-			/* a run stops; a shell goes on and lets the user fix it */
-			if (!x->p->interactive)
-				exec_stop(x);
+			exec_local_fail(x, i, STAGE_AUTH, why);
 			return;
 		}
 		c.mech = st->mech;
@@ -2006,10 +2216,7 @@ exec_run(struct scn_exec *x, size_t i)
 		x->msg = NULL;
 		if (!(flags & SMTP_F_STOP) && (x->msg = exec_message(x, st,
 		    &c.message_len, why, sizeof(why))) == NULL) {
-			exec_note(x, WIRE_ERROR, "data: %s", why);
-			exec_skip(x, i, SCN_FAIL, "%s", why);
-			if (!x->p->interactive)
-				exec_stop(x);
+			exec_local_fail(x, i, STAGE_DATA, why);
 			return;
 		}
 		c.message = x->msg;
@@ -2034,7 +2241,7 @@ exec_run(struct scn_exec *x, size_t i)
 	if (smtp_do(x->cur, &c) == -1) {
 		x->running = RUN_NONE;
 		x->wait = WAIT_NONE;
-		exec_skip(x, i, SCN_FAIL, "the session could not take this "
+		exec_local_fail(x, i, first, "the session could not take this "
 		    "command");
 	}
 }

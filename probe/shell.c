@@ -101,6 +101,11 @@ static const struct shell_opt shell_opts[] = {
 	{ "helo", 0, "NAME",
 	    "name for ehlo and helo without one (default: this host's FQDN, "
 	    "else an address literal); sets ${helo}", 1, 0 },
+	{ "raw-helo", 0, NULL,
+	    "take --helo as given, without the domain or address literal "
+	    "check (CR, LF and NUL are still refused); typed lines use "
+	    "\"helo raw NAME\", \"mail raw ADDR\", \"rcpt raw ADDR\"", 1,
+	    0 },
 	{ "starttls", 0, NULL,
 	    "begin with ehlo and starttls after the greeting", 0, 0 },
 	{ "starttls-optional", 0, NULL,
@@ -828,8 +833,9 @@ shell_push(struct shell *sh, struct scn_step *st, char *line, char *body,
 
 	st->line = (int)sh->nhist;
 	if (scn_exec_push(sh->x, st) == -1) {
-		fprintf(stderr, "!! the session runner is over; nothing was "
-		    "sent\n");
+		fprintf(stderr, "!! the session runner is over, or this "
+		    "shell has run %d steps (its limit); nothing was sent\n",
+		    SCN_MAX_STEPS);
 		free(line);
 		free(body);
 		sh->last_ent = -1;
@@ -942,6 +948,10 @@ shell_step(struct shell *sh, const char *line)
 	    sizeof(err))) == NULL) {
 		shell_parse_error(text, err, 1);
 		goto refused;
+	}
+	if (scn_check_inputs(s, err, sizeof(err)) == -1) {
+		fprintf(stderr, "!! %s; nothing was sent\n", err);
+		goto refused;	/* frees s */
 	}
 	if (s->nsteps == 0) {
 		/* set: the variable is in sh->vars now */

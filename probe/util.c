@@ -200,29 +200,6 @@ util_check_text(const char *s, int allow_tab, const char **why)
 	return 0;
 }
 
-int
-util_is_fqdn(const char *name)
-{
-	const char	*p;
-	size_t		 label = 0;
-
-	if (name == NULL || *name == '\0' || strchr(name, '.') == NULL)
-		return 0;
-	for (p = name; *p != '\0'; p++) {
-		if (*p == '.') {
-			if (label == 0 && p[1] != '\0')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return 1;
-}
-
 void
 util_buf_add(struct util_buf *b, const void *s, size_t n)
 {

@@ -67,4 +67,44 @@ bounce gmail.eml 1 '.items[0].class == "recipient" and .items[0].reason == "user
 bounce exchange.eml 1 '.items[0].class == "ip" and .items[0].enhanced == "5.7.606"'
 bounce sendmail.eml 1 '.items[0].class == "recipient" and .items[0].stage == "rcpt"'
 bounce multi-recipient.eml 1 '(.items | length) == 2 and ([.items[].class] | index("recipient")) != null'
+# limits: a bounce past DSN_MAX_PARTS MIME parts or DSN_MAX_ITEMS
+# recipients says it was cut short (text warning, JSON "truncated")
+big=${TMPDIR:-/tmp}/explain-big.$$
+{
+	printf 'From: MAILER-DAEMON@mx.example\nSubject: Undelivered\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+	i=0
+	while [ $i -lt 300 ]; do
+		printf -- '--B\nContent-Type: text/plain\n\npart %d\n' $i
+		i=$((i + 1))
+	done
+	printf -- '--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\n'
+	printf 'Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.1\n'
+	printf 'Diagnostic-Code: smtp; 550 5.1.1 unknown\n\n--B--\n'
+} > "$big.parts"
+out=$("$probe" explain --json --bounce --file "$big.parts" 2>/dev/null)
+[ "$(printf '%s' "$out" | jq -r '.truncated == true and .limits.mime_parts == 256')" = true ]
+check $? "bounce past 256 MIME parts: JSON truncated with the limit"
+"$probe" explain --bounce --file "$big.parts" 2>/dev/null | grep -q '^!! warning: the bounce has more than 256 MIME parts'
+check $? "bounce past 256 MIME parts: a warning in the text output"
+{
+	printf 'From: MAILER-DAEMON@mx.example\nSubject: Undelivered\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+	printf -- '--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n'
+	i=0
+	while [ $i -lt 1005 ]; do
+		printf '\nFinal-Recipient: rfc822; u%d@example.net\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 unknown\n' $i
+		i=$((i + 1))
+	done
+	printf '\n--B--\n'
+} > "$big.items"
+out=$("$probe" explain --json --bounce --file "$big.items" 2>/dev/null)
+[ "$(printf '%s' "$out" | jq -r '.truncated == true and .limits.items == 1000 and (.items | length) == 1000')" = true ]
+check $? "bounce of 1005 recipients: JSON truncated at 1000 items"
+"$probe" explain --bounce --file "$big.items" 2>/dev/null | grep -q '^!! warning: the bounce names more than 1000 recipients'
+check $? "bounce of 1005 recipients: a warning in the text output"
+out=$("$probe" explain --json --file "$dsn/multi-recipient.eml" 2>/dev/null)
+[ "$(printf '%s' "$out" | jq -r '.truncated == false and has("limits") == false')" = true ]
+check $? "a whole bounce: truncated false"
+rm -f "$big.parts" "$big.items"
 echo "1..$n"

@@ -9,6 +9,7 @@
 
 #include "msg.h"
 #include "tap.h"
+#include "valid.h"
 
 static const struct {
 	const char	*name;
@@ -89,8 +90,8 @@ main(void)
 		free(out);
 	}
 	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
-		a = msg_address(addrs[i].in, addrs[i].null_ok, err,
-		    sizeof(err));
+		a = valid_address(addrs[i].in, addrs[i].null_ok ?
+		    VALID_NULL_OK : 0, err, sizeof(err));
 		if (addrs[i].out == NULL)
 			ok(a == NULL, "address %zu refused: %s", i, err);
 		else
@@ -100,7 +101,7 @@ main(void)
 		free(a);
 	}
 	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
-		rc = msg_check_header(headers[i].in, err, sizeof(err));
+		rc = valid_header(headers[i].in, err, sizeof(err));
 		ok((rc == 0) == headers[i].good, "header %zu %s", i,
 		    headers[i].good ? "accepted" : "refused");
 	}

@@ -109,5 +109,39 @@ main(void)
 	ok(parse(&c, "-s", "h", "--body", "-", NULL) == 0 && c.data == 1,
 	    "--body implies --data");
 	opt_cli_free(&c);
+
+	/* numbers are decimal, finite and in range */
+	ok(parse(&c, "-s", "h", "--timeout", "0x10", NULL) == -1,
+	    "--timeout 0x10 refused");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--timeout", "nan", NULL) == -1 &&
+	    parse(&c, "-s", "h", "--timeout", "inf", NULL) == -1 &&
+	    parse(&c, "-s", "h", "--timeout", "1e2", NULL) == -1,
+	    "--timeout nan, inf, 1e2 refused");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--max-line", "0x1000", NULL) == -1 &&
+	    parse(&c, "-s", "h", "-p", " 25", NULL) == -1,
+	    "hex and blanks refused in whole numbers");
+	opt_cli_free(&c);
+
+	/* the HELO name: a domain or a literal, unless --raw-helo */
+	ok(parse(&c, "-s", "h", "--helo", "mail.example.org", NULL) == 0,
+	    "--helo domain");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--helo", "[192.0.2.1]", NULL) == 0,
+	    "--helo address literal");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--helo", "bad_*_name", NULL) == -1,
+	    "--helo bad_*_name refused");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--helo", "bad_*_name", "--raw-helo") == 0 &&
+	    c.raw_helo == 1, "--raw-helo lifts it (given after --helo too)");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--raw-helo", "--helo", "a\tb") == -1,
+	    "--raw-helo still refuses a control character");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--raw-address", NULL, NULL) == 0 &&
+	    c.raw_address == 1, "--raw-address");
+	opt_cli_free(&c);
 	return tap_done();
 }

@@ -62,6 +62,15 @@ static const struct bad bads[] = {
 	{ "ehlo \"\"\n", "t.scn:1:6", "empty name" },
 	{ "ehlo \"a\\nb\"\n", "t.scn:1:6", "line feed" },
 	{ "ehlo \"a b\"\n", "t.scn:1:6", "contains a space" },
+	{ "ehlo bad_*_name\n", "t.scn:1:6", "helo raw NAME" },
+	{ "ehlo raw \"a\\rb\"\n", "t.scn:1:10", "carriage return" },
+	{ "rcpt host!user\n", "t.scn:1:6", "rcpt raw ADDRESS" },
+	{ "rcpt raw \"a@b\\r\\nRSET\"\n", "t.scn:1:10", "carriage return" },
+	{ "mail raw \"a\\x00b\"\n", "t.scn:1:10", "address contains a" },
+	{ "sleep nan\n", "t.scn:1:7", "decimal seconds" },
+	{ "sleep 0x10\n", "t.scn:1:7", "decimal seconds" },
+	{ "sleep 1e1\n", "t.scn:1:7", "decimal seconds" },
+	{ "set a \"\\x00\"\n", "t.scn:1:7", "value contains a" },
 	{ "starttls maybe\n", "t.scn:1:10", "required or optional" },
 	{ "auth\n", "t.scn:1", "needs a mechanism" },
 	{ "auth plian u\n", "t.scn:1:6", "unknown mechanism" },
@@ -390,5 +399,37 @@ main(void)
 	test_match();
 	test_classic();
 	test_documented();
+	/* the variable table: many names, updates, locked names */
+	{
+		struct scn_vars	 v;
+		char		 name[32], val[32];
+		size_t		 k, bad = 0;
+
+		memset(&v, 0, sizeof(v));
+		scn_vars_set(&v, "locked", "cli");
+		v.nlocked = v.n;
+		for (k = 0; k < 20000; k++) {
+			snprintf(name, sizeof(name), "v%zu", k);
+			snprintf(val, sizeof(val), "x%zu", k);
+			scn_vars_set(&v, name, val);
+		}
+		scn_vars_set(&v, "v7", "seven");
+		scn_vars_set(&v, "locked", "scenario");
+		for (k = 0; k < 20000; k++) {
+			const char *got;
+
+			snprintf(name, sizeof(name), "v%zu", k);
+			snprintf(val, sizeof(val), "x%zu", k);
+			got = scn_vars_get(&v, name);
+			if (got == NULL || (k != 7 && strcmp(got, val) != 0))
+				bad++;
+		}
+		ok(bad == 0 && v.n == 20001 &&
+		    strcmp(scn_vars_get(&v, "v7"), "seven") == 0 &&
+		    strcmp(scn_vars_get(&v, "locked"), "cli") == 0 &&
+		    scn_vars_get(&v, "v20000") == NULL,
+		    "20000 variables: found, updated, a locked one kept");
+		scn_vars_clear(&v);
+	}
 	return tap_done();
 }
