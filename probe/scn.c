@@ -2103,7 +2103,8 @@ exec_local_fail(struct scn_exec *x, size_t i, enum smtp_stage stage,
 	if (x->p->interactive)
 		return;
 	if (x->cur != NULL)
-		record_set_error(smtp_session_record_mut(x->cur), stage, why);
+		record_set_error(smtp_session_record_mut(x->cur), stage,
+		    FAIL_LOCAL, why);
 	exec_stop(x);
 }
 

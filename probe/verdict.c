@@ -437,6 +437,18 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 {
 	size_t		 i;
 
+	if (r->status == RES_ERROR && r->fail_kind == FAIL_LOCAL) {
+		/* our side could not do what was asked: not the server */
+		memset(v, 0, sizeof(*v));
+		v->stage = (int)r->error_stage;
+		v->confidence = 95;
+		v->class = "protocol";
+		v->reason = "local-input";
+		v->rule = "client-input";
+		snprintf(v->words, sizeof(v->words), "%.120s", r->error);
+		v->advice = advice_for(v->class, v->reason);
+		return;
+	}
 	if (r->status == RES_ERROR && r->fail_kind == FAIL_DESYNC) {
 		/* no reply can be trusted: the desync is the verdict */
 		memset(v, 0, sizeof(*v));
