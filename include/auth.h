@@ -12,7 +12,15 @@
 
 #include <stddef.h>
 
-#include "smtp.h"
+/* the mechanisms; their names are in smtp.c (smtp_auth_mech_name()) */
+enum smtp_auth_mech {
+	AUTH_PLAIN,
+	AUTH_LOGIN,
+	AUTH_CRAM_MD5,
+	AUTH_XOAUTH2,
+	AUTH_OAUTHBEARER,
+	AUTH__COUNT
+};
 
 #define AUTH_MASK	"********"	/* what the record shows instead */
 

@@ -1,7 +1,9 @@
 /*
- * dane.h - DANE for SMTP (RFC 7672): the TLSA lookup and what it means.
+ * dane.h - DANE for SMTP (RFC 7672): the policy of one MX host and what
+ * it means. Pure data and judgement, no I/O: tlsa.h fills a policy from
+ * DNS, tls.c gives its usable records to OpenSSL.
  *
- * dane_lookup() asks the configured resolver (dns.h) for the TLSA
+ * tlsa_lookup() asks the configured resolver (dns.h) for the TLSA
  * records of _PORT._tcp.HOST on the event loop, before the connection,
  * and classifies the answer by its rcode and AD bit. The AD bit is the
  * only proof of DNSSEC the probe has: it is trusted because the user
@@ -33,9 +35,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct dns_ctx;
-struct dane_req;
-struct record;
 
 enum dane_dns {
 	DANE_DNS_SKIPPED,	/* not looked up */
@@ -91,15 +90,8 @@ struct dane_outcome {
 	char		 detail[640];
 };
 
-typedef void	(*dane_cb)(struct dane_policy *, void *arg);
-
-/*
- * dane_lookup - TLSA of _PORT._tcp.HOST (HOST without trailing dot).
- * The callback owns the policy.
- */
-struct dane_req	*dane_lookup(struct dns_ctx *, const char *host,
-		    const char *port, dane_cb, void *arg);
-void		 dane_cancel(struct dane_req *);
+/* dane_policy_new - an empty policy for _PORT._tcp.HOST (caller frees) */
+struct dane_policy *dane_policy_new(const char *host, const char *port);
 
 /* dane_skipped - a policy for a host that gets no lookup (caller frees) */
 struct dane_policy *dane_skipped(const char *host, const char *port,
@@ -126,13 +118,12 @@ void		 dane_judge(const struct dane_policy *, int tls_done,
 		    const char *verify_error, struct dane_outcome *);
 
 /*
- * dane_session_end - after a session that did not reach TLS: the DANE
- * finding the engine could not add (TLS was mandatory, the lookup was
- * bogus or failed). With tls_verify a failure becomes the session's
- * error (exit 3). Returns 1 when the record changed (settle it again).
+ * dane_rpt_type - the RFC 8460 4.3 result type for an X509_V_ERR_*
+ * code (DANE's own included): certificate-expired,
+ * certificate-host-mismatch, certificate-not-trusted or
+ * validation-failure; NULL for X509_V_OK.
  */
-int		 dane_session_end(struct record *, const struct dane_policy *,
-		    int tls_verify);
+const char	*dane_rpt_type(long);
 
 const char	*dane_dns_name(enum dane_dns);
 const char	*dane_status_name(enum dane_status);

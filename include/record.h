@@ -17,34 +17,8 @@
 #include <stdint.h>
 
 #include "reply.h"
-
-/*
- * Stages, in protocol order, then the commands that may come at any
- * point (RSET, NOOP, VRFY, a raw line, a pause). Invariant: within one
- * transaction stages only move forward; RSET goes back to MAIL,
- * STARTTLS back to EHLO. The numbers are not part of any output: names
- * are (smtp_stage_name()).
- */
-enum smtp_stage {
-	STAGE_RESOLVE,
-	STAGE_CONNECT,
-	STAGE_BANNER,
-	STAGE_EHLO,
-	STAGE_STARTTLS,
-	STAGE_AUTH,
-	STAGE_MAIL,
-	STAGE_RCPT,
-	STAGE_DATA,
-	STAGE_EOD,
-	STAGE_RSET,
-	STAGE_NOOP,
-	STAGE_VRFY,
-	STAGE_RAW,
-	STAGE_SLEEP,
-	STAGE_QUIT,
-	STAGE_DONE,
-	STAGE__COUNT
-};
+#include "stage.h"
+#include "tls.h"
 
 enum step_outcome {
 	OUT_OK,		/* 2xx, or 3xx where expected (354) */
@@ -72,65 +46,6 @@ struct step {
 					   1 met, -1 not met */
 	char		*expect_text;	/* "expected 250, got 550" or NULL */
 	int		 line;		/* scenario line, 0 none */
-};
-
-struct tls_cert {
-	char	 *subject;
-	char	 *issuer;
-	char	**san;		/* "DNS:name", "IP:addr" */
-	size_t	  nsan;
-	char	 *not_before;	/* "YYYY-MM-DDTHH:MM:SSZ" */
-	char	 *not_after;
-	int	  expired;	/* not_after lies in the past */
-	long	  days_left;	/* whole days until not_after (< 0 past) */
-	char	 *sha256;	/* certificate fingerprint, hex with colons */
-	char	 *tlsa;		/* --dane: the TLSA record whose data
-				   matches this certificate, or NULL */
-};
-
-/*
- * The DANE outcome of one connection (--dane, --tls-check): the TLSA
- * lookup, made before the connection, and what OpenSSL matched. See
- * dane.h for the statuses.
- */
-struct tls_dane {
-	int	  checked;	/* a TLSA lookup was made */
-	int	  enabled;	/* OpenSSL got usable, validated records */
-	char	 *status;	/* "secure" "insecure" "bogus" "mismatch" ... */
-	char	 *lookup;	/* how the lookup went: "secure" "none" ... */
-	char	 *qname;	/* "_25._tcp.mx.example" */
-	int	  ad;		/* AD bit of the TLSA answer */
-	char	 *resolver;	/* "ADDR:PORT" that answered, or NULL */
-	char	**records;	/* "3 1 1 hex", as received */
-	char	**notes;	/* per record: NULL usable, else why not */
-	size_t	  nrecords;
-	int	  depth;	/* chain depth OpenSSL matched, -1 none */
-	char	 *matched;	/* the record that matched, or NULL */
-	char	 *result_type;	/* RFC 8460 result type, NULL: no failure */
-	char	 *finding;	/* finding kind, NULL: no failure */
-	int	  fatal;	/* a failure --tls-verify makes fatal */
-	char	 *detail;
-};
-
-struct tls_info {
-	int		 done;		/* a handshake completed */
-	char		*version;	/* "TLSv1.3" */
-	char		*cipher;
-	int		 bits;
-	char		*group;		/* key exchange group, or NULL */
-	char		*sni;		/* server name sent, NULL if none */
-	char		*verify_name;	/* name (or IP) checked, NULL if none */
-	long		 verify_code;	/* X509_V_OK (0) or X509_V_ERR_*; the
-					   DANE result when dane.enabled */
-	char		*verify_error;	/* text for verify_code */
-	long		 pkix_code;	/* the chain against the CA store and
-					   verify_name, DANE aside */
-	char		*pkix_error;
-	int		 name_match;	/* verify_name is in the certificate:
-					   1, 0, or -1 (no name, no cert) */
-	struct tls_cert	*chain;		/* as sent by the peer */
-	size_t		 nchain;
-	struct tls_dane	 dane;
 };
 
 enum finding_level {
@@ -228,7 +143,6 @@ struct step	*record_add_step(struct record *, enum smtp_stage, int64_t);
 void		 record_add_finding(struct record *, enum finding_level,
 		    const char *kind, enum smtp_stage, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));
-void		 record_tls_clear(struct tls_info *);
 
 /*
  * record_settle - decide status, fail_stage and message from the

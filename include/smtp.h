@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <stddef.h>
 
+#include "auth.h"
 #include "record.h"
 
 struct event_base;
@@ -77,15 +78,6 @@ struct smtp_params {
 				   without waiting for the greeting,
 				   STARTTLS without the EHLO after it, DATA
 				   without the message after 354 */
-
-enum smtp_auth_mech {
-	AUTH_PLAIN,
-	AUTH_LOGIN,
-	AUTH_CRAM_MD5,
-	AUTH_XOAUTH2,
-	AUTH_OAUTHBEARER,
-	AUTH__COUNT
-};
 
 /*
  * One command. The stage says what to do; strings are borrowed until
@@ -170,9 +162,6 @@ int		 smtp_is_over(const struct smtp_session *);
 /* smtp_ehlo - capabilities of the latest EHLO, or NULL */
 const struct ehlo *smtp_ehlo(const struct smtp_session *);
 
-const char	*smtp_stage_name(enum smtp_stage);
-int		 smtp_stage_lookup(const char *);	/* -1 if unknown */
-long		 smtp_stage_timeout(enum smtp_stage);	/* default, ms */
 const char	*smtp_tls_mode_name(enum smtp_tls_mode);
 const char	*smtp_auth_mech_name(enum smtp_auth_mech);
 int		 smtp_auth_mech_lookup(const char *);	/* -1 if unknown */

@@ -18,11 +18,74 @@
 
 #include <stddef.h>
 
-#include "record.h"
+#include <stdint.h>
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
 struct dane_policy;
+
+/* What a handshake showed, for the session record (record.h). */
+struct tls_cert {
+	char	 *subject;
+	char	 *issuer;
+	char	**san;		/* "DNS:name", "IP:addr" */
+	size_t	  nsan;
+	char	 *not_before;	/* "YYYY-MM-DDTHH:MM:SSZ" */
+	char	 *not_after;
+	int	  expired;	/* not_after lies in the past */
+	long	  days_left;	/* whole days until not_after (< 0 past) */
+	char	 *sha256;	/* certificate fingerprint, hex with colons */
+	char	 *tlsa;		/* --dane: the TLSA record whose data
+				   matches this certificate, or NULL */
+};
+
+/*
+ * The DANE outcome of one connection (--dane, --tls-check): the TLSA
+ * lookup, made before the connection, and what OpenSSL matched. See
+ * dane.h for the statuses.
+ */
+struct tls_dane {
+	int	  checked;	/* a TLSA lookup was made */
+	int	  enabled;	/* OpenSSL got usable, validated records */
+	char	 *status;	/* "secure" "insecure" "bogus" "mismatch" ... */
+	char	 *lookup;	/* how the lookup went: "secure" "none" ... */
+	char	 *qname;	/* "_25._tcp.mx.example" */
+	int	  ad;		/* AD bit of the TLSA answer */
+	char	 *resolver;	/* "ADDR:PORT" that answered, or NULL */
+	char	**records;	/* "3 1 1 hex", as received */
+	char	**notes;	/* per record: NULL usable, else why not */
+	size_t	  nrecords;
+	int	  depth;	/* chain depth OpenSSL matched, -1 none */
+	char	 *matched;	/* the record that matched, or NULL */
+	char	 *result_type;	/* RFC 8460 result type, NULL: no failure */
+	char	 *finding;	/* finding kind, NULL: no failure */
+	int	  fatal;	/* a failure --tls-verify makes fatal */
+	char	 *detail;
+};
+
+struct tls_info {
+	int		 done;		/* a handshake completed */
+	char		*version;	/* "TLSv1.3" */
+	char		*cipher;
+	int		 bits;
+	char		*group;		/* key exchange group, or NULL */
+	char		*sni;		/* server name sent, NULL if none */
+	char		*verify_name;	/* name (or IP) checked, NULL if none */
+	long		 verify_code;	/* X509_V_OK (0) or X509_V_ERR_*; the
+					   DANE result when dane.enabled */
+	char		*verify_error;	/* text for verify_code */
+	long		 pkix_code;	/* the chain against the CA store and
+					   verify_name, DANE aside */
+	char		*pkix_error;
+	int		 name_match;	/* verify_name is in the certificate:
+					   1, 0, or -1 (no name, no cert) */
+	struct tls_cert	*chain;		/* as sent by the peer */
+	size_t		 nchain;
+	struct tls_dane	 dane;
+};
+
+/* tls_info_clear - free what info holds and zero it */
+void	 tls_info_clear(struct tls_info *);
 
 struct tls_params {
 	const char	*cafile;	/* --tls-ca-file; NULL: system store */
@@ -48,13 +111,6 @@ SSL	*tls_ssl_new(SSL_CTX *, const char *sni, const char *verify_name,
 /* tls_summarize - fill info from a completed handshake */
 void	 tls_summarize(SSL *, const char *sni, const char *verify_name,
 	    const struct dane_policy *dane, struct tls_info *);
-
-/*
- * tls_rpt_type - the RFC 8460 4.3 result type for an X509_V_ERR_*
- * code: certificate-expired, certificate-host-mismatch,
- * certificate-not-trusted or validation-failure; NULL for X509_V_OK.
- */
-const char *tls_rpt_type(long);
 
 /* tls_version_ok - 0 if s names a TLS version (1.0 .. 1.3) */
 int	 tls_version_ok(const char *);

@@ -71,4 +71,16 @@ int	 tlscheck_findings(struct record *, const struct tlscheck_target *);
 void	 tlscheck_notes(FILE *, const struct mtasts_result *,
 	    const struct tlsrpt_result *);
 
+struct record;
+struct dane_policy;
+
+/*
+ * tlscheck_dane_end - after a session that did not reach TLS: the DANE
+ * finding the engine could not add (TLS was mandatory, the lookup was
+ * bogus or failed). With tls_verify a failure becomes the session's
+ * error (exit 3). Returns 1 when the record changed (settle it again).
+ */
+int		 tlscheck_dane_end(struct record *, const struct dane_policy *,
+		    int tls_verify);
+
 #endif

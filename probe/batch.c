@@ -3051,7 +3051,7 @@ bt_abandon(struct batch *b)
 		r = n > 0 ? scn_exec_record(s->x, n - 1) : NULL;
 		msg = xasprintf("interrupted%s%s", r != NULL && r->nsteps > 0 ?
 		    " during " : "", r != NULL && r->nsteps > 0 ?
-		    smtp_stage_name(r->steps[r->nsteps - 1].stage) : "");
+		    stage_name(r->steps[r->nsteps - 1].stage) : "");
 		bt_utc(ended, sizeof(ended));
 		bt_report(b, s->job->t, s->job, ST_INTERRUPTED, -1, NULL,
 		    n > 0 ? scn_exec_record(s->x, 0)->started : NULL, ended, msg,

@@ -1,6 +1,8 @@
 /*
- * dane.c - DANE for SMTP (RFC 7672): the TLSA lookup on the event loop
- * and what its answer means (see include/dane.h).
+ * dane.c - DANE for SMTP (RFC 7672): the policy a TLSA answer makes,
+ * which records SMTP may use, and what the lookup and a handshake add up
+ * to (see include/dane.h). Pure: no I/O; tls.c hands the usable records
+ * to OpenSSL, tlsa.c fills the policy from DNS.
  *
  * The AD bit is taken as proof of DNSSEC only because the user chose
  * the resolver (--resolver, or resolv.conf): dns.c asks for AD (RFC 6840
@@ -21,22 +23,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/x509_vfy.h>
+
 #include "dane.h"
-#include "dns.h"
 #include "log.h"
-#include "record.h"
-#include "tls.h"
 
-struct dane_req {
-	struct dns_query	*q;
-	struct dane_policy	*p;
-	dane_cb			 cb;
-	void			*arg;
-};
-
-static void	dane_on_tlsa(const struct dns_result *, void *);
-static struct dane_policy *dane_policy_new(const char *, const char *);
-static const char *dane_trust(const struct dane_policy *, char *, size_t);
 
 static const char *const dns_names[] = {
 	[DANE_DNS_SKIPPED] = "skipped",
@@ -82,7 +73,7 @@ dane_usage_name(uint8_t u)
 	return u < 4 ? names[u] : "?";
 }
 
-static struct dane_policy *
+struct dane_policy *
 dane_policy_new(const char *host, const char *port)
 {
 	struct dane_policy	*p;
@@ -178,104 +169,6 @@ dane_enabled(const struct dane_policy *p)
 	return p != NULL && p->dns == DANE_DNS_SECURE && p->nusable > 0;
 }
 
-struct dane_req *
-dane_lookup(struct dns_ctx *ctx, const char *host, const char *port,
-    dane_cb cb, void *arg)
-{
-	struct dane_req	*r;
-
-	r = xcalloc(1, sizeof(*r));
-	r->p = dane_policy_new(host, port);
-	r->cb = cb;
-	r->arg = arg;
-	r->q = dns_query(ctx, r->p->qname, DNS_T_TLSA, dane_on_tlsa, r);
-	return r;
-}
-
-void
-dane_cancel(struct dane_req *r)
-{
-	if (r == NULL)
-		return;
-	dns_cancel(r->q);
-	dane_policy_free(r->p);
-	free(r);
-}
-
-/* dane_trust - where the AD bit came from, and how far to trust it */
-static const char *
-dane_trust(const struct dane_policy *p, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s, the configured resolver%s",
-	    p->resolver != NULL ? p->resolver : "?", p->loopback ?
-	    ", on loopback" : "; it is not on loopback, so its AD bit is "
-	    "only as trustworthy as the path to it");
-	return buf;
-}
-
-/* dane_on_tlsa - the TLSA answer: classify it by rcode and AD bit */
-static void
-dane_on_tlsa(const struct dns_result *r, void *arg)
-{
-	struct dane_req		*q = arg;
-	struct dane_policy	*p = q->p;
-	char			 trust[256];
-	size_t			 i;
-
-	p->ad = r->ad;
-	p->rcode = r->rcode;
-	p->ede = r->ede;
-	p->resolver = r->server != NULL ? xstrdup(r->server) : NULL;
-	p->loopback = r->server != NULL && (strncmp(r->server, "127.",
-	    4) == 0 || strncmp(r->server, "[::1]", 5) == 0);
-	for (i = 0; i < r->ntlsa; i++)
-		dane_add_rr(p, r->tlsa[i].usage, r->tlsa[i].selector,
-		    r->tlsa[i].mtype, r->tlsa[i].data, r->tlsa[i].len);
-	dane_trust(p, trust, sizeof(trust));
-	switch (r->status) {
-	case DNS_OK:
-		if (r->ad) {
-			p->dns = DANE_DNS_SECURE;
-			p->detail = xasprintf("%s: %zu TLSA record%s, "
-			    "validated (AD from %s); %zu usable for SMTP",
-			    p->qname, p->nrrs, p->nrrs == 1 ? "" : "s", trust,
-			    p->nusable);
-		} else {
-			p->dns = DANE_DNS_INSECURE;
-			p->detail = xasprintf("%s: %zu TLSA record%s without "
-			    "the AD bit (%s): not validated (an unsigned zone, "
-			    "or a resolver that does not validate), so not "
-			    "used", p->qname, p->nrrs, p->nrrs == 1 ? "" : "s",
-			    trust);
-		}
-		break;
-	case DNS_NODATA:
-	case DNS_NXDOMAIN:
-		p->dns = r->ad ? DANE_DNS_NONE : DANE_DNS_NONE_INSECURE;
-		p->detail = xasprintf("%s: no TLSA record (%s%s%s): no DANE "
-		    "for this host", p->qname, dns_status_name(r->status),
-		    r->ad ? ", the denial validated, AD from " : ", no AD, "
-		    "from ",
-		    trust);
-		break;
-	case DNS_SERVFAIL:
-		p->dns = DANE_DNS_BOGUS;
-		p->detail = xasprintf("%s: %s; a validating resolver answers "
-		    "SERVFAIL when DNSSEC validation fails (bogus)%s",
-		    p->qname, r->detail, r->ede == 6 ? ", and its extended "
-		    "error says so" : "");
-		break;
-	default:
-		p->dns = DANE_DNS_ERROR;
-		p->detail = xasprintf("%s: the TLSA lookup failed: %s",
-		    p->qname, r->detail);
-		break;
-	}
-	q->p = NULL;
-	q->cb(p, q->arg);
-	free(q);
-}
-
 void
 dane_judge(const struct dane_policy *p, int tls_done, int depth,
     const char *matched, long verify_code, const char *verify_error,
@@ -346,7 +239,7 @@ dane_judge(const struct dane_policy *p, int tls_done, int depth,
 	}
 	o->status = DANE_ST_MISMATCH;
 	o->finding = "dane-mismatch";
-	o->result_type = tls_rpt_type(verify_code);
+	o->result_type = dane_rpt_type(verify_code);
 	if (o->result_type == NULL)
 		o->result_type = "validation-failure";
 	o->fatal = 1;
@@ -356,33 +249,28 @@ dane_judge(const struct dane_policy *p, int tls_done, int depth,
 	    verify_error != NULL ? verify_error : "no match", verify_code);
 }
 
-int
-dane_session_end(struct record *r, const struct dane_policy *p,
-    int tls_verify)
+/* dane_rpt_type - the RFC 8460 4.3 result type of a verify code */
+const char *
+dane_rpt_type(long code)
 {
-	struct dane_outcome	 o;
-	size_t			 i;
-	int			 reached = 0;
-
-	if (r == NULL || p == NULL || r->tls.done)
-		return 0;
-	for (i = 0; i < r->nsteps; i++)
-		if ((r->steps[i].stage == STAGE_EHLO &&
-		    r->steps[i].outcome == OUT_OK) ||
-		    r->steps[i].stage == STAGE_STARTTLS)
-			reached = 1;
-	dane_judge(p, 0, -1, NULL, 0, NULL, &o);
-	if (o.finding == NULL || (o.status == DANE_ST_NOTLS && !reached))
-		return 0;
-	record_add_finding(r, tls_verify && o.fatal ? FIND_ERROR : FIND_WARN,
-	    o.finding, o.status == DANE_ST_NOTLS ? STAGE_STARTTLS :
-	    STAGE_RESOLVE, "%s", o.detail);
-	if (tls_verify && o.fatal) {
-		char	*e = xasprintf("DANE: %s", o.detail);
-
-		record_set_error(r, o.status == DANE_ST_NOTLS ?
-		    STAGE_STARTTLS : STAGE_RESOLVE, FAIL_TLS, e);
-		free(e);
+	switch (code) {
+	case X509_V_OK:
+		return NULL;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return "certificate-expired";
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return "certificate-host-mismatch";
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_UNTRUSTED:
+	case X509_V_ERR_CERT_REJECTED:
+		return "certificate-not-trusted";
+	default:
+		return "validation-failure";
 	}
-	return 1;
 }

@@ -145,7 +145,7 @@ explain_print(const char *what, const char *reply, const char *rcpt,
 	if (mta != NULL)
 		printf("remote MTA: %s\n", mta);
 	printf("reply:     %s\n", reply);
-	printf("stage:     %s\n", v->stage >= 0 ? smtp_stage_name(v->stage) :
+	printf("stage:     %s\n", v->stage >= 0 ? stage_name(v->stage) :
 	    "not known (give --stage)");
 	report_verdict_text(stdout, v);
 }

@@ -30,6 +30,7 @@
 #include "batch.h"
 #include "check.h"
 #include "dane.h"
+#include "tlsa.h"
 #include "diag.h"
 #include "explain.h"
 #include "log.h"
@@ -496,7 +497,7 @@ cli_tls_preflight(struct cli_run *run, struct dns_ctx **dns,
 			    "no resolver");
 		else {
 			run->tls_pending++;
-			dane_lookup(*dns, host, cli->port, cli_dane_done, d);
+			tlsa_lookup(*dns, host, cli->port, cli_dane_done, d);
 		}
 	}
 	if (domain == NULL && txn != NULL && txn[0].nrcpt > 0 &&
@@ -597,7 +598,7 @@ cli_tls_finish(struct cli_run *run)
 		for (j = 0; j < ct->nexec; j++)
 			for (k = 0; k < scn_exec_nrecords(ct->execs[j]); k++) {
 				r = scn_exec_record_mut(ct->execs[j], k);
-				changed = dane_session_end(r, ct->p.dane,
+				changed = tlscheck_dane_end(r, ct->p.dane,
 				    run->cli->tls_verify);
 				if (run->cli->tls_check && j == 0 && k == 0) {
 					cli_tls_target(run, ct, &tt);

@@ -342,7 +342,7 @@ opt_explain_parse(int argc, char **argv, struct opt_explain *e)
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (ch) {
 		case E_STAGE:
-			st = smtp_stage_lookup(optarg);
+			st = stage_lookup(optarg);
 			if (st < STAGE_BANNER || st > STAGE_EOD) {
 				log_warnx("explain --stage: unknown stage "
 				    "\"%s\"", optarg);
@@ -421,7 +421,7 @@ opt_text(const char *name, const char *v)
 static int
 opt_stage(const char *name, const char *v, int *out)
 {
-	int	 st = smtp_stage_lookup(v);
+	int	 st = stage_lookup(v);
 
 	if (st < STAGE_CONNECT || st > STAGE_EOD || st == STAGE_AUTH) {
 		log_warnx("--%s: unknown stage \"%s\" (one of connect banner "
@@ -471,7 +471,7 @@ opt_timeout(const char *v, long *timeout_ms)
 		}
 		memcpy(stage, v, (size_t)(eq - v));
 		stage[eq - v] = '\0';
-		st = smtp_stage_lookup(stage);
+		st = stage_lookup(stage);
 		if (st < 0 || st == STAGE_DONE || st == STAGE_SLEEP) {
 			log_warnx("--timeout: unknown stage \"%s\"", stage);
 			return -1;

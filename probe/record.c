@@ -11,7 +11,6 @@
 
 #include "log.h"
 #include "record.h"
-#include "smtp.h"
 
 static const char *const outcome_names[OUT__COUNT] = {
 	[OUT_OK] = "ok",
@@ -91,47 +90,6 @@ record_new(void)
 }
 
 void
-record_tls_clear(struct tls_info *t)
-{
-	size_t	 i, j;
-
-	free(t->version);
-	free(t->cipher);
-	free(t->group);
-	free(t->sni);
-	free(t->verify_name);
-	free(t->verify_error);
-	free(t->pkix_error);
-	for (i = 0; i < t->dane.nrecords; i++) {
-		free(t->dane.records[i]);
-		free(t->dane.notes[i]);
-	}
-	free(t->dane.records);
-	free(t->dane.notes);
-	free(t->dane.status);
-	free(t->dane.lookup);
-	free(t->dane.qname);
-	free(t->dane.resolver);
-	free(t->dane.matched);
-	free(t->dane.result_type);
-	free(t->dane.finding);
-	free(t->dane.detail);
-	for (i = 0; i < t->nchain; i++) {
-		free(t->chain[i].subject);
-		free(t->chain[i].issuer);
-		for (j = 0; j < t->chain[i].nsan; j++)
-			free(t->chain[i].san[j]);
-		free(t->chain[i].san);
-		free(t->chain[i].not_before);
-		free(t->chain[i].not_after);
-		free(t->chain[i].sha256);
-		free(t->chain[i].tlsa);
-	}
-	free(t->chain);
-	memset(t, 0, sizeof(*t));
-}
-
-void
 record_free(struct record *r)
 {
 	size_t	 i;
@@ -151,7 +109,7 @@ record_free(struct record *r)
 	}
 	free(r->findings);
 	reply_ehlo_free(r->ehlo);
-	record_tls_clear(&r->tls);
+	tls_info_clear(&r->tls);
 	free(r->host);
 	free(r->port);
 	free(r->address);
@@ -302,7 +260,7 @@ record_settle(struct record *r)
 		r->status = RES_ERROR;
 		r->fail_stage = r->error != NULL ? r->error_stage : err->stage;
 		r->message = xasprintf("error at %s: %s",
-		    smtp_stage_name(r->fail_stage), r->error != NULL ?
+		    stage_name(r->fail_stage), r->error != NULL ?
 		    r->error : err->detail != NULL ? err->detail :
 		    record_outcome_name(err->outcome));
 		return;
@@ -313,12 +271,12 @@ record_settle(struct record *r)
 		if (exp->line > 0)
 			r->message = xasprintf("expectation failed at %s "
 			    "(scenario line %d): %s",
-			    smtp_stage_name(exp->stage), exp->line,
+			    stage_name(exp->stage), exp->line,
 			    exp->expect_text != NULL ? exp->expect_text :
 			    "not met");
 		else
 			r->message = xasprintf("expectation failed at %s: %s",
-			    smtp_stage_name(exp->stage),
+			    stage_name(exp->stage),
 			    exp->expect_text != NULL ? exp->expect_text :
 			    "not met");
 		return;
@@ -333,12 +291,12 @@ record_settle(struct record *r)
 		if (r->rcpt_rejected > 0 && r->rcpt_ok > 0)
 			r->message = xasprintf("%s at %s: %s (%d of %d "
 			    "recipients rejected)", record_status_name(
-			    r->status), smtp_stage_name(st->stage), what,
+			    r->status), stage_name(st->stage), what,
 			    r->rcpt_rejected, r->rcpt_ok + r->rcpt_rejected);
 		else
 			r->message = xasprintf("%s at %s: %s",
 			    record_status_name(r->status),
-			    smtp_stage_name(st->stage), what);
+			    stage_name(st->stage), what);
 		return;
 	}
 	r->status = RES_OK;

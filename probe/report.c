@@ -82,7 +82,7 @@ report_summary(FILE *fp, const struct record *r)
 		ms = st->t_done >= 0 && st->t_sent >= 0 ?
 		    (double)(st->t_done - st->t_sent) / 1000.0 : 0.0;
 		fprintf(fp, "**   %-9s %-4s %-9s %-10s %9.2f ms%s%s%s\n",
-		    smtp_stage_name(st->stage), st->tls ? "tls" : "",
+		    stage_name(st->stage), st->tls ? "tls" : "",
 		    record_outcome_name(st->outcome), code, ms,
 		    st->command != NULL ? "  " : "",
 		    st->command != NULL ? st->command : "",
@@ -92,7 +92,7 @@ report_summary(FILE *fp, const struct record *r)
 	for (i = 0; i < r->nfindings; i++)
 		fprintf(fp, "** %s (%s, %s): %s\n",
 		    record_level_name(r->findings[i].level),
-		    r->findings[i].kind, smtp_stage_name(r->findings[i].stage),
+		    r->findings[i].kind, stage_name(r->findings[i].stage),
 		    r->findings[i].detail);
 	report_checks(fp, r);
 	report_result(fp, r);
@@ -106,7 +106,7 @@ report_verdict_text(FILE *fp, const struct verdict *v)
 
 	fprintf(fp, "** verdict: %s (%s)", v->class, v->reason);
 	if (v->stage >= 0)
-		fprintf(fp, " at %s", smtp_stage_name(v->stage));
+		fprintf(fp, " at %s", stage_name(v->stage));
 	fprintf(fp, ", confidence %d%%, rule %s%s%s%s\n", v->confidence,
 	    v->rule, v->words[0] ? ", matched \"" : "", v->words,
 	    v->words[0] ? "\"" : "");
@@ -182,7 +182,7 @@ json_verdict(const struct verdict *v)
 	return json_pack("{s:s, s:s, s:o, s:i, s:s, s:o, s:o, s:o, s:s, "
 	    "s:o}",
 	    "class", v->class, "reason", v->reason,
-	    "stage", v->stage >= 0 ? json_string(smtp_stage_name(v->stage)) :
+	    "stage", v->stage >= 0 ? json_string(stage_name(v->stage)) :
 	    json_null(),
 	    "confidence", v->confidence, "rule", v->rule,
 	    "matched", v->words[0] ? json_str(v->words) : json_null(),
@@ -208,7 +208,7 @@ json_step(const struct record *r, const struct step *st)
 	size_t	 i;
 
 	j = json_pack("{s:s, s:i, s:o, s:b, s:s, s:o, s:o, s:o, s:o}",
-	    "stage", smtp_stage_name(st->stage),
+	    "stage", stage_name(st->stage),
 	    "txn", st->txn,
 	    "command", json_str(st->command),
 	    "tls", st->tls,
@@ -324,7 +324,7 @@ report_json_doc(const struct record *r, const char *version)
 		    "{s:s, s:s, s:s, s:o}",
 		    "level", record_level_name(r->findings[i].level),
 		    "kind", r->findings[i].kind,
-		    "stage", smtp_stage_name(r->findings[i].stage),
+		    "stage", stage_name(r->findings[i].stage),
 		    "detail", json_str(r->findings[i].detail)));
 	if (r->ehlo != NULL) {
 		ext = json_object();
@@ -353,7 +353,7 @@ report_json_doc(const struct record *r, const char *version)
 	    r->rcpt_rejected,
 	    "result", "status", record_status_name(r->status),
 	    "stage", r->status == RES_OK ? json_null() :
-	    json_string(smtp_stage_name(r->fail_stage)),
+	    json_string(stage_name(r->fail_stage)),
 	    "exit_code", record_exit_code(r),
 	    "message", json_str(r->message));
 	if (doc == NULL)

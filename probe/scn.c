@@ -2098,7 +2098,7 @@ static void
 exec_local_fail(struct scn_exec *x, size_t i, enum smtp_stage stage,
     const char *why)
 {
-	exec_note(x, WIRE_ERROR, "%s: %s", smtp_stage_name(stage), why);
+	exec_note(x, WIRE_ERROR, "%s: %s", stage_name(stage), why);
 	exec_skip(x, i, SCN_FAIL, "%s", why);
 	if (x->p->interactive)
 		return;
@@ -2121,7 +2121,7 @@ exec_run(struct scn_exec *x, size_t i)
 	x->stop_after = 0;
 	if (p->stop_before >= 0 && (int)first == p->stop_before) {
 		exec_note(x, WIRE_INFO, "stopping before %s as asked",
-		    smtp_stage_name(first));
+		    stage_name(first));
 		if (x->nsess == 0) {
 			/* nothing was opened; the record says so */
 			x->sess = xreallocarray(x->sess, 1, sizeof(*x->sess));
@@ -2350,10 +2350,10 @@ exec_after(struct scn_exec *x, size_t i)
 		x->stop_after = 0;
 		if (p->stop_before >= 0 && (int)last == p->stop_before)
 			exec_note(x, WIRE_INFO, "stopping before %s as asked",
-			    smtp_stage_name(last));
+			    stage_name(last));
 		else
 			exec_note(x, WIRE_INFO, "stopping after %s as asked",
-			    smtp_stage_name(first));
+			    stage_name(first));
 		exec_stop(x);
 		return;
 	}
@@ -2364,7 +2364,7 @@ exec_after(struct scn_exec *x, size_t i)
 		if (op_first(next->op) != last && next->op != SCN_QUIT &&
 		    next->op != SCN_DROP) {
 			exec_note(x, WIRE_INFO, "stopping after %s as asked",
-			    smtp_stage_name(last));
+			    stage_name(last));
 			exec_stop(x);
 		}
 	}

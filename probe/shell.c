@@ -464,7 +464,7 @@ shell_step_cb(void *arg, const struct record *r, const struct step *st)
 		sh->opened = 1;
 	if (st->reply == NULL && st->outcome == OUT_OK)
 		return;		/* connected, or sent without a reply */
-	printf("== %s: %s", smtp_stage_name(st->stage),
+	printf("== %s: %s", stage_name(st->stage),
 	    record_outcome_name(st->outcome));
 	if (st->reply != NULL && st->reply->enhanced[0] != '\0') {
 		meaning = verdict_enhanced_meaning(st->reply->enhanced);

@@ -76,10 +76,9 @@ struct smtp_session {
 	char			*helo;		/* name last sent */
 };
 
+/* what each stage does; its name and default timeout are in stage.c */
 struct stage {
-	const char	*name;
 	const char	*verb;
-	long		 timeout_ms;
 	int		 expect;	/* reply class meaning success, 0 any
 					   positive (2 or 3) */
 	void		(*enter)(struct smtp_session *);
@@ -107,37 +106,24 @@ static void	reply_data(struct smtp_session *, struct reply *);
 static void	reply_simple(struct smtp_session *, struct reply *);
 static void	reply_quit(struct smtp_session *, struct reply *);
 
-/*
- * Default timeouts are below the RFC 5321 4.5.3.2 ceilings (5 min for
- * the greeting, MAIL and RCPT, 10 min after the final dot): a probe
- * wants an answer, and every one of them can be changed by --timeout.
- */
 static const struct stage stages[] = {
-	[STAGE_RESOLVE] = { "resolve", NULL, 30000, 0, NULL, NULL },
-	[STAGE_CONNECT] = { "connect", NULL, 30000, 0, enter_connect, NULL },
-	[STAGE_BANNER] = { "banner", NULL, 60000, 2, enter_banner,
-	    reply_banner },
-	[STAGE_EHLO] = { "ehlo", "EHLO", 60000, 2, enter_ehlo, reply_ehlo },
-	[STAGE_STARTTLS] = { "starttls", "STARTTLS", 60000, 2,
-	    enter_starttls, reply_starttls },
-	[STAGE_AUTH] = { "auth", "AUTH", 60000, 2, enter_auth, reply_auth },
-	[STAGE_MAIL] = { "mail", "MAIL FROM", 60000, 2, enter_mail,
-	    reply_simple },
-	[STAGE_RCPT] = { "rcpt", "RCPT TO", 60000, 2, enter_rcpt,
-	    reply_rcpt },
-	[STAGE_DATA] = { "data", "DATA", 60000, 3, enter_data, reply_data },
-	[STAGE_EOD] = { "eod", ".", 300000, 2, enter_eod, reply_simple },
-	[STAGE_RSET] = { "rset", "RSET", 30000, 2, enter_simple,
-	    reply_simple },
-	[STAGE_NOOP] = { "noop", "NOOP", 30000, 2, enter_simple,
-	    reply_simple },
-	[STAGE_VRFY] = { "vrfy", "VRFY", 30000, 2, enter_simple,
-	    reply_simple },
-	[STAGE_RAW] = { "send", "", 30000, 0, enter_raw, reply_simple },
-	[STAGE_SLEEP] = { "sleep", NULL, 0, 0, enter_sleep, NULL },
-	[STAGE_QUIT] = { "quit", "QUIT", 10000, 2, enter_simple,
-	    reply_quit },
-	[STAGE_DONE] = { "done", NULL, 0, 0, NULL, NULL },
+	[STAGE_RESOLVE] = { NULL, 0, NULL, NULL },
+	[STAGE_CONNECT] = { NULL, 0, enter_connect, NULL },
+	[STAGE_BANNER] = { NULL, 2, enter_banner, reply_banner },
+	[STAGE_EHLO] = { "EHLO", 2, enter_ehlo, reply_ehlo },
+	[STAGE_STARTTLS] = { "STARTTLS", 2, enter_starttls, reply_starttls },
+	[STAGE_AUTH] = { "AUTH", 2, enter_auth, reply_auth },
+	[STAGE_MAIL] = { "MAIL FROM", 2, enter_mail, reply_simple },
+	[STAGE_RCPT] = { "RCPT TO", 2, enter_rcpt, reply_rcpt },
+	[STAGE_DATA] = { "DATA", 3, enter_data, reply_data },
+	[STAGE_EOD] = { ".", 2, enter_eod, reply_simple },
+	[STAGE_RSET] = { "RSET", 2, enter_simple, reply_simple },
+	[STAGE_NOOP] = { "NOOP", 2, enter_simple, reply_simple },
+	[STAGE_VRFY] = { "VRFY", 2, enter_simple, reply_simple },
+	[STAGE_RAW] = { "", 0, enter_raw, reply_simple },
+	[STAGE_SLEEP] = { NULL, 0, enter_sleep, NULL },
+	[STAGE_QUIT] = { "QUIT", 2, enter_simple, reply_quit },
+	[STAGE_DONE] = { NULL, 0, NULL, NULL },
 };
 _Static_assert(nitems(stages) == STAGE__COUNT, "stage table incomplete");
 
@@ -183,29 +169,6 @@ static long	smtp_timeout(struct smtp_session *, enum smtp_stage);
 static enum step_outcome smtp_judge(struct smtp_session *,
 		    const struct reply *);
 static int	smtp_check_cmd(const struct smtp_cmd *, const char **);
-
-const char *
-smtp_stage_name(enum smtp_stage st)
-{
-	return st < STAGE__COUNT ? stages[st].name : "?";
-}
-
-int
-smtp_stage_lookup(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < nitems(stages); i++)
-		if (strcasecmp(name, stages[i].name) == 0)
-			return (int)i;
-	return -1;
-}
-
-long
-smtp_stage_timeout(enum smtp_stage st)
-{
-	return stages[st].timeout_ms;
-}
 
 const char *
 smtp_tls_mode_name(enum smtp_tls_mode m)
@@ -338,7 +301,7 @@ static long
 smtp_timeout(struct smtp_session *s, enum smtp_stage st)
 {
 	return s->p->timeout_ms[st] > 0 ? s->p->timeout_ms[st] :
-	    stages[st].timeout_ms;
+	    stage_timeout(st);
 }
 
 static void
@@ -399,7 +362,7 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 	if (s->finished || s->busy)
 		return -1;
 	if (smtp_check_cmd(c, &why) == -1) {
-		log_warnx("%s: argument %s; not sent", smtp_stage_name(c->stage),
+		log_warnx("%s: argument %s; not sent", stage_name(c->stage),
 		    why);
 		return -1;
 	}
@@ -562,7 +525,7 @@ smtp_enter(struct smtp_session *s, enum smtp_stage next)
 
 	if (s->finished)
 		return;
-	log_debug("stage %s -> %s", stages[from].name, stages[next].name);
+	log_debug("stage %s -> %s", stage_name(from), stage_name(next));
 	s->stage = next;
 	if (next == STAGE_DONE) {
 		smtp_finish(s);
@@ -758,7 +721,7 @@ smtp_desync(struct smtp_session *s, const char *fmt, ...)
 	va_end(ap);
 	for (i = (ssize_t)s->rec->nsteps - 1; i >= 0; i--)
 		if (s->rec->steps[i].reply != NULL && i != s->cur) {
-			after = stages[s->rec->steps[i].stage].name;
+			after = stage_name(s->rec->steps[i].stage);
 			break;
 		}
 	record_add_finding(s->rec, FIND_ERROR, "desync", s->stage, "%s, "
@@ -930,7 +893,7 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		smtp_fail(s, OUT_TIMEOUT, FAIL_TIMEOUT,
 		    "timed out after %g s in %s%s",
 		    (double)smtp_timeout(s, s->stage) / 1000.0,
-		    stages[s->stage].name,
+		    stage_name(s->stage),
 		    s->reply != NULL && s->reply->nlines > 0 ?
 		    " (reply incomplete)" : "");
 		break;
@@ -954,7 +917,7 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		else
 			smtp_fail(s, OUT_CLOSED, FAIL_CLOSED,
 			    "connection closed by server "
-			    "during %s%s", stages[s->stage].name,
+			    "during %s%s", stage_name(s->stage),
 			    s->reply != NULL ? " (reply incomplete)" : "");
 		free(rest);
 		break;
@@ -1408,7 +1371,7 @@ smtp_tls_ready(struct smtp_session *s)
 	struct tls_info	*t = &s->rec->tls;
 	struct step	*st = smtp_step(s);
 
-	record_tls_clear(t);
+	tls_info_clear(t);
 	tls_summarize(io_ssl(s->io), p->sni, p->verify_name, p->dane, t);
 	smtp_wire(s, WIRE_INFO, "TLS %s, cipher %s (%d bits)%s%s", t->version,
 	    t->cipher, t->bits, t->group != NULL ? ", group " : "",

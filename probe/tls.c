@@ -173,31 +173,6 @@ tls_ssl_new(SSL_CTX *ctx, const char *sni, const char *verify_name,
 	return ssl;
 }
 
-const char *
-tls_rpt_type(long code)
-{
-	switch (code) {
-	case X509_V_OK:
-		return NULL;
-	case X509_V_ERR_CERT_HAS_EXPIRED:
-	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return "certificate-expired";
-	case X509_V_ERR_HOSTNAME_MISMATCH:
-	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		return "certificate-host-mismatch";
-	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-	case X509_V_ERR_CERT_UNTRUSTED:
-	case X509_V_ERR_CERT_REJECTED:
-		return "certificate-not-trusted";
-	default:
-		return "validation-failure";
-	}
-}
-
 /*
  * tls_pkix - verify the peer's chain against the context's CA store
  * and name, as if DANE were not there (the MTA-STS view, RFC 8461 4.2).
@@ -494,7 +469,7 @@ tls_summarize(SSL *ssl, const char *sni, const char *verify_name,
 	int		 i, n, nid;
 	const char	*g;
 
-	record_tls_clear(t);
+	tls_info_clear(t);
 	t->done = 1;
 	t->version = xstrdup(SSL_get_version(ssl));
 	t->cipher = xstrdup(SSL_get_cipher_name(ssl));
@@ -534,4 +509,45 @@ tls_summarize(SSL *ssl, const char *sni, const char *verify_name,
 	if (dane != NULL)
 		tls_dane(ssl, dane, t);
 	ERR_clear_error();
+}
+
+void
+tls_info_clear(struct tls_info *t)
+{
+	size_t	 i, j;
+
+	free(t->version);
+	free(t->cipher);
+	free(t->group);
+	free(t->sni);
+	free(t->verify_name);
+	free(t->verify_error);
+	free(t->pkix_error);
+	for (i = 0; i < t->dane.nrecords; i++) {
+		free(t->dane.records[i]);
+		free(t->dane.notes[i]);
+	}
+	free(t->dane.records);
+	free(t->dane.notes);
+	free(t->dane.status);
+	free(t->dane.lookup);
+	free(t->dane.qname);
+	free(t->dane.resolver);
+	free(t->dane.matched);
+	free(t->dane.result_type);
+	free(t->dane.finding);
+	free(t->dane.detail);
+	for (i = 0; i < t->nchain; i++) {
+		free(t->chain[i].subject);
+		free(t->chain[i].issuer);
+		for (j = 0; j < t->chain[i].nsan; j++)
+			free(t->chain[i].san[j]);
+		free(t->chain[i].san);
+		free(t->chain[i].not_before);
+		free(t->chain[i].not_after);
+		free(t->chain[i].sha256);
+		free(t->chain[i].tlsa);
+	}
+	free(t->chain);
+	memset(t, 0, sizeof(*t));
 }

@@ -238,7 +238,7 @@ tlscheck_eval(const struct tlscheck_target *t, struct tlscheck_policies *pl)
 		    "%s: %s", t->host, r->tls.pkix_code != 0 ?
 		    r->tls.pkix_error : "another name was checked");
 		fail = fbuf;
-		ftype = tls_rpt_type(r->tls.pkix_code);
+		ftype = dane_rpt_type(r->tls.pkix_code);
 		if (ftype == NULL)
 			ftype = "validation-failure";
 	}
@@ -378,7 +378,7 @@ tlscheck_print(FILE *fp, const struct tlscheck_target *t)
 		else
 			fprintf(fp, "**   pkix         not valid: %s (%ld) "
 			    "[%s]\n", ti->pkix_error, ti->pkix_code,
-			    tls_rpt_type(ti->pkix_code));
+			    dane_rpt_type(ti->pkix_code));
 	}
 	dane_judge(t->dane, ti != NULL && ti->done, ti != NULL && ti->done &&
 	    ti->dane.checked ? ti->dane.depth : -1, ti != NULL && ti->done ?
@@ -476,7 +476,7 @@ tlscheck_json(const struct tlscheck_target *t)
 		json_object_set_new(doc, "pkix", json_pack("{s:b, s:I, s:s, "
 		    "s:o}", "valid", ti->pkix_code == 0, "code",
 		    (json_int_t)ti->pkix_code, "error", ti->pkix_error,
-		    "result_type", tc_str(tls_rpt_type(ti->pkix_code))));
+		    "result_type", tc_str(dane_rpt_type(ti->pkix_code))));
 	} else {
 		json_object_set_new(doc, "tls", json_null());
 		json_object_set_new(doc, "chain", json_array());
@@ -563,4 +563,35 @@ tlscheck_json(const struct tlscheck_target *t)
 	    "opportunistic", tc_action(&pl.opportunistic),
 	    "dane", tc_action(&pl.dane), "mta_sts", tc_action(&pl.sts)));
 	return doc;
+}
+
+int
+tlscheck_dane_end(struct record *r, const struct dane_policy *p,
+    int tls_verify)
+{
+	struct dane_outcome	 o;
+	size_t			 i;
+	int			 reached = 0;
+
+	if (r == NULL || p == NULL || r->tls.done)
+		return 0;
+	for (i = 0; i < r->nsteps; i++)
+		if ((r->steps[i].stage == STAGE_EHLO &&
+		    r->steps[i].outcome == OUT_OK) ||
+		    r->steps[i].stage == STAGE_STARTTLS)
+			reached = 1;
+	dane_judge(p, 0, -1, NULL, 0, NULL, &o);
+	if (o.finding == NULL || (o.status == DANE_ST_NOTLS && !reached))
+		return 0;
+	record_add_finding(r, tls_verify && o.fatal ? FIND_ERROR : FIND_WARN,
+	    o.finding, o.status == DANE_ST_NOTLS ? STAGE_STARTTLS :
+	    STAGE_RESOLVE, "%s", o.detail);
+	if (tls_verify && o.fatal) {
+		char	*e = xasprintf("DANE: %s", o.detail);
+
+		record_set_error(r, o.status == DANE_ST_NOTLS ?
+		    STAGE_STARTTLS : STAGE_RESOLVE, FAIL_TLS, e);
+		free(e);
+	}
+	return 1;
 }

@@ -26,7 +26,6 @@
 
 #include "log.h"
 #include "reply.h"
-#include "smtp.h"
 #include "util.h"
 #include "verdict.h"
 

@@ -264,7 +264,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    r->message : "");
 		for (i = 0; i < r->nsteps; i++)
 			fprintf(stderr, "  %s %s: %s\n",
-			    smtp_stage_name(r->steps[i].stage),
+			    stage_name(r->steps[i].stage),
 			    record_outcome_name(r->steps[i].outcome),
 			    r->steps[i].reply != NULL ?
 			    r->steps[i].reply->lines[0] : "-");

@@ -237,11 +237,11 @@ test_timeouts(void)
 			}
 		}
 		ok(peer_deadline(t.peer) == want, "%s: deadline %ld ms (want "
-		    "%ld)", smtp_stage_name(order[k]), peer_deadline(t.peer),
+		    "%ld)", stage_name(order[k]), peer_deadline(t.peer),
 		    want);
 		peer_advance(t.peer, want - 1);
 		ok(t.done == 0, "%s: still waiting 1 ms before the deadline",
-		    smtp_stage_name(order[k]));
+		    stage_name(order[k]));
 		peer_advance(t.peer, 1);
 		r = rec(&t);
 		if (order[k] == STAGE_QUIT)
@@ -255,7 +255,7 @@ test_timeouts(void)
 			    r->fail_stage == order[k] &&
 			    record_exit_code(r) == 3, "%s: times out at "
 			    "%ld ms virtual, kind %s, exit %d",
-			    smtp_stage_name(order[k]), peer_now_ms(t.peer),
+			    stage_name(order[k]), peer_now_ms(t.peer),
 			    record_fail_kind_name(r->fail_kind),
 			    record_exit_code(r));
 		t_end(&t);

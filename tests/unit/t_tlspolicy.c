@@ -332,16 +332,16 @@ main(void)
 	ok(judge(DANE_DNS_SKIPPED, -1, 1, -1, 0, &f, &t) == DANE_ST_SKIPPED,
 	    "no lookup: skipped");
 
-	ok(tls_rpt_type(X509_V_OK) == NULL, "verified: no result type");
-	ok(strcmp(tls_rpt_type(X509_V_ERR_CERT_HAS_EXPIRED),
+	ok(dane_rpt_type(X509_V_OK) == NULL, "verified: no result type");
+	ok(strcmp(dane_rpt_type(X509_V_ERR_CERT_HAS_EXPIRED),
 	    "certificate-expired") == 0, "expired -> certificate-expired");
-	ok(strcmp(tls_rpt_type(X509_V_ERR_HOSTNAME_MISMATCH),
+	ok(strcmp(dane_rpt_type(X509_V_ERR_HOSTNAME_MISMATCH),
 	    "certificate-host-mismatch") == 0, "hostname mismatch -> "
 	    "certificate-host-mismatch");
-	ok(strcmp(tls_rpt_type(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT),
+	ok(strcmp(dane_rpt_type(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT),
 	    "certificate-not-trusted") == 0, "self-signed -> "
 	    "certificate-not-trusted");
-	ok(strcmp(tls_rpt_type(X509_V_ERR_DANE_NO_MATCH),
+	ok(strcmp(dane_rpt_type(X509_V_ERR_DANE_NO_MATCH),
 	    "validation-failure") == 0, "DANE no match -> validation-failure");
 	return tap_done();
 }

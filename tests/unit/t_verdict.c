@@ -376,7 +376,7 @@ accuracy(struct corpus *c, int floor_class, int floor_reason)
 	memset(per, 0, sizeof(per));
 	for (i = 0; i < n; i++) {
 		struct line	*l = &c->v[i];
-		int		 stage = smtp_stage_lookup(l->f[0]);
+		int		 stage = stage_lookup(l->f[0]);
 		int		 code = (int)strtol(l->f[3], NULL, 10);
 
 		verdict_reply(stage, code, NULL, l->f[3], &v);
@@ -431,7 +431,7 @@ rules_backed(struct corpus *train)
 	won = xcalloc(nids, sizeof(*won));
 	for (j = 0; j < train->n; j++) {
 		struct line	*l = &train->v[j];
-		int		 stage = smtp_stage_lookup(l->f[0]);
+		int		 stage = stage_lookup(l->f[0]);
 		int		 code = (int)strtol(l->f[3], NULL, 10);
 
 		verdict_reply(stage, code, NULL, l->f[3], &v);

@@ -1,0 +1,62 @@
+/*
+ * stage.c - stage names and default timeouts (see include/stage.h).
+ *
+ * Default timeouts are below the RFC 5321 4.5.3.2 ceilings (5 min for
+ * the greeting, MAIL and RCPT, 10 min after the final dot): a probe
+ * wants an answer, and every one of them can be changed by --timeout.
+ * Stages that wait for nothing have none (0).
+ */
+#include "config.h"
+
+#include <strings.h>
+
+#include "stage.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	const char	*name;
+	long		 timeout_ms;
+} stages[] = {
+	[STAGE_RESOLVE] = { "resolve", 30000 },
+	[STAGE_CONNECT] = { "connect", 30000 },
+	[STAGE_BANNER] = { "banner", 60000 },
+	[STAGE_EHLO] = { "ehlo", 60000 },
+	[STAGE_STARTTLS] = { "starttls", 60000 },
+	[STAGE_AUTH] = { "auth", 60000 },
+	[STAGE_MAIL] = { "mail", 60000 },
+	[STAGE_RCPT] = { "rcpt", 60000 },
+	[STAGE_DATA] = { "data", 60000 },
+	[STAGE_EOD] = { "eod", 300000 },
+	[STAGE_RSET] = { "rset", 30000 },
+	[STAGE_NOOP] = { "noop", 30000 },
+	[STAGE_VRFY] = { "vrfy", 30000 },
+	[STAGE_RAW] = { "send", 30000 },
+	[STAGE_SLEEP] = { "sleep", 0 },
+	[STAGE_QUIT] = { "quit", 10000 },
+	[STAGE_DONE] = { "done", 0 },
+};
+_Static_assert(nitems(stages) == STAGE__COUNT, "stage names incomplete");
+
+const char *
+stage_name(enum smtp_stage st)
+{
+	return st >= 0 && st < STAGE__COUNT ? stages[st].name : "?";
+}
+
+int
+stage_lookup(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(stages); i++)
+		if (strcasecmp(name, stages[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+long
+stage_timeout(enum smtp_stage st)
+{
+	return st >= 0 && st < STAGE__COUNT ? stages[st].timeout_ms : 0;
+}

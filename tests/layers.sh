@@ -1,0 +1,83 @@
+#!/bin/sh
+# layers.sh - the include graph keeps the layers of DESIGN.md: every
+# module (a probe/*.c and its include/*.h, by file stem) belongs to one
+# layer, and may include only headers of its own layer or of a lower
+# one, with no circle among modules. Prints TAP.
+#
+# Layers, lowest first (a module's layer is its folder under probe/
+# once it has one, else the table below):
+#   base    log, memory, validators, text
+#   wire    the SMTP connection's bytes: io, tls, https, replies, AUTH,
+#           messages, the DANE policy
+#   dns     DNS and what is looked up before a connection
+#   engine  stage names, the session record, the SMTP engine
+#   judge   verdict, bounces, TLS policy evaluation: read records
+#   run     scenarios: parse and run on the engine
+#   out     outputs
+#   cmd     the front ends
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$top_srcdir" || exit 99
+n=0
+check() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+rank() {	# rank LAYER
+	case $1 in
+	base) echo 0 ;; wire) echo 1 ;; dns) echo 2 ;; engine) echo 3 ;;
+	judge) echo 4 ;; run) echo 5 ;; out) echo 6 ;; cmd) echo 7 ;;
+	*) echo -1 ;;
+	esac
+}
+layer() {	# layer MODULE
+	d=$(find probe -mindepth 2 -name "$1.c" 2>/dev/null | head -1)
+	if [ -n "$d" ]; then
+		basename "$(dirname "$d")"
+		return
+	fi
+	case $1 in
+	log|util|valid) echo base ;;
+	io|tls|https|reply|auth|msg|dane) echo wire ;;
+	dns|route|check|mtasts|tlsrpt|tlsa) echo dns ;;
+	stage|record|smtp) echo engine ;;
+	verdict|dsn|tlscheck) echo judge ;;
+	scn) echo run ;;
+	report) echo out ;;
+	main|opt|shell|explain|batch|diag) echo cmd ;;
+	*) echo none ;;
+	esac
+}
+tmp=$(mktemp "${TMPDIR:-/tmp}/layers.XXXXXX") || exit 99
+trap 'rm -f "$tmp"' EXIT
+files=$(find probe include -name '*.[ch]' ! -name 'verdict-rules.h' | sort)
+for f in $files; do
+	m=$(basename "$f")
+	m=${m%.*}
+	sed -n 's/^#include "\([a-z_-]*\)\.h".*/\1/p' "$f" | while read -r h; do
+		[ "$h" = "$m" ] || [ "$h" = config ] ||
+		    [ "$h" = verdict-rules ] || echo "$m $h"
+	done
+done | sort -u >"$tmp"
+
+mods=$(for f in $files; do m=$(basename "$f"); echo "${m%.*}"; done | sort -u)
+bad=
+for m in $mods; do
+	[ "$(rank "$(layer "$m")")" -ge 0 ] || bad="$bad $m"
+done
+[ -z "$bad" ]; check $? "every module has a layer"
+[ -z "$bad" ] || echo "# no layer:$bad (add it to tests/layers.sh or a folder)"
+
+up=
+while read -r m h; do
+	lm=$(layer "$m")
+	lh=$(layer "$h")
+	[ "$(rank "$lm")" -ge "$(rank "$lh")" ] || up="$up $m($lm)->$h($lh)"
+done <"$tmp"
+[ -z "$up" ]; check $? "no include points up a layer"
+[ -z "$up" ] || printf '# %s\n' $up
+
+loop=$(tsort "$tmp" 2>&1 >/dev/null)
+[ -z "$loop" ]; check $? "no circle among modules"
+[ -z "$loop" ] || printf '%s\n' "$loop" | sed 's/^/# /'
+echo "1..$n"
