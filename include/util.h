@@ -10,6 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* EXIT_USAGE - exit status of a usage error (sysexits' EX_USAGE) */
+#define EXIT_USAGE	64
+
+/* nitems - the number of elements of an array */
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 /*
  * util_escape - the one form in which text a peer or a certificate
  * controls reaches any output (transcript, report, JSON, XML): printable
@@ -75,5 +83,13 @@ void	 util_list_addf(char ***list, size_t *n, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 util_list_vaddf(char ***list, size_t *n, const char *fmt, va_list)
 	    __attribute__((format(printf, 3, 0)));
+
+/*
+ * util_b64_decode - base64 p[0..n) into a new NUL-ended buffer (caller
+ * frees), its length in *outlen. strict: only the alphabet, in groups
+ * of four, with at most two "=" at the very end, else NULL; lenient
+ * (MIME bodies): anything else is skipped, "=" ends the data.
+ */
+char	*util_b64_decode(const char *, size_t, size_t *outlen, int strict);
 
 #endif

@@ -61,40 +61,15 @@ auth_b64_str(const char *s, size_t len)
 	return auth_b64((const unsigned char *)s, len);
 }
 
-/*
- * auth_unb64 - decode base64 (NUL-terminated copy), NULL if invalid.
- * EVP_DecodeBlock() alone is too lenient: it takes "=" anywhere (as a
- * zero digit) and drops blanks at both ends, so the text is checked
- * first: only the alphabet, then at most two "=" at the very end.
- */
+/* auth_unb64 - decode strict base64 (NUL-terminated), NULL if invalid */
 static unsigned char *
 auth_unb64(const char *in, size_t *outlen)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned char	*out;
-	size_t		 n = strlen(in), pad = 0;
-	int		 r;
+	size_t	 n = strlen(in);
 
-	if (n % 4 != 0 || n > (size_t)1 << 20)
+	if (n > (size_t)1 << 20)
 		return NULL;
-	if (n == 0) {
-		*outlen = 0;
-		return (unsigned char *)xstrdup("");
-	}
-	if (in[n - 1] == '=')
-		pad = in[n - 2] == '=' ? 2 : 1;
-	if (strspn(in, alphabet) != n - pad)
-		return NULL;
-	out = xmalloc(n / 4 * 3 + 1);
-	if ((r = EVP_DecodeBlock(out, (const unsigned char *)in,
-	    (int)n)) < 0) {
-		free(out);
-		return NULL;
-	}
-	*outlen = (size_t)r - pad;
-	out[*outlen] = '\0';
-	return out;
+	return (unsigned char *)util_b64_decode(in, n, outlen, 1);
 }
 
 char *

@@ -131,9 +131,7 @@ static int	 stage_word(const char *, size_t, int);
 static int	 stage_span(const char *, size_t);
 static void	 lines_split(const char *, size_t, struct lines *);
 static char	*qp_decode(const char *, size_t, size_t *);
-static char	*b64_decode(const char *, size_t, size_t *);
 static int	 hexval(int);
-static int	 b64val(int);
 static int	 hdr_name(const struct span *, size_t *);
 static size_t	 field_end(const struct span *, size_t, size_t);
 static struct span field_value(const struct span *, size_t, size_t);
@@ -214,7 +212,6 @@ static const struct phrase stage_words[] = {
 	{ "QUIT", STAGE_QUIT },
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* lc - ASCII lower case */
 static int
@@ -558,7 +555,7 @@ host_in(const char *p, size_t n)
 	struct span	 h;
 	size_t		 i, off;
 
-	for (i = 0; i < NELEM(lead); i++) {
+	for (i = 0; i < nitems(lead); i++) {
 		for (off = 0; off < n &&
 		    (f = ci_find(p + off, n - off, lead[i])) != NULL;
 		    off = (size_t)(f - p) + 1) {
@@ -582,7 +579,7 @@ stage_word(const char *p, size_t n, int dot)
 	if (dot && n > 0 && p[0] == '.' &&
 	    (n == 1 || isws((unsigned char)p[1])))
 		return STAGE_EOD;
-	for (i = 0; i < NELEM(stage_words); i++) {
+	for (i = 0; i < nitems(stage_words); i++) {
 		m = strlen(stage_words[i].s);
 		if (ci_prefix(p, n, stage_words[i].s) &&
 		    (m == n || !isalnum((unsigned char)p[m])))
@@ -599,12 +596,12 @@ stage_span(const char *p, size_t n)
 	int	 st;
 
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < NELEM(stage_whole); j++)
+		for (j = 0; j < nitems(stage_whole); j++)
 			if (lc((unsigned char)p[i]) ==
 			    lc((unsigned char)stage_whole[j].s[0]) &&
 			    ci_prefix(p + i, n - i, stage_whole[j].s))
 				return stage_whole[j].stage;
-		for (j = 0; j < NELEM(stage_lead); j++) {
+		for (j = 0; j < nitems(stage_lead); j++) {
 			if (lc((unsigned char)p[i]) !=
 			    lc((unsigned char)stage_lead[j].s[0]) ||
 			    !ci_prefix(p + i, n - i, stage_lead[j].s))
@@ -705,47 +702,6 @@ qp_decode(const char *p, size_t n, size_t *outlen)
 			continue;
 		}
 		o[w++] = p[i++];
-	}
-	o[w] = '\0';
-	*outlen = w;
-	return o;
-}
-
-/* b64val - value of a base64 digit, -1 if not one */
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* b64_decode - base64 p[0..n) into a new buffer; junk is skipped */
-static char *
-b64_decode(const char *p, size_t n, size_t *outlen)
-{
-	char		*o = xmalloc(n / 4 * 3 + 4);
-	unsigned int	 acc = 0;
-	size_t		 i, w = 0;
-	int		 v, bits = 0;
-
-	for (i = 0; i < n && p[i] != '='; i++) {
-		if ((v = b64val((unsigned char)p[i])) < 0)
-			continue;
-		acc = ((acc << 6) | (unsigned int)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			o[w++] = (char)((acc >> bits) & 0xff);
-		}
 	}
 	o[w] = '\0';
 	*outlen = w;
@@ -887,7 +843,7 @@ part_lines(const struct span *b, size_t nb, const char *cte,
 		p = *own;
 		n = dl;
 	} else if (strcmp(cte, "base64") == 0) {
-		*own = b64_decode(p, n, &dl);
+		*own = util_b64_decode(p, n, &dl, 0);
 		p = *own;
 		n = dl;
 	}
@@ -1036,7 +992,7 @@ dsn_fields(struct ctx *c, const struct span *l, size_t n, int loose)
 			continue;
 		}
 		j = field_end(l, n, i);
-		for (k = 0; k < NELEM(names); k++) {
+		for (k = 0; k < nitems(names); k++) {
 			if (nl != strlen(names[k].name) ||
 			    !ci_prefix(l[i].p, nl, names[k].name))
 				continue;
@@ -1497,7 +1453,7 @@ rx_gmail(struct ctx *c, const struct span *l, size_t n, size_t i)
 	struct rec	 t;
 	size_t		 j, k, skip;
 
-	for (k = 0; k < NELEM(lead) && f == NULL; k++)
+	for (k = 0; k < nitems(lead) && f == NULL; k++)
 		if ((f = ci_find(l[i].p, l[i].len, lead[k])) != NULL)
 			f += strlen(lead[k]);
 	if (f == NULL)

@@ -50,7 +50,6 @@
 #include "valid.h"
 #include "verdict.h"
 
-#define EXIT_USAGE	64
 
 struct cli_run;
 

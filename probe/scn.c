@@ -46,7 +46,6 @@
 #include "valid.h"
 #include "verdict.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* ---- parsing ---- */
 

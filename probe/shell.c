@@ -67,12 +67,10 @@
 #include "util.h"
 #include "verdict.h"
 
-#define EXIT_USAGE	64
 #define SHELL_MAX_LINE	8192		/* as a scenario line */
 #define SHELL_MAX_PASS	1024
 #define SHELL_PROMPT	"smtprobe> "
 #define SHELL_BODY	"data> "
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * The options: a subset of the command line's, each passed on to

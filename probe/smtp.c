@@ -46,7 +46,6 @@
 #include "tls.h"
 #include "util.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct smtp_session {
 	const struct smtp_params *p;

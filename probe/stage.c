@@ -11,8 +11,8 @@
 #include <strings.h>
 
 #include "stage.h"
+#include "util.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const struct {
 	const char	*name;

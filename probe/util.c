@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -257,4 +258,60 @@ util_field_next(const char **p, const char **f, const char **e)
 		(*e)--;
 	*p = *s == '\0' ? NULL : s + 1;
 	return 1;
+}
+
+/* b64val - the value of a base64 digit, -1 for anything else */
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+char *
+util_b64_decode(const char *p, size_t n, size_t *outlen, int strict)
+{
+	char		*o;
+	unsigned int	 acc = 0;
+	size_t		 i, w = 0, pad = 0;
+	int		 v, bits = 0;
+
+	if (strict) {
+		/* the alphabet only, in groups of four, "=" only at the end */
+		if (n % 4 != 0)
+			return NULL;
+		if (n > 0 && p[n - 1] == '=')
+			pad = n > 1 && p[n - 2] == '=' ? 2 : 1;
+		for (i = 0; i < n - pad; i++)
+			if (b64val((unsigned char)p[i]) < 0)
+				return NULL;
+	}
+	o = xmalloc(n / 4 * 3 + 4);
+	for (i = 0; i < n && p[i] != '='; i++) {
+		if ((v = b64val((unsigned char)p[i])) < 0)
+			continue;
+		acc = ((acc << 6) | (unsigned int)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			o[w++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	if (strict && bits >= 6) {
+		/* a lone digit in the last group holds no byte */
+		free(o);
+		return NULL;
+	}
+	o[w] = '\0';
+	*outlen = w;
+	return o;
 }

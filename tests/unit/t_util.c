@@ -113,6 +113,47 @@ clean(const char *s)
 	return 1;
 }
 
+/* the one base64 decoder: strict (AUTH) and lenient (MIME) */
+static void
+test_b64(void)
+{
+	static const struct {
+		const char	*in;
+		int		 strict;
+		const char	*want;	/* NULL: refused */
+	} c[] = {
+		{ "", 1, "" },
+		{ "YWxpY2U=", 1, "alice" },
+		{ "YWxpY2Vz", 1, "alices" },
+		{ "YWxpY2VzMQ==", 1, "alices1" },
+		{ "YWxp Y2U=", 1, NULL },	/* a blank */
+		{ "YWxpY2U", 1, NULL },		/* not a group of four */
+		{ "YW=pY2U=", 1, NULL },	/* "=" inside */
+		{ "Y===", 1, NULL },		/* three "=" */
+		{ "YWxp\r\nY2U=", 0, "alice" },	/* MIME: line breaks */
+		{ "YW!xpY2U=", 0, "alice" },	/* junk skipped */
+	};
+	size_t	 i, n;
+	char	*out;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char	*label = util_escape(c[i].in, strlen(c[i].in));
+
+		out = util_b64_decode(c[i].in, strlen(c[i].in), &n,
+		    c[i].strict);
+		if (c[i].want == NULL)
+			ok(out == NULL, "b64 %s \"%s\" refused",
+			    c[i].strict ? "strict" : "lenient", label);
+		else
+			ok(out != NULL && n == strlen(c[i].want) &&
+			    strcmp(out, c[i].want) == 0, "b64 %s \"%s\" is "
+			    "\"%s\"", c[i].strict ? "strict" : "lenient",
+			    label, c[i].want);
+		free(out);
+		free(label);
+	}
+}
+
 int
 main(void)
 {
@@ -143,5 +184,6 @@ main(void)
 		util_utf8_trim(buf);
 		ok(strcmp(buf, trims[i].want) == 0, "trim %zu", i);
 	}
+	test_b64();
 	return tap_done();
 }
