@@ -45,6 +45,9 @@ struct step {
 	int		 expect;	/* scenario expectation: 0 none,
 					   1 met, -1 not met */
 	char		*expect_text;	/* "expected 250, got 550" or NULL */
+	char		*expect_class;	/* the verdict class the expectation
+					   named ("verdict relay"), or NULL */
+	int		 expect_refusal; /* it wanted only a 4xx or 5xx */
 	int		 line;		/* scenario line, 0 none */
 };
 

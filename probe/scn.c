@@ -1785,10 +1785,21 @@ static void
 expect_mark(struct step *ps, const struct scn_expect *e, int met,
     const char *got)
 {
+	size_t	 i;
+
 	ps->expect = met ? 1 : -1;
 	free(ps->expect_text);
 	ps->expect_text = met ? xstrdup(e->want) : xasprintf("expected %s, "
 	    "got %s", e->want, got);
+	free(ps->expect_class);
+	ps->expect_class = e->vclass != NULL ? xstrdup(e->vclass) : NULL;
+	/* a refusal was wanted when every alternative asks for 4xx or 5xx */
+	ps->expect_refusal = e->nmatch > 0;
+	for (i = 0; i < e->nmatch; i++)
+		if (e->match[i][0] != '4' && e->match[i][0] != '5' &&
+		    strcmp(e->match[i], "permfail") != 0 &&
+		    strcmp(e->match[i], "tempfail") != 0)
+			ps->expect_refusal = 0;
 }
 
 int

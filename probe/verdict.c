@@ -422,12 +422,66 @@ verdict_context(const struct record *r, struct verdict *v)
 }
 
 static void	verdict_record_steps(const struct record *, struct verdict *);
+static void	verdict_expect(const struct record *, struct verdict *);
 
 void
 verdict_record(const struct record *r, struct verdict *v)
 {
 	verdict_record_steps(r, v);
 	verdict_context(r, v);
+}
+
+/*
+ * verdict_expect - a scenario expectation failed: the verdict comes from
+ * the step it judged and what it checked. A refusal where success was
+ * wanted explains itself (its reply is judged); an acceptance where a
+ * refusal was wanted is the finding the check exists for, in the class
+ * the expectation named ("verdict relay": an open relay); a step with
+ * no usable reply is judged as a failure.
+ */
+static void
+verdict_expect(const struct record *r, struct verdict *v)
+{
+	const struct step *st = NULL;
+	size_t		 i;
+
+	for (i = 0; i < r->nsteps && st == NULL; i++)
+		if (r->steps[i].expect < 0)
+			st = &r->steps[i];
+	memset(v, 0, sizeof(*v));
+	v->stage = st != NULL ? (int)st->stage : -1;
+	if (st == NULL) {
+		v->class = "policy";
+		v->reason = "expect-failed";
+	} else if (st->outcome == OUT_TIMEOUT || st->outcome == OUT_CLOSED ||
+	    st->outcome == OUT_ERROR) {
+		verdict_failure(r, st, v);
+		return;
+	} else if ((st->outcome == OUT_PERMFAIL ||
+	    st->outcome == OUT_TEMPFAIL) && !st->expect_refusal) {
+		verdict_step(r, st, v);
+		return;
+	} else if (st->expect_refusal && st->outcome == OUT_OK) {
+		v->class = st->expect_class != NULL ? st->expect_class :
+		    "policy";
+		v->reason = strcmp(v->class, "relay") == 0 ? "open-relay" :
+		    "not-refused";
+	} else {
+		v->class = st->expect_class != NULL ? st->expect_class :
+		    "policy";
+		v->reason = "expect-failed";
+	}
+	v->confidence = 90;
+	v->rule = "scenario-expectation";
+	if (st != NULL && st->reply != NULL) {
+		v->code = st->reply->code;
+		snprintf(v->enhanced, sizeof(v->enhanced), "%s",
+		    st->reply->enhanced);
+	}
+	snprintf(v->words, sizeof(v->words), "%.120s", st != NULL &&
+	    st->expect_text != NULL ? st->expect_text : "expectation failed");
+	util_utf8_trim(v->words);
+	v->advice = advice_for(v->class, v->reason);
 }
 
 /* verdict_record_steps - the verdict from the deciding step */
@@ -458,6 +512,10 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 		v->rule = "server-desync";
 		snprintf(v->words, sizeof(v->words), "%.120s", r->error);
 		v->advice = advice_for(v->class, v->reason);
+		return;
+	}
+	if (r->status == RES_EXPECT) {
+		verdict_expect(r, v);
 		return;
 	}
 	for (i = 0; i < r->nsteps; i++) {
