@@ -112,6 +112,8 @@ enum opt_type {
 	OT_FLAG,		/* no argument */
 	OT_STR,			/* text without CR, LF, NUL or controls */
 	OT_NUM,			/* a decimal whole number from lo to hi */
+	OT_SECS,		/* seconds from lo to hi, into ms */
+	OT_ENUM,		/* a word of arg ("a|b|c"), into its index */
 	OT_SPECIAL		/* text; the parser's handler checks it */
 };
 
@@ -141,7 +143,7 @@ struct opt_def {
 /*
  * opt_next - the next option of command cmd (OC_*) in argv, as
  * getopt_long(3) with the command's table: every argument is checked
- * by its type (opt_text, and opt_number into *num for OT_NUM). Returns
+ * by its type (opt_text; a number, ms or index into *num). Returns
  * the option's definition; NULL at the end (*err 0), or after an
  * unknown option or a missing argument (*err 1: the caller says so,
  * in its words; *err 3 for a missing argument), or after a bad
@@ -156,6 +158,7 @@ void	 opt_list_cmd(int cmd);		/* every long option of cmd */
 void	 opt_dump(int cmd);		/* the man page's .It lines */
 long	 opt_batch_timeout(int stage);	/* batch's default, ms */
 int	 opt_text(const char *name, const char *);
+int	 opt_table_check(char *err, size_t);	/* for tests */
 
 int	opt_parse(int, char **, struct opt_cli *);
 /*

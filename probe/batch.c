@@ -357,7 +357,6 @@ struct batch {
 /* batch's options are declared with every other in include/opt.def */
 
 static int	 bt_parse_opts(int, char **, struct bopts *);
-static int	 bt_opt_secs(const char *, const char *, long *);
 static int	 bt_opt_rate(struct bopts *, const char *);
 static int	 bt_opt_seed(struct bopts *, const char *);
 static int	 bt_opt(struct bopts *, const struct opt_def *, const char *,
@@ -594,21 +593,6 @@ bt_jstr(const char *s)
 
 /* ---- options ---- */
 
-/* bt_opt_secs - seconds (0.5 allowed) from 0 to a day, into ms */
-static int
-bt_opt_secs(const char *opt, const char *v, long *ms)
-{
-	char	 err[160];
-	double	 s;
-
-	if (valid_seconds(v, 0, 86400, &s, err, sizeof(err)) == -1) {
-		log_warnx("batch %s: %s", opt, err);
-		return -1;
-	}
-	*ms = (long)(s * 1000 + 0.5);
-	return 0;
-}
-
 /* bt_opt_rate - "N", "N/s" or "N/m" new connections */
 static int
 bt_opt_rate(struct bopts *o, const char *v)
@@ -711,20 +695,13 @@ bt_opt(struct bopts *o, const struct opt_def *d, const char *v, long n)
 		break;
 	case B_CONCURRENCY:	o->concurrency = n; break;
 	case B_PER_IP:		o->per_ip = n; break;
-	case B_PER_IP_GAP:	return bt_opt_secs("--per-ip-gap", v, &o->gap_ms);
+	case B_PER_IP_GAP:	o->gap_ms = n; break;
 	case B_RATE:		return bt_opt_rate(o, v);
 	case B_DNS_MAX:		o->dns_max = n; break;
 	case B_SHARD:		o->shard = v; break;
 	case B_SHARD_BASE:	o->shard_base = n; break;
 	case B_SHARD_COUNT:	o->shard_count = n; break;
-	case B_SHARD_KEY:
-		if (strcmp(v, "ip") != 0 && strcmp(v, "name") != 0) {
-			log_warnx("batch --shard-key: \"%s\" is not ip or name",
-			    v);
-			return -1;
-		}
-		o->shard_by_name = strcmp(v, "name") == 0;
-		break;
+	case B_SHARD_KEY:	o->shard_by_name = n == 1; break; /* ip|name */
 	case B_SEED:		return bt_opt_seed(o, v);
 	case B_RESUME:		o->resume = v; break;
 	case B_BLOCKLIST:
@@ -733,8 +710,7 @@ bt_opt(struct bopts *o, const struct opt_def *d, const char *v, long n)
 		o->blocklists[o->nblocklists++] = v;
 		break;
 	case B_METADATA:	o->metadata = v; break;
-	case B_DRAIN:		return bt_opt_secs("--drain-timeout", v,
-				    &o->drain_ms);
+	case B_DRAIN:		o->drain_ms = n; break;
 	case B_CONTACT:		o->contact = v; break;
 	case B_PROGRESS:	o->progress = 1; break;
 	case B_QUIET:		o->quiet = 1; break;

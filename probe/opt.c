@@ -51,6 +51,7 @@ static int	opt_server(struct opt_cli *);
 static int	opt_domain(const char *);
 static int	opt_zones(const char *, const char *, char ***);
 static void	opt_timeouts(int, char *, size_t);
+static int	opt_typed(const struct opt_def *, const char *, long *);
 
 void
 opt_wrap(const char *text, int indent, int width)
@@ -166,12 +167,95 @@ opt_next(int cmd, int permute, int argc, char **argv, long *num, int *err)
 		*err = 2;
 		return NULL;
 	}
-	if (d->type == OT_NUM && opt_number(d->name, optarg, d->lo, d->hi,
-	    num) == -1) {
+	if (opt_typed(d, optarg, num) == -1) {
 		*err = 2;
 		return NULL;
 	}
 	return d;
+}
+
+/*
+ * opt_typed - check v as the type of d wants: a whole number or seconds
+ * in range (decimal, finite), or one of the words of an enum; its value
+ * into *num (seconds in ms, a word as its index)
+ */
+static int
+opt_typed(const struct opt_def *d, const char *v, long *num)
+{
+	char		 err[160], words[128], *w, *save = NULL;
+	double		 secs;
+	long		 i = 0;
+
+	switch (d->type) {
+	case OT_NUM:
+		return opt_number(d->name, v, d->lo, d->hi, num);
+	case OT_SECS:
+		if (valid_seconds(v, (double)d->lo, (double)d->hi, &secs, err,
+		    sizeof(err)) == -1) {
+			log_warnx("--%s: %s", d->name, err);
+			return -1;
+		}
+		*num = (long)(secs * 1000 + 0.5);
+		return 0;
+	case OT_ENUM:
+		snprintf(words, sizeof(words), "%s", d->arg);
+		for (w = strtok_r(words, "|", &save); w != NULL;
+		    w = strtok_r(NULL, "|", &save), i++)
+			if (strcmp(w, v) == 0) {
+				*num = i;
+				return 0;
+			}
+		snprintf(words, sizeof(words), "%s", d->arg);
+		for (w = words; *w != '\0'; w++)
+			if (*w == '|')
+				*w = ' ';
+		log_warnx("--%s: \"%s\" is not one of %s", d->name, v, words);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * opt_table_check - the table is usable: within one command no two
+ * options share a name or a letter; a flag has no argument and every
+ * other type one; a range is not empty; an enum has words. Returns 0,
+ * or -1 with the first fault in err.
+ */
+int
+opt_table_check(char *err, size_t len)
+{
+	static const int	 cmds[] = { OC_PROBE, OC_SHELL, OC_BATCH,
+				    OC_EXPLAIN };
+	const struct opt_def	*a, *b;
+	size_t			 i, j, k;
+
+	snprintf(err, len, "ok");
+	for (i = 0; i < NTABLE; i++) {
+		a = &opt_table[i];
+		if ((a->type == OT_FLAG) != (a->arg == NULL) ||
+		    (a->arg == NULL) != (a->mdoc == NULL) ||
+		    ((a->type == OT_NUM || a->type == OT_SECS) &&
+		    a->lo > a->hi) || a->help == NULL ||
+		    (a->type == OT_ENUM && strchr(a->arg, '|') == NULL)) {
+			snprintf(err, len, "--%s: its type, argument, range "
+			    "or help", a->name);
+			return -1;
+		}
+		for (j = i + 1; j < NTABLE; j++) {
+			b = &opt_table[j];
+			for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+				if ((a->cmds & b->cmds & cmds[k]) != 0 &&
+				    (strcmp(a->name, b->name) == 0 ||
+				    (a->letter != 0 && a->letter ==
+				    b->letter))) {
+					snprintf(err, len, "--%s and --%s clash "
+					    "in one command", a->name,
+					    b->name);
+					return -1;
+				}
+		}
+	}
+	return 0;
 }
 
 /*
@@ -686,17 +770,6 @@ opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
 			return -1;
 		opt_list_add(&c->vars, &c->nvars, v);
 		return 0;
-	case O_FORMAT:
-		if (strcmp(v, "json") == 0)
-			c->json = 1;
-		else if (strcmp(v, "ticket") == 0)
-			c->ticket = 1;
-		else if (strcmp(v, "text") != 0) {
-			log_warnx("--format: \"%s\" is not one of text json "
-			    "ticket", v);
-			return -1;
-		}
-		return 0;
 	}
 	return 0;
 }
@@ -746,6 +819,12 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_MAX_LINE:	c->max_line = (size_t)n; break;
 	case O_SHOW_BODY:	c->show_body = (size_t)n; break;
 	case O_JSON:		c->json = 1; break;
+	case O_FORMAT:		/* text|json|ticket */
+		if (n == 1)
+			c->json = 1;
+		else if (n == 2)
+			c->ticket = 1;
+		break;
 	case O_DIAGNOSE:	c->diagnose = 1; break;
 	case O_DIAGNOSE_CONTENT: c->diagnose = c->diagnose_content = 1; break;
 	case O_SCENARIO:
