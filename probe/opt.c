@@ -1,10 +1,15 @@
 /*
  * opt.c - the option table and its parser.
  *
- * opts[] is the single source: getopt_long's table, the --help text
- * and the list compared with man/smtprobe.1 by tests/doc-check.sh are
- * all made from it. Every argument is checked here (ranges, stage
- * names, CR/LF/NUL); main.c gets values it can use as they are.
+ * opt_table[] is include/opt.def, every option of every command
+ * (probe, shell, batch, explain) declared once. From it come each
+ * command's getopt_long table (opt_next), its --help (opt_help), the
+ * lists tests compare (opt_list_cmd) and the .It lines of the man page
+ * (opt_dump, for scripts/man-options.sh). opt_next() checks every
+ * argument by its type (text without CR/LF/NUL, numbers and seconds in
+ * range, enum words); opt_apply() stores the probe's and the shell's,
+ * with a few handlers for the rest (stages, zones, addresses); batch.c
+ * stores its own. main.c gets values it can use as they are.
  */
 #include "config.h"
 
