@@ -119,6 +119,12 @@ enum opt_type {
 
 #define OPT_SHARD_MAX	1000000		/* batch --shard-count */
 
+/* defaults that --help and the man page print (opt_default) */
+#define OPT_SHOW_BODY		20	/* --show-body, lines */
+#define OPT_BATCH_PER_IP	1	/* batch --per-ip */
+#define OPT_BATCH_GAP_MS	2000	/* batch --per-ip-gap */
+#define OPT_BATCH_DRAIN_MS	25000	/* batch --drain-timeout */
+
 /* the option ids: above 255, so that they never meet a short letter */
 enum opt_id {
 	OPT__BASE = 255,

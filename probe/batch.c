@@ -627,9 +627,9 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 	int			 err;
 
 	memset(o, 0, sizeof(*o));
-	o->per_ip = 1;
-	o->gap_ms = 2000;
-	o->drain_ms = 25000;
+	o->per_ip = OPT_BATCH_PER_IP;
+	o->gap_ms = OPT_BATCH_GAP_MS;
+	o->drain_ms = OPT_BATCH_DRAIN_MS;
 	o->shard_base = -1;
 	o->tls_mode = SMTP_TLS_NONE;
 	opterr = 0;

@@ -26,6 +26,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "log.h"
 #include "msg.h"
 #include "opt.h"
@@ -307,18 +308,87 @@ opt_timeouts(int cmd, char *buf, size_t len)
 	}
 }
 
-/* opt_expand - text with "@TIMEOUTS@" replaced, into buf */
+/*
+ * opt_default - the default of d as text, from the constants the code
+ * uses, or "" when --help and the man page give none
+ */
 static const char *
-opt_expand(int cmd, const char *text, char *buf, size_t len)
+opt_default(const struct opt_def *d, char *buf, size_t len)
 {
-	const char	*at = strstr(text, "@TIMEOUTS@");
-	char		 t[256];
+	switch (d->id) {
+	case O_MAX_LINE:
+		snprintf(buf, len, "%d", IO_MAX_LINE_DEFAULT);
+		break;
+	case O_SHOW_BODY:
+		snprintf(buf, len, "%d", OPT_SHOW_BODY);
+		break;
+	case B_PER_IP:
+		snprintf(buf, len, "%d", OPT_BATCH_PER_IP);
+		break;
+	case B_PER_IP_GAP:
+		snprintf(buf, len, "%g", OPT_BATCH_GAP_MS / 1000.0);
+		break;
+	case B_DRAIN:
+		snprintf(buf, len, "%g", OPT_BATCH_DRAIN_MS / 1000.0);
+		break;
+	default:
+		snprintf(buf, len, "%s", "");
+		break;
+	}
+	return buf;
+}
 
-	if (at == NULL)
-		return text;
-	opt_timeouts(cmd, t, sizeof(t));
-	snprintf(buf, len, "%.*s%s%s", (int)(at - text), text, t,
-	    at + strlen("@TIMEOUTS@"));
+/* opt_range - "lo to hi" of a number or seconds option, else "" */
+static const char *
+opt_range(const struct opt_def *d, char *buf, size_t len)
+{
+	if (d->type == OT_NUM || d->type == OT_SECS)
+		snprintf(buf, len, "%ld to %ld", d->lo, d->hi);
+	else
+		snprintf(buf, len, "%s", "");
+	return buf;
+}
+
+/*
+ * opt_expand - the help of d for cmd into buf, "@TIMEOUTS@",
+ * "@DEFAULT@" and "@RANGE@" replaced
+ */
+static const char *
+opt_expand(int cmd, const struct opt_def *d, char *buf, size_t len)
+{
+	static const char *const tokens[] = { "@TIMEOUTS@", "@DEFAULT@",
+				    "@RANGE@" };
+	const char	*p = d->help, *at, *tok;
+	char		 val[256];
+	size_t		 off = 0, i, best;
+	int		 r;
+
+	buf[0] = '\0';
+	for (;;) {
+		at = NULL;
+		best = 0;
+		for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+			if ((tok = strstr(p, tokens[i])) != NULL &&
+			    (at == NULL || tok < at)) {
+				at = tok;
+				best = i;
+			}
+		if (at == NULL)
+			break;
+		if (best == 0)
+			opt_timeouts(cmd, val, sizeof(val));
+		else if (best == 1)
+			opt_default(d, val, sizeof(val));
+		else
+			opt_range(d, val, sizeof(val));
+		r = snprintf(buf + off, len - off, "%.*s%s", (int)(at - p), p,
+		    val);
+		if (r < 0 || (size_t)r >= len - off)
+			return buf;
+		off += (size_t)r;
+		p = at + strlen(tokens[best]);
+	}
+	snprintf(buf + off, len - off, "%s", p);
 	return buf;
 }
 
@@ -333,8 +403,8 @@ opt_help(int cmd)
 		if ((opt_table[i].cmds & cmd) != 0 &&
 		    (opt_table[i].cmds & OC_HIDDEN) == 0)
 			opt_help_line(opt_table[i].letter, opt_table[i].name,
-			    opt_table[i].arg, opt_expand(cmd,
-			    opt_table[i].help, buf, sizeof(buf)));
+			    opt_table[i].arg, opt_expand(cmd, &opt_table[i],
+			    buf, sizeof(buf)));
 }
 
 /* opt_list_cmd - every long option cmd takes, one a line (for tests) */
@@ -351,14 +421,14 @@ opt_list_cmd(int cmd)
 
 /*
  * opt_dump - the option table of cmd for scripts/man-options.sh: a line
- * "=TIMEOUTS<tab>connect 30, ..." then, per option, its name, a tab
- * and its .It line in mdoc
+ * "=TIMEOUTS<tab>connect 30, ..." then, per option, its name, its .It
+ * line in mdoc, its default and its range, separated by tabs
  */
 void
 opt_dump(int cmd)
 {
 	const struct opt_def	*d;
-	char			 t[256];
+	char			 t[256], r[64];
 	size_t			 i;
 
 	opt_timeouts(cmd, t, sizeof(t));
@@ -370,8 +440,10 @@ opt_dump(int cmd)
 		printf("%s\t.It ", d->name);
 		if (d->letter != 0)
 			printf("Fl %c , ", d->letter);
-		printf("Fl Fl %s%s%s\n", d->name, d->mdoc != NULL ? " " : "",
+		printf("Fl Fl %s%s%s\t", d->name, d->mdoc != NULL ? " " : "",
 		    d->mdoc != NULL ? d->mdoc : "");
+		printf("%s\t", opt_default(d, t, sizeof(t)));
+		printf("%s\n", opt_range(d, r, sizeof(r)));
 	}
 }
 
@@ -871,7 +943,7 @@ opt_cli_init(struct opt_cli *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->stop_before = c->quit_after = -1;
-	c->show_body = 20;
+	c->show_body = OPT_SHOW_BODY;
 	c->auth_mech = -1;
 }
 

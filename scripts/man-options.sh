@@ -9,7 +9,8 @@
 # COMMAND" replaced: per option of COMMAND, in the table's order, its
 # .It line from the table, then its text from OPTDIR/COMMAND.mdoc
 # (blocks opened by "@@ NAME"; "@TIMEOUTS@" there becomes the
-# command's default stage timeouts, from the code's constants).
+# command's default stage timeouts, "@DEFAULT@" the option's default and
+# "@RANGE@" its range, all from the code's constants).
 # Exit 1 when an option has no text or a text names no option.
 set -eu
 probe=$1 man=$2 dir=$3
@@ -22,6 +23,11 @@ for cmd in probe explain shell batch; do
 		"$probe" "$cmd" --dump-options >"$tmp/$cmd.tab"
 	fi
 	awk -F '\t' -v cmd="$cmd" -v frag="$dir/$cmd.mdoc" '
+	function subst(t, tok, val,	k) {
+		while ((k = index(t, tok)) > 0)
+			t = substr(t, 1, k - 1) val substr(t, k + length(tok))
+		return t
+	}
 	BEGIN { bad = 0 }
 	FILENAME == frag {
 		if ($0 ~ /^@@ /) { name = substr($0, 4); seen[name] = 1
@@ -31,7 +37,7 @@ for cmd in probe explain shell batch; do
 		next
 	}
 	$1 == "=TIMEOUTS" { timeouts = $2; next }
-	{ order[++n] = $1; it[n] = $2 }
+	{ order[++n] = $1; it[n] = $2; dflt[n] = $3; range[n] = $4 }
 	END {
 		print ".\\\" DO NOT EDIT: generated from include/opt.def and " \
 		    "man/options/" cmd ".mdoc"
@@ -42,10 +48,9 @@ for cmd in probe explain shell batch; do
 				    "in %s\n", order[i], cmd, frag >"/dev/stderr"
 				bad = 1
 			}
-			t = text[order[i]]
-			while ((k = index(t, "@TIMEOUTS@")) > 0)
-				t = substr(t, 1, k - 1) timeouts \
-				    substr(t, k + 10)
+			t = subst(text[order[i]], "@TIMEOUTS@", timeouts)
+			t = subst(t, "@DEFAULT@", dflt[i])
+			t = subst(t, "@RANGE@", range[i])
 			printf "%s\n%s", it[i], t
 			used[order[i]] = 1
 		}
