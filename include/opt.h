@@ -180,10 +180,8 @@ int	opt_finish(struct opt_cli *, int, char **);
 int	opt_explain_parse(int, char **, struct opt_explain *);
 void	opt_explain_free(struct opt_explain *);
 void	opt_explain_usage(void);
-void	opt_explain_list(void);
 void	opt_cli_free(struct opt_cli *);
 void	opt_usage(void);		/* --help text to stdout */
-void	opt_list(void);			/* every long option, one a line */
 
 /*
  * Pieces of the parser that the other commands (batch, shell) share:

@@ -172,7 +172,7 @@ explain_main(int argc, char **argv)
 		else if (e.dump_options)
 			opt_dump(OC_EXPLAIN);
 		else
-			opt_explain_list();
+			opt_list_cmd(OC_EXPLAIN);
 		opt_explain_free(&e);
 		return 0;
 	}

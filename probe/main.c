@@ -673,7 +673,7 @@ main(int argc, char **argv)
 		else if (cli.dump_options)
 			opt_dump(OC_PROBE);
 		else
-			opt_list();
+			opt_list_cmd(OC_PROBE);
 		opt_cli_free(&cli);
 		return 0;
 	}

@@ -486,12 +486,6 @@ opt_explain_usage(void)
 	opt_help(OC_EXPLAIN);
 }
 
-void
-opt_explain_list(void)
-{
-	opt_list_cmd(OC_EXPLAIN);
-}
-
 int
 opt_explain_parse(int argc, char **argv, struct opt_explain *e)
 {
@@ -561,12 +555,6 @@ void
 opt_explain_free(struct opt_explain *e)
 {
 	free(e->text);
-}
-
-void
-opt_list(void)
-{
-	opt_list_cmd(OC_PROBE);
 }
 
 /* opt_text - refuse CR, LF, NUL and controls in an option argument */
