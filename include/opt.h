@@ -1,6 +1,7 @@
 /*
- * opt.h - the command line: one option table (probe/opt.c) feeds the
- * parser, --help, and the list that tests compare with the man page.
+ * opt.h - the command line: one option table (include/opt.def, every
+ * option of every command) feeds the getopt tables and the parsers,
+ * every --help, and the option lists of man/smtprobe.1.
  *
  * opt_parse() fills struct opt_cli and returns 0, or prints a usage
  * error to stderr and returns -1 (exit 64). Strings in opt_cli point
@@ -82,6 +83,7 @@ struct opt_cli {
 	int		  help;		/* -h */
 	int		  version;	/* -V */
 	int		  list_options;	/* --list-options (for tests) */
+	int		  dump_options;	/* --dump-options (for tests) */
 };
 
 /* "smtprobe explain" options */
@@ -93,16 +95,93 @@ struct opt_explain {
 	char		*text;		/* the arguments joined, or NULL */
 	int		 help;
 	int		 list_options;
+	int		 dump_options;
 };
 
+/* The commands an option belongs to (opt.def's cmds), and two marks. */
+enum opt_cmd {
+	OC_PROBE = 0x01,
+	OC_SHELL = 0x02,
+	OC_BATCH = 0x04,
+	OC_EXPLAIN = 0x08,
+	OC_REPLAY = 0x10,	/* the shell repeats it when saving */
+	OC_HIDDEN = 0x20	/* not in --help nor in the man page */
+};
+
+enum opt_type {
+	OT_FLAG,		/* no argument */
+	OT_STR,			/* text without CR, LF, NUL or controls */
+	OT_NUM,			/* a decimal whole number from lo to hi */
+	OT_SECS,		/* seconds from lo to hi, into ms */
+	OT_ENUM,		/* a word of arg ("a|b|c"), into its index */
+	OT_SPECIAL		/* text; the parser's handler checks it */
+};
+
+#define OPT_SHARD_MAX	1000000		/* batch --shard-count */
+
+/* defaults that --help and the man page print (opt_default) */
+#define OPT_SHOW_BODY		20	/* --show-body, lines */
+#define OPT_BATCH_PER_IP	1	/* batch --per-ip */
+#define OPT_BATCH_GAP_MS	2000	/* batch --per-ip-gap */
+#define OPT_BATCH_DRAIN_MS	25000	/* batch --drain-timeout */
+
+/* the option ids: above 255, so that they never meet a short letter */
+enum opt_id {
+	OPT__BASE = 255,
+#define OPT(id, name, letter, cmds, arg, mdoc, type, lo, hi, help) id,
+#include "opt.def"
+#undef OPT
+	OPT__END
+};
+
+struct opt_def {
+	int		 id;		/* enum opt_id */
+	const char	*name;
+	int		 letter;	/* short option, or 0 */
+	int		 cmds;		/* enum opt_cmd bits */
+	const char	*arg;		/* NULL: a flag */
+	const char	*mdoc;		/* the argument in the man page */
+	int		 type;		/* enum opt_type */
+	long		 lo, hi;	/* OT_NUM */
+	const char	*help;
+};
+
+/*
+ * opt_next - the next option of command cmd (OC_*) in argv, as
+ * getopt_long(3) with the command's table: every argument is checked
+ * by its type (opt_text; a number, ms or index into *num). Returns
+ * the option's definition; NULL at the end (*err 0), or after an
+ * unknown option or a missing argument (*err 1: the caller says so,
+ * in its words; *err 3 for a missing argument), or after a bad
+ * argument (*err 2: already said).
+ * permute: options may follow operands (no '+').
+ */
+const struct opt_def *opt_next(int cmd, int permute, int argc, char **argv,
+	    long *num, int *err);
+const struct opt_def *opt_def(int id);
+void	 opt_help(int cmd);		/* the options part of --help */
+void	 opt_list_cmd(int cmd);		/* every long option of cmd */
+void	 opt_dump(int cmd);		/* the man page's .It lines */
+long	 opt_batch_timeout(int stage);	/* batch's default, ms */
+int	 opt_text(const char *name, const char *);
+int	 opt_table_check(char *err, size_t);	/* for tests */
+
 int	opt_parse(int, char **, struct opt_cli *);
+/*
+ * The parser in pieces, for the shell, which takes a subset of the
+ * options with its own operand: opt_cli_init - the defaults;
+ * opt_apply - one option from opt_next(); opt_finish - the operands
+ * left and the rules between options.
+ */
+void	opt_cli_init(struct opt_cli *);
+int	opt_apply(const struct opt_def *, const char *, long,
+	    struct opt_cli *);
+int	opt_finish(struct opt_cli *, int, char **);
 int	opt_explain_parse(int, char **, struct opt_explain *);
 void	opt_explain_free(struct opt_explain *);
 void	opt_explain_usage(void);
-void	opt_explain_list(void);
 void	opt_cli_free(struct opt_cli *);
 void	opt_usage(void);		/* --help text to stdout */
-void	opt_list(void);			/* every long option, one a line */
 
 /*
  * Pieces of the parser that the other commands (batch, shell) share:

@@ -84,7 +84,7 @@
 #define BT_FDS_PER_NAME	33	/* sockets one MX lookup may hold: MX,
 				   then A and AAAA of up to 16 hosts */
 #define BT_DNS_MAX	32	/* default --dns-concurrency ceiling */
-#define BT_SHARD_MAX	1000000
+#define BT_SHARD_MAX	OPT_SHARD_MAX
 
 /* Statuses of a record, in the order of the summary. */
 enum bt_status {
@@ -160,6 +160,7 @@ struct bopts {
 	int		  verbose;	/* -v */
 	int		  help;
 	int		  list;		/* --list-options (tests) */
+	int		  dump;		/* --dump-options (tests) */
 };
 
 /* An open-addressing set of strings (blocklist, resume keys). */
@@ -353,128 +354,13 @@ struct batch {
 
 /* ---- options ---- */
 
-enum bopt_id {
-	B_FROM = 'f', B_TO = 't', B_PORT = 'p', B_IPV4 = '4', B_IPV6 = '6',
-	B_CONCURRENCY = 'c', B_QUIET = 'q', B_VERBOSE = 'v', B_HELP = 'h',
-	B_HELO = 400, B_STARTTLS, B_STARTTLS_OPT, B_TLS_CONNECT, B_TIMEOUT,
-	B_RESOLVER, B_ALL_MX, B_NO_MX, B_SCENARIO, B_VAR, B_PER_IP,
-	B_PER_IP_GAP, B_RATE, B_DNS_MAX, B_SHARD, B_SHARD_BASE,
-	B_SHARD_COUNT, B_SHARD_KEY, B_SEED, B_RESUME, B_BLOCKLIST,
-	B_METADATA, B_DRAIN, B_CONTACT, B_PROGRESS, B_LIST, B_RAW_ADDRESS,
-	B_RAW_HELO
-};
-
-struct bopt_def {
-	const char	*name;
-	int		 id;		/* short letter, or B_* above 255 */
-	const char	*arg;		/* NULL: a flag */
-	const char	*help;
-	int		 hidden;
-};
-
-static const struct bopt_def bopts_table[] = {
-	{ "from", B_FROM, "ADDR",
-	    "envelope sender for every target that names none (default: "
-	    "the null sender <> when there is a recipient)", 0 },
-	{ "to", B_TO, "ADDR",
-	    "recipient for every target that names none; repeatable", 0 },
-	{ "helo", B_HELO, "NAME",
-	    "name for EHLO (default: this host's name; required when that "
-	    "is not a fully qualified domain name)", 0 },
-	{ "raw-helo", B_RAW_HELO, NULL,
-	    "send --helo as given, without the domain or address literal "
-	    "check; CR, LF and NUL are still refused", 0 },
-	{ "raw-address", B_RAW_ADDRESS, NULL,
-	    "send --from, --to and the \"from\" and \"to\" of JSON lines "
-	    "as given, without the RFC 5321 syntax check; CR, LF and NUL "
-	    "are still refused", 0 },
-	{ "port", B_PORT, "PORT",
-	    "port for targets that give none (default 25, or 465 with "
-	    "--tls-on-connect)", 0 },
-	{ "starttls", B_STARTTLS, NULL,
-	    "require STARTTLS; a server without it fails", 0 },
-	{ "starttls-optional", B_STARTTLS_OPT, NULL,
-	    "use STARTTLS when offered", 0 },
-	{ "tls-on-connect", B_TLS_CONNECT, NULL,
-	    "implicit TLS from the first byte", 0 },
-	{ "timeout", B_TIMEOUT, "[STAGE=]SECS",
-	    "timeout for one stage, or for all; repeatable (defaults: "
-	    "connect 10, quit 10, eod 60, others 30)", 0 },
-	{ "resolver", B_RESOLVER, "ADDR[:PORT]",
-	    "DNS server(s) to ask, comma-separated (default: "
-	    "/etc/resolv.conf)", 0 },
-	{ "ipv4", B_IPV4, NULL, "use IPv4 addresses of names only", 0 },
-	{ "ipv6", B_IPV6, NULL, "use IPv6 addresses of names only", 0 },
-	{ "all-mx", B_ALL_MX, NULL,
-	    "probe every address of every MX host of a domain, one record "
-	    "each (default: the first address only)", 0 },
-	{ "no-mx", B_NO_MX, NULL,
-	    "a name without a port is a host (A/AAAA), not a mail domain "
-	    "(MX)", 0 },
-	{ "scenario", B_SCENARIO, "FILE",
-	    "run scenario FILE against every target instead of the default "
-	    "probe; ${server}, ${to}, ${from} and ${helo} are set per "
-	    "target", 0 },
-	{ "var", B_VAR, "NAME=VALUE",
-	    "set ${NAME} for the scenario; repeatable", 0 },
-	{ "concurrency", B_CONCURRENCY, "N",
-	    "sessions at once (default and ceiling: the descriptor limit, "
-	    "raised to its hard limit, less a reserve)", 0 },
-	{ "per-ip", B_PER_IP, "N",
-	    "sessions at once to one IP address (default 1)", 0 },
-	{ "per-ip-gap", B_PER_IP_GAP, "SECS",
-	    "least time between two new connections to one IP address "
-	    "(default 2; 0: none)", 0 },
-	{ "rate", B_RATE, "N[/s|/m]",
-	    "new connections per second (or per minute), over all "
-	    "destinations (default: no limit)", 0 },
-	{ "dns-concurrency", B_DNS_MAX, "N",
-	    "names resolved at once (default 32, fewer under a low "
-	    "descriptor limit)", 0 },
-	{ "shard", B_SHARD, "I/N|auto",
-	    "probe only the targets of shard I of N (see SHARDING in "
-	    "smtprobe(1)); auto reads the index from the job array's "
-	    "environment", 0 },
-	{ "shard-base", B_SHARD_BASE, "0|1",
-	    "the first shard index: 0 (default) or 1 (Slurm arrays "
-	    "numbered from 1)", 0 },
-	{ "shard-count", B_SHARD_COUNT, "N",
-	    "the number of shards for --shard auto when the environment "
-	    "does not tell (else $SHARD_COUNT)", 0 },
-	{ "shard-key", B_SHARD_KEY, "ip|name",
-	    "what is hashed: the destination IP address (default: one "
-	    "shard per IP, names resolved in every shard) or the name as "
-	    "given", 0 },
-	{ "seed", B_SEED, "N",
-	    "seed of the sharding hash (default 0)", 0 },
-	{ "resume", B_RESUME, "FILE",
-	    "skip the targets FILE already has complete records for and "
-	    "append the new records to FILE instead of standard output", 0 },
-	{ "blocklist", B_BLOCKLIST, "FILE",
-	    "never contact what FILE lists: a CIDR, an address or a domain "
-	    "(and its subdomains) per line; repeatable", 0 },
-	{ "metadata", B_METADATA, "FILE",
-	    "write the run summary as a JSON document to FILE", 0 },
-	{ "drain-timeout", B_DRAIN, "SECS",
-	    "after SIGTERM or SIGINT, how long sessions under way may take "
-	    "to end (default 25)", 0 },
-	{ "contact", B_CONTACT, "TEXT",
-	    "who runs the probe (URL or address), kept in the metadata", 0 },
-	{ "progress", B_PROGRESS, NULL,
-	    "show the progress line even when stderr is not a terminal", 0 },
-	{ "quiet", B_QUIET, NULL,
-	    "no progress line and no summary on stderr", 0 },
-	{ "verbose", B_VERBOSE, NULL,
-	    "more diagnostics on stderr, repeatable", 0 },
-	{ "help", B_HELP, NULL, "show this help", 0 },
-	{ "list-options", B_LIST, NULL, NULL, 1 },
-};
-
-#define NBOPTS	(sizeof(bopts_table) / sizeof(bopts_table[0]))
+/* batch's options are declared with every other in include/opt.def */
 
 static int	 bt_parse_opts(int, char **, struct bopts *);
-static int	 bt_opt_secs(const char *, const char *, long *);
 static int	 bt_opt_rate(struct bopts *, const char *);
+static int	 bt_opt_seed(struct bopts *, const char *);
+static int	 bt_opt(struct bopts *, const struct opt_def *, const char *,
+		    long);
 static void	 bt_usage(void);
 
 static uint64_t	 bt_fnv(uint64_t, const void *, size_t);
@@ -707,21 +593,6 @@ bt_jstr(const char *s)
 
 /* ---- options ---- */
 
-/* bt_opt_secs - seconds (0.5 allowed) from 0 to a day, into ms */
-static int
-bt_opt_secs(const char *opt, const char *v, long *ms)
-{
-	char	 err[160];
-	double	 s;
-
-	if (valid_seconds(v, 0, 86400, &s, err, sizeof(err)) == -1) {
-		log_warnx("batch %s: %s", opt, err);
-		return -1;
-	}
-	*ms = (long)(s * 1000 + 0.5);
-	return 0;
-}
-
 /* bt_opt_rate - "N", "N/s" or "N/m" new connections */
 static int
 bt_opt_rate(struct bopts *o, const char *v)
@@ -751,206 +622,31 @@ bt_opt_rate(struct bopts *o, const char *v)
 static int
 bt_parse_opts(int argc, char **argv, struct bopts *o)
 {
-	struct option	 lo[NBOPTS + 1];
-	char		 shorts[64], *sp = shorts;
-	size_t		 i;
-	int		 ch;
-	long		 n;
+	const struct opt_def	*d;
+	long			 n = 0;
+	int			 err;
 
 	memset(o, 0, sizeof(*o));
-	o->per_ip = 1;
-	o->gap_ms = 2000;
-	o->drain_ms = 25000;
+	o->per_ip = OPT_BATCH_PER_IP;
+	o->gap_ms = OPT_BATCH_GAP_MS;
+	o->drain_ms = OPT_BATCH_DRAIN_MS;
 	o->shard_base = -1;
 	o->tls_mode = SMTP_TLS_NONE;
-	*sp++ = '+';
-	for (i = 0; i < NBOPTS; i++) {
-		lo[i].name = bopts_table[i].name;
-		lo[i].has_arg = bopts_table[i].arg != NULL ?
-		    required_argument : no_argument;
-		lo[i].flag = NULL;
-		lo[i].val = bopts_table[i].id;
-		if (bopts_table[i].id < 256) {
-			*sp++ = (char)bopts_table[i].id;
-			if (bopts_table[i].arg != NULL)
-				*sp++ = ':';
-		}
-	}
-	*sp = '\0';
-	memset(&lo[NBOPTS], 0, sizeof(lo[NBOPTS]));
 	opterr = 0;
 	optind = 1;
 	for (;;) {
-		while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
-			switch (ch) {
-			case B_FROM:
-				o->from = optarg;
-				break;
-			case B_TO:
-				o->to = xreallocarray(o->to, o->nto + 1,
-				    sizeof(char *));
-				o->to[o->nto++] = optarg;
-				break;
-			case B_HELO:
-				/* checked once --raw-helo is known */
-				o->helo = optarg;
-				break;
-			case B_RAW_HELO:
-				o->raw_helo = 1;
-				break;
-			case B_RAW_ADDRESS:
-				o->raw_address = 1;
-				break;
-			case B_PORT:
-				if (opt_number("port", optarg, 1, 65535,
-				    &n) == -1)
-					return -1;
-				o->port = optarg;
-				break;
-			case B_STARTTLS:
-				o->tls_mode = SMTP_TLS_REQUIRE;
-				break;
-			case B_STARTTLS_OPT:
-				o->tls_mode = SMTP_TLS_OPTIONAL;
-				break;
-			case B_TLS_CONNECT:
-				o->tls_mode = SMTP_TLS_IMPLICIT;
-				break;
-			case B_TIMEOUT:
-				if (opt_timeout(optarg, o->timeout_ms) == -1)
-					return -1;
-				break;
-			case B_RESOLVER:
-				o->resolver = optarg;
-				break;
-			case B_IPV4:
-				o->family = AF_INET;
-				break;
-			case B_IPV6:
-				o->family = AF_INET6;
-				break;
-			case B_ALL_MX:
-				o->all_mx = 1;
-				break;
-			case B_NO_MX:
-				o->no_mx = 1;
-				break;
-			case B_SCENARIO:
-				o->scenario = optarg;
-				break;
-			case B_VAR:
-				if (strchr(optarg, '=') == NULL ||
-				    optarg[0] == '=') {
-					log_warnx("batch --var: \"%s\" is not "
-					    "NAME=VALUE", optarg);
-					return -1;
-				}
-				o->vars = xreallocarray(o->vars, o->nvars + 1,
-				    sizeof(char *));
-				o->vars[o->nvars++] = optarg;
-				break;
-			case B_CONCURRENCY:
-				if (opt_number("concurrency", optarg, 1,
-				    1000000, &o->concurrency) == -1)
-					return -1;
-				break;
-			case B_PER_IP:
-				if (opt_number("per-ip", optarg, 1, 1000000,
-				    &o->per_ip) == -1)
-					return -1;
-				break;
-			case B_PER_IP_GAP:
-				if (bt_opt_secs("--per-ip-gap", optarg,
-				    &o->gap_ms) == -1)
-					return -1;
-				break;
-			case B_RATE:
-				if (bt_opt_rate(o, optarg) == -1)
-					return -1;
-				break;
-			case B_DNS_MAX:
-				if (opt_number("dns-concurrency", optarg, 1,
-				    10000, &o->dns_max) == -1)
-					return -1;
-				break;
-			case B_SHARD:
-				o->shard = optarg;
-				break;
-			case B_SHARD_BASE:
-				if (opt_number("shard-base", optarg, 0, 1,
-				    &o->shard_base) == -1)
-					return -1;
-				break;
-			case B_SHARD_COUNT:
-				if (opt_number("shard-count", optarg, 1,
-				    BT_SHARD_MAX, &o->shard_count) == -1)
-					return -1;
-				break;
-			case B_SHARD_KEY:
-				if (strcmp(optarg, "ip") != 0 &&
-				    strcmp(optarg, "name") != 0) {
-					log_warnx("batch --shard-key: \"%s\" is "
-					    "not ip or name", optarg);
-					return -1;
-				}
-				o->shard_by_name = strcmp(optarg, "name") == 0;
-				break;
-			case B_SEED:
-				{
-					char		*end;
-					unsigned long long v;
-
-					errno = 0;
-					v = strtoull(optarg, &end, 10);
-					if (*optarg == '\0' || *end != '\0' ||
-					    errno != 0 || *optarg == '-') {
-						log_warnx("batch --seed: \"%s\" "
-						    "is not a number", optarg);
-						return -1;
-					}
-					o->seed = (uint64_t)v;
-				}
-				break;
-			case B_RESUME:
-				o->resume = optarg;
-				break;
-			case B_BLOCKLIST:
-				o->blocklists = xreallocarray(o->blocklists,
-				    o->nblocklists + 1, sizeof(char *));
-				o->blocklists[o->nblocklists++] = optarg;
-				break;
-			case B_METADATA:
-				o->metadata = optarg;
-				break;
-			case B_DRAIN:
-				if (bt_opt_secs("--drain-timeout", optarg,
-				    &o->drain_ms) == -1)
-					return -1;
-				break;
-			case B_CONTACT:
-				o->contact = optarg;
-				break;
-			case B_PROGRESS:
-				o->progress = 1;
-				break;
-			case B_QUIET:
-				o->quiet = 1;
-				break;
-			case B_VERBOSE:
-				o->verbose++;
-				break;
-			case B_HELP:
-				o->help = 1;
-				return 0;
-			case B_LIST:
-				o->list = 1;
-				return 0;
-			default:
-				log_warnx("batch: unknown option or missing "
-				    "argument: %s", argv[optind - 1]);
+		while ((d = opt_next(OC_BATCH, 0, argc, argv, &n, &err)) !=
+		    NULL) {
+			if (bt_opt(o, d, optarg, n) == -1)
 				return -1;
-			}
+			if (o->help || o->list || o->dump)
+				return 0;
 		}
+		if (err == 1 || err == 3)
+			log_warnx("batch: unknown option or missing "
+			    "argument: %s", argv[optind - 1]);
+		if (err != 0)
+			return -1;
 		/* one FILE, anywhere among the options */
 		if (optind >= argc)
 			break;
@@ -964,11 +660,88 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 	return 0;
 }
 
+/* bt_opt - one option d, its argument v (n: as a number), into o */
+static int
+bt_opt(struct bopts *o, const struct opt_def *d, const char *v, long n)
+{
+	switch (d->id) {
+	case B_FROM:		o->from = v; break;
+	case B_TO:
+		o->to = xreallocarray(o->to, o->nto + 1, sizeof(char *));
+		o->to[o->nto++] = v;
+		break;
+	case B_HELO:		o->helo = v; break;	/* checked later */
+	case B_RAW_HELO:	o->raw_helo = 1; break;
+	case B_RAW_ADDRESS:	o->raw_address = 1; break;
+	case B_PORT:		o->port = v; break;
+	case B_STARTTLS:	o->tls_mode = SMTP_TLS_REQUIRE; break;
+	case O_STARTTLS_OPT:	o->tls_mode = SMTP_TLS_OPTIONAL; break;
+	case B_TLS_CONNECT:	o->tls_mode = SMTP_TLS_IMPLICIT; break;
+	case B_TIMEOUT:		return opt_timeout(v, o->timeout_ms);
+	case O_RESOLVER:	o->resolver = v; break;
+	case B_IPV4:		o->family = AF_INET; break;
+	case B_IPV6:		o->family = AF_INET6; break;
+	case B_ALL_MX:		o->all_mx = 1; break;
+	case B_NO_MX:		o->no_mx = 1; break;
+	case B_SCENARIO:	o->scenario = v; break;
+	case B_VAR:
+		if (strchr(v, '=') == NULL || v[0] == '=') {
+			log_warnx("batch --var: \"%s\" is not NAME=VALUE", v);
+			return -1;
+		}
+		o->vars = xreallocarray(o->vars, o->nvars + 1,
+		    sizeof(char *));
+		o->vars[o->nvars++] = v;
+		break;
+	case B_CONCURRENCY:	o->concurrency = n; break;
+	case B_PER_IP:		o->per_ip = n; break;
+	case B_PER_IP_GAP:	o->gap_ms = n; break;
+	case B_RATE:		return bt_opt_rate(o, v);
+	case B_DNS_MAX:		o->dns_max = n; break;
+	case B_SHARD:		o->shard = v; break;
+	case B_SHARD_BASE:	o->shard_base = n; break;
+	case B_SHARD_COUNT:	o->shard_count = n; break;
+	case B_SHARD_KEY:	o->shard_by_name = n == 1; break; /* ip|name */
+	case B_SEED:		return bt_opt_seed(o, v);
+	case B_RESUME:		o->resume = v; break;
+	case B_BLOCKLIST:
+		o->blocklists = xreallocarray(o->blocklists,
+		    o->nblocklists + 1, sizeof(char *));
+		o->blocklists[o->nblocklists++] = v;
+		break;
+	case B_METADATA:	o->metadata = v; break;
+	case B_DRAIN:		o->drain_ms = n; break;
+	case B_CONTACT:		o->contact = v; break;
+	case B_PROGRESS:	o->progress = 1; break;
+	case B_QUIET:		o->quiet = 1; break;
+	case O_VERBOSE:		o->verbose++; break;
+	case O_HELP:		o->help = 1; break;
+	case O_LIST_OPTIONS:	o->list = 1; break;
+	case O_DUMP_OPTIONS:	o->dump = 1; break;
+	}
+	return 0;
+}
+
+/* bt_opt_seed - the hash seed, a whole number from 0 to 2^64-1 */
+static int
+bt_opt_seed(struct bopts *o, const char *v)
+{
+	char			*end;
+	unsigned long long	 n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || *v == '-') {
+		log_warnx("batch --seed: \"%s\" is not a number", v);
+		return -1;
+	}
+	o->seed = (uint64_t)n;
+	return 0;
+}
+
 static void
 bt_usage(void)
 {
-	size_t	 i;
-
 	printf("usage: smtprobe batch [options] [FILE]\n\n"
 	    "Probe many targets on one event loop. FILE (default: standard "
 	    "input) holds one\ntarget per line: HOST:PORT, [IPv6]:PORT, an "
@@ -978,10 +751,7 @@ bt_usage(void)
 	    "\"tag\": ...}.\nBlank lines and # comments are skipped. Each "
 	    "result is one JSON line on\nstandard output, carrying "
 	    "input_index, the 0-based line number.\n\noptions:\n");
-	for (i = 0; i < NBOPTS; i++)
-		if (!bopts_table[i].hidden)
-			opt_help_line(bopts_table[i].id, bopts_table[i].name,
-			    bopts_table[i].arg, bopts_table[i].help);
+	opt_help(OC_BATCH);
 	printf("\nstatus of a record: ok permfail tempfail timeout refused "
 	    "unreachable tls dns\nerror expect blocklisted invalid "
 	    "interrupted\n\nexit status: 0 run completed, 2 interrupted, "
@@ -3329,9 +3099,7 @@ bt_setup(struct batch *b)
 	long		 dflt;
 
 	for (i = 0; i < STAGE__COUNT; i++) {
-		dflt = i == STAGE_CONNECT || i == STAGE_QUIT ? 10000 :
-		    i == STAGE_EOD ? 60000 : i == STAGE_RESOLVE ||
-		    i == STAGE_SLEEP || i == STAGE_DONE ? 0 : 30000;
+		dflt = opt_batch_timeout((int)i);
 		b->timeout_ms[i] = o->timeout_ms[i] > 0 ? o->timeout_ms[i] :
 		    dflt;
 	}
@@ -3584,13 +3352,13 @@ batch_main(int argc, char **argv)
 		goto out;
 	}
 	log_init("smtprobe", b.o.verbose);
-	if (b.o.help || b.o.list) {
+	if (b.o.help || b.o.list || b.o.dump) {
 		if (b.o.help)
 			bt_usage();
+		else if (b.o.dump)
+			opt_dump(OC_BATCH);
 		else
-			for (i = 0; i < NBOPTS; i++)
-				if (!bopts_table[i].hidden)
-					printf("--%s\n", bopts_table[i].name);
+			opt_list_cmd(OC_BATCH);
 		rc = 0;
 		goto out;
 	}

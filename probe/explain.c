@@ -166,11 +166,13 @@ explain_main(int argc, char **argv)
 		opt_explain_free(&e);
 		return 64;
 	}
-	if (e.help || e.list_options) {
+	if (e.help || e.list_options || e.dump_options) {
 		if (e.help)
 			opt_explain_usage();
+		else if (e.dump_options)
+			opt_dump(OC_EXPLAIN);
 		else
-			opt_explain_list();
+			opt_list_cmd(OC_EXPLAIN);
 		opt_explain_free(&e);
 		return 0;
 	}

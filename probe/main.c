@@ -665,13 +665,15 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_init("smtprobe", cli.verbose);
-	if (cli.help || cli.version || cli.list_options) {
+	if (cli.help || cli.version || cli.list_options || cli.dump_options) {
 		if (cli.help)
 			opt_usage();
 		else if (cli.version)
 			printf("smtprobe %s\n", PACKAGE_VERSION);
+		else if (cli.dump_options)
+			opt_dump(OC_PROBE);
 		else
-			opt_list();
+			opt_list_cmd(OC_PROBE);
 		opt_cli_free(&cli);
 		return 0;
 	}

@@ -1,10 +1,15 @@
 /*
  * opt.c - the option table and its parser.
  *
- * opts[] is the single source: getopt_long's table, the --help text
- * and the list compared with man/smtprobe.1 by tests/doc-check.sh are
- * all made from it. Every argument is checked here (ranges, stage
- * names, CR/LF/NUL); main.c gets values it can use as they are.
+ * opt_table[] is include/opt.def, every option of every command
+ * (probe, shell, batch, explain) declared once. From it come each
+ * command's getopt_long table (opt_next), its --help (opt_help), the
+ * lists tests compare (opt_list_cmd) and the .It lines of the man page
+ * (opt_dump, for scripts/man-options.sh). opt_next() checks every
+ * argument by its type (text without CR/LF/NUL, numbers and seconds in
+ * range, enum words); opt_apply() stores the probe's and the shell's,
+ * with a few handlers for the rest (stages, zones, addresses); batch.c
+ * stores its own. main.c gets values it can use as they are.
  */
 #include "config.h"
 
@@ -21,6 +26,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "log.h"
 #include "msg.h"
 #include "opt.h"
@@ -30,199 +36,28 @@
 #include "util.h"
 #include "valid.h"
 
-enum opt_id {
-	O_SERVER = 's', O_PORT = 'p', O_FROM = 'f', O_TO = 't',
-	O_IPV4 = '4', O_IPV6 = '6', O_QUIET = 'q', O_VERBOSE = 'v',
-	O_HELP = 'h', O_VERSION = 'V',
-	O_LOCAL = 256, O_HELO, O_STARTTLS, O_STARTTLS_OPT, O_TLS_CONNECT,
-	O_TLS_VERIFY, O_TLS_SNI, O_NO_TLS_SNI, O_TLS_CAFILE, O_TLS_CAPATH,
-	O_TLS_MIN, O_TLS_CIPHERS, O_STOP_BEFORE, O_QUIT_AFTER, O_DATA,
-	O_BODY, O_MESSAGE, O_HEADER, O_TIMEOUT, O_MAX_LINE, O_SHOW_BODY,
-	O_JSON, O_TIMESTAMPS, O_LIST_OPTIONS, O_DIAGNOSE, O_DIAGNOSE_CONTENT,
-	O_REPORT, O_FORMAT, O_MASK_LOCAL, O_SCENARIO, O_VAR, O_JUNIT, O_TAP,
-	O_AUTH, O_AUTH_USER, O_AUTH_SECRET_ENV, O_AUTH_SECRET_FILE,
-	O_AUTH_INSECURE, O_RESOLVER, O_ALL_MX, O_CHECK, O_PUBLIC_IP, O_DNSBL,
-	O_DBL, O_NO_CHECK, O_DANE, O_TLS_CHECK, O_RAW_ADDRESS, O_RAW_HELO
+/* the table: every option of every command (include/opt.def) */
+static const struct opt_def opt_table[] = {
+#define OPT(id, name, letter, cmds, arg, mdoc, type, lo, hi, help) \
+	{ id, name, letter, cmds, arg, mdoc, type, lo, hi, help },
+#include "opt.def"
+#undef OPT
 };
 
-struct opt_def {
-	const char	*name;
-	int		 id;		/* short letter, or O_* above 255 */
-	const char	*arg;		/* NULL: a flag */
-	const char	*help;
-	int		 hidden;
+#define NTABLE	(sizeof(opt_table) / sizeof(opt_table[0]))
+
+/* the stages whose default timeout --help and the man page show */
+static const int opt_timeout_stages[] = {
+	STAGE_CONNECT, STAGE_BANNER, STAGE_EHLO, STAGE_STARTTLS, STAGE_AUTH,
+	STAGE_MAIL, STAGE_RCPT, STAGE_DATA, STAGE_EOD, STAGE_RSET, STAGE_QUIT
 };
-
-static const struct opt_def opts[] = {
-	{ "server", O_SERVER, "HOST[:PORT]",
-	    "server to probe (name, IPv4 or [IPv6] address)", 0 },
-	{ "resolver", O_RESOLVER, "ADDR[:PORT]",
-	    "DNS server(s) to ask, comma-separated (default: "
-	    "/etc/resolv.conf)", 0 },
-	{ "all-mx", O_ALL_MX, NULL,
-	    "probe every MX host and every address of the domain at once, "
-	    "and show how they differ", 0 },
-	{ "check", O_CHECK, NULL,
-	    "also run the pre-flight checks: our IP's PTR and FCrDNS, DNS "
-	    "blocklists, the HELO name, the sender domain's MX/SPF/DMARC, "
-	    "the links in the message (always with --diagnose and the "
-	    "ticket report)", 0 },
-	{ "no-check", O_NO_CHECK, NULL,
-	    "no pre-flight checks, not even with --diagnose or the ticket "
-	    "report (no DNS lookups about us)", 0 },
-	{ "public-ip", O_PUBLIC_IP, "ADDR",
-	    "our address as the server sees it, for the checks (behind "
-	    "NAT; default: the address we connect from)", 0 },
-	{ "dnsbl", O_DNSBL, "ZONE,...",
-	    "DNS blocklists for the checks (default: widely used public "
-	    "lists; \"none\" for none)", 0 },
-	{ "dbl", O_DBL, "ZONE,...",
-	    "domain blocklists for the links in the message body", 0 },
-	{ "port", O_PORT, "PORT",
-	    "port (default 25, or 465 with --tls-on-connect)", 0 },
-	{ "from", O_FROM, "ADDR",
-	    "envelope sender; \"\" or \"<>\" is the null sender; each "
-	    "--from starts a transaction", 0 },
-	{ "to", O_TO, "ADDR",
-	    "envelope recipient, repeatable", 0 },
-	{ "raw-address", O_RAW_ADDRESS, NULL,
-	    "send --from and --to as given, without the RFC 5321 syntax "
-	    "check (relay tricks: user%other@host, host!user, "
-	    "@a,@b:user@c); CR, LF and NUL are still refused", 0 },
-	{ "ipv4", O_IPV4, NULL, "connect over IPv4 only", 0 },
-	{ "ipv6", O_IPV6, NULL, "connect over IPv6 only", 0 },
-	{ "local-address", O_LOCAL, "ADDR",
-	    "source address to connect from", 0 },
-	{ "helo", O_HELO, "NAME",
-	    "name for EHLO/HELO (default: this host's FQDN, else an "
-	    "address literal)", 0 },
-	{ "raw-helo", O_RAW_HELO, NULL,
-	    "send --helo as given, without the domain or address literal "
-	    "check (to test a HELO rule); CR, LF and NUL are still "
-	    "refused", 0 },
-	{ "starttls", O_STARTTLS, NULL,
-	    "require STARTTLS; fail when it is not offered", 0 },
-	{ "starttls-optional", O_STARTTLS_OPT, NULL,
-	    "use STARTTLS when offered", 0 },
-	{ "tls-on-connect", O_TLS_CONNECT, NULL,
-	    "implicit TLS from the first byte (port 465)", 0 },
-	{ "tls-verify", O_TLS_VERIFY, NULL,
-	    "a certificate that does not verify ends the session", 0 },
-	{ "tls-sni", O_TLS_SNI, "NAME",
-	    "server name to send and verify (default: the server name)", 0 },
-	{ "no-tls-sni", O_NO_TLS_SNI, NULL, "send no server name", 0 },
-	{ "tls-ca-file", O_TLS_CAFILE, "FILE",
-	    "trusted CA certificates (PEM) instead of the system store", 0 },
-	{ "tls-ca-path", O_TLS_CAPATH, "DIR",
-	    "directory of trusted CA certificates (hashed)", 0 },
-	{ "tls-min-version", O_TLS_MIN, "VER",
-	    "lowest TLS version to offer: 1.0, 1.1, 1.2 or 1.3", 0 },
-	{ "tls-ciphers", O_TLS_CIPHERS, "LIST",
-	    "OpenSSL cipher list for TLS 1.2 and lower", 0 },
-	{ "dane", O_DANE, NULL,
-	    "look up the server's TLSA records (RFC 7672, _PORT._tcp.HOST) "
-	    "before connecting, trusting the AD bit of the resolver, and "
-	    "verify the certificate with them; implies --starttls-optional; "
-	    "with --tls-verify a DANE failure ends the session", 0 },
-	{ "tls-check", O_TLS_CHECK, NULL,
-	    "TLS security per MX: chain, expiry, name, DANE, MTA-STS and "
-	    "TLS-RPT of the domain, and what sending MTAs would do; implies "
-	    "--dane and --starttls-optional, and stops before MAIL unless "
-	    "--from/--to are given", 0 },
-	{ "auth", O_AUTH, "MECH",
-	    "authenticate after EHLO (and STARTTLS): plain, login, cram-md5, "
-	    "xoauth2 or oauthbearer; needs --auth-user", 0 },
-	{ "auth-user", O_AUTH_USER, "USER", "user name for --auth", 0 },
-	{ "auth-secret-env", O_AUTH_SECRET_ENV, "VAR",
-	    "read the password (or OAuth token) from environment variable "
-	    "VAR; without this or --auth-secret-file it is asked for on "
-	    "the terminal", 0 },
-	{ "auth-secret-file", O_AUTH_SECRET_FILE, "FILE",
-	    "read the password (or token) from the first line of FILE", 0 },
-	{ "auth-insecure", O_AUTH_INSECURE, NULL,
-	    "allow AUTH without TLS (refused by default: it shows the "
-	    "credentials to the path)", 0 },
-	{ "stop-before", O_STOP_BEFORE, "STAGE",
-	    "end the session before STAGE (connect banner ehlo starttls "
-	    "mail rcpt data eod)", 0 },
-	{ "quit-after", O_QUIT_AFTER, "STAGE",
-	    "end the session after STAGE", 0 },
-	{ "data", O_DATA, NULL,
-	    "send a message after RCPT (default: envelope only)", 0 },
-	{ "body", O_BODY, "FILE|-",
-	    "message body from FILE (- for stdin); implies --data", 0 },
-	{ "message", O_MESSAGE, "FILE|-",
-	    "whole message (headers and body) from FILE; implies --data", 0 },
-	{ "header", O_HEADER, "'NAME: VALUE'",
-	    "add or replace a header, repeatable; implies --data", 0 },
-	{ "timeout", O_TIMEOUT, "[STAGE=]SECS",
-	    "timeout for one stage, or for all; repeatable", 0 },
-	{ "max-line", O_MAX_LINE, "BYTES",
-	    "longest reply line accepted (default 4096)", 0 },
-	{ "show-body", O_SHOW_BODY, "LINES",
-	    "message lines shown in the transcript (default 20)", 0 },
-	{ "scenario", O_SCENARIO, "FILE",
-	    "run the steps of scenario FILE (smtprobe-scenario(5)) instead "
-	    "of the default probe; repeat for a suite", 0 },
-	{ "var", O_VAR, "NAME=VALUE",
-	    "set ${NAME} for scenarios, repeatable (from, to, helo, server "
-	    "and user are set from the options)", 0 },
-	{ "junit", O_JUNIT, "FILE",
-	    "also write the results as JUnit XML to FILE, one test case "
-	    "per step", 0 },
-	{ "tap", O_TAP, NULL,
-	    "print the results as TAP (one test per step) instead of the "
-	    "transcript", 0 },
-	{ "diagnose", O_DIAGNOSE, NULL,
-	    "confirm the verdict by changing one thing at a time: sender, "
-	    "recipient, HELO", 0 },
-	{ "diagnose-content", O_DIAGNOSE_CONTENT, NULL,
-	    "with --diagnose, also send a minimal message and yours "
-	    "(both get delivered)", 0 },
-	{ "report", O_REPORT, "FILE",
-	    "also write a ticket report (for a support desk) to FILE", 0 },
-	{ "format", O_FORMAT, "FORMAT",
-	    "output: text (default), json, or ticket", 0 },
-	{ "mask-local-parts", O_MASK_LOCAL, NULL,
-	    "hide the local parts of addresses in the ticket report", 0 },
-	{ "json", O_JSON, NULL,
-	    "print one JSON document instead of the transcript", 0 },
-	{ "timestamps", O_TIMESTAMPS, NULL,
-	    "prefix transcript lines with the time since start", 0 },
-	{ "quiet", O_QUIET, NULL, "print only the result line", 0 },
-	{ "verbose", O_VERBOSE, NULL,
-	    "more diagnostics on stderr, repeatable", 0 },
-	{ "help", O_HELP, NULL, "show this help", 0 },
-	{ "version", O_VERSION, NULL, "show the version", 0 },
-	{ "list-options", O_LIST_OPTIONS, NULL, NULL, 1 },
-};
-
-#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
-
-enum explain_id {
-	E_STAGE = 300, E_BOUNCE, E_FILE, E_JSON, E_HELP, E_LIST
-};
-
-static const struct opt_def explain_opts[] = {
-	{ "stage", E_STAGE, "STAGE",
-	    "the stage the reply answered (banner ehlo starttls auth mail "
-	    "rcpt data eod)", 0 },
-	{ "bounce", E_BOUNCE, NULL,
-	    "the input is a bounce message (DSN); found on its own when it "
-	    "has DSN fields", 0 },
-	{ "file", E_FILE, "FILE|-", "read the input from FILE", 0 },
-	{ "json", E_JSON, NULL, "print JSON", 0 },
-	{ "help", E_HELP, NULL, "show this help", 0 },
-	{ "list-options", E_LIST, NULL, NULL, 1 },
-};
-
-#define NEXPLAIN	(sizeof(explain_opts) / sizeof(explain_opts[0]))
 
 static int	opt_stage(const char *, const char *, int *);
 static int	opt_server(struct opt_cli *);
 static int	opt_domain(const char *);
 static int	opt_zones(const char *, const char *, char ***);
-static int	opt_text(const char *, const char *);
+static void	opt_timeouts(int, char *, size_t);
+static int	opt_typed(const struct opt_def *, const char *, long *);
 
 void
 opt_wrap(const char *text, int indent, int width)
@@ -268,11 +103,353 @@ opt_help_line(int letter, const char *name, const char *arg,
 	opt_wrap(help, 31, 79);
 }
 
-void
-opt_usage(void)
+/* opt_def - the definition of option id, or NULL */
+const struct opt_def *
+opt_def(int id)
 {
 	size_t	 i;
 
+	for (i = 0; i < NTABLE; i++)
+		if (opt_table[i].id == id)
+			return &opt_table[i];
+	return NULL;
+}
+
+/*
+ * opt_next - the next option of cmd: getopt_long over the rows of the
+ * table cmd takes, built on the first call for each command
+ */
+const struct opt_def *
+opt_next(int cmd, int permute, int argc, char **argv, long *num, int *err)
+{
+	static struct option	 lo[4][NTABLE + 1];
+	static char		 so[4][3 * NTABLE + 3];
+	static int		 built[4];
+	const struct opt_def	*d = NULL;
+	size_t			 i, n = 0, k;
+	char			*sp;
+	int			 ch, slot;
+
+	slot = cmd == OC_PROBE ? 0 : cmd == OC_SHELL ? 1 : cmd == OC_BATCH ?
+	    2 : 3;
+	if (!built[slot]) {
+		sp = so[slot];
+		/* '+': stop at the first operand; ':': report a missing
+		   argument as ':' */
+		if (!permute)
+			*sp++ = '+';
+		*sp++ = ':';
+		for (i = 0; i < NTABLE; i++) {
+			if ((opt_table[i].cmds & cmd) == 0)
+				continue;
+			lo[slot][n].name = opt_table[i].name;
+			lo[slot][n].has_arg = opt_table[i].arg != NULL ?
+			    required_argument : no_argument;
+			lo[slot][n].flag = NULL;
+			lo[slot][n++].val = opt_table[i].id;
+			if (opt_table[i].letter != 0) {
+				*sp++ = (char)opt_table[i].letter;
+				if (opt_table[i].arg != NULL)
+					*sp++ = ':';
+			}
+		}
+		memset(&lo[slot][n], 0, sizeof(lo[slot][n]));
+		*sp = '\0';
+		built[slot] = 1;
+	}
+	*err = 0;
+	if ((ch = getopt_long(argc, argv, so[slot], lo[slot], NULL)) == -1)
+		return NULL;
+	for (k = 0; k < NTABLE && d == NULL; k++)
+		if ((opt_table[k].cmds & cmd) != 0 && (opt_table[k].id == ch ||
+		    (ch < 256 && ch != ':' && ch != '?' &&
+		    opt_table[k].letter == ch)))
+			d = &opt_table[k];
+	if (d == NULL) {
+		*err = ch == ':' ? 3 : 1;
+		return NULL;
+	}
+	if (optarg != NULL && opt_text(d->name, optarg) == -1) {
+		*err = 2;
+		return NULL;
+	}
+	if (opt_typed(d, optarg, num) == -1) {
+		*err = 2;
+		return NULL;
+	}
+	return d;
+}
+
+/*
+ * opt_typed - check v as the type of d wants: a whole number or seconds
+ * in range (decimal, finite), or one of the words of an enum; its value
+ * into *num (seconds in ms, a word as its index)
+ */
+static int
+opt_typed(const struct opt_def *d, const char *v, long *num)
+{
+	char		 err[160], words[128], *w, *save = NULL;
+	double		 secs;
+	long		 i = 0;
+
+	switch (d->type) {
+	case OT_NUM:
+		return opt_number(d->name, v, d->lo, d->hi, num);
+	case OT_SECS:
+		if (valid_seconds(v, (double)d->lo, (double)d->hi, &secs, err,
+		    sizeof(err)) == -1) {
+			log_warnx("--%s: %s", d->name, err);
+			return -1;
+		}
+		*num = (long)(secs * 1000 + 0.5);
+		return 0;
+	case OT_ENUM:
+		snprintf(words, sizeof(words), "%s", d->arg);
+		for (w = strtok_r(words, "|", &save); w != NULL;
+		    w = strtok_r(NULL, "|", &save), i++)
+			if (strcmp(w, v) == 0) {
+				*num = i;
+				return 0;
+			}
+		snprintf(words, sizeof(words), "%s", d->arg);
+		for (w = words; *w != '\0'; w++)
+			if (*w == '|')
+				*w = ' ';
+		log_warnx("--%s: \"%s\" is not one of %s", d->name, v, words);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * opt_table_check - the table is usable: within one command no two
+ * options share a name or a letter; a flag has no argument and every
+ * other type one; a range is not empty; an enum has words. Returns 0,
+ * or -1 with the first fault in err.
+ */
+int
+opt_table_check(char *err, size_t len)
+{
+	static const int	 cmds[] = { OC_PROBE, OC_SHELL, OC_BATCH,
+				    OC_EXPLAIN };
+	const struct opt_def	*a, *b;
+	size_t			 i, j, k;
+
+	snprintf(err, len, "ok");
+	for (i = 0; i < NTABLE; i++) {
+		a = &opt_table[i];
+		if ((a->type == OT_FLAG) != (a->arg == NULL) ||
+		    (a->arg == NULL) != (a->mdoc == NULL) ||
+		    ((a->type == OT_NUM || a->type == OT_SECS) &&
+		    a->lo > a->hi) || a->help == NULL ||
+		    (a->type == OT_ENUM && strchr(a->arg, '|') == NULL)) {
+			snprintf(err, len, "--%s: its type, argument, range "
+			    "or help", a->name);
+			return -1;
+		}
+		for (j = i + 1; j < NTABLE; j++) {
+			b = &opt_table[j];
+			for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+				if ((a->cmds & b->cmds & cmds[k]) != 0 &&
+				    (strcmp(a->name, b->name) == 0 ||
+				    (a->letter != 0 && a->letter ==
+				    b->letter))) {
+					snprintf(err, len, "--%s and --%s clash "
+					    "in one command", a->name,
+					    b->name);
+					return -1;
+				}
+		}
+	}
+	return 0;
+}
+
+/*
+ * opt_batch_timeout - batch's default timeout of a stage, in ms: shorter
+ * than a probe's, as a batch wants many answers soon
+ */
+long
+opt_batch_timeout(int st)
+{
+	switch (st) {
+	case STAGE_CONNECT:
+	case STAGE_QUIT:
+		return 10000;
+	case STAGE_EOD:
+		return 60000;
+	case STAGE_RESOLVE:
+	case STAGE_SLEEP:
+	case STAGE_DONE:
+		return 0;
+	default:
+		return 30000;
+	}
+}
+
+/* opt_timeouts - "connect 30, banner 60, ..." for cmd's defaults */
+static void
+opt_timeouts(int cmd, char *buf, size_t len)
+{
+	size_t	 i, off = 0;
+	long	 ms;
+	int	 st, r;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(opt_timeout_stages) /
+	    sizeof(opt_timeout_stages[0]); i++) {
+		st = opt_timeout_stages[i];
+		ms = cmd == OC_BATCH ? opt_batch_timeout(st) :
+		    smtp_stage_timeout(st);
+		r = snprintf(buf + off, len - off, "%s%s %g",
+		    i > 0 ? ", " : "", smtp_stage_name(st), (double)ms / 1000);
+		if (r < 0 || (size_t)r >= len - off)
+			return;
+		off += (size_t)r;
+	}
+}
+
+/*
+ * opt_default - the default of d as text, from the constants the code
+ * uses, or "" when --help and the man page give none
+ */
+static const char *
+opt_default(const struct opt_def *d, char *buf, size_t len)
+{
+	switch (d->id) {
+	case O_MAX_LINE:
+		snprintf(buf, len, "%d", IO_MAX_LINE_DEFAULT);
+		break;
+	case O_SHOW_BODY:
+		snprintf(buf, len, "%d", OPT_SHOW_BODY);
+		break;
+	case B_PER_IP:
+		snprintf(buf, len, "%d", OPT_BATCH_PER_IP);
+		break;
+	case B_PER_IP_GAP:
+		snprintf(buf, len, "%g", OPT_BATCH_GAP_MS / 1000.0);
+		break;
+	case B_DRAIN:
+		snprintf(buf, len, "%g", OPT_BATCH_DRAIN_MS / 1000.0);
+		break;
+	default:
+		snprintf(buf, len, "%s", "");
+		break;
+	}
+	return buf;
+}
+
+/* opt_range - "lo to hi" of a number or seconds option, else "" */
+static const char *
+opt_range(const struct opt_def *d, char *buf, size_t len)
+{
+	if (d->type == OT_NUM || d->type == OT_SECS)
+		snprintf(buf, len, "%ld to %ld", d->lo, d->hi);
+	else
+		snprintf(buf, len, "%s", "");
+	return buf;
+}
+
+/*
+ * opt_expand - the help of d for cmd into buf, "@TIMEOUTS@",
+ * "@DEFAULT@" and "@RANGE@" replaced
+ */
+static const char *
+opt_expand(int cmd, const struct opt_def *d, char *buf, size_t len)
+{
+	static const char *const tokens[] = { "@TIMEOUTS@", "@DEFAULT@",
+				    "@RANGE@" };
+	const char	*p = d->help, *at, *tok;
+	char		 val[256];
+	size_t		 off = 0, i, best;
+	int		 r;
+
+	buf[0] = '\0';
+	for (;;) {
+		at = NULL;
+		best = 0;
+		for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+			if ((tok = strstr(p, tokens[i])) != NULL &&
+			    (at == NULL || tok < at)) {
+				at = tok;
+				best = i;
+			}
+		if (at == NULL)
+			break;
+		if (best == 0)
+			opt_timeouts(cmd, val, sizeof(val));
+		else if (best == 1)
+			opt_default(d, val, sizeof(val));
+		else
+			opt_range(d, val, sizeof(val));
+		r = snprintf(buf + off, len - off, "%.*s%s", (int)(at - p), p,
+		    val);
+		if (r < 0 || (size_t)r >= len - off)
+			return buf;
+		off += (size_t)r;
+		p = at + strlen(tokens[best]);
+	}
+	snprintf(buf + off, len - off, "%s", p);
+	return buf;
+}
+
+/* opt_help - every option cmd takes, in --help form */
+void
+opt_help(int cmd)
+{
+	char	 buf[1024];
+	size_t	 i;
+
+	for (i = 0; i < NTABLE; i++)
+		if ((opt_table[i].cmds & cmd) != 0 &&
+		    (opt_table[i].cmds & OC_HIDDEN) == 0)
+			opt_help_line(opt_table[i].letter, opt_table[i].name,
+			    opt_table[i].arg, opt_expand(cmd, &opt_table[i],
+			    buf, sizeof(buf)));
+}
+
+/* opt_list_cmd - every long option cmd takes, one a line (for tests) */
+void
+opt_list_cmd(int cmd)
+{
+	size_t	 i;
+
+	for (i = 0; i < NTABLE; i++)
+		if ((opt_table[i].cmds & cmd) != 0 &&
+		    (opt_table[i].cmds & OC_HIDDEN) == 0)
+			printf("--%s\n", opt_table[i].name);
+}
+
+/*
+ * opt_dump - the option table of cmd for scripts/man-options.sh: a line
+ * "=TIMEOUTS<tab>connect 30, ..." then, per option, its name, its .It
+ * line in mdoc, its default and its range, separated by tabs
+ */
+void
+opt_dump(int cmd)
+{
+	const struct opt_def	*d;
+	char			 t[256], r[64];
+	size_t			 i;
+
+	opt_timeouts(cmd, t, sizeof(t));
+	printf("=TIMEOUTS\t%s\n", t);
+	for (i = 0; i < NTABLE; i++) {
+		d = &opt_table[i];
+		if ((d->cmds & cmd) == 0 || (d->cmds & OC_HIDDEN) != 0)
+			continue;
+		printf("%s\t.It ", d->name);
+		if (d->letter != 0)
+			printf("Fl %c , ", d->letter);
+		printf("Fl Fl %s%s%s\t", d->name, d->mdoc != NULL ? " " : "",
+		    d->mdoc != NULL ? d->mdoc : "");
+		printf("%s\t", opt_default(d, t, sizeof(t)));
+		printf("%s\n", opt_range(d, r, sizeof(r)));
+	}
+}
+
+void
+opt_usage(void)
+{
 	printf("usage: smtprobe --server HOST[:PORT] --from ADDR --to ADDR "
 	    "[options]\n"
 	    "       smtprobe [options] DOMAIN   (or --to ADDR without "
@@ -280,14 +457,18 @@ opt_usage(void)
 	    "       smtprobe --server HOST[:PORT] --scenario FILE... "
 	    "[--var NAME=VALUE]\n"
 	    "       smtprobe shell HOST[:PORT] [options]\n"
+	    "       smtprobe batch [options] [FILE]\n"
 	    "       smtprobe explain [options] [TEXT]\n\n"
 	    "Open an SMTP session and record every step: by default the "
 	    "envelope only\n(banner, EHLO, MAIL, RCPT, QUIT), never DATA "
-	    "unless asked.\n\noptions:\n");
-	for (i = 0; i < NOPTS; i++)
-		if (!opts[i].hidden)
-			opt_help_line(opts[i].id, opts[i].name, opts[i].arg,
-			    opts[i].help);
+	    "unless asked.\n\ncommands:\n");
+	printf("  shell HOST[:PORT]   an interactive session, a scenario step "
+	    "a line\n"
+	    "  batch [FILE]        probe many targets at once, one JSON line "
+	    "each\n"
+	    "  explain [TEXT]      diagnose a reply or a bounce offline\n"
+	    "(COMMAND --help for its options)\n\noptions:\n");
+	opt_help(OC_PROBE);
 	printf("\nexit status: 0 accepted, 1 permanent rejection, "
 	    "2 temporary rejection,\n3 network/TLS/timeout/protocol failure, "
 	    "64 usage error. See smtprobe(1).\n");
@@ -296,51 +477,29 @@ opt_usage(void)
 void
 opt_explain_usage(void)
 {
-	size_t	 i;
-
 	printf("usage: smtprobe explain [--json] [--stage STAGE] "
 	    "'550 5.7.1 reply text'\n"
 	    "       smtprobe explain [--json] [--bounce] [--file FILE|-]\n\n"
 	    "Diagnose a reply or a bounce message offline, with the same "
 	    "rules as a live\nprobe. Without text or --file the input is "
 	    "read from standard input.\n\noptions:\n");
-	for (i = 0; i < NEXPLAIN; i++)
-		if (!explain_opts[i].hidden)
-			opt_help_line(0, explain_opts[i].name,
-			    explain_opts[i].arg, explain_opts[i].help);
-}
-
-void
-opt_explain_list(void)
-{
-	size_t	 i;
-
-	for (i = 0; i < NEXPLAIN; i++)
-		if (!explain_opts[i].hidden)
-			printf("--%s\n", explain_opts[i].name);
+	opt_help(OC_EXPLAIN);
 }
 
 int
 opt_explain_parse(int argc, char **argv, struct opt_explain *e)
 {
-	struct option	 lo[NEXPLAIN + 1];
-	size_t		 i, len = 0;
-	int		 ch, st;
+	const struct opt_def	*d;
+	size_t			 i, len = 0;
+	long			 n;
+	int			 st, err;
 
 	memset(e, 0, sizeof(*e));
 	e->stage = -1;
-	for (i = 0; i < NEXPLAIN; i++) {
-		lo[i].name = explain_opts[i].name;
-		lo[i].has_arg = explain_opts[i].arg ? required_argument :
-		    no_argument;
-		lo[i].flag = NULL;
-		lo[i].val = explain_opts[i].id;
-	}
-	memset(&lo[NEXPLAIN], 0, sizeof(lo[NEXPLAIN]));
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
-		switch (ch) {
+	while ((d = opt_next(OC_EXPLAIN, 0, argc, argv, &n, &err)) != NULL) {
+		switch (d->id) {
 		case E_STAGE:
 			st = stage_lookup(optarg);
 			if (st < STAGE_BANNER || st > STAGE_EOD) {
@@ -359,19 +518,22 @@ opt_explain_parse(int argc, char **argv, struct opt_explain *e)
 		case E_JSON:
 			e->json = 1;
 			break;
-		case 'h':
-		case E_HELP:
+		case O_HELP:
 			e->help = 1;
 			return 0;
-		case E_LIST:
+		case O_LIST_OPTIONS:
 			e->list_options = 1;
 			return 0;
-		default:
-			log_warnx("explain: unknown option or missing "
-			    "argument: %s", argv[optind - 1]);
-			return -1;
+		case O_DUMP_OPTIONS:
+			e->dump_options = 1;
+			return 0;
 		}
 	}
+	if (err == 1)
+		log_warnx("explain: unknown option or missing argument: %s",
+		    argv[optind - 1]);
+	if (err != 0)
+		return -1;
 	for (i = (size_t)optind; i < (size_t)argc; i++)
 		len += strlen(argv[i]) + 1;
 	if (len > 0) {
@@ -395,18 +557,8 @@ opt_explain_free(struct opt_explain *e)
 	free(e->text);
 }
 
-void
-opt_list(void)
-{
-	size_t	 i;
-
-	for (i = 0; i < NOPTS; i++)
-		if (!opts[i].hidden)
-			printf("--%s\n", opts[i].name);
-}
-
 /* opt_text - refuse CR, LF, NUL and controls in an option argument */
-static int
+int
 opt_text(const char *name, const char *v)
 {
 	const char	*why;
@@ -580,340 +732,256 @@ opt_server(struct opt_cli *c)
 	return 0;
 }
 
+/* opt_list_add - append v to a growing array of strings */
+static void
+opt_list_add(const char ***list, size_t *n, const char *v)
+{
+	*list = xreallocarray(*list, *n + 1, sizeof(char *));
+	(*list)[(*n)++] = v;
+}
+
+/* opt_var - NAME=VALUE with a name of letters, digits, _ and - */
+static int
+opt_var(const char *v)
+{
+	const char	*eq = strchr(v, '=');
+	size_t		 k;
+
+	for (k = 0; eq != NULL && v + k < eq; k++)
+		if (!isalnum((unsigned char)v[k]) && v[k] != '_' &&
+		    v[k] != '-')
+			break;
+	if (eq == NULL || eq == v || v + k != eq || k >= 64) {
+		log_warnx("--var: expected NAME=VALUE with a name of letters, "
+		    "digits, _ and -, not \"%s\"", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* opt_envelope - --from starts a transaction, --to joins the last */
+static void
+opt_envelope(struct opt_cli *c, int from, const char *v)
+{
+	struct opt_txn	*t;
+
+	/* --to given before the first --from joins it */
+	if (from && c->ntxn == 1 && c->txn[0].from == NULL) {
+		c->txn[0].from = xstrdup(v);
+		return;
+	}
+	if (from || c->ntxn == 0) {
+		c->txn = xreallocarray(c->txn, c->ntxn + 1, sizeof(*c->txn));
+		memset(&c->txn[c->ntxn++], 0, sizeof(*c->txn));
+	}
+	t = &c->txn[c->ntxn - 1];
+	if (from)
+		t->from = xstrdup(v);
+	else {
+		t->to = xreallocarray(t->to, t->nto + 1, sizeof(char *));
+		t->to[t->nto++] = v;
+	}
+}
+
+/*
+ * opt_special - the options of the probe and the shell whose argument
+ * needs more than its type's check
+ */
+static int
+opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
+{
+	unsigned char	 b[16];
+
+	switch (d->id) {
+	case O_PUBLIC_IP:
+		if (inet_pton(AF_INET, v, b) != 1 &&
+		    inet_pton(AF_INET6, v, b) != 1) {
+			log_warnx("--public-ip: \"%s\" is not an IPv4 or IPv6 "
+			    "address", v);
+			return -1;
+		}
+		c->public_ip = v;
+		c->check = 1;
+		return 0;
+	case O_DNSBL:
+	case O_DBL:
+		c->check = 1;
+		return opt_zones(d->name, v, d->id == O_DNSBL ? &c->dnsbl :
+		    &c->dbl);
+	case O_TLS_MIN:
+		if (tls_version_ok(v) == -1) {
+			log_warnx("--tls-min-version: \"%s\" is not one of 1.0 "
+			    "1.1 1.2 1.3", v);
+			return -1;
+		}
+		c->tls_min = v;
+		return 0;
+	case O_AUTH:
+		if ((c->auth_mech = smtp_auth_mech_lookup(v)) == -1) {
+			log_warnx("--auth: \"%s\" is not one of plain login "
+			    "cram-md5 xoauth2 oauthbearer", v);
+			return -1;
+		}
+		return 0;
+	case O_STOP_BEFORE:
+		return opt_stage(d->name, v, &c->stop_before);
+	case O_QUIT_AFTER:
+		return opt_stage(d->name, v, &c->quit_after);
+	case O_TIMEOUT:
+		return opt_timeout(v, c->timeout_ms);
+	case O_VAR:
+	case S_VAR:
+		if (opt_var(v) == -1)
+			return -1;
+		opt_list_add(&c->vars, &c->nvars, v);
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * opt_apply - one option of the probe or the shell (d, its argument v,
+ * v as a number n for OT_NUM) into c. Returns 0, or -1 after a message.
+ */
+int
+opt_apply(const struct opt_def *d, const char *v, long n,
+    struct opt_cli *c)
+{
+	(void)n;
+	switch (d->id) {
+	case O_SERVER:		c->server = v; break;
+	case O_PORT:		free(c->port); c->port = xstrdup(v); break;
+	case O_FROM:		opt_envelope(c, 1, v); break;
+	case O_TO:		opt_envelope(c, 0, v); break;
+	case O_IPV4:		c->family = AF_INET; break;
+	case O_IPV6:		c->family = AF_INET6; break;
+	case O_LOCAL:		c->local = v; break;
+	case O_HELO:
+	case S_HELO:		c->helo = v; break;	/* checked at the end */
+	case O_RAW_HELO:
+	case S_RAW_HELO:	c->raw_helo = 1; break;
+	case O_RAW_ADDRESS:	c->raw_address = 1; break;
+	case O_STARTTLS:
+	case S_STARTTLS:	c->tls_mode = SMTP_TLS_REQUIRE; break;
+	case O_STARTTLS_OPT:
+	case S_STARTTLS_OPT:	c->tls_mode = SMTP_TLS_OPTIONAL; break;
+	case O_TLS_CONNECT:	c->tls_mode = SMTP_TLS_IMPLICIT; break;
+	case O_TLS_VERIFY:	c->tls_verify = 1; break;
+	case O_TLS_SNI:		c->sni = v; break;
+	case O_NO_TLS_SNI:	c->no_sni = 1; break;
+	case O_TLS_CAFILE:	c->cafile = v; break;
+	case O_TLS_CAPATH:	c->capath = v; break;
+	case O_TLS_CIPHERS:	c->ciphers = v; break;
+	case O_DANE:		c->dane = 1; break;
+	case O_TLS_CHECK:	c->tls_check = c->dane = 1; break;
+	case O_DATA:		c->data = 1; break;
+	case O_BODY:		c->body = v; c->data = 1; break;
+	case O_MESSAGE:		c->message = v; c->data = 1; break;
+	case O_HEADER:
+		opt_list_add(&c->headers, &c->nheaders, v);
+		c->data = 1;
+		break;
+	case O_MAX_LINE:	c->max_line = (size_t)n; break;
+	case O_SHOW_BODY:	c->show_body = (size_t)n; break;
+	case O_JSON:		c->json = 1; break;
+	case O_FORMAT:		/* text|json|ticket */
+		if (n == 1)
+			c->json = 1;
+		else if (n == 2)
+			c->ticket = 1;
+		break;
+	case O_DIAGNOSE:	c->diagnose = 1; break;
+	case O_DIAGNOSE_CONTENT: c->diagnose = c->diagnose_content = 1; break;
+	case O_SCENARIO:
+		opt_list_add(&c->scenarios, &c->nscenarios, v);
+		break;
+	case O_JUNIT:		c->junit = v; break;
+	case O_TAP:		c->tap = 1; break;
+	case O_AUTH_USER:
+	case S_AUTH_USER:	c->auth_user = v; break;
+	case O_AUTH_SECRET_ENV:
+	case S_AUTH_SECRET_ENV:	c->auth_secret_env = v; break;
+	case O_AUTH_SECRET_FILE:
+	case S_AUTH_SECRET_FILE: c->auth_secret_file = v; break;
+	case O_AUTH_INSECURE:	c->auth_insecure = 1; break;
+	case O_RESOLVER:
+	case S_RESOLVER:	c->resolver = v; break;
+	case O_ALL_MX:		c->all_mx = 1; break;
+	case O_CHECK:		c->check = 1; break;
+	case O_NO_CHECK:	c->no_check = 1; break;
+	case O_REPORT:		c->report = v; break;
+	case O_MASK_LOCAL:	c->mask_local = 1; break;
+	case O_TIMESTAMPS:
+	case S_TIMESTAMPS:	c->timestamps = 1; break;
+	case O_QUIET:		c->quiet = 1; break;
+	case O_VERBOSE:		c->verbose++; break;
+	case O_HELP:		c->help = 1; break;
+	case O_VERSION:		c->version = 1; break;
+	case O_LIST_OPTIONS:	c->list_options = 1; break;
+	case O_DUMP_OPTIONS:	c->dump_options = 1; break;
+	default:
+		return opt_special(d, v, c);
+	}
+	return 0;
+}
+
+/* opt_cli_init - the defaults of the probe's and the shell's options */
+void
+opt_cli_init(struct opt_cli *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->stop_before = c->quit_after = -1;
+	c->show_body = OPT_SHOW_BODY;
+	c->auth_mech = -1;
+}
+
 int
 opt_parse(int argc, char **argv, struct opt_cli *c)
 {
-	struct option	 lo[NOPTS + 1];
-	char		 so[3 * NOPTS + 2], *sp = so;
-	size_t		 i;
-	long		 n;
-	int		 ch;
+	const struct opt_def	*d;
+	long			 n = 0;
+	int			 err;
 
-	memset(c, 0, sizeof(*c));
-	c->stop_before = c->quit_after = -1;
-	c->show_body = 20;
-	c->auth_mech = -1;
-	/* ':' first: a missing argument is reported as ':'; no '+', so
-	   options may come after the DOMAIN argument (getopt permutes) */
-	*sp++ = ':';
-	for (i = 0; i < NOPTS; i++) {
-		lo[i].name = opts[i].name;
-		lo[i].has_arg = opts[i].arg ? required_argument : no_argument;
-		lo[i].flag = NULL;
-		lo[i].val = opts[i].id;
-		if (opts[i].id < 256) {
-			*sp++ = (char)opts[i].id;
-			if (opts[i].arg)
-				*sp++ = ':';
-		}
-	}
-	memset(&lo[NOPTS], 0, sizeof(lo[NOPTS]));
-	*sp = '\0';
-
+	opt_cli_init(c);
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		const char *name = NULL;
-
-		for (i = 0; i < NOPTS; i++)
-			if (opts[i].id == ch)
-				name = opts[i].name;
-		if (optarg != NULL && name != NULL &&
-		    opt_text(name, optarg) == -1)
+	while ((d = opt_next(OC_PROBE, 1, argc, argv, &n, &err)) != NULL) {
+		if (opt_apply(d, optarg, n, c) == -1)
 			return -1;
-		switch (ch) {
-		case O_SERVER:
-			c->server = optarg;
-			break;
-		case O_PORT:
-			if (opt_number("port", optarg, 1, 65535, &n) == -1)
-				return -1;
-			free(c->port);
-			c->port = xstrdup(optarg);
-			break;
-		case O_FROM:
-			/* --to given before the first --from joins it */
-			if (c->ntxn == 1 && c->txn[0].from == NULL) {
-				c->txn[0].from = xstrdup(optarg);
-				break;
-			}
-			c->txn = xreallocarray(c->txn, c->ntxn + 1,
-			    sizeof(*c->txn));
-			memset(&c->txn[c->ntxn], 0, sizeof(*c->txn));
-			c->txn[c->ntxn++].from = xstrdup(optarg);
-			break;
-		case O_TO:
-			if (c->ntxn == 0) {
-				c->txn = xcalloc(1, sizeof(*c->txn));
-				c->ntxn = 1;
-			}
-			{
-				struct opt_txn *t = &c->txn[c->ntxn - 1];
-
-				t->to = xreallocarray(t->to, t->nto + 1,
-				    sizeof(char *));
-				t->to[t->nto++] = optarg;
-			}
-			break;
-		case O_IPV4:
-			c->family = AF_INET;
-			break;
-		case O_IPV6:
-			c->family = AF_INET6;
-			break;
-		case O_LOCAL:
-			c->local = optarg;
-			break;
-		case O_HELO:
-			/* checked below, once --raw-helo is known */
-			c->helo = optarg;
-			break;
-		case O_RAW_HELO:
-			c->raw_helo = 1;
-			break;
-		case O_RAW_ADDRESS:
-			c->raw_address = 1;
-			break;
-		case O_STARTTLS:
-			c->tls_mode = SMTP_TLS_REQUIRE;
-			break;
-		case O_STARTTLS_OPT:
-			c->tls_mode = SMTP_TLS_OPTIONAL;
-			break;
-		case O_TLS_CONNECT:
-			c->tls_mode = SMTP_TLS_IMPLICIT;
-			break;
-		case O_TLS_VERIFY:
-			c->tls_verify = 1;
-			break;
-		case O_TLS_SNI:
-			c->sni = optarg;
-			break;
-		case O_NO_TLS_SNI:
-			c->no_sni = 1;
-			break;
-		case O_TLS_CAFILE:
-			c->cafile = optarg;
-			break;
-		case O_TLS_CAPATH:
-			c->capath = optarg;
-			break;
-		case O_TLS_MIN:
-			if (tls_version_ok(optarg) == -1) {
-				log_warnx("--tls-min-version: \"%s\" is not "
-				    "one of 1.0 1.1 1.2 1.3", optarg);
-				return -1;
-			}
-			c->tls_min = optarg;
-			break;
-		case O_TLS_CIPHERS:
-			c->ciphers = optarg;
-			break;
-		case O_DANE:
-			c->dane = 1;
-			break;
-		case O_TLS_CHECK:
-			c->tls_check = c->dane = 1;
-			break;
-		case O_STOP_BEFORE:
-			if (opt_stage("stop-before", optarg,
-			    &c->stop_before) == -1)
-				return -1;
-			break;
-		case O_QUIT_AFTER:
-			if (opt_stage("quit-after", optarg,
-			    &c->quit_after) == -1)
-				return -1;
-			break;
-		case O_DATA:
-			c->data = 1;
-			break;
-		case O_BODY:
-			c->body = optarg;
-			c->data = 1;
-			break;
-		case O_MESSAGE:
-			c->message = optarg;
-			c->data = 1;
-			break;
-		case O_HEADER:
-			c->headers = xreallocarray(c->headers,
-			    c->nheaders + 1, sizeof(char *));
-			c->headers[c->nheaders++] = optarg;
-			c->data = 1;
-			break;
-		case O_TIMEOUT:
-			if (opt_timeout(optarg, c->timeout_ms) == -1)
-				return -1;
-			break;
-		case O_MAX_LINE:
-			if (opt_number("max-line", optarg, 512, 1048576,
-			    &n) == -1)
-				return -1;
-			c->max_line = (size_t)n;
-			break;
-		case O_SHOW_BODY:
-			if (opt_number("show-body", optarg, 0, 1000000,
-			    &n) == -1)
-				return -1;
-			c->show_body = (size_t)n;
-			break;
-		case O_JSON:
-			c->json = 1;
-			break;
-		case O_DIAGNOSE:
-			c->diagnose = 1;
-			break;
-		case O_SCENARIO:
-			c->scenarios = xreallocarray(c->scenarios,
-			    c->nscenarios + 1, sizeof(char *));
-			c->scenarios[c->nscenarios++] = optarg;
-			break;
-		case O_VAR:
-			{
-				const char *eq = strchr(optarg, '=');
-				size_t k;
-
-				for (k = 0; eq != NULL &&
-				    optarg + k < eq; k++)
-					if (!isalnum((unsigned char)optarg[k])
-					    && optarg[k] != '_' &&
-					    optarg[k] != '-')
-						break;
-				if (eq == NULL || eq == optarg ||
-				    optarg + k != eq || k >= 64) {
-					log_warnx("--var: expected NAME=VALUE "
-					    "with a name of letters, digits, "
-					    "_ and -, not \"%s\"", optarg);
-					return -1;
-				}
-			}
-			c->vars = xreallocarray(c->vars, c->nvars + 1,
-			    sizeof(char *));
-			c->vars[c->nvars++] = optarg;
-			break;
-		case O_JUNIT:
-			c->junit = optarg;
-			break;
-		case O_TAP:
-			c->tap = 1;
-			break;
-		case O_AUTH:
-			if ((c->auth_mech = smtp_auth_mech_lookup(optarg)) ==
-			    -1) {
-				log_warnx("--auth: \"%s\" is not one of plain "
-				    "login cram-md5 xoauth2 oauthbearer",
-				    optarg);
-				return -1;
-			}
-			break;
-		case O_AUTH_USER:
-			c->auth_user = optarg;
-			break;
-		case O_AUTH_SECRET_ENV:
-			c->auth_secret_env = optarg;
-			break;
-		case O_AUTH_SECRET_FILE:
-			c->auth_secret_file = optarg;
-			break;
-		case O_AUTH_INSECURE:
-			c->auth_insecure = 1;
-			break;
-		case O_RESOLVER:
-			c->resolver = optarg;
-			break;
-		case O_ALL_MX:
-			c->all_mx = 1;
-			break;
-		case O_CHECK:
-			c->check = 1;
-			break;
-		case O_NO_CHECK:
-			c->no_check = 1;
-			break;
-		case O_PUBLIC_IP:
-			{
-				unsigned char b[16];
-
-				if (inet_pton(AF_INET, optarg, b) != 1 &&
-				    inet_pton(AF_INET6, optarg, b) != 1) {
-					log_warnx("--public-ip: \"%s\" is not "
-					    "an IPv4 or IPv6 address", optarg);
-					return -1;
-				}
-			}
-			c->public_ip = optarg;
-			c->check = 1;
-			break;
-		case O_DNSBL:
-		case O_DBL:
-			if (opt_zones(ch == O_DNSBL ? "dnsbl" : "dbl", optarg,
-			    ch == O_DNSBL ? &c->dnsbl : &c->dbl) == -1)
-				return -1;
-			c->check = 1;
-			break;
-		case O_DIAGNOSE_CONTENT:
-			c->diagnose = c->diagnose_content = 1;
-			break;
-		case O_REPORT:
-			c->report = optarg;
-			break;
-		case O_MASK_LOCAL:
-			c->mask_local = 1;
-			break;
-		case O_FORMAT:
-			if (strcmp(optarg, "json") == 0)
-				c->json = 1;
-			else if (strcmp(optarg, "ticket") == 0)
-				c->ticket = 1;
-			else if (strcmp(optarg, "text") != 0) {
-				log_warnx("--format: \"%s\" is not one of "
-				    "text json ticket", optarg);
-				return -1;
-			}
-			break;
-		case O_TIMESTAMPS:
-			c->timestamps = 1;
-			break;
-		case O_QUIET:
-			c->quiet = 1;
-			break;
-		case O_VERBOSE:
-			c->verbose++;
-			break;
-		case O_HELP:
-			c->help = 1;
+		if (c->help || c->version || c->list_options ||
+		    c->dump_options)
 			return 0;
-		case O_VERSION:
-			c->version = 1;
-			return 0;
-		case O_LIST_OPTIONS:
-			c->list_options = 1;
-			return 0;
-		case ':':
-			log_warnx("option %s needs an argument",
-			    argv[optind - 1]);
-			return -1;
-		default:
-			if (optopt != 0 && optopt < 256)
-				log_warnx("unknown option -%c", optopt);
-			else
-				log_warnx("unknown option %s",
-				    argv[optind - 1]);
-			return -1;
-		}
 	}
-	if (optind < argc) {
-		if (optind + 1 < argc || c->server != NULL) {
+	if (err == 3)
+		log_warnx("option %s needs an argument", argv[optind - 1]);
+	else if (err == 1 && optopt != 0 && optopt < 256)
+		log_warnx("unknown option -%c", optopt);
+	else if (err == 1)
+		log_warnx("unknown option %s", argv[optind - 1]);
+	if (err != 0)
+		return -1;
+	return opt_finish(c, argc - optind, argv + optind);
+}
+
+/*
+ * opt_finish - the operands (one DOMAIN) and the rules between options,
+ * once every option of the probe or the shell is in c
+ */
+int
+opt_finish(struct opt_cli *c, int nargs, char **args)
+{
+	long	 n;
+
+	if (nargs > 0) {
+		if (nargs > 1 || c->server != NULL) {
 			log_warnx("unexpected argument \"%s\" (one DOMAIN, or "
-			    "--server)", argv[optind + (c->server != NULL ? 0 :
-			    1)]);
+			    "--server)", args[c->server != NULL ? 0 : 1]);
 			return -1;
 		}
-		if (opt_text("DOMAIN", argv[optind]) == -1 ||
-		    opt_domain(argv[optind]) == -1)
+		if (opt_text("DOMAIN", args[0]) == -1 ||
+		    opt_domain(args[0]) == -1)
 			return -1;
-		c->domain = xstrdup(argv[optind]);
+		c->domain = xstrdup(args[0]);
 	}
 	if (c->helo != NULL && opt_helo("helo", c->helo, c->raw_helo) == -1)
 		return -1;

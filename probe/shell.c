@@ -72,85 +72,6 @@
 #define SHELL_PROMPT	"smtprobe> "
 #define SHELL_BODY	"data> "
 
-/*
- * The options: a subset of the command line's, each passed on to
- * opt_parse() under the same name, so they are checked exactly as
- * there. replay: also on the replay line of a saved file.
- */
-struct shell_opt {
-	const char	*name;
-	int		 letter;	/* short option, or 0 */
-	const char	*arg;		/* NULL: a flag */
-	const char	*help;
-	int		 replay;
-	int		 hidden;
-};
-
-static const struct shell_opt shell_opts[] = {
-	{ "port", 'p', "PORT",
-	    "port (default 25, or 465 with --tls-on-connect)", 1, 0 },
-	{ "resolver", 0, "ADDR[:PORT]",
-	    "DNS server(s) for the server's name, comma-separated (default: "
-	    "/etc/resolv.conf)", 1, 0 },
-	{ "ipv4", '4', NULL, "connect over IPv4 only", 1, 0 },
-	{ "ipv6", '6', NULL, "connect over IPv6 only", 1, 0 },
-	{ "local-address", 0, "ADDR", "source address to connect from", 1,
-	    0 },
-	{ "helo", 0, "NAME",
-	    "name for ehlo and helo without one (default: this host's FQDN, "
-	    "else an address literal); sets ${helo}", 1, 0 },
-	{ "raw-helo", 0, NULL,
-	    "take --helo as given, without the domain or address literal "
-	    "check (CR, LF and NUL are still refused); typed lines use "
-	    "\"helo raw NAME\", \"mail raw ADDR\", \"rcpt raw ADDR\"", 1,
-	    0 },
-	{ "starttls", 0, NULL,
-	    "begin with ehlo and starttls after the greeting", 0, 0 },
-	{ "starttls-optional", 0, NULL,
-	    "begin with ehlo and starttls optional", 0, 0 },
-	{ "tls-on-connect", 0, NULL,
-	    "implicit TLS from the first byte (port 465)", 1, 0 },
-	{ "tls-verify", 0, NULL,
-	    "a certificate that does not verify ends the session", 1, 0 },
-	{ "tls-sni", 0, "NAME",
-	    "server name to send and verify (default: the server name)", 1,
-	    0 },
-	{ "no-tls-sni", 0, NULL, "send no server name", 1, 0 },
-	{ "tls-ca-file", 0, "FILE",
-	    "trusted CA certificates (PEM) instead of the system store", 1,
-	    0 },
-	{ "tls-ca-path", 0, "DIR",
-	    "directory of trusted CA certificates (hashed)", 1, 0 },
-	{ "tls-min-version", 0, "VER",
-	    "lowest TLS version to offer: 1.0, 1.1, 1.2 or 1.3", 1, 0 },
-	{ "tls-ciphers", 0, "LIST",
-	    "OpenSSL cipher list for TLS 1.2 and lower", 1, 0 },
-	{ "timeout", 0, "[STAGE=]SECS",
-	    "timeout for one stage, or for all; repeatable", 1, 0 },
-	{ "max-line", 0, "BYTES",
-	    "longest reply line accepted (default 4096)", 1, 0 },
-	{ "show-body", 0, "LINES",
-	    "message lines shown in the transcript (default 20)", 1, 0 },
-	{ "var", 0, "NAME=VALUE",
-	    "set ${NAME} for the lines typed, repeatable (helo, server and "
-	    "user are set from the options)", 0, 0 },
-	{ "auth-user", 0, "USER",
-	    "user for \"auth MECH\" typed without one; sets ${user}", 1, 0 },
-	{ "auth-secret-env", 0, "VAR",
-	    "read the AUTH password (or token) from environment variable "
-	    "VAR instead of asking for it", 1, 0 },
-	{ "auth-secret-file", 0, "FILE",
-	    "read the AUTH password (or token) from the first line of "
-	    "FILE", 1, 0 },
-	{ "timestamps", 0, NULL,
-	    "prefix transcript lines with the time since the session "
-	    "started", 0, 0 },
-	{ "verbose", 'v', NULL, "more diagnostics on stderr, repeatable", 0,
-	    0 },
-	{ "help", 'h', NULL, "show this help", 0, 0 },
-	{ "list-options", 0, NULL, NULL, 0, 1 },
-};
-
 /* One line for "save": a step, a set or an expect line, in order. */
 struct shell_ent {
 	char		*line;		/* as parsed; a typed here-document
@@ -229,8 +150,6 @@ static void	 shell_ent_add(struct shell *, char *, char *, size_t);
 static void
 shell_usage(void)
 {
-	size_t	 i;
-
 	printf("usage: smtprobe shell HOST[:PORT] [options]\n\n"
 	    "An interactive SMTP session: each line typed is a scenario step "
 	    "(see\nsmtprobe-scenario(5)), run at once; any other line is sent "
@@ -238,10 +157,7 @@ shell_usage(void)
 	    "of the enhanced code and, for a\nrefusal, the verdict. Type help "
 	    "in the shell for the commands; Ctrl-D ends\nthe session "
 	    "politely (QUIT).\n\noptions:\n");
-	for (i = 0; i < nitems(shell_opts); i++)
-		if (!shell_opts[i].hidden)
-			opt_help_line(shell_opts[i].letter, shell_opts[i].name,
-			    shell_opts[i].arg, shell_opts[i].help);
+	opt_help(OC_SHELL);
 	printf("\nexit status: 0, 1 when an expect line was not met, 3 when "
 	    "no greeting was\naccepted, 64 usage error. See smtprobe(1), "
 	    "SHELL.\n");
@@ -251,11 +167,7 @@ shell_usage(void)
 static void
 shell_list(void)
 {
-	size_t	 i;
-
-	for (i = 0; i < nitems(shell_opts); i++)
-		if (!shell_opts[i].hidden)
-			printf("--%s\n", shell_opts[i].name);
+	opt_list_cmd(OC_SHELL);
 }
 
 /* shell_shquote - s as one word for sh(1) (caller frees) */
@@ -330,112 +242,73 @@ shell_quote(const char *s, size_t len)
 }
 
 /*
- * shell_options - parse "shell HOST[:PORT] [options]": each option is
- * checked by opt_parse() under its own name, so the rules are the
- * command line's. Returns 0, or -1 after a message.
+ * shell_options - parse "shell HOST[:PORT] [options]": the shell's
+ * options (OC_SHELL in include/opt.def) go through the probe's own
+ * opt_apply() and opt_finish(), so the rules are the command line's.
+ * Returns 0, or -1 after a message.
  */
 static int
 shell_options(int argc, char **argv, struct opt_cli *cli, struct shell *sh,
     int *help, int *list)
 {
-	struct option	 lo[nitems(shell_opts) + 1];
-	char		 so[2 * nitems(shell_opts) + 2], *s = so, *q;
-	char		**pass, **names;
-	size_t		 i, npass = 0, nnames = 0, rlen = 1;
-	int		 ch, rc = -1;
+	const struct opt_def	*d;
+	char			*q;
+	size_t			 rlen = 1;
+	long			 n = 0;
+	int			 err;
 
-	memset(cli, 0, sizeof(*cli));
-	for (i = 0; i < nitems(shell_opts); i++) {
-		lo[i].name = shell_opts[i].name;
-		lo[i].has_arg = shell_opts[i].arg != NULL ? required_argument :
-		    no_argument;
-		lo[i].flag = NULL;
-		lo[i].val = shell_opts[i].letter != 0 ? shell_opts[i].letter :
-		    256 + (int)i;
-		if (shell_opts[i].letter != 0) {
-			*s++ = (char)shell_opts[i].letter;
-			if (shell_opts[i].arg != NULL)
-				*s++ = ':';
-		}
-	}
-	memset(&lo[nitems(shell_opts)], 0, sizeof(lo[0]));
-	*s = '\0';
-	pass = xcalloc((size_t)argc * 2 + 4, sizeof(char *));
-	names = xcalloc((size_t)argc + 1, sizeof(char *));
+	opt_cli_init(cli);
 	sh->replay = xstrdup("");
-	pass[npass++] = "smtprobe";
-	pass[npass++] = "--server";
-	pass[npass++] = NULL;		/* the host, below */
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		const struct shell_opt *o = NULL;
-
-		if (ch >= 256 && ch < 256 + (int)nitems(shell_opts))
-			o = &shell_opts[ch - 256];
-		for (i = 0; o == NULL && ch > 0 && ch < 256 &&
-		    i < nitems(shell_opts); i++)
-			if (shell_opts[i].letter == ch)
-				o = &shell_opts[i];
-		if (o == NULL) {
-			if (optopt > 0 && optopt < 256)
-				log_warnx("shell: unknown option -%c or "
-				    "missing argument", optopt);
-			else
-				log_warnx("shell: unknown option or missing "
-				    "argument: %s", argv[optind - 1]);
-			goto out;
+	while ((d = opt_next(OC_SHELL, 1, argc, argv, &n, &err)) != NULL) {
+		if (opt_apply(d, optarg, n, cli) == -1)
+			return -1;
+		if (cli->help || cli->list_options || cli->dump_options) {
+			*help = cli->help;
+			*list = cli->list_options ? 1 : cli->dump_options ? 2 : 0;
+			return 0;
 		}
-		if (strcmp(o->name, "help") == 0) {
-			*help = 1;
-			rc = 0;
-			goto out;
-		}
-		if (strcmp(o->name, "list-options") == 0) {
-			*list = 1;
-			rc = 0;
-			goto out;
-		}
-		names[nnames] = xasprintf("--%s", o->name);
-		pass[npass++] = names[nnames++];
-		if (o->arg != NULL)
-			pass[npass++] = optarg;
-		if (strcmp(o->name, "var") == 0) {
+		if (d->id == S_VAR) {
 			sh->setvars = xreallocarray(sh->setvars,
 			    sh->nsetvars + 1, sizeof(char *));
 			sh->setvars[sh->nsetvars++] = optarg;
 		}
-		if (o->replay) {
-			q = o->arg != NULL ? shell_shquote(optarg) : NULL;
-			rlen += strlen(o->name) + 4 + (q != NULL ? strlen(q) +
+		if (d->cmds & OC_REPLAY) {
+			q = d->arg != NULL ? shell_shquote(optarg) : NULL;
+			rlen += strlen(d->name) + 4 + (q != NULL ? strlen(q) +
 			    1 : 0);
 			sh->replay = xreallocarray(sh->replay, rlen, 1);
 			snprintf(sh->replay + strlen(sh->replay), rlen -
-			    strlen(sh->replay), " --%s%s%s", o->name,
+			    strlen(sh->replay), " --%s%s%s", d->name,
 			    q != NULL ? " " : "", q != NULL ? q : "");
 			free(q);
 		}
 	}
+	if (err == 1 || err == 3) {
+		if (optopt > 0 && optopt < 256)
+			log_warnx("shell: unknown option -%c or missing "
+			    "argument", optopt);
+		else
+			log_warnx("shell: unknown option or missing "
+			    "argument: %s", argv[optind - 1]);
+	}
+	if (err != 0)
+		return -1;
 	if (optind >= argc) {
 		log_warnx("shell: give the server, as HOST or HOST:PORT");
-		goto out;
+		return -1;
 	}
 	if (optind < argc - 1) {
 		log_warnx("shell: one server only (unexpected \"%s\")",
 		    argv[optind + 1]);
-		goto out;
+		return -1;
 	}
 	sh->server = xstrdup(argv[optind]);
-	pass[2] = argv[optind];
-	if (opt_parse((int)npass, pass, cli) == -1)
-		goto out;
-	rc = 0;
-out:
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	free(pass);
-	return rc;
+	if (opt_text("server", argv[optind]) == -1)
+		return -1;
+	cli->server = argv[optind];
+	return opt_finish(cli, 0, NULL);
 }
 
 static void
@@ -1247,6 +1120,8 @@ shell_main(int argc, char **argv)
 	if (help || list) {
 		if (help)
 			shell_usage();
+		else if (list == 2)
+			opt_dump(OC_SHELL);
 		else
 			shell_list();
 		rc = 0;

@@ -32,7 +32,7 @@ for o in $("$probe" explain --list-options); do
 	name=${o#--}
 	"$probe" explain --help | grep -q -- "--$name\\b"
 	check $? "explain --help documents $o"
-	sed -n '/^\.Sh EXPLAIN/,/^\.Sh /p' "$man" | grep -q "^\.It Fl Fl $name\\b"
+	sed -n '/^\.Sh EXPLAIN/,/^\.Sh /p' "$man" | grep -q "^\.It .*Fl Fl $name\\b"
 	check $? "smtprobe.1 EXPLAIN documents $o"
 done
 # shell: its options are the probe's, in --help and in the SHELL section

@@ -143,5 +143,35 @@ main(void)
 	ok(parse(&c, "-s", "h", "--raw-address", NULL, NULL) == 0 &&
 	    c.raw_address == 1, "--raw-address");
 	opt_cli_free(&c);
+
+	/* the table itself (include/opt.def), and checks by type */
+	{
+		char	 err[256];
+
+		ok(opt_table_check(err, sizeof(err)) == 0,
+		    "the option table is consistent (%s)", err);
+	}
+	ok(parse(&c, "-s", "h", "--format", "ticket", NULL) == 0 &&
+	    c.ticket == 1 && c.json == 0, "--format ticket (an enum)");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--format", "json", NULL) == 0 &&
+	    c.json == 1 && c.ticket == 0, "--format json");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--format", "JSON", NULL) == -1 &&
+	    parse(&c, "-s", "h", "--format", "", NULL) == -1,
+	    "--format: only the words of the table");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--max-line", "511", NULL) == -1 &&
+	    parse(&c, "-s", "h", "--max-line", "1048577", NULL) == -1 &&
+	    parse(&c, "-s", "h", "--max-line", "512", NULL) == 0 &&
+	    c.max_line == 512, "--max-line: the table's range 512..1048576");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--to", "a@b", "--no-such-option") == -1,
+	    "an option of no command is refused");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--per-ip", "3", NULL) == -1 &&
+	    parse(&c, "-s", "h", "--stage", "rcpt", NULL) == -1,
+	    "batch's and explain's options are not the probe's");
+	opt_cli_free(&c);
 	return tap_done();
 }
