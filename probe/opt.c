@@ -299,9 +299,9 @@ opt_timeouts(int cmd, char *buf, size_t len)
 	    sizeof(opt_timeout_stages[0]); i++) {
 		st = opt_timeout_stages[i];
 		ms = cmd == OC_BATCH ? opt_batch_timeout(st) :
-		    smtp_stage_timeout(st);
+		    stage_timeout(st);
 		r = snprintf(buf + off, len - off, "%s%s %g",
-		    i > 0 ? ", " : "", smtp_stage_name(st), (double)ms / 1000);
+		    i > 0 ? ", " : "", stage_name(st), (double)ms / 1000);
 		if (r < 0 || (size_t)r >= len - off)
 			return;
 		off += (size_t)r;
