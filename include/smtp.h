@@ -173,6 +173,7 @@ const struct ehlo *smtp_ehlo(const struct smtp_session *);
 const char	*smtp_stage_name(enum smtp_stage);
 int		 smtp_stage_lookup(const char *);	/* -1 if unknown */
 long		 smtp_stage_timeout(enum smtp_stage);	/* default, ms */
+long		 smtp_stage_timeout_bulk(enum smtp_stage);	/* batch */
 const char	*smtp_tls_mode_name(enum smtp_tls_mode);
 const char	*smtp_auth_mech_name(enum smtp_auth_mech);
 int		 smtp_auth_mech_lookup(const char *);	/* -1 if unknown */

@@ -80,6 +80,8 @@ struct stage {
 	const char	*name;
 	const char	*verb;
 	long		 timeout_ms;
+	long		 bulk_ms;	/* "smtprobe batch": shorter, a bulk
+					   run does not wait on one server */
 	int		 expect;	/* reply class meaning success, 0 any
 					   positive (2 or 3) */
 	void		(*enter)(struct smtp_session *);
@@ -113,31 +115,31 @@ static void	reply_quit(struct smtp_session *, struct reply *);
  * wants an answer, and every one of them can be changed by --timeout.
  */
 static const struct stage stages[] = {
-	[STAGE_RESOLVE] = { "resolve", NULL, 30000, 0, NULL, NULL },
-	[STAGE_CONNECT] = { "connect", NULL, 30000, 0, enter_connect, NULL },
-	[STAGE_BANNER] = { "banner", NULL, 60000, 2, enter_banner,
+	[STAGE_RESOLVE] = { "resolve", NULL, 30000, 0, 0, NULL, NULL },
+	[STAGE_CONNECT] = { "connect", NULL, 30000, 10000, 0, enter_connect, NULL },
+	[STAGE_BANNER] = { "banner", NULL, 60000, 30000, 2, enter_banner,
 	    reply_banner },
-	[STAGE_EHLO] = { "ehlo", "EHLO", 60000, 2, enter_ehlo, reply_ehlo },
-	[STAGE_STARTTLS] = { "starttls", "STARTTLS", 60000, 2,
+	[STAGE_EHLO] = { "ehlo", "EHLO", 60000, 30000, 2, enter_ehlo, reply_ehlo },
+	[STAGE_STARTTLS] = { "starttls", "STARTTLS", 60000, 30000, 2,
 	    enter_starttls, reply_starttls },
-	[STAGE_AUTH] = { "auth", "AUTH", 60000, 2, enter_auth, reply_auth },
-	[STAGE_MAIL] = { "mail", "MAIL FROM", 60000, 2, enter_mail,
+	[STAGE_AUTH] = { "auth", "AUTH", 60000, 30000, 2, enter_auth, reply_auth },
+	[STAGE_MAIL] = { "mail", "MAIL FROM", 60000, 30000, 2, enter_mail,
 	    reply_simple },
-	[STAGE_RCPT] = { "rcpt", "RCPT TO", 60000, 2, enter_rcpt,
+	[STAGE_RCPT] = { "rcpt", "RCPT TO", 60000, 30000, 2, enter_rcpt,
 	    reply_rcpt },
-	[STAGE_DATA] = { "data", "DATA", 60000, 3, enter_data, reply_data },
-	[STAGE_EOD] = { "eod", ".", 300000, 2, enter_eod, reply_simple },
-	[STAGE_RSET] = { "rset", "RSET", 30000, 2, enter_simple,
+	[STAGE_DATA] = { "data", "DATA", 60000, 30000, 3, enter_data, reply_data },
+	[STAGE_EOD] = { "eod", ".", 300000, 60000, 2, enter_eod, reply_simple },
+	[STAGE_RSET] = { "rset", "RSET", 30000, 30000, 2, enter_simple,
 	    reply_simple },
-	[STAGE_NOOP] = { "noop", "NOOP", 30000, 2, enter_simple,
+	[STAGE_NOOP] = { "noop", "NOOP", 30000, 30000, 2, enter_simple,
 	    reply_simple },
-	[STAGE_VRFY] = { "vrfy", "VRFY", 30000, 2, enter_simple,
+	[STAGE_VRFY] = { "vrfy", "VRFY", 30000, 30000, 2, enter_simple,
 	    reply_simple },
-	[STAGE_RAW] = { "send", "", 30000, 0, enter_raw, reply_simple },
-	[STAGE_SLEEP] = { "sleep", NULL, 0, 0, enter_sleep, NULL },
-	[STAGE_QUIT] = { "quit", "QUIT", 10000, 2, enter_simple,
+	[STAGE_RAW] = { "send", "", 30000, 30000, 0, enter_raw, reply_simple },
+	[STAGE_SLEEP] = { "sleep", NULL, 0, 0, 0, enter_sleep, NULL },
+	[STAGE_QUIT] = { "quit", "QUIT", 10000, 10000, 2, enter_simple,
 	    reply_quit },
-	[STAGE_DONE] = { "done", NULL, 0, 0, NULL, NULL },
+	[STAGE_DONE] = { "done", NULL, 0, 0, 0, NULL, NULL },
 };
 _Static_assert(nitems(stages) == STAGE__COUNT, "stage table incomplete");
 
@@ -205,6 +207,12 @@ long
 smtp_stage_timeout(enum smtp_stage st)
 {
 	return stages[st].timeout_ms;
+}
+
+long
+smtp_stage_timeout_bulk(enum smtp_stage st)
+{
+	return stages[st].bulk_ms;
 }
 
 const char *
@@ -793,7 +801,8 @@ smtp_quit_partial(struct smtp_session *s)
 	return 0;
 }
 
-/* smtp_io_kind - the failure kind of the IO_ERROR being handled */
+/* smtp_io_kind - the failure kind of the IO_ERROR being handled (and
+   whether a connection was refused, record.h) */
 static enum fail_kind
 smtp_io_kind(struct smtp_session *s)
 {
@@ -802,6 +811,9 @@ smtp_io_kind(struct smtp_session *s)
 		return FAIL_TLS;
 	case IO_ERR_LINE:
 		return FAIL_PROTOCOL;
+	case IO_ERR_REFUSED:
+		s->rec->connect_refused = 1;
+		return FAIL_CONNECT;
 	default:
 		return s->stage == STAGE_CONNECT ? FAIL_CONNECT : FAIL_CLOSED;
 	}
