@@ -31,9 +31,12 @@
  * sure), then sets aside those that ended since; a new connection to an
  * address never overlaps the one it replaces.
  *
- * Records are built with jansson and written with one write(2) each,
- * in completion order; every record carries input_index, the 0-based
- * line number in the input (blank and comment lines count).
+ * Records are built with jansson and written with one write(2) each
+ * (jsonw.c), in completion order; every record carries input_index,
+ * the 0-based line number in the input (blank and comment lines count).
+ *
+ * This file holds the options, the setup and the run from start to
+ * end; each stage above is its own module (batch_int.h lists them).
  */
 #include "config.h"
 
@@ -64,7 +67,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include "batch.h"
 #include "batch_int.h"

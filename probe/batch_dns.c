@@ -38,8 +38,10 @@
 #include "valid.h"
 
 static uint64_t	 bdns_hash(const char *name, int by_mx);
-static struct bt_name	 *bdns_find(struct batch *b, const char *name, int by_mx);
-static struct bt_name	 *bdns_new(struct batch *b, const char *name, int by_mx);
+static struct bt_name	 *bdns_find(struct batch *b, const char *name,
+	    int by_mx);
+static struct bt_name	 *bdns_new(struct batch *b, const char *name,
+	    int by_mx);
 static void	 bdns_done(struct route *r, void *arg);
 static size_t	 bdns_first(const struct route *r);
 static void	 bdns_resolved(struct batch *b, struct bt_target *t);

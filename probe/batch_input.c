@@ -39,8 +39,10 @@
 #include "valid.h"
 
 static char	 *binput_canon(const char *s);
-static int	 binput_parse_target(struct batch *b, struct bt_target *t, const char *s);
-static void	 binput_parse_json(struct batch *b, struct bt_target *t, const char *line, size_t len);
+static int	 binput_parse_target(struct batch *b, struct bt_target *t,
+	    const char *s);
+static void	 binput_parse_json(struct batch *b, struct bt_target *t,
+	    const char *line, size_t len);
 
 /* binput_read_file - the whole of path ("-" or NULL: stdin), NUL added */
 int

@@ -41,7 +41,8 @@
 static uint64_t	 bselect_fnv(uint64_t h, const void *p, size_t len);
 static uint64_t	 bselect_mix(uint64_t h);
 static void	 bselect_set_add(struct bt_set *s, const char *k);
-static void	 bselect_net_key(int family, const unsigned char *addr, int len, char *buf, size_t size);
+static void	 bselect_net_key(int family, const unsigned char *addr,
+	    int len, char *buf, size_t size);
 static int	 bselect_done_index(const struct batch *b, size_t i);
 static long	 bselect_env_num(const char *name);
 

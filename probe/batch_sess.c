@@ -37,7 +37,8 @@
 #include "util.h"
 #include "valid.h"
 
-static struct scn	 *bsess_scn(struct batch *b, const struct bt_job *j, int *own, char *err, size_t errlen);
+static struct scn	 *bsess_scn(struct batch *b, const struct bt_job *j,
+	    int *own, char *err, size_t errlen);
 static enum bt_status	 bsess_status(const struct record *r);
 static enum bt_status	 bsess_classify(const struct scn_exec *x, int *code);
 static void	 bsess_exec_done(struct scn_exec *x, void *arg);
