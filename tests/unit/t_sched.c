@@ -3,7 +3,9 @@
  * fake clock, with no socket and no sleep: the per-IP cap, the global
  * cap, the per-IP gap and the --rate bucket. The timers the scheduler
  * arms are never dispatched: the test moves the clock and calls their
- * callbacks itself, as the loop would once they are due.
+ * callbacks itself, as the loop would once they are due. And batch's
+ * stage timeouts, read from the engine's stage table, are the ones its
+ * --help gives.
  */
 #include "config.h"
 
@@ -133,7 +135,7 @@ main(void)
 {
 	struct batch	 b;
 	struct bt_dest	*a, *d;
-	int		 i;
+	int		 i, bad;
 
 	clock_us = 1000000;
 
@@ -226,6 +228,18 @@ main(void)
 	bsched_rate_cb(-1, 0, &b);
 	ok(nstarted == 9, "rate 100/s: 3 more in 30 ms");
 	teardown(&b);
+
+	/* batch's stage timeouts, from the stage table, as --help says */
+	bad = 0;
+	for (i = 0; i < STAGE__COUNT; i++) {
+		long want = i == STAGE_CONNECT || i == STAGE_QUIT ? 10000 :
+		    i == STAGE_EOD ? 60000 : i == STAGE_RESOLVE ||
+		    i == STAGE_SLEEP || i == STAGE_DONE ? 0 : 30000;
+
+		bad += smtp_stage_timeout_bulk((enum smtp_stage)i) != want;
+	}
+	ok(bad == 0, "batch timeouts: connect 10, quit 10, eod 60, others "
+	    "30 (batch --help)");
 
 	/* stopping admits nothing */
 	setup(&b, 1, 0, 100, 0);
