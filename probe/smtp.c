@@ -113,29 +113,37 @@ static void	reply_quit(struct smtp_session *, struct reply *);
  * Default timeouts are below the RFC 5321 4.5.3.2 ceilings (5 min for
  * the greeting, MAIL and RCPT, 10 min after the final dot): a probe
  * wants an answer, and every one of them can be changed by --timeout.
+ * The second column is "smtprobe batch"'s (smtp_stage_timeout_bulk()):
+ * shorter still, as one slow server must not hold a bulk run.
  */
 static const struct stage stages[] = {
 	[STAGE_RESOLVE] = { "resolve", NULL, 30000, 0, 0, NULL, NULL },
-	[STAGE_CONNECT] = { "connect", NULL, 30000, 10000, 0, enter_connect, NULL },
+	[STAGE_CONNECT] = { "connect", NULL, 30000, 10000, 0, enter_connect,
+	    NULL },
 	[STAGE_BANNER] = { "banner", NULL, 60000, 30000, 2, enter_banner,
 	    reply_banner },
-	[STAGE_EHLO] = { "ehlo", "EHLO", 60000, 30000, 2, enter_ehlo, reply_ehlo },
+	[STAGE_EHLO] = { "ehlo", "EHLO", 60000, 30000, 2, enter_ehlo,
+	    reply_ehlo },
 	[STAGE_STARTTLS] = { "starttls", "STARTTLS", 60000, 30000, 2,
 	    enter_starttls, reply_starttls },
-	[STAGE_AUTH] = { "auth", "AUTH", 60000, 30000, 2, enter_auth, reply_auth },
+	[STAGE_AUTH] = { "auth", "AUTH", 60000, 30000, 2, enter_auth,
+	    reply_auth },
 	[STAGE_MAIL] = { "mail", "MAIL FROM", 60000, 30000, 2, enter_mail,
 	    reply_simple },
 	[STAGE_RCPT] = { "rcpt", "RCPT TO", 60000, 30000, 2, enter_rcpt,
 	    reply_rcpt },
-	[STAGE_DATA] = { "data", "DATA", 60000, 30000, 3, enter_data, reply_data },
-	[STAGE_EOD] = { "eod", ".", 300000, 60000, 2, enter_eod, reply_simple },
+	[STAGE_DATA] = { "data", "DATA", 60000, 30000, 3, enter_data,
+	    reply_data },
+	[STAGE_EOD] = { "eod", ".", 300000, 60000, 2, enter_eod,
+	    reply_simple },
 	[STAGE_RSET] = { "rset", "RSET", 30000, 30000, 2, enter_simple,
 	    reply_simple },
 	[STAGE_NOOP] = { "noop", "NOOP", 30000, 30000, 2, enter_simple,
 	    reply_simple },
 	[STAGE_VRFY] = { "vrfy", "VRFY", 30000, 30000, 2, enter_simple,
 	    reply_simple },
-	[STAGE_RAW] = { "send", "", 30000, 30000, 0, enter_raw, reply_simple },
+	[STAGE_RAW] = { "send", "", 30000, 30000, 0, enter_raw,
+	    reply_simple },
 	[STAGE_SLEEP] = { "sleep", NULL, 0, 0, 0, enter_sleep, NULL },
 	[STAGE_QUIT] = { "quit", "QUIT", 10000, 10000, 2, enter_simple,
 	    reply_quit },
