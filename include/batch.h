@@ -44,8 +44,9 @@ uint64_t	 batch_hash(uint64_t seed, const char *key, size_t len);
 
 /*
  * batch_json - v in the form of the records: what json_dumps() gives
- * with JSON_COMPACT | JSON_PRESERVE_ORDER, written faster, into *buf
- * (grown as needed, NUL-terminated). Returns the length.
+ * with JW_FLAGS (jsonw.h: compact, keys in order, reals with the
+ * probe's 12 digits), written faster, into *buf (grown as needed,
+ * NUL-terminated). Returns the length.
  */
 typedef struct json_t json_t;
 size_t		 batch_json(json_t *v, char **buf, size_t *cap);

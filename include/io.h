@@ -37,6 +37,7 @@ typedef void (*io_cb)(struct io *, enum io_event, void *);
 enum io_err {
 	IO_ERR_NONE,
 	IO_ERR_SOCKET,	/* connect, reset, any socket error */
+	IO_ERR_REFUSED,	/* the peer refused the connection (ECONNREFUSED) */
 	IO_ERR_TLS,	/* handshake or TLS record error */
 	IO_ERR_LINE	/* a line longer than io_set_maxline() allows */
 };

@@ -162,7 +162,6 @@ const struct opt_def *opt_def(int id);
 void	 opt_help(int cmd);		/* the options part of --help */
 void	 opt_list_cmd(int cmd);		/* every long option of cmd */
 void	 opt_dump(int cmd);		/* the man page's .It lines */
-long	 opt_batch_timeout(int stage);	/* batch's default, ms */
 int	 opt_text(const char *name, const char *);
 int	 opt_table_check(char *err, size_t);	/* for tests */
 

@@ -128,6 +128,8 @@ struct record {
 	char		*error;		/* what ended the session early */
 	enum smtp_stage	 error_stage;
 	enum fail_kind	 fail_kind;	/* kind of error, FAIL_NONE without */
+	int		 connect_refused; /* FAIL_CONNECT: refused, not
+					   unreachable (ECONNREFUSED) */
 	struct record_check *checks;	/* --check, or NULL */
 	size_t		 nchecks;
 	char		*check_ip;	/* the IP the checks looked up */

@@ -43,5 +43,7 @@ const char	*stage_name(enum smtp_stage);
 int		 stage_lookup(const char *name);
 /* stage_timeout - the default deadline of a stage, milliseconds */
 long		 stage_timeout(enum smtp_stage);
+/* stage_timeout_bulk - the same for "smtprobe batch" */
+long		 stage_timeout_bulk(enum smtp_stage);
 
 #endif

@@ -511,6 +511,8 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 		snprintf(io->error, sizeof(io->error), "connection error");
 	else
 		snprintf(io->error, sizeof(io->error), "%s", strerror(err));
+	if (!io->tls_started && err == ECONNREFUSED)
+		io->err = IO_ERR_REFUSED;
 	io->cb(io, IO_ERROR, io->arg);
 }
 

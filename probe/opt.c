@@ -264,28 +264,6 @@ opt_table_check(char *err, size_t len)
 	return 0;
 }
 
-/*
- * opt_batch_timeout - batch's default timeout of a stage, in ms: shorter
- * than a probe's, as a batch wants many answers soon
- */
-long
-opt_batch_timeout(int st)
-{
-	switch (st) {
-	case STAGE_CONNECT:
-	case STAGE_QUIT:
-		return 10000;
-	case STAGE_EOD:
-		return 60000;
-	case STAGE_RESOLVE:
-	case STAGE_SLEEP:
-	case STAGE_DONE:
-		return 0;
-	default:
-		return 30000;
-	}
-}
-
 /* opt_timeouts - "connect 30, banner 60, ..." for cmd's defaults */
 static void
 opt_timeouts(int cmd, char *buf, size_t len)
@@ -298,7 +276,7 @@ opt_timeouts(int cmd, char *buf, size_t len)
 	for (i = 0; i < sizeof(opt_timeout_stages) /
 	    sizeof(opt_timeout_stages[0]); i++) {
 		st = opt_timeout_stages[i];
-		ms = cmd == OC_BATCH ? opt_batch_timeout(st) :
+		ms = cmd == OC_BATCH ? stage_timeout_bulk(st) :
 		    stage_timeout(st);
 		r = snprintf(buf + off, len - off, "%s%s %g",
 		    i > 0 ? ", " : "", stage_name(st), (double)ms / 1000);

@@ -755,7 +755,8 @@ smtp_quit_partial(struct smtp_session *s)
 	return 0;
 }
 
-/* smtp_io_kind - the failure kind of the IO_ERROR being handled */
+/* smtp_io_kind - the failure kind of the IO_ERROR being handled (and
+   whether a connection was refused, record.h) */
 static enum fail_kind
 smtp_io_kind(struct smtp_session *s)
 {
@@ -764,6 +765,9 @@ smtp_io_kind(struct smtp_session *s)
 		return FAIL_TLS;
 	case IO_ERR_LINE:
 		return FAIL_PROTOCOL;
+	case IO_ERR_REFUSED:
+		s->rec->connect_refused = 1;
+		return FAIL_CONNECT;
 	default:
 		return s->stage == STAGE_CONNECT ? FAIL_CONNECT : FAIL_CLOSED;
 	}

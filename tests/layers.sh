@@ -4,6 +4,9 @@
 # layer, and may include only headers of its own layer or of a lower
 # one, with no circle among modules. Prints TAP.
 #
+# A private header NAME_int.h belongs to module NAME (batch_int.h is the
+# batch modules' shared inside, not a module of its own).
+#
 # Layers, lowest first (a module's layer is its folder under probe/
 # once it has one, else the table below):
 #   base    log, memory, validators, text
@@ -43,8 +46,8 @@ layer() {	# layer MODULE
 	stage|record|smtp) echo engine ;;
 	verdict|dsn|tlscheck) echo judge ;;
 	scn) echo run ;;
-	report) echo out ;;
-	main|opt|shell|explain|batch|diag) echo cmd ;;
+	report|jsonw) echo out ;;
+	main|opt|shell|explain|batch|batch_*|diag) echo cmd ;;
 	*) echo none ;;
 	esac
 }
@@ -54,13 +57,16 @@ files=$(find probe include -name '*.[ch]' ! -name 'verdict-rules.h' | sort)
 for f in $files; do
 	m=$(basename "$f")
 	m=${m%.*}
+	m=${m%_int}
 	sed -n 's/^#include "\([a-z_-]*\)\.h".*/\1/p' "$f" | while read -r h; do
+		h=${h%_int}
 		[ "$h" = "$m" ] || [ "$h" = config ] ||
 		    [ "$h" = verdict-rules ] || echo "$m $h"
 	done
 done | sort -u >"$tmp"
 
-mods=$(for f in $files; do m=$(basename "$f"); echo "${m%.*}"; done | sort -u)
+mods=$(for f in $files; do m=$(basename "$f"); m=${m%.*}; echo "${m%_int}"; done |
+    sort -u)
 bad=
 for m in $mods; do
 	[ "$(rank "$(layer "$m")")" -ge 0 ] || bad="$bad $m"

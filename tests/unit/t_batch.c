@@ -1,6 +1,7 @@
 /*
- * t_batch.c - unit tests for batch mode: the record writer gives what
- * json_dumps() gives (strings, numbers, reals of every magnitude,
+ * t_batch.c - unit tests for batch mode: the record writer (jsonw.c)
+ * gives what json_dumps() gives with the probe's flags (strings,
+ * numbers, reals of every magnitude with the probe's 12 digits,
  * nesting, key order), and the shard hash is the documented FNV-1a +
  * splitmix64 of the seed and the key.
  */
@@ -16,25 +17,40 @@
 #include <jansson.h>
 
 #include "batch.h"
+#include "jsonw.h"
+#include "report.h"
 #include "tap.h"
 
 static char	*buf;
 static size_t	 cap;
 
-/* same - batch_json(v) equals json_dumps(v); frees v */
+/* same - batch_json(v) equals json_dumps(v) as the probe dumps; frees v */
 static int
 same(json_t *v, const char *what)
 {
 	char	*want;
 	int	 eq;
 
-	want = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_ENCODE_ANY);
+	want = json_dumps(v, JW_FLAGS);
 	batch_json(v, &buf, &cap);
 	eq = want != NULL && strcmp(want, buf) == 0;
 	if (!eq)
 		printf("# %s: want %s got %s\n", what, want, buf);
 	free(want);
+	json_decref(v);
+	return eq;
+}
+
+/* text - batch_json(v) is exactly want; frees v */
+static int
+text(json_t *v, const char *want)
+{
+	int	 eq;
+
+	batch_json(v, &buf, &cap);
+	eq = strcmp(want, buf) == 0;
+	if (!eq)
+		printf("# want %s got %s\n", want, buf);
 	json_decref(v);
 	return eq;
 }
@@ -81,7 +97,9 @@ main(void)
 	    0.1, 0.3, 1.14, 7.76, 1e-5, 9.9999999999999995e-6, 1e-4, 0.001,
 	    123456789.12, 1e16, 9999999999999998.0, 1e17, 1e21, 2.5e20,
 	    1234567.89, 5e-324, 1.7976931348623157e308, 2.2250738585072014e-308,
-	    0.30000000000000004, 99999999999999.99, 100000.0, 65536.5 };
+	    0.30000000000000004, 99999999999999.99, 100000.0, 65536.5,
+	    69.87, 999999999999.4, 999999999999.5, 999999999999.9, 1e12,
+	    99999999999.95, 0.000099999999999995, 1e-5 * 0.99999999999995 };
 	json_t		*o, *a;
 	char		 s[2];
 	size_t		 i, bad;
@@ -112,6 +130,15 @@ main(void)
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		bad += !same(json_real(fixed[i]), "real");
 	ok(bad == 0, "reals: edge values");
+	ok(text(json_real(69.87), "69.87") && text(json_real(0.1 + 0.2),
+	    "0.3") && text(json_real(1234.5678), "1234.5678") &&
+	    text(json_real(2.0), "2.0") && text(json_real(1e-7), "1e-7") &&
+	    text(json_real(123456789012.5), "123456789012.0") &&
+	    text(json_real(1e13), "1e13"),
+	    "reals: the probe's 12 digits, 69.87 and not 69.870000000000005");
+	ok(JW_FLAGS == (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+	    (REPORT_JSON_FLAGS & JSON_REAL_PRECISION(31))),
+	    "the writer's precision is the probe's (report.h)");
 	bad = 0;
 	for (i = 0; i < 300000; i++)
 		bad += !same(json_real((double)i / 100.0), "ms");

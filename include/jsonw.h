@@ -1,0 +1,44 @@
+/*
+ * jsonw.h - a fast JSON writer for jansson trees, and an arena for the
+ * trees it writes (see probe/jsonw.c).
+ *
+ * jw_value() appends v to a growing buffer, byte for byte what
+ * json_dumps(v, JW_FLAGS) gives: compact, keys in insertion order,
+ * reals with JW_PRECISION significant digits as the probe's own JSON
+ * (report.h) prints them, so 69.87 and not 69.870000000000005.
+ *
+ * jw_install() makes jansson allocate through jw_malloc()/jw_free():
+ * between jw_arena_begin() and jw_arena_end() every block comes from an
+ * arena that jw_arena_end() resets at once; outside, plain malloc.
+ */
+#ifndef SMTPROBE_JSONW_H
+#define SMTPROBE_JSONW_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define JW_PRECISION	12	/* as report.h's JSON_REAL_PRECISION(12) */
+#define JW_FLAGS	(JSON_COMPACT | JSON_PRESERVE_ORDER | \
+			    JSON_ENCODE_ANY | JSON_REAL_PRECISION(JW_PRECISION))
+
+/* A growing output buffer. */
+struct jw_buf {
+	char		*p;
+	size_t		 len;
+	size_t		 cap;
+};
+
+void		 jw_need(struct jw_buf *, size_t);
+void		 jw_str(struct jw_buf *, const char *, size_t);
+void		 jw_real(struct jw_buf *, double);
+void		 jw_value(struct jw_buf *, json_t *);
+
+void		 jw_install(void);
+void		*jw_malloc(size_t);
+void		 jw_free(void *);
+void		 jw_arena_begin(void);
+void		 jw_arena_end(void);
+void		 jw_arena_release(void);
+
+#endif

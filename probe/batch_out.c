@@ -1,0 +1,288 @@
+/*
+ * batch_out.c - what a batch writes: one JSON record per job (written
+ * with jsonw.c, one write(2) each, in completion order) and the
+ * --metadata document of the run.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "batch_int.h"
+#include "log.h"
+#include "record.h"
+#include "report.h"
+#include "util.h"
+#include "valid.h"
+
+const char *const bt_status_names[ST__COUNT] = {
+	[ST_OK] = "ok", [ST_PERMFAIL] = "permfail",
+	[ST_TEMPFAIL] = "tempfail", [ST_TIMEOUT] = "timeout",
+	[ST_REFUSED] = "refused", [ST_UNREACHABLE] = "unreachable",
+	[ST_TLS] = "tls", [ST_DNS] = "dns", [ST_ERROR] = "error",
+	[ST_EXPECT] = "expect", [ST_BLOCKLISTED] = "blocklisted",
+	[ST_INVALID] = "invalid", [ST_INTERRUPTED] = "interrupted",
+};
+
+static json_t	 *bout_jstr(const char *s);
+static void	 bout_emit(struct batch *b, json_t *o);
+
+/*
+ * bout_utc - the UTC time as util_utc_iso() writes it, with the
+ * strftime() part made once a second: thousands of records a second
+ * share it
+ */
+void
+bout_utc(char *buf, size_t len)
+{
+	static time_t	 sec = -1;
+	static char	 prefix[24];
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm);
+		sec = ts.tv_sec;
+	}
+	snprintf(buf, len, "%s.%03dZ", prefix,
+	    (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/* bout_jstr - a JSON string; bytes that are not UTF-8 come escaped */
+static json_t *
+bout_jstr(const char *s)
+{
+	json_t	*j;
+	char	*esc;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	esc = util_escape(s, strlen(s));
+	j = json_string(esc);
+	free(esc);
+	return j != NULL ? j : json_null();
+}
+
+/*
+ * bout_report - write the record of target t (job j, NULL before any
+ * job). verdict, session and more are stolen.
+ */
+void
+bout_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
+    enum bt_status st, int code, json_t *verdict, const char *started,
+    const char *ended, const char *error, json_t *session, json_t *more)
+{
+	const struct route_addr	*ra = j != NULL ? j->ra : NULL;
+	json_t			*o;
+
+	jw_arena_begin();
+	o = json_object();
+
+	json_object_set_new(o, "input_index", json_integer((json_int_t)
+	    t->index));
+	json_object_set_new(o, "target", bout_jstr(t->text));
+	if (t->tag != NULL)	/* a copy: the tree holds nothing else */
+		json_object_set_new(o, "tag", json_deep_copy(t->tag));
+	json_object_set_new(o, "address", j != NULL && j->dest != NULL ?
+	    json_string(j->dest->a.text) : json_null());
+	json_object_set_new(o, "port", t->kind == BT_INVALID ? json_null() :
+	    json_integer(bsess_port(b, t)));
+	json_object_set_new(o, "mx", ra != NULL && ra->pref >= 0 ?
+	    bout_jstr(ra->host) : json_null());
+	if (ra != NULL && ra->pref >= 0)
+		json_object_set_new(o, "mx_preference",
+		    json_integer(ra->pref));
+	if (b->o.all_mx && j != NULL && j->mx_count > 0) {
+		json_object_set_new(o, "mx_index", json_integer(j->mx_index));
+		json_object_set_new(o, "mx_count", json_integer(j->mx_count));
+	}
+	if (b->shard_n > 1)
+		json_object_set_new(o, "shard", json_pack("{s:I, s:I, s:I}",
+		    "i", (json_int_t)b->shard_i, "n", (json_int_t)b->shard_n,
+		    "seed", (json_int_t)b->o.seed));
+	json_object_set_new(o, "status", json_string(bt_status_names[st]));
+	json_object_set_new(o, "exit_code", code >= 0 ? json_integer(code) :
+	    json_null());
+	json_object_set_new(o, "verdict", verdict != NULL ? verdict :
+	    json_null());
+	json_object_set_new(o, "started", bout_jstr(started));
+	json_object_set_new(o, "ended", bout_jstr(ended));
+	if (error != NULL)
+		json_object_set_new(o, "error", bout_jstr(error));
+	json_object_set_new(o, "session", session != NULL ? session :
+	    json_null());
+	if (more != NULL)
+		json_object_set_new(o, "more_sessions", more);
+	b->count[st]++;
+	bout_emit(b, o);
+}
+
+/* bout_emit - one record, one line, one write(2); o is freed */
+static void
+bout_emit(struct batch *b, json_t *o)
+{
+	size_t		 off = 0;
+	ssize_t		 w;
+	struct pollfd	 pfd;
+
+	b->out.len = 0;
+	if (!b->out_error) {
+		jw_value(&b->out, o);
+		jw_need(&b->out, 1);
+		b->out.p[b->out.len++] = '\n';
+	}
+	/*
+	 * Every block of the tree lies in the arena (the tag was copied
+	 * in): resetting it frees the tree without walking it.
+	 */
+	(void)o;
+	jw_arena_end();
+	while (!b->out_error && off < b->out.len) {
+		w = write(b->out_fd, b->out.p + off, b->out.len - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && errno == EAGAIN) {
+			/* a non-blocking stdout: wait for the reader */
+			pfd.fd = b->out_fd;
+			pfd.events = POLLOUT;
+			poll(&pfd, 1, -1);
+			continue;
+		}
+		if (w == -1) {
+			b->out_error = errno;
+			log_warn("batch: cannot write the records");
+			bloop_stop_now(b);
+			return;
+		}
+		off += (size_t)w;
+	}
+	if (!b->out_error)
+		b->nrecords++;
+}
+
+/* bout_job_reported - the record of job j is written */
+void
+bout_job_reported(struct batch *b, struct bt_job *j)
+{
+	if (--j->t->pending == 0)
+		bout_target_reported(b, j->t);
+}
+
+/* bout_target_reported - every record of t is written */
+void
+bout_target_reported(struct batch *b, struct bt_target *t)
+{
+	b->ndone++;
+	if (--b->outstanding == 0 && b->base != NULL)
+		event_base_loopbreak(b->base);
+}
+
+/* bout_target_dropped - t turned out to belong to another shard (or to be
+   done already) once resolved */
+void
+bout_target_dropped(struct batch *b, struct bt_target *t)
+{
+	b->nselected--;
+	if (--b->outstanding == 0 && b->base != NULL)
+		event_base_loopbreak(b->base);
+}
+
+/* bout_metadata - the run summary as JSON, written to a temporary file
+   and renamed */
+int
+bout_metadata(struct batch *b, double wall, int rc)
+{
+	json_t	*counts = json_object(), *doc, *shard = json_null();
+	char	 ended[32], *tmp;
+	int	 i, ok;
+
+	util_utc_iso(ended, sizeof(ended));
+	for (i = 0; i < ST__COUNT; i++)
+		json_object_set_new(counts, bt_status_names[i],
+		    json_integer((json_int_t)b->count[i]));
+	if (b->shard_n > 1)
+		shard = json_pack("{s:I, s:I, s:I, s:s, s:o}",
+		    "i", (json_int_t)b->shard_i, "n", (json_int_t)b->shard_n,
+		    "seed", (json_int_t)b->o.seed, "key",
+		    b->o.shard_by_name ? "name" : "ip", "from",
+		    b->shard_from != NULL ? json_string(b->shard_from) :
+		    json_null());
+	doc = json_pack("{s:{s:s, s:s}, s:s, s:s, s:f, s:o, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:f, s:o, s:o, "
+	    "s:o, s:b, s:i}",
+	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
+	    "started", b->started, "ended", ended, "wall_s", wall,
+	    "input", bout_jstr(b->o.input != NULL ? b->o.input : "-"),
+	    "targets", (json_int_t)b->nt,
+	    "selected", (json_int_t)b->nselected,
+	    "reported", (json_int_t)b->ndone,
+	    "not_reported", (json_int_t)b->outstanding,
+	    "skipped_resume", (json_int_t)b->nresumed,
+	    "skipped_other_shards", (json_int_t)b->nother,
+	    "records", (json_int_t)b->nrecords,
+	    "counts", counts,
+	    "concurrency_cap", (json_int_t)b->cap,
+	    "peak_concurrency", (json_int_t)b->peak_active,
+	    "fd_limit", (json_int_t)b->fd_limit,
+	    "per_ip", (json_int_t)b->o.per_ip,
+	    "per_ip_gap_s", (double)b->o.gap_ms / 1000,
+	    "rate_per_s", b->o.rate > 0 ? json_real(b->o.rate) : json_null(),
+	    "shard", shard,
+	    "contact", bout_jstr(b->o.contact),
+	    "interrupted", b->interrupted,
+	    "exit_code", rc);
+	if (doc == NULL)
+		fatalx("cannot build the metadata");
+	tmp = xasprintf("%s.tmp%ld", b->o.metadata, (long)getpid());
+	ok = json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ==
+	    0 && rename(tmp, b->o.metadata) == 0;
+	if (!ok) {
+		log_warn("batch --metadata: %s", b->o.metadata);
+		unlink(tmp);
+	}
+	free(tmp);
+	json_decref(doc);
+	return ok ? 0 : -1;
+}
+
+/* batch_json - v as the records print it, into *buf (t_batch) */
+size_t
+batch_json(json_t *v, char **buf, size_t *cap)
+{
+	struct jw_buf	 o;
+
+	o.p = *buf;
+	o.len = 0;
+	o.cap = *cap;
+	jw_value(&o, v);
+	jw_need(&o, 1);
+	o.p[o.len] = '\0';
+	*buf = o.p;
+	*cap = o.cap;
+	return o.len;
+}

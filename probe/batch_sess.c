@@ -1,0 +1,326 @@
+/*
+ * batch_sess.c - one session of a batch: the engine's parameters for a
+ * job, the record's status from the session's failure kind (record.h,
+ * never from its text), and the reaping of ended sessions in two
+ * phases (see batch.c's header comment).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "batch_int.h"
+#include "log.h"
+#include "record.h"
+#include "report.h"
+#include "util.h"
+#include "valid.h"
+
+static struct scn	 *bsess_scn(struct batch *b, const struct bt_job *j,
+	    int *own, char *err, size_t errlen);
+static enum bt_status	 bsess_status(const struct record *r);
+static enum bt_status	 bsess_classify(const struct scn_exec *x, int *code);
+static void	 bsess_exec_done(struct scn_exec *x, void *arg);
+static void	 bsess_end(struct bt_sess *s);
+
+/* bsess_port - the port of target t: its own, or the run's */
+uint16_t
+bsess_port(const struct batch *b, const struct bt_target *t)
+{
+	return t->port != 0 ? t->port : b->port;
+}
+
+/*
+ * bsess_scn - the scenario for job: the shared default probe, one built
+ * for the target's own sender and recipients, or --scenario parsed with
+ * the target's variables. *own says whether the caller frees it.
+ */
+static struct scn *
+bsess_scn(struct batch *b, const struct bt_job *j, int *own, char *err,
+    size_t errlen)
+{
+	const struct bt_target *t = j->t;
+	struct scn_classic	 c;
+	struct smtp_txn		 txn;
+	struct scn_vars		 v;
+	struct scn		*s;
+	size_t			 i;
+
+	*own = 0;
+	if (b->scn_text != NULL) {
+		if (b->scn_shared != NULL)
+			return b->scn_shared;
+		/* the target's values, then --var (which wins); all locked */
+		memset(&v, 0, sizeof(v));
+		scn_vars_set(&v, "server", j->ra != NULL ? j->ra->host :
+		    t->host);
+		if (t->from != NULL || b->from != NULL)
+			scn_vars_set(&v, "from", t->from != NULL ? t->from :
+			    b->from);
+		if (t->nto > 0 || b->nto > 0)
+			scn_vars_set(&v, "to", t->nto > 0 ? t->to[0] :
+			    b->to[0]);
+		for (i = 0; i < b->vars.n; i++)
+			scn_vars_set(&v, b->vars.name[i], b->vars.value[i]);
+		v.nlocked = v.n;
+		s = scn_parse(b->o.scenario, b->scn_text, b->scn_len, &v, err,
+		    errlen);
+		scn_vars_clear(&v);
+		if (s != NULL && scn_check_inputs(s, err, errlen) == -1) {
+			scn_free(s);
+			s = NULL;
+		}
+		*own = s != NULL;
+		return s;
+	}
+	if (t->from == NULL && t->nto == 0)
+		return b->scn_default;
+	memset(&txn, 0, sizeof(txn));
+	txn.from = t->from != NULL ? t->from : b->from != NULL ? b->from : "";
+	txn.rcpt = (const char **)(t->nto > 0 ? t->to : b->to);
+	txn.nrcpt = t->nto > 0 ? t->nto : b->nto;
+	memset(&c, 0, sizeof(c));
+	c.tls_mode = b->o.tls_mode;
+	c.auth_mech = -1;
+	c.txn = &txn;
+	c.ntxn = 1;
+	*own = 1;
+	return scn_classic(&c);
+}
+
+/* bsess_start - run job's session now */
+void
+bsess_start(struct batch *b, struct bt_job *j)
+{
+	struct bt_target	*t = j->t;
+	struct bt_sess		*s;
+	struct scn		*scn;
+	struct route		*r = j->name != NULL ? j->name->route : NULL;
+	const char		*host = j->ra != NULL ? j->ra->host : t->host;
+	char			 err[512];
+	int			 own;
+
+	s = xcalloc(1, sizeof(*s));
+	s->b = b;
+	s->job = j;
+	TAILQ_INSERT_TAIL(&b->active, s, entry);
+	if (++b->nactive > b->peak_active)
+		b->peak_active = b->nactive;
+	snprintf(s->port, sizeof(s->port), "%u", bsess_port(b, t));
+	if (j->dest != NULL) {
+		if (j->dest->a.family == AF_INET6) {
+			s->addr.sin6.sin6_family = AF_INET6;
+			memcpy(&s->addr.sin6.sin6_addr, j->dest->a.addr, 16);
+			s->addr.sin6.sin6_port = htons(bsess_port(b, t));
+			s->p.addrlen = sizeof(s->addr.sin6);
+		} else {
+			s->addr.sin.sin_family = AF_INET;
+			memcpy(&s->addr.sin.sin_addr, j->dest->a.addr, 4);
+			s->addr.sin.sin_port = htons(bsess_port(b, t));
+			s->p.addrlen = sizeof(s->addr.sin);
+		}
+		s->p.addr = &s->addr.sa;
+	}
+	if (j->ra != NULL && j->ra->pref >= 0)
+		s->note = xasprintf("MX %s (preference %d) at %s", j->ra->host,
+		    j->ra->pref, j->ra->addr.text);
+	else if (j->ra != NULL && strcmp(j->ra->addr.text, t->host) != 0)
+		s->note = xasprintf("resolved %s to %s", t->host,
+		    j->ra->addr.text);
+	else if (j->dest == NULL && r != NULL && r->error != NULL)
+		s->note = xstrdup(r->error);
+	s->p.host = host;
+	s->p.port = s->port;
+	s->p.resolve_note = s->note;
+	if (r != NULL) {
+		s->p.resolution = (const char *const *)r->notes;
+		s->p.nresolution = r->nnotes;
+	}
+	s->p.helo = b->helo;
+	s->p.implicit_tls = b->o.tls_mode == SMTP_TLS_IMPLICIT;
+	s->p.tls_mode = smtp_tls_mode_name(b->o.tls_mode);
+	s->p.tls_ctx = b->ctx;
+	/* RFC 6066 3: no address literal in SNI */
+	s->p.sni = route_literal(host) ? NULL : host;
+	s->p.verify_name = host;
+	memcpy(s->p.timeout_ms, b->timeout_ms, sizeof(s->p.timeout_ms));
+	s->sp.conn = &s->p;
+	s->sp.stop_before = -1;
+	s->sp.quit_after = -1;
+	s->sp.helo_domain = b->helo;
+	s->sp.version = PACKAGE_VERSION;
+	if ((scn = bsess_scn(b, j, &own, err, sizeof(err))) == NULL) {
+		bout_report(b, t, j, ST_INVALID, -1, NULL, NULL, NULL, err, NULL,
+		    NULL);
+		bsess_end(s);
+		bout_job_reported(b, j);
+		return;
+	}
+	s->x = scn_exec_new(b->base, scn, &s->sp, bsess_exec_done, s);
+	if (own)
+		scn_free(scn);
+	scn_exec_start(s->x);
+}
+
+/*
+ * bsess_status - the status of a session that ended in error, from the
+ * failure kind the engine recorded (record.h) and the stage it failed
+ * in, never from the error's text: no address (or a resolve step) is
+ * dns, a deadline timeout, anything at STARTTLS and a TLS failure at
+ * connect (implicit TLS) tls, other connect failures refused or
+ * unreachable; the rest (closed, reset, protocol) error.
+ */
+static enum bt_status
+bsess_status(const struct record *r)
+{
+	if (r->error == NULL)
+		return ST_ERROR;
+	if (r->fail_kind == FAIL_RESOLVE || r->error_stage == STAGE_RESOLVE)
+		return ST_DNS;
+	if (r->fail_kind == FAIL_TIMEOUT)
+		return ST_TIMEOUT;
+	if (r->error_stage == STAGE_STARTTLS)
+		return ST_TLS;
+	if (r->error_stage == STAGE_CONNECT) {
+		if (r->fail_kind == FAIL_TLS)
+			return ST_TLS;
+		return r->connect_refused ? ST_REFUSED : ST_UNREACHABLE;
+	}
+	return ST_ERROR;
+}
+
+/* bsess_classify - the record's status and the run's exit code */
+static enum bt_status
+bsess_classify(const struct scn_exec *x, int *code)
+{
+	const struct record	*r = NULL;
+	size_t			 i, n = scn_exec_nrecords(x);
+
+	*code = scn_exec_exit(x);
+	for (i = 0; i < n; i++) {
+		r = scn_exec_record(x, i);
+		if (record_exit_code(r) == *code)
+			break;
+		r = NULL;
+	}
+	if (r == NULL)
+		return *code == 0 ? ST_OK : *code == 2 ? ST_TEMPFAIL :
+		    *code == 1 ? ST_EXPECT : ST_ERROR;
+	switch (r->status) {
+	case RES_OK:
+		return ST_OK;
+	case RES_PERMFAIL:
+		return ST_PERMFAIL;
+	case RES_TEMPFAIL:
+		return ST_TEMPFAIL;
+	case RES_EXPECT:
+		return ST_EXPECT;
+	default:
+		return bsess_status(r);
+	}
+}
+
+/* bsess_exec_done - a session is over: its record now, the rest later */
+static void
+bsess_exec_done(struct scn_exec *x, void *arg)
+{
+	struct bt_sess	*s = arg;
+	struct batch	*b = s->b;
+	json_t		*doc = NULL, *more = NULL, *verdict = NULL, *v, *d;
+	enum bt_status	 st;
+	char		 ended[32];
+	size_t		 i, n = scn_exec_nrecords(x);
+	int		 code;
+
+	st = bsess_classify(x, &code);
+	bout_utc(ended, sizeof(ended));
+	jw_arena_begin();
+	for (i = 0; i < n; i++) {
+		d = report_json_doc(scn_exec_record(x, i), PACKAGE_VERSION);
+		json_object_del(d, "tool");
+		if (i == 0)
+			doc = d;
+		else {
+			if (more == NULL)
+				more = json_array();
+			json_array_append_new(more, d);
+		}
+	}
+	if (doc != NULL && json_is_object(v = json_object_get(doc,
+	    "verdict")))
+		verdict = json_pack("{s:O?, s:O?, s:O?}",
+		    "class", json_object_get(v, "class"),
+		    "reason", json_object_get(v, "reason"),
+		    "confidence", json_object_get(v, "confidence"));
+	/* the session's own start time (record.h) */
+	bout_report(b, s->job->t, s->job, st, code, verdict, n > 0 ?
+	    scn_exec_record(x, 0)->started : NULL, ended, NULL, doc, more);
+	bsess_end(s);
+	bout_job_reported(b, s->job);
+}
+
+/*
+ * bsess_end - the session's record is written: free it (and admit
+ * the next) from the reap timer, never from inside the engine.
+ */
+static void
+bsess_end(struct bt_sess *s)
+{
+	struct batch	*b = s->b;
+	struct timeval	 tv = { 0, 0 };
+
+	TAILQ_REMOVE(&b->active, s, entry);
+	TAILQ_INSERT_TAIL(&b->reap, s, entry);
+	if (!evtimer_pending(b->reap_ev, NULL))
+		evtimer_add(b->reap_ev, &tv);
+}
+
+/* bsess_reap_cb - free the sessions that ended, admit the next */
+void
+bsess_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct batch	*b = arg;
+	struct bt_sess	*s;
+
+	struct timeval	 tv = { 0, 0 };
+
+	while ((s = TAILQ_FIRST(&b->reaped)) != NULL) {
+		TAILQ_REMOVE(&b->reaped, s, entry);
+		scn_exec_free(s->x);
+		bsched_release(b, s->job->dest);
+		bsched_job_free(b, s->job);
+		free(s->note);
+		free(s);
+	}
+	TAILQ_CONCAT(&b->reaped, &b->reap, entry);
+	if (!TAILQ_EMPTY(&b->reaped))
+		evtimer_add(b->reap_ev, &tv);
+	if (b->stopping) {
+		if (b->nactive == 0)
+			event_base_loopbreak(b->base);
+		return;
+	}
+	bdns_pump(b);
+	bsched_pump(b);
+}

@@ -1,0 +1,40 @@
+/*
+ * batch_tls.c - the one TLS context of a batch, tuned for thousands of
+ * sessions: the CA bundle read once into memory, and TLS buffers given
+ * back by idle sessions.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "batch_int.h"
+#include "tls.h"
+
+/* btls_ctx_new - the context every session of the run shares */
+SSL_CTX *
+btls_ctx_new(char *err, size_t errlen)
+{
+	struct tls_params tp = { NULL, NULL, NULL, NULL };
+	const char	*bundle;
+	SSL_CTX		*ctx;
+
+	/*
+	 * The system's CA bundle, loaded once into memory: the default
+	 * store looks issuers up in the certificate directory, reading it
+	 * anew for every chain checked, which cost a fifth of each
+	 * STARTTLS session's CPU.
+	 */
+	if ((bundle = getenv(X509_get_default_cert_file_env())) == NULL)
+		bundle = X509_get_default_cert_file();
+	if (access(bundle, R_OK) == 0)
+		tp.cafile = bundle;
+	if ((ctx = tls_ctx_new(&tp, err, errlen)) == NULL)
+		return NULL;
+	/* idle sessions hand their TLS buffers back (NOTES 5.2) */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	return ctx;
+}
