@@ -41,4 +41,11 @@ void		 jw_arena_begin(void);
 void		 jw_arena_end(void);
 void		 jw_arena_release(void);
 
+/*
+ * jw_string - a jansson string for s (NULL: null). Text is escaped when it is
+ * read (util_escape()); should it still not be valid UTF-8, it is
+ * escaped again rather than dropped (json_string() alone returns NULL).
+ */
+json_t	*jw_string(const char *);
+
 #endif

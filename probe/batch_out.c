@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "batch_int.h"
+#include "jsonw.h"
 #include "log.h"
 #include "record.h"
 #include "report.h"
@@ -45,7 +46,6 @@ const char *const bt_status_names[ST__COUNT] = {
 	[ST_INVALID] = "invalid", [ST_INTERRUPTED] = "interrupted",
 };
 
-static json_t	 *bout_jstr(const char *s);
 static void	 bout_emit(struct batch *b, json_t *o);
 
 /*
@@ -71,23 +71,6 @@ bout_utc(char *buf, size_t len)
 	    (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
-/* bout_jstr - a JSON string; bytes that are not UTF-8 come escaped */
-static json_t *
-bout_jstr(const char *s)
-{
-	json_t	*j;
-	char	*esc;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	esc = util_escape(s, strlen(s));
-	j = json_string(esc);
-	free(esc);
-	return j != NULL ? j : json_null();
-}
-
 /*
  * bout_report - write the record of target t (job j, NULL before any
  * job). verdict, session and more are stolen.
@@ -105,7 +88,7 @@ bout_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
 
 	json_object_set_new(o, "input_index", json_integer((json_int_t)
 	    t->index));
-	json_object_set_new(o, "target", bout_jstr(t->text));
+	json_object_set_new(o, "target", jw_string(t->text));
 	if (t->tag != NULL)	/* a copy: the tree holds nothing else */
 		json_object_set_new(o, "tag", json_deep_copy(t->tag));
 	json_object_set_new(o, "address", j != NULL && j->dest != NULL ?
@@ -113,7 +96,7 @@ bout_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
 	json_object_set_new(o, "port", t->kind == BT_INVALID ? json_null() :
 	    json_integer(bsess_port(b, t)));
 	json_object_set_new(o, "mx", ra != NULL && ra->pref >= 0 ?
-	    bout_jstr(ra->host) : json_null());
+	    jw_string(ra->host) : json_null());
 	if (ra != NULL && ra->pref >= 0)
 		json_object_set_new(o, "mx_preference",
 		    json_integer(ra->pref));
@@ -130,10 +113,10 @@ bout_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
 	    json_null());
 	json_object_set_new(o, "verdict", verdict != NULL ? verdict :
 	    json_null());
-	json_object_set_new(o, "started", bout_jstr(started));
-	json_object_set_new(o, "ended", bout_jstr(ended));
+	json_object_set_new(o, "started", jw_string(started));
+	json_object_set_new(o, "ended", jw_string(ended));
 	if (error != NULL)
-		json_object_set_new(o, "error", bout_jstr(error));
+		json_object_set_new(o, "error", jw_string(error));
 	json_object_set_new(o, "session", session != NULL ? session :
 	    json_null());
 	if (more != NULL)
@@ -237,7 +220,7 @@ bout_metadata(struct batch *b, double wall, int rc)
 	    "s:o, s:b, s:i}",
 	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
 	    "started", b->started, "ended", ended, "wall_s", wall,
-	    "input", bout_jstr(b->o.input != NULL ? b->o.input : "-"),
+	    "input", jw_string(b->o.input != NULL ? b->o.input : "-"),
 	    "targets", (json_int_t)b->nt,
 	    "selected", (json_int_t)b->nselected,
 	    "reported", (json_int_t)b->ndone,
@@ -253,7 +236,7 @@ bout_metadata(struct batch *b, double wall, int rc)
 	    "per_ip_gap_s", (double)b->o.gap_ms / 1000,
 	    "rate_per_s", b->o.rate > 0 ? json_real(b->o.rate) : json_null(),
 	    "shard", shard,
-	    "contact", bout_jstr(b->o.contact),
+	    "contact", jw_string(b->o.contact),
 	    "interrupted", b->interrupted,
 	    "exit_code", rc);
 	if (doc == NULL)

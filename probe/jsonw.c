@@ -31,6 +31,7 @@
 
 #include "jsonw.h"
 #include "log.h"
+#include "util.h"
 
 #define JW_CHUNK	(64 * 1024)
 
@@ -400,4 +401,21 @@ jw_arena_release(void)
 	jw_arena_end();
 	free(jw_arena.head);
 	jw_arena.head = NULL;
+}
+
+json_t *
+jw_string(const char *s)
+{
+	json_t	*j;
+	char	*esc;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	/* not valid UTF-8 after all: escape again rather than drop it */
+	esc = util_escape(s, strlen(s));
+	j = json_string(esc);
+	free(esc);
+	return j != NULL ? j : json_null();
 }

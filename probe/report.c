@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "jsonw.h"
 #include "log.h"
 #include "record.h"
 #include "report.h"
@@ -23,7 +24,6 @@
 #include "verdict.h"
 
 static json_t	*json_ms(int64_t);
-static json_t	*json_str(const char *);
 static json_t	*json_step(const struct record *, const struct step *);
 static json_t	*json_tls(const struct tls_info *);
 static json_t	*json_dane(const struct tls_dane *);
@@ -153,27 +153,6 @@ json_ms(int64_t us)
 	return us < 0 ? json_null() : json_real((double)(us / 10) / 100.0);
 }
 
-/*
- * json_str - a JSON string, or null for NULL. Peer text arrives escaped
- * (util_escape()); should a string still not be valid UTF-8, it is
- * escaped again rather than dropped (json_string() would return NULL).
- */
-static json_t *
-json_str(const char *s)
-{
-	json_t	*j;
-	char	*esc;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	esc = util_escape(s, strlen(s));
-	j = json_string(esc);
-	free(esc);
-	return j;
-}
-
 static json_t *
 json_verdict(const struct verdict *v)
 {
@@ -185,12 +164,12 @@ json_verdict(const struct verdict *v)
 	    "stage", v->stage >= 0 ? json_string(stage_name(v->stage)) :
 	    json_null(),
 	    "confidence", v->confidence, "rule", v->rule,
-	    "matched", v->words[0] ? json_str(v->words) : json_null(),
+	    "matched", v->words[0] ? jw_string(v->words) : json_null(),
 	    "enhanced", v->enhanced[0] ? json_string(v->enhanced) :
 	    json_null(),
-	    "enhanced_meaning", json_str(meaning),
+	    "enhanced_meaning", jw_string(meaning),
 	    "advice", v->advice != NULL ? v->advice : "",
-	    "context", v->context[0] != '\0' ? json_str(v->context) :
+	    "context", v->context[0] != '\0' ? jw_string(v->context) :
 	    json_null());
 }
 
@@ -210,10 +189,10 @@ json_step(const struct record *r, const struct step *st)
 	j = json_pack("{s:s, s:i, s:o, s:b, s:s, s:o, s:o, s:o, s:o}",
 	    "stage", stage_name(st->stage),
 	    "txn", st->txn,
-	    "command", json_str(st->command),
+	    "command", jw_string(st->command),
 	    "tls", st->tls,
 	    "outcome", record_outcome_name(st->outcome),
-	    "detail", json_str(st->detail),
+	    "detail", jw_string(st->detail),
 	    "sent_ms", json_ms(st->t_sent),
 	    "first_ms", json_ms(st->t_first),
 	    "done_ms", json_ms(st->t_done));
@@ -222,7 +201,7 @@ json_step(const struct record *r, const struct step *st)
 	if (st->expect != 0)
 		json_object_set_new(j, "expect", json_pack("{s:b, s:o}",
 		    "met", st->expect > 0, "text",
-		    json_str(st->expect_text)));
+		    jw_string(st->expect_text)));
 	if (st->outcome != OUT_OK && st->outcome != OUT_SKIPPED &&
 	    st->stage != STAGE_QUIT) {
 		verdict_step(r, st, &v);
@@ -234,7 +213,7 @@ json_step(const struct record *r, const struct step *st)
 	}
 	lines = json_array();
 	for (i = 0; i < st->reply->nlines; i++)
-		json_array_append_new(lines, json_str(st->reply->lines[i]));
+		json_array_append_new(lines, jw_string(st->reply->lines[i]));
 	json_object_set_new(j, "reply", json_pack("{s:i, s:o, s:o}",
 	    "code", st->reply->code,
 	    "enhanced", st->reply->enhanced[0] ?
@@ -257,22 +236,22 @@ json_tls(const struct tls_info *t)
 
 		san = json_array();
 		for (k = 0; k < tc->nsan; k++)
-			json_array_append_new(san, json_str(tc->san[k]));
+			json_array_append_new(san, jw_string(tc->san[k]));
 		c = json_pack("{s:o, s:o, s:o, s:s, s:s, s:b, s:I, s:s}",
-		    "subject", json_str(tc->subject), "issuer",
-		    json_str(tc->issuer), "san", san,
+		    "subject", jw_string(tc->subject), "issuer",
+		    jw_string(tc->issuer), "san", san,
 		    "not_before", tc->not_before, "not_after", tc->not_after,
 		    "expired", tc->expired, "days_left",
 		    (json_int_t)tc->days_left, "sha256", tc->sha256);
 		if (t->dane.checked)
-			json_object_set_new(c, "tlsa", json_str(tc->tlsa));
+			json_object_set_new(c, "tlsa", jw_string(tc->tlsa));
 		json_array_append_new(chain, c);
 	}
 	j = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:b, s:I, s:s, "
 	    "s:{s:b, s:I, s:s}, s:o, s:o}",
 	    "version", t->version, "cipher", t->cipher, "bits", t->bits,
-	    "group", json_str(t->group), "sni", json_str(t->sni),
-	    "verify_name", json_str(t->verify_name),
+	    "group", jw_string(t->group), "sni", jw_string(t->sni),
+	    "verify_name", jw_string(t->verify_name),
 	    "verified", t->verify_code == 0,
 	    "verify_code", (json_int_t)t->verify_code,
 	    "verify_error", t->verify_error,
@@ -299,14 +278,14 @@ json_dane(const struct tls_dane *d)
 	for (i = 0; i < d->nrecords; i++)
 		json_array_append_new(recs, json_pack("{s:s, s:b, s:o}",
 		    "record", d->records[i], "usable", d->notes[i] == NULL,
-		    "note", json_str(d->notes[i])));
+		    "note", jw_string(d->notes[i])));
 	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, "
 	    "s:s}",
 	    "status", d->status, "lookup", d->lookup, "qname", d->qname,
-	    "ad", d->ad, "resolver", json_str(d->resolver), "records", recs,
-	    "matched", json_str(d->matched),
+	    "ad", d->ad, "resolver", jw_string(d->resolver), "records", recs,
+	    "matched", jw_string(d->matched),
 	    "depth", d->depth >= 0 ? json_integer(d->depth) : json_null(),
-	    "result_type", json_str(d->result_type), "detail", d->detail);
+	    "result_type", jw_string(d->result_type), "detail", d->detail);
 }
 
 json_t *
@@ -325,14 +304,14 @@ report_json_doc(const struct record *r, const char *version)
 		    "level", record_level_name(r->findings[i].level),
 		    "kind", r->findings[i].kind,
 		    "stage", stage_name(r->findings[i].stage),
-		    "detail", json_str(r->findings[i].detail)));
+		    "detail", jw_string(r->findings[i].detail)));
 	if (r->ehlo != NULL) {
 		ext = json_object();
 		for (i = 0; i < r->ehlo->next; i++)
 			json_object_set_new(ext, r->ehlo->ext[i].keyword,
-			    json_str(r->ehlo->ext[i].params));
+			    jw_string(r->ehlo->ext[i].params));
 		ehlo = json_pack("{s:o, s:o}", "domain",
-		    json_str(r->ehlo->domain),
+		    jw_string(r->ehlo->domain),
 		    "extensions", ext);
 	}
 	doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:{s:s, s:s, s:o, s:s}, "
@@ -342,9 +321,9 @@ report_json_doc(const struct record *r, const char *version)
 	    "started", r->started,
 	    "duration_ms", json_ms(r->t_end),
 	    "target", "host", r->host, "port", r->port,
-	    "address", json_str(r->address), "tls_mode", r->tls_mode,
-	    "source", json_str(r->source),
-	    "helo", json_str(r->helo),
+	    "address", jw_string(r->address), "tls_mode", r->tls_mode,
+	    "source", jw_string(r->source),
+	    "helo", jw_string(r->helo),
 	    "steps", steps,
 	    "ehlo", ehlo,
 	    "tls", json_tls(&r->tls),
@@ -355,7 +334,7 @@ report_json_doc(const struct record *r, const char *version)
 	    "stage", r->status == RES_OK ? json_null() :
 	    json_string(stage_name(r->fail_stage)),
 	    "exit_code", record_exit_code(r),
-	    "message", json_str(r->message));
+	    "message", jw_string(r->message));
 	if (doc == NULL)
 		fatalx("cannot build the JSON document");
 	json_object_set_new(json_object_get(doc, "result"), "failure",
@@ -369,14 +348,14 @@ report_json_doc(const struct record *r, const char *version)
 
 			json_array_append_new(items, json_pack("{s:s, s:o, "
 			    "s:o, s:o, s:s, s:o}", "name", c->name,
-			    "subject", json_str(c->subject),
-			    "zone", json_str(c->zone),
-			    "answer", json_str(c->answer),
+			    "subject", jw_string(c->subject),
+			    "zone", jw_string(c->zone),
+			    "answer", jw_string(c->answer),
 			    "status", c->status,
-			    "evidence", json_str(c->evidence)));
+			    "evidence", jw_string(c->evidence)));
 		}
 		json_object_set_new(doc, "checks", json_pack("{s:o, s:o}",
-		    "ip", json_str(r->check_ip), "items", items));
+		    "ip", jw_string(r->check_ip), "items", items));
 	} else
 		json_object_set_new(doc, "checks", json_null());
 	if (r->nresolution > 0) {
@@ -384,7 +363,7 @@ report_json_doc(const struct record *r, const char *version)
 
 		for (i = 0; i < r->nresolution; i++)
 			json_array_append_new(res,
-			    json_str(r->resolution[i]));
+			    jw_string(r->resolution[i]));
 		json_object_set_new(doc, "resolution", res);
 	} else
 		json_object_set_new(doc, "resolution", json_null());
@@ -807,7 +786,7 @@ report_suite_json(FILE *fp, const struct report_run *runs, size_t nruns,
 			    "expect", res[i].step->expect != NULL ?
 			    json_string(res[i].step->expect->spec) :
 			    json_null(),
-			    "detail", json_str(res[i].detail),
+			    "detail", jw_string(res[i].detail),
 			    "session", res[i].session >= 0 ?
 			    json_integer(res[i].session) : json_null(),
 			    "step", res[i].rstep >= 0 ?
@@ -818,7 +797,7 @@ report_suite_json(FILE *fp, const struct report_run *runs, size_t nruns,
 		json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:o, "
 		    "s:o, s:{s:i, s:i, s:i, s:i}, s:i}",
 		    "scenario", runs[k].scenario,
-		    "description", json_str(runs[k].desc),
+		    "description", jw_string(runs[k].desc),
 		    "target", runs[k].target,
 		    "sessions", sessions, "steps", steps,
 		    "counts", "passed", (int)c[SCN_PASS], "failed",

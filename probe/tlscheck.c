@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "dane.h"
+#include "jsonw.h"
 #include "log.h"
 #include "mtasts.h"
 #include "record.h"
@@ -42,29 +43,7 @@ static const char *tc_starttls(const struct record *, int);
 static int	tc_session(const struct record *);
 static void	tc_set(struct tlscheck_action *, const char *, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
-static json_t	*tc_str(const char *);
 static json_t	*tc_action(const struct tlscheck_action *);
-
-/*
- * tc_str - a JSON string, or null for NULL. Peer text arrives escaped
- * (util_escape()); should a string still not be valid UTF-8, it is
- * escaped again rather than dropped.
- */
-static json_t *
-tc_str(const char *s)
-{
-	json_t	*j;
-	char	*esc;
-
-	if (s == NULL)
-		return json_null();
-	if ((j = json_string(s)) != NULL)
-		return j;
-	esc = util_escape(s, strlen(s));
-	j = json_string(esc);
-	free(esc);
-	return j;
-}
 
 static void
 tc_set(struct tlscheck_action *a, const char *action, const char *type,
@@ -430,7 +409,7 @@ static json_t *
 tc_action(const struct tlscheck_action *a)
 {
 	return json_pack("{s:s, s:o, s:s}", "action", a->action,
-	    "result_type", tc_str(a->result_type), "why", a->why);
+	    "result_type", jw_string(a->result_type), "why", a->why);
 }
 
 json_t *
@@ -447,13 +426,13 @@ tlscheck_json(const struct tlscheck_target *t)
 
 	tlscheck_eval(t, &pl);
 	doc = json_pack("{s:s, s:o, s:s, s:o, s:s}", "mx", t->host,
-	    "address", tc_str(t->address), "port", t->port,
+	    "address", jw_string(t->address), "port", t->port,
 	    "preference", t->pref >= 0 ? json_integer(t->pref) : json_null(),
 	    "starttls", pl.starttls);
 	if (tls) {
 		json_object_set_new(doc, "tls", json_pack("{s:s, s:s, s:i, "
 		    "s:o}", "version", ti->version, "cipher", ti->cipher,
-		    "bits", ti->bits, "group", tc_str(ti->group)));
+		    "bits", ti->bits, "group", jw_string(ti->group)));
 		chain = json_array();
 		for (i = 0; i < ti->nchain; i++) {
 			const struct tls_cert *c = &ti->chain[i];
@@ -461,26 +440,26 @@ tlscheck_json(const struct tlscheck_target *t)
 			san = json_array();
 			for (k = 0; k < c->nsan; k++)
 				json_array_append_new(san,
-				    tc_str(c->san[k]));
+				    jw_string(c->san[k]));
 			json_array_append_new(chain, json_pack("{s:o, s:o, "
 			    "s:o, s:s, s:I, s:b, s:o}", "subject",
-			    tc_str(c->subject), "issuer", tc_str(c->issuer),
+			    jw_string(c->subject), "issuer", jw_string(c->issuer),
 			    "san", san, "not_after",
 			    c->not_after, "days_left", (json_int_t)c->days_left,
-			    "expired", c->expired, "tlsa", tc_str(c->tlsa)));
+			    "expired", c->expired, "tlsa", jw_string(c->tlsa)));
 		}
 		json_object_set_new(doc, "chain", chain);
-		json_object_set_new(doc, "name", tc_str(ti->verify_name));
+		json_object_set_new(doc, "name", jw_string(ti->verify_name));
 		json_object_set_new(doc, "name_match", ti->name_match < 0 ?
 		    json_null() : json_boolean(ti->name_match));
 		json_object_set_new(doc, "pkix", json_pack("{s:b, s:I, s:s, "
 		    "s:o}", "valid", ti->pkix_code == 0, "code",
 		    (json_int_t)ti->pkix_code, "error", ti->pkix_error,
-		    "result_type", tc_str(dane_rpt_type(ti->pkix_code))));
+		    "result_type", jw_string(dane_rpt_type(ti->pkix_code))));
 	} else {
 		json_object_set_new(doc, "tls", json_null());
 		json_object_set_new(doc, "chain", json_array());
-		json_object_set_new(doc, "name", tc_str(t->host));
+		json_object_set_new(doc, "name", jw_string(t->host));
 		json_object_set_new(doc, "name_match", json_null());
 		json_object_set_new(doc, "pkix", json_null());
 	}
@@ -492,7 +471,7 @@ tlscheck_json(const struct tlscheck_target *t)
 		json_array_append_new(recs, json_pack("{s:s, s:b, s:o}",
 		    "record", t->dane->rrs[i].text, "usable",
 		    t->dane->rrs[i].note == NULL, "note",
-		    tc_str(t->dane->rrs[i].note)));
+		    jw_string(t->dane->rrs[i].note)));
 	dane = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:s}", "status", dane_status_name(o.status),
 	    "lookup", t->dane != NULL ? json_string(dane_dns_name(
@@ -500,12 +479,12 @@ tlscheck_json(const struct tlscheck_target *t)
 	    "qname", t->dane != NULL ? json_string(t->dane->qname) :
 	    json_null(),
 	    "ad", t->dane != NULL ? json_boolean(t->dane->ad) : json_null(),
-	    "resolver", tc_str(t->dane != NULL ? t->dane->resolver : NULL),
+	    "resolver", jw_string(t->dane != NULL ? t->dane->resolver : NULL),
 	    "records", recs,
-	    "matched", tc_str(tls ? ti->dane.matched : NULL),
+	    "matched", jw_string(tls ? ti->dane.matched : NULL),
 	    "depth", tls && ti->dane.checked && ti->dane.depth >= 0 ?
 	    json_integer(ti->dane.depth) : json_null(),
-	    "result_type", tc_str(o.result_type), "detail", o.detail);
+	    "result_type", jw_string(o.result_type), "detail", o.detail);
 	json_object_set_new(doc, "dane", dane);
 	if (sts != NULL) {
 		mx = json_array();
@@ -516,18 +495,18 @@ tlscheck_json(const struct tlscheck_target *t)
 		    "s:o, s:o, s:o, s:o}",
 		    "domain", sts->domain,
 		    "status", mtasts_status_name(sts->status),
-		    "result_type", tc_str(sts->result_type),
-		    "txt", tc_str(sts->txt), "id", tc_str(sts->id),
-		    "url", tc_str(sts->url), "address", tc_str(sts->address),
+		    "result_type", jw_string(sts->result_type),
+		    "txt", jw_string(sts->txt), "id", jw_string(sts->id),
+		    "url", jw_string(sts->url), "address", jw_string(sts->address),
 		    "http_status", sts->http_status,
-		    "content_type", tc_str(sts->content_type),
+		    "content_type", jw_string(sts->content_type),
 		    "mode", sts->status == MTASTS_OK ?
 		    json_string(mtasts_mode_name(sts->policy.mode)) :
 		    json_null(),
 		    "max_age", sts->status == MTASTS_OK ?
 		    json_integer(sts->policy.max_age) : json_null(),
 		    "mx", mx,
-		    "mx_match", tc_str(pl.sts_match));
+		    "mx_match", jw_string(pl.sts_match));
 		json_object_set_new(j, "detail", json_string(sts->detail));
 		{
 			json_t	*w = json_array(), *hosts = json_array();
@@ -540,7 +519,7 @@ tlscheck_json(const struct tlscheck_target *t)
 				json_array_append_new(hosts, json_pack(
 				    "{s:s, s:o}", "host", t->mx_hosts[i],
 				    "match", sts->status == MTASTS_OK ?
-				    tc_str(mtasts_policy_match(&sts->policy,
+				    jw_string(mtasts_policy_match(&sts->policy,
 				    t->mx_hosts[i])) : json_null()));
 			json_object_set_new(j, "mx_hosts", hosts);
 		}
@@ -555,7 +534,7 @@ tlscheck_json(const struct tlscheck_target *t)
 		json_object_set_new(doc, "tls_rpt", json_pack("{s:s, s:s, s:o, "
 		    "s:o, s:s}", "domain", t->rpt->domain, "status",
 		    tlsrpt_status_name(t->rpt->status), "record",
-		    tc_str(t->rpt->record), "rua", rua, "detail",
+		    jw_string(t->rpt->record), "rua", rua, "detail",
 		    t->rpt->detail));
 	} else
 		json_object_set_new(doc, "tls_rpt", json_null());

@@ -9,7 +9,7 @@
 #
 # Layers, lowest first (a module's layer is its folder under probe/
 # once it has one, else the table below):
-#   base    log, memory, validators, text
+#   base    log, memory, validators, text, the JSON writer
 #   wire    the SMTP connection's bytes: io, tls, https, replies, AUTH,
 #           messages, the DANE policy
 #   dns     DNS and what is looked up before a connection
@@ -40,13 +40,13 @@ layer() {	# layer MODULE
 		return
 	fi
 	case $1 in
-	log|util|valid) echo base ;;
+	log|util|valid|jsonw) echo base ;;
 	io|tls|https|reply|auth|msg|dane) echo wire ;;
 	dns|route|check|mtasts|tlsrpt|tlsa) echo dns ;;
 	stage|record|smtp) echo engine ;;
 	verdict|dsn|tlscheck) echo judge ;;
 	scn) echo run ;;
-	report|jsonw) echo out ;;
+	report) echo out ;;
 	main|opt|shell|explain|batch|batch_*|diag) echo cmd ;;
 	*) echo none ;;
 	esac
