@@ -173,8 +173,8 @@ bdns_done(struct route *r, void *arg)
 		TAILQ_REMOVE(&n->waiters, t, dq);
 		bdns_resolved(b, t);
 	}
-	bdns_unref(b, n);	/* the request's */
-	bdns_unref(b, n);
+	n->refs--;		/* the request's: the hold keeps n */
+	bdns_unref(b, n);	/* the hold: may free n */
 	bdns_pump(b);
 	bsched_pump(b);
 }
