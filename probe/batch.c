@@ -531,8 +531,6 @@ static void
 bt_free(struct batch *b)
 {
 	struct bt_sess	*s;
-	struct bt_dest	*d, *dn;
-	struct bt_job	*j;
 	struct bt_name	*n, *nn;
 	size_t		 i;
 
@@ -545,18 +543,7 @@ bt_free(struct batch *b)
 		free(s->note);
 		free(s);
 	}
-	for (i = 0; i < b->dcap; i++)
-		for (d = b->dtab[i]; d != NULL; d = dn) {
-			dn = d->next;
-			while ((j = TAILQ_FIRST(&d->wait)) != NULL) {
-				TAILQ_REMOVE(&d->wait, j, q);
-				bsched_job_free(b, j);
-			}
-			if (d->gap != NULL)
-				event_free(d->gap);
-			free(d);
-		}
-	free(b->dtab);
+	bsched_dests_free(b);
 	for (i = 0; i < b->ncap; i++)
 		for (n = b->ntab[i]; n != NULL; n = nn) {
 			nn = n->next;

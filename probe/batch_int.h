@@ -329,6 +329,7 @@ struct bt_job	 *bsched_job_new(struct bt_target *t, struct bt_dest *d,
 	    struct bt_name *n, const struct route_addr *ra, int mx_index,
 	    int mx_count);
 void	 bsched_job_free(struct batch *b, struct bt_job *j);
+void	 bsched_dests_free(struct batch *b);
 void	 bsched_enqueue(struct batch *b, struct bt_job *j);
 void	 bsched_rate_cb(evutil_socket_t fd, short what, void *arg);
 void	 bsched_release(struct batch *b, struct bt_dest *d);

@@ -254,3 +254,26 @@ bsched_pump(struct batch *b)
 		b->start(b, j);
 	}
 }
+
+/* bsched_dests_free - every destination, with the jobs still waiting */
+void
+bsched_dests_free(struct batch *b)
+{
+	struct bt_dest	*d, *dn;
+	struct bt_job	*j;
+	size_t		 i;
+
+	for (i = 0; i < b->dcap; i++)
+		for (d = b->dtab[i]; d != NULL; d = dn) {
+			dn = d->next;
+			while ((j = TAILQ_FIRST(&d->wait)) != NULL) {
+				TAILQ_REMOVE(&d->wait, j, q);
+				bsched_job_free(b, j);
+			}
+			if (d->gap != NULL)
+				event_free(d->gap);
+			free(d);
+		}
+	free(b->dtab);
+	b->dtab = NULL;
+}

@@ -108,24 +108,11 @@ end(struct batch *b, size_t k)
 static void
 teardown(struct batch *b)
 {
-	struct bt_dest	*d, *next;
-	struct bt_job	*j;
 	size_t		 i;
 
 	for (i = 0; i < nstarted; i++)
 		bsched_job_free(b, started[i]);
-	for (i = 0; i < b->dcap; i++)
-		for (d = b->dtab[i]; d != NULL; d = next) {
-			next = d->next;
-			while ((j = TAILQ_FIRST(&d->wait)) != NULL) {
-				TAILQ_REMOVE(&d->wait, j, q);
-				bsched_job_free(b, j);
-			}
-			if (d->gap != NULL)
-				event_free(d->gap);
-			free(d);
-		}
-	free(b->dtab);
+	bsched_dests_free(b);
 	event_free(b->rate_ev);
 	event_base_free(b->base);
 }
