@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "fuzz/fuzz.h"
 #include "tap.h"
 
 struct ecase {
@@ -80,39 +81,6 @@ static const struct tcase trims[] = {
 	{ "\\xc3", "\\xc3" },
 };
 
-/* clean - 1 if s is valid UTF-8 with no C0, DEL, C1 or bidi control */
-static int
-clean(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	unsigned long		 c;
-	size_t			 n, i;
-
-	while (*p != '\0') {
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 ? 2 : 0;
-		if (n == 0 || *p > 0xf4)
-			return 0;
-		c = *p & (0x7f >> n);
-		for (i = 1; i < n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (p[i] & 0x3f);
-		}
-		if (c <= 0x9f || (c >= 0x202a && c <= 0x202e) ||
-		    (c >= 0x2066 && c <= 0x2069) || (c >= 0xd800 &&
-		    c <= 0xdfff) || c > 0x10ffff)
-			return 0;
-		p += n;
-	}
-	return 1;
-}
-
 /* the one base64 decoder: strict (AUTH) and lenient (MIME) */
 static void
 test_b64(void)
@@ -165,7 +133,7 @@ main(void)
 		s = util_escape(cases[i].in, cases[i].len);
 		ok(strcmp(s, cases[i].want) == 0, "%s (got \"%s\")",
 		    cases[i].name, s);
-		ok(clean(s), "%s: result is clean UTF-8", cases[i].name);
+		ok(fuzz_printable(s), "%s: result is clean UTF-8", cases[i].name);
 		free(s);
 	}
 	/* every byte value, alone and as a would-be lead byte */
@@ -175,7 +143,7 @@ main(void)
 		all[i * 3 + 2] = 0x85;
 	}
 	s = util_escape((const char *)all, sizeof(all));
-	ok(clean(s), "every byte value: result is clean UTF-8");
+	ok(fuzz_printable(s), "every byte value: result is clean UTF-8");
 	free(s);
 	for (i = 0; i < sizeof(trims) / sizeof(trims[0]); i++) {
 		char	 buf[32];
