@@ -1,6 +1,6 @@
 /*
  * jsonw.h - a fast JSON writer for jansson trees, and an arena for the
- * trees it writes (see probe/jsonw.c).
+ * trees it writes (see probe/base/jsonw.c).
  *
  * jw_value() appends v to a growing buffer, byte for byte what
  * json_dumps(v, JW_FLAGS) gives: compact, keys in insertion order,

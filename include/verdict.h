@@ -3,7 +3,7 @@
  *
  * The verdict is computed from what a step recorded: the stage, the basic
  * code, the enhanced code (RFC 3463 and the IANA registry) and the reply
- * text. Rules are data (the table in probe/verdict.c, documented in
+ * text. Rules are data (the table in probe/judge/verdict.c, documented in
  * smtprobe(1)); the rule with the highest weight among those that match
  * wins, so the reply text beats the enhanced code, which beats the stage.
  * Nothing here touches the network.

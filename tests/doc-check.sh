@@ -92,8 +92,7 @@ for code in 0 1 2 3 64 70; do
 	sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$man" | grep -q "^\.It $code\$"
 	check $? "exit code $code documented"
 done
-kinds=$(grep -ho 'FIND_[A-Z]*, "[a-z-]*"' "$top_srcdir"/probe/*.c \
-	"$top_srcdir"/probe/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u)
+kinds=$(grep -ho 'FIND_[A-Z]*, "[a-z-]*"' "$top_srcdir"/probe/*/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u)
 for k in $kinds; do
 	grep -q "$k" "$man"
 	check $? "finding kind $k documented"

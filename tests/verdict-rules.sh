@@ -1,13 +1,13 @@
 #!/bin/sh
-# verdict-rules.sh - probe/verdict-rules.awk, the compiler of
-# probe/verdict.rules: it accepts the real file with every awk found
+# verdict-rules.sh - probe/judge/verdict-rules.awk, the compiler of
+# probe/judge/verdict.rules: it accepts the real file with every awk found
 # (same output from each), refuses broken rules with FILE:LINE, and
 # every keyword is documented in the file's header and in smtprobe(1).
 # Prints TAP.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-gen=$top_srcdir/probe/verdict-rules.awk
-rules=$top_srcdir/probe/verdict.rules
+gen=$top_srcdir/probe/judge/verdict-rules.awk
+rules=$top_srcdir/probe/judge/verdict.rules
 man=$top_srcdir/man/smtprobe.1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vrules.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT

@@ -3,7 +3,7 @@
  * FUZZ-OPTIONS: -max_len=20000
  *
  * Two shapes of input. One that starts with three digits is the raw
- * reply, cut at LF as probe/io.c does and fed to reply_feed(); the EHLO
+ * reply, cut at LF as probe/wire/io.c does and fed to reply_feed(); the EHLO
  * parser then runs on whatever reply that made, finished or refused.
  * Any other input is a list of extension lines: each gets "250-" (the
  * last "250 ") so that the reply is well formed and the fuzzer spends

@@ -3,7 +3,7 @@
  * FUZZ-OPTIONS: -max_len=70000
  *
  * The input is the server's byte stream. It is cut into lines at LF as
- * probe/io.c does: a CR before the LF is removed, its absence is a bare
+ * probe/wire/io.c does: a CR before the LF is removed, its absence is a bare
  * LF, and a line longer than the cap ends the session (io.c reports
  * "line too long"); bytes after the last LF are never delivered. Each
  * line goes to reply_feed(); a finished or refused reply is checked

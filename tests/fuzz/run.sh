@@ -13,7 +13,7 @@
 #   -B  build only, run nothing
 #   NAME  only these harnesses (tests/fuzz/fuzz_NAME.c); default: all
 #
-# Every probe/*.c but main.c is compiled once into an archive, so a
+# Every probe/*/*.c but main.c is compiled once into an archive, so a
 # harness links what it uses, however the modules come to depend on
 # each other; the library flags come from make (FUZZ_CFLAGS, FUZZ_LIBS:
 # configure's OpenSSL, libevent, ldns and jansson), else pkg-config.
@@ -70,7 +70,7 @@ for n in $names; do
 		{ echo "run.sh: no harness tests/fuzz/fuzz_$n.c" >&2; exit 64; }
 done
 
-mkdir -p "$out/obj" "$out/probe" || exit 1
+mkdir -p "$out/obj" "$out/probe/judge" || exit 1
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)' \
     >"$out/cc-check.c"
 printf ' { return d == 0 && n > 0; }\n' >>"$out/cc-check.c"
@@ -85,26 +85,26 @@ fi
 # the probe sources, once, instrumented for coverage and sanitizers; the
 # warnings of configure's WARN_CFLAGS, except that clang's -Wformat=2
 # also flags vfprintf() in a function without a format attribute
-# (probe/log.c vlog), which gcc accepts
+# (probe/base/log.c vlog), which gcc accepts
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 -Wno-format-nonliteral -Wno-unused-parameter -Werror"
 incs="-I$out -I$build -I$src/include -I$src/tests"
-${AWK:-awk} -f "$src/probe/verdict-rules.awk" "$src/probe/verdict.rules" \
-    >"$out/probe/verdict-rules.h.tmp" &&
-	mv "$out/probe/verdict-rules.h.tmp" "$out/probe/verdict-rules.h" ||
+${AWK:-awk} -f "$src/probe/judge/verdict-rules.awk" "$src/probe/judge/verdict.rules" \
+    >"$out/probe/judge/verdict-rules.h.tmp" &&
+	mv "$out/probe/judge/verdict-rules.h.tmp" "$out/probe/judge/verdict-rules.h" ||
 	exit 1
 pkgs="openssl libevent libevent_openssl ldns jansson"
 libcflags=${FUZZ_CFLAGS-$(pkg-config --cflags $pkgs)}
 libs=${FUZZ_LIBS-$(pkg-config --libs $pkgs)}
 objs=
-for s in "$src"/probe/*.c; do
+for s in "$src"/probe/*/*.c; do
 	b=$(basename "$s" .c)
 	[ "$b" = main ] && continue
 	o=$out/obj/$b.o
 	objs="$objs $o"
 	if [ ! -f "$o" ] || [ "$s" -nt "$o" ] ||
-	    [ "$out/probe/verdict-rules.h" -nt "$o" ] ||
+	    [ "$out/probe/judge/verdict-rules.h" -nt "$o" ] ||
 	    [ -n "$(find "$src/include" "$build/config.h" -newer "$o" \
 	    2>/dev/null | head -1)" ]; then
 		# shellcheck disable=SC2086

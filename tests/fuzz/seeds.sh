@@ -171,7 +171,7 @@ $1 == "words" || $1 == "also" {
 			seen[w[i]] = 1
 			print q(w[i]) > (out "/verdict.dict")
 		}
-}' "$src/probe/verdict.rules"
+}' "$src/probe/judge/verdict.rules"
 
 # scn: the shipped scenarios, the scenarios of the integration cases
 # (their "scenario:" lines), and the dictionary of the language

@@ -1,5 +1,5 @@
 /*
- * t_auth.c - SMTP AUTH payloads (probe/auth.c) against known answers:
+ * t_auth.c - SMTP AUTH payloads (probe/wire/auth.c) against known answers:
  * RFC 4648 base64, PLAIN (RFC 4616), CRAM-MD5 (RFC 2195's own example),
  * XOAUTH2 (Google's documented example), OAUTHBEARER (RFC 7628 4.1 and
  * the GS2 escapes of RFC 5801), the number of rounds each mechanism

@@ -1,5 +1,5 @@
 /*
- * t_sched.c - unit tests of batch admission (probe/batch_sched.c) on a
+ * t_sched.c - unit tests of batch admission (probe/cmd/batch_sched.c) on a
  * fake clock, with no socket and no sleep: the per-IP cap, the global
  * cap, the per-IP gap and the --rate bucket. The timers the scheduler
  * arms are never dispatched: the test moves the clock and calls their

@@ -1,5 +1,5 @@
 /*
- * t_valid.c - the input checks of probe/valid.c: addresses (RFC 5321
+ * t_valid.c - the input checks of probe/base/valid.c: addresses (RFC 5321
  * with UTF-8), HELO names, domains, literals, headers, message bytes,
  * secrets, decimal numbers and same-file detection; the raw escape
  * lifts the syntax but never lets CR, LF or NUL through.

@@ -1,9 +1,9 @@
 /*
  * verdict.c - rules that turn a reply into a diagnosis (verdict.h).
  *
- * The rules are data: probe/verdict.rules, documented there and in
- * smtprobe(1), is compiled at build time by probe/verdict-rules.awk
- * into rules[] and advice[] (probe/verdict-rules.h, generated). Each
+ * The rules are data: probe/judge/verdict.rules, documented there and in
+ * smtprobe(1), is compiled at build time by probe/judge/verdict-rules.awk
+ * into rules[] and advice[] (probe/judge/verdict-rules.h, generated). Each
  * rule names a class and a reason and the conditions under which it
  * applies - stages, reply classes or an exact code, enhanced code
  * patterns ("x.7.1" matches any class, "x.7." a prefix) and words ('|'
@@ -53,10 +53,10 @@ struct advice {
 };
 
 /*
- * rules[] and advice[], compiled from probe/verdict.rules by
- * probe/verdict-rules.awk (see the Makefile).
+ * rules[] and advice[], compiled from probe/judge/verdict.rules by
+ * probe/judge/verdict-rules.awk (see the Makefile).
  */
-#include "probe/verdict-rules.h"
+#include "probe/judge/verdict-rules.h"
 
 _Static_assert(VERDICT_RULES_LONGEST_WORD < WORD_MAX,
     "a word in verdict.rules is too long for words_match()");
