@@ -97,6 +97,13 @@ struct tls_params {
 /* tls_ctx_new - client context, or NULL with err filled */
 SSL_CTX	*tls_ctx_new(const struct tls_params *, char *err, size_t errlen);
 void	 tls_ctx_free(SSL_CTX *);
+/*
+ * tls_ctx_trust - load the system's trust into a context made without
+ * --tls-ca-file/--tls-ca-path, once, before its first connection
+ * (tls_ssl_new() calls it; code that calls SSL_new() itself must too).
+ * A probe that never reaches TLS reads no CA certificate at all.
+ */
+void	 tls_ctx_trust(SSL_CTX *);
 
 /*
  * tls_ssl_new - one connection's SSL: sni (NULL: none) is sent as

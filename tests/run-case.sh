@@ -18,9 +18,9 @@
 #                of the value are kept after the first space)
 #   file:        NAME TEXT: write TEXT (printf %b escapes) to @WORK@/NAME
 #   setup:       a shell command run in the case's work directory before
-#                anything starts (repeatable; @WORK@ replaced): to make
+#                anything starts (repeatable; @WORK@, @CERTS@ replaced): to make
 #                large inputs at test time ("truncate -s 1G big.txt")
-#   env:         NAME=VALUE exported to smtprobe
+#   env:         NAME=VALUE exported to smtprobe (@WORK@, @CERTS@ replaced)
 #   stdin:       text for smtprobe's stdin (printf %b escapes)
 #   exit:        expected exit status
 #   maxtime:     seconds the probe may take (default 20)
@@ -94,9 +94,10 @@ while IFS= read -r line || [ -n "$line" ]; do
 	fakemx) printf '%s\n' "$val" >> "$work/script" ;;
 	scenario) printf '%s\n' "${line#*: }" >> "$work/scenario.scn" ;;
 	file) printf '%b' "${val#* }" > "$work/${val%% *}" ;;
-	setup) (cd "$work" && bash -c "${val//@WORK@/$work}") ||
+	setup) val=${val//@CERTS@/$certs}
+		(cd "$work" && bash -c "${val//@WORK@/$work}") ||
 		bail "setup failed: $val" ;;
-	env) export "${val?}" ;;
+	env) val=${val//@CERTS@/$certs}; export "${val//@WORK@/$work}" ;;
 	fakemx-opts) fopts=$val ;;
 	tls) tls=$val ;;
 	args) args=$val ;;

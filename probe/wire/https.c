@@ -41,6 +41,7 @@
 
 #include "https.h"
 #include "log.h"
+#include "tls.h"
 #include "util.h"
 
 #define HTTPS_CHUNK_SLACK	8192	/* chunk framing allowed on top */
@@ -136,6 +137,7 @@ https_get(struct event_base *base, const struct https_params *p,
 	tv.tv_usec = (p->timeout_ms % 1000) * 1000;
 	evtimer_add(r->timer, &tv);
 
+	tls_ctx_trust(p->ctx);
 	if ((ssl = r->ssl = SSL_new(p->ctx)) == NULL)
 		fatalx("SSL_new failed");
 	/* RFC 8461 3.3: SNI, and a DNS-ID match for the policy host */

@@ -7,6 +7,10 @@
 
 #include <arpa/inet.h>
 
+#include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +41,10 @@ static char	*tls_name(const X509_NAME *);
 static char	*tls_time(const ASN1_TIME *);
 static void	 tls_cert(X509 *, struct tls_cert *);
 static int	 tls_is_ip(const char *);
+static int	 tls_hashed_dir(const char *);
+static void	 tls_trust_default(SSL_CTX *);
+static int	 tls_system_bundle(const char *);
+static int	 tls_pending_index(void);
 static long	 tls_pkix(SSL *, const char *);
 static int	 tls_tlsa_match(X509 *, const struct dane_rr *);
 static void	 tls_dane(SSL *, const struct dane_policy *, struct tls_info *);
@@ -99,10 +107,106 @@ tls_ctx_new(const struct tls_params *p, char *err, size_t errlen)
 			ERR_clear_error();
 			return NULL;
 		}
-	} else
-		SSL_CTX_set_default_verify_paths(ctx);
+	} else if (tls_pending_index() >= 0)
+		/* the system's trust, when the first connection needs it */
+		SSL_CTX_set_ex_data(ctx, tls_pending_index(), ctx);
+	else
+		tls_trust_default(ctx);
 	ERR_clear_error();
 	return ctx;
+}
+
+/* tls_pending_index - the ex_data slot "system trust not loaded yet" */
+static int
+tls_pending_index(void)
+{
+	static int	 idx = -2;
+
+	if (idx == -2)
+		idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	return idx;
+}
+
+void
+tls_ctx_trust(SSL_CTX *ctx)
+{
+	int	 idx = tls_pending_index();
+
+	if (idx < 0 || SSL_CTX_get_ex_data(ctx, idx) == NULL)
+		return;
+	SSL_CTX_set_ex_data(ctx, idx, NULL);
+	tls_trust_default(ctx);
+	ERR_clear_error();
+}
+
+/*
+ * tls_hashed_dir - 1 if dir holds a hash link (HHHHHHHH.N), the names
+ * OpenSSL's directory lookup opens; 0 for a directory never rehashed
+ */
+static int
+tls_hashed_dir(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*e;
+	const char	*n;
+	size_t		 i;
+	int		 found = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		n = e->d_name;
+		for (i = 0; i < 8 && isxdigit((unsigned char)n[i]); i++)
+			;
+		found = i == 8 && n[8] == '.' && isdigit((unsigned char)n[9]);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * tls_system_bundle - 1 if file (SSL_CERT_FILE) is unset or the system's
+ * own bundle under another name: a desktop or CI environment often
+ * exports it for tools that do not know the default
+ */
+static int
+tls_system_bundle(const char *file)
+{
+	char	 a[PATH_MAX], b[PATH_MAX];
+
+	if (file == NULL)
+		return 1;
+	return realpath(file, a) != NULL &&
+	    realpath(X509_get_default_cert_file(), b) != NULL &&
+	    strcmp(a, b) == 0;
+}
+
+/*
+ * tls_trust_default - the system's trust, read on demand. OpenSSL's
+ * default paths parse the whole CA bundle (some 140 certificates) when
+ * the context is made: most of a STARTTLS probe's CPU, spent even when
+ * no chain is ever verified. The hashed directory holds the same
+ * certificates (update-ca-certificates writes both) and is read one
+ * issuer at a time, only while a chain is verified; and nothing at all
+ * is read before the first TLS connection (tls_ctx_trust()). An
+ * SSL_CERT_FILE other than the system bundle is a choice, and a
+ * directory that was never rehashed cannot be looked up: then the
+ * default paths, as before.
+ */
+static void
+tls_trust_default(SSL_CTX *ctx)
+{
+	const char	*dir;
+
+	if (tls_system_bundle(getenv(X509_get_default_cert_file_env()))) {
+		if ((dir = getenv(X509_get_default_cert_dir_env())) == NULL)
+			dir = X509_get_default_cert_dir();
+		if (tls_hashed_dir(dir) && SSL_CTX_load_verify_dir(ctx,
+		    dir) == 1)
+			return;
+		ERR_clear_error();
+	}
+	SSL_CTX_set_default_verify_paths(ctx);
 }
 
 void
@@ -127,6 +231,7 @@ tls_ssl_new(SSL_CTX *ctx, const char *sni, const char *verify_name,
 	SSL	*ssl;
 	size_t	 i;
 
+	tls_ctx_trust(ctx);
 	if ((ssl = SSL_new(ctx)) == NULL)
 		fatalx("SSL_new failed");
 	if (sni != NULL)
