@@ -553,9 +553,9 @@ opt_stage(const char *name, const char *v, int *out)
 {
 	int	 st = stage_lookup(v);
 
-	if (st < STAGE_CONNECT || st > STAGE_EOD || st == STAGE_AUTH) {
+	if (st < STAGE_CONNECT || st > STAGE_EOD) {
 		log_warnx("--%s: unknown stage \"%s\" (one of connect banner "
-		    "ehlo starttls mail rcpt data eod)", name, v);
+		    "ehlo starttls auth mail rcpt data eod)", name, v);
 		return -1;
 	}
 	*out = st;

@@ -2118,6 +2118,24 @@ exec_local_fail(struct scn_exec *x, size_t i, enum smtp_stage stage,
 	exec_stop(x);
 }
 
+/*
+ * exec_passed - a stop point is a place in the conversation, kept even
+ * when its own stage never comes (no STARTTLS step, no AUTH): the point
+ * that a step starting at stage first has gone past, or -1. Stages out
+ * of the conversation's order (RSET, NOOP, raw lines) pass nothing.
+ */
+static int
+exec_passed(const struct scn_params *p, enum smtp_stage first)
+{
+	if (first < STAGE_CONNECT || first > STAGE_EOD)
+		return -1;
+	if (p->stop_before >= 0 && (int)first > p->stop_before)
+		return p->stop_before;
+	if (p->quit_after >= 0 && (int)first > p->quit_after)
+		return p->quit_after;
+	return -1;
+}
+
 static void
 exec_run(struct scn_exec *x, size_t i)
 {
@@ -2127,11 +2145,19 @@ exec_run(struct scn_exec *x, size_t i)
 	struct smtp_cmd	 c;
 	char		 why[512];
 	unsigned	 flags = st->flags;
+	int		 passed = -1;
 
 	x->stop_after = 0;
-	if (p->stop_before >= 0 && (int)first == p->stop_before) {
-		exec_note(x, WIRE_INFO, "stopping before %s as asked",
-		    stage_name(first));
+	if ((p->stop_before >= 0 && (int)first == p->stop_before) ||
+	    (passed = exec_passed(p, first)) >= 0) {
+		if (passed >= 0)
+			exec_note(x, WIRE_INFO, "stopping where %s would "
+			    "have been, as asked: %s is next, %s did not "
+			    "happen", stage_name(passed), stage_name(first),
+			    stage_name(passed));
+		else
+			exec_note(x, WIRE_INFO, "stopping before %s as asked",
+			    stage_name(first));
 		if (x->nsess == 0) {
 			/* nothing was opened; the record says so */
 			x->sess = xreallocarray(x->sess, 1, sizeof(*x->sess));
