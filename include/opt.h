@@ -160,6 +160,12 @@ const struct opt_def *opt_next(int cmd, int permute, int argc, char **argv,
 	    long *num, int *err);
 const struct opt_def *opt_def(int id);
 void	 opt_help(int cmd);		/* the options part of --help */
+/*
+ * opt_expand - the help of d for cmd into buf (returned), with
+ * "@TIMEOUTS@", "@DEFAULT@" and "@RANGE@" replaced
+ */
+const char *opt_expand(int cmd, const struct opt_def *d, char *buf,
+	    size_t len);
 void	 opt_list_cmd(int cmd);		/* every long option of cmd */
 void	 opt_dump(int cmd);		/* the man page's .It lines */
 int	 opt_text(const char *name, const char *);

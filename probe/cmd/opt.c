@@ -327,11 +327,7 @@ opt_range(const struct opt_def *d, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * opt_expand - the help of d for cmd into buf, "@TIMEOUTS@",
- * "@DEFAULT@" and "@RANGE@" replaced
- */
-static const char *
+const char *
 opt_expand(int cmd, const struct opt_def *d, char *buf, size_t len)
 {
 	static const char *const tokens[] = { "@TIMEOUTS@", "@DEFAULT@",
