@@ -41,6 +41,7 @@ struct opt_cli {
 	struct opt_txn	 *txn;		/* one per --from */
 	size_t		  ntxn;
 	int		  tls_mode;	/* enum smtp_tls_mode */
+	const char	 *tls_mode_by;	/* the option that set it, or NULL */
 	int		  tls_verify;	/* --tls-verify */
 	const char	 *sni;		/* --tls-sni */
 	int		  no_sni;	/* --no-tls-sni */

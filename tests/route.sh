@@ -120,6 +120,22 @@ tap $([ "$rc" = 3 ]; echo $?) "MX host without an address: exit $rc (want 3)"
 grep -q 'no MX host of dangling.route.test has an address' "$work/dangling.err"
 tap $? "MX host without an address: a clear message"
 
+# -6 for a name that /etc/hosts gives only an IPv4 address: said so,
+# not "NXDOMAIN" from the DNS (a private /etc/hosts in a mount namespace)
+printf '127.0.0.1 localhost\n127.0.0.9 only4.route.test\n' > "$work/hosts"
+if unshare -m true 2>/dev/null; then
+	rc=$(timeout -k 5 60 unshare -m sh -c 'mount --bind "$1" /etc/hosts &&
+	    shift && exec "$@"' sh "$work/hosts" "$probe" --resolver "$res" \
+	    -p "$port" -6 -s only4.route.test --stop-before mail \
+	    > "$work/only4.out" 2> "$work/only4.err"; echo $?)
+	tap $([ "$rc" = 3 ]; echo $?) "-6, name only IPv4 in /etc/hosts: exit $rc (want 3)"
+	grep -q 'only4.route.test is in /etc/hosts only as IPv4 address 127.0.0.9, and -6 asks for IPv6' "$work/only4.out"
+	tap $? "-6, name only IPv4 in /etc/hosts: says so (not NXDOMAIN)"
+else
+	tap 0 "# SKIP unshare -m not allowed here"
+	tap 0 "# SKIP unshare -m not allowed here"
+fi
+
 # a resolver that never answers: a UDP socket nobody reads
 deadport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -c "

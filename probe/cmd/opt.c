@@ -599,7 +599,17 @@ opt_timeout(const char *v, long *timeout_ms)
 		stage[eq - v] = '\0';
 		st = stage_lookup(stage);
 		if (st < 0 || st == STAGE_DONE || st == STAGE_SLEEP) {
-			log_warnx("--timeout: unknown stage \"%s\"", stage);
+			char	 names[256] = "";
+
+			for (i = STAGE_RESOLVE; i < STAGE__COUNT; i++)
+				if (i != STAGE_DONE && i != STAGE_SLEEP &&
+				    stage_timeout(i) > 0)
+					snprintf(names + strlen(names),
+					    sizeof(names) - strlen(names),
+					    "%s%s", names[0] != '\0' ? " " :
+					    "", stage_name(i));
+			log_warnx("--timeout: unknown stage \"%s\" (one of %s)",
+			    stage, names);
 			return -1;
 		}
 	}
@@ -836,10 +846,22 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case S_RAW_HELO:	c->raw_helo = 1; break;
 	case O_RAW_ADDRESS:	c->raw_address = 1; break;
 	case O_STARTTLS:
-	case S_STARTTLS:	c->tls_mode = SMTP_TLS_REQUIRE; break;
+	case S_STARTTLS:
 	case O_STARTTLS_OPT:
-	case S_STARTTLS_OPT:	c->tls_mode = SMTP_TLS_OPTIONAL; break;
-	case O_TLS_CONNECT:	c->tls_mode = SMTP_TLS_IMPLICIT; break;
+	case S_STARTTLS_OPT:
+	case O_TLS_CONNECT:
+		if (c->tls_mode_by != NULL && strcmp(c->tls_mode_by,
+		    d->name) != 0) {
+			log_warnx("--%s and --%s exclude each other: give one "
+			    "(--starttls, --starttls-optional or "
+			    "--tls-on-connect)", c->tls_mode_by, d->name);
+			return -1;
+		}
+		c->tls_mode_by = d->name;
+		c->tls_mode = d->id == O_TLS_CONNECT ? SMTP_TLS_IMPLICIT :
+		    d->id == O_STARTTLS || d->id == S_STARTTLS ?
+		    SMTP_TLS_REQUIRE : SMTP_TLS_OPTIONAL;
+		break;
 	case O_TLS_VERIFY:	c->tls_verify = 1; break;
 	case O_TLS_SNI:		c->sni = v; break;
 	case O_NO_TLS_SNI:	c->no_sni = 1; break;
@@ -934,7 +956,17 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 		log_warnx("unknown option %s", argv[optind - 1]);
 	if (err != 0)
 		return -1;
-	return opt_finish(c, argc - optind, argv + optind);
+	if (opt_finish(c, argc - optind, argv + optind) == -1)
+		return -1;
+	/* the shell keeps them for its auth command; a probe would not */
+	if (c->auth_mech < 0 && c->nscenarios == 0 && (c->auth_user != NULL ||
+	    c->auth_secret_env != NULL || c->auth_secret_file != NULL)) {
+		log_warnx("--auth-user and --auth-secret-* authenticate "
+		    "nothing without --auth MECH (one of plain login cram-md5 "
+		    "xoauth2 oauthbearer), or a scenario's auth step");
+		return -1;
+	}
+	return 0;
 }
 
 /*

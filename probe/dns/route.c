@@ -261,14 +261,19 @@ route_hosts_load(void)
 
 /*
  * route_hosts - the addresses of name in /etc/hosts, as the system
- * resolver would give them before DNS. Returns how many were added.
+ * resolver would give them before DNS. Returns how many were added;
+ * other gets the first address of the family not asked for (-4, -6),
+ * or "".
  */
 static size_t
-route_hosts(struct route *r, const char *name, int family)
+route_hosts(struct route *r, const char *name, int family, char *other,
+    size_t otherlen)
 {
 	char		 line[1024], *p, *tok, *ip;
 	struct dns_addr	 a;
 	size_t		 i, n = 0;
+
+	other[0] = '\0';
 
 	if (!hosts_read)
 		route_hosts_load();
@@ -282,9 +287,13 @@ route_hosts(struct route *r, const char *name, int family)
 			memset(&a, 0, sizeof(a));
 			a.family = strchr(ip, ':') != NULL ? AF_INET6 :
 			    AF_INET;
-			if (inet_pton(a.family, ip, a.addr) != 1 ||
-			    (family != 0 && family != a.family))
+			if (inet_pton(a.family, ip, a.addr) != 1)
 				break;
+			if (family != 0 && family != a.family) {
+				if (other[0] == '\0')
+					snprintf(other, otherlen, "%s", ip);
+				break;
+			}
 			inet_ntop(a.family, a.addr, a.text, sizeof(a.text));
 			route_add(r, name, -1, &a);
 			route_note(r, "/etc/hosts: %s is %s", name, a.text);
@@ -302,6 +311,7 @@ route_start(struct event_base *base, struct dns_ctx *dns, const char *name,
 	struct route_req *q = xcalloc(1, sizeof(*q));
 	struct route	*r = xcalloc(1, sizeof(*r));
 	struct dns_addr	 a;
+	char		 other[INET6_ADDRSTRLEN];
 
 	q->base = base;
 	q->dns = dns;
@@ -328,8 +338,18 @@ route_start(struct event_base *base, struct dns_ctx *dns, const char *name,
 		q->later = io_after(base, 0, route_literal_cb, q);
 		return q;
 	}
-	if (!by_mx && route_hosts(r, name, family) > 0) {
+	if (!by_mx && route_hosts(r, name, family, other, sizeof(other)) > 0) {
 		r->ad = 0;
+		q->later = io_after(base, 0, route_literal_cb, q);
+		return q;
+	}
+	if (!by_mx && other[0] != '\0') {
+		/* the name is a local one: DNS would only say NXDOMAIN */
+		r->ad = 0;
+		r->error = xasprintf("%s is in /etc/hosts only as IPv%d "
+		    "address %s, and -%d asks for IPv%d", name,
+		    family == AF_INET ? 6 : 4, other, family == AF_INET ? 4 :
+		    6, family == AF_INET ? 4 : 6);
 		q->later = io_after(base, 0, route_literal_cb, q);
 		return q;
 	}
