@@ -27,7 +27,7 @@ for a in "$@"; do
 	esac
 done
 pkgs="gcc make autoconf automake pkg-config libssl-dev libevent-dev
-libldns-dev libjansson-dev libedit-dev openssl"
+libldns-dev libjansson-dev libedit-dev libidn2-dev openssl"
 # What the test suite needs, by area (client tools and libraries only;
 # flock and unshare come from util-linux, which is essential).
 test_core="jq valgrind libxml2-utils bsdutils python3 python3-yaml zsh"

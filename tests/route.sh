@@ -22,6 +22,7 @@ mx2		A	127.0.0.2
 null		MX	0 .
 implicit	A	127.0.0.3
 dangling	MX	10 nowhere.route.test.
+xn--bcher-kva	MX	10 mx1.route.test.
 ZONE
 lib_dns_start "$work/route.test.zone"
 res=$DNS_RESOLVER
@@ -119,6 +120,18 @@ rc=$(run dangling dangling.route.test --json)
 tap $([ "$rc" = 3 ]; echo $?) "MX host without an address: exit $rc (want 3)"
 grep -q 'no MX host of dangling.route.test has an address' "$work/dangling.err"
 tap $? "MX host without an address: a clear message"
+
+# an internationalised domain: looked up as A-labels (IDNA2008)
+rc=$(run idn 'bücher.route.test' --json --stop-before mail)
+jqt idn.out '.target.address | startswith("127.0.0.1:")' \
+	"IDN domain: its MX found through the A-label (exit $rc)"
+grep -q 'xn--bcher-kva.route.test' "$work/idn.out"
+tap $? "IDN domain: the resolution names the A-label"
+rc=$(run idnbad 'a‍b.route.test' --stop-before mail)
+rc=$(run idnbad "$(printf 'x\342\200\215y.route.test')" --stop-before mail)
+tap $([ "$rc" = 64 ]; echo $?) "invalid IDN (ZWJ outside its context): exit $rc (want 64)"
+grep -q 'not a valid international domain name' "$work/idnbad.err"
+tap $? "invalid IDN: says so"
 
 # -6 for a name that /etc/hosts gives only an IPv4 address: said so,
 # not "NXDOMAIN" from the DNS (a private /etc/hosts in a mount namespace)

@@ -26,6 +26,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "idn.h"
 #include "io.h"
 #include "log.h"
 #include "msg.h"
@@ -54,7 +55,7 @@ static const int opt_timeout_stages[] = {
 
 static int	opt_stage(const char *, const char *, int *);
 static int	opt_server(struct opt_cli *);
-static int	opt_domain(const char *);
+static char	*opt_domain(const char *);
 static int	opt_zones(const char *, const char *, char ***);
 static void	opt_timeouts(int, char *, size_t);
 static int	opt_typed(const struct opt_def *, const char *, long *);
@@ -625,26 +626,23 @@ opt_timeout(const char *v, long *timeout_ms)
 }
 
 /*
- * opt_domain - a domain to look up (valid_domain), with a message; ASCII
- * only, as DNS gets it as it is (no IDNA here: give the xn-- form)
+ * opt_domain - a domain to look up (valid_domain), with a message, in
+ * the form DNS takes: an internationalised name becomes A-labels
+ * (IDNA2008). Returns it (caller frees), or NULL.
  */
-static int
+static char *
 opt_domain(const char *d)
 {
-	char		 err[256];
-	const char	*p;
+	char		 err[256], *a;
 
-	if (valid_domain(d, err, sizeof(err)) == -1) {
+	if (valid_domain(d, err, sizeof(err)) == -1 ||
+	    (a = idn_to_ascii(d, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
-		return -1;
+		return NULL;
 	}
-	for (p = d; *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80) {
-			log_warnx("\"%s\": give a domain to look up in its "
-			    "ASCII (xn--) form", d);
-			return -1;
-		}
-	return 0;
+	if (strcmp(a, d) != 0)
+		log_debug("%s is %s in DNS (IDNA)", d, a);
+	return a;
 }
 
 /*
@@ -654,7 +652,7 @@ opt_domain(const char *d)
 static int
 opt_zones(const char *name, const char *v, char ***out)
 {
-	char	*copy = xstrdup(v), *tok, *save = NULL;
+	char	*copy = xstrdup(v), *tok, *save = NULL, *a;
 	char	**list = xcalloc(1, sizeof(char *));
 	size_t	 n = 0, i;
 
@@ -670,13 +668,13 @@ opt_zones(const char *name, const char *v, char ***out)
 	}
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
-		if (opt_domain(tok) == -1) {
+		if ((a = opt_domain(tok)) == NULL) {
 			log_warnx("--%s: \"%s\" is not a zone", name, tok);
 			free(copy);
 			return -1;
 		}
 		list = xreallocarray(list, n + 2, sizeof(char *));
-		list[n++] = xstrdup(tok);
+		list[n++] = a;
 		list[n] = NULL;
 		*out = list;
 	}
@@ -712,6 +710,15 @@ opt_server(struct opt_cli *c)
 	if (c->host[0] == '\0') {
 		log_warnx("--server: empty host name");
 		return -1;
+	}
+	if (!idn_ascii(c->host)) {
+		/* a host name in Unicode: DNS and the SNI take A-labels */
+		char	*a;
+
+		if ((a = opt_domain(c->host)) == NULL)
+			return -1;
+		free(c->host);
+		c->host = a;
 	}
 	return 0;
 }
@@ -985,9 +992,8 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 			return -1;
 		}
 		if (opt_text("DOMAIN", args[0]) == -1 ||
-		    opt_domain(args[0]) == -1)
+		    (c->domain = opt_domain(args[0])) == NULL)
 			return -1;
-		c->domain = xstrdup(args[0]);
 	}
 	if (c->helo != NULL && opt_helo("helo", c->helo, c->raw_helo) == -1)
 		return -1;
@@ -998,6 +1004,7 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 	if (c->server == NULL && c->domain == NULL) {
 		const char *at = c->ntxn > 0 && c->txn[0].nto > 0 ?
 		    strrchr(c->txn[0].to[0], '@') : NULL;
+		char	   *dom;
 		size_t	    dl;
 
 		if (at == NULL) {
@@ -1005,11 +1012,13 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 			    "whose domain's MX to probe (see --help)");
 			return -1;
 		}
-		c->domain = xstrdup(at + 1);
-		dl = strlen(c->domain);
-		if (dl > 0 && c->domain[dl - 1] == '>')
-			c->domain[dl - 1] = '\0';
-		if (opt_domain(c->domain) == -1)
+		dom = xstrdup(at + 1);
+		dl = strlen(dom);
+		if (dl > 0 && dom[dl - 1] == '>')
+			dom[dl - 1] = '\0';
+		c->domain = opt_domain(dom);
+		free(dom);
+		if (c->domain == NULL)
 			return -1;
 	}
 	if (c->server != NULL && opt_server(c) == -1)

@@ -94,7 +94,7 @@ ${AWK:-awk} -f "$src/probe/judge/verdict-rules.awk" "$src/probe/judge/verdict.ru
     >"$out/probe/judge/verdict-rules.h.tmp" &&
 	mv "$out/probe/judge/verdict-rules.h.tmp" "$out/probe/judge/verdict-rules.h" ||
 	exit 1
-pkgs="openssl libevent libevent_openssl ldns jansson"
+pkgs="openssl libevent libevent_openssl ldns jansson libidn2"
 libcflags=${FUZZ_CFLAGS-$(pkg-config --cflags $pkgs)}
 libs=${FUZZ_LIBS-$(pkg-config --libs $pkgs)}
 objs=
