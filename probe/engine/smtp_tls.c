@@ -27,6 +27,7 @@
 #include "util.h"
 
 static int	smtp_dane(struct smtp_session *);
+static void	smtp_tls_refuse(struct smtp_session *, const char *);
 
 static const char *const mech_names[AUTH__COUNT] = {
 	[AUTH_PLAIN] = "PLAIN",
@@ -135,6 +136,20 @@ smtp_reply_starttls(struct smtp_session *s, struct reply *r)
 	io_set_deadline(s->io, smtp_timeout(s, STAGE_STARTTLS));
 }
 
+/*
+ * smtp_tls_refuse - the handshake is done but the connection must not
+ * be used (verification or DANE failed): a TLS failure, then QUIT
+ */
+static void
+smtp_tls_refuse(struct smtp_session *s, const char *e)
+{
+	record_set_error(s->rec, s->stage, FAIL_TLS, e);
+	smtp_wire(s, WIRE_ERROR, "%s", e);
+	smtp_close_step(s, OUT_ERROR, e);
+	s->busy = 0;
+	smtp_quit(s);
+}
+
 void
 smtp_tls_ready(struct smtp_session *s)
 {
@@ -169,12 +184,8 @@ smtp_tls_ready(struct smtp_session *s)
 			char *e = xasprintf("certificate verification "
 			    "failed: %s", t->verify_error);
 
-			record_set_error(s->rec, s->stage, FAIL_TLS, e);
-			smtp_wire(s, WIRE_ERROR, "%s", e);
-			smtp_close_step(s, OUT_ERROR, e);
+			smtp_tls_refuse(s, e);
 			free(e);
-			s->busy = 0;
-			smtp_quit(s);
 			return;
 		}
 		smtp_wire(s, WIRE_WARN, "certificate not verified: %s",
@@ -224,12 +235,8 @@ smtp_dane(struct smtp_session *s)
 		return 0;
 	}
 	e = xasprintf("DANE %s: %s", t->dane.status, t->dane.detail);
-	record_set_error(s->rec, s->stage, FAIL_TLS, e);
-	smtp_wire(s, WIRE_ERROR, "%s", e);
-	smtp_close_step(s, OUT_ERROR, e);
+	smtp_tls_refuse(s, e);
 	free(e);
-	s->busy = 0;
-	smtp_quit(s);
 	return -1;
 }
 
