@@ -288,6 +288,8 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 	case IO_TLSREADY:
 		smtp_tls_ready(s);
 		break;
+	case IO_DATA:		/* raw mode: not used by the engine */
+		break;
 	case IO_LINE:
 		smtp_line(s);
 		break;
