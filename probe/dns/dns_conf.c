@@ -27,27 +27,9 @@
 #include <ldns/ldns.h>
 
 #include "dns_int.h"
+#include "io.h"
 #include "log.h"
 #include "util.h"
-
-/* dns_format_sa - "ADDR:PORT" or "[V6ADDR]:PORT" */
-static void
-dns_format_sa(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char	 a[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6	*s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in	*s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
-	}
-}
 
 /* dns_parse_addr - an address literal, with an optional %scope (v6) */
 static int
@@ -159,7 +141,7 @@ dns_add_server(struct dns_ctx *ctx, const char *s, char *err, size_t errlen)
 
 	if (dns_parse_server(s, &sv->ss, &sv->len, err, errlen) == -1)
 		return -1;
-	dns_format_sa((struct sockaddr *)&sv->ss, sv->text, sizeof(sv->text));
+	io_addr_text((struct sockaddr *)&sv->ss, sv->text, sizeof(sv->text));
 	ctx->nservers++;
 	return 0;
 }
@@ -213,7 +195,7 @@ dns_conf_read(struct dns_ctx *ctx, const char *path, int is_default,
 				    dns_parse_addr(v, &sv->ss, &sv->len,
 				    53) == -1)
 					continue;
-				dns_format_sa((struct sockaddr *)&sv->ss,
+				io_addr_text((struct sockaddr *)&sv->ss,
 				    sv->text, sizeof(sv->text));
 				ctx->nservers++;
 				continue;
