@@ -5,9 +5,9 @@
  * in per-check state; lookups that depend on an answer (forward
  * lookups of PTR names, the TXT reason of a listing, the parent
  * domain's DMARC record) are started from the answer's callback. When
- * the last lookup is done, check_finish() turns the state into items,
- * always in the same order whatever order the answers arrived in, and
- * hands them to the caller.
+ * the last lookup is done, check_finish() (check_items.c) turns the
+ * state into items, always in the same order whatever order the
+ * answers arrived in, and hands them to the caller.
  *
  * Invariant: run->lookups holds exactly the lookups in flight, and
  * run->pending counts them; a lookup's callback runs its handler
