@@ -6,6 +6,8 @@
  * write, start TLS on the live connection (STARTTLS, or right after
  * connect for implicit TLS), and one deadline timer. Everything that
  * happens is reported to the owner's callback as an enum io_event.
+ * In raw mode (io_set_raw(), for HTTPS) input is not cut into lines:
+ * IO_DATA says bytes are there and io_read() takes them.
  *
  * Reentrancy: the callback may call any io_* function, including
  * io_close(), but must not call io_free() on the io that is calling it.
@@ -26,6 +28,7 @@ enum io_event {
 	IO_CONNECTED,	/* TCP connection up */
 	IO_TLSREADY,	/* TLS handshake done */
 	IO_LINE,	/* a line is ready: io_line() */
+	IO_DATA,	/* raw mode: input is ready: io_read() */
 	IO_TIMEOUT,	/* the deadline passed */
 	IO_EOF,		/* the peer closed */
 	IO_ERROR	/* connect, socket, TLS or framing error: io_error() */
@@ -68,6 +71,12 @@ void		 io_free(struct io *);
 
 /* io_set_maxline - longest line accepted; a longer one is IO_ERROR */
 void		 io_set_maxline(struct io *, size_t);
+
+/* io_set_raw - input as IO_DATA and io_read() instead of lines */
+void		 io_set_raw(struct io *);
+
+/* io_read - up to len bytes of unread input into buf; the count */
+size_t		 io_read(struct io *, void *buf, size_t len);
 
 /*
  * io_connect - start a non-blocking connect to sa, bound to local when

@@ -28,6 +28,7 @@ struct msg_params {
 	const char	 *version;	/* tool version for X-Mailer */
 };
 
+/* msg_read - a message file: util_read_file() with MSG_MAX_SIZE */
 int	msg_read(const char *path, char **buf, size_t *len, char *err,
 	    size_t errlen);
 int	msg_build(const struct msg_params *, char **out, size_t *outlen,

@@ -106,7 +106,10 @@ enum opt_cmd {
 	OC_BATCH = 0x04,
 	OC_EXPLAIN = 0x08,
 	OC_REPLAY = 0x10,	/* the shell repeats it when saving */
-	OC_HIDDEN = 0x20	/* not in --help nor in the man page */
+	OC_HIDDEN = 0x20,	/* not in --help nor in the man page */
+	OC_NEG = 0x40		/* a switch: --no-NAME turns it off again
+				   (the last one given wins); probe and
+				   shell only, opt_apply() honours it */
 };
 
 enum opt_type {
@@ -150,7 +153,8 @@ struct opt_def {
 /*
  * opt_next - the next option of command cmd (OC_*) in argv, as
  * getopt_long(3) with the command's table: every argument is checked
- * by its type (opt_text; a number, ms or index into *num). Returns
+ * by its type (opt_text; a number, ms or index into *num; a flag: 1,
+ * or 0 for the --no-NAME of an OC_NEG switch). Returns
  * the option's definition; NULL at the end (*err 0), or after an
  * unknown option or a missing argument (*err 1: the caller says so,
  * in its words; *err 3 for a missing argument), or after a bad

@@ -49,6 +49,15 @@ void	 util_set_clock(int64_t (*now_us)(void));
 void	 util_utc_iso(char *, size_t);
 
 /*
+ * util_read_file - the whole of path (NULL or "-": standard input) in
+ * *buf with a NUL added (not counted in *len); more than max bytes (0:
+ * no limit) is an error. Returns 0, or -1 with err filled ("PATH:
+ * reason") and *buf NULL. Caller frees *buf.
+ */
+int	 util_read_file(const char *path, size_t max, char **buf, size_t *len,
+	    char *err, size_t errlen);
+
+/*
  * util_check_text - 0 if s is usable as one protocol token or header
  * value: no CR, LF, NUL or other control character except TAB when
  * allow_tab is set. On failure returns -1 and sets *why to a static

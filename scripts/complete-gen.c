@@ -185,6 +185,8 @@ bash(void)
 			    (d->cmds & OC_HIDDEN))
 				continue;
 			printf("%s--%s", k++ > 0 ? " " : "", d->name);
+			if (d->cmds & OC_NEG)
+				printf(" --no-%s", d->name);
 			if (d->letter != 0)
 				printf(" -%c", d->letter);
 		}
@@ -212,17 +214,28 @@ zsh_specs(int cmd)
 		if (d == NULL || !(d->cmds & cmd) || (d->cmds & OC_HIDDEN))
 			continue;
 		k = kind(d, words, sizeof(words));
-		for (pass = 0; pass < 2; pass++) {
-			if (pass == 1 && d->letter == 0)
-				break;
+		for (pass = 0; pass < 3; pass++) {
+			if ((pass == 1 && d->letter == 0) ||
+			    (pass == 2 && !(d->cmds & OC_NEG)))
+				continue;
 			if (pass == 0)
 				printf("\t\t'--%s%s[", d->name,
 				    k == VAL_NONE ? "" : "=");
-			else
+			else if (pass == 1)
 				printf("\t\t'-%c%s[", d->letter,
 				    k == VAL_NONE ? "" : "+");
-			zsh_text(opt_expand(cmd, d, help, sizeof(help)));
+			else
+				printf("\t\t'--no-%s[", d->name);
+			if (pass == 2)
+				printf("take back --%s", d->name);
+			else
+				zsh_text(opt_expand(cmd, d, help,
+				    sizeof(help)));
 			printf("]");
+			if (pass == 2) {
+				printf("' \\\n");
+				continue;
+			}
 			if (k != VAL_NONE) {
 				printf(":");
 				zsh_text(d->arg);

@@ -49,6 +49,10 @@ has --stage explain --st
 check $? "bash: explain's own options (--stage)"
 ! has --stage --st
 check $? "bash: the probe does not offer explain's --stage"
+has --no-starttls --no-st
+check $? "bash: the --no- form of a switch (--no-starttls)"
+grep -q "'--no-starttls\[" "$zshc"
+check $? "zsh: the --no- form of a switch (--no-starttls)"
 has json --format ""
 check $? "bash: --format offers json"
 mkdir -p "${TMPDIR:-/tmp}/smtprobe-comp.$$/dir" && : >"${TMPDIR:-/tmp}/smtprobe-comp.$$/dir/body.txt"

@@ -21,10 +21,11 @@ for o in $opts; do
 	grep -q "^\.It .*Fl Fl $name\\b" "$man"
 	check $? "smtprobe.1 documents $o"
 done
-# every documented option exists
+# every documented option exists (a switch's generated --no- form,
+# ", Fl Fl no-NAME" on its .It line, is checked by man-options.sh)
 eopts=$("$probe" explain --list-options)
 bopts=$("$probe" batch --list-options)
-for name in $(sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' "$man" | sort -u); do
+for name in $(sed -e 's/ , Fl Fl no-[a-z0-9-]*//' -n -e 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' "$man" | sort -u); do
 	printf '%s\n%s\n%s\n' "$opts" "$eopts" "$bopts" | grep -qx -- "--$name"
 	check $? "smtprobe.1 option --$name exists in the table"
 done
@@ -50,7 +51,7 @@ for o in $sopts; do
 	check $? "shell option $o is an option of the probe"
 done
 for name in $(printf '%s\n' "$shellsec" |
-    sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' | sort -u); do
+    sed -e 's/ , Fl Fl no-[a-z0-9-]*//' -n -e 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' | sort -u); do
 	printf '%s\n' "$sopts" | grep -qx -- "--$name"
 	check $? "smtprobe.1 SHELL option --$name exists in the shell"
 done
@@ -66,7 +67,7 @@ for o in $bopts; do
 	printf '%s\n' "$batchsec" | grep -q "^\.It .*Fl Fl $name\\b"
 	check $? "smtprobe.1 BATCH documents $o"
 done
-for name in $(printf '%s\n' "$batchsec" | sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' |
+for name in $(printf '%s\n' "$batchsec" | sed -e 's/ , Fl Fl no-[a-z0-9-]*//' -n -e 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/\1/p' |
     sort -u; printf '%s\n' "$batchsec" | grep '^\.It .*Fl Fl' |
     grep -o '| Fl Fl [a-z0-9-]*' | sed 's/.* //' | sort -u); do
 	printf '%s\n' "$bopts" | grep -qx -- "--$name"

@@ -51,10 +51,21 @@ for cmd in probe explain shell batch; do
 	check $st "$cmd --help lists exactly the table's options"
 	# the man page's list has one .It line per option, the table's
 	sed -n "/^\.\\\\\" BEGIN GENERATED OPTIONS $cmd\$/,/^\.\\\\\" END GENERATED OPTIONS $cmd\$/p" \
-	    "$man" | sed -n 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/--\1/p' | sort \
-	    >"$tmp/manlist"
+	    "$man" >"$tmp/mansec"
+	sed -e 's/ , Fl Fl no-[a-z0-9-]*//' -n \
+	    -e 's/^\.It .*Fl Fl \([a-z0-9-]*\).*/--\1/p' "$tmp/mansec" |
+	    sort >"$tmp/manlist"
 	diff "$tmp/table" "$tmp/manlist" >/dev/null
 	check $? "smtprobe.1 lists exactly the table's options of $cmd"
+	# a switch's --no- form (OC_NEG): the same in --help and the page
+	run "$cmd" --help | sed -E -n \
+	    's/^  (-[a-zA-Z0-9], |    )--([a-z0-9-]+), --no-\2( .*)?$/--\2/p' |
+	    sort >"$tmp/hneg"
+	sed -E -n \
+	    's/^\.It (Fl [a-zA-Z0-9] , )?Fl Fl ([a-z0-9-]+) , Fl Fl no-\2$/--\2/p' \
+	    "$tmp/mansec" | sort >"$tmp/mneg"
+	diff "$tmp/hneg" "$tmp/mneg" >/dev/null
+	check $? "$cmd: --help and smtprobe.1 show the same --no- switches ($(wc -l <"$tmp/hneg"))"
 done
 # the generator itself: a text for an option the table lacks, or an
 # option without a text, is an error

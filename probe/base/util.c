@@ -1,14 +1,18 @@
 /*
- * util.c - escaping, clocks and input checks (see include/util.h).
+ * util.c - escaping, clocks, file reading and input checks (see
+ * include/util.h).
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -164,17 +168,78 @@ util_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/*
+ * util_utc_iso - the strftime() part is made once a second: a batch run
+ * stamps thousands of records a second with it.
+ */
 void
 util_utc_iso(char *buf, size_t len)
 {
+	static time_t	 sec = -1;
+	static char	 prefix[24];
 	struct timespec	 ts;
 	struct tm	 tm;
-	char		 tmp[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03ldZ", tmp, ts.tv_nsec / 1000000);
+	if (ts.tv_sec != sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm);
+		sec = ts.tv_sec;
+	}
+	snprintf(buf, len, "%s.%03dZ", prefix,
+	    (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+int
+util_read_file(const char *path, size_t max, char **buf, size_t *len,
+    char *err, size_t errlen)
+{
+	const char	*name = path != NULL ? path : "standard input";
+	size_t		 cap = 65536, off = 0;
+	ssize_t		 n;
+	char		*p;
+	int		 fd;
+
+	*buf = NULL;
+	*len = 0;
+	if (path == NULL || strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	p = xmalloc(cap);
+	for (;;) {
+		if (cap - off < 2) {
+			cap *= 2;
+			p = xreallocarray(p, cap, 1);
+		}
+		n = read(fd, p + off, cap - off - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: %s", name, strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			if (fd != STDIN_FILENO)
+				close(fd);
+			p[off] = '\0';
+			*buf = p;
+			*len = off;
+			return 0;
+		}
+		off += (size_t)n;
+		if (max > 0 && off > max) {
+			snprintf(err, errlen, "%s: larger than %zu bytes", name,
+			    max);
+			break;
+		}
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	free(p);
+	return -1;
 }
 
 int

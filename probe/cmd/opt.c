@@ -1,15 +1,13 @@
 /*
- * opt.c - the option table and its parser.
+ * opt.c - the parser of the probe's and the shell's options (the table
+ * and what is made from it are in opt_table.c).
  *
- * opt_table[] is include/opt.def, every option of every command
- * (probe, shell, batch, explain) declared once. From it come each
- * command's getopt_long table (opt_next), its --help (opt_help), the
- * lists tests compare (opt_list_cmd) and the .It lines of the man page
- * (opt_dump, for scripts/man-options.sh). opt_next() checks every
- * argument by its type (text without CR/LF/NUL, numbers and seconds in
- * range, enum words); opt_apply() stores the probe's and the shell's,
- * with a few handlers for the rest (stages, zones, addresses); batch.c
- * stores its own. main.c gets values it can use as they are.
+ * opt_next() has checked every argument by its type (text without
+ * CR/LF/NUL, numbers and seconds in range, enum words); opt_apply()
+ * stores the probe's and the shell's, with a few handlers for the rest
+ * (stages, zones, addresses), and a switch's --no-NAME turns it off
+ * again; batch.c stores its own. opt_finish() applies the rules between
+ * options. main.c gets values it can use as they are.
  */
 #include "config.h"
 
@@ -37,390 +35,10 @@
 #include "util.h"
 #include "valid.h"
 
-/* the table: every option of every command (include/opt.def) */
-static const struct opt_def opt_table[] = {
-#define OPT(id, name, letter, cmds, arg, mdoc, type, lo, hi, help) \
-	{ id, name, letter, cmds, arg, mdoc, type, lo, hi, help },
-#include "opt.def"
-#undef OPT
-};
-
-#define NTABLE	(sizeof(opt_table) / sizeof(opt_table[0]))
-
-/* the stages whose default timeout --help and the man page show */
-static const int opt_timeout_stages[] = {
-	STAGE_CONNECT, STAGE_BANNER, STAGE_EHLO, STAGE_STARTTLS, STAGE_AUTH,
-	STAGE_MAIL, STAGE_RCPT, STAGE_DATA, STAGE_EOD, STAGE_RSET, STAGE_QUIT
-};
-
 static int	opt_stage(const char *, const char *, int *);
 static int	opt_server(struct opt_cli *);
 static char	*opt_domain(const char *);
 static int	opt_zones(const char *, const char *, char ***);
-static void	opt_timeouts(int, char *, size_t);
-static int	opt_typed(const struct opt_def *, const char *, long *);
-
-void
-opt_wrap(const char *text, int indent, int width)
-{
-	const char	*p = text;
-	int		 col = indent;
-	size_t		 w;
-
-	while (*p != '\0') {
-		w = strcspn(p, " ");
-		if (col > indent && col + 1 + (int)w > width) {
-			printf("\n%*s", indent, "");
-			col = indent;
-		} else if (col > indent) {
-			putchar(' ');
-			col++;
-		}
-		printf("%.*s", (int)w, p);
-		col += (int)w;
-		p += w;
-		while (*p == ' ')
-			p++;
-	}
-	putchar('\n');
-}
-
-void
-opt_help_line(int letter, const char *name, const char *arg,
-    const char *help)
-{
-	char	 lhs[64];
-
-	if (letter > 0 && letter < 256)
-		snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", letter, name,
-		    arg != NULL ? " " : "", arg != NULL ? arg : "");
-	else
-		snprintf(lhs, sizeof(lhs), "    --%s%s%s", name,
-		    arg != NULL ? " " : "", arg != NULL ? arg : "");
-	if (strlen(lhs) > 28)
-		printf("  %s\n  %-28s ", lhs, "");
-	else
-		printf("  %-28s ", lhs);
-	opt_wrap(help, 31, 79);
-}
-
-/* opt_def - the definition of option id, or NULL */
-const struct opt_def *
-opt_def(int id)
-{
-	size_t	 i;
-
-	for (i = 0; i < NTABLE; i++)
-		if (opt_table[i].id == id)
-			return &opt_table[i];
-	return NULL;
-}
-
-/*
- * opt_next - the next option of cmd: getopt_long over the rows of the
- * table cmd takes, built on the first call for each command
- */
-const struct opt_def *
-opt_next(int cmd, int permute, int argc, char **argv, long *num, int *err)
-{
-	static struct option	 lo[4][NTABLE + 1];
-	static char		 so[4][3 * NTABLE + 3];
-	static int		 built[4];
-	const struct opt_def	*d = NULL;
-	size_t			 i, n = 0, k;
-	char			*sp;
-	int			 ch, slot;
-
-	slot = cmd == OC_PROBE ? 0 : cmd == OC_SHELL ? 1 : cmd == OC_BATCH ?
-	    2 : 3;
-	if (!built[slot]) {
-		sp = so[slot];
-		/* '+': stop at the first operand; ':': report a missing
-		   argument as ':' */
-		if (!permute)
-			*sp++ = '+';
-		*sp++ = ':';
-		for (i = 0; i < NTABLE; i++) {
-			if ((opt_table[i].cmds & cmd) == 0)
-				continue;
-			lo[slot][n].name = opt_table[i].name;
-			lo[slot][n].has_arg = opt_table[i].arg != NULL ?
-			    required_argument : no_argument;
-			lo[slot][n].flag = NULL;
-			lo[slot][n++].val = opt_table[i].id;
-			if (opt_table[i].letter != 0) {
-				*sp++ = (char)opt_table[i].letter;
-				if (opt_table[i].arg != NULL)
-					*sp++ = ':';
-			}
-		}
-		memset(&lo[slot][n], 0, sizeof(lo[slot][n]));
-		*sp = '\0';
-		built[slot] = 1;
-	}
-	*err = 0;
-	if ((ch = getopt_long(argc, argv, so[slot], lo[slot], NULL)) == -1)
-		return NULL;
-	for (k = 0; k < NTABLE && d == NULL; k++)
-		if ((opt_table[k].cmds & cmd) != 0 && (opt_table[k].id == ch ||
-		    (ch < 256 && ch != ':' && ch != '?' &&
-		    opt_table[k].letter == ch)))
-			d = &opt_table[k];
-	if (d == NULL) {
-		*err = ch == ':' ? 3 : 1;
-		return NULL;
-	}
-	if (optarg != NULL && opt_text(d->name, optarg) == -1) {
-		*err = 2;
-		return NULL;
-	}
-	if (opt_typed(d, optarg, num) == -1) {
-		*err = 2;
-		return NULL;
-	}
-	return d;
-}
-
-/*
- * opt_typed - check v as the type of d wants: a whole number or seconds
- * in range (decimal, finite), or one of the words of an enum; its value
- * into *num (seconds in ms, a word as its index)
- */
-static int
-opt_typed(const struct opt_def *d, const char *v, long *num)
-{
-	char		 err[160], words[128], *w, *save = NULL;
-	double		 secs;
-	long		 i = 0;
-
-	switch (d->type) {
-	case OT_NUM:
-		return opt_number(d->name, v, d->lo, d->hi, num);
-	case OT_SECS:
-		if (valid_seconds(v, (double)d->lo, (double)d->hi, &secs, err,
-		    sizeof(err)) == -1) {
-			log_warnx("--%s: %s", d->name, err);
-			return -1;
-		}
-		*num = (long)(secs * 1000 + 0.5);
-		return 0;
-	case OT_ENUM:
-		snprintf(words, sizeof(words), "%s", d->arg);
-		for (w = strtok_r(words, "|", &save); w != NULL;
-		    w = strtok_r(NULL, "|", &save), i++)
-			if (strcmp(w, v) == 0) {
-				*num = i;
-				return 0;
-			}
-		snprintf(words, sizeof(words), "%s", d->arg);
-		for (w = words; *w != '\0'; w++)
-			if (*w == '|')
-				*w = ' ';
-		log_warnx("--%s: \"%s\" is not one of %s", d->name, v, words);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * opt_table_check - the table is usable: within one command no two
- * options share a name or a letter; a flag has no argument and every
- * other type one; a range is not empty; an enum has words. Returns 0,
- * or -1 with the first fault in err.
- */
-int
-opt_table_check(char *err, size_t len)
-{
-	static const int	 cmds[] = { OC_PROBE, OC_SHELL, OC_BATCH,
-				    OC_EXPLAIN };
-	const struct opt_def	*a, *b;
-	size_t			 i, j, k;
-
-	snprintf(err, len, "ok");
-	for (i = 0; i < NTABLE; i++) {
-		a = &opt_table[i];
-		if ((a->type == OT_FLAG) != (a->arg == NULL) ||
-		    (a->arg == NULL) != (a->mdoc == NULL) ||
-		    ((a->type == OT_NUM || a->type == OT_SECS) &&
-		    a->lo > a->hi) || a->help == NULL ||
-		    (a->type == OT_ENUM && strchr(a->arg, '|') == NULL)) {
-			snprintf(err, len, "--%s: its type, argument, range "
-			    "or help", a->name);
-			return -1;
-		}
-		for (j = i + 1; j < NTABLE; j++) {
-			b = &opt_table[j];
-			for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
-				if ((a->cmds & b->cmds & cmds[k]) != 0 &&
-				    (strcmp(a->name, b->name) == 0 ||
-				    (a->letter != 0 && a->letter ==
-				    b->letter))) {
-					snprintf(err, len, "--%s and --%s clash "
-					    "in one command", a->name,
-					    b->name);
-					return -1;
-				}
-		}
-	}
-	return 0;
-}
-
-/* opt_timeouts - "connect 30, banner 60, ..." for cmd's defaults */
-static void
-opt_timeouts(int cmd, char *buf, size_t len)
-{
-	size_t	 i, off = 0;
-	long	 ms;
-	int	 st, r;
-
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(opt_timeout_stages) /
-	    sizeof(opt_timeout_stages[0]); i++) {
-		st = opt_timeout_stages[i];
-		ms = cmd == OC_BATCH ? stage_timeout_bulk(st) :
-		    stage_timeout(st);
-		r = snprintf(buf + off, len - off, "%s%s %g",
-		    i > 0 ? ", " : "", stage_name(st), (double)ms / 1000);
-		if (r < 0 || (size_t)r >= len - off)
-			return;
-		off += (size_t)r;
-	}
-}
-
-/*
- * opt_default - the default of d as text, from the constants the code
- * uses, or "" when --help and the man page give none
- */
-static const char *
-opt_default(const struct opt_def *d, char *buf, size_t len)
-{
-	switch (d->id) {
-	case O_MAX_LINE:
-		snprintf(buf, len, "%d", IO_MAX_LINE_DEFAULT);
-		break;
-	case O_SHOW_BODY:
-		snprintf(buf, len, "%d", OPT_SHOW_BODY);
-		break;
-	case B_PER_IP:
-		snprintf(buf, len, "%d", OPT_BATCH_PER_IP);
-		break;
-	case B_PER_IP_GAP:
-		snprintf(buf, len, "%g", OPT_BATCH_GAP_MS / 1000.0);
-		break;
-	case B_DRAIN:
-		snprintf(buf, len, "%g", OPT_BATCH_DRAIN_MS / 1000.0);
-		break;
-	default:
-		snprintf(buf, len, "%s", "");
-		break;
-	}
-	return buf;
-}
-
-/* opt_range - "lo to hi" of a number or seconds option, else "" */
-static const char *
-opt_range(const struct opt_def *d, char *buf, size_t len)
-{
-	if (d->type == OT_NUM || d->type == OT_SECS)
-		snprintf(buf, len, "%ld to %ld", d->lo, d->hi);
-	else
-		snprintf(buf, len, "%s", "");
-	return buf;
-}
-
-const char *
-opt_expand(int cmd, const struct opt_def *d, char *buf, size_t len)
-{
-	static const char *const tokens[] = { "@TIMEOUTS@", "@DEFAULT@",
-				    "@RANGE@" };
-	const char	*p = d->help, *at, *tok;
-	char		 val[256];
-	size_t		 off = 0, i, best;
-	int		 r;
-
-	buf[0] = '\0';
-	for (;;) {
-		at = NULL;
-		best = 0;
-		for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
-			if ((tok = strstr(p, tokens[i])) != NULL &&
-			    (at == NULL || tok < at)) {
-				at = tok;
-				best = i;
-			}
-		if (at == NULL)
-			break;
-		if (best == 0)
-			opt_timeouts(cmd, val, sizeof(val));
-		else if (best == 1)
-			opt_default(d, val, sizeof(val));
-		else
-			opt_range(d, val, sizeof(val));
-		r = snprintf(buf + off, len - off, "%.*s%s", (int)(at - p), p,
-		    val);
-		if (r < 0 || (size_t)r >= len - off)
-			return buf;
-		off += (size_t)r;
-		p = at + strlen(tokens[best]);
-	}
-	snprintf(buf + off, len - off, "%s", p);
-	return buf;
-}
-
-/* opt_help - every option cmd takes, in --help form */
-void
-opt_help(int cmd)
-{
-	char	 buf[1024];
-	size_t	 i;
-
-	for (i = 0; i < NTABLE; i++)
-		if ((opt_table[i].cmds & cmd) != 0 &&
-		    (opt_table[i].cmds & OC_HIDDEN) == 0)
-			opt_help_line(opt_table[i].letter, opt_table[i].name,
-			    opt_table[i].arg, opt_expand(cmd, &opt_table[i],
-			    buf, sizeof(buf)));
-}
-
-/* opt_list_cmd - every long option cmd takes, one a line (for tests) */
-void
-opt_list_cmd(int cmd)
-{
-	size_t	 i;
-
-	for (i = 0; i < NTABLE; i++)
-		if ((opt_table[i].cmds & cmd) != 0 &&
-		    (opt_table[i].cmds & OC_HIDDEN) == 0)
-			printf("--%s\n", opt_table[i].name);
-}
-
-/*
- * opt_dump - the option table of cmd for scripts/man-options.sh: a line
- * "=TIMEOUTS<tab>connect 30, ..." then, per option, its name, its .It
- * line in mdoc, its default and its range, separated by tabs
- */
-void
-opt_dump(int cmd)
-{
-	const struct opt_def	*d;
-	char			 t[256], r[64];
-	size_t			 i;
-
-	opt_timeouts(cmd, t, sizeof(t));
-	printf("=TIMEOUTS\t%s\n", t);
-	for (i = 0; i < NTABLE; i++) {
-		d = &opt_table[i];
-		if ((d->cmds & cmd) == 0 || (d->cmds & OC_HIDDEN) != 0)
-			continue;
-		printf("%s\t.It ", d->name);
-		if (d->letter != 0)
-			printf("Fl %c , ", d->letter);
-		printf("Fl Fl %s%s%s\t", d->name, d->mdoc != NULL ? " " : "",
-		    d->mdoc != NULL ? d->mdoc : "");
-		printf("%s\t", opt_default(d, t, sizeof(t)));
-		printf("%s\n", opt_range(d, r, sizeof(r)));
-	}
-}
 
 void
 opt_usage(void)
@@ -831,14 +449,42 @@ opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
 }
 
 /*
+ * opt_tls_mode - --starttls, --starttls-optional or --tls-on-connect
+ * (n 1) sets its mode; two different ones exclude each other (a usage
+ * error, not "the last wins"); --no-NAME (n 0) takes back only the mode
+ * NAME set. Returns 0, or -1 after a message.
+ */
+static int
+opt_tls_mode(struct opt_cli *c, const struct opt_def *d, int mode, long n)
+{
+	if (!n) {
+		if (c->tls_mode_by != NULL && strcmp(c->tls_mode_by,
+		    d->name) == 0) {
+			c->tls_mode = SMTP_TLS_NONE;
+			c->tls_mode_by = NULL;
+		}
+		return 0;
+	}
+	if (c->tls_mode_by != NULL && strcmp(c->tls_mode_by, d->name) != 0) {
+		log_warnx("--%s and --%s exclude each other: give one "
+		    "(--starttls, --starttls-optional or --tls-on-connect)",
+		    c->tls_mode_by, d->name);
+		return -1;
+	}
+	c->tls_mode_by = d->name;
+	c->tls_mode = mode;
+	return 0;
+}
+
+/*
  * opt_apply - one option of the probe or the shell (d, its argument v,
- * v as a number n for OT_NUM) into c. Returns 0, or -1 after a message.
+ * v as a number n for OT_NUM and OT_ENUM; for a flag 1, or 0 for the
+ * --no-NAME of a switch) into c. Returns 0, or -1 after a message.
  */
 int
 opt_apply(const struct opt_def *d, const char *v, long n,
     struct opt_cli *c)
 {
-	(void)n;
 	switch (d->id) {
 	case O_SERVER:		c->server = v; break;
 	case O_PORT:		free(c->port); c->port = xstrdup(v); break;
@@ -849,33 +495,25 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_LOCAL:		c->local = v; break;
 	case O_HELO:
 	case S_HELO:		c->helo = v; break;	/* checked at the end */
-	case O_RAW_HELO:
+	case O_RAW_HELO:	c->raw_helo = (int)n; break;
 	case S_RAW_HELO:	c->raw_helo = 1; break;
-	case O_RAW_ADDRESS:	c->raw_address = 1; break;
+	case O_RAW_ADDRESS:	c->raw_address = (int)n; break;
 	case O_STARTTLS:
 	case S_STARTTLS:
 	case O_STARTTLS_OPT:
 	case S_STARTTLS_OPT:
 	case O_TLS_CONNECT:
-		if (c->tls_mode_by != NULL && strcmp(c->tls_mode_by,
-		    d->name) != 0) {
-			log_warnx("--%s and --%s exclude each other: give one "
-			    "(--starttls, --starttls-optional or "
-			    "--tls-on-connect)", c->tls_mode_by, d->name);
-			return -1;
-		}
-		c->tls_mode_by = d->name;
-		c->tls_mode = d->id == O_TLS_CONNECT ? SMTP_TLS_IMPLICIT :
-		    d->id == O_STARTTLS || d->id == S_STARTTLS ?
-		    SMTP_TLS_REQUIRE : SMTP_TLS_OPTIONAL;
-		break;
+		return opt_tls_mode(c, d, d->id == O_TLS_CONNECT ?
+		    SMTP_TLS_IMPLICIT : d->id == O_STARTTLS ||
+		    d->id == S_STARTTLS ? SMTP_TLS_REQUIRE : SMTP_TLS_OPTIONAL,
+		    n);
 	case O_TLS_VERIFY:	c->tls_verify = 1; break;
 	case O_TLS_SNI:		c->sni = v; break;
 	case O_NO_TLS_SNI:	c->no_sni = 1; break;
 	case O_TLS_CAFILE:	c->cafile = v; break;
 	case O_TLS_CAPATH:	c->capath = v; break;
 	case O_TLS_CIPHERS:	c->ciphers = v; break;
-	case O_DANE:		c->dane = 1; break;
+	case O_DANE:		c->dane = (int)n; break;
 	case O_TLS_CHECK:	c->tls_check = c->dane = 1; break;
 	case O_DATA:		c->data = 1; break;
 	case O_BODY:		c->body = v; c->data = 1; break;
@@ -886,37 +524,40 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 		break;
 	case O_MAX_LINE:	c->max_line = (size_t)n; break;
 	case O_SHOW_BODY:	c->show_body = (size_t)n; break;
-	case O_JSON:		c->json = 1; break;
+	case O_JSON:		c->json = (int)n; break;
 	case O_FORMAT:		/* text|json|ticket */
 		if (n == 1)
 			c->json = 1;
 		else if (n == 2)
 			c->ticket = 1;
 		break;
-	case O_DIAGNOSE:	c->diagnose = 1; break;
+	case O_DIAGNOSE:	/* --no-diagnose: none, content neither */
+		c->diagnose = (int)n;
+		c->diagnose_content = n ? c->diagnose_content : 0;
+		break;
 	case O_DIAGNOSE_CONTENT: c->diagnose = c->diagnose_content = 1; break;
 	case O_SCENARIO:
 		opt_list_add(&c->scenarios, &c->nscenarios, v);
 		break;
 	case O_JUNIT:		c->junit = v; break;
-	case O_TAP:		c->tap = 1; break;
+	case O_TAP:		c->tap = (int)n; break;
 	case O_AUTH_USER:
 	case S_AUTH_USER:	c->auth_user = v; break;
 	case O_AUTH_SECRET_ENV:
 	case S_AUTH_SECRET_ENV:	c->auth_secret_env = v; break;
 	case O_AUTH_SECRET_FILE:
 	case S_AUTH_SECRET_FILE: c->auth_secret_file = v; break;
-	case O_AUTH_INSECURE:	c->auth_insecure = 1; break;
+	case O_AUTH_INSECURE:	c->auth_insecure = (int)n; break;
 	case O_RESOLVER:
 	case S_RESOLVER:	c->resolver = v; break;
-	case O_ALL_MX:		c->all_mx = 1; break;
+	case O_ALL_MX:		c->all_mx = (int)n; break;
 	case O_CHECK:		c->check = 1; break;
 	case O_NO_CHECK:	c->no_check = 1; break;
 	case O_REPORT:		c->report = v; break;
-	case O_MASK_LOCAL:	c->mask_local = 1; break;
+	case O_MASK_LOCAL:	c->mask_local = (int)n; break;
 	case O_TIMESTAMPS:
-	case S_TIMESTAMPS:	c->timestamps = 1; break;
-	case O_QUIET:		c->quiet = 1; break;
+	case S_TIMESTAMPS:	c->timestamps = (int)n; break;
+	case O_QUIET:		c->quiet = (int)n; break;
 	case O_VERBOSE:		c->verbose++; break;
 	case O_HELP:		c->help = 1; break;
 	case O_VERSION:		c->version = 1; break;

@@ -5,9 +5,9 @@
  * in per-check state; lookups that depend on an answer (forward
  * lookups of PTR names, the TXT reason of a listing, the parent
  * domain's DMARC record) are started from the answer's callback. When
- * the last lookup is done, check_finish() turns the state into items,
- * always in the same order whatever order the answers arrived in, and
- * hands them to the caller.
+ * the last lookup is done, check_finish() (check_items.c) turns the
+ * state into items, always in the same order whatever order the
+ * answers arrived in, and hands them to the caller.
  *
  * Invariant: run->lookups holds exactly the lookups in flight, and
  * run->pending counts them; a lookup's callback runs its handler
@@ -31,13 +31,11 @@
 #include <event2/event.h>
 
 #include "check.h"
+#include "check_int.h"
 #include "dns.h"
 #include "log.h"
 #include "util.h"
 #include "valid.h"
-
-#define CHECK_MAX_PTR		10	/* PTR names followed (RFC 8601) */
-#define CHECK_MAX_URLS		20
 
 const char *const check_default_dnsbl[] = {
 	"zen.spamhaus.org",
@@ -83,123 +81,6 @@ static const struct check_code {
 	    "domain list" },
 };
 
-struct check_ip {
-	int		 family;	/* AF_INET, AF_INET6; 0: none */
-	unsigned char	 bin[16];
-	char		 text[46];
-};
-
-/* one answer of a blocklist lookup */
-struct check_blans {
-	int		 done;
-	enum dns_status	 st;
-	char		*detail;
-	char		*addrs;		/* A records, space-separated */
-	char		*meanings;	/* "127.0.0.2 (SBL ...), ..." */
-	int		 listed;	/* some A is a listing */
-	int		 error;		/* some A is an error code */
-};
-
-struct check_bl {
-	const char	*name;		/* "dnsbl" or "dbl" */
-	char		*subject;
-	char		*zone;
-	char		*qname;
-	int		 selftest;
-	struct check_blans main, pos, neg;
-	char		*txt;
-	char		*server;
-};
-
-struct check_fwd {
-	char		*name;
-	int		 done;
-	enum dns_status	 st;
-	char		*addrs;
-	int		 match;
-};
-
-struct check_txt {
-	int		 done;
-	enum dns_status	 st;
-	char		*detail;
-	char		**recs;		/* matching records */
-	size_t		 nrecs;
-	char		*where;		/* name queried */
-};
-
-struct check_url {
-	char		*host;
-	int		 kind;		/* URL_FQDN, URL_IP, URL_BAD */
-	enum dns_status	 a, aaaa;
-	int		 adone, aaaadone;
-	char		*addrs;
-};
-
-enum { URL_FQDN, URL_IP, URL_BAD };
-enum { TAG_MAIN, TAG_TXT, TAG_POS, TAG_NEG };
-enum { TAG_A, TAG_AAAA, TAG_MX };
-
-struct check_lookup;
-typedef void (*check_fn)(struct check_run *, const struct dns_result *,
-    void *, int);
-
-struct check_lookup {
-	struct check_run	*run;
-	LIST_ENTRY(check_lookup) entry;
-	struct dns_query	*q;
-	struct dns_mxq		*mxq;
-	check_fn		 fn;
-	void			*ctx;
-	int			 tag;
-};
-
-struct check_run {
-	struct event_base	*base;
-	struct dns_ctx		*dns;
-	check_cb		 cb;
-	void			*arg;
-	struct event		*defer;
-	LIST_HEAD(, check_lookup) lookups;
-	int			 pending;
-	int			 started;	/* all initial lookups asked */
-
-	struct check_ip		 ip;
-	int			 ip_private;
-	char			*helo;
-	char			*sender;
-
-	/* ptr, fcrdns */
-	int			 ptr_done;
-	enum dns_status		 ptr_st;
-	char			*ptr_detail;
-	char			*ptr_server;
-	struct check_fwd	*fwd;
-	size_t			 nfwd;
-	size_t			 nptr;
-
-	/* helo */
-	int			 helo_literal;
-	int			 helo_fqdn;
-	enum dns_status		 helo_st[3];
-	char			*helo_addrs;
-	int			 helo_match;
-	size_t			 helo_nmx;
-
-	/* dnsbl, dbl */
-	struct check_bl		*bls;
-	size_t			 nbls;
-
-	/* sender */
-	struct dns_mxset	*mxset;
-	struct check_txt	 spf, dmarc, dmarc_org;
-
-	/* body */
-	int			 urls_on;
-	struct check_url	*urls;
-	size_t			 nurls, nlinks, urls_more;
-};
-
 static const char *const check_status_names[] = {
 	[CHECK_PASS] = "pass",
 	[CHECK_WARN] = "warn",
@@ -213,8 +94,6 @@ static void	check_lookup_cb(const struct dns_result *, void *);
 static void	check_mx_cb(struct dns_mxset *, void *);
 static void	check_done_one(struct check_run *);
 static void	check_defer_cb(evutil_socket_t, short, void *);
-static void	check_finish(struct check_run *);
-static void	check_run_free(struct check_run *);
 static void	check_on_ptr(struct check_run *, const struct dns_result *,
 		    void *, int);
 static void	check_on_fwd(struct check_run *, const struct dns_result *,
@@ -227,11 +106,6 @@ static void	check_on_txt(struct check_run *, const struct dns_result *,
 		    void *, int);
 static void	check_on_url(struct check_run *, const struct dns_result *,
 		    void *, int);
-static void	check_add(struct check_result *, const char *, const char *,
-		    const char *, const char *, enum check_status,
-		    const char *, ...) __attribute__((format(printf, 7, 8)));
-static void	check_append(char **, const char *, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 
 const char *
 check_status_name(enum check_status s)
@@ -242,7 +116,7 @@ check_status_name(enum check_status s)
 }
 
 /* check_append - *s += sep (when *s is not empty) + formatted text */
-static void
+void
 check_append(char **s, const char *sep, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -262,7 +136,7 @@ check_append(char **s, const char *sep, const char *fmt, ...)
 }
 
 /* check_parse_ip - address literal, v4-mapped IPv6 taken as IPv4 */
-static int
+int
 check_parse_ip(const char *s, struct check_ip *ip)
 {
 	memset(ip, 0, sizeof(*ip));
@@ -303,7 +177,7 @@ check_ip_private(const struct check_ip *ip)
 }
 
 /* check_same_ip - 1 if a DNS address equals ours */
-static int
+int
 check_same_ip(const struct dns_addr *a, const struct check_ip *ip)
 {
 	return a->family == ip->family && memcmp(a->addr, ip->bin,
@@ -311,7 +185,7 @@ check_same_ip(const struct dns_addr *a, const struct check_ip *ip)
 }
 
 /* check_addrs_text - "A B C" from a result's addresses */
-static char *
+char *
 check_addrs_text(const struct dns_result *r)
 {
 	char	*s = NULL;
@@ -505,14 +379,119 @@ check_url_hosts(const char *body, size_t len, size_t max, size_t *nhosts,
  * ---- running ----
  */
 
+/* check_ask_helo - the HELO name's A, AAAA and MX, when it is an FQDN */
+static void
+check_ask_helo(struct check_run *run, const char *h)
+{
+	size_t	 l = strlen(h);
+
+	run->helo = xstrdup(h);
+	run->helo_literal = l > 2 && h[0] == '[' && h[l - 1] == ']';
+	run->helo_fqdn = !run->helo_literal && valid_fqdn(h) &&
+	    strcasecmp(h, "localhost.localdomain") != 0 && h[l - 1] != '.';
+	if (run->helo_fqdn) {
+		check_ask(run, h, DNS_T_A, check_on_helo, NULL, TAG_A);
+		check_ask(run, h, DNS_T_AAAA, check_on_helo, NULL, TAG_AAAA);
+		check_ask(run, h, DNS_T_MX, check_on_helo, NULL, TAG_MX);
+	}
+}
+
+/* check_ask_dnsbl - our IP in one DNSBL, with its RFC 5782 test entries */
+static void
+check_ask_dnsbl(struct check_run *run, const char *zone, int selftest)
+{
+	struct check_bl	*b = &run->bls[run->nbls++];
+	char		 name[300];
+
+	b->name = "dnsbl";
+	b->subject = xstrdup(run->ip.text);
+	b->zone = xstrdup(zone);
+	if (dns_reverse_name(run->ip.text, zone, name, sizeof(name)) == -1) {
+		b->main.done = 1;
+		b->main.st = DNS_INVALID;
+		b->main.detail = xstrdup("list name too long");
+		return;
+	}
+	b->qname = xstrdup(name);
+	check_ask(run, b->qname, DNS_T_A, check_on_bl, b, TAG_MAIN);
+	if (!selftest)
+		return;
+	b->selftest = 1;
+	if (dns_reverse_name(run->ip.family == AF_INET ? "127.0.0.2" :
+	    "::ffff:7f00:2", zone, name, sizeof(name)) != -1)
+		check_ask(run, name, DNS_T_A, check_on_bl, b, TAG_POS);
+	if (dns_reverse_name(run->ip.family == AF_INET ? "127.0.0.1" :
+	    "::ffff:7f00:1", zone, name, sizeof(name)) != -1)
+		check_ask(run, name, DNS_T_A, check_on_bl, b, TAG_NEG);
+}
+
+/* check_ask_sender - the sender domain's MX, SPF and DMARC records */
+static void
+check_ask_sender(struct check_run *run, const char *d)
+{
+	struct check_lookup	*l;
+	const char		*org;
+	size_t			 j;
+
+	run->sender = xstrdup(d[0] == '@' ? d + 1 : d);
+	l = xcalloc(1, sizeof(*l));
+	l->run = run;
+	LIST_INSERT_HEAD(&run->lookups, l, entry);
+	run->pending++;
+	l->mxq = dns_mx_resolve(run->dns, run->sender, check_mx_cb, l);
+	run->spf.where = xstrdup(run->sender);
+	check_ask(run, run->spf.where, DNS_T_TXT, check_on_txt, &run->spf, 0);
+	run->dmarc.where = xasprintf("_dmarc.%s", run->sender);
+	check_ask(run, run->dmarc.where, DNS_T_TXT, check_on_txt,
+	    &run->dmarc, 0);
+	/* organizational domain, guessed as the last two labels */
+	org = run->sender + strlen(run->sender);
+	for (j = 0; org > run->sender; org--)
+		if (org[-1] == '.' && ++j == 2)
+			break;
+	if (org > run->sender)
+		run->dmarc_org.where = xasprintf("_dmarc.%s", org);
+}
+
+/* check_ask_url - one link host: its addresses and its domain lists */
+static void
+check_ask_url(struct check_run *run, char *host, const char *const *dbl,
+    size_t ndbl)
+{
+	struct check_url	*u = &run->urls[run->nurls++];
+	struct check_ip		 tmp;
+	size_t			 j;
+
+	u->host = host;
+	if (check_parse_ip(u->host, &tmp) == 0) {
+		u->kind = URL_IP;
+		return;
+	}
+	if (!valid_fqdn(u->host) || u->host[strlen(u->host) - 1] == '.') {
+		u->kind = URL_BAD;
+		return;
+	}
+	u->kind = URL_FQDN;
+	check_ask(run, u->host, DNS_T_A, check_on_url, u, TAG_A);
+	check_ask(run, u->host, DNS_T_AAAA, check_on_url, u, TAG_AAAA);
+	for (j = 0; j < ndbl; j++) {
+		struct check_bl *b = &run->bls[run->nbls++];
+
+		b->name = "dbl";
+		b->subject = xstrdup(u->host);
+		b->zone = xstrdup(dbl[j]);
+		b->qname = xasprintf("%s.%s", u->host, dbl[j]);
+		check_ask(run, b->qname, DNS_T_A, check_on_bl, b, TAG_MAIN);
+	}
+}
+
 struct check_run *
 check_run(struct event_base *base, struct dns_ctx *dns,
     const struct check_params *p, check_cb cb, void *arg)
 {
 	struct check_run	*run;
 	const char *const	*zones;
-	char			 name[300];
-	size_t			 i, j, nz = 0, ndbl = 0, nh = 0;
+	size_t			 i, nz = 0, ndbl = 0, nh = 0;
 	char			**hosts = NULL;
 
 	run = xcalloc(1, sizeof(*run));
@@ -549,110 +528,15 @@ check_run(struct event_base *base, struct dns_ctx *dns,
 	/* our IP: PTR, then forward lookups of its names */
 	if (run->ip.family > 0 && !run->ip_private)
 		check_ask(run, run->ip.text, DNS_T_PTR, check_on_ptr, NULL, 0);
-
-	/* HELO name */
-	if (p->helo != NULL) {
-		const char	*h = p->helo;
-		size_t		 l = strlen(h);
-
-		run->helo = xstrdup(h);
-		run->helo_literal = l > 2 && h[0] == '[' && h[l - 1] == ']';
-		run->helo_fqdn = !run->helo_literal && valid_fqdn(h) &&
-		    strcasecmp(h, "localhost.localdomain") != 0 &&
-		    h[l - 1] != '.';
-		if (run->helo_fqdn) {
-			check_ask(run, h, DNS_T_A, check_on_helo, NULL, TAG_A);
-			check_ask(run, h, DNS_T_AAAA, check_on_helo, NULL,
-			    TAG_AAAA);
-			check_ask(run, h, DNS_T_MX, check_on_helo, NULL,
-			    TAG_MX);
-		}
-	}
-
-	/* DNSBLs, with their RFC 5782 test entries */
-	for (i = 0; i < nz; i++) {
-		struct check_bl	*b = &run->bls[run->nbls++];
-
-		b->name = "dnsbl";
-		b->subject = xstrdup(run->ip.text);
-		b->zone = xstrdup(zones[i]);
-		if (dns_reverse_name(run->ip.text, zones[i], name,
-		    sizeof(name)) == -1) {
-			b->main.done = 1;
-			b->main.st = DNS_INVALID;
-			b->main.detail = xstrdup("list name too long");
-			continue;
-		}
-		b->qname = xstrdup(name);
-		check_ask(run, b->qname, DNS_T_A, check_on_bl, b, TAG_MAIN);
-		if (p->no_selftest)
-			continue;
-		b->selftest = 1;
-		if (dns_reverse_name(run->ip.family == AF_INET ? "127.0.0.2" :
-		    "::ffff:7f00:2", zones[i], name, sizeof(name)) != -1)
-			check_ask(run, name, DNS_T_A, check_on_bl, b, TAG_POS);
-		if (dns_reverse_name(run->ip.family == AF_INET ? "127.0.0.1" :
-		    "::ffff:7f00:1", zones[i], name, sizeof(name)) != -1)
-			check_ask(run, name, DNS_T_A, check_on_bl, b, TAG_NEG);
-	}
-
-	/* sender domain */
-	if (p->sender_domain != NULL && p->sender_domain[0] != '\0') {
-		struct check_lookup	*l;
-		const char		*d = p->sender_domain, *org;
-
-		run->sender = xstrdup(d[0] == '@' ? d + 1 : d);
-		l = xcalloc(1, sizeof(*l));
-		l->run = run;
-		LIST_INSERT_HEAD(&run->lookups, l, entry);
-		run->pending++;
-		l->mxq = dns_mx_resolve(dns, run->sender, check_mx_cb, l);
-		run->spf.where = xstrdup(run->sender);
-		check_ask(run, run->spf.where, DNS_T_TXT, check_on_txt,
-		    &run->spf, 0);
-		run->dmarc.where = xasprintf("_dmarc.%s", run->sender);
-		check_ask(run, run->dmarc.where, DNS_T_TXT, check_on_txt,
-		    &run->dmarc, 0);
-		/* organizational domain, guessed as the last two labels */
-		org = run->sender + strlen(run->sender);
-		for (j = 0; org > run->sender; org--)
-			if (org[-1] == '.' && ++j == 2)
-				break;
-		if (org > run->sender)
-			run->dmarc_org.where = xasprintf("_dmarc.%s", org);
-	}
-
-	/* links in the body */
+	if (p->helo != NULL)
+		check_ask_helo(run, p->helo);
+	for (i = 0; i < nz; i++)
+		check_ask_dnsbl(run, zones[i], !p->no_selftest);
+	if (p->sender_domain != NULL && p->sender_domain[0] != '\0')
+		check_ask_sender(run, p->sender_domain);
 	run->urls = xcalloc(nh + 1, sizeof(*run->urls));
-	for (i = 0; i < nh; i++) {
-		struct check_url	*u = &run->urls[run->nurls++];
-		struct check_ip		 tmp;
-
-		u->host = hosts[i];
-		if (check_parse_ip(u->host, &tmp) == 0)
-			u->kind = URL_IP;
-		else if (!valid_fqdn(u->host) ||
-		    u->host[strlen(u->host) - 1] == '.')
-			u->kind = URL_BAD;
-		else {
-			u->kind = URL_FQDN;
-			check_ask(run, u->host, DNS_T_A, check_on_url, u,
-			    TAG_A);
-			check_ask(run, u->host, DNS_T_AAAA, check_on_url, u,
-			    TAG_AAAA);
-			for (j = 0; j < ndbl; j++) {
-				struct check_bl *b = &run->bls[run->nbls++];
-
-				b->name = "dbl";
-				b->subject = xstrdup(u->host);
-				b->zone = xstrdup(p->dbl[j]);
-				b->qname = xasprintf("%s.%s", u->host,
-				    p->dbl[j]);
-				check_ask(run, b->qname, DNS_T_A, check_on_bl,
-				    b, TAG_MAIN);
-			}
-		}
-	}
+	for (i = 0; i < nh; i++)
+		check_ask_url(run, hosts[i], p->dbl, ndbl);
 	free(hosts);
 
 	run->started = 1;
@@ -682,7 +566,7 @@ check_cancel(struct check_run *run)
 	check_run_free(run);
 }
 
-static void
+void
 check_run_free(struct check_run *run)
 {
 	size_t	 i, j;
@@ -955,465 +839,4 @@ check_on_url(struct check_run *run, const struct dns_result *r, void *ctx,
 	}
 	for (i = 0; i < r->naddrs; i++)
 		check_append(&u->addrs, " ", "%s", r->addrs[i].text);
-}
-
-/*
- * ---- verdicts ----
- */
-
-static void
-check_add(struct check_result *res, const char *name, const char *subject,
-    const char *zone, const char *answer, enum check_status st,
-    const char *fmt, ...)
-{
-	struct check_item	*it;
-	va_list			 ap;
-
-	res->items = xreallocarray(res->items, res->nitems + 1,
-	    sizeof(*res->items));
-	it = &res->items[res->nitems++];
-	it->name = name;
-	it->subject = xstrdup(subject != NULL ? subject : "");
-	it->zone = zone != NULL ? xstrdup(zone) : NULL;
-	it->answer = answer != NULL ? xstrdup(answer) : NULL;
-	it->status = st;
-	va_start(ap, fmt);
-	if (vasprintf(&it->evidence, fmt, ap) == -1)
-		fatalx("out of memory");
-	va_end(ap);
-}
-
-/* check_temp - 1 for failures that say nothing about the data */
-static int
-check_temp(enum dns_status s)
-{
-	return s == DNS_TIMEOUT || s == DNS_SERVFAIL || s == DNS_NETWORK ||
-	    s == DNS_REFUSED || s == DNS_INVALID;
-}
-
-static void
-check_items_ip(struct check_run *run, struct check_result *res)
-{
-	const char	*ip = run->ip.text;
-	size_t		 i;
-	char		*names = NULL, *seen = NULL;
-	int		 match = -1, temp = 0;
-
-	if (run->ip.family == -1) {
-		check_add(res, "source-ip", ip, NULL, NULL, CHECK_ERROR,
-		    "\"%s\" is not an IP address", ip);
-		return;
-	}
-	if (run->ip.family == 0)
-		return;
-	if (run->ip_private) {
-		check_add(res, "source-ip", ip, NULL, NULL, CHECK_WARN,
-		    "%s is a private address: servers see the public address "
-		    "of your NAT; give that one (--public-ip) to check its "
-		    "PTR and DNSBL listings", ip);
-		return;
-	}
-	if (!run->ptr_done)
-		return;
-	if (run->ptr_st == DNS_OK) {
-		for (i = 0; i < run->nfwd; i++)
-			check_append(&names, ", ", "%s", run->fwd[i].name);
-		if (run->nfwd == 1 && check_ptr_generic(names, ip))
-			check_add(res, "ptr", ip, NULL, NULL, CHECK_WARN,
-			    "%s has PTR %s, which looks generic or dynamic; "
-			    "many servers treat that like no PTR: ask your "
-			    "provider for a name of your own", ip, names);
-		else
-			check_add(res, "ptr", ip, NULL, NULL, CHECK_PASS,
-			    "%s has PTR %s%s", ip, names, run->nptr > 1 ?
-			    " (several PTR records; one is usual)" : "");
-		for (i = 0; i < run->nfwd; i++) {
-			struct check_fwd *f = &run->fwd[i];
-
-			if (f->match) {
-				match = (int)i;
-				break;
-			}
-			if (check_temp(f->st))
-				temp = 1;
-			check_append(&seen, "; ", "%s -> %s", f->name,
-			    f->addrs != NULL ? f->addrs :
-			    dns_status_name(f->st));
-		}
-		if (match >= 0)
-			check_add(res, "fcrdns", ip, NULL, NULL, CHECK_PASS,
-			    "%s -> %s -> %s: forward-confirmed", ip,
-			    run->fwd[match].name, ip);
-		else if (temp)
-			check_add(res, "fcrdns", ip, NULL, NULL, CHECK_ERROR,
-			    "could not confirm %s: %s", ip, seen);
-		else
-			check_add(res, "fcrdns", ip, NULL, NULL, CHECK_FAIL,
-			    "PTR of %s does not lead back to it (%s); servers "
-			    "say \"cannot find your hostname\": add an %s "
-			    "record for the name", ip, seen,
-			    run->ip.family == AF_INET ? "A" : "AAAA");
-		free(names);
-		free(seen);
-		return;
-	}
-	if (check_temp(run->ptr_st)) {
-		check_add(res, "ptr", ip, NULL, NULL, CHECK_ERROR,
-		    "PTR lookup of %s failed (%s): %s", ip,
-		    dns_status_name(run->ptr_st), run->ptr_detail);
-		check_add(res, "fcrdns", ip, NULL, NULL, CHECK_ERROR,
-		    "no PTR answer to follow");
-		return;
-	}
-	check_add(res, "ptr", ip, NULL, NULL, CHECK_FAIL, "%s has no PTR "
-	    "record (%s); servers say \"cannot find your reverse hostname\": "
-	    "ask the owner of the address (your provider) to set one",
-	    ip, dns_status_name(run->ptr_st));
-	check_add(res, "fcrdns", ip, NULL, NULL, CHECK_FAIL,
-	    "no PTR, so nothing to confirm");
-}
-
-static void
-check_items_helo(struct check_run *run, struct check_result *res)
-{
-	const char	*h = run->helo;
-	int		 temp, nx;
-
-	if (h == NULL)
-		return;
-	if (run->helo_literal) {
-		char	 lit[64];
-		size_t	 l = strlen(h);
-
-		snprintf(lit, sizeof(lit), "%.*s", (int)(l - 2), h + 1);
-		if (strncasecmp(lit, "IPv6:", 5) == 0)
-			memmove(lit, lit + 5, strlen(lit + 5) + 1);
-		check_add(res, "helo-fqdn", h, NULL, NULL, CHECK_WARN,
-		    "HELO %s is an address literal: allowed (RFC 5321 "
-		    "4.1.1.1) but often refused or scored; use the FQDN that "
-		    "your PTR names", h);
-		if (run->ip.family > 0) {
-			struct check_ip	 a;
-
-			if (check_parse_ip(lit, &a) == 0 &&
-			    a.family == run->ip.family &&
-			    memcmp(a.bin, run->ip.bin, 16) == 0)
-				check_add(res, "helo-dns", h, NULL, NULL,
-				    CHECK_PASS, "literal matches our address");
-			else
-				check_add(res, "helo-dns", h, NULL, NULL,
-				    CHECK_FAIL, "literal %s is not our "
-				    "address %s", h, run->ip.text);
-		}
-		return;
-	}
-	if (!run->helo_fqdn) {
-		check_add(res, "helo-fqdn", h, NULL, NULL, CHECK_FAIL,
-		    "HELO %s is not a fully-qualified domain name; servers "
-		    "answer \"504 5.5.2 need fully-qualified hostname\": "
-		    "use your host's FQDN (the name your PTR gives)", h);
-		return;
-	}
-	check_add(res, "helo-fqdn", h, NULL, NULL, CHECK_PASS,
-	    "HELO %s is a fully-qualified domain name", h);
-	temp = check_temp(run->helo_st[TAG_A]) ||
-	    check_temp(run->helo_st[TAG_AAAA]);
-	nx = run->helo_st[TAG_A] == DNS_NXDOMAIN;
-	if (run->helo_addrs != NULL) {
-		if (run->ip.family <= 0 || run->helo_match)
-			check_add(res, "helo-dns", h, NULL, NULL, CHECK_PASS,
-			    "%s resolves to %s%s", h, run->helo_addrs,
-			    run->helo_match ? ", our address" : "");
-		else
-			check_add(res, "helo-dns", h, NULL, NULL, CHECK_WARN,
-			    "%s resolves to %s, not to our address %s; some "
-			    "servers require a match", h, run->helo_addrs,
-			    run->ip.text);
-	} else if (temp)
-		check_add(res, "helo-dns", h, NULL, NULL, CHECK_ERROR,
-		    "could not resolve %s (%s/%s)", h,
-		    dns_status_name(run->helo_st[TAG_A]),
-		    dns_status_name(run->helo_st[TAG_AAAA]));
-	else if (run->helo_nmx > 0)
-		check_add(res, "helo-dns", h, NULL, NULL, CHECK_WARN,
-		    "%s has an MX but no A/AAAA record; Postfix accepts "
-		    "that, others check for an address", h);
-	else
-		check_add(res, "helo-dns", h, NULL, NULL, CHECK_FAIL,
-		    "%s %s; servers answer \"450 4.7.1 Helo command "
-		    "rejected: Host not found\": publish an A/AAAA record",
-		    h, nx ? "does not exist" : "has no A, AAAA or MX record");
-}
-
-static void
-check_items_bl(struct check_run *run, struct check_bl *b,
-    struct check_result *res)
-{
-	const char	*what = strcmp(b->name, "dbl") == 0 ? "host" :
-			    "address";
-	const char	*srv = b->server != NULL ? b->server : "?";
-
-	if (b->main.error) {
-		check_add(res, b->name, b->subject, b->zone, b->main.addrs,
-		    CHECK_ERROR, "%s answered %s for %s: an error code, not a "
-		    "listing; the list refuses or cannot serve this resolver "
-		    "(%s): query it through your own resolver", b->zone,
-		    b->main.meanings, b->subject, srv);
-		return;
-	}
-	if (check_temp(b->main.st)) {
-		check_add(res, b->name, b->subject, b->zone, NULL, CHECK_ERROR,
-		    "%s: lookup failed (%s): %s", b->zone,
-		    dns_status_name(b->main.st), b->main.detail);
-		return;
-	}
-	if (b->selftest && b->neg.done && b->neg.listed) {
-		check_add(res, b->name, b->subject, b->zone, b->main.addrs,
-		    CHECK_ERROR, "%s lists its RFC 5782 test address "
-		    "127.0.0.1, which no list may: its answers are not "
-		    "usable (wildcard, or the resolver %s is blocked)%s%s",
-		    b->zone, srv, b->main.listed ? "; it also answered " : "",
-		    b->main.listed ? b->main.meanings : "");
-		return;
-	}
-	if (b->main.listed) {
-		check_add(res, b->name, b->subject, b->zone, b->main.addrs,
-		    CHECK_FAIL, "%s is listed in %s: %s%s%s%s", b->subject,
-		    b->zone, b->main.meanings, b->txt != NULL ? "; reason: \"" :
-		    "", b->txt != NULL ? b->txt : "", b->txt != NULL ? "\"" :
-		    "");
-		return;
-	}
-	if (b->selftest && b->pos.done && (!b->pos.listed || b->pos.error)) {
-		check_add(res, b->name, b->subject, b->zone, NULL, CHECK_WARN,
-		    "%s not listed in %s, but the list does not list its RFC "
-		    "5782 test entry %s either (%s): the answer may mean "
-		    "nothing", b->subject, b->zone, run->ip.family == AF_INET ?
-		    "127.0.0.2" : "::ffff:127.0.0.2", b->pos.meanings != NULL ?
-		    b->pos.meanings : dns_status_name(b->pos.st));
-		return;
-	}
-	check_add(res, b->name, b->subject, b->zone, NULL, CHECK_PASS,
-	    "%s %s not listed in %s", what, b->subject, b->zone);
-}
-
-/* check_spf_allows_all - 1 if an SPF record ends in "+all" or "all" */
-static int
-check_spf_allows_all(const char *rec)
-{
-	char	*copy = xstrdup(rec), *s = copy, *tok;
-	int	 yes = 0;
-
-	while ((tok = strsep(&s, " \t")) != NULL)
-		if (strcasecmp(tok, "all") == 0 || strcasecmp(tok, "+all") == 0)
-			yes = 1;
-	free(copy);
-	return yes;
-}
-
-static void
-check_items_sender(struct check_run *run, struct check_result *res)
-{
-	struct dns_mxset	*m = run->mxset;
-	const char		*d = run->sender;
-	struct check_txt	*t;
-	char			*pol;
-
-	if (d == NULL)
-		return;
-	if (m == NULL)
-		check_add(res, "sender-dns", d, NULL, NULL, CHECK_ERROR,
-		    "no answer");
-	else if (m->kind == DNS_MX_NULL)
-		check_add(res, "sender-dns", d, NULL, NULL, CHECK_FAIL,
-		    "%s publishes a null MX (RFC 7505): it sends no mail, and "
-		    "servers refuse it as a sender (550 5.7.27)", d);
-	else if (m->kind == DNS_MX_NONE && m->status == DNS_NXDOMAIN)
-		check_add(res, "sender-dns", d, NULL, NULL, CHECK_FAIL,
-		    "%s does not exist; servers answer \"450 4.1.8 Sender "
-		    "address rejected: Domain not found\"", d);
-	else if (m->error != NULL && check_temp(m->status))
-		check_add(res, "sender-dns", d, NULL, NULL, CHECK_ERROR,
-		    "lookups for %s failed (%s)", d, m->error);
-	else if (m->kind == DNS_MX_IMPLICIT && m->error != NULL)
-		check_add(res, "sender-dns", d, NULL, NULL, CHECK_FAIL,
-		    "%s has neither MX nor A/AAAA; servers answer \"450 4.1.8 "
-		    "Domain not found\"", d);
-	else if (m->error != NULL)
-		check_add(res, "sender-dns", d, NULL, NULL, CHECK_WARN,
-		    "%s has MX records but no MX host has an address: bounces "
-		    "cannot reach it", d);
-	else if (m->kind == DNS_MX_IMPLICIT)
-		check_add(res, "sender-dns", d, NULL, NULL, CHECK_PASS,
-		    "%s has no MX but an address (implicit MX): %s", d,
-		    m->nhosts > 0 && m->hosts[0].naddrs > 0 ?
-		    m->hosts[0].addrs[0].text : "?");
-	else
-		check_add(res, "sender-dns", d, NULL, NULL, CHECK_PASS,
-		    "%s has %zu MX host%s, first %s", d, m->nhosts,
-		    m->nhosts == 1 ? "" : "s", m->hosts[0].name);
-
-	t = &run->spf;
-	if (check_temp(t->st))
-		check_add(res, "spf", d, NULL, NULL, CHECK_ERROR,
-		    "TXT lookup of %s failed (%s): %s", d,
-		    dns_status_name(t->st), t->detail);
-	else if (t->nrecs == 0)
-		check_add(res, "spf", d, NULL, NULL, CHECK_WARN,
-		    "%s has no SPF record (TXT \"v=spf1 ...\"); large "
-		    "providers reject or junk unauthenticated mail: publish "
-		    "one", d);
-	else if (t->nrecs > 1)
-		check_add(res, "spf", d, NULL, NULL, CHECK_FAIL,
-		    "%s has %zu SPF records: a permanent error for every "
-		    "receiver (RFC 7208 4.5): merge them into one", d,
-		    t->nrecs);
-	else if (check_spf_allows_all(t->recs[0]))
-		check_add(res, "spf", d, NULL, NULL, CHECK_WARN,
-		    "SPF of %s allows every host (+all): \"%s\"", d,
-		    t->recs[0]);
-	else
-		check_add(res, "spf", d, NULL, NULL, CHECK_PASS, "\"%s\"",
-		    t->recs[0]);
-
-	t = run->dmarc.nrecs > 0 || !run->dmarc_org.done ? &run->dmarc :
-	    &run->dmarc_org;
-	if (check_temp(t->st))
-		check_add(res, "dmarc", d, NULL, NULL, CHECK_ERROR,
-		    "TXT lookup of %s failed (%s): %s", t->where,
-		    dns_status_name(t->st), t->detail);
-	else if (t->nrecs == 0)
-		check_add(res, "dmarc", d, NULL, NULL, CHECK_WARN,
-		    "no DMARC record at %s%s%s; Gmail and Yahoo require one "
-		    "from bulk senders", run->dmarc.where,
-		    run->dmarc_org.done ? " or " : "",
-		    run->dmarc_org.done ? run->dmarc_org.where : "");
-	else if (t->nrecs > 1)
-		check_add(res, "dmarc", d, NULL, NULL, CHECK_FAIL,
-		    "%zu DMARC records at %s: receivers ignore them all "
-		    "(RFC 7489 6.6.3)", t->nrecs, t->where);
-	else if ((pol = strstr(t->recs[0], "p=")) == NULL ||
-	    (pol != t->recs[0] && pol[-1] != ' ' && pol[-1] != ';'))
-		check_add(res, "dmarc", d, NULL, NULL, CHECK_WARN,
-		    "DMARC record at %s has no p= policy: \"%s\"", t->where,
-		    t->recs[0]);
-	else
-		check_add(res, "dmarc", d, NULL, NULL, CHECK_PASS,
-		    "\"%s\" at %s%s", t->recs[0], t->where, t == &run->dmarc ?
-		    "" : " (organizational domain, guessed as the last two "
-		    "labels)");
-}
-
-static void
-check_items_urls(struct check_run *run, struct check_result *res)
-{
-	size_t	 i;
-
-	if (!run->urls_on)
-		return;
-	if (run->nlinks == 0)
-		check_add(res, "url-hosts", "", NULL, NULL, CHECK_PASS,
-		    "no http/https links in the body");
-	else
-		check_add(res, "url-hosts", "", NULL, NULL, CHECK_PASS,
-		    "%zu link%s to %zu host%s%s", run->nlinks,
-		    run->nlinks == 1 ? "" : "s", run->nurls + run->urls_more,
-		    run->nurls + run->urls_more == 1 ? "" : "s",
-		    run->urls_more > 0 ? " (only the first ones checked)" :
-		    "");
-	for (i = 0; i < run->nurls; i++) {
-		struct check_url	*u = &run->urls[i];
-
-		if (u->kind == URL_IP)
-			check_add(res, "url-host", u->host, NULL, NULL,
-			    CHECK_WARN, "link to a bare IP address %s; spam "
-			    "filters score such links", u->host);
-		else if (u->kind == URL_BAD)
-			check_add(res, "url-host", u->host, NULL, NULL,
-			    CHECK_FAIL, "link host \"%s\" is not a fully-"
-			    "qualified name; such links are a known cause of "
-			    "rejections after DATA: use full URLs", u->host);
-		else if (u->addrs != NULL)
-			check_add(res, "url-host", u->host, NULL, NULL,
-			    CHECK_PASS, "%s resolves to %s", u->host, u->addrs);
-		else if (check_temp(u->a) || check_temp(u->aaaa))
-			check_add(res, "url-host", u->host, NULL, NULL,
-			    CHECK_ERROR, "could not resolve %s (%s/%s)",
-			    u->host, dns_status_name(u->a),
-			    dns_status_name(u->aaaa));
-		else
-			check_add(res, "url-host", u->host, NULL, NULL,
-			    CHECK_FAIL, "link host %s %s", u->host,
-			    u->a == DNS_NXDOMAIN ? "does not exist" :
-			    "has no address");
-	}
-	for (i = 0; i < run->nbls; i++)
-		if (strcmp(run->bls[i].name, "dbl") == 0)
-			check_items_bl(run, &run->bls[i], res);
-}
-
-/* check_finish - state to items, in a fixed order; callback; free */
-static void
-check_finish(struct check_run *run)
-{
-	struct check_result	*res;
-	size_t			 i;
-
-	res = xcalloc(1, sizeof(*res));
-	if (dns_ctx_nservers(run->dns) > 0)
-		res->resolver = xstrdup(dns_ctx_server(run->dns, 0));
-	check_items_ip(run, res);
-	check_items_helo(run, res);
-	for (i = 0; i < run->nbls; i++)
-		if (strcmp(run->bls[i].name, "dnsbl") == 0)
-			check_items_bl(run, &run->bls[i], res);
-	check_items_sender(run, res);
-	check_items_urls(run, res);
-	run->cb(res, run->arg);
-	check_run_free(run);
-}
-
-void
-check_result_free(struct check_result *res)
-{
-	size_t	 i;
-
-	if (res == NULL)
-		return;
-	for (i = 0; i < res->nitems; i++) {
-		free(res->items[i].subject);
-		free(res->items[i].zone);
-		free(res->items[i].answer);
-		free(res->items[i].evidence);
-	}
-	free(res->items);
-	free(res->resolver);
-	free(res);
-}
-
-const struct check_item *
-check_find(const struct check_result *res, const char *name,
-    const char *subject)
-{
-	size_t	 i;
-
-	for (i = 0; i < res->nitems; i++)
-		if (strcmp(res->items[i].name, name) == 0 && (subject == NULL ||
-		    strcasecmp(res->items[i].subject, subject) == 0))
-			return &res->items[i];
-	return NULL;
-}
-
-enum check_status
-check_worst(const struct check_result *res)
-{
-	static const int	 rank[] = { [CHECK_PASS] = 0, [CHECK_WARN] = 1,
-				    [CHECK_ERROR] = 2, [CHECK_FAIL] = 3 };
-	enum check_status	 w = CHECK_PASS;
-	size_t			 i;
-
-	for (i = 0; i < res->nitems; i++)
-		if (rank[res->items[i].status] > rank[w])
-			w = res->items[i].status;
-	return w;
 }

@@ -1,20 +1,21 @@
 /*
- * https.c - one HTTPS GET on libevent with bufferevent_openssl (see
- * include/https.h).
+ * https.c - one HTTPS GET on io.c's connection (see include/https.h).
  *
- * A plain socket bufferevent connects; once TCP is up an OpenSSL filter
- * is put on top of it (it owns the plain one), whose CONNECTED event
- * comes after the handshake: then the certificate is judged and, only
- * if it verifies, the request written. Two layers, so that a refused
- * connection and a failed handshake can be told apart.
- * The response is collected raw in one buffer and parsed again after
- * each read: first the header (status line, Content-Length,
- * Transfer-Encoding, Content-Type, Location), then the body.
+ * io.c connects and reports IO_CONNECTED; then TLS is started on the
+ * live connection (io_starttls), and IO_TLSREADY comes after the
+ * handshake: the certificate is judged and, only if it verifies, the
+ * request written. A connection that fails before IO_CONNECTED is a
+ * connect failure, one that fails after it a TLS failure, so the two
+ * can be told apart. io.c runs in raw mode: the response is collected
+ * in one buffer from IO_DATA and parsed again after each read: first
+ * the header (status line, Content-Length, Transfer-Encoding,
+ * Content-Type, Location), then the body. io.c's deadline is the whole
+ * exchange's.
  *
  * Every result is delivered from the request's own timer (a zero
- * timeout once the result is decided), never from inside a bufferevent
- * callback, so the bufferevent can be freed right after the caller's
- * callback returns (STYLE.md 9).
+ * timeout once the result is decided), never from inside an io
+ * callback, so the io can be freed right after the caller's callback
+ * returns (STYLE.md 9).
  */
 #include "config.h"
 
@@ -31,15 +32,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "https.h"
+#include "io.h"
 #include "log.h"
 #include "tls.h"
 #include "util.h"
@@ -48,9 +46,9 @@
 
 struct https_req {
 	struct event_base	*base;
-	struct bufferevent	*bev;
-	struct event		*timer;		/* deadline, then delivery */
-	SSL			*ssl;		/* until the filter owns it */
+	struct io		*io;
+	struct event		*timer;		/* delivery */
+	SSL			*ssl;		/* until io owns it */
 	int			 tcp;		/* TCP is up, TLS under way */
 	https_cb		 cb;
 	void			*arg;
@@ -76,8 +74,8 @@ struct https_req {
 	char			 detail[512];
 };
 
-static void	https_readcb(struct bufferevent *, void *);
-static void	https_eventcb(struct bufferevent *, short, void *);
+static void	https_io(struct io *, enum io_event, void *);
+static void	https_read(struct https_req *);
 static void	https_timercb(evutil_socket_t, short, void *);
 static void	https_finish(struct https_req *, enum https_status,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
@@ -111,7 +109,6 @@ https_get(struct event_base *base, const struct https_params *p,
     https_cb cb, void *arg)
 {
 	struct https_req	*r;
-	struct timeval		 tv;
 	SSL			*ssl;
 	unsigned		 port = 443;
 
@@ -133,9 +130,6 @@ https_get(struct event_base *base, const struct https_params *p,
 	    xasprintf("%s:%u", p->host, port);
 	if ((r->timer = evtimer_new(base, https_timercb, r)) == NULL)
 		fatalx("evtimer_new failed");
-	tv.tv_sec = p->timeout_ms / 1000;
-	tv.tv_usec = (p->timeout_ms % 1000) * 1000;
-	evtimer_add(r->timer, &tv);
 
 	tls_ctx_trust(p->ctx);
 	if ((ssl = r->ssl = SSL_new(p->ctx)) == NULL)
@@ -145,16 +139,12 @@ https_get(struct event_base *base, const struct https_params *p,
 	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
 	    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 	SSL_set1_host(ssl, p->host);
-	if ((r->bev = bufferevent_socket_new(base, -1,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		https_finish(r, HTTPS_CONNECT, "cannot set up the connection");
-		return r;
-	}
-	bufferevent_setcb(r->bev, NULL, NULL, https_eventcb, r);
-	bufferevent_enable(r->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(r->bev, p->addr, (int)p->addrlen) < 0)
+	r->io = io_new(base, https_io, r);
+	io_set_raw(r->io);
+	io_set_deadline(r->io, p->timeout_ms);
+	if (io_connect(r->io, p->addr, p->addrlen, NULL, 0) == -1)
 		https_finish(r, HTTPS_CONNECT, "cannot connect: %s",
-		    strerror(errno));
+		    io_error(r->io));
 	return r;
 }
 
@@ -169,8 +159,7 @@ https_free(struct https_req *r)
 {
 	if (r == NULL)
 		return;
-	if (r->bev != NULL)
-		bufferevent_free(r->bev);
+	io_free(r->io);
 	SSL_free(r->ssl);
 	if (r->timer != NULL)
 		event_free(r->timer);
@@ -199,10 +188,8 @@ https_finish(struct https_req *r, enum https_status st, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
 	va_end(ap);
-	if (r->bev != NULL) {
-		bufferevent_disable(r->bev, EV_READ | EV_WRITE);
-		bufferevent_setcb(r->bev, NULL, NULL, NULL, NULL);
-	}
+	if (r->io != NULL)
+		io_close(r->io);
 	evtimer_add(r->timer, &tv);
 }
 
@@ -212,11 +199,8 @@ https_timercb(evutil_socket_t fd, short what, void *arg)
 	struct https_req	*r = arg;
 	struct https_result	 res;
 
-	if (!r->finished) {
-		https_finish(r, HTTPS_TIMEOUT, "no complete response from %s "
-		    "in time", r->host);
+	if (!r->finished)
 		return;
-	}
 	memset(&res, 0, sizeof(res));
 	res.status = r->status;
 	res.detail = r->detail;
@@ -236,29 +220,20 @@ https_timercb(evutil_socket_t fd, short what, void *arg)
 static void
 https_tcp_up(struct https_req *r)
 {
-	struct bufferevent	*tls;
+	SSL	*ssl = r->ssl;
 
 	r->tcp = 1;
-	tls = bufferevent_openssl_filter_new(r->base, r->bev, r->ssl,
-	    BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (tls == NULL) {
-		https_finish(r, HTTPS_TLS, "cannot set up TLS");
-		return;
-	}
-	/* the filter owns the plain bufferevent and the SSL now */
-	r->ssl = NULL;
-	r->bev = tls;
-	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
-	bufferevent_setcb(tls, https_readcb, NULL, https_eventcb, r);
-	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	r->ssl = NULL;		/* io owns it now, whatever happens */
+	if (io_starttls(r->io, ssl) == -1)
+		https_finish(r, HTTPS_TLS, "cannot set up TLS with %s: %s",
+		    r->host, io_error(r->io));
 }
 
 /* https_connected - handshake done: judge the certificate, then ask */
 static void
 https_connected(struct https_req *r)
 {
-	SSL		*ssl = bufferevent_openssl_get_ssl(r->bev);
+	SSL		*ssl = io_ssl(r->io);
 	char		*req;
 	long		 v;
 
@@ -278,75 +253,74 @@ https_connected(struct https_req *r)
 	req = xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: "
 	    "smtprobe/%s\r\nAccept: text/plain\r\nConnection: close\r\n\r\n",
 	    r->path, r->hostport, PACKAGE_VERSION);
-	bufferevent_write(r->bev, req, strlen(req));
+	io_write(r->io, req, strlen(req));
 	free(req);
 	r->sent = 1;
 }
 
+/* https_io - what io.c reports, through the stages of the request */
 static void
-https_eventcb(struct bufferevent *bev, short what, void *arg)
+https_io(struct io *io, enum io_event ev, void *arg)
 {
 	struct https_req	*r = arg;
-	unsigned long		 e;
-	char			 err[256] = "";
 
-	if (what & BEV_EVENT_CONNECTED) {
+	if (r->finished)
+		return;
+	switch (ev) {
+	case IO_CONNECTED:
+		https_tcp_up(r);
+		break;
+	case IO_TLSREADY:
+		https_connected(r);
+		break;
+	case IO_DATA:
+		https_read(r);
+		break;
+	case IO_LINE:		/* raw mode: no lines */
+		break;
+	case IO_TIMEOUT:
+		https_finish(r, HTTPS_TIMEOUT, "no complete response from %s "
+		    "in time", r->host);
+		break;
+	case IO_EOF:
 		if (!r->tcp)
-			https_tcp_up(r);
-		else
-			https_connected(r);
-		return;
-	}
-	if (!r->tcp && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
-		https_finish(r, HTTPS_CONNECT, "cannot connect to %s: %s",
-		    r->host, strerror(EVUTIL_SOCKET_ERROR()));
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		if (!r->sent)
+			https_finish(r, HTTPS_CONNECT, "cannot connect to %s: "
+			    "%s", r->host, io_error(io));
+		else if (!r->sent)
 			https_finish(r, HTTPS_TLS, "%s closed the connection "
 			    "during the TLS handshake", r->host);
 		else
 			https_parse(r, 1);
-		return;
+		break;
+	case IO_ERROR:
+		if (!r->tcp)
+			https_finish(r, HTTPS_CONNECT, "cannot connect to %s: "
+			    "%s", r->host, io_error(io));
+		else if (!r->sent)
+			https_finish(r, HTTPS_TLS, "TLS handshake with %s "
+			    "failed: %s", r->host, io_error(io));
+		else
+			https_finish(r, HTTPS_PROTOCOL, "connection error "
+			    "while reading the response: %s", io_error(io));
+		break;
 	}
-	if (!(what & BEV_EVENT_ERROR))
-		return;
-	/* libevent also queues the SSL_get_error() code as lib 0: skip */
-	while ((e = bufferevent_get_openssl_error(bev)) != 0)
-		if (ERR_GET_LIB(e) != 0 && err[0] == '\0')
-			ERR_error_string_n(e, err, sizeof(err));
-	ERR_clear_error();
-	if (!r->sent)
-		https_finish(r, HTTPS_TLS, "TLS handshake with %s failed: %s",
-		    r->host, err[0] != '\0' ? err : "connection lost");
-	else
-		https_finish(r, HTTPS_PROTOCOL, "connection error while "
-		    "reading the response: %s", err[0] != '\0' ? err :
-		    strerror(EVUTIL_SOCKET_ERROR()));
 }
 
+/* https_read - take what arrived, within the limits, and parse again */
 static void
-https_readcb(struct bufferevent *bev, void *arg)
+https_read(struct https_req *r)
 {
-	struct https_req	*r = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	size_t			 n = evbuffer_get_length(in), cap;
-	char			 buf[4096];
-	int			 k;
+	size_t	 cap, k;
+	char	 buf[4096];
 
 	cap = HTTPS_MAX_HEADER + r->max_body + HTTPS_CHUNK_SLACK;
-	while (n > 0 && !r->finished) {
-		k = evbuffer_remove(in, buf, sizeof(buf));
-		if (k <= 0)
-			break;
-		n -= (size_t)k;
-		if (r->in.len + (size_t)k > cap) {
+	while (!r->finished && (k = io_read(r->io, buf, sizeof(buf))) > 0) {
+		if (r->in.len + k > cap) {
 			https_finish(r, HTTPS_TOOBIG, "the response from %s is "
 			    "larger than %zu bytes", r->host, cap);
 			return;
 		}
-		util_buf_add(&r->in, buf, (size_t)k);
+		util_buf_add(&r->in, buf, k);
 	}
 	if (!r->finished)
 		https_parse(r, 0);

@@ -41,6 +41,7 @@ struct io {
 	io_cb			 cb;
 	void			*arg;
 	size_t			 maxline;
+	int			 raw;		/* IO_DATA, not lines */
 	int			 tls;		/* TLS handshake done */
 	int			 tls_started;
 	char			*line;		/* during IO_LINE */
@@ -61,6 +62,7 @@ static void	io_timercb(evutil_socket_t, short, void *);
 static void	io_tls_error(struct io *, const char *, unsigned long);
 static void	io_format_addr(const struct sockaddr *, char *, size_t);
 static void	io_lines(struct io *);
+static void	io_input(struct io *);
 static void	io_kickcb(evutil_socket_t, short, void *);
 
 static const struct io_seams *seams;	/* tests only: io_set_seams() */
@@ -102,6 +104,23 @@ void
 io_set_maxline(struct io *io, size_t n)
 {
 	io->maxline = n;
+}
+
+void
+io_set_raw(struct io *io)
+{
+	io->raw = 1;
+}
+
+size_t
+io_read(struct io *io, void *buf, size_t len)
+{
+	int	 n;
+
+	if (io->bev == NULL)
+		return 0;
+	n = evbuffer_remove(bufferevent_get_input(io->bev), buf, len);
+	return n > 0 ? (size_t)n : 0;
 }
 
 const char *
@@ -423,10 +442,20 @@ io_lines(struct io *io)
 	}
 }
 
+/* io_input - input is there: lines, or IO_DATA in raw mode */
+static void
+io_input(struct io *io)
+{
+	if (!io->raw)
+		io_lines(io);
+	else if (evbuffer_get_length(bufferevent_get_input(io->bev)) > 0)
+		io->cb(io, IO_DATA, io->arg);
+}
+
 static void
 io_readcb(struct bufferevent *bev, void *arg)
 {
-	io_lines(arg);
+	io_input(arg);
 }
 
 /* io_tls_error - describe the OpenSSL error queue of this connection */
@@ -475,9 +504,9 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 		io->cb(io, IO_CONNECTED, io->arg);
 		return;
 	}
-	/* Lines that arrived with the close are still delivered. */
+	/* Lines (or data) that arrived with the close are still delivered. */
 	if (io->bev == bev)
-		io_lines(io);
+		io_input(io);
 	if (io->bev != bev)
 		return;
 	if (what & BEV_EVENT_EOF) {

@@ -10,8 +10,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,44 +28,7 @@ int
 msg_read(const char *path, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
-	struct util_buf	 b = { NULL, 0, 0 };
-	char		 chunk[65536];
-	ssize_t		 n;
-	int		 fd;
-
-	if (strcmp(path, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	util_buf_add(&b, "", 0);
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			break;
-		}
-		if (n == 0) {
-			if (fd != STDIN_FILENO)
-				close(fd);
-			*out = b.p;
-			*outlen = b.len;
-			return 0;
-		}
-		if (b.len + (size_t)n > MSG_MAX_SIZE) {
-			snprintf(err, errlen, "%s: larger than %d bytes", path,
-			    MSG_MAX_SIZE);
-			break;
-		}
-		util_buf_add(&b, chunk, (size_t)n);
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	free(b.p);
-	return -1;
+	return util_read_file(path, MSG_MAX_SIZE, out, outlen, err, errlen);
 }
 
 int

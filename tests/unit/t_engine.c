@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "io.h"
 #include "log.h"
 #include "peer.h"
 #include "record.h"
@@ -541,6 +542,74 @@ test_closes(void)
 	t_end(&t);
 }
 
+/* the events and bytes a raw io (io_set_raw, as https.c uses) saw */
+struct rawseen {
+	int	 connected, lines, data, eof, error;
+	char	 buf[256];
+	size_t	 len;
+};
+
+static void
+raw_cb(struct io *io, enum io_event ev, void *arg)
+{
+	struct rawseen	*s = arg;
+
+	switch (ev) {
+	case IO_CONNECTED:	s->connected++; break;
+	case IO_LINE:		s->lines++; break;
+	case IO_DATA:
+		s->data++;
+		s->len += io_read(io, s->buf + s->len, sizeof(s->buf) - 1 -
+		    s->len);
+		break;
+	case IO_EOF:		s->eof++; break;
+	case IO_ERROR:		s->error++; break;
+	default:		break;
+	}
+}
+
+/* test_raw_io - raw mode: bytes as they come, no lines, no line cap */
+static void
+test_raw_io(void)
+{
+	struct event_base	*base = event_base_new();
+	struct peer		*p = peer_new(base);
+	struct sockaddr_in	 sin;
+	struct rawseen		 s;
+	struct io		*io;
+	char			 big[100];
+
+	memset(&s, 0, sizeof(s));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(443);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	io = io_new(base, raw_cb, &s);
+	io_set_raw(io);
+	io_set_maxline(io, 10);
+	ok(io_connect(io, (struct sockaddr *)&sin, sizeof(sin), NULL, 0) ==
+	    0, "raw io: connect");
+	peer_settle(p);
+	ok(s.connected == 1, "raw io: IO_CONNECTED");
+	peer_say(p, "HTTP/1.1 200 OK\r\nab\0c", 21);
+	peer_settle(p);
+	ok(s.data > 0 && s.lines == 0 && s.len == 21 &&
+	    memcmp(s.buf, "HTTP/1.1 200 OK\r\nab\0c", 21) == 0,
+	    "raw io: the bytes as sent, NUL included, no IO_LINE (%zu)",
+	    s.len);
+	memset(big, 'x', sizeof(big));
+	peer_say(p, big, sizeof(big));
+	peer_settle(p);
+	ok(s.error == 0 && s.len == 121, "raw io: no line cap (%zu bytes)",
+	    s.len);
+	peer_close(p);
+	peer_settle(p);
+	ok(s.eof == 1 && s.error == 0, "raw io: IO_EOF at the close");
+	io_free(io);
+	peer_free(p);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -552,5 +621,6 @@ main(void)
 	test_long_first_line();
 	test_desync();
 	test_closes();
+	test_raw_io();
 	return tap_done();
 }

@@ -173,5 +173,42 @@ main(void)
 	    parse(&c, "-s", "h", "--stage", "rcpt", NULL) == -1,
 	    "batch's and explain's options are not the probe's");
 	opt_cli_free(&c);
+	/* generic --no-NAME of the switches: the last one given wins */
+	ok(parse(&c, "-s", "h", "--starttls", "--no-starttls", NULL) == 0 &&
+	    c.tls_mode == SMTP_TLS_NONE, "--no-starttls cancels --starttls");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--no-starttls", "--starttls", NULL) == 0 &&
+	    c.tls_mode == SMTP_TLS_REQUIRE,
+	    "--starttls after --no-starttls is on");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--tls-on-connect", "--no-starttls", NULL) ==
+	    0 && c.tls_mode == SMTP_TLS_IMPLICIT,
+	    "--no-starttls leaves --tls-on-connect alone");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--json", "--no-json", NULL) == 0 &&
+	    c.json == 0, "--no-json cancels --json");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--quiet", "--no-quiet", NULL) == 0 &&
+	    c.quiet == 0 && parse(&c, "-s", "h", "--no-quiet", "-q", NULL) ==
+	    0 && c.quiet == 1, "--no-quiet and -q: the last wins");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--dane", "--no-dane", NULL) == 0 &&
+	    c.dane == 0 && parse(&c, "-s", "h", "--raw-helo", "--no-raw-helo",
+	    NULL) == 0 && c.raw_helo == 0, "--no-dane, --no-raw-helo");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--diagnose", "--no-diagnose", NULL) == 0 &&
+	    c.diagnose == 0, "--no-diagnose cancels --diagnose");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--no-check", NULL, NULL) == 0 && c.no_check == 1 &&
+	    c.check == 0, "--no-check stays its own option");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--no-server", "x", NULL) == -1 &&
+	    parse(&c, "-s", "h", "--no-help", NULL, NULL) == -1 &&
+	    parse(&c, "-s", "h", "--no-starttls=x", NULL, NULL) == -1,
+	    "--no- only for switches, without an argument");
+	opt_cli_free(&c);
+	ok(parse(&c, "-s", "h", "--no-verbose", NULL, NULL) == -1,
+	    "--no- not for a counter (-v)");
+	opt_cli_free(&c);
 	return tap_done();
 }

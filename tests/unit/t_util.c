@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "fuzz/fuzz.h"
@@ -122,6 +123,37 @@ test_b64(void)
 	}
 }
 
+/* test_read_file - the one whole-file reader: contents, NUL, limit, errors */
+static void
+test_read_file(void)
+{
+	char	 path[] = "/tmp/t_util.XXXXXX", err[256], *buf = NULL;
+	size_t	 len = 0;
+	int	 fd;
+
+	if ((fd = mkstemp(path)) == -1 || write(fd, "ab\0cd\n", 6) != 6) {
+		ok(0, "read_file: temporary file");
+		return;
+	}
+	close(fd);
+	ok(util_read_file(path, 0, &buf, &len, err, sizeof(err)) == 0 &&
+	    len == 6 && memcmp(buf, "ab\0cd\n", 7) == 0,
+	    "read_file: whole file, NUL byte kept, NUL added");
+	free(buf);
+	buf = NULL;
+	ok(util_read_file(path, 6, &buf, &len, err, sizeof(err)) == 0 &&
+	    len == 6, "read_file: exactly the limit is read");
+	free(buf);
+	buf = NULL;
+	ok(util_read_file(path, 5, &buf, &len, err, sizeof(err)) == -1 &&
+	    buf == NULL && strstr(err, "larger than 5 bytes") != NULL,
+	    "read_file: over the limit refused (%s)", err);
+	unlink(path);
+	ok(util_read_file(path, 0, &buf, &len, err, sizeof(err)) == -1 &&
+	    strstr(err, path) != NULL && strstr(err, "No such file") != NULL,
+	    "read_file: missing file named in the error (%s)", err);
+}
+
 int
 main(void)
 {
@@ -153,5 +185,6 @@ main(void)
 		ok(strcmp(buf, trims[i].want) == 0, "trim %zu", i);
 	}
 	test_b64();
+	test_read_file();
 	return tap_done();
 }

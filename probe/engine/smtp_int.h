@@ -1,0 +1,105 @@
+/*
+ * smtp_int.h - what the files of the SMTP engine share (private to
+ * probe/engine/smtp*.c; the interface is include/smtp.h):
+ *
+ *   smtp.c        the session, the stage table, commands: enter a stage
+ *                 and send
+ *   smtp_reply.c  the connection's events, reading replies, stray
+ *                 replies (desync), failures and the end of a session
+ *   smtp_tls.c    STARTTLS (the command, the handshake, DANE) and AUTH
+ *
+ * smtp_enter() in smtp.c stays the only function that changes
+ * s->stage.
+ */
+#ifndef SMTPROBE_SMTP_INT_H
+#define SMTPROBE_SMTP_INT_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "io.h"
+#include "record.h"
+#include "reply.h"
+#include "smtp.h"
+
+struct smtp_session {
+	const struct smtp_params *p;
+	struct smtp_callbacks	 cb;
+	void			*arg;
+	struct io		*io;
+	struct record		*rec;
+	enum smtp_stage		 stage;
+	ssize_t			 cur;		/* open step, -1 none */
+	ssize_t			 primary;	/* step answering the command */
+	struct reply		*reply;		/* being read */
+	struct smtp_cmd		 cmd;		/* under way (strings borrowed) */
+	int			 busy;		/* a command is under way */
+	int			 txn;		/* transaction number, from 1 */
+	int			 auth_round;	/* 334 challenges answered */
+	char			*auth_resp;	/* answer to send (secret) */
+	int			 use_helo;	/* EHLO refused: HELO */
+	int			 ehlo_ok;	/* an EHLO was accepted */
+	int			 in_data;	/* 354 seen, dot not sent */
+	int			 started;	/* greeting seen */
+	int			 finished;
+	int			 bare_lf_noted;
+	int			 smuggling;	/* the DATA command declared that
+						   a second reply after the dot
+						   is its finding (eod-early) */
+	int			 binary_noted;
+	char			*helo;		/* name last sent */
+};
+
+/* what each stage does; its name and default timeout are in stage.c */
+struct stage {
+	const char	*verb;
+	int		 expect;	/* reply class meaning success, 0 any
+					   positive (2 or 3) */
+	void		(*enter)(struct smtp_session *);
+	void		(*reply)(struct smtp_session *, struct reply *);
+};
+
+/* the stage table, indexed by enum smtp_stage (smtp.c) */
+extern const struct stage smtp_stages[];
+
+/* smtp.c */
+void	smtp_enter(struct smtp_session *, enum smtp_stage);
+int64_t	smtp_now(struct smtp_session *);
+void	smtp_ready(struct smtp_session *);
+void	smtp_send(struct smtp_session *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	smtp_send_masked(struct smtp_session *, const char *,
+	    const char *);
+struct step *smtp_step(struct smtp_session *);
+long	smtp_timeout(struct smtp_session *, enum smtp_stage);
+void	smtp_wire(struct smtp_session *, enum smtp_wire,
+	    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+/* smtp_reply.c */
+int	smtp_after_probe(struct smtp_session *);
+void	smtp_close_step(struct smtp_session *, enum step_outcome,
+	    const char *);
+void	smtp_desync(struct smtp_session *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	smtp_eod_early(struct smtp_session *, const char *);
+void	smtp_fail(struct smtp_session *, enum step_outcome,
+	    enum fail_kind, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	smtp_finish(struct smtp_session *);
+void	smtp_io(struct io *, enum io_event, void *);
+enum step_outcome smtp_judge(struct smtp_session *,
+	    const struct reply *);
+struct step *smtp_skip_step(struct smtp_session *, enum smtp_stage,
+	    const char *);
+
+/* smtp_tls.c */
+void	smtp_enter_auth(struct smtp_session *);
+void	smtp_enter_starttls(struct smtp_session *);
+void	smtp_reply_auth(struct smtp_session *, struct reply *);
+void	smtp_reply_starttls(struct smtp_session *, struct reply *);
+void	smtp_tls_ready(struct smtp_session *);
+int	smtp_starttls_check(struct smtp_session *, const struct smtp_cmd *);
+int	smtp_auth_check(struct smtp_session *, const struct smtp_cmd *);
+
+#endif
