@@ -28,7 +28,7 @@ static const struct opt_def opt_table[] = {
 #undef OPT
 };
 
-#define NTABLE	(sizeof(opt_table) / sizeof(opt_table[0]))
+#define NTABLE	nitems(opt_table)
 
 /* getopt's value of --no-NAME: the option's id plus OPT_NEG */
 #define OPT_NEG	0x10000
@@ -41,7 +41,7 @@ static const char *const opt_neg_names[] = {
 #include "opt.def"
 #undef OPT
 };
-_Static_assert(sizeof(opt_neg_names) / sizeof(opt_neg_names[0]) == NTABLE,
+_Static_assert(nitems(opt_neg_names) == NTABLE,
     "opt_neg_names out of step with opt_table");
 
 /* the stages whose default timeout --help and the man page show */
@@ -303,7 +303,7 @@ opt_table_check(char *err, size_t len)
 		}
 		for (j = i + 1; j < NTABLE; j++) {
 			b = &opt_table[j];
-			for (k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+			for (k = 0; k < nitems(cmds); k++)
 				if ((a->cmds & b->cmds & cmds[k]) != 0 &&
 				    (strcmp(a->name, b->name) == 0 ||
 				    (a->letter != 0 && a->letter ==
@@ -327,8 +327,7 @@ opt_timeouts(int cmd, char *buf, size_t len)
 	int	 st, r;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(opt_timeout_stages) /
-	    sizeof(opt_timeout_stages[0]); i++) {
+	for (i = 0; i < nitems(opt_timeout_stages); i++) {
 		st = opt_timeout_stages[i];
 		ms = cmd == OC_BATCH ? stage_timeout_bulk(st) :
 		    stage_timeout(st);
@@ -395,7 +394,7 @@ opt_expand(int cmd, const struct opt_def *d, char *buf, size_t len)
 	for (;;) {
 		at = NULL;
 		best = 0;
-		for (i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+		for (i = 0; i < nitems(tokens); i++)
 			if ((tok = strstr(p, tokens[i])) != NULL &&
 			    (at == NULL || tok < at)) {
 				at = tok;

@@ -203,7 +203,7 @@ check_dnsbl_answer(const char *zone, const char *a, const char **meaning)
 	size_t		 i;
 
 	*meaning = NULL;
-	for (i = 0; i < sizeof(check_codes) / sizeof(check_codes[0]); i++) {
+	for (i = 0; i < nitems(check_codes); i++) {
 		const struct check_code *c = &check_codes[i];
 
 		if (strcmp(c->answer, a) != 0)

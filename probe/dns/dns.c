@@ -57,8 +57,8 @@ static const char *const dns_status_names[] = {
 	[DNS_NETWORK] = "network",
 	[DNS_INVALID] = "invalid"
 };
-_Static_assert(sizeof(dns_status_names) / sizeof(dns_status_names[0]) ==
-    DNS_INVALID + 1, "dns_status_names out of step with enum dns_status");
+_Static_assert(nitems(dns_status_names) == DNS_INVALID + 1,
+    "dns_status_names out of step with enum dns_status");
 
 static void	dns_ctx_destroy(struct dns_ctx *);
 static uint16_t	dns_random16(void);

@@ -100,8 +100,7 @@ static const char *const status_names[] = {
 const char *
 https_status_name(enum https_status s)
 {
-	return (size_t)s < sizeof(status_names) / sizeof(status_names[0]) ?
-	    status_names[s] : "?";
+	return (size_t)s < nitems(status_names) ? status_names[s] : "?";
 }
 
 struct https_req *

@@ -108,7 +108,7 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 	snprintf(id, sizeof(id), "<smtprobe.%lld.%ld@%s>", (long long)now,
 	    (long)getpid(), p->domain != NULL ? p->domain :
 	    "smtprobe.invalid");
-	for (i = 0; i < sizeof(generated) / sizeof(generated[0]); i++) {
+	for (i = 0; i < nitems(generated); i++) {
 		const char *name = generated[i];
 		size_t	 nl = strlen(name);
 
