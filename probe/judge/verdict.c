@@ -70,16 +70,26 @@ static int	 rule_matches(const struct rule *, int, int, const char *,
 static char	*lower_text(const char *, const char *, char *);
 
 /*
- * negated - is the occurrence at p (in text) denied by the words just
- * before it: "not listed", "isn't blocked", "never blacklisted"
+ * negated - is the occurrence of word at p (in text) denied by the words
+ * just before it: "not listed", "isn't blocked", "never blacklisted".
+ * Only words that say a listing or a block can be denied that way ("not
+ * RFC 2822 compliant" is no denial of "rfc 2822").
  */
 static int
-negated(const char *text, const char *p)
+negated(const char *text, const char *p, const char *word)
 {
 	static const char *const neg[] = { "not ", "n't ", "never ",
 	    "not been ", "not currently ", NULL };
+	static const char *const deniable[] = { "listed", "blacklist",
+	    "blocklist", "black list", "block list", "blocked", "banned",
+	    "spam", NULL };
 	size_t	 i, n, off = (size_t)(p - text);
 
+	for (i = 0; deniable[i] != NULL; i++)
+		if (strncmp(word, deniable[i], strlen(deniable[i])) == 0)
+			break;
+	if (deniable[i] == NULL)
+		return 0;
 	for (i = 0; neg[i] != NULL; i++) {
 		n = strlen(neg[i]);
 		if (off >= n && strncmp(p - n, neg[i], n) == 0)
@@ -107,7 +117,7 @@ words_match(const char *text, const char *words, char *hit, size_t hitlen)
 			word[n] = '\0';
 			for (p = strstr(text, word); p != NULL;
 			    p = strstr(p + 1, word)) {
-				if (negated(text, p))
+				if (negated(text, p, word))
 					continue;
 				if (hit != NULL)
 					snprintf(hit, hitlen, "%s", word);
@@ -332,8 +342,8 @@ kind_index(const char *k)
 }
 
 /*
- * tally_score - a class's score: its strongest evidence, plus a tenth
- * of the strongest of each other kind that agrees, at most 99
+ * tally_score - a class's score: its strongest evidence, plus a
+ * twentieth of the strongest of each other kind that agrees, at most 99
  */
 static int
 tally_score(const struct tally *t)
@@ -345,11 +355,11 @@ tally_score(const struct tally *t)
 			best = t->kind[i];
 			kb = i;
 		}
-	sum = best * 10;
+	sum = best * 20;
 	for (i = 0; i < 4; i++)
 		if (i != kb)
 			sum += t->kind[i];
-	sum = (sum + 5) / 10;
+	sum = (sum + 10) / 20;
 	return sum > 99 ? 99 : sum;
 }
 
