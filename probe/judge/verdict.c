@@ -65,6 +65,7 @@ _Static_assert(VERDICT_RULES_LONGEST_WORD < WORD_MAX,
 static int	 words_match(const char *, const char *, char *, size_t);
 static int	 enh_match(const char *, const char *);
 static const char *advice_for(const char *, const char *);
+static int	 class_digit(int, const char *);
 static int	 rule_matches(const struct rule *, int, int, const char *,
 		    const char *, char *, size_t);
 static char	*lower_text(const char *, const char *, char *);
@@ -174,6 +175,47 @@ advice_for(const char *class, const char *reason)
 	return "";
 }
 
+/*
+ * class_digit - the class digit of a reply: its basic code's, or, for a
+ * text without one ("5.1.0 ... invalid domain"), its enhanced code's;
+ * 0 when neither is known
+ */
+static int
+class_digit(int code, const char *enh)
+{
+	if (code >= 200 && code <= 599)
+		return code / 100;
+	if (enh[0] >= '2' && enh[0] <= '5' && enh[1] == '.')
+		return enh[0] - '0';
+	return 0;
+}
+
+/*
+ * embedded_code - the basic code of a reply quoted inside a pasted
+ * fragment of a bounce ("Diagnostic-Code: smtp; 550 5.1.1 ..."), or 0;
+ * its enhanced code into enh if enh is still empty
+ */
+static int
+embedded_code(const char *low, char *enh)
+{
+	const char	*p;
+	int		 code;
+
+	if ((p = strstr(low, "diagnostic-code:")) == NULL ||
+	    (p = strchr(p, ';')) == NULL)
+		return 0;
+	for (p++; *p == ' '; p++)
+		;
+	if (!(p[0] >= '2' && p[0] <= '5') || !isdigit((unsigned char)p[1]) ||
+	    !isdigit((unsigned char)p[2]) || (p[3] != ' ' && p[3] != '-' &&
+	    p[3] != '\0'))
+		return 0;
+	code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	if (enh[0] == '\0' && p[3] != '\0')
+		reply_enhanced_parse(p + 4, enh);
+	return code;
+}
+
 /* rule_matches - 1 if every condition of r holds (low: lower case) */
 static int
 rule_matches(const struct rule *r, int stage, int code, const char *enh,
@@ -182,8 +224,10 @@ rule_matches(const struct rule *r, int stage, int code, const char *enh,
 	if (r->stages != ANY && (stage < 0 ||
 	    (r->stages & (1u << stage)) == 0))
 		return 0;
-	if (r->classes != NULL && (code == 0 ||
-	    strchr(r->classes, '0' + code / 100) == NULL))
+	if (r->classes != NULL && class_digit(code, enh) == 0)
+		return 0;
+	if (r->classes != NULL && strchr(r->classes, '0' +
+	    class_digit(code, enh)) == NULL)
 		return 0;
 	if (r->code != 0 && r->code != code)
 		return 0;
@@ -231,6 +275,9 @@ lower_text(const char *text, const char *enhanced, char *enh)
 	if (enh[0] == '\0' && strlen(text) > 4 &&
 	    isdigit((unsigned char)text[0]))
 		reply_enhanced_parse(text + 4, enh);
+	/* "5.1.0 ... invalid domain": an enhanced code and no basic one */
+	if (enh[0] == '\0')
+		reply_enhanced_parse(text, enh);
 	/* "553 sorry, no mailbox here (#5.1.1)": qmail's code at the end */
 	if (enh[0] == '\0')
 		hash_code(low, enh);
@@ -477,6 +524,8 @@ verdict_reply(int stage, int code, const char *enhanced, const char *text,
 	int		 k;
 
 	low = lower_text(text, enhanced, enh);
+	if (code == 0)
+		code = embedded_code(low, enh);
 	memset(v, 0, sizeof(*v));
 	v->stage = stage;
 	v->code = code;

@@ -60,6 +60,7 @@ static void	 sides(struct corpus *, struct corpus *);
 static void	 accuracy(struct corpus *, int, int, int);
 static void	 rules_backed(struct corpus *);
 static void	 fixed(void);
+static void	 seeds(void);
 static void	 registry(void);
 
 /*
@@ -509,6 +510,143 @@ fixed(void)
 	    "enhanced code registry");
 }
 
+/*
+ * The replies quoted in the user's seed documents (/work/shared/seeds,
+ * tests/verdict/sources.tsv seed:000 to seed:004), with the class,
+ * reason and advice those documents explain. advice: words the advice
+ * must hold, '|' between them (all of them, in any order).
+ */
+static const struct seed {
+	const char	*stage;
+	const char	*reply;
+	const char	*class;
+	const char	*reason;
+	const char	*advice;
+} seed_cases[] = {
+	/* 000, 001, 003: AOL after DATA is the message and the IP */
+	{ "eod", "521 5.2.1 : AOL will not accept delivery of this message.",
+	  "content", "message-blocked",
+	  "content|URLs|From: domain's DNS|IP's reputation|AOL" },
+	{ "eod", "521 5.2.1 AOL will not accept delivery of this message",
+	  "content", "message-blocked", "domains and URLs|postmaster tools" },
+	{ "unknown", "521 5.2.1 : AOL will not accept delivery of this "
+	  "message. (in reply to end of DATA command)", "content",
+	  "message-blocked", "whole|From: domain" },
+	{ "eod", "521 5.2.1 AOL non accetter\xc3\xa0 la consegna di questo "
+	  "messaggio", "content", "message-blocked", "IP's reputation" },
+	{ "unknown", "521 5.2.1 AOL non accetter\xc3\xa0 la consegna di "
+	  "questo messaggio", "content", "message-blocked", "AOL" },
+	/* 002: Aruba's common errors */
+	{ "eod", "552 5.2.0 igxL1p00E1WDM2s01gxMXG spam detected", "content",
+	  "spam", "whole message" },
+	{ "unknown", "X.X.X iemL1p01Z0hMcT901emQ77 policy violation", "rate",
+	  "policy-violation", "200-300 messages per 20|minutes" },
+	{ "mail", "550 5.7.1 iemL1p01Z0hMcT901emQ77 policy violation", "rate",
+	  "policy-violation", "200-300" },
+	{ "rcpt", "553 sorry, you need to supply the correct username and "
+	  "password for SMTP-AUTH (#5.7.1)", "auth", "auth-required",
+	  "authentication|AUTH" },
+	{ "mail", "550 5.1.0 bl2H1q00Z3b1BmX01l2HDZ authentication failed",
+	  "auth", "auth-failed", "password" },
+	{ "rcpt", "550 5.1.1 sender is blacklisted", "sender",
+	  "blocked-by-recipient", "blocked senders|recipient" },
+	{ "unknown", "Action: failed Status: 5.1.1 Diagnostic-Code: smtp; "
+	  "550 5.1.1 sender is blacklisted", "sender", "blocked-by-recipient",
+	  "remove the address" },
+	{ "unknown", "5.1.0 0H9j1r00t1xJdJu01H9jrR invalid domain", "sender",
+	  "unknown-domain", "domain" },
+	{ "unknown", "This is a permanent error; I've given up. Sorry it "
+	  "didn't work out. <casella@example.com>: AUTORESPOND: This "
+	  "message is looping...it has my Delivered-To header.", "content",
+	  "content-rejected", "message" },
+	/* 004: Alibaba's guide */
+	{ "rcpt", "550 5.7.1 Service unavailable; client [192.0.2.1] blocked "
+	  "using zen.spamhaus.org", "ip", "dnsbl", "blocklist|delisting" },
+	{ "unknown", "550 5.7.1 Service unavailable; client [192.0.2.1] "
+	  "blocked using bl.example.net", "ip", "dnsbl", "blocklist" },
+	{ "rcpt", "550 5.7.1 Mail from 192.0.2.1 refused: in a DNS blacklist",
+	  "ip", "dnsbl", "delisting" },
+	{ "unknown", "in a DNS blacklist", "ip", "dnsbl", "blocklist" },
+	{ "unknown", "550 Your IP is in the RBL", "ip", "dnsbl", "blocklist" },
+	{ "unknown", "is filtered by RB", "ip", "dnsbl", "blocklist" },
+	{ "unknown", "is listed in RBL.", "ip", "dnsbl", "blocklist" },
+	{ "rcpt", "450 4.7.1 Client host rejected: cannot find your hostname",
+	  "ip", "rdns", "PTR" },
+	{ "rcpt", "450 4.7.1 Helo command rejected: Host not found", "helo",
+	  "invalid-helo", "HELO" },
+	{ "rcpt", "504 5.5.2 Helo command rejected: need fully-qualified "
+	  "hostname", "helo", "non-fqdn", "fully-qualified" },
+	{ "rcpt", "501 5.5.2 Helo command rejected: Invalid name", "helo",
+	  "invalid-helo", "HELO" },
+	{ "rcpt", "554 5.7.1 Recipient address rejected: Dynamic IP", "ip",
+	  "dynamic", "static IP" },
+	{ "rcpt", "554 5.7.1 Service unavailable;", "ip", "dnsbl",
+	  "blocklist" },
+	{ "unknown", "554 5.7.1 Service unavailable;", "ip", "dnsbl",
+	  "blocklist" },
+	/* issue 15: OpenSMTPD's EHLO-stage wording */
+	{ "ehlo", "550 5.7.1 EHLO name must contain a dot", "helo", "non-fqdn",
+	  "fully-qualified" },
+};
+
+/* unescape - s with \\xHH sequences turned into bytes (allocated) */
+static char *
+unescape(const char *s)
+{
+	char	*o = xstrdup(s), *d = o;
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '\\' && s[1] == 'x' && s[2] != '\0' &&
+		    s[3] != '\0') {
+			char	 hex[3] = { s[2], s[3], '\0' };
+
+			*d++ = (char)strtol(hex, NULL, 16);
+			s += 3;
+		} else
+			*d++ = *s;
+	}
+	*d = '\0';
+	return o;
+}
+
+/* advice_has - does advice hold every '|'-separated word of want */
+static int
+advice_has(const char *advice, const char *want)
+{
+	char	*w = xstrdup(want), *p, *save = NULL;
+	int	 ok_ = 1;
+
+	for (p = strtok_r(w, "|", &save); p != NULL;
+	    p = strtok_r(NULL, "|", &save))
+		if (advice == NULL || strstr(advice, p) == NULL)
+			ok_ = 0;
+	free(w);
+	return ok_;
+}
+
+/* seeds - every reply the seed documents quote */
+static void
+seeds(void)
+{
+	struct verdict	 v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(seed_cases) / sizeof(seed_cases[0]); i++) {
+		const struct seed *c = &seed_cases[i];
+		char	*text = unescape(c->reply);
+		int	 code = (int)strtol(text, NULL, 10);
+
+		verdict_reply(stage_lookup(c->stage), code, NULL, text, &v);
+		ok(strcmp(v.class, c->class) == 0 &&
+		    strcmp(v.reason, c->reason) == 0 &&
+		    advice_has(v.advice, c->advice), "seed at %s: \"%s\" is "
+		    "%s/%s, advice names \"%s\" (got %s/%s, rule %s)",
+		    c->stage, text, c->class, c->reason, c->advice, v.class,
+		    v.reason, v.rule);
+		free(text);
+	}
+}
+
 int
 main(void)
 {
@@ -523,6 +661,7 @@ main(void)
 	accuracy(&test, 1, TEST_CLASS, TEST_REASON);
 	rules_backed(&train);
 	fixed();
+	seeds();
 	registry();
 	corpus_free(&train);
 	corpus_free(&test);
