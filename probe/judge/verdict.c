@@ -476,7 +476,7 @@ tally_of(struct tally *t, size_t *n, const char *class)
  */
 static void
 verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
-    int code, const char *enh, const char *low)
+    int code, const char *enh, const char *low, const struct rule *fb)
 {
 	struct tally	*win = NULL, *run = NULL;
 	char		 hit[WORD_MAX];
@@ -509,6 +509,8 @@ verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
 		    rule_matches(&rules[i], stage, code, enh, low, hit,
 		    sizeof(hit)))
 			add_evidence(v, &rules[i], hit);
+	if (fb != NULL && strcmp(fb->class, win->class) == 0)
+		add_evidence(v, fb, "");
 	evidence_sort(v);
 }
 
@@ -518,11 +520,12 @@ verdict_reply(int stage, int code, const char *enhanced, const char *text,
 {
 	struct tally	 t[NCLASS], *ct;
 	const struct fallback *fb;
-	static struct rule fbrule;
+	struct rule	 fbrule;
 	char		*low, hit[WORD_MAX], enh[16];
 	size_t		 i, n = 0;
 	int		 k;
 
+	memset(&fbrule, 0, sizeof(fbrule));
 	low = lower_text(text, enhanced, enh);
 	if (code == 0)
 		code = embedded_code(low, enh);
@@ -571,7 +574,8 @@ verdict_reply(int stage, int code, const char *enhanced, const char *text,
 		v->advice = advice_for(v->class, v->reason);
 		return;
 	}
-	verdict_conclude(v, t, n, stage, code, enh, low);
+	verdict_conclude(v, t, n, stage, code, enh, low,
+	    fbrule.id != NULL ? &fbrule : NULL);
 	free(low);
 	v->advice = advice_for(v->class, v->reason);
 }
