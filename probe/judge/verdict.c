@@ -8,13 +8,17 @@
  * applies - stages, reply classes or an exact code, enhanced code
  * patterns ("x.7.1" matches any class, "x.7." a prefix) and words ('|'
  * between alternatives, matched in the lower-cased text; "also" is a
- * second list of which one must match too). Every matching rule is
- * scored by its weight; the highest wins, the first on a tie. The
+ * second list of which one must match too, "unless" one that must not).
+ * Every matching rule is evidence for its class, of one kind (words,
+ * enhanced code, stage, basic code); a class scores its strongest
+ * evidence and a little of each other kind that agrees (tally_score),
+ * the enhanced code's subject adds weak evidence (fallback), the best
+ * class wins and its margin over the runner-up sets the confidence. The
  * advice is the first entry of advice[] for the verdict's class and
  * reason, or for its class.
  *
- * The tests hold every rule to at least one line of the corpus
- * (tests/verdict/corpus.tsv) and the corpus to an accuracy floor.
+ * The tests hold every rule to at least one train line of its class
+ * (tests/verdict/train.tsv) and both splits to accuracy floors.
  */
 #include "config.h"
 

@@ -403,7 +403,7 @@ accuracy(struct corpus *c, int blind, int floor_class, int floor_reason)
 			    v.rule, l->f[1], l->f[2], l->f[0], l->f[3],
 			    l->f[4]);
 	}
-	for (ci = 0; classes[ci] != NULL; ci++)
+	for (ci = 0; classes[ci] != NULL && !blind; ci++)
 		if (per[ci][0] > 0)
 			printf("# %s %-10s %4zu/%4zu\n", c->name, classes[ci],
 			    per[ci][1], per[ci][0]);
