@@ -228,10 +228,9 @@ rule_matches(const struct rule *r, int stage, int code, const char *enh,
 	if (r->stages != ANY && (stage < 0 ||
 	    (r->stages & (1u << stage)) == 0))
 		return 0;
-	if (r->classes != NULL && class_digit(code, enh) == 0)
-		return 0;
-	if (r->classes != NULL && strchr(r->classes, '0' +
-	    class_digit(code, enh)) == NULL)
+	/* a pasted text with no code at all is taken for a refusal */
+	if (r->classes != NULL && strchr(r->classes, class_digit(code, enh) ==
+	    0 ? '5' : '0' + class_digit(code, enh)) == NULL)
 		return 0;
 	if (r->code != 0 && r->code != code)
 		return 0;
