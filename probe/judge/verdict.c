@@ -374,7 +374,6 @@ struct tally {
 	char		 hit[WORD_MAX];	/* the words of best */
 	int		 kind[4];	/* strongest weight of each kind */
 	int		 score;
-	size_t		 order;		/* first seen: breaks ties */
 };
 
 static const char *const kinds[] = { "words", "enhanced", "stage", "code" };
@@ -385,7 +384,7 @@ kind_index(const char *k)
 {
 	int	 i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		if (strcmp(kinds[i], k) == 0)
 			return i;
 	return 3;
@@ -468,14 +467,15 @@ tally_of(struct tally *t, size_t *n, const char *class)
 		return NULL;
 	memset(&t[*n], 0, sizeof(t[*n]));
 	t[*n].class = class;
-	t[*n].order = *n;
 	return &t[(*n)++];
 }
 
 /*
- * verdict_conclude - the winner of the tallies into v: its score, the
- * confidence (its score, less what a close runner-up takes away) and
- * the evidence (every matching rule of its class)
+ * verdict_conclude - the winner of the tallies into v (on a tie the
+ * class seen first, i.e. whose rule comes first in the file): its score,
+ * the confidence (its score, less what a close runner-up takes away) and
+ * the evidence (every matching rule of its class, and fb, the enhanced
+ * code's subject, if it agrees)
  */
 static void
 verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
