@@ -501,6 +501,35 @@ fixed(void)
 	    &v);
 	ok(strcmp(v.rule, "sender-dkim-code") != 0,
 	    "5.7.2 is not taken for 5.7.20..22");
+	{
+		const char	*cls;
+
+		ok(!verdict_rule_matches("ip-dnsbl", STAGE_RCPT, 550, NULL,
+		    "550 5.7.1 <bob@example.com> not listed in our directory",
+		    &cls) && verdict_rule_matches("ip-dnsbl", STAGE_RCPT, 550,
+		    NULL, "550 5.7.1 192.0.2.7 listed in our blocklist", &cls),
+		    "\"not listed in\" is no listing; \"listed in\" is");
+		ok(!verdict_rule_matches("content-spam", STAGE_RCPT, 554,
+		    NULL, "554 5.7.1 Client host [192.0.2.7] blocked using "
+		    "zen.spamhaus.org", &cls), "unless: Spamhaus is not spam "
+		    "in the message");
+	}
+	verdict_reply(STAGE_EOD, 521, NULL, "521 5.2.1 : AOL will not accept "
+	    "delivery of this message.", &v);
+	ok(v.nevidence >= 2 && strcmp(v.evidence[0].rule,
+	    "content-aol-message") == 0 && strcmp(v.evidence[0].kind, "words")
+	    == 0 && v.runner_up != NULL && strcmp(v.runner_up, "recipient") ==
+	    0 && v.confidence <= v.score && v.score > v.runner_score,
+	    "evidence: the winner's rules, strongest first; the runner-up "
+	    "(x.2.1 read literally) loses");
+	verdict_reply(-1, 550, NULL, "550 5.2.0 zq", &v);
+	ok(strcmp(v.class, "recipient") == 0 && strcmp(v.rule,
+	    "enhanced-subject") == 0, "no words: x.2.x is the recipient's "
+	    "mailbox by the enhanced code's subject");
+	verdict_reply(-1, 554, NULL, "554 zq", &v);
+	ok(strcmp(v.reason, "temporary-error") != 0,
+	    "a permanent reply is never a temporary error (%s/%s)", v.class,
+	    v.reason);
 	verdict_reply(-1, 250, NULL, "250 2.1.5 Ok", &v);
 	ok(strcmp(v.class, "accepted") == 0, "250 is accepted");
 	ok(strcmp(verdict_enhanced_meaning("5.7.26"),
