@@ -3,15 +3,29 @@
  *
  * The verdict is computed from what a step recorded: the stage, the basic
  * code, the enhanced code (RFC 3463 and the IANA registry) and the reply
- * text. Rules are data (the table in probe/judge/verdict.c, documented in
- * smtprobe(1)); the rule with the highest weight among those that match
- * wins, so the reply text beats the enhanced code, which beats the stage.
- * Nothing here touches the network.
+ * text. Rules are data (probe/judge/verdict.rules, documented in
+ * smtprobe(1)); every rule that matches is evidence for its class, of
+ * one kind: the words of the text, the enhanced code, the stage or the
+ * basic code. A class scores its strongest evidence plus a little for
+ * each other kind that agrees; the best class wins, and the confidence
+ * follows its margin over the runner-up. Nothing here touches the
+ * network.
  */
 #ifndef SMTPROBE_VERDICT_H
 #define SMTPROBE_VERDICT_H
 
 #include "record.h"
+
+#define VERDICT_EVIDENCE_MAX	5
+
+/* one piece of evidence: a rule that matched, for the winning class */
+struct verdict_evidence {
+	const char	*rule;		/* rule id */
+	const char	*kind;		/* "words" "enhanced" "stage" "code" */
+	const char	*reason;
+	int		 weight;
+	char		 words[64];	/* the words that matched, or "" */
+};
 
 struct verdict {
 	const char	*class;		/* "ip" "helo" ... "accepted" */
@@ -25,6 +39,11 @@ struct verdict {
 	const char	*advice;	/* what a person can do */
 	char		 context[384];	/* what the pre-flight checks add
 					   (--check), or "" */
+	int		 score;		/* the winner's score, 0 none */
+	const char	*runner_up;	/* the next class, or NULL */
+	int		 runner_score;	/* its score */
+	size_t		 nevidence;
+	struct verdict_evidence evidence[VERDICT_EVIDENCE_MAX];
 };
 
 /*
@@ -45,9 +64,12 @@ void	 verdict_record(const struct record *, struct verdict *);
 /* verdict_enhanced_meaning - IANA text of an enhanced code, or NULL */
 const char *verdict_enhanced_meaning(const char *);
 
+/* verdict_evidence_line - the evidence as one line of text, into buf */
+void	 verdict_evidence_line(const struct verdict *, char *, size_t);
+
 /*
  * verdict_rule_matches - whether rule id's conditions hold for a reply
- * (it may still lose to a heavier rule); *class is the rule's class.
+ * (it may still be outweighed); *class is the rule's class.
  */
 int	 verdict_rule_matches(const char *id, int stage, int code,
 	    const char *enhanced, const char *text, const char **class);

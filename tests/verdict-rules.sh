@@ -291,6 +291,36 @@ rule r1
 	reason dnsbl
 	weight 90
 R
+# unless: repeatable, compiled into .unless; its words are checked like words
+ok_rules unless <<'R'
+rule r1
+	class ip
+	reason dnsbl
+	words listed
+	unless not listed|delisted
+	unless whitelisted
+	weight 90
+R
+grep -q '\.unless = "not listed|delisted|"' "$tmp/unless.out" &&
+	grep -q '"whitelisted",$' "$tmp/unless.out" &&
+	grep -q '\.unless = NULL,' "$tmp/minimal.out"
+check $? "unless lines are compiled into .unless (NULL without them)"
+bad unless-upper 5 'unless must be lower case' <<'R'
+rule r1
+	class ip
+	reason dnsbl
+	words listed
+	unless Listed
+	weight 90
+R
+bad unless-empty 5 'unless has an empty alternative' <<'R'
+rule r1
+	class ip
+	reason dnsbl
+	words listed
+	unless a||b
+	weight 90
+R
 # a catch-all before a specific advice hides it
 printf 'rule r1\n\tclass ip\n\treason dnsbl\n\tweight 90\n' >"$tmp/order.rules"
 printf 'advice ip\n\ttext all\nadvice ip dnsbl\n\ttext one\n' >>"$tmp/order.rules"

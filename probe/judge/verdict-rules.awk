@@ -32,12 +32,13 @@ BEGIN {
 	# and a NUL; verdict.c asserts VERDICT_RULES_LONGEST_WORD fits.
 	WORDMAX = 95
 	nkw = split("rule class reason stages replies code enhanced words " \
-	    "also weight advice text", kwlist, " ")
+	    "also unless weight advice text", kwlist, " ")
 	for (k = 1; k <= nkw; k++)
 		iskw[kwlist[k]] = 1
 	rulekw["class"] = rulekw["reason"] = rulekw["stages"] = 1
 	rulekw["replies"] = rulekw["code"] = rulekw["enhanced"] = 1
 	rulekw["words"] = rulekw["also"] = rulekw["weight"] = 1
+	rulekw["unless"] = 1
 	if (keywords) {
 		for (k = 1; k <= nkw; k++)
 			print kwlist[k]
@@ -184,12 +185,14 @@ function endrecord(	r, e, en, j) {
 		err(FNR, KW " needs a value")
 		next
 	}
-	if (KW != "words" && KW != "also" && KW != "text" && \
+	if (KW != "words" && KW != "also" && KW != "unless" && \
+	    KW != "text" && \
 	    KW != "stages" && KW != "advice" && val ~ /[ \t]/) {
 		err(FNR, KW " takes one value, not \"" val "\"")
 		next
 	}
-	if ((KW == "words" || KW == "also" || KW == "text") && \
+	if ((KW == "words" || KW == "also" || KW == "unless" || \
+	    KW == "text") && \
 	    !printable(val)) {
 		err(FNR, KW " holds a tab or another control character")
 		next
@@ -215,6 +218,7 @@ function endrecord(	r, e, en, j) {
 		rreplies[nrule] = rcode[nrule] = renh[nrule] = ""
 		rweight[nrule] = ""
 		npiece[nrule, "words"] = npiece[nrule, "also"] = 0
+		npiece[nrule, "unless"] = 0
 		next
 	}
 	if (KW == "advice") {
@@ -258,7 +262,7 @@ function endrecord(	r, e, en, j) {
 		next
 	}
 	R = nrule
-	if (KW != "words" && KW != "also") {
+	if (KW != "words" && KW != "also" && KW != "unless") {
 		if ((R, KW) in rseen) {
 			err(FNR, KW " is given twice in rule " rid[R] \
 			    " (first on line " rseen[R, KW] ")")
@@ -321,7 +325,7 @@ function endrecord(	r, e, en, j) {
 					    "x.7.1, 5.7.1 or x.7. (prefix), " \
 					    "not \"" ST[I] "\"")
 		renh[R] = val
-	} else if (KW == "words" || KW == "also") {
+	} else if (KW == "words" || KW == "also" || KW == "unless") {
 		if (wordlist(FNR, KW, val)) {
 			N = ++npiece[R, KW]
 			piece[R, KW, N] = val
@@ -403,6 +407,7 @@ END {
 		    (renh[R] != "" ? cstr(renh[R]) : "NULL")
 		printf "\t\t.words = %s,\n", cwords(R, "words")
 		printf "\t\t.also = %s,\n", cwords(R, "also")
+		printf "\t\t.unless = %s,\n", cwords(R, "unless")
 		printf "\t\t.weight = %d\n", rweight[R]
 		printf "\t},\n"
 	}

@@ -8,13 +8,17 @@
  * applies - stages, reply classes or an exact code, enhanced code
  * patterns ("x.7.1" matches any class, "x.7." a prefix) and words ('|'
  * between alternatives, matched in the lower-cased text; "also" is a
- * second list of which one must match too). Every matching rule is
- * scored by its weight; the highest wins, the first on a tie. The
+ * second list of which one must match too, "unless" one that must not).
+ * Every matching rule is evidence for its class, of one kind (words,
+ * enhanced code, stage, basic code); a class scores its strongest
+ * evidence and a little of each other kind that agrees (tally_score),
+ * the enhanced code's subject adds weak evidence (fallback), the best
+ * class wins and its margin over the runner-up sets the confidence. The
  * advice is the first entry of advice[] for the verdict's class and
  * reason, or for its class.
  *
- * The tests hold every rule to at least one line of the corpus
- * (tests/verdict/corpus.tsv) and the corpus to an accuracy floor.
+ * The tests hold every rule to at least one train line of its class
+ * (tests/verdict/train.tsv) and both splits to accuracy floors.
  */
 #include "config.h"
 
@@ -43,6 +47,7 @@ struct rule {
 	const char	*enh;		/* enhanced code patterns, NULL any */
 	const char	*words;		/* any of these, NULL none */
 	const char	*also;		/* and any of these, NULL none */
+	const char	*unless;	/* none of these, NULL none */
 	int		 weight;	/* 1..100 */
 };
 
@@ -64,15 +69,48 @@ _Static_assert(VERDICT_RULES_LONGEST_WORD < WORD_MAX,
 static int	 words_match(const char *, const char *, char *, size_t);
 static int	 enh_match(const char *, const char *);
 static const char *advice_for(const char *, const char *);
+static int	 class_digit(int, const char *);
 static int	 rule_matches(const struct rule *, int, int, const char *,
 		    const char *, char *, size_t);
 static char	*lower_text(const char *, const char *, char *);
 
-/* words_match - 1 if any '|'-separated word occurs in lower-case text */
+/*
+ * negated - is the occurrence of word at p (in text) denied by the words
+ * just before it: "not listed", "isn't blocked", "never blacklisted".
+ * Only words that say a listing or a block can be denied that way ("not
+ * RFC 2822 compliant" is no denial of "rfc 2822").
+ */
+static int
+negated(const char *text, const char *p, const char *word)
+{
+	static const char *const neg[] = { "not ", "n't ", "never ",
+	    "not been ", "not currently ", NULL };
+	static const char *const deniable[] = { "listed", "blacklist",
+	    "blocklist", "black list", "block list", "blocked", "banned",
+	    "spam", NULL };
+	size_t	 i, n, off = (size_t)(p - text);
+
+	for (i = 0; deniable[i] != NULL; i++)
+		if (strncmp(word, deniable[i], strlen(deniable[i])) == 0)
+			break;
+	if (deniable[i] == NULL)
+		return 0;
+	for (i = 0; neg[i] != NULL; i++) {
+		n = strlen(neg[i]);
+		if (off >= n && strncmp(p - n, neg[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * words_match - 1 if any '|'-separated word occurs in lower-case text
+ * and is not negated there (see negated())
+ */
 static int
 words_match(const char *text, const char *words, char *hit, size_t hitlen)
 {
-	const char	*w = words, *end;
+	const char	*w = words, *end, *p;
 	char		 word[WORD_MAX];
 	size_t		 n;
 
@@ -82,7 +120,10 @@ words_match(const char *text, const char *words, char *hit, size_t hitlen)
 		if (n > 0 && n < sizeof(word)) {
 			memcpy(word, w, n);
 			word[n] = '\0';
-			if (strstr(text, word) != NULL) {
+			for (p = strstr(text, word); p != NULL;
+			    p = strstr(p + 1, word)) {
+				if (negated(text, p, word))
+					continue;
 				if (hit != NULL)
 					snprintf(hit, hitlen, "%s", word);
 				return 1;
@@ -138,6 +179,47 @@ advice_for(const char *class, const char *reason)
 	return "";
 }
 
+/*
+ * class_digit - the class digit of a reply: its basic code's, or, for a
+ * text without one ("5.1.0 ... invalid domain"), its enhanced code's;
+ * 0 when neither is known
+ */
+static int
+class_digit(int code, const char *enh)
+{
+	if (code >= 200 && code <= 599)
+		return code / 100;
+	if (enh[0] >= '2' && enh[0] <= '5' && enh[1] == '.')
+		return enh[0] - '0';
+	return 0;
+}
+
+/*
+ * embedded_code - the basic code of a reply quoted inside a pasted
+ * fragment of a bounce ("Diagnostic-Code: smtp; 550 5.1.1 ..."), or 0;
+ * its enhanced code into enh if enh is still empty
+ */
+static int
+embedded_code(const char *low, char *enh)
+{
+	const char	*p;
+	int		 code;
+
+	if ((p = strstr(low, "diagnostic-code:")) == NULL ||
+	    (p = strchr(p, ';')) == NULL)
+		return 0;
+	for (p++; *p == ' '; p++)
+		;
+	if (!(p[0] >= '2' && p[0] <= '5') || !isdigit((unsigned char)p[1]) ||
+	    !isdigit((unsigned char)p[2]) || (p[3] != ' ' && p[3] != '-' &&
+	    p[3] != '\0'))
+		return 0;
+	code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	if (enh[0] == '\0' && p[3] != '\0')
+		reply_enhanced_parse(p + 4, enh);
+	return code;
+}
+
 /* rule_matches - 1 if every condition of r holds (low: lower case) */
 static int
 rule_matches(const struct rule *r, int stage, int code, const char *enh,
@@ -146,8 +228,9 @@ rule_matches(const struct rule *r, int stage, int code, const char *enh,
 	if (r->stages != ANY && (stage < 0 ||
 	    (r->stages & (1u << stage)) == 0))
 		return 0;
-	if (r->classes != NULL && (code == 0 ||
-	    strchr(r->classes, '0' + code / 100) == NULL))
+	/* a pasted text with no code at all is taken for a refusal */
+	if (r->classes != NULL && strchr(r->classes, class_digit(code, enh) ==
+	    0 ? '5' : '0' + class_digit(code, enh)) == NULL)
 		return 0;
 	if (r->code != 0 && r->code != code)
 		return 0;
@@ -158,7 +241,22 @@ rule_matches(const struct rule *r, int stage, int code, const char *enh,
 		return 0;
 	if (r->also != NULL && !words_match(low, r->also, NULL, 0))
 		return 0;
+	if (r->unless != NULL && words_match(low, r->unless, NULL, 0))
+		return 0;
 	return 1;
+}
+
+/* hash_code - qmail's "(#5.1.1)" in text, if any, into enh */
+static void
+hash_code(const char *text, char *enh)
+{
+	const char	*p;
+
+	for (p = strstr(text, "(#"); p != NULL; p = strstr(p + 2, "(#"))
+		if ((p[2] == '4' || p[2] == '5') && p[3] == '.' &&
+		    reply_enhanced_parse(p + 2, enh) > 0)
+			return;
+	enh[0] = '\0';
 }
 
 /* lower_text - lower-case copy of text; the enhanced code into enh */
@@ -180,6 +278,12 @@ lower_text(const char *text, const char *enhanced, char *enh)
 	if (enh[0] == '\0' && strlen(text) > 4 &&
 	    isdigit((unsigned char)text[0]))
 		reply_enhanced_parse(text + 4, enh);
+	/* "5.1.0 ... invalid domain": an enhanced code and no basic one */
+	if (enh[0] == '\0')
+		reply_enhanced_parse(text, enh);
+	/* "553 sorry, no mailbox here (#5.1.1)": qmail's code at the end */
+	if (enh[0] == '\0')
+		hash_code(low, enh);
 	return low;
 }
 
@@ -203,45 +307,314 @@ verdict_rule_matches(const char *id, int stage, int code,
 	return m;
 }
 
+/* rule_kind - the kind of evidence a rule is: its strongest condition */
+static const char *
+rule_kind(const struct rule *r)
+{
+	if (r->words != NULL)
+		return "words";
+	if (r->enh != NULL)
+		return "enhanced";
+	if (r->stages != ANY)
+		return "stage";
+	return "code";
+}
+
+/*
+ * The fallback by the enhanced code's subject (RFC 3463 section 3) and
+ * the basic code, when nothing else is known: weak evidence, but never
+ * "temporary error" for a permanent reply.
+ */
+static const struct fallback {
+	const char	*subject;	/* ".1." ... prefix of the code */
+	const char	*class;
+	const char	*reason;
+} fallbacks[] = {
+	{ ".1.7", "sender", "sender-rejected" },
+	{ ".1.8", "sender", "unknown-domain" },
+	{ ".1.", "recipient", "recipient-rejected" },
+	{ ".2.", "recipient", "recipient-rejected" },
+	{ ".3.", "server", "unavailable" },
+	{ ".4.", "network", "routing" },
+	{ ".5.", "protocol", "syntax" },
+	{ ".6.", "content", "content-rejected" },
+	{ ".7.", "policy", "policy" },
+};
+
+#define FALLBACK_WEIGHT	25
+
+/* fallback - the class the enhanced code's subject names, or NULL */
+static const struct fallback *
+fallback(int stage, const char *enh)
+{
+	static const struct fallback mail = { ".1.", "sender",
+	    "sender-rejected" };
+	size_t	 i;
+
+	if (enh[0] == '\0' || enh[1] != '.')
+		return NULL;
+	for (i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++) {
+		size_t	 n = strlen(fallbacks[i].subject);
+
+		if (strncmp(enh + 1, fallbacks[i].subject, n) != 0)
+			continue;
+		/* x.1.0 "other address status" at MAIL is the sender */
+		if (strcmp(fallbacks[i].subject, ".1.") == 0 &&
+		    stage == STAGE_MAIL && strcmp(enh + 1, ".1.1") != 0)
+			return &mail;
+		return &fallbacks[i];
+	}
+	return NULL;
+}
+
+/* a class's tally while the rules are scored */
+struct tally {
+	const char	*class;
+	const struct rule *best;	/* its strongest rule */
+	char		 hit[WORD_MAX];	/* the words of best */
+	int		 kind[4];	/* strongest weight of each kind */
+	int		 score;
+};
+
+static const char *const kinds[] = { "words", "enhanced", "stage", "code" };
+
+/* kind_index - index of a kind in kinds[] */
+static int
+kind_index(const char *k)
+{
+	int	 i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(kinds[i], k) == 0)
+			return i;
+	return 3;
+}
+
+/*
+ * tally_score - a class's score: its strongest evidence, plus a
+ * twentieth of the strongest of each other kind that agrees, at most 99
+ */
+static int
+tally_score(const struct tally *t)
+{
+	int	 i, best = 0, kb = 0, sum;
+
+	for (i = 0; i < 4; i++)
+		if (t->kind[i] > best) {
+			best = t->kind[i];
+			kb = i;
+		}
+	sum = best * 20;
+	for (i = 0; i < 4; i++)
+		if (i != kb)
+			sum += t->kind[i];
+	sum = (sum + 10) / 20;
+	return sum > 99 ? 99 : sum;
+}
+
+/* add_evidence - record rule r (matched words hit) as evidence in v */
+static void
+add_evidence(struct verdict *v, const struct rule *r, const char *hit)
+{
+	struct verdict_evidence *e;
+	size_t	 i;
+
+	if (v->nevidence == VERDICT_EVIDENCE_MAX) {
+		/* full: replace the weakest if r is stronger */
+		for (i = 0, e = NULL; i < v->nevidence; i++)
+			if (e == NULL || v->evidence[i].weight < e->weight)
+				e = &v->evidence[i];
+		if (e->weight >= r->weight)
+			return;
+	} else
+		e = &v->evidence[v->nevidence++];
+	e->rule = r->id;
+	e->kind = rule_kind(r);
+	e->reason = r->reason;
+	e->weight = r->weight;
+	snprintf(e->words, sizeof(e->words), "%.63s", hit);
+	util_utf8_trim(e->words);
+}
+
+/* evidence_sort - strongest evidence first (insertion sort, tiny) */
+static void
+evidence_sort(struct verdict *v)
+{
+	struct verdict_evidence tmp;
+	size_t	 i, j;
+
+	for (i = 1; i < v->nevidence; i++)
+		for (j = i; j > 0 && v->evidence[j].weight >
+		    v->evidence[j - 1].weight; j--) {
+			tmp = v->evidence[j];
+			v->evidence[j] = v->evidence[j - 1];
+			v->evidence[j - 1] = tmp;
+		}
+}
+
+#define NCLASS	16
+
+/* tally_of - the tally of class in t[] (n used), a new one if needed */
+static struct tally *
+tally_of(struct tally *t, size_t *n, const char *class)
+{
+	size_t	 i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(t[i].class, class) == 0)
+			return &t[i];
+	if (*n == NCLASS)
+		return NULL;
+	memset(&t[*n], 0, sizeof(t[*n]));
+	t[*n].class = class;
+	return &t[(*n)++];
+}
+
+/*
+ * verdict_conclude - the winner of the tallies into v (on a tie the
+ * class seen first, i.e. whose rule comes first in the file): its score,
+ * the confidence (its score, less what a close runner-up takes away) and
+ * the evidence (every matching rule of its class, and fb, the enhanced
+ * code's subject, if it agrees)
+ */
+static void
+verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
+    int code, const char *enh, const char *low, const struct rule *fb)
+{
+	struct tally	*win = NULL, *run = NULL;
+	char		 hit[WORD_MAX];
+	size_t		 i;
+	int		 margin;
+
+	for (i = 0; i < n; i++) {
+		t[i].score = tally_score(&t[i]);
+		if (win == NULL || t[i].score > win->score)
+			win = &t[i];
+	}
+	for (i = 0; i < n; i++)
+		if (&t[i] != win && (run == NULL || t[i].score > run->score))
+			run = &t[i];
+	v->class = win->class;
+	v->reason = win->best->reason;
+	v->rule = win->best->id;
+	v->score = win->score;
+	snprintf(v->words, sizeof(v->words), "%s", win->hit);
+	margin = win->score - (run != NULL ? run->score : 0);
+	v->confidence = win->score - (margin < 20 ? (20 - margin) / 2 : 0);
+	if (v->confidence < 5)
+		v->confidence = 5;
+	if (run != NULL) {
+		v->runner_up = run->class;
+		v->runner_score = run->score;
+	}
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strcmp(rules[i].class, win->class) == 0 &&
+		    rule_matches(&rules[i], stage, code, enh, low, hit,
+		    sizeof(hit)))
+			add_evidence(v, &rules[i], hit);
+	if (fb != NULL && strcmp(fb->class, win->class) == 0)
+		add_evidence(v, fb, "");
+	evidence_sort(v);
+}
+
 void
 verdict_reply(int stage, int code, const char *enhanced, const char *text,
     struct verdict *v)
 {
-	const struct rule *best = NULL;
-	char		*low, hit[WORD_MAX], besthit[WORD_MAX] = "";
-	char		 enh[16];
-	size_t		 i;
+	struct tally	 t[NCLASS], *ct;
+	const struct fallback *fb;
+	struct rule	 fbrule;
+	char		*low, hit[WORD_MAX], enh[16];
+	size_t		 i, n = 0;
+	int		 k;
 
+	memset(&fbrule, 0, sizeof(fbrule));
 	low = lower_text(text, enhanced, enh);
+	if (code == 0)
+		code = embedded_code(low, enh);
+	memset(v, 0, sizeof(*v));
+	v->stage = stage;
+	v->code = code;
+	snprintf(v->enhanced, sizeof(v->enhanced), "%s", enh);
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		const struct rule *r = &rules[i];
 
 		if (!rule_matches(r, stage, code, enh, low, hit, sizeof(hit)))
 			continue;
-		if (best == NULL || r->weight > best->weight) {
-			best = r;
-			snprintf(besthit, sizeof(besthit), "%s", hit);
+		if ((ct = tally_of(t, &n, r->class)) == NULL)
+			continue;
+		k = kind_index(rule_kind(r));
+		if (r->weight > ct->kind[k])
+			ct->kind[k] = r->weight;
+		if (ct->best == NULL || r->weight > ct->best->weight) {
+			ct->best = r;
+			snprintf(ct->hit, sizeof(ct->hit), "%s", hit);
 		}
 	}
-	free(low);
-	memset(v, 0, sizeof(*v));
-	v->stage = stage;
-	v->code = code;
-	snprintf(v->enhanced, sizeof(v->enhanced), "%s", enh);
-	if (best == NULL) {
+	if (code / 100 != 2 && (fb = fallback(stage, enh)) != NULL &&
+	    (ct = tally_of(t, &n, fb->class)) != NULL) {
+		/* the subject of the enhanced code: weak evidence */
+		fbrule.id = "enhanced-subject";
+		fbrule.class = fb->class;
+		fbrule.reason = fb->reason;
+		fbrule.enh = "x.";
+		fbrule.weight = FALLBACK_WEIGHT;
+		k = kind_index("enhanced");
+		if (FALLBACK_WEIGHT > ct->kind[k])
+			ct->kind[k] = FALLBACK_WEIGHT;
+		if (ct->best == NULL) {
+			ct->best = &fbrule;
+			ct->hit[0] = '\0';
+		}
+	}
+	if (n == 0) {
+		free(low);
 		v->class = "server";
-		v->reason = "temporary-error";
+		v->reason = code / 100 == 5 ? "unavailable" :
+		    "temporary-error";
 		v->rule = "none";
 		v->confidence = 10;
 		v->advice = advice_for(v->class, v->reason);
 		return;
 	}
-	v->class = best->class;
-	v->reason = best->reason;
-	v->rule = best->id;
-	v->confidence = best->weight;
-	snprintf(v->words, sizeof(v->words), "%s", besthit);
+	verdict_conclude(v, t, n, stage, code, enh, low,
+	    fbrule.id != NULL ? &fbrule : NULL);
+	free(low);
 	v->advice = advice_for(v->class, v->reason);
+}
+
+/*
+ * verdict_evidence_line - the evidence as one line of text:
+ * 'rule words "matched" (92); rule enhanced (80); runner-up policy (55)'
+ */
+void
+verdict_evidence_line(const struct verdict *v, char *buf, size_t len)
+{
+	size_t	 i, o = 0;
+	int	 n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i <= v->nevidence && o < len; i++) {
+		const struct verdict_evidence *e = &v->evidence[i];
+
+		if (i == v->nevidence)
+			n = v->runner_up == NULL ? 0 : snprintf(buf + o,
+			    len - o, "%srunner-up %s (%d)", o > 0 ? "; " : "",
+			    v->runner_up, v->runner_score);
+		else if (e->words[0] != '\0')
+			n = snprintf(buf + o, len - o, "%s%s %s \"%s\" (%d)",
+			    o > 0 ? "; " : "", e->rule, e->kind, e->words,
+			    e->weight);
+		else
+			n = snprintf(buf + o, len - o, "%s%s %s (%d)",
+			    o > 0 ? "; " : "", e->rule, e->kind, e->weight);
+		if (n < 0)
+			break;
+		o += (size_t)n < len - o ? (size_t)n : len - o - 1;
+	}
+	util_utf8_trim(buf);
 }
 
 /* verdict_failure - a step that ended without a usable reply */

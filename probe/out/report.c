@@ -110,6 +110,12 @@ report_verdict_text(FILE *fp, const struct verdict *v)
 	fprintf(fp, ", confidence %d%%, rule %s%s%s%s\n", v->confidence,
 	    v->rule, v->words[0] ? ", matched \"" : "", v->words,
 	    v->words[0] ? "\"" : "");
+	if (v->nevidence > 0) {
+		char	 ev[512];
+
+		verdict_evidence_line(v, ev, sizeof(ev));
+		fprintf(fp, "** evidence: %s\n", ev);
+	}
 	if (meaning != NULL)
 		fprintf(fp, "** enhanced code %s: %s\n", v->enhanced, meaning);
 	if (v->context[0] != '\0')
@@ -153,12 +159,31 @@ json_ms(int64_t us)
 	return us < 0 ? json_null() : json_real((double)(us / 10) / 100.0);
 }
 
+/* json_evidence - the verdict's evidence: what matched, for the winner */
+static json_t *
+json_evidence(const struct verdict *v)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < v->nevidence; i++) {
+		const struct verdict_evidence *e = &v->evidence[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:i, s:o}",
+		    "rule", e->rule, "kind", e->kind, "reason", e->reason,
+		    "weight", e->weight, "matched", e->words[0] != '\0' ?
+		    jw_string(e->words) : json_null()));
+	}
+	return a;
+}
+
 static json_t *
 json_verdict(const struct verdict *v)
 {
 	const char	*meaning = verdict_enhanced_meaning(v->enhanced);
+	json_t		*o;
 
-	return json_pack("{s:s, s:s, s:o, s:i, s:s, s:o, s:o, s:o, s:s, "
+	o = json_pack("{s:s, s:s, s:o, s:i, s:s, s:o, s:o, s:o, s:s, "
 	    "s:o}",
 	    "class", v->class, "reason", v->reason,
 	    "stage", v->stage >= 0 ? json_string(stage_name(v->stage)) :
@@ -171,6 +196,11 @@ json_verdict(const struct verdict *v)
 	    "advice", v->advice != NULL ? v->advice : "",
 	    "context", v->context[0] != '\0' ? jw_string(v->context) :
 	    json_null());
+	json_object_set_new(o, "evidence", json_evidence(v));
+	json_object_set_new(o, "runner_up", v->runner_up != NULL ?
+	    json_pack("{s:s, s:i}", "class", v->runner_up, "score",
+	    v->runner_score) : json_null());
+	return o;
 }
 
 json_t *

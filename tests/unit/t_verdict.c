@@ -24,16 +24,16 @@
 #include "verdict.h"
 
 /*
- * Floors in tenths of a percent: the accuracy the rules had on each
- * split when the corpus was split (measured, not wished for). They
- * only stop a regression; the goal of issue 15 for the rewritten rules
- * is 95 % class and 90 % reason on test, and these floors are to be
- * raised to the figures the new rules reach.
+ * Floors in tenths of a percent: the accuracy the evidence-scored rules
+ * reach on each split (measured, not wished for; the train figures were
+ * 79.1/66.4 and the test figures 73.4/58.7 with first-match rules). They
+ * stop a regression; the goal of issue 15 is 95 % class and 90 % reason
+ * on test, not reached yet.
  */
-#define TRAIN_CLASS	791	/* train: class right, per mille */
-#define TRAIN_REASON	664	/* train: reason right, per mille */
-#define TEST_CLASS	734	/* test: class right, per mille */
-#define TEST_REASON	587	/* test: reason right, per mille */
+#define TRAIN_CLASS	949	/* train: class right, per mille */
+#define TRAIN_REASON	880	/* train: reason right, per mille */
+#define TEST_CLASS	823	/* test: class right, per mille */
+#define TEST_REASON	710	/* test: reason right, per mille */
 #define LEGACY		"legacy:corpus.tsv"
 #define TRAIN_PERCENT	70	/* hash % 100 below this: train */
 
@@ -57,9 +57,10 @@ static uint32_t	 fnv1a(const char *);
 static void	 corpus_read(struct corpus *, const char *);
 static void	 corpus_free(struct corpus *);
 static void	 sides(struct corpus *, struct corpus *);
-static void	 accuracy(struct corpus *, int, int);
+static void	 accuracy(struct corpus *, int, int, int);
 static void	 rules_backed(struct corpus *);
 static void	 fixed(void);
+static void	 seeds(void);
 static void	 registry(void);
 
 /*
@@ -335,8 +336,9 @@ sides(struct corpus *train, struct corpus *test)
 			    legacy_text(train, l->norm) ||
 			    fnv1a(l->norm) % 100 < TRAIN_PERCENT;
 			if (want_train != (s == 0)) {
-				printf("# wrong side (%s): %s\n", c[s]->name,
-				    l->f[3]);
+				if (s == 0)
+					printf("# wrong side (train): %s\n",
+					    l->f[3]);
 				wrong++;
 			}
 		}
@@ -353,8 +355,9 @@ sides(struct corpus *train, struct corpus *test)
 					    c[t]->v[j].norm) == 0 &&
 					    strcmp(c[s]->v[i].f[0],
 					    c[t]->v[j].f[0]) == 0) {
-						printf("# twice: %s\n",
-						    c[t]->v[j].f[3]);
+						if (t == 0)
+							printf("# twice: %s\n",
+							    c[t]->v[j].f[3]);
 						dup++;
 					}
 			}
@@ -363,11 +366,12 @@ sides(struct corpus *train, struct corpus *test)
 }
 
 /*
- * accuracy - run the rules on every line of c, print the misses and
- * the accuracy per class, and hold them to the floors (per mille)
+ * accuracy - run the rules on every line of c, print the misses (not
+ * when blind: the test split's lines are never shown, only its figures)
+ * and the accuracy per class, and hold them to the floors (per mille)
  */
 static void
-accuracy(struct corpus *c, int floor_class, int floor_reason)
+accuracy(struct corpus *c, int blind, int floor_class, int floor_reason)
 {
 	size_t		 per[32][2], good = 0, rgood = 0, i, n = c->n;
 	struct verdict	 v;
@@ -389,17 +393,17 @@ accuracy(struct corpus *c, int floor_class, int floor_reason)
 			per[ci][1]++;
 			if (strcmp(v.reason, l->f[2]) == 0)
 				rgood++;
-			else
+			else if (!blind)
 				printf("# %s reason: %s/%s wanted %s at %s: "
 				    "%s\n", c->name, v.class, v.reason,
 				    l->f[2], l->f[0], l->f[3]);
-		} else
+		} else if (!blind)
 			printf("# %s MISS: got %s/%s (rule %s) wanted %s/%s "
 			    "at %s: %s [%s]\n", c->name, v.class, v.reason,
 			    v.rule, l->f[1], l->f[2], l->f[0], l->f[3],
 			    l->f[4]);
 	}
-	for (ci = 0; classes[ci] != NULL; ci++)
+	for (ci = 0; classes[ci] != NULL && !blind; ci++)
 		if (per[ci][0] > 0)
 			printf("# %s %-10s %4zu/%4zu\n", c->name, classes[ci],
 			    per[ci][1], per[ci][0]);
@@ -497,6 +501,35 @@ fixed(void)
 	    &v);
 	ok(strcmp(v.rule, "sender-dkim-code") != 0,
 	    "5.7.2 is not taken for 5.7.20..22");
+	{
+		const char	*cls;
+
+		ok(!verdict_rule_matches("ip-dnsbl", STAGE_RCPT, 550, NULL,
+		    "550 5.7.1 <bob@example.com> not listed in our directory",
+		    &cls) && verdict_rule_matches("ip-dnsbl", STAGE_RCPT, 550,
+		    NULL, "550 5.7.1 192.0.2.7 listed in our blocklist", &cls),
+		    "\"not listed in\" is no listing; \"listed in\" is");
+		ok(!verdict_rule_matches("content-spam", STAGE_RCPT, 554,
+		    NULL, "554 5.7.1 Client host [192.0.2.7] blocked using "
+		    "zen.spamhaus.org", &cls), "unless: Spamhaus is not spam "
+		    "in the message");
+	}
+	verdict_reply(STAGE_EOD, 521, NULL, "521 5.2.1 : AOL will not accept "
+	    "delivery of this message.", &v);
+	ok(v.nevidence >= 2 && strcmp(v.evidence[0].rule,
+	    "content-aol-message") == 0 && strcmp(v.evidence[0].kind, "words")
+	    == 0 && v.runner_up != NULL && strcmp(v.runner_up, "recipient") ==
+	    0 && v.confidence <= v.score && v.score > v.runner_score,
+	    "evidence: the winner's rules, strongest first; the runner-up "
+	    "(x.2.1 read literally) loses");
+	verdict_reply(-1, 550, NULL, "550 5.2.0 zq", &v);
+	ok(strcmp(v.class, "recipient") == 0 && strcmp(v.rule,
+	    "enhanced-subject") == 0, "no words: x.2.x is the recipient's "
+	    "mailbox by the enhanced code's subject");
+	verdict_reply(-1, 554, NULL, "554 zq", &v);
+	ok(strcmp(v.reason, "temporary-error") != 0,
+	    "a permanent reply is never a temporary error (%s/%s)", v.class,
+	    v.reason);
 	verdict_reply(-1, 250, NULL, "250 2.1.5 Ok", &v);
 	ok(strcmp(v.class, "accepted") == 0, "250 is accepted");
 	ok(strcmp(verdict_enhanced_meaning("5.7.26"),
@@ -506,6 +539,143 @@ fixed(void)
 	    "enhanced code registry");
 }
 
+/*
+ * The replies quoted in the user's seed documents (/work/shared/seeds,
+ * tests/verdict/sources.tsv seed:000 to seed:004), with the class,
+ * reason and advice those documents explain. advice: words the advice
+ * must hold, '|' between them (all of them, in any order).
+ */
+static const struct seed {
+	const char	*stage;
+	const char	*reply;
+	const char	*class;
+	const char	*reason;
+	const char	*advice;
+} seed_cases[] = {
+	/* 000, 001, 003: AOL after DATA is the message and the IP */
+	{ "eod", "521 5.2.1 : AOL will not accept delivery of this message.",
+	  "content", "message-blocked",
+	  "content|URLs|From: domain's DNS|IP's reputation|AOL" },
+	{ "eod", "521 5.2.1 AOL will not accept delivery of this message",
+	  "content", "message-blocked", "domains and URLs|postmaster tools" },
+	{ "unknown", "521 5.2.1 : AOL will not accept delivery of this "
+	  "message. (in reply to end of DATA command)", "content",
+	  "message-blocked", "whole|From: domain" },
+	{ "eod", "521 5.2.1 AOL non accetter\xc3\xa0 la consegna di questo "
+	  "messaggio", "content", "message-blocked", "IP's reputation" },
+	{ "unknown", "521 5.2.1 AOL non accetter\xc3\xa0 la consegna di "
+	  "questo messaggio", "content", "message-blocked", "AOL" },
+	/* 002: Aruba's common errors */
+	{ "eod", "552 5.2.0 igxL1p00E1WDM2s01gxMXG spam detected", "content",
+	  "spam", "whole message" },
+	{ "unknown", "X.X.X iemL1p01Z0hMcT901emQ77 policy violation", "rate",
+	  "policy-violation", "200-300 messages per 20|minutes" },
+	{ "mail", "550 5.7.1 iemL1p01Z0hMcT901emQ77 policy violation", "rate",
+	  "policy-violation", "200-300" },
+	{ "rcpt", "553 sorry, you need to supply the correct username and "
+	  "password for SMTP-AUTH (#5.7.1)", "auth", "auth-required",
+	  "authentication|AUTH" },
+	{ "mail", "550 5.1.0 bl2H1q00Z3b1BmX01l2HDZ authentication failed",
+	  "auth", "auth-failed", "password" },
+	{ "rcpt", "550 5.1.1 sender is blacklisted", "sender",
+	  "blocked-by-recipient", "blocked senders|recipient" },
+	{ "unknown", "Action: failed Status: 5.1.1 Diagnostic-Code: smtp; "
+	  "550 5.1.1 sender is blacklisted", "sender", "blocked-by-recipient",
+	  "remove the address" },
+	{ "unknown", "5.1.0 0H9j1r00t1xJdJu01H9jrR invalid domain", "sender",
+	  "unknown-domain", "domain" },
+	{ "unknown", "This is a permanent error; I've given up. Sorry it "
+	  "didn't work out. <casella@example.com>: AUTORESPOND: This "
+	  "message is looping...it has my Delivered-To header.", "content",
+	  "content-rejected", "message" },
+	/* 004: Alibaba's guide */
+	{ "rcpt", "550 5.7.1 Service unavailable; client [192.0.2.1] blocked "
+	  "using zen.spamhaus.org", "ip", "dnsbl", "blocklist|delisting" },
+	{ "unknown", "550 5.7.1 Service unavailable; client [192.0.2.1] "
+	  "blocked using bl.example.net", "ip", "dnsbl", "blocklist" },
+	{ "rcpt", "550 5.7.1 Mail from 192.0.2.1 refused: in a DNS blacklist",
+	  "ip", "dnsbl", "delisting" },
+	{ "unknown", "in a DNS blacklist", "ip", "dnsbl", "blocklist" },
+	{ "unknown", "550 Your IP is in the RBL", "ip", "dnsbl", "blocklist" },
+	{ "unknown", "is filtered by RB", "ip", "dnsbl", "blocklist" },
+	{ "unknown", "is listed in RBL.", "ip", "dnsbl", "blocklist" },
+	{ "rcpt", "450 4.7.1 Client host rejected: cannot find your hostname",
+	  "ip", "rdns", "PTR" },
+	{ "rcpt", "450 4.7.1 Helo command rejected: Host not found", "helo",
+	  "invalid-helo", "HELO" },
+	{ "rcpt", "504 5.5.2 Helo command rejected: need fully-qualified "
+	  "hostname", "helo", "non-fqdn", "fully-qualified" },
+	{ "rcpt", "501 5.5.2 Helo command rejected: Invalid name", "helo",
+	  "invalid-helo", "HELO" },
+	{ "rcpt", "554 5.7.1 Recipient address rejected: Dynamic IP", "ip",
+	  "dynamic", "static IP" },
+	{ "rcpt", "554 5.7.1 Service unavailable;", "ip", "dnsbl",
+	  "blocklist" },
+	{ "unknown", "554 5.7.1 Service unavailable;", "ip", "dnsbl",
+	  "blocklist" },
+	/* issue 15: OpenSMTPD's EHLO-stage wording */
+	{ "ehlo", "550 5.7.1 EHLO name must contain a dot", "helo", "non-fqdn",
+	  "fully-qualified" },
+};
+
+/* unescape - s with \\xHH sequences turned into bytes (allocated) */
+static char *
+unescape(const char *s)
+{
+	char	*o = xstrdup(s), *d = o;
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '\\' && s[1] == 'x' && s[2] != '\0' &&
+		    s[3] != '\0') {
+			char	 hex[3] = { s[2], s[3], '\0' };
+
+			*d++ = (char)strtol(hex, NULL, 16);
+			s += 3;
+		} else
+			*d++ = *s;
+	}
+	*d = '\0';
+	return o;
+}
+
+/* advice_has - does advice hold every '|'-separated word of want */
+static int
+advice_has(const char *advice, const char *want)
+{
+	char	*w = xstrdup(want), *p, *save = NULL;
+	int	 ok_ = 1;
+
+	for (p = strtok_r(w, "|", &save); p != NULL;
+	    p = strtok_r(NULL, "|", &save))
+		if (advice == NULL || strstr(advice, p) == NULL)
+			ok_ = 0;
+	free(w);
+	return ok_;
+}
+
+/* seeds - every reply the seed documents quote */
+static void
+seeds(void)
+{
+	struct verdict	 v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(seed_cases) / sizeof(seed_cases[0]); i++) {
+		const struct seed *c = &seed_cases[i];
+		char	*text = unescape(c->reply);
+		int	 code = (int)strtol(text, NULL, 10);
+
+		verdict_reply(stage_lookup(c->stage), code, NULL, text, &v);
+		ok(strcmp(v.class, c->class) == 0 &&
+		    strcmp(v.reason, c->reason) == 0 &&
+		    advice_has(v.advice, c->advice), "seed at %s: \"%s\" is "
+		    "%s/%s, advice names \"%s\" (got %s/%s, rule %s)",
+		    c->stage, text, c->class, c->reason, c->advice, v.class,
+		    v.reason, v.rule);
+		free(text);
+	}
+}
+
 int
 main(void)
 {
@@ -513,13 +683,14 @@ main(void)
 
 	corpus_read(&train, "train");
 	corpus_read(&test, "test");
-	ok(train.n >= 1881 && test.n >= 626, "corpus: %zu train, %zu test "
+	ok(train.n >= 2013 && test.n >= 674, "corpus: %zu train, %zu test "
 	    "lines", train.n, test.n);
 	sides(&train, &test);
-	accuracy(&train, TRAIN_CLASS, TRAIN_REASON);
-	accuracy(&test, TEST_CLASS, TEST_REASON);
+	accuracy(&train, 0, TRAIN_CLASS, TRAIN_REASON);
+	accuracy(&test, 1, TEST_CLASS, TEST_REASON);
 	rules_backed(&train);
 	fixed();
+	seeds();
 	registry();
 	corpus_free(&train);
 	corpus_free(&test);
