@@ -2,7 +2,7 @@
 # gen-certs.sh DIR - make the TLS material the tests use, fresh each
 # time: a test CA, and a server certificate for mx.fake.test (also
 # localhost, 127.0.0.1 and ::1) signed by it, a client certificate
-# (client.pem) and a server certificate valid for 3 days only
+# (client.pem) and a server certificate valid for 13 days only
 # (soon.pem) signed by it, a self-signed one, and a
 # hostile self-signed one (hostile.pem) whose subject (so also issuer)
 # and SAN carry what a terminal must never receive raw: ESC/OSC and CSI
@@ -13,7 +13,7 @@ set -eu
 dir=${1:?usage: gen-certs.sh DIR}
 mkdir -p "$dir"
 cd "$dir"
-days=30
+days=365
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout ca.key -out ca.pem -days $days \
 	-subj "/O=smtprobe tests/CN=smtprobe test CA" \
@@ -38,14 +38,15 @@ printf '%s\n' "basicConstraints=CA:FALSE" "extendedKeyUsage=clientAuth" \
 openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key \
 	-CAcreateserial -out client.pem -days $days -extfile client.ext \
 	2>/dev/null
-# a server certificate that expires in 3 days (--tls-expiry-warn)
+# a server certificate that expires in 13 days, within --tls-expiry-warn's
+# default 14 from the start
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout soon.key -out soon.csr \
 	-subj "/O=smtprobe tests/CN=soon.fake.test" 2>/dev/null
 printf '%s\n' "subjectAltName=DNS:soon.fake.test,IP:127.0.0.1" \
 	"basicConstraints=CA:FALSE" "extendedKeyUsage=serverAuth" > soon.ext
 openssl x509 -req -in soon.csr -CA ca.pem -CAkey ca.key \
-	-CAcreateserial -out soon.pem -days 3 -extfile soon.ext 2>/dev/null
+	-CAcreateserial -out soon.pem -days 13 -extfile soon.ext 2>/dev/null
 # a self-signed certificate that no CA vouches for
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout self.key -out self.pem -days $days \
