@@ -49,6 +49,12 @@ struct opt_cli {
 	const char	 *capath;	/* --tls-ca-path */
 	const char	 *tls_min;	/* --tls-min-version */
 	const char	 *ciphers;	/* --tls-ciphers */
+	const char	 *tls_max;	/* --tls-max-version */
+	const char	 *suites;	/* --tls-ciphersuites */
+	const char	 *tls_cert;	/* --tls-cert */
+	const char	 *tls_key;	/* --tls-key */
+	int		  show_chain;	/* --tls-show-chain pem */
+	int		  expiry_warn;	/* --tls-expiry-warn days, 0 off */
 	int		  dane;		/* --dane (and --tls-check) */
 	int		  tls_check;	/* --tls-check */
 	int		  stop_before;	/* --stop-before, -1 none */
@@ -125,6 +131,7 @@ enum opt_type {
 
 /* defaults that --help and the man page print (opt_default) */
 #define OPT_SHOW_BODY		20	/* --show-body, lines */
+#define OPT_EXPIRY_WARN		14	/* --tls-expiry-warn, days */
 #define OPT_BATCH_PER_IP	1	/* batch --per-ip */
 #define OPT_BATCH_GAP_MS	2000	/* batch --per-ip-gap */
 #define OPT_BATCH_DRAIN_MS	25000	/* batch --drain-timeout */

@@ -35,6 +35,10 @@ struct tls_cert {
 	int	  expired;	/* not_after lies in the past */
 	long	  days_left;	/* whole days until not_after (< 0 past) */
 	char	 *sha256;	/* certificate fingerprint, hex with colons */
+	char	 *spki;		/* SHA-256 of the DER SubjectPublicKeyInfo,
+				   lower-case hex: a TLSA 3 1 1 record's data */
+	char	 *pem;		/* the certificate as PEM when the context
+				   keeps it (--tls-show-chain pem), or NULL */
 	char	 *tlsa;		/* --dane: the TLSA record whose data
 				   matches this certificate, or NULL */
 };
@@ -82,6 +86,8 @@ struct tls_info {
 	struct tls_cert	*chain;		/* as sent by the peer */
 	size_t		 nchain;
 	struct tls_dane	 dane;
+	int		 expiry_warn;	/* the context's --tls-expiry-warn
+					   days, 0: no warning */
 };
 
 /* tls_info_clear - free what info holds and zero it */
@@ -92,7 +98,23 @@ struct tls_params {
 	const char	*capath;	/* --tls-ca-path */
 	const char	*min_version;	/* --tls-min-version: "1.0".."1.3" */
 	const char	*ciphers;	/* --tls-ciphers (TLS 1.2 and lower) */
+	const char	*cert;		/* --tls-cert: client certificate,
+					   PEM, intermediates after it */
+	const char	*key;		/* --tls-key; NULL: in cert's file */
+	const char	*max_version;	/* --tls-max-version: "1.0".."1.3" */
+	const char	*ciphersuites;	/* --tls-ciphersuites (TLS 1.3) */
+	int		 show_chain;	/* --tls-show-chain pem: keep PEM */
+	int		 expiry_warn;	/* --tls-expiry-warn DAYS, 0: off */
 };
+
+/*
+ * tls_params_check - the client certificate and key (readable, PEM, the
+ * key unencrypted and matching), the version range and the TLS 1.3
+ * suites of p, before anything is sent: 0, or -1 with err filled (a
+ * file name at most, never key material)
+ */
+int	 tls_params_check(const struct tls_params *, char *err,
+	    size_t errlen);
 
 /* tls_ctx_new - client context, or NULL with err filled */
 SSL_CTX	*tls_ctx_new(const struct tls_params *, char *err, size_t errlen);
@@ -121,5 +143,13 @@ void	 tls_summarize(SSL *, const char *sni, const char *verify_name,
 
 /* tls_version_ok - 0 if s names a TLS version (1.0 .. 1.3) */
 int	 tls_version_ok(const char *);
+
+/*
+ * tls_expiring - how many certificates of the chain, not yet expired,
+ * have their not_after less than days away (days <= 0: none), with a
+ * one-line detail naming them in buf (truncated to len)
+ */
+int	 tls_expiring(const struct tls_info *, int days, char *buf,
+	    size_t len);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * fakemx.c - a scriptable fake SMTP server for the smtprobe tests.
  *
- * usage: fakemx [-Tm] [-a addr] [-p port] [-P portfile] [-l logfile]
+ * usage: fakemx [-CTm] [-a addr] [-p port] [-P portfile] [-l logfile]
  *	      [-c cert -k key] [-n maxconn] [-t secs] script
  *
  * Listens on a loopback address only (default 127.0.0.1, port 0 =
@@ -11,7 +11,8 @@
  * -P writes the bound port to a file (atomically, via rename), -l
  * appends a transcript ("C:" command lines, "D:" DATA lines, "S:" reply
  * lines, "***" events), -c/-k enable STARTTLS, -T makes it implicit
- * TLS, -n exits after that many connections have come and gone, and -t
+ * TLS, -C asks the client for a certificate (any is taken, none is
+ * fine; logged, see below), -n exits after that many connections have come and gone, and -t
  * is a watchdog (exit 2) so that a test can never hang on the server.
  * -m logs how many connections the clients hold open: "*** open N" after
  * each accept and "*** max-open N" at exit. A connection stops counting
@@ -94,7 +95,8 @@
  * The log escapes everything but printable ASCII (\\, \xHH), marks lines
  * ending in a bare LF with " [bare-LF]" (and reply bytes with no EOL at
  * all with " [no-EOL]"), and logs events as "*** listening PORT",
- * "connect N", "tls N established VERSION CIPHER", "tls N failed WHY",
+ * "connect N", "tls N established VERSION CIPHER", with -C then "tls N
+ * client-cert SUBJECT" or "tls N no client-cert", "tls N failed WHY",
  * "tls N stalled", "tls N close_notify", "deaf N", "under N BYTES bytes",
  * "eod N LINES", "line too long N BYTES", "longline N
  * BYTES", "flood N", "flood N done BYTES", "reset N", "close N",
@@ -295,6 +297,7 @@ static SSL_CTX			*ctx;
 static struct event_base	*base;
 static struct evconnlistener	*listener;
 static int			 implicit_tls;
+static int			 want_client_cert;	/* -C */
 static unsigned long		 maxconn;
 static unsigned long		 naccepted;
 static unsigned long		 nclosed;
@@ -348,6 +351,8 @@ static void	fill_flood(struct conn *);
 static void	reply_finish(struct conn *);
 static void	start_tls(struct conn *);
 static void	tls_established(struct conn *);
+static void	log_client_cert(struct conn *, SSL *);
+static int	accept_any_cert(int, X509_STORE_CTX *);
 static void	tls_failed(struct conn *, short);
 static void	conn_setup(struct conn *);
 static void	conn_readcb(struct bufferevent *, void *);
@@ -386,7 +391,7 @@ static int	last_is_334(const struct buf *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: fakemx [-Tm] [-a addr] [-p port] "
+	fprintf(stderr, "usage: fakemx [-CTm] [-a addr] [-p port] "
 	    "[-P portfile] [-l logfile]\n"
 	    "              [-c cert -k key] [-n maxconn] [-t secs] script\n");
 	exit(EXIT_USAGE);
@@ -1924,6 +1929,37 @@ start_tls(struct conn *c)
 	conn_setup(c);
 }
 
+/* log_client_cert - -C: the subject of the client's certificate */
+static void
+log_client_cert(struct conn *c, SSL *ssl)
+{
+	X509	*x = ssl != NULL ? SSL_get0_peer_certificate(ssl) : NULL;
+	BIO	*b;
+	char	*d;
+	long	 n;
+
+	if (x == NULL) {
+		log_event("tls %lu no client-cert", c->id);
+		return;
+	}
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		fatal("BIO_new failed");
+	X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
+	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	n = BIO_get_mem_data(b, &d);
+	log_event("tls %lu client-cert %.*s", c->id, (int)n, d);
+	BIO_free(b);
+}
+
+/* accept_any_cert - -C: any client certificate is taken */
+static int
+accept_any_cert(int ok, X509_STORE_CTX *store)
+{
+	(void)ok;
+	(void)store;
+	return 1;
+}
+
 static void
 tls_established(struct conn *c)
 {
@@ -1932,6 +1968,8 @@ tls_established(struct conn *c)
 	log_event("tls %lu established %s %s", c->id,
 	    ssl ? SSL_get_version(ssl) : "?",
 	    ssl ? SSL_get_cipher_name(ssl) : "?");
+	if (want_client_cert)
+		log_client_cert(c, ssl);
 	c->tls = 1;
 	/* RFC 3207 4.2: forget what the client said before TLS */
 	c->authed = 0;
@@ -2219,6 +2257,8 @@ tls_setup(const char *cert, const char *key)
 		SSL_CTX_free(ctx);
 		fatal("cannot load %s / %s: %s", cert, key, e);
 	}
+	if (want_client_cert)
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_cert);
 }
 
 int
@@ -2235,8 +2275,11 @@ main(int argc, char *argv[])
 	long long		 port = 0, watchdog = 120, v;
 	int			 ch, i;
 
-	while ((ch = getopt(argc, argv, "Tma:p:P:l:c:k:n:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "CTma:p:P:l:c:k:n:t:")) != -1) {
 		switch (ch) {
+		case 'C':
+			want_client_cert = 1;
+			break;
 		case 'T':
 			implicit_tls = 1;
 			break;
@@ -2278,7 +2321,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc != 1 || (cert == NULL) != (key == NULL) ||
-	    (implicit_tls && cert == NULL))
+	    ((implicit_tls || want_client_cert) && cert == NULL))
 		usage();
 	if (parse_addr(addr, port, &ss, &sslen) == -1) {
 		fprintf(stderr, "fakemx: %s: not a numeric loopback address\n",

@@ -18,7 +18,7 @@
 SSL_CTX *
 btls_ctx_new(char *err, size_t errlen)
 {
-	struct tls_params tp = { NULL, NULL, NULL, NULL };
+	struct tls_params tp = { .cafile = NULL };
 	const char	*bundle;
 	SSL_CTX		*ctx;
 

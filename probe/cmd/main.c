@@ -524,8 +524,8 @@ cli_tls_preflight(struct cli_run *run, struct dns_ctx **dns,
 				mp.port = (unsigned)n;
 		}
 		/* RFC 8461 7.2: TLS 1.2 or newer for the policy fetch */
-		tp = (struct tls_params){ cli->cafile, cli->capath, "1.2",
-		    NULL };
+		tp = (struct tls_params){ .cafile = cli->cafile,
+		    .capath = cli->capath, .min_version = "1.2" };
 		if ((*httpctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL)
 			log_warnx("no MTA-STS fetch: %s", err);
 		else {
@@ -787,7 +787,8 @@ main(int argc, char **argv)
 
 	if (cli.tls_mode != SMTP_TLS_NONE || cli.nscenarios > 0) {
 		tp = (struct tls_params){ cli.cafile, cli.capath, cli.tls_min,
-		    cli.ciphers };
+		    cli.ciphers, cli.tls_cert, cli.tls_key, cli.tls_max,
+		    cli.suites, cli.show_chain, cli.expiry_warn };
 		if ((ctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL) {
 			log_warnx("%s", err);
 			goto out;

@@ -39,6 +39,7 @@ static int	opt_stage(const char *, const char *, int *);
 static int	opt_server(struct opt_cli *);
 static char	*opt_domain(const char *);
 static int	opt_zones(const char *, const char *, char ***);
+static int	opt_tls(const struct opt_cli *);
 
 void
 opt_usage(void)
@@ -425,6 +426,22 @@ opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
 		}
 		c->tls_min = v;
 		return 0;
+	case O_TLS_MAX:
+		if (tls_version_ok(v) == -1) {
+			log_warnx("--tls-max-version: \"%s\" is not one of 1.0 "
+			    "1.1 1.2 1.3", v);
+			return -1;
+		}
+		c->tls_max = v;
+		return 0;
+	case O_TLS_SHOW_CHAIN:
+		if (strcmp(v, "pem") != 0) {
+			log_warnx("--tls-show-chain: \"%s\" is not pem, the "
+			    "one form there is", v);
+			return -1;
+		}
+		c->show_chain = 1;
+		return 0;
 	case O_AUTH:
 		if ((c->auth_mech = smtp_auth_mech_lookup(v)) == -1) {
 			log_warnx("--auth: \"%s\" is not one of plain login "
@@ -477,6 +494,34 @@ opt_tls_mode(struct opt_cli *c, const struct opt_def *d, int mode, long n)
 }
 
 /*
+ * opt_tls - the client certificate and key, the version range and the
+ * TLS 1.3 suites: checked here, so that a file that cannot be read, a
+ * key that is not the certificate's, a maximum below the minimum or an
+ * unknown suite is a usage error before anything is sent
+ */
+static int
+opt_tls(const struct opt_cli *c)
+{
+	struct tls_params	 tp;
+	char			 err[512];
+
+	if (c->tls_cert == NULL && c->tls_key == NULL && c->tls_max == NULL &&
+	    c->suites == NULL)
+		return 0;
+	memset(&tp, 0, sizeof(tp));
+	tp.min_version = c->tls_min;
+	tp.max_version = c->tls_max;
+	tp.ciphersuites = c->suites;
+	tp.cert = c->tls_cert;
+	tp.key = c->tls_key;
+	if (tls_params_check(&tp, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * opt_apply - one option of the probe or the shell (d, its argument v,
  * v as a number n for OT_NUM and OT_ENUM; for a flag 1, or 0 for the
  * --no-NAME of a switch) into c. Returns 0, or -1 after a message.
@@ -513,6 +558,10 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_TLS_CAFILE:	c->cafile = v; break;
 	case O_TLS_CAPATH:	c->capath = v; break;
 	case O_TLS_CIPHERS:	c->ciphers = v; break;
+	case O_TLS_SUITES:	c->suites = v; break;
+	case O_TLS_CERT:	c->tls_cert = v; break;
+	case O_TLS_KEY:		c->tls_key = v; break;
+	case O_TLS_EXPIRY:	c->expiry_warn = (int)n; break;
 	case O_DANE:		c->dane = (int)n; break;
 	case O_TLS_CHECK:	c->tls_check = c->dane = 1; break;
 	case O_DATA:		c->data = 1; break;
@@ -577,6 +626,7 @@ opt_cli_init(struct opt_cli *c)
 	c->stop_before = c->quit_after = -1;
 	c->show_body = OPT_SHOW_BODY;
 	c->auth_mech = -1;
+	c->expiry_warn = OPT_EXPIRY_WARN;
 }
 
 int
@@ -711,6 +761,8 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 		    "--scenario or --diagnose");
 		return -1;
 	}
+	if (opt_tls(c) == -1)
+		return -1;
 	/* DANE needs TLS: STARTTLS when offered, unless asked otherwise */
 	if (c->dane && c->tls_mode == SMTP_TLS_NONE)
 		c->tls_mode = SMTP_TLS_OPTIONAL;

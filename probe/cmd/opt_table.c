@@ -362,6 +362,9 @@ opt_default(const struct opt_def *d, char *buf, size_t len)
 	case B_DRAIN:
 		snprintf(buf, len, "%g", OPT_BATCH_DRAIN_MS / 1000.0);
 		break;
+	case O_TLS_EXPIRY:
+		snprintf(buf, len, "%d", OPT_EXPIRY_WARN);
+		break;
 	default:
 		snprintf(buf, len, "%s", "");
 		break;

@@ -1138,7 +1138,8 @@ shell_main(int argc, char **argv)
 	    (sh.secret = opt_secret(&cli, 0)) == NULL)
 		goto out;
 	tp = (struct tls_params){ cli.cafile, cli.capath, cli.tls_min,
-	    cli.ciphers };
+	    cli.ciphers, cli.tls_cert, cli.tls_key, cli.tls_max, cli.suites,
+	    cli.show_chain, cli.expiry_warn };
 	if ((ctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		goto out;

@@ -28,6 +28,7 @@
 
 static int	smtp_dane(struct smtp_session *);
 static void	smtp_tls_refuse(struct smtp_session *, const char *);
+static void	smtp_tls_pem(struct smtp_session *, const struct tls_info *);
 
 static const char *const mech_names[AUTH__COUNT] = {
 	[AUTH_PLAIN] = "PLAIN",
@@ -150,12 +151,32 @@ smtp_tls_refuse(struct smtp_session *s, const char *e)
 	smtp_quit(s);
 }
 
+/* smtp_tls_pem - --tls-show-chain pem: each certificate, line by line */
+static void
+smtp_tls_pem(struct smtp_session *s, const struct tls_info *t)
+{
+	const char	*p, *nl;
+	size_t		 i;
+
+	for (i = 0; i < t->nchain; i++) {
+		if (t->chain[i].pem == NULL)
+			continue;
+		smtp_wire(s, WIRE_INFO, "certificate %zu: %s", i,
+		    t->chain[i].subject);
+		for (p = t->chain[i].pem; *p != '\0'; p = nl + (*nl != '\0')) {
+			nl = p + strcspn(p, "\n");
+			smtp_wire(s, WIRE_INFO, "%.*s", (int)(nl - p), p);
+		}
+	}
+}
+
 void
 smtp_tls_ready(struct smtp_session *s)
 {
 	const struct smtp_params *p = s->p;
 	struct tls_info	*t = &s->rec->tls;
 	struct step	*st = smtp_step(s);
+	char		 exp[1024];
 
 	tls_info_clear(t);
 	tls_summarize(io_ssl(s->io), p->sni, p->verify_name, p->dane, t);
@@ -164,8 +185,15 @@ smtp_tls_ready(struct smtp_session *s)
 	    t->group != NULL ? t->group : "");
 	if (t->nchain > 0)
 		smtp_wire(s, WIRE_INFO, "certificate: %s, issuer %s, expires "
-		    "%s", t->chain[0].subject, t->chain[0].issuer,
-		    t->chain[0].not_after);
+		    "%s, spki sha256 %s", t->chain[0].subject,
+		    t->chain[0].issuer, t->chain[0].not_after,
+		    t->chain[0].spki);
+	smtp_tls_pem(s, t);
+	if (tls_expiring(t, t->expiry_warn, exp, sizeof(exp)) > 0) {
+		record_add_finding(s->rec, FIND_WARN, "cert-expiring",
+		    s->stage, "%s", exp);
+		smtp_wire(s, WIRE_WARN, "%s", exp);
+	}
 	if (t->dane.checked && smtp_dane(s) == -1)
 		return;
 	if (t->verify_code == 0 && t->dane.enabled)

@@ -273,6 +273,9 @@ json_tls(const struct tls_info *t)
 		    "not_before", tc->not_before, "not_after", tc->not_after,
 		    "expired", tc->expired, "days_left",
 		    (json_int_t)tc->days_left, "sha256", tc->sha256);
+		json_object_set_new(c, "spki_sha256", jw_string(tc->spki));
+		if (tc->pem != NULL)
+			json_object_set_new(c, "pem", jw_string(tc->pem));
 		if (t->dane.checked)
 			json_object_set_new(c, "tlsa", jw_string(tc->tlsa));
 		json_array_append_new(chain, c);
@@ -480,11 +483,13 @@ report_ticket(FILE *fp, const struct record *r, const struct ticket_info *ti)
 			fprintf(fp, "dane:        %s: %s\n", r->tls.dane.status,
 			    r->tls.dane.detail);
 		for (i = 0; i < r->tls.nchain; i++)
-			fprintf(fp, "  [%zu] %s, issuer %s, %s to %s%s\n", i,
-			    r->tls.chain[i].subject, r->tls.chain[i].issuer,
-			    r->tls.chain[i].not_before,
+			fprintf(fp, "  [%zu] %s, issuer %s, %s to %s%s, spki "
+			    "sha256 %s\n", i, r->tls.chain[i].subject,
+			    r->tls.chain[i].issuer, r->tls.chain[i].not_before,
 			    r->tls.chain[i].not_after,
-			    r->tls.chain[i].expired ? " (EXPIRED)" : "");
+			    r->tls.chain[i].expired ? " (EXPIRED)" : "",
+			    r->tls.chain[i].spki != NULL ?
+			    r->tls.chain[i].spki : "");
 	}
 	{
 		char	*res = xasprintf("%s (exit %d)", r->message != NULL ?

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -36,10 +38,28 @@ static const struct {
 	{ "1.3", TLS1_3_VERSION },
 };
 
+/* What a context keeps for the summaries of its connections. */
+struct tls_ctx_opts {
+	int	 show_chain;	/* each certificate's PEM */
+	int	 expiry_warn;	/* days, 0: off */
+};
+
+static int	 tls_version_of(const char *);
+static int	 tls_no_passphrase(char *, int, int, void *);
+static int	 tls_file_ok(const char *, const char *, char *, size_t);
+static int	 tls_suites(SSL_CTX *, const char *, char *, size_t);
+static int	 tls_client_key(SSL_CTX *, const struct tls_params *, char *,
+		    size_t);
+static int	 tls_ctx_client(SSL_CTX *, const struct tls_params *, char *,
+		    size_t);
+static void	 tls_opts_free(void *, void *, CRYPTO_EX_DATA *, int, long,
+		    void *);
+static int	 tls_opts_index(void);
+static char	*tls_pem(X509 *);
 static void	 tls_name_value(struct util_buf *, const ASN1_STRING *);
 static char	*tls_name(const X509_NAME *);
 static char	*tls_time(const ASN1_TIME *);
-static void	 tls_cert(X509 *, struct tls_cert *);
+static void	 tls_cert(X509 *, int, struct tls_cert *);
 static int	 tls_is_ip(const char *);
 static int	 tls_hashed_dir(const char *);
 static void	 tls_trust_default(SSL_CTX *);
@@ -60,27 +80,238 @@ tls_version_ok(const char *s)
 	return -1;
 }
 
+/* tls_version_of - OpenSSL's number for a version name, 0 if none */
+static int
+tls_version_of(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(tls_versions) / sizeof(tls_versions[0]); i++)
+		if (strcmp(s, tls_versions[i].name) == 0)
+			return tls_versions[i].version;
+	return 0;
+}
+
+/* tls_no_passphrase - never prompt: an encrypted key is refused */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return 0;
+}
+
+/* tls_file_ok - 0 if the file of an option can be opened for reading */
+static int
+tls_file_ok(const char *opt, const char *path, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "--%s %s: %s", opt, path,
+		    strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * tls_suites - set the TLS 1.3 suites. OpenSSL skips the names it does
+ * not know, so each name of the list must be among the context's
+ * ciphers afterwards, as a TLS 1.3 suite.
+ */
+static int
+tls_suites(SSL_CTX *ctx, const char *list, char *err, size_t errlen)
+{
+	STACK_OF(SSL_CIPHER)	*sk;
+	const SSL_CIPHER	*c;
+	char			*copy, *name, *next;
+	int			 i, found, rv = 0;
+
+	if (*list == '\0' || SSL_CTX_set_ciphersuites(ctx, list) != 1) {
+		snprintf(err, errlen, "--tls-ciphersuites: \"%s\" is not a "
+		    "list of TLS 1.3 suites (see openssl ciphers -s "
+		    "-tls1_3)", list);
+		return -1;
+	}
+	sk = SSL_CTX_get_ciphers(ctx);
+	copy = xstrdup(list);
+	for (name = copy; rv == 0 && name != NULL; name = next) {
+		if ((next = strchr(name, ':')) != NULL)
+			*next++ = '\0';
+		for (found = 0, i = 0; !found && i < sk_SSL_CIPHER_num(sk);
+		    i++) {
+			c = sk_SSL_CIPHER_value(sk, i);
+			found = strcmp(SSL_CIPHER_get_version(c),
+			    "TLSv1.3") == 0 &&
+			    strcmp(SSL_CIPHER_standard_name(c), name) == 0;
+		}
+		if (!found) {
+			snprintf(err, errlen, "--tls-ciphersuites: \"%.64s\" "
+			    "is not a TLS 1.3 suite (see openssl ciphers -s "
+			    "-tls1_3)", name);
+			rv = -1;
+		}
+	}
+	free(copy);
+	return rv;
+}
+
+/*
+ * tls_client_key - the client certificate (with its intermediates) and
+ * its key, which must be PEM, unencrypted and the certificate's. The
+ * messages name files only: no key material is ever printed.
+ */
+static int
+tls_client_key(SSL_CTX *ctx, const struct tls_params *p, char *err,
+    size_t errlen)
+{
+	const char	*key = p->key != NULL ? p->key : p->cert;
+	const char	*kopt = p->key != NULL ? "tls-key" : "tls-cert";
+	EVP_PKEY	*pk;
+	FILE		*f;
+	int		 ok;
+
+	if (tls_file_ok("tls-cert", p->cert, err, errlen) == -1 ||
+	    tls_file_ok(kopt, key, err, errlen) == -1)
+		return -1;
+	if (SSL_CTX_use_certificate_chain_file(ctx, p->cert) != 1) {
+		snprintf(err, errlen, "--tls-cert %s: no PEM certificate in "
+		    "it", p->cert);
+		return -1;
+	}
+	if ((f = fopen(key, "r")) == NULL) {
+		snprintf(err, errlen, "--%s %s: %s", kopt, key,
+		    strerror(errno));
+		return -1;
+	}
+	pk = PEM_read_PrivateKey(f, NULL, tls_no_passphrase, NULL);
+	fclose(f);
+	if (pk == NULL) {
+		snprintf(err, errlen, "--%s %s: no PEM private key in it (an "
+		    "encrypted key must be decrypted first)", kopt, key);
+		return -1;
+	}
+	ok = X509_check_private_key(SSL_CTX_get0_certificate(ctx), pk) == 1;
+	if (!ok)
+		snprintf(err, errlen, "--%s %s: this key does not match the "
+		    "certificate in %s", kopt, key, p->cert);
+	else if ((ok = SSL_CTX_use_PrivateKey(ctx, pk) == 1) == 0)
+		snprintf(err, errlen, "--%s %s: key not usable", kopt, key);
+	EVP_PKEY_free(pk);
+	return ok ? 0 : -1;
+}
+
+/*
+ * tls_ctx_client - what the options add to a client context: version
+ * range, TLS 1.3 suites, client certificate. A probe must see what the
+ * server offers: old versions stay possible unless --tls-min-version
+ * says otherwise.
+ */
+static int
+tls_ctx_client(SSL_CTX *ctx, const struct tls_params *p, char *err,
+    size_t errlen)
+{
+	int	 min = TLS1_VERSION, max = 0;
+	int	 rv = 0;
+
+	if (p->min_version != NULL && (min = tls_version_of(
+	    p->min_version)) == 0) {
+		snprintf(err, errlen, "--tls-min-version: \"%s\" is not one "
+		    "of 1.0 1.1 1.2 1.3", p->min_version);
+		return -1;
+	}
+	if (p->max_version != NULL && (max = tls_version_of(
+	    p->max_version)) == 0) {
+		snprintf(err, errlen, "--tls-max-version: \"%s\" is not one "
+		    "of 1.0 1.1 1.2 1.3", p->max_version);
+		return -1;
+	}
+	if (max != 0 && max < min) {
+		snprintf(err, errlen, "--tls-max-version %s is below "
+		    "--tls-min-version %s", p->max_version,
+		    p->min_version != NULL ? p->min_version : "1.0");
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, min);
+	SSL_CTX_set_max_proto_version(ctx, max);
+	if (p->ciphersuites != NULL)
+		rv = tls_suites(ctx, p->ciphersuites, err, errlen);
+	if (rv == 0 && p->cert != NULL)
+		rv = tls_client_key(ctx, p, err, errlen);
+	else if (rv == 0 && p->key != NULL) {
+		snprintf(err, errlen, "--tls-key needs --tls-cert");
+		rv = -1;
+	}
+	ERR_clear_error();
+	return rv;
+}
+
+int
+tls_params_check(const struct tls_params *p, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+	int	 rv;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		snprintf(err, errlen, "cannot create TLS context");
+		return -1;
+	}
+	rv = tls_ctx_client(ctx, p, err, errlen);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return rv;
+}
+
+/* tls_opts_free - ex_data destructor of a context's tls_ctx_opts */
+static void
+tls_opts_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+/* tls_opts_index - the ex_data slot of a context's tls_ctx_opts */
+static int
+tls_opts_index(void)
+{
+	static int	 idx = -2;
+
+	if (idx == -2)
+		idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+		    tls_opts_free);
+	return idx;
+}
+
 SSL_CTX *
 tls_ctx_new(const struct tls_params *p, char *err, size_t errlen)
 {
-	SSL_CTX	*ctx;
-	size_t	 i;
+	struct tls_ctx_opts	*o;
+	SSL_CTX			*ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		snprintf(err, errlen, "cannot create TLS context");
 		return NULL;
 	}
-	/*
-	 * A probe must see what the server offers: old versions stay
-	 * possible unless --tls-min-version says otherwise.
-	 */
-	SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
-	if (p->min_version != NULL)
-		for (i = 0; i < sizeof(tls_versions) / sizeof(tls_versions[0]);
-		    i++)
-			if (strcmp(p->min_version, tls_versions[i].name) == 0)
-				SSL_CTX_set_min_proto_version(ctx,
-				    tls_versions[i].version);
+	if (tls_ctx_client(ctx, p, err, errlen) == -1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if ((p->show_chain || p->expiry_warn > 0) && tls_opts_index() >= 0) {
+		o = xcalloc(1, sizeof(*o));
+		o->show_chain = p->show_chain;
+		o->expiry_warn = p->expiry_warn;
+		if (SSL_CTX_set_ex_data(ctx, tls_opts_index(), o) != 1)
+			free(o);
+	}
 	/* Servers often close after 221 without close_notify. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
@@ -505,14 +736,39 @@ tls_time(const ASN1_TIME *t)
 	return xstrdup(buf);
 }
 
+/* tls_pem - the certificate in PEM, lines ending in LF; caller frees */
+static char *
+tls_pem(X509 *x)
+{
+	BIO	*b;
+	char	*data, *pem = NULL;
+	long	 len;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		fatalx("BIO_new failed");
+	if (PEM_write_bio_X509(b, x) == 1 &&
+	    (len = BIO_get_mem_data(b, &data)) > 0) {
+		pem = xmalloc((size_t)len + 1);
+		memcpy(pem, data, (size_t)len);
+		pem[len] = '\0';
+	}
+	BIO_free(b);
+	return pem;
+}
+
+/*
+ * tls_cert - one certificate of the chain: names, dates, fingerprint,
+ * the SHA-256 of its SubjectPublicKeyInfo (TLSA 3 1 1) and, with pem,
+ * the PEM text
+ */
 static void
-tls_cert(X509 *x, struct tls_cert *c)
+tls_cert(X509 *x, int pem, struct tls_cert *c)
 {
 	GENERAL_NAMES	*names;
-	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned char	 md[EVP_MAX_MD_SIZE], *der = NULL;
 	unsigned int	 mdlen, i;
 	char		*o;
-	int		 k;
+	int		 k, len;
 
 	c->subject = tls_name(X509_get_subject_name(x));
 	c->issuer = tls_name(X509_get_issuer_name(x));
@@ -533,6 +789,16 @@ tls_cert(X509 *x, struct tls_cert *c)
 			    md[i]);
 	} else
 		c->sha256 = xstrdup("");
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	if (len > 0 && EVP_Digest(der, (size_t)len, md, &mdlen,
+	    EVP_sha256(), NULL) == 1) {
+		o = c->spki = xmalloc(mdlen * 2 + 1);
+		for (i = 0; i < mdlen; i++)
+			snprintf(o + i * 2, 3, "%02x", md[i]);
+	} else
+		c->spki = xstrdup("");
+	OPENSSL_free(der);
+	c->pem = pem ? tls_pem(x) : NULL;
 	names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	for (k = 0; names != NULL && k < sk_GENERAL_NAME_num(names); k++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, k);
@@ -569,13 +835,19 @@ void
 tls_summarize(SSL *ssl, const char *sni, const char *verify_name,
     const struct dane_policy *dane, struct tls_info *t)
 {
-	STACK_OF(X509)	*chain;
-	X509		*leaf;
-	int		 i, n, nid;
-	const char	*g;
+	STACK_OF(X509)		*chain;
+	X509			*leaf;
+	const struct tls_ctx_opts *o = NULL;
+	int			 i, n, nid, pem;
+	const char		*g;
 
 	tls_info_clear(t);
 	t->done = 1;
+	if (tls_opts_index() >= 0)
+		o = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl),
+		    tls_opts_index());
+	pem = o != NULL && o->show_chain;
+	t->expiry_warn = o != NULL ? o->expiry_warn : 0;
 	t->version = xstrdup(SSL_get_version(ssl));
 	t->cipher = xstrdup(SSL_get_cipher_name(ssl));
 	t->bits = SSL_get_cipher_bits(ssl, NULL);
@@ -603,17 +875,49 @@ tls_summarize(SSL *ssl, const char *sni, const char *verify_name,
 	n = chain != NULL ? sk_X509_num(chain) : 0;
 	if (n == 0 && leaf != NULL) {
 		t->chain = xcalloc(1, sizeof(*t->chain));
-		tls_cert(leaf, &t->chain[0]);
+		tls_cert(leaf, pem, &t->chain[0]);
 		t->nchain = 1;
 	} else if (n > 0) {
 		t->chain = xcalloc((size_t)n, sizeof(*t->chain));
 		for (i = 0; i < n; i++)
-			tls_cert(sk_X509_value(chain, i), &t->chain[i]);
+			tls_cert(sk_X509_value(chain, i), pem,
+			    &t->chain[i]);
 		t->nchain = (size_t)n;
 	}
 	if (dane != NULL)
 		tls_dane(ssl, dane, t);
 	ERR_clear_error();
+}
+
+int
+tls_expiring(const struct tls_info *t, int days, char *buf, size_t len)
+{
+	const struct tls_cert	*c;
+	size_t			 i, off = 0;
+	int			 n = 0, w;
+
+	if (days <= 0 || len == 0)
+		return 0;
+	buf[0] = '\0';
+	for (i = 0; i < t->nchain; i++) {
+		c = &t->chain[i];
+		if (c->expired || c->days_left >= days)
+			continue;
+		w = snprintf(buf + off, len - off, "%scertificate %zu (%s) "
+		    "expires %s, in %s%ld day%s", n > 0 ? "; " : "", i,
+		    c->subject, c->not_after, c->days_left < 1 ?
+		    "less than " : "", c->days_left < 1 ? 1 : c->days_left,
+		    c->days_left == 1 || c->days_left < 1 ? "" : "s");
+		n++;
+		if (w > 0 && (size_t)w < len - off)
+			off += (size_t)w;
+		else
+			off = len - 1;
+	}
+	if (n > 0 && off + 1 < len)
+		snprintf(buf + off, len - off, " (warning within %d day%s)",
+		    days, days == 1 ? "" : "s");
+	return n;
 }
 
 void
@@ -651,6 +955,8 @@ tls_info_clear(struct tls_info *t)
 		free(t->chain[i].not_before);
 		free(t->chain[i].not_after);
 		free(t->chain[i].sha256);
+		free(t->chain[i].spki);
+		free(t->chain[i].pem);
 		free(t->chain[i].tlsa);
 	}
 	free(t->chain);
