@@ -91,10 +91,17 @@ check $? "zsh: --stop-before's values are the stop points"
 if command -v zsh >/dev/null 2>&1; then
 	zsh -n "$zshc"
 	check $? "zsh: the script parses (zsh -n)"
-	out=$(zsh -fc "autoload -Uz compinit; compinit -u -d /dev/null; source '$zshc'" 2>&1 </dev/null | grep -v '_arguments:.*comparguments' | head -3)
-	[ -z "$out" ]
-	check $? "zsh: the script loads without error"
-	[ -z "$out" ] || printf '# %s\n' "$out"
+	# the function itself, with _arguments replaced by a recorder: the
+	# specs it hands over for "smtprobe batch --sh"
+	out=$(cd "${TMPDIR:-/tmp}" && zsh -fc '_arguments() { print -rl -- "$@"; }
+	    words=(smtprobe batch --sh); CURRENT=3; source "$1"' zsh "$zshc" 2>&1)
+	printf '%s\n' "$out" | grep -q "^--shard-key=\[.*\]:ip|name:(ip name)$" &&
+	    ! printf '%s\n' "$out" | grep -q '^--stop-before='
+	check $? "zsh: after 'batch' the specs are batch's (--shard-key, no --stop-before)"
+	out=$(cd "${TMPDIR:-/tmp}" && zsh -fc '_arguments() { print -rl -- "$@"; }
+	    words=(smtprobe --stop-before ""); CURRENT=3; source "$1"' zsh "$zshc" 2>&1)
+	printf '%s\n' "$out" | grep -q '^--stop-before=\[.*\]:STAGE:(connect banner ehlo starttls auth mail rcpt data eod)$'
+	check $? "zsh: the probe's specs (--stop-before with its stop points)"
 else
 	echo "ok $((n += 1)) # SKIP zsh not installed"
 fi

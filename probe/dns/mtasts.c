@@ -79,7 +79,7 @@ static const char *const status_names[] = {
 const char *
 mtasts_status_name(enum mtasts_status s)
 {
-	return (size_t)s < sizeof(status_names) / sizeof(status_names[0]) ?
+	return (size_t)s < nitems(status_names) ?
 	    status_names[s] : "?";
 }
 

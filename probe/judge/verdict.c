@@ -171,7 +171,7 @@ advice_for(const char *class, const char *reason)
 {
 	size_t	 i;
 
-	for (i = 0; i < sizeof(advice) / sizeof(advice[0]); i++)
+	for (i = 0; i < nitems(advice); i++)
 		if (strcmp(advice[i].class, class) == 0 &&
 		    (advice[i].reason == NULL ||
 		    strcmp(advice[i].reason, reason) == 0))
@@ -287,25 +287,6 @@ lower_text(const char *text, const char *enhanced, char *enh)
 	return low;
 }
 
-int
-verdict_rule_matches(const char *id, int stage, int code,
-    const char *enhanced, const char *text, const char **class)
-{
-	char	 enh[16], hit[WORD_MAX], *low;
-	size_t	 i;
-	int	 m = 0;
-
-	low = lower_text(text, enhanced, enh);
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (strcmp(rules[i].id, id) == 0) {
-			m = rule_matches(&rules[i], stage, code, enh, low, hit,
-			    sizeof(hit));
-			*class = rules[i].class;
-			break;
-		}
-	free(low);
-	return m;
-}
 
 /* rule_kind - the kind of evidence a rule is: its strongest condition */
 static const char *
@@ -353,7 +334,7 @@ fallback(int stage, const char *enh)
 
 	if (enh[0] == '\0' || enh[1] != '.')
 		return NULL;
-	for (i = 0; i < sizeof(fallbacks) / sizeof(fallbacks[0]); i++) {
+	for (i = 0; i < nitems(fallbacks); i++) {
 		size_t	 n = strlen(fallbacks[i].subject);
 
 		if (strncmp(enh + 1, fallbacks[i].subject, n) != 0)
@@ -365,6 +346,62 @@ fallback(int stage, const char *enh)
 		return &fallbacks[i];
 	}
 	return NULL;
+}
+
+int
+verdict_rule_matches(const char *id, int stage, int code,
+    const char *enhanced, const char *text, const char **class)
+{
+	char	 enh[16], hit[WORD_MAX], *low;
+	size_t	 i;
+	int	 m = 0;
+
+	low = lower_text(text, enhanced, enh);
+	for (i = 0; i < nitems(rules); i++)
+		if (strcmp(rules[i].id, id) == 0) {
+			m = rule_matches(&rules[i], stage, code, enh, low, hit,
+			    sizeof(hit));
+			*class = rules[i].class;
+			break;
+		}
+	if (i == nitems(rules) && strcmp(id, "enhanced-subject") == 0) {
+		/* the fallback: the enhanced code's subject, never for 2xx */
+		const struct fallback *fb = fallback(stage, enh);
+
+		m = code / 100 != 2 && fb != NULL;
+		if (fb != NULL)
+			*class = fb->class;
+	}
+	free(low);
+	return m;
+}
+
+/*
+ * reason_generic - a reason that only repeats the class: Postfix's
+ * "Sender address rejected:" and "Recipient address rejected:" name the
+ * object, and what follows them says why
+ */
+static int
+reason_generic(const char *reason)
+{
+	return strcmp(reason, "sender-rejected") == 0 ||
+	    strcmp(reason, "recipient-rejected") == 0;
+}
+
+/*
+ * rule_better - whether a gives its class's reason rather than b: the
+ * heavier, except that text naming why ("Sender address rejected:
+ * Domain not found") beats text naming only the object when both are
+ * strong words (80 and up) of nearly the same weight
+ */
+static int
+rule_better(const struct rule *a, const struct rule *b)
+{
+	if (a->words != NULL && b->words != NULL && a->weight >= 80 &&
+	    b->weight >= 80 && abs(a->weight - b->weight) <= 3 &&
+	    reason_generic(a->reason) != reason_generic(b->reason))
+		return !reason_generic(a->reason);
+	return a->weight > b->weight;
 }
 
 /* a class's tally while the rules are scored */
@@ -507,7 +544,7 @@ verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
 		v->runner_up = run->class;
 		v->runner_score = run->score;
 	}
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+	for (i = 0; i < nitems(rules); i++)
 		if (strcmp(rules[i].class, win->class) == 0 &&
 		    rule_matches(&rules[i], stage, code, enh, low, hit,
 		    sizeof(hit)))
@@ -536,7 +573,7 @@ verdict_reply(int stage, int code, const char *enhanced, const char *text,
 	v->stage = stage;
 	v->code = code;
 	snprintf(v->enhanced, sizeof(v->enhanced), "%s", enh);
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+	for (i = 0; i < nitems(rules); i++) {
 		const struct rule *r = &rules[i];
 
 		if (!rule_matches(r, stage, code, enh, low, hit, sizeof(hit)))
@@ -546,7 +583,7 @@ verdict_reply(int stage, int code, const char *enhanced, const char *text,
 		k = kind_index(rule_kind(r));
 		if (r->weight > ct->kind[k])
 			ct->kind[k] = r->weight;
-		if (ct->best == NULL || r->weight > ct->best->weight) {
+		if (ct->best == NULL || rule_better(r, ct->best)) {
 			ct->best = r;
 			snprintf(ct->hit, sizeof(ct->hit), "%s", hit);
 		}
@@ -928,10 +965,10 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 const char *const *
 verdict_rule_ids(void)
 {
-	static const char *ids[sizeof(rules) / sizeof(rules[0]) + 1];
+	static const char *ids[nitems(rules) + 1];
 	size_t	 i, n = 0;
 
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+	for (i = 0; i < nitems(rules); i++)
 		ids[n++] = rules[i].id;
 	ids[n] = NULL;
 	return ids;
@@ -1044,7 +1081,7 @@ verdict_enhanced_meaning(const char *e)
 	if (e == NULL || (e[0] != '2' && e[0] != '4' && e[0] != '5') ||
 	    e[1] != '.')
 		return NULL;
-	for (i = 0; i < sizeof(reg) / sizeof(reg[0]); i++)
+	for (i = 0; i < nitems(reg); i++)
 		if (strcmp(e + 1, reg[i].code) == 0)
 			return reg[i].text;
 	return NULL;

@@ -27,6 +27,7 @@
 
 #include "dane.h"
 #include "log.h"
+#include "util.h"
 
 
 static const char *const dns_names[] = {
@@ -53,14 +54,14 @@ static const char *const status_names[] = {
 const char *
 dane_dns_name(enum dane_dns d)
 {
-	return (size_t)d < sizeof(dns_names) / sizeof(dns_names[0]) ?
+	return (size_t)d < nitems(dns_names) ?
 	    dns_names[d] : "?";
 }
 
 const char *
 dane_status_name(enum dane_status s)
 {
-	return (size_t)s < sizeof(status_names) / sizeof(status_names[0]) ?
+	return (size_t)s < nitems(status_names) ?
 	    status_names[s] : "?";
 }
 

@@ -74,7 +74,7 @@ tls_version_ok(const char *s)
 {
 	size_t	 i;
 
-	for (i = 0; i < sizeof(tls_versions) / sizeof(tls_versions[0]); i++)
+	for (i = 0; i < nitems(tls_versions); i++)
 		if (strcmp(s, tls_versions[i].name) == 0)
 			return 0;
 	return -1;
@@ -86,7 +86,7 @@ tls_version_of(const char *s)
 {
 	size_t	 i;
 
-	for (i = 0; i < sizeof(tls_versions) / sizeof(tls_versions[0]); i++)
+	for (i = 0; i < nitems(tls_versions); i++)
 		if (strcmp(s, tls_versions[i].name) == 0)
 			return tls_versions[i].version;
 	return 0;
