@@ -43,6 +43,7 @@
 #include "scn.h"
 #include "shell.h"
 #include "smtp.h"
+#include "target.h"
 #include "tls.h"
 #include "tlscheck.h"
 #include "tlsrpt.h"
@@ -53,31 +54,19 @@
 
 struct cli_run;
 
-/* One TLSA lookup (--dane), shared by the addresses of one host. */
-struct cli_dane {
-	struct cli_run		*run;
-	char			*host;
-	struct dane_policy	*policy;
-};
-
 /* One address to probe, and what runs against it. */
 struct cli_target {
 	struct cli_run		*run;
-	struct smtp_params	 p;
+	struct target		 tg;		/* its parameters */
 	struct scn_params	 sp;
 	struct smtp_callbacks	 cb;
-	struct sockaddr_storage	 ss;
 	struct route_addr	*ra;		/* from the route, or NULL */
-	char			*label;		/* "host:port" */
-	char			*note;		/* how we got the address */
-	char			*sni;
 	FILE			*out;		/* transcript, or NULL */
 	char			*buf;		/* --all-mx: transcript kept */
 	size_t			 buflen;
 	struct scn_exec		**execs;	/* one per scenario */
 	size_t			 nexec;
 	int			 done;
-	struct cli_dane		*dane;		/* --dane, or NULL */
 };
 
 struct cli_run {
@@ -93,13 +82,7 @@ struct cli_run {
 	struct route		*route;
 	struct check_result	*checks;	/* --check, once done */
 	int			 checks_done;
-	struct cli_dane		*danes;		/* --dane: one per host */
-	size_t			 ndanes;
-	char			*sts_domain;	/* --tls-check: the policy
-						   domain, or NULL */
-	struct mtasts_result	*sts;		/* its MTA-STS policy */
-	struct tlsrpt_result	*rpt;		/* its TLS-RPT record */
-	int			 tls_pending;	/* lookups under way */
+	struct target_tls	*tls;		/* --dane, --tls-check */
 };
 
 static void	cli_wire(void *, enum smtp_wire, int, int64_t, const char *);
@@ -114,18 +97,11 @@ static void	cli_attach_checks(struct record *, const struct check_result *,
 static void	cli_next(struct cli_target *);
 static char	*cli_cmdline(int, char **);
 static int	 cli_files(const struct opt_cli *);
-static int	cli_local(const char *, int, struct sockaddr_storage *,
-		    socklen_t *);
 static void	cli_differences(FILE *, json_t *, struct cli_run *);
-static void	cli_tls_step(struct cli_run *);
-static void	cli_dane_done(struct dane_policy *, void *);
-static void	cli_sts_done(struct mtasts_result *, void *);
-static void	cli_rpt_done(struct tlsrpt_result *, void *);
+static void	cli_tls_done(struct target_tls *, void *);
 static void	cli_tls_preflight(struct cli_run *, struct dns_ctx **,
-		    const struct smtp_txn *, SSL_CTX **);
+		    const struct smtp_txn *);
 static void	cli_tls_finish(struct cli_run *);
-static void	cli_tls_target(struct cli_run *, struct cli_target *,
-		    struct tlscheck_target *);
 static void	cli_tls_out(struct cli_run *, struct cli_target *, FILE *,
 		    json_t *);
 
@@ -252,7 +228,7 @@ cli_exec_done(struct scn_exec *x, void *arg)
 
 	if (ct->out != NULL && ct->run->cli->nscenarios > 0) {
 		rr = (struct report_run){ ct->run->scns[ct->nexec - 1]->name,
-		    NULL, ct->label, x };
+		    NULL, ct->tg.label, x };
 		report_run_summary(ct->out, &rr);
 	}
 	cli_next(ct);
@@ -329,29 +305,6 @@ cli_attach_checks(struct record *r, const struct check_result *c,
 		    c->items[i].evidence);
 }
 
-/* cli_local - --local-address, a numeric address of the family */
-static int
-cli_local(const char *a, int family, struct sockaddr_storage *ss,
-    socklen_t *sl)
-{
-	struct addrinfo	 hints, *res;
-	int		 rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if ((rc = getaddrinfo(a, "0", &hints, &res)) != 0) {
-		log_warnx("--local-address: \"%s\" is not an IPv%d address: "
-		    "%s", a, family == AF_INET6 ? 6 : 4, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sl = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 /*
  * cli_differences - --all-mx: what differs between the hosts of one
  * domain: STARTTLS on offer, the certificate, the result, the verdict.
@@ -394,14 +347,14 @@ cli_differences(FILE *fp, json_t *arr, struct cli_run *run)
 		if (fp != NULL) {
 			fprintf(fp, "!! the MX hosts differ in %s:\n", what[k]);
 			for (i = 0; i < n; i++)
-				fprintf(fp, "!!   %s: %s\n", run->t[i].label,
+				fprintf(fp, "!!   %s: %s\n", run->t[i].tg.label,
 				    val[i][k]);
 		}
 		if (arr != NULL) {
 			json_t	*o = json_object();
 
 			for (i = 0; i < n; i++)
-				json_object_set_new(o, run->t[i].label,
+				json_object_set_new(o, run->t[i].tg.label,
 				    json_string(val[i][k]));
 			json_array_append_new(arr, json_pack("{s:s, s:o}",
 			    "what", what[k], "values", o));
@@ -409,58 +362,33 @@ cli_differences(FILE *fp, json_t *arr, struct cli_run *run)
 	}
 }
 
-/* cli_tls_step - one TLS pre-flight lookup is done */
+/* cli_tls_done - the TLS pre-flight lookups are done */
 static void
-cli_tls_step(struct cli_run *run)
-{
-	if (--run->tls_pending == 0)
-		event_base_loopbreak(run->base);
-}
-
-static void
-cli_dane_done(struct dane_policy *p, void *arg)
-{
-	struct cli_dane	*d = arg;
-
-	d->policy = p;
-	cli_tls_step(d->run);
-}
-
-static void
-cli_sts_done(struct mtasts_result *r, void *arg)
+cli_tls_done(struct target_tls *tt, void *arg)
 {
 	struct cli_run	*run = arg;
 
-	run->sts = r;
-	cli_tls_step(run);
-}
-
-static void
-cli_rpt_done(struct tlsrpt_result *r, void *arg)
-{
-	struct cli_run	*run = arg;
-
-	run->rpt = r;
-	cli_tls_step(run);
+	(void)tt;
+	event_base_loopbreak(run->base);
 }
 
 /*
  * cli_tls_preflight - --dane and --tls-check, before any connection:
  * the TLSA records of every host (once per host), and for --tls-check
  * the MTA-STS policy and TLS-RPT record of the mail domain (DOMAIN, or
- * the domain of the first --to), all at once on the loop. Each
- * target's smtp_params get its host's TLSA lookup. *dns is made when
- * the route needed none; *httpctx is the MTA-STS fetch's TLS context.
+ * the domain of the first --to), all at once on the loop (target.h).
+ * Each target's smtp_params get its host's TLSA lookup. *dns is made
+ * when the route needed none.
  */
 static void
 cli_tls_preflight(struct cli_run *run, struct dns_ctx **dns,
-    const struct smtp_txn *txn, SSL_CTX **httpctx)
+    const struct smtp_txn *txn)
 {
 	struct opt_cli		*cli = run->cli;
-	struct tls_params	 tp;
-	const char		*domain = cli->domain, *at, *env;
+	struct target_tls_params tp;
+	const char		*domain = cli->domain, *at;
 	char			 err[512], *line;
-	size_t			 i, j;
+	size_t			 i;
 
 	if (*dns == NULL) {
 		struct dns_params dnp = { cli->resolver, NULL, 0, 0 };
@@ -469,113 +397,32 @@ cli_tls_preflight(struct cli_run *run, struct dns_ctx **dns,
 		    sizeof(err))) == NULL)
 			log_warnx("no TLSA or MTA-STS lookups: %s", err);
 	}
-	run->danes = xcalloc(run->nt, sizeof(*run->danes));
-	for (i = 0; i < run->nt; i++) {
-		struct cli_target *ct = &run->t[i];
-		const char	*host = ct->p.host;
-		struct cli_dane	*d;
-
-		for (j = 0; j < run->ndanes; j++)
-			if (strcasecmp(run->danes[j].host, host) == 0)
-				break;
-		ct->dane = d = &run->danes[j];
-		if (j < run->ndanes)
-			continue;
-		run->ndanes++;
-		d->run = run;
-		d->host = xstrdup(host);
-		if (ct->p.addr == NULL)
-			d->policy = dane_skipped(host, cli->port, "no address "
-			    "to connect to");
-		else if (route_literal(host))
-			d->policy = dane_skipped(host, cli->port, "an address "
-			    "literal has no TLSA records: DANE needs a host "
-			    "name (RFC 7672 2.2.2)");
-		else if (*dns == NULL)
-			d->policy = dane_skipped(host, cli->port,
-			    "no resolver");
-		else {
-			run->tls_pending++;
-			tlsa_lookup(*dns, host, cli->port, cli_dane_done, d);
-		}
-	}
 	if (domain == NULL && txn != NULL && txn[0].nrcpt > 0 &&
 	    (at = strrchr(txn[0].rcpt[0], '@')) != NULL && at[1] != '\0')
 		domain = at + 1;
-	if (cli->tls_check && domain != NULL && *dns != NULL) {
-		struct mtasts_params mp;
-
-		run->sts_domain = xstrdup(domain);
-		memset(&mp, 0, sizeof(mp));
-		mp.domain = domain;
-		mp.family = cli->family;
-		mp.port = 443;
-		mp.timeout_ms = cli->timeout_ms[STAGE_CONNECT] > 0 ?
-		    cli->timeout_ms[STAGE_CONNECT] : 60000;
-		/* a test hook: the RFC fixes port 443 */
-		if ((env = getenv("SMTPROBE_MTA_STS_PORT")) != NULL) {
-			char	*end;
-			long	 n = strtol(env, &end, 10);
-
-			if (*env == '\0' || *end != '\0' || n < 1 || n > 65535)
-				log_warnx("SMTPROBE_MTA_STS_PORT: \"%s\" is "
-				    "not a port; 443 used", env);
-			else
-				mp.port = (unsigned)n;
-		}
-		/* RFC 8461 7.2: TLS 1.2 or newer for the policy fetch */
-		tp = (struct tls_params){ cli->cafile, cli->capath, "1.2",
-		    NULL };
-		if ((*httpctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL)
-			log_warnx("no MTA-STS fetch: %s", err);
-		else {
-			mp.ctx = *httpctx;
-			run->tls_pending++;
-			mtasts_start(run->base, *dns, &mp, cli_sts_done, run);
-		}
-		run->tls_pending++;
-		tlsrpt_start(*dns, domain, cli_rpt_done, run);
-	}
-	if (run->tls_pending > 0)
+	tp = (struct target_tls_params){ .base = run->base, .dns = *dns,
+	    .port = cli->port, .family = cli->family,
+	    .tls_check = cli->tls_check, .domain = domain,
+	    .cafile = cli->cafile, .capath = cli->capath,
+	    .timeout_ms = cli->timeout_ms[STAGE_CONNECT] };
+	run->tls = target_tls_new(&tp);
+	for (i = 0; i < run->nt; i++)
+		target_tls_host(run->tls, run->t[i].tg.p.host,
+		    run->t[i].tg.p.addr != NULL);
+	if (target_tls_start(run->tls, cli_tls_done, run) > 0)
 		event_base_dispatch(run->base);
 	if (cli->tls_check && !cli->json && !cli->quiet && !cli->tap &&
 	    !cli->ticket)
-		tlscheck_notes(stdout, run->sts, run->rpt);
+		target_tls_notes(run->tls, stdout);
 	for (i = 0; i < run->nt; i++) {
 		struct cli_target *ct = &run->t[i];
 
-		ct->p.dane = ct->dane->policy;
+		ct->tg.p.dane = target_tls_dane(run->tls, ct->tg.p.host);
 		if (ct->out == NULL)
 			continue;
-		line = xasprintf("dane: %s", ct->p.dane->detail);
+		line = xasprintf("dane: %s", ct->tg.p.dane->detail);
 		report_wire(ct->out, &run->ro, WIRE_INFO, 0, 0, line);
 		free(line);
-	}
-}
-
-/* cli_tls_target - the --tls-check view of a target's first session */
-static void
-cli_tls_target(struct cli_run *run, struct cli_target *ct,
-    struct tlscheck_target *tt)
-{
-	memset(tt, 0, sizeof(*tt));
-	tt->rec = ct->nexec > 0 && scn_exec_nrecords(ct->execs[0]) > 0 ?
-	    scn_exec_record(ct->execs[0], 0) : NULL;
-	tt->host = ct->p.host;
-	tt->address = ct->ra != NULL ? ct->ra->addr.text : NULL;
-	tt->port = run->cli->port;
-	tt->pref = ct->ra != NULL ? ct->ra->pref : -1;
-	tt->implicit = ct->p.implicit_tls;
-	tt->dane = ct->p.dane;
-	tt->domain = run->sts_domain;
-	tt->sts = run->sts;
-	tt->rpt = run->rpt;
-	if (run->route != NULL && run->route->by_mx) {
-		tt->mx_hosts = (const char *const *)run->route->hosts;
-		tt->nmx_hosts = run->route->nhosts;
-	} else {
-		tt->mx_hosts = &tt->host;
-		tt->nmx_hosts = 1;
 	}
 }
 
@@ -586,27 +433,16 @@ cli_tls_target(struct cli_run *run, struct cli_target *ct,
 static void
 cli_tls_finish(struct cli_run *run)
 {
-	struct tlscheck_target	 tt;
-	struct record		*r;
-	size_t			 i, j, k;
-	int			 changed;
+	size_t	 i, j, k;
 
 	for (i = 0; i < run->nt; i++) {
 		struct cli_target *ct = &run->t[i];
 
 		for (j = 0; j < ct->nexec; j++)
-			for (k = 0; k < scn_exec_nrecords(ct->execs[j]); k++) {
-				r = scn_exec_record_mut(ct->execs[j], k);
-				changed = tlscheck_dane_end(r, ct->p.dane,
-				    run->cli->tls_verify);
-				if (run->cli->tls_check && j == 0 && k == 0) {
-					cli_tls_target(run, ct, &tt);
-					if (tlscheck_findings(r, &tt) > 0)
-						changed = 1;
-				}
-				if (changed)
-					record_settle(r);
-			}
+			for (k = 0; k < scn_exec_nrecords(ct->execs[j]); k++)
+				target_tls_settle(run->tls, &ct->tg,
+				    run->route, scn_exec_record_mut(
+				    ct->execs[j], k), j == 0 && k == 0);
 	}
 }
 
@@ -617,7 +453,9 @@ cli_tls_out(struct cli_run *run, struct cli_target *ct, FILE *fp,
 {
 	struct tlscheck_target	 tt;
 
-	cli_tls_target(run, ct, &tt);
+	target_tls_view(run->tls, &ct->tg, run->route, ct->nexec > 0 &&
+	    scn_exec_nrecords(ct->execs[0]) > 0 ? scn_exec_record(ct->execs[0],
+	    0) : NULL, &tt);
 	if (fp != NULL)
 		tlscheck_print(fp, &tt);
 	if (obj != NULL)
@@ -638,11 +476,12 @@ main(int argc, char **argv)
 	struct report_run	*runs = NULL;
 	struct sockaddr_storage	 ls;
 	socklen_t		 lsl = 0;
+	struct target_conn	 conn;
 	struct dns_ctx		*dns = NULL;
 	char			*check_ip = NULL;
 	struct route		*route = NULL;
 	size_t			 nruns = 0;
-	SSL_CTX			*ctx = NULL, *httpctx = NULL;
+	SSL_CTX			*ctx = NULL;
 	char			 err[512], *helo = NULL, *note = NULL;
 	char			*body = NULL, *message = NULL, *secret = NULL;
 	char			*cmdline = NULL;
@@ -793,10 +632,16 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (cli.local != NULL && cli_local(cli.local, cli.family == 0 &&
-	    strchr(cli.local, ':') != NULL ? AF_INET6 : cli.family == 0 ?
-	    AF_INET : cli.family, &ls, &lsl) == -1)
+	if (cli.local != NULL && target_local(cli.local, cli.family, &ls,
+	    &lsl) == -1)
 		goto out;
+	conn = (struct target_conn){ .port = cli.port,
+	    .local = cli.local != NULL ? (struct sockaddr *)&ls : NULL,
+	    .locallen = lsl, .helo = cli.helo != NULL ? cli.helo : helo,
+	    .tls_mode = cli.tls_mode, .tls_ctx = ctx, .sni = cli.sni,
+	    .no_sni = cli.no_sni, .tls_verify = cli.tls_verify,
+	    .timeout_ms = cli.timeout_ms, .max_line = cli.max_line,
+	    .show_body = cli.show_body, .no_addr_note = "no address" };
 
 	/* Where to connect: the server, or the MX of the domain */
 	memset(&run, 0, sizeof(run));
@@ -849,49 +694,12 @@ main(int argc, char **argv)
 
 		ct->run = &run;
 		ct->ra = ra;
-		if (ra != NULL) {
-			ct->p.addrlen = route_sockaddr(ra, cli.port, &ct->ss);
-			ct->p.addr = (struct sockaddr *)&ct->ss;
-			if (ra->pref >= 0)
-				ct->note = xasprintf("MX %s (preference %d) "
-				    "at %s", ra->host, ra->pref,
-				    ra->addr.text);
-			else if (strcmp(ra->addr.text, route->name) != 0)
-				ct->note = xasprintf("resolved %s to %s",
-				    route->name, ra->addr.text);
-			ct->label = xasprintf("%s%s%s:%s", ra->addr.family ==
-			    AF_INET6 ? "[" : "", ra->addr.text,
-			    ra->addr.family == AF_INET6 ? "]" : "", cli.port);
-		} else {
-			ct->note = xstrdup(route->error != NULL ?
-			    route->error : "no address");
-			ct->label = xasprintf("%s:%s", route->name, cli.port);
-		}
-		ct->p.resolution = (const char *const *)route->notes;
-		ct->p.nresolution = route->nnotes;
-		ct->p.host = host;
-		ct->p.port = cli.port;
-		ct->p.resolve_note = ct->note;
-		ct->p.local = cli.local != NULL ? (struct sockaddr *)&ls :
-		    NULL;
-		ct->p.locallen = lsl;
-		ct->p.helo = cli.helo != NULL ? cli.helo : helo;
-		ct->p.implicit_tls = cli.tls_mode == SMTP_TLS_IMPLICIT;
-		ct->p.tls_mode = smtp_tls_mode_name(cli.tls_mode);
-		ct->p.tls_ctx = ctx;
-		/* RFC 6066 3: no IP literal in SNI */
-		ct->p.sni = cli.no_sni ? NULL : cli.sni != NULL ? cli.sni :
-		    route_literal(host) ? NULL : host;
-		ct->p.verify_name = cli.sni != NULL ? cli.sni : host;
-		ct->p.tls_verify = cli.tls_verify;
-		memcpy(ct->p.timeout_ms, cli.timeout_ms,
-		    sizeof(ct->p.timeout_ms));
-		ct->p.max_line = cli.max_line;
-		ct->p.show_body = cli.show_body;
+		target_init(&ct->tg, &conn, route, host, ra != NULL ?
+		    ra->pref : -1, ra != NULL ? &ra->addr : NULL);
 
-		ct->sp = (struct scn_params){ .conn = &ct->p,
+		ct->sp = (struct scn_params){ .conn = &ct->tg.p,
 		    .stop_before = cli.stop_before,
-		    .quit_after = cli.quit_after, .helo_domain = ct->p.helo,
+		    .quit_after = cli.quit_after, .helo_domain = ct->tg.p.helo,
 		    .headers = cli.headers, .nheaders = cli.nheaders,
 		    .body = body, .bodylen = bodylen, .message = message,
 		    .messagelen = messagelen, .version = PACKAGE_VERSION,
@@ -914,18 +722,18 @@ main(int argc, char **argv)
 
 	/* --dane, --tls-check: TLSA, MTA-STS and TLS-RPT, before the probe */
 	if (cli.dane)
-		cli_tls_preflight(&run, &dns, txn, &httpctx);
+		cli_tls_preflight(&run, &dns, txn);
 
 	/* The pre-flight checks, before the probe: DNS facts about us */
 	if ((cli.check || cli.diagnose || cli.ticket || cli.report != NULL) &&
-	    !cli.no_check && run.t[0].p.addr != NULL) {
+	    !cli.no_check && run.t[0].tg.p.addr != NULL) {
 		struct check_params cp;
 		struct dns_params dnp = { cli.resolver, NULL, 0, 0 };
 		const char *at;
 
 		check_ip = cli.public_ip != NULL ? xstrdup(cli.public_ip) :
-		    cli_source_ip(run.t[0].p.addr, run.t[0].p.addrlen,
-		    run.t[0].p.local, run.t[0].p.locallen);
+		    cli_source_ip(run.t[0].tg.p.addr, run.t[0].tg.p.addrlen,
+		    run.t[0].tg.p.local, run.t[0].tg.p.locallen);
 		if (dns == NULL && (dns = dns_ctx_new(run.base, &dnp, err,
 		    sizeof(err))) == NULL)
 			log_warnx("the checks cannot run: %s", err);
@@ -948,11 +756,11 @@ main(int argc, char **argv)
 
 	if (cli.diagnose) {
 		struct diag_params dp;
-		char	*alt = valid_fqdn(run.t[0].p.helo) ? NULL :
+		char	*alt = valid_fqdn(run.t[0].tg.p.helo) ? NULL :
 		    opt_default_helo();
 
 		memset(&dp, 0, sizeof(dp));
-		dp.conn = &run.t[0].p;
+		dp.conn = &run.t[0].tg.p;
 		dp.probe = &classic;
 		dp.run = &run.t[0].sp;
 		dp.alt_helo = alt;
@@ -985,8 +793,8 @@ main(int argc, char **argv)
 			ct->out = NULL;
 		}
 		if (ct->buf != NULL && !cli.json) {
-			printf("** %s (%zu of %zu): %s\n", ct->label, i + 1,
-			    run.nt, ct->note != NULL ? ct->note : "");
+			printf("** %s (%zu of %zu): %s\n", ct->tg.label, i + 1,
+			    run.nt, ct->tg.note != NULL ? ct->tg.note : "");
 			fwrite(ct->buf, 1, ct->buflen, stdout);
 			if (cli.nscenarios == 0 && ct->nexec > 0 &&
 			    scn_exec_nrecords(ct->execs[0]) > 0 &&
@@ -999,7 +807,7 @@ main(int argc, char **argv)
 		}
 		for (j = 0; j < ct->nexec; j++) {
 			runs[nruns++] = (struct report_run){
-			    run.scns[j]->name, run.scns[j]->desc, ct->label,
+			    run.scns[j]->name, run.scns[j]->desc, ct->tg.label,
 			    ct->execs[j] };
 			r = scn_exec_exit(ct->execs[j]);
 			if (r == 3 || (r == 1 && rc != 3) || (r == 2 &&
@@ -1125,21 +933,12 @@ out_base:
 		if (ct->out != NULL && ct->out != stdout && ct->out != stderr)
 			fclose(ct->out);
 		free(ct->buf);
-		free(ct->label);
-		free(ct->note);
+		target_clear(&ct->tg);
 	}
 	free(run.t);
 	route_free(route);
 	check_result_free(run.checks);
-	for (i = 0; i < run.ndanes; i++) {
-		dane_policy_free(run.danes[i].policy);
-		free(run.danes[i].host);
-	}
-	free(run.danes);
-	mtasts_result_free(run.sts);
-	tlsrpt_result_free(run.rpt);
-	free(run.sts_domain);
-	tls_ctx_free(httpctx);
+	target_tls_free(run.tls);
 	free(check_ip);
 	dns_ctx_free(dns);
 	if (run.base != NULL)
