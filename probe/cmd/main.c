@@ -42,6 +42,7 @@
 #include "route.h"
 #include "scn.h"
 #include "shell.h"
+#include "sink.h"
 #include "smtp.h"
 #include "target.h"
 #include "tls.h"
@@ -72,7 +73,7 @@ struct cli_target {
 struct cli_run {
 	struct opt_cli		*cli;
 	struct report_opts	 ro;
-	int			 summaries; /* step table after each session */
+	int			 summaries; /* step table per session */
 	struct event_base	*base;
 	struct scn		**scns;
 	size_t			 nscn;
@@ -105,6 +106,8 @@ struct cli_run {
 	struct report_run	*runs;		/* every scenario run */
 	size_t			 nruns;
 	char			*cmdline;	/* for the ticket */
+	struct ticket_info	 ti;		/* the ticket's */
+	struct sink		 sink;		/* chosen once */
 };
 
 static void	cli_wire(void *, enum smtp_wire, int, int64_t, const char *);
@@ -130,6 +133,10 @@ static int	cli_diagnose(struct cli_run *);
 static int	cli_sessions(struct cli_run *);
 static void	cli_output(struct cli_run *, int, int, char **);
 static void	cli_run_free(struct cli_run *);
+static void	cli_ticket_write(FILE *, void *);
+static void	cli_junit_write(FILE *, void *);
+static void	cli_tls_extra(FILE *, json_t *, void *);
+static void	cli_allmx_json(struct cli_run *, int);
 static void	cli_tls_preflight(struct cli_run *, struct dns_ctx **,
 		    const struct smtp_txn *);
 static void	cli_tls_finish(struct cli_run *);
@@ -442,8 +449,7 @@ cli_tls_preflight(struct cli_run *run, struct dns_ctx **dns,
 		    run->t[i].tg.p.addr != NULL);
 	if (target_tls_start(run->tls, cli_tls_done, run) > 0)
 		event_base_dispatch(run->base);
-	if (cli->tls_check && !cli->json && !cli->quiet && !cli->tap &&
-	    !cli->ticket)
+	if (cli->tls_check && sink_text(&run->sink))
 		target_tls_notes(run->tls, stdout);
 	for (i = 0; i < run->nt; i++) {
 		struct cli_target *ct = &run->t[i];
@@ -663,8 +669,6 @@ cli_route(struct cli_run *run)
 	char			 err[512];
 
 	/* Where to connect: the server, or the MX of the domain */
-	run->ro.timestamps = cli->timestamps;
-	run->summaries = cli->nscenarios > 0 && !cli->json;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((run->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -730,17 +734,9 @@ cli_targets(struct cli_run *run)
 		    .secret = run->secret, .out = &ct->cb, .arg = ct };
 		ct->cb = (struct smtp_callbacks){ cli_wire, NULL, NULL,
 		    cli_session_done };
-		if (cli->quiet || cli->ticket || cli->tap)
-			ct->out = NULL;
-		else if (cli->json)
-			ct->out = cli->verbose > 0 ? stderr : NULL;
-		else if (cli->all_mx) {
-			/* kept apart, printed in order when all are done */
-			if ((ct->out = open_memstream(&ct->buf,
-			    &ct->buflen)) == NULL)
-				fatal("open_memstream");
-		} else
-			ct->out = stdout;
+		/* --all-mx: kept apart, printed in order when all are done */
+		ct->out = sink_transcript(&run->sink, cli->all_mx, &ct->buf,
+		    &ct->buflen);
 		ct->execs = xcalloc(run->nscn, sizeof(*ct->execs));
 	}
 }
@@ -845,13 +841,12 @@ cli_sessions(struct cli_run *run)
 			fclose(ct->out);
 			ct->out = NULL;
 		}
-		if (ct->buf != NULL && !cli->json) {
+		if (ct->buf != NULL && sink_text(&run->sink)) {
 			printf("** %s (%zu of %zu): %s\n", ct->tg.label, i + 1,
 			    run->nt, ct->tg.note != NULL ? ct->tg.note : "");
 			fwrite(ct->buf, 1, ct->buflen, stdout);
 			if (cli->nscenarios == 0 && ct->nexec > 0 &&
-			    scn_exec_nrecords(ct->execs[0]) > 0 &&
-			    !cli->quiet && !cli->tap && !cli->ticket) {
+			    scn_exec_nrecords(ct->execs[0]) > 0) {
 				report_summary(stdout, scn_exec_record(
 				    ct->execs[0], 0));
 				if (cli->tls_check)
@@ -871,126 +866,108 @@ cli_sessions(struct cli_run *run)
 	return rc;
 }
 
-/* cli_output - the results of the run, in the form asked for */
+/* cli_ticket_write - the ticket report of the default probe */
+static void
+cli_ticket_write(FILE *fp, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	report_ticket(fp, scn_exec_record(run->t[0].execs[0], 0), &run->ti);
+}
+
+/* cli_junit_write - the JUnit XML of every run */
+static void
+cli_junit_write(FILE *fp, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	report_junit(fp, run->runs, run->nruns, PACKAGE_VERSION);
+}
+
+/* cli_tls_extra - --tls-check's part of the first target's result */
+static void
+cli_tls_extra(FILE *fp, json_t *obj, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	cli_tls_out(run, &run->t[0], fp, obj);
+}
+
+/* cli_allmx_json - --all-mx with the default probe: one document */
+static void
+cli_allmx_json(struct cli_run *run, int rc)
+{
+	json_t	*doc, *arr = json_array(), *notes = json_array();
+	json_t	*diff = json_array(), *o;
+	size_t	 i;
+
+	for (i = 0; i < run->route->nnotes; i++)
+		json_array_append_new(notes,
+		    json_string(run->route->notes[i]));
+	for (i = 0; i < run->nt; i++) {
+		o = report_json_doc(scn_exec_record(run->t[i].execs[0], 0),
+		    PACKAGE_VERSION);
+		json_object_del(o, "tool");
+		o = json_pack("{s:s, s:i, s:s, s:o}", "mx",
+		    run->t[i].ra->host, "preference", run->t[i].ra->pref,
+		    "address", run->t[i].ra->addr.text, "probe", o);
+		if (run->cli->tls_check)
+			cli_tls_out(run, &run->t[i], NULL, o);
+		json_array_append_new(arr, o);
+	}
+	cli_differences(NULL, diff, run);
+	doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
+	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
+	    "domain", run->route->name, "resolution", notes,
+	    "targets", arr, "differences", diff, "exit_code", rc);
+	sink_doc(&run->sink, doc);
+}
+
+/* cli_output - the results of the run, in the sink chosen once */
 static void
 cli_output(struct cli_run *run, int rc, int argc, char **argv)
 {
 	struct opt_cli		*cli = run->cli;
-	size_t			 i;
+	const struct sink	*sk = &run->sink;
 
 	if (run->checks != NULL && run->t[0].nexec > 0) {
 		/* the checks belong to the first session of the first host */
 		struct record *r0 = scn_exec_record_mut(run->t[0].execs[0], 0);
 
 		cli_attach_checks(r0, run->checks, run->check_ip);
-		if (r0 != NULL && run->t[0].buf != NULL && !cli->json &&
-		    cli->nscenarios > 0)
+		if (r0 != NULL && run->t[0].buf != NULL &&
+		    sk->kind != SINK_JSON && cli->nscenarios > 0)
 			report_checks(stdout, r0);
 	}
-	if (cli->all_mx && !cli->json && !cli->tap)
+	if (cli->all_mx && sk->kind != SINK_JSON && sk->kind != SINK_TAP)
 		cli_differences(stdout, NULL, run);
 	if (cli->nscenarios == 0 && !cli->all_mx &&
 	    scn_exec_nrecords(run->t[0].execs[0]) > 0) {
 		/* the default probe: the output of one session */
-		const struct record *rec = scn_exec_record(run->t[0].execs[0],
-		    0);
-
-		if (cli->ticket || cli->report != NULL) {
-			struct ticket_info ti;
-			FILE	*fp = stdout;
-
-			ti.version = PACKAGE_VERSION;
-			ti.cmdline = run->cmdline = cli_cmdline(argc, argv);
-			ti.mask = cli->mask_local ?
+		if (sk->kind == SINK_TICKET || cli->report != NULL) {
+			run->ti.version = PACKAGE_VERSION;
+			run->ti.cmdline = run->cmdline = cli_cmdline(argc,
+			    argv);
+			run->ti.mask = cli->mask_local ?
 			    (const char **)run->addrs : NULL;
-			ti.nmask = cli->mask_local ? run->naddrs : 0;
-			if (cli->report != NULL && (fp = fopen(cli->report,
-			    "w")) == NULL)
-				log_warn("--report: %s", cli->report);
-			else {
-				report_ticket(fp, rec, &ti);
-				if (fp != stdout && fclose(fp) != 0)
-					log_warn("--report: %s", cli->report);
-			}
+			run->ti.nmask = cli->mask_local ? run->naddrs : 0;
+			if (cli->report != NULL)
+				sink_file(cli->report, "--report",
+				    cli_ticket_write, run);
+			else
+				cli_ticket_write(stdout, run);
 		}
-		if (cli->ticket || cli->tap)
-			;
-		else if (cli->json && cli->tls_check) {
-			json_t	*doc;
-
-			doc = report_json_doc(rec, PACKAGE_VERSION);
-
-			cli_tls_out(run, &run->t[0], NULL, doc);
-			if (json_dumpf(doc, stdout, REPORT_JSON_FLAGS) == -1)
-				log_warnx("cannot write the JSON document");
-			fputc('\n', stdout);
-			json_decref(doc);
-		} else if (cli->json) {
-			if (report_json(stdout, rec, PACKAGE_VERSION) == -1)
-				log_warnx("cannot write the JSON document");
-		} else if (cli->quiet)
-			report_result(stdout, rec);
-		else {
-			report_summary(stdout, rec);
-			if (cli->tls_check)
-				cli_tls_out(run, &run->t[0], stdout, NULL);
-		}
-	} else if (cli->json && cli->nscenarios == 0 &&
-	    run->route->naddrs > 0) {
-		/* --all-mx with the default probe */
-		json_t	*doc, *arr = json_array(), *notes = json_array();
-		json_t	*diff = json_array(), *o;
-
-		for (i = 0; i < run->route->nnotes; i++)
-			json_array_append_new(notes,
-			    json_string(run->route->notes[i]));
-		for (i = 0; i < run->nt; i++) {
-			o = report_json_doc(scn_exec_record(run->t[i].execs[0],
-			    0), PACKAGE_VERSION);
-			json_object_del(o, "tool");
-			o = json_pack("{s:s, s:i, s:s, s:o}", "mx",
-			    run->t[i].ra->host,
-			    "preference", run->t[i].ra->pref,
-			    "address", run->t[i].ra->addr.text,
-			    "probe", o);
-			if (cli->tls_check)
-				cli_tls_out(run, &run->t[i], NULL, o);
-			json_array_append_new(arr, o);
-		}
-		cli_differences(NULL, diff, run);
-		doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
-		    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
-		    "domain", run->route->name, "resolution", notes,
-		    "targets", arr, "differences", diff, "exit_code", rc);
-		json_dumpf(doc, stdout, REPORT_JSON_FLAGS);
-		fputc('\n', stdout);
-		json_decref(doc);
-	} else if (cli->json) {
-		if (report_suite_json(stdout, run->runs, run->nruns,
-		    PACKAGE_VERSION, rc) == -1)
-			log_warnx("cannot write the JSON document");
-	} else if (cli->json && cli->nscenarios == 0) {
-		/* --all-mx and no address at all */
-		if (report_json(stdout, scn_exec_record(run->t[0].execs[0], 0),
-		    PACKAGE_VERSION) == -1)
-			log_warnx("cannot write the JSON document");
-	} else if (cli->quiet && (cli->nscenarios > 0 || cli->all_mx))
-		printf("** result: %s (exit %d)\n", rc == 0 ? "every step as "
-		    "expected" : "some steps failed", rc);
-	if (cli->tap)
-		report_tap(stdout, run->runs, run->nruns);
-	if (cli->junit != NULL) {
-		FILE	*fp;
-
-		if ((fp = fopen(cli->junit, "w")) == NULL)
-			log_warn("--junit: %s", cli->junit);
-		else {
-			report_junit(fp, run->runs, run->nruns,
-			    PACKAGE_VERSION);
-			if (fclose(fp) != 0)
-				log_warn("--junit: %s", cli->junit);
-		}
-	}
+		sink_record(sk, scn_exec_record(run->t[0].execs[0], 0),
+		    cli->tls_check ? cli_tls_extra : NULL, run);
+	} else if (sk->kind == SINK_JSON && cli->nscenarios == 0 &&
+	    run->route->naddrs > 0)
+		cli_allmx_json(run, rc);
+	else
+		sink_suite(sk, run->runs, run->nruns, rc,
+		    cli->nscenarios > 0 || cli->all_mx);
+	sink_tap(sk, run->runs, run->nruns);
+	if (cli->junit != NULL)
+		sink_file(cli->junit, "--junit", cli_junit_write, run);
 }
 
 /* cli_run_free - everything the run holds */
@@ -1078,7 +1055,9 @@ main(int argc, char **argv)
 	memset(&run, 0, sizeof(run));
 	run.cli = &cli;
 	run.ro.timestamps = cli.timestamps;
-	run.summaries = cli.nscenarios > 0 && !cli.json;
+	run.sink = (struct sink){ sink_choose(cli.json, cli.tap, cli.ticket,
+	    cli.quiet), stdout, cli.quiet, cli.verbose, PACKAGE_VERSION };
+	run.summaries = cli.nscenarios > 0 && run.sink.kind != SINK_JSON;
 	/* every input is checked before anything is sent */
 	if (cli_inputs(&run) == -1 || cli_prepare(&run) == -1 ||
 	    cli_route(&run) == -1)
