@@ -39,35 +39,34 @@ struct tlscheck_target;
 
 /* What the options say for every target. */
 struct target_conn {
-	const char		*port;		/* -p, or its default */
-	const struct sockaddr	*local;		/* --local-address, or NULL */
-	socklen_t		 locallen;
-	const char		*helo;		/* --helo or the default */
-	int			 tls_mode;	/* enum smtp_tls_mode */
-	SSL_CTX			*tls_ctx;	/* for STARTTLS or implicit TLS */
-	const char		*sni;		/* --tls-sni, or NULL */
-	int			 no_sni;	/* --no-tls-sni */
-	int			 tls_verify;	/* --tls-verify */
-	const long		*timeout_ms;	/* --timeout, STAGE__COUNT, or
-						   NULL */
-	size_t			 max_line;	/* --max-line */
-	size_t			 show_body;	/* --show-body */
-	const char		*no_addr_note;	/* the note without address and
-						   without route error, or
-						   NULL */
+	const char	*port;		/* -p, or its default */
+	const struct sockaddr *local;	/* --local-address, or NULL */
+	socklen_t	 locallen;
+	const char	*helo;		/* --helo or the default */
+	int		 tls_mode;	/* enum smtp_tls_mode */
+	SSL_CTX		*tls_ctx;	/* STARTTLS or implicit TLS */
+	const char	*sni;		/* --tls-sni, or NULL */
+	int		 no_sni;	/* --no-tls-sni */
+	int		 tls_verify;	/* --tls-verify */
+	const long	*timeout_ms;	/* --timeout (STAGE__COUNT), or
+					   NULL */
+	size_t		 max_line;	/* --max-line */
+	size_t		 show_body;	/* --show-body */
+	const char	*no_addr_note;	/* the note without an address
+					   nor a route error, or NULL */
 };
 
 /* One target: a host at one address (or at none). */
 struct target {
-	struct smtp_params	 p;		/* for scn_exec_new() */
-	struct sockaddr_storage	 ss;		/* p.addr points here */
-	const char		*host;		/* MX host or the server name */
-	const char		*address;	/* the address as text, or NULL */
-	int			 pref;		/* MX preference, -1 none */
-	char			*note;		/* "MX ... (preference ...) at
-						   ...", "resolved ... to ...",
-						   or why there is no address */
-	char			*label;		/* "address:port" or "host:port" */
+	struct smtp_params p;		/* for scn_exec_new() */
+	struct sockaddr_storage ss;	/* p.addr points here */
+	const char	*host;		/* MX host or the server name */
+	const char	*address;	/* the address as text, or NULL */
+	int		 pref;		/* MX preference, -1 none */
+	char		*note;		/* "MX ... (preference ...) at
+					   ...", "resolved ... to ...",
+					   or why there is no address */
+	char		*label;		/* "addr:port" or "host:port" */
 };
 
 /*
@@ -85,29 +84,30 @@ void	 target_clear(struct target *t);
  * target_local - --local-address: a numeric address of family (0: the
  * one its form says), into *ss. -1 after a message.
  */
-int	 target_local(const char *addr, int family, struct sockaddr_storage *ss,
-	    socklen_t *sl);
+int	 target_local(const char *addr, int family,
+	    struct sockaddr_storage *ss, socklen_t *sl);
 
 /* The TLS pre-flight of one or more hosts, and of one mail domain. */
 struct target_tls;
 
 struct target_tls_params {
-	struct event_base	*base;
-	struct dns_ctx		*dns;		/* NULL: every lookup skipped */
-	const char		*port;		/* TLSA _PORT._tcp.HOST */
-	int			 family;	/* -4 / -6 for the policy fetch */
-	int			 tls_check;	/* MTA-STS and TLS-RPT too */
-	const char		*domain;	/* their domain, or NULL: none */
-	const char		*cafile;	/* --tls-ca-file, for the fetch */
-	const char		*capath;	/* --tls-ca-path */
-	long			 timeout_ms;	/* the fetch; 0: 60 s */
+	struct event_base *base;
+	struct dns_ctx	*dns;		/* NULL: no lookup at all */
+	const char	*port;		/* TLSA _PORT._tcp.HOST */
+	int		 family;	/* -4 / -6 for the policy fetch */
+	int		 tls_check;	/* MTA-STS and TLS-RPT too */
+	const char	*domain;	/* their domain, or NULL: none */
+	const char	*cafile;	/* --tls-ca-file, for the fetch */
+	const char	*capath;	/* --tls-ca-path */
+	long		 timeout_ms;	/* the fetch; 0: 60 s */
 };
 
 typedef void	(*target_tls_cb)(struct target_tls *, void *arg);
 
 struct target_tls *target_tls_new(const struct target_tls_params *);
 /* target_tls_host - look host up too (once per name); has_addr 0: skip */
-void	 target_tls_host(struct target_tls *, const char *host, int has_addr);
+void	 target_tls_host(struct target_tls *, const char *host,
+	    int has_addr);
 /*
  * target_tls_start - every lookup at once on the loop. Returns the
  * number under way: cb runs once when they are done; 0: all done now,
@@ -131,7 +131,8 @@ void	 target_tls_view(const struct target_tls *, const struct target *t,
  * session) with --tls-check, the MTA-STS and TLS-RPT ones; settles rec
  * again when it changed.
  */
-void	 target_tls_settle(const struct target_tls *, const struct target *t,
+void	 target_tls_settle(const struct target_tls *,
+	    const struct target *t,
 	    const struct route *r, struct record *rec, int first);
 /* target_tls_free - cancels what is under way; NULL is a no-op */
 void	 target_tls_free(struct target_tls *);

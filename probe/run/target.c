@@ -32,29 +32,29 @@
 #include "tlsrpt.h"
 #include "util.h"
 
-#define TARGET_STS_TIMEOUT_MS	60000	/* the policy fetch by default */
+#define TARGET_STS_TIMEOUT_MS	60000	/* the policy fetch, default */
 
 struct target_dane {
-	struct target_tls	*tt;
-	char			*host;
-	struct dane_policy	*policy;
-	struct tlsa_req		*req;		/* while looking up */
+	struct target_tls *tt;
+	char		*host;
+	struct dane_policy *policy;
+	struct tlsa_req	*req;		/* while looking up */
 };
 
 struct target_tls {
 	struct target_tls_params p;
-	char			*port;
-	char			*domain;	/* the policy domain, or NULL */
-	struct target_dane	*danes;		/* one per host */
-	size_t			 ndanes;
-	struct mtasts_req	*sts_req;
-	struct mtasts_result	*sts;
-	struct tlsrpt_req	*rpt_req;
-	struct tlsrpt_result	*rpt;
-	SSL_CTX			*httpctx;	/* the MTA-STS fetch's */
-	size_t			 pending;
-	target_tls_cb		 cb;
-	void			*arg;
+	char		*port;
+	char		*domain;	/* the policy domain, or NULL */
+	struct target_dane *danes;	/* one per host */
+	size_t		 ndanes;
+	struct mtasts_req *sts_req;
+	struct mtasts_result *sts;
+	struct tlsrpt_req *rpt_req;
+	struct tlsrpt_result *rpt;
+	SSL_CTX		*httpctx;	/* the MTA-STS fetch's */
+	size_t		 pending;
+	target_tls_cb	 cb;
+	void		*arg;
 };
 
 static void	target_tls_step(struct target_tls *);
