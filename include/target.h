@@ -19,6 +19,11 @@
  *      could not (no TLS at all, MTA-STS) and target_tls_view() gives the
  *      --tls-check view for tlscheck_print() / tlscheck_json().
  *
+ * The shell (one target, no MX): target_local(cli.local, the family of
+ * route->addrs[0], ...), then target_init(&t, &conn, route, cli.host,
+ * -1, &route->addrs[0].addr) gives the same parameters, SNI and
+ * "resolved ... to ..." note as shell.c builds by hand today.
+ *
  * Strings in struct target_conn are borrowed for the life of every target
  * made from it; target_init() borrows the route and the address too.
  */
