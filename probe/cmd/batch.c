@@ -166,6 +166,14 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 		}
 		o->input = argv[optind++];
 	}
+	if (o->tls_check && o->scenario != NULL) {
+		log_warnx("batch --tls-check runs its own probe; it does not "
+		    "take --scenario");
+		return -1;
+	}
+	/* DANE needs TLS: STARTTLS when offered, unless asked otherwise */
+	if (o->dane && o->tls_mode == SMTP_TLS_NONE)
+		o->tls_mode = SMTP_TLS_OPTIONAL;
 	return 0;
 }
 
@@ -186,6 +194,9 @@ bt_opt(struct bopts *o, const struct opt_def *d, const char *v, long n)
 	case B_STARTTLS:	o->tls_mode = SMTP_TLS_REQUIRE; break;
 	case O_STARTTLS_OPT:	o->tls_mode = SMTP_TLS_OPTIONAL; break;
 	case B_TLS_CONNECT:	o->tls_mode = SMTP_TLS_IMPLICIT; break;
+	case B_DANE:		o->dane = 1; break;
+	case B_TLS_CHECK:	o->tls_check = o->dane = 1; break;
+	case B_TLS_CAFILE:	o->cafile = v; break;
 	case B_TIMEOUT:		return opt_timeout(v, o->timeout_ms);
 	case O_RESOLVER:	o->resolver = v; break;
 	case B_IPV4:		o->family = AF_INET; break;
@@ -539,8 +550,9 @@ bt_free(struct batch *b)
 	while ((s = TAILQ_FIRST(&b->active)) != NULL) {
 		TAILQ_REMOVE(&b->active, s, entry);
 		scn_exec_free(s->x);
+		target_tls_free(s->tls);
+		target_clear(&s->tg);
 		bsched_job_free(b, s->job);
-		free(s->note);
 		free(s);
 	}
 	bsched_dests_free(b);
@@ -630,7 +642,8 @@ batch_main(int argc, char **argv)
 	if ((b.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	for (i = 0; i < b.nt; i++)
-		if (b.t[i].kind == BT_HOST || b.t[i].kind == BT_DOMAIN)
+		if (b.t[i].kind == BT_HOST || b.t[i].kind == BT_DOMAIN ||
+		    b.o.tls_check)
 			need_dns = 1;
 	if (need_dns) {
 		struct dns_params dnp = { b.o.resolver, NULL, 0, 0 };
@@ -648,7 +661,7 @@ batch_main(int argc, char **argv)
 		}
 	}
 	if ((b.o.tls_mode != SMTP_TLS_NONE || b.o.scenario != NULL) &&
-	    (b.ctx = btls_ctx_new(err, sizeof(err))) == NULL) {
+	    (b.ctx = btls_ctx_new(b.o.cafile, err, sizeof(err))) == NULL) {
 		log_warnx("batch: %s", err);
 		goto out;
 	}

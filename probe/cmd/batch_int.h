@@ -36,6 +36,7 @@
 #include "route.h"
 #include "scn.h"
 #include "smtp.h"
+#include "target.h"
 
 #define BT_FD_RESERVE	64	/* descriptors kept for files, DNS, logs */
 #define BT_FDS_PER_NAME	33	/* sockets one MX lookup may hold: MX,
@@ -81,6 +82,9 @@ struct bopts {
 	int		  raw_helo;	/* --raw-helo */
 	int		  raw_address;	/* --raw-address */
 	int		  tls_mode;	/* --starttls ... (smtp_tls_mode) */
+	int		  dane;		/* --dane (and --tls-check) */
+	int		  tls_check;	/* --tls-check */
+	const char	 *cafile;	/* --tls-ca-file */
 	long		  timeout_ms[STAGE__COUNT]; /* --timeout, 0 unset */
 	const char	 *port;		/* --port */
 	const char	 *resolver;	/* --resolver */
@@ -195,14 +199,9 @@ struct bt_sess {
 	struct batch		*b;
 	struct bt_job		*job;
 	struct scn_exec		*x;
-	struct smtp_params	 p;
+	struct target		 tg;		/* its engine parameters */
 	struct scn_params	 sp;
-	union {
-		struct sockaddr		sa;
-		struct sockaddr_in	sin;
-		struct sockaddr_in6	sin6;
-	}			 addr;
-	char			*note;		/* how the address was found */
+	struct target_tls	*tls;		/* --dane: its pre-flight */
 	char			 port[8];
 	TAILQ_ENTRY(bt_sess)	 entry;		/* active, then reap */
 };
@@ -298,7 +297,7 @@ struct batch {
 /* batch.c's helpers, in the modules below */
 
 /* batch_tls.c */
-SSL_CTX		*btls_ctx_new(char *, size_t);
+SSL_CTX		*btls_ctx_new(const char *cafile, char *, size_t);
 
 /* batch_input.c */
 int	 binput_read_file(const char *path, char **buf, size_t *len,

@@ -74,10 +74,11 @@ bloop_abandon(struct batch *b)
 		    NULL, NULL);
 		free(msg);
 		scn_exec_free(s->x);
+		target_tls_free(s->tls);
+		target_clear(&s->tg);
 		b->nactive--;
 		bout_job_reported(b, s->job);
 		bsched_job_free(b, s->job);
-		free(s->note);
 		free(s);
 	}
 	event_base_loopbreak(b->base);

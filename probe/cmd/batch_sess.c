@@ -34,6 +34,8 @@
 #include "log.h"
 #include "record.h"
 #include "report.h"
+#include "target.h"
+#include "tlscheck.h"
 #include "util.h"
 #include "valid.h"
 
@@ -43,6 +45,10 @@ static enum bt_status	 bsess_status(const struct record *r);
 static enum bt_status	 bsess_classify(const struct scn_exec *x, int *code);
 static void	 bsess_exec_done(struct scn_exec *x, void *arg);
 static void	 bsess_end(struct bt_sess *s);
+static const char *bsess_domain(const struct batch *b,
+	    const struct bt_target *t);
+static void	 bsess_tls_done(struct target_tls *tt, void *arg);
+static void	 bsess_run(struct bt_sess *s);
 
 /* bsess_port - the port of target t: its own, or the run's */
 uint16_t
@@ -109,17 +115,37 @@ bsess_scn(struct batch *b, const struct bt_job *j, int *own, char *err,
 	return scn_classic(&c);
 }
 
-/* bsess_start - run job's session now */
+/*
+ * bsess_domain - the mail domain of a job for --tls-check: the target's
+ * when it is one, else the domain of its first recipient, or NULL
+ */
+static const char *
+bsess_domain(const struct batch *b, const struct bt_target *t)
+{
+	const char	*rcpt, *at;
+
+	if (t->kind == BT_DOMAIN)
+		return t->host;
+	rcpt = t->nto > 0 ? t->to[0] : b->nto > 0 ? b->to[0] : NULL;
+	if (rcpt == NULL || (at = strrchr(rcpt, '@')) == NULL ||
+	    at[1] == '\0')
+		return NULL;
+	return at + 1;
+}
+
+/*
+ * bsess_start - job's session: its parameters now (target.h), then with
+ * --dane its TLS pre-flight on the loop, then the session (bsess_run)
+ */
 void
 bsess_start(struct batch *b, struct bt_job *j)
 {
 	struct bt_target	*t = j->t;
 	struct bt_sess		*s;
-	struct scn		*scn;
+	struct target_conn	 c;
+	struct target_tls_params tp;
 	struct route		*r = j->name != NULL ? j->name->route : NULL;
 	const char		*host = j->ra != NULL ? j->ra->host : t->host;
-	char			 err[512];
-	int			 own;
 
 	s = xcalloc(1, sizeof(*s));
 	s->b = b;
@@ -128,51 +154,62 @@ bsess_start(struct batch *b, struct bt_job *j)
 	if (++b->nactive > b->peak_active)
 		b->peak_active = b->nactive;
 	snprintf(s->port, sizeof(s->port), "%u", bsess_port(b, t));
-	if (j->dest != NULL) {
-		if (j->dest->a.family == AF_INET6) {
-			s->addr.sin6.sin6_family = AF_INET6;
-			memcpy(&s->addr.sin6.sin6_addr, j->dest->a.addr, 16);
-			s->addr.sin6.sin6_port = htons(bsess_port(b, t));
-			s->p.addrlen = sizeof(s->addr.sin6);
-		} else {
-			s->addr.sin.sin_family = AF_INET;
-			memcpy(&s->addr.sin.sin_addr, j->dest->a.addr, 4);
-			s->addr.sin.sin_port = htons(bsess_port(b, t));
-			s->p.addrlen = sizeof(s->addr.sin);
-		}
-		s->p.addr = &s->addr.sa;
-	}
-	if (j->ra != NULL && j->ra->pref >= 0)
-		s->note = xasprintf("MX %s (preference %d) at %s", j->ra->host,
-		    j->ra->pref, j->ra->addr.text);
-	else if (j->ra != NULL && strcmp(j->ra->addr.text, t->host) != 0)
-		s->note = xasprintf("resolved %s to %s", t->host,
-		    j->ra->addr.text);
-	else if (j->dest == NULL && r != NULL && r->error != NULL)
-		s->note = xstrdup(r->error);
-	s->p.host = host;
-	s->p.port = s->port;
-	s->p.resolve_note = s->note;
-	if (r != NULL) {
-		s->p.resolution = (const char *const *)r->notes;
-		s->p.nresolution = r->nnotes;
-	}
-	s->p.helo = b->helo;
-	s->p.implicit_tls = b->o.tls_mode == SMTP_TLS_IMPLICIT;
-	s->p.tls_mode = smtp_tls_mode_name(b->o.tls_mode);
-	s->p.tls_ctx = b->ctx;
-	/* RFC 6066 3: no address literal in SNI */
-	s->p.sni = route_literal(host) ? NULL : host;
-	s->p.verify_name = host;
-	memcpy(s->p.timeout_ms, b->timeout_ms, sizeof(s->p.timeout_ms));
-	s->sp.conn = &s->p;
+	memset(&c, 0, sizeof(c));
+	c.port = s->port;
+	c.helo = b->helo;
+	c.tls_mode = b->o.tls_mode;
+	c.tls_ctx = b->ctx;
+	c.timeout_ms = b->timeout_ms;
+	target_init(&s->tg, &c, r, host, j->ra != NULL ? j->ra->pref : -1,
+	    j->dest != NULL ? &j->dest->a : NULL);
+	s->sp.conn = &s->tg.p;
 	s->sp.stop_before = -1;
 	s->sp.quit_after = -1;
 	s->sp.helo_domain = b->helo;
 	s->sp.version = PACKAGE_VERSION;
+	if (!b->o.dane) {
+		bsess_run(s);
+		return;
+	}
+	memset(&tp, 0, sizeof(tp));
+	tp.base = b->base;
+	tp.dns = b->dns;
+	tp.port = s->port;
+	tp.family = b->o.family;
+	tp.tls_check = b->o.tls_check;
+	tp.domain = bsess_domain(b, t);
+	tp.cafile = b->o.cafile;
+	tp.timeout_ms = b->timeout_ms[STAGE_CONNECT];
+	s->tls = target_tls_new(&tp);
+	target_tls_host(s->tls, host, j->dest != NULL);
+	if (target_tls_start(s->tls, bsess_tls_done, s) == 0)
+		bsess_run(s);
+}
+
+/* bsess_tls_done - the pre-flight of a session is done: run it */
+static void
+bsess_tls_done(struct target_tls *tt, void *arg)
+{
+	struct bt_sess	*s = arg;
+
+	(void)tt;
+	bsess_run(s);
+}
+
+/* bsess_run - the session of s, its parameters ready */
+static void
+bsess_run(struct bt_sess *s)
+{
+	struct batch	*b = s->b;
+	struct bt_job	*j = s->job;
+	struct scn	*scn;
+	char		 err[512];
+	int		 own;
+
+	s->tg.p.dane = target_tls_dane(s->tls, s->tg.host);
 	if ((scn = bsess_scn(b, j, &own, err, sizeof(err))) == NULL) {
-		bout_report(b, t, j, ST_INVALID, -1, NULL, NULL, NULL, err, NULL,
-		    NULL);
+		bout_report(b, j->t, j, ST_INVALID, -1, NULL, NULL, NULL, err,
+		    NULL, NULL);
 		bsess_end(s);
 		bout_job_reported(b, j);
 		return;
@@ -253,12 +290,25 @@ bsess_exec_done(struct scn_exec *x, void *arg)
 	size_t		 i, n = scn_exec_nrecords(x);
 	int		 code;
 
+	/* --dane, --tls-check: the findings known after the session */
+	for (i = 0; s->tls != NULL && i < n; i++)
+		target_tls_settle(s->tls, &s->tg, s->job->name != NULL ?
+		    s->job->name->route : NULL, scn_exec_record_mut(x, i),
+		    i == 0);
 	st = bsess_classify(x, &code);
 	bout_utc(ended, sizeof(ended));
 	jw_arena_begin();
 	for (i = 0; i < n; i++) {
 		d = report_json_doc(scn_exec_record(x, i), PACKAGE_VERSION);
 		json_object_del(d, "tool");
+		if (i == 0 && b->o.tls_check) {
+			struct tlscheck_target tv;
+
+			target_tls_view(s->tls, &s->tg, s->job->name !=
+			    NULL ? s->job->name->route : NULL,
+			    scn_exec_record(x, 0), &tv);
+			json_object_set_new(d, "tls_check", tlscheck_json(&tv));
+		}
 		if (i == 0)
 			doc = d;
 		else {
@@ -310,7 +360,8 @@ bsess_reap_cb(evutil_socket_t fd, short what, void *arg)
 		scn_exec_free(s->x);
 		bsched_release(b, s->job->dest);
 		bsched_job_free(b, s->job);
-		free(s->note);
+		target_tls_free(s->tls);
+		target_clear(&s->tg);
 		free(s);
 	}
 	TAILQ_CONCAT(&b->reaped, &b->reap, entry);

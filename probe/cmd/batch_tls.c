@@ -14,9 +14,12 @@
 #include "batch_int.h"
 #include "tls.h"
 
-/* btls_ctx_new - the context every session of the run shares */
+/*
+ * btls_ctx_new - the context every session of the run shares; cafile
+ * (--tls-ca-file) instead of the system's bundle when not NULL
+ */
 SSL_CTX *
-btls_ctx_new(char *err, size_t errlen)
+btls_ctx_new(const char *cafile, char *err, size_t errlen)
 {
 	struct tls_params tp = { .cafile = NULL };
 	const char	*bundle;
@@ -30,7 +33,9 @@ btls_ctx_new(char *err, size_t errlen)
 	 */
 	if ((bundle = getenv(X509_get_default_cert_file_env())) == NULL)
 		bundle = X509_get_default_cert_file();
-	if (access(bundle, R_OK) == 0)
+	if (cafile != NULL)
+		tp.cafile = cafile;
+	else if (access(bundle, R_OK) == 0)
 		tp.cafile = bundle;
 	if ((ctx = tls_ctx_new(&tp, err, errlen)) == NULL)
 		return NULL;

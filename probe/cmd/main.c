@@ -42,7 +42,9 @@
 #include "route.h"
 #include "scn.h"
 #include "shell.h"
+#include "sink.h"
 #include "smtp.h"
+#include "target.h"
 #include "tls.h"
 #include "tlscheck.h"
 #include "tlsrpt.h"
@@ -53,37 +55,25 @@
 
 struct cli_run;
 
-/* One TLSA lookup (--dane), shared by the addresses of one host. */
-struct cli_dane {
-	struct cli_run		*run;
-	char			*host;
-	struct dane_policy	*policy;
-};
-
 /* One address to probe, and what runs against it. */
 struct cli_target {
 	struct cli_run		*run;
-	struct smtp_params	 p;
+	struct target		 tg;		/* its parameters */
 	struct scn_params	 sp;
 	struct smtp_callbacks	 cb;
-	struct sockaddr_storage	 ss;
 	struct route_addr	*ra;		/* from the route, or NULL */
-	char			*label;		/* "host:port" */
-	char			*note;		/* how we got the address */
-	char			*sni;
 	FILE			*out;		/* transcript, or NULL */
 	char			*buf;		/* --all-mx: transcript kept */
 	size_t			 buflen;
 	struct scn_exec		**execs;	/* one per scenario */
 	size_t			 nexec;
 	int			 done;
-	struct cli_dane		*dane;		/* --dane, or NULL */
 };
 
 struct cli_run {
 	struct opt_cli		*cli;
 	struct report_opts	 ro;
-	int			 summaries; /* step table after each session */
+	int			 summaries; /* step table per session */
 	struct event_base	*base;
 	struct scn		**scns;
 	size_t			 nscn;
@@ -93,13 +83,31 @@ struct cli_run {
 	struct route		*route;
 	struct check_result	*checks;	/* --check, once done */
 	int			 checks_done;
-	struct cli_dane		*danes;		/* --dane: one per host */
-	size_t			 ndanes;
-	char			*sts_domain;	/* --tls-check: the policy
-						   domain, or NULL */
-	struct mtasts_result	*sts;		/* its MTA-STS policy */
-	struct tlsrpt_result	*rpt;		/* its TLS-RPT record */
-	int			 tls_pending;	/* lookups under way */
+	struct target_tls	*tls;		/* --dane, --tls-check */
+
+	/* the inputs, checked (cli_inputs, cli_prepare) */
+	struct smtp_txn		*txn;		/* one per --from */
+	char			**addrs;	/* every address, owned */
+	size_t			 naddrs;
+	char			*helo;		/* the default HELO */
+	char			*body;		/* --body */
+	size_t			 bodylen;
+	char			*message;	/* --message */
+	size_t			 messagelen;
+	char			*secret;	/* the AUTH secret, wiped */
+	struct scn_vars		 vars;		/* --var and others */
+	struct scn_classic	 classic;	/* the default probe */
+	SSL_CTX			*ctx;		/* sessions' TLS */
+	struct sockaddr_storage	 ls;		/* --local-address */
+	socklen_t		 lsl;
+	struct target_conn	 conn;		/* every target's */
+	struct dns_ctx		*dns;		/* made when needed */
+	char			*check_ip;	/* the checks' subject */
+	struct report_run	*runs;		/* every scenario run */
+	size_t			 nruns;
+	char			*cmdline;	/* for the ticket */
+	struct ticket_info	 ti;		/* the ticket's */
+	struct sink		 sink;		/* chosen once */
 };
 
 static void	cli_wire(void *, enum smtp_wire, int, int64_t, const char *);
@@ -114,18 +122,24 @@ static void	cli_attach_checks(struct record *, const struct check_result *,
 static void	cli_next(struct cli_target *);
 static char	*cli_cmdline(int, char **);
 static int	 cli_files(const struct opt_cli *);
-static int	cli_local(const char *, int, struct sockaddr_storage *,
-		    socklen_t *);
 static void	cli_differences(FILE *, json_t *, struct cli_run *);
-static void	cli_tls_step(struct cli_run *);
-static void	cli_dane_done(struct dane_policy *, void *);
-static void	cli_sts_done(struct mtasts_result *, void *);
-static void	cli_rpt_done(struct tlsrpt_result *, void *);
+static void	cli_tls_done(struct target_tls *, void *);
+static int	cli_inputs(struct cli_run *);
+static int	cli_prepare(struct cli_run *);
+static int	cli_route(struct cli_run *);
+static void	cli_targets(struct cli_run *);
+static void	cli_preflight(struct cli_run *);
+static int	cli_diagnose(struct cli_run *);
+static int	cli_sessions(struct cli_run *);
+static void	cli_output(struct cli_run *, int, int, char **);
+static void	cli_run_free(struct cli_run *);
+static void	cli_ticket_write(FILE *, void *);
+static void	cli_junit_write(FILE *, void *);
+static void	cli_tls_extra(FILE *, json_t *, void *);
+static void	cli_allmx_json(struct cli_run *, int);
 static void	cli_tls_preflight(struct cli_run *, struct dns_ctx **,
-		    const struct smtp_txn *, SSL_CTX **);
+		    const struct smtp_txn *);
 static void	cli_tls_finish(struct cli_run *);
-static void	cli_tls_target(struct cli_run *, struct cli_target *,
-		    struct tlscheck_target *);
 static void	cli_tls_out(struct cli_run *, struct cli_target *, FILE *,
 		    json_t *);
 
@@ -252,7 +266,7 @@ cli_exec_done(struct scn_exec *x, void *arg)
 
 	if (ct->out != NULL && ct->run->cli->nscenarios > 0) {
 		rr = (struct report_run){ ct->run->scns[ct->nexec - 1]->name,
-		    NULL, ct->label, x };
+		    NULL, ct->tg.label, x };
 		report_run_summary(ct->out, &rr);
 	}
 	cli_next(ct);
@@ -329,29 +343,6 @@ cli_attach_checks(struct record *r, const struct check_result *c,
 		    c->items[i].evidence);
 }
 
-/* cli_local - --local-address, a numeric address of the family */
-static int
-cli_local(const char *a, int family, struct sockaddr_storage *ss,
-    socklen_t *sl)
-{
-	struct addrinfo	 hints, *res;
-	int		 rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if ((rc = getaddrinfo(a, "0", &hints, &res)) != 0) {
-		log_warnx("--local-address: \"%s\" is not an IPv%d address: "
-		    "%s", a, family == AF_INET6 ? 6 : 4, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sl = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 /*
  * cli_differences - --all-mx: what differs between the hosts of one
  * domain: STARTTLS on offer, the certificate, the result, the verdict.
@@ -394,14 +385,14 @@ cli_differences(FILE *fp, json_t *arr, struct cli_run *run)
 		if (fp != NULL) {
 			fprintf(fp, "!! the MX hosts differ in %s:\n", what[k]);
 			for (i = 0; i < n; i++)
-				fprintf(fp, "!!   %s: %s\n", run->t[i].label,
+				fprintf(fp, "!!   %s: %s\n", run->t[i].tg.label,
 				    val[i][k]);
 		}
 		if (arr != NULL) {
 			json_t	*o = json_object();
 
 			for (i = 0; i < n; i++)
-				json_object_set_new(o, run->t[i].label,
+				json_object_set_new(o, run->t[i].tg.label,
 				    json_string(val[i][k]));
 			json_array_append_new(arr, json_pack("{s:s, s:o}",
 			    "what", what[k], "values", o));
@@ -409,58 +400,33 @@ cli_differences(FILE *fp, json_t *arr, struct cli_run *run)
 	}
 }
 
-/* cli_tls_step - one TLS pre-flight lookup is done */
+/* cli_tls_done - the TLS pre-flight lookups are done */
 static void
-cli_tls_step(struct cli_run *run)
-{
-	if (--run->tls_pending == 0)
-		event_base_loopbreak(run->base);
-}
-
-static void
-cli_dane_done(struct dane_policy *p, void *arg)
-{
-	struct cli_dane	*d = arg;
-
-	d->policy = p;
-	cli_tls_step(d->run);
-}
-
-static void
-cli_sts_done(struct mtasts_result *r, void *arg)
+cli_tls_done(struct target_tls *tt, void *arg)
 {
 	struct cli_run	*run = arg;
 
-	run->sts = r;
-	cli_tls_step(run);
-}
-
-static void
-cli_rpt_done(struct tlsrpt_result *r, void *arg)
-{
-	struct cli_run	*run = arg;
-
-	run->rpt = r;
-	cli_tls_step(run);
+	(void)tt;
+	event_base_loopbreak(run->base);
 }
 
 /*
  * cli_tls_preflight - --dane and --tls-check, before any connection:
  * the TLSA records of every host (once per host), and for --tls-check
  * the MTA-STS policy and TLS-RPT record of the mail domain (DOMAIN, or
- * the domain of the first --to), all at once on the loop. Each
- * target's smtp_params get its host's TLSA lookup. *dns is made when
- * the route needed none; *httpctx is the MTA-STS fetch's TLS context.
+ * the domain of the first --to), all at once on the loop (target.h).
+ * Each target's smtp_params get its host's TLSA lookup. *dns is made
+ * when the route needed none.
  */
 static void
 cli_tls_preflight(struct cli_run *run, struct dns_ctx **dns,
-    const struct smtp_txn *txn, SSL_CTX **httpctx)
+    const struct smtp_txn *txn)
 {
 	struct opt_cli		*cli = run->cli;
-	struct tls_params	 tp;
-	const char		*domain = cli->domain, *at, *env;
+	struct target_tls_params tp;
+	const char		*domain = cli->domain, *at;
 	char			 err[512], *line;
-	size_t			 i, j;
+	size_t			 i;
 
 	if (*dns == NULL) {
 		struct dns_params dnp = { cli->resolver, NULL, 0, 0 };
@@ -469,113 +435,31 @@ cli_tls_preflight(struct cli_run *run, struct dns_ctx **dns,
 		    sizeof(err))) == NULL)
 			log_warnx("no TLSA or MTA-STS lookups: %s", err);
 	}
-	run->danes = xcalloc(run->nt, sizeof(*run->danes));
-	for (i = 0; i < run->nt; i++) {
-		struct cli_target *ct = &run->t[i];
-		const char	*host = ct->p.host;
-		struct cli_dane	*d;
-
-		for (j = 0; j < run->ndanes; j++)
-			if (strcasecmp(run->danes[j].host, host) == 0)
-				break;
-		ct->dane = d = &run->danes[j];
-		if (j < run->ndanes)
-			continue;
-		run->ndanes++;
-		d->run = run;
-		d->host = xstrdup(host);
-		if (ct->p.addr == NULL)
-			d->policy = dane_skipped(host, cli->port, "no address "
-			    "to connect to");
-		else if (route_literal(host))
-			d->policy = dane_skipped(host, cli->port, "an address "
-			    "literal has no TLSA records: DANE needs a host "
-			    "name (RFC 7672 2.2.2)");
-		else if (*dns == NULL)
-			d->policy = dane_skipped(host, cli->port,
-			    "no resolver");
-		else {
-			run->tls_pending++;
-			tlsa_lookup(*dns, host, cli->port, cli_dane_done, d);
-		}
-	}
 	if (domain == NULL && txn != NULL && txn[0].nrcpt > 0 &&
 	    (at = strrchr(txn[0].rcpt[0], '@')) != NULL && at[1] != '\0')
 		domain = at + 1;
-	if (cli->tls_check && domain != NULL && *dns != NULL) {
-		struct mtasts_params mp;
-
-		run->sts_domain = xstrdup(domain);
-		memset(&mp, 0, sizeof(mp));
-		mp.domain = domain;
-		mp.family = cli->family;
-		mp.port = 443;
-		mp.timeout_ms = cli->timeout_ms[STAGE_CONNECT] > 0 ?
-		    cli->timeout_ms[STAGE_CONNECT] : 60000;
-		/* a test hook: the RFC fixes port 443 */
-		if ((env = getenv("SMTPROBE_MTA_STS_PORT")) != NULL) {
-			char	*end;
-			long	 n = strtol(env, &end, 10);
-
-			if (*env == '\0' || *end != '\0' || n < 1 || n > 65535)
-				log_warnx("SMTPROBE_MTA_STS_PORT: \"%s\" is "
-				    "not a port; 443 used", env);
-			else
-				mp.port = (unsigned)n;
-		}
-		/* RFC 8461 7.2: TLS 1.2 or newer for the policy fetch */
-		tp = (struct tls_params){ .cafile = cli->cafile,
-		    .capath = cli->capath, .min_version = "1.2" };
-		if ((*httpctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL)
-			log_warnx("no MTA-STS fetch: %s", err);
-		else {
-			mp.ctx = *httpctx;
-			run->tls_pending++;
-			mtasts_start(run->base, *dns, &mp, cli_sts_done, run);
-		}
-		run->tls_pending++;
-		tlsrpt_start(*dns, domain, cli_rpt_done, run);
-	}
-	if (run->tls_pending > 0)
+	tp = (struct target_tls_params){ .base = run->base, .dns = *dns,
+	    .port = cli->port, .family = cli->family,
+	    .tls_check = cli->tls_check, .domain = domain,
+	    .cafile = cli->cafile, .capath = cli->capath,
+	    .timeout_ms = cli->timeout_ms[STAGE_CONNECT] };
+	run->tls = target_tls_new(&tp);
+	for (i = 0; i < run->nt; i++)
+		target_tls_host(run->tls, run->t[i].tg.p.host,
+		    run->t[i].tg.p.addr != NULL);
+	if (target_tls_start(run->tls, cli_tls_done, run) > 0)
 		event_base_dispatch(run->base);
-	if (cli->tls_check && !cli->json && !cli->quiet && !cli->tap &&
-	    !cli->ticket)
-		tlscheck_notes(stdout, run->sts, run->rpt);
+	if (cli->tls_check && sink_text(&run->sink))
+		target_tls_notes(run->tls, stdout);
 	for (i = 0; i < run->nt; i++) {
 		struct cli_target *ct = &run->t[i];
 
-		ct->p.dane = ct->dane->policy;
+		ct->tg.p.dane = target_tls_dane(run->tls, ct->tg.p.host);
 		if (ct->out == NULL)
 			continue;
-		line = xasprintf("dane: %s", ct->p.dane->detail);
+		line = xasprintf("dane: %s", ct->tg.p.dane->detail);
 		report_wire(ct->out, &run->ro, WIRE_INFO, 0, 0, line);
 		free(line);
-	}
-}
-
-/* cli_tls_target - the --tls-check view of a target's first session */
-static void
-cli_tls_target(struct cli_run *run, struct cli_target *ct,
-    struct tlscheck_target *tt)
-{
-	memset(tt, 0, sizeof(*tt));
-	tt->rec = ct->nexec > 0 && scn_exec_nrecords(ct->execs[0]) > 0 ?
-	    scn_exec_record(ct->execs[0], 0) : NULL;
-	tt->host = ct->p.host;
-	tt->address = ct->ra != NULL ? ct->ra->addr.text : NULL;
-	tt->port = run->cli->port;
-	tt->pref = ct->ra != NULL ? ct->ra->pref : -1;
-	tt->implicit = ct->p.implicit_tls;
-	tt->dane = ct->p.dane;
-	tt->domain = run->sts_domain;
-	tt->sts = run->sts;
-	tt->rpt = run->rpt;
-	if (run->route != NULL && run->route->by_mx) {
-		tt->mx_hosts = (const char *const *)run->route->hosts;
-		tt->nmx_hosts = run->route->nhosts;
-	} else {
-		tt->mx_hosts = &tt->host;
-		tt->nmx_hosts = 1;
 	}
 }
 
@@ -586,27 +470,16 @@ cli_tls_target(struct cli_run *run, struct cli_target *ct,
 static void
 cli_tls_finish(struct cli_run *run)
 {
-	struct tlscheck_target	 tt;
-	struct record		*r;
-	size_t			 i, j, k;
-	int			 changed;
+	size_t	 i, j, k;
 
 	for (i = 0; i < run->nt; i++) {
 		struct cli_target *ct = &run->t[i];
 
 		for (j = 0; j < ct->nexec; j++)
-			for (k = 0; k < scn_exec_nrecords(ct->execs[j]); k++) {
-				r = scn_exec_record_mut(ct->execs[j], k);
-				changed = tlscheck_dane_end(r, ct->p.dane,
-				    run->cli->tls_verify);
-				if (run->cli->tls_check && j == 0 && k == 0) {
-					cli_tls_target(run, ct, &tt);
-					if (tlscheck_findings(r, &tt) > 0)
-						changed = 1;
-				}
-				if (changed)
-					record_settle(r);
-			}
+			for (k = 0; k < scn_exec_nrecords(ct->execs[j]); k++)
+				target_tls_settle(run->tls, &ct->tg,
+				    run->route, scn_exec_record_mut(
+				    ct->execs[j], k), j == 0 && k == 0);
 	}
 }
 
@@ -617,7 +490,9 @@ cli_tls_out(struct cli_run *run, struct cli_target *ct, FILE *fp,
 {
 	struct tlscheck_target	 tt;
 
-	cli_tls_target(run, ct, &tt);
+	target_tls_view(run->tls, &ct->tg, run->route, ct->nexec > 0 &&
+	    scn_exec_nrecords(ct->execs[0]) > 0 ? scn_exec_record(ct->execs[0],
+	    0) : NULL, &tt);
 	if (fp != NULL)
 		tlscheck_print(fp, &tt);
 	if (obj != NULL)
@@ -625,38 +500,541 @@ cli_tls_out(struct cli_run *run, struct cli_target *ct, FILE *fp,
 }
 
 
+/*
+ * cli_inputs - every address, the message parts and the headers,
+ * checked before anything is sent; -1 after a message
+ */
+static int
+cli_inputs(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+	char			 err[512];
+	size_t			 i, j;
+
+	/* Every address is checked before anything is sent. */
+	if (cli->ntxn > 0)
+		run->txn = xcalloc(cli->ntxn, sizeof(*run->txn));
+	for (i = 0; i < cli->ntxn; i++) {
+		struct opt_txn *t = &cli->txn[i];
+		char	*a;
+
+		if (t->from == NULL && i == 0 && cli->nscenarios == 0 &&
+		    (cli->stop_before < 0 || cli->stop_before > STAGE_MAIL) &&
+		    (cli->quit_after < 0 || cli->quit_after >= STAGE_MAIL)) {
+			log_warnx("--to needs a --from before the MAIL stage");
+			return -1;
+		}
+		a = valid_address(t->from != NULL ? t->from : "",
+		    VALID_NULL_OK | (cli->raw_address ? VALID_RAW : 0), err,
+		    sizeof(err));
+		if (a == NULL) {
+			log_warnx("--from: %s", err);
+			return -1;
+		}
+		run->addrs = xreallocarray(run->addrs, run->naddrs + 1,
+		    sizeof(char *));
+		run->addrs[run->naddrs++] = a;
+		run->txn[i].from = a;
+		run->txn[i].rcpt = xcalloc(t->nto + 1, sizeof(char *));
+		for (j = 0; j < t->nto; j++) {
+			a = valid_address(t->to[j], cli->raw_address ?
+			    VALID_RAW : 0, err, sizeof(err));
+			if (a == NULL) {
+				log_warnx("--to: %s", err);
+				return -1;
+			}
+			run->addrs = xreallocarray(run->addrs, run->naddrs + 1,
+			    sizeof(char *));
+			run->addrs[run->naddrs++] = a;
+			run->txn[i].rcpt[run->txn[i].nrcpt++] = a;
+		}
+		if (t->nto == 0 && cli->data && cli->nscenarios == 0) {
+			log_warnx("--data needs a --to for every --from");
+			return -1;
+		}
+	}
+	if (cli->ntxn == 0 && cli->nscenarios == 0 && (cli->stop_before < 0 ||
+	    cli->stop_before > STAGE_MAIL) && (cli->quit_after < 0 ||
+	    cli->quit_after >= STAGE_MAIL)) {
+		log_warnx("--from and --to are required unless the session "
+		    "stops before MAIL (see --quit-after)");
+		return -1;
+	}
+	if (cli->helo == NULL)
+		run->helo = opt_default_helo();
+	if (cli_files(cli) == -1)
+		return -1;
+	if (cli->body != NULL && (msg_read(cli->body, &run->body,
+	    &run->bodylen, err, sizeof(err)) == -1 || valid_message(run->body,
+	    run->bodylen, "the body", err, sizeof(err)) == -1)) {
+		log_warnx("--body: %s", err);
+		return -1;
+	}
+	if (cli->message != NULL && (msg_read(cli->message, &run->message,
+	    &run->messagelen, err, sizeof(err)) == -1 ||
+	    valid_message(run->message, run->messagelen, "the message", err,
+	    sizeof(err)) == -1)) {
+		log_warnx("--message: %s", err);
+		return -1;
+	}
+	for (i = 0; i < cli->nheaders; i++)
+		if (valid_header(cli->headers[i], err, sizeof(err)) == -1) {
+			log_warnx("--header: %s", err);
+			return -1;
+		}
+
+	return 0;
+}
+
+/*
+ * cli_prepare - the scenario variables and the scenarios (all parse,
+ * or none runs), the AUTH secret, the TLS context and what every
+ * target shares (target.h); -1 after a message
+ */
+static int
+cli_prepare(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+	struct tls_params	 tp;
+	char			 err[512];
+	size_t			 i, j;
+
+	/* Scenario variables, then the scenarios: all parse, or none runs */
+	opt_vars(cli, run->helo, run->txn != NULL ? run->txn[0].from : NULL,
+	    run->txn != NULL && run->txn[0].nrcpt > 0 ? run->txn[0].rcpt[0] :
+	    NULL, &run->vars);
+	if (cli->nscenarios == 0) {
+		run->classic = (struct scn_classic){ .tls_mode = cli->tls_mode,
+		    .auth_mech = cli->auth_mech, .auth_user = cli->auth_user,
+		    .auth_insecure = cli->auth_insecure, .txn = run->txn,
+		    .ntxn = cli->ntxn, .data = cli->data };
+		run->scns = xcalloc(1, sizeof(*run->scns));
+		run->scns[run->nscn++] = scn_classic(&run->classic);
+	} else {
+		run->scns = xcalloc(cli->nscenarios, sizeof(*run->scns));
+		for (i = 0; i < cli->nscenarios; i++) {
+			struct scn_vars v;
+
+			/* each file starts from the command line's values */
+			memset(&v, 0, sizeof(v));
+			for (j = 0; j < run->vars.n; j++)
+				scn_vars_set(&v, run->vars.name[j],
+				    run->vars.value[j]);
+			v.nlocked = v.n;
+			run->scns[run->nscn] = scn_load(cli->scenarios[i], &v,
+			    err, sizeof(err));
+			scn_vars_clear(&v);
+			if (run->scns[run->nscn] == NULL) {
+				log_warnx("%s", err);
+				return -1;
+			}
+			run->nscn++;
+		}
+	}
+	if (cli->auth_mech >= 0 && (run->secret = opt_secret(cli, 1)) == NULL)
+		return -1;
+	if (cli->auth_mech < 0 && (cli->auth_secret_env != NULL ||
+	    cli->auth_secret_file != NULL) &&
+	    (run->secret = opt_secret(cli, 1)) == NULL)
+		return -1;
+
+	if (cli->tls_mode != SMTP_TLS_NONE || cli->nscenarios > 0) {
+		tp = (struct tls_params){ .cafile = cli->cafile,
+		    .capath = cli->capath, .min_version = cli->tls_min,
+		    .ciphers = cli->ciphers, .cert = cli->tls_cert,
+		    .key = cli->tls_key, .max_version = cli->tls_max,
+		    .ciphersuites = cli->suites, .show_chain = cli->show_chain,
+		    .expiry_warn = cli->expiry_warn };
+		if ((run->ctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL) {
+			log_warnx("%s", err);
+			return -1;
+		}
+	}
+	if (cli->local != NULL && target_local(cli->local, cli->family,
+	    &run->ls, &run->lsl) == -1)
+		return -1;
+	run->conn = (struct target_conn){ .port = cli->port,
+	    .local = cli->local != NULL ? (struct sockaddr *)&run->ls : NULL,
+	    .locallen = run->lsl,
+	    .helo = cli->helo != NULL ? cli->helo : run->helo,
+	    .tls_mode = cli->tls_mode, .tls_ctx = run->ctx, .sni = cli->sni,
+	    .no_sni = cli->no_sni, .tls_verify = cli->tls_verify,
+	    .timeout_ms = cli->timeout_ms, .max_line = cli->max_line,
+	    .show_body = cli->show_body, .no_addr_note = "no address" };
+
+	return 0;
+}
+
+/* cli_route - where to connect: the server, or the MX of the domain */
+static int
+cli_route(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+	char			 err[512];
+
+	/* Where to connect: the server, or the MX of the domain */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if ((run->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	{
+		const char *name = cli->host;
+		int	    by_mx = 0;
+		struct dns_params dnp = { cli->resolver, NULL, 0, 0 };
+
+		/* --timeout resolve=S: two tries within S seconds */
+		if (cli->timeout_ms[STAGE_RESOLVE] > 0) {
+			dnp.timeout_ms = cli->timeout_ms[STAGE_RESOLVE] / 2;
+			if (dnp.timeout_ms < 1)
+				dnp.timeout_ms = 1;
+			dnp.attempts = 2;
+		}
+
+		if (name == NULL) {
+			name = cli->domain;
+			by_mx = 1;
+		}
+		if (!route_literal(name) && (run->dns = dns_ctx_new(run->base,
+		    &dnp, err, sizeof(err))) == NULL) {
+			log_warnx("%s", err);
+			return -1;
+		}
+		route_start(run->base, run->dns, name, by_mx, cli->family,
+		    cli_route_done, run);
+		event_base_dispatch(run->base);
+	}
+	return 0;
+}
+
+/* cli_targets - one target per address (--all-mx) or the first */
+static void
+cli_targets(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+	size_t			 i;
+
+	if (run->route->error != NULL)
+		log_warnx("%s", run->route->error);
+	run->nt = run->route->naddrs == 0 ? 1 : cli->all_mx ?
+	    run->route->naddrs : 1;
+	run->t = xcalloc(run->nt, sizeof(*run->t));
+	for (i = 0; i < run->nt; i++) {
+		struct cli_target *ct = &run->t[i];
+		struct route_addr *ra = run->route->naddrs > 0 ?
+		    &run->route->addrs[i] : NULL;
+		const char *host = ra != NULL ? ra->host : run->route->name;
+
+		ct->run = run;
+		ct->ra = ra;
+		target_init(&ct->tg, &run->conn, run->route, host, ra != NULL ?
+		    ra->pref : -1, ra != NULL ? &ra->addr : NULL);
+
+		ct->sp = (struct scn_params){ .conn = &ct->tg.p,
+		    .stop_before = cli->stop_before,
+		    .quit_after = cli->quit_after, .helo_domain = ct->tg.p.helo,
+		    .headers = cli->headers, .nheaders = cli->nheaders,
+		    .body = run->body, .bodylen = run->bodylen,
+		    .message = run->message,
+		    .messagelen = run->messagelen, .version = PACKAGE_VERSION,
+		    .secret = run->secret, .out = &ct->cb, .arg = ct };
+		ct->cb = (struct smtp_callbacks){ cli_wire, NULL, NULL,
+		    cli_session_done };
+		/* --all-mx: kept apart, printed in order when all are done */
+		ct->out = sink_transcript(&run->sink, cli->all_mx, &ct->buf,
+		    &ct->buflen);
+		ct->execs = xcalloc(run->nscn, sizeof(*ct->execs));
+	}
+}
+
+/* cli_preflight - before the probe: --dane, --tls-check, the checks */
+static void
+cli_preflight(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+	char			 err[512];
+
+	/* --dane, --tls-check: TLSA, MTA-STS and TLS-RPT, before the probe */
+	if (cli->dane)
+		cli_tls_preflight(run, &run->dns, run->txn);
+
+	/* The pre-flight checks, before the probe: DNS facts about us */
+	if ((cli->check || cli->diagnose || cli->ticket ||
+	    cli->report != NULL) && !cli->no_check &&
+	    run->t[0].tg.p.addr != NULL) {
+		struct check_params cp;
+		struct dns_params dnp = { cli->resolver, NULL, 0, 0 };
+		const char *at;
+
+		run->check_ip = cli->public_ip != NULL ?
+		    xstrdup(cli->public_ip) : cli_source_ip(
+		    run->t[0].tg.p.addr, run->t[0].tg.p.addrlen,
+		    run->t[0].tg.p.local, run->t[0].tg.p.locallen);
+		if (run->dns == NULL && (run->dns = dns_ctx_new(run->base,
+		    &dnp, err, sizeof(err))) == NULL)
+			log_warnx("the checks cannot run: %s", err);
+		else {
+			memset(&cp, 0, sizeof(cp));
+			cp.ip = run->check_ip;
+			cp.helo = cli->helo != NULL ? cli->helo : run->helo;
+			if (run->txn != NULL && (at = strrchr(run->txn[0].from,
+			    '@')) != NULL && at[1] != '\0')
+				cp.sender_domain = at + 1;
+			cp.dnsbl = (const char *const *)cli->dnsbl;
+			cp.no_dnsbl = cli->dnsbl != NULL &&
+			    cli->dnsbl[0] == NULL;
+			cp.dbl = (const char *const *)cli->dbl;
+			cp.body = run->body != NULL ? run->body : run->message;
+			cp.body_len = run->body != NULL ? run->bodylen :
+			    run->messagelen;
+			check_run(run->base, run->dns, &cp, cli_checks_done,
+			    run);
+			event_base_dispatch(run->base);
+		}
+	}
+}
+
+/* cli_diagnose - --diagnose: the variants instead of the probe */
+static int
+cli_diagnose(struct cli_run *run)
+{
+	struct diag_params	 dp;
+	char			*alt;
+	int			 rc;
+
+	alt = valid_fqdn(run->t[0].tg.p.helo) ? NULL : opt_default_helo();
+	memset(&dp, 0, sizeof(dp));
+	dp.conn = &run->t[0].tg.p;
+	dp.probe = &run->classic;
+	dp.run = &run->t[0].sp;
+	dp.alt_helo = alt;
+	dp.content = run->cli->diagnose_content;
+	dp.checks = run->checks;
+	dp.check_ip = run->check_ip;
+	rc = diag_run(run->base, &dp, stdout, run->cli->json,
+	    PACKAGE_VERSION);
+	free(alt);
+	return rc;
+}
+
+/*
+ * cli_sessions - run the targets at once, the scenarios of each in
+ * turn; the exit status of them all
+ */
+static int
+cli_sessions(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+	size_t			 i, j;
+	int			 rc, r;
+
+	/* Run: the targets at once, the scenarios of each in turn */
+	for (i = 0; i < run->nt; i++)
+		cli_next(&run->t[i]);
+	if (run->ndone < run->nt)
+		event_base_dispatch(run->base);
+	if (cli->dane)
+		cli_tls_finish(run);
+	rc = 0;
+	run->runs = xcalloc(run->nt * run->nscn, sizeof(*run->runs));
+	run->nruns = 0;
+	for (i = 0; i < run->nt; i++) {
+		struct cli_target *ct = &run->t[i];
+
+		if (ct->out != NULL && ct->out != stdout &&
+		    ct->out != stderr) {
+			/* the memstream: its buffer is final once closed */
+			fclose(ct->out);
+			ct->out = NULL;
+		}
+		if (ct->buf != NULL && sink_text(&run->sink)) {
+			printf("** %s (%zu of %zu): %s\n", ct->tg.label, i + 1,
+			    run->nt, ct->tg.note != NULL ? ct->tg.note : "");
+			fwrite(ct->buf, 1, ct->buflen, stdout);
+			if (cli->nscenarios == 0 && ct->nexec > 0 &&
+			    scn_exec_nrecords(ct->execs[0]) > 0) {
+				report_summary(stdout, scn_exec_record(
+				    ct->execs[0], 0));
+				if (cli->tls_check)
+					cli_tls_out(run, ct, stdout, NULL);
+			}
+		}
+		for (j = 0; j < ct->nexec; j++) {
+			run->runs[run->nruns++] = (struct report_run){
+			    run->scns[j]->name, run->scns[j]->desc,
+			    ct->tg.label, ct->execs[j] };
+			r = scn_exec_exit(ct->execs[j]);
+			if (r == 3 || (r == 1 && rc != 3) || (r == 2 &&
+			    rc == 0))
+				rc = r;
+		}
+	}
+	return rc;
+}
+
+/* cli_ticket_write - the ticket report of the default probe */
+static void
+cli_ticket_write(FILE *fp, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	report_ticket(fp, scn_exec_record(run->t[0].execs[0], 0), &run->ti);
+}
+
+/* cli_junit_write - the JUnit XML of every run */
+static void
+cli_junit_write(FILE *fp, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	report_junit(fp, run->runs, run->nruns, PACKAGE_VERSION);
+}
+
+/* cli_tls_extra - --tls-check's part of the first target's result */
+static void
+cli_tls_extra(FILE *fp, json_t *obj, void *arg)
+{
+	struct cli_run	*run = arg;
+
+	cli_tls_out(run, &run->t[0], fp, obj);
+}
+
+/* cli_allmx_json - --all-mx with the default probe: one document */
+static void
+cli_allmx_json(struct cli_run *run, int rc)
+{
+	json_t	*doc, *arr = json_array(), *notes = json_array();
+	json_t	*diff = json_array(), *o;
+	size_t	 i;
+
+	for (i = 0; i < run->route->nnotes; i++)
+		json_array_append_new(notes,
+		    json_string(run->route->notes[i]));
+	for (i = 0; i < run->nt; i++) {
+		o = report_json_doc(scn_exec_record(run->t[i].execs[0], 0),
+		    PACKAGE_VERSION);
+		json_object_del(o, "tool");
+		o = json_pack("{s:s, s:i, s:s, s:o}", "mx",
+		    run->t[i].ra->host, "preference", run->t[i].ra->pref,
+		    "address", run->t[i].ra->addr.text, "probe", o);
+		if (run->cli->tls_check)
+			cli_tls_out(run, &run->t[i], NULL, o);
+		json_array_append_new(arr, o);
+	}
+	cli_differences(NULL, diff, run);
+	doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
+	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
+	    "domain", run->route->name, "resolution", notes,
+	    "targets", arr, "differences", diff, "exit_code", rc);
+	sink_doc(&run->sink, doc);
+}
+
+/* cli_output - the results of the run, in the sink chosen once */
+static void
+cli_output(struct cli_run *run, int rc, int argc, char **argv)
+{
+	struct opt_cli		*cli = run->cli;
+	const struct sink	*sk = &run->sink;
+
+	if (run->checks != NULL && run->t[0].nexec > 0) {
+		/* the checks belong to the first session of the first host */
+		struct record *r0 = scn_exec_record_mut(run->t[0].execs[0], 0);
+
+		cli_attach_checks(r0, run->checks, run->check_ip);
+		if (r0 != NULL && run->t[0].buf != NULL &&
+		    sk->kind != SINK_JSON && cli->nscenarios > 0)
+			report_checks(stdout, r0);
+	}
+	if (cli->all_mx && sk->kind != SINK_JSON && sk->kind != SINK_TAP)
+		cli_differences(stdout, NULL, run);
+	if (cli->nscenarios == 0 && !cli->all_mx &&
+	    scn_exec_nrecords(run->t[0].execs[0]) > 0) {
+		/* the default probe: the output of one session */
+		if (sk->kind == SINK_TICKET || cli->report != NULL) {
+			run->ti.version = PACKAGE_VERSION;
+			run->ti.cmdline = run->cmdline = cli_cmdline(argc,
+			    argv);
+			run->ti.mask = cli->mask_local ?
+			    (const char **)run->addrs : NULL;
+			run->ti.nmask = cli->mask_local ? run->naddrs : 0;
+			if (cli->report != NULL)
+				sink_file(cli->report, "--report",
+				    cli_ticket_write, run);
+			else
+				cli_ticket_write(stdout, run);
+		}
+		sink_record(sk, scn_exec_record(run->t[0].execs[0], 0),
+		    cli->tls_check ? cli_tls_extra : NULL, run);
+	} else if (sk->kind == SINK_JSON && cli->nscenarios == 0 &&
+	    run->route->naddrs > 0)
+		cli_allmx_json(run, rc);
+	else
+		sink_suite(sk, run->runs, run->nruns, rc,
+		    cli->nscenarios > 0 || cli->all_mx);
+	sink_tap(sk, run->runs, run->nruns);
+	if (cli->junit != NULL)
+		sink_file(cli->junit, "--junit", cli_junit_write, run);
+}
+
+/* cli_run_free - everything the run holds */
+static void
+cli_run_free(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+	size_t			 i, j;
+
+	for (i = 0; i < run->nt; i++) {
+		struct cli_target *ct = &run->t[i];
+
+		for (j = 0; j < ct->nexec; j++)
+			scn_exec_free(ct->execs[j]);
+		free(ct->execs);
+		if (ct->out != NULL && ct->out != stdout && ct->out != stderr)
+			fclose(ct->out);
+		free(ct->buf);
+		target_clear(&ct->tg);
+	}
+	free(run->t);
+	route_free(run->route);
+	check_result_free(run->checks);
+	target_tls_free(run->tls);
+	free(run->check_ip);
+	dns_ctx_free(run->dns);
+	if (run->base != NULL)
+		event_base_free(run->base);
+	for (i = 0; i < run->nscn; i++)
+		scn_free(run->scns[i]);
+	free(run->scns);
+	free(run->runs);
+	scn_vars_clear(&run->vars);
+	for (i = 0; i < run->naddrs; i++)
+		free(run->addrs[i]);
+	free(run->addrs);
+	for (i = 0; run->txn != NULL && i < cli->ntxn; i++)
+		free(run->txn[i].rcpt);
+	free(run->txn);
+	free(run->helo);
+	free(run->cmdline);
+	free(run->body);
+	free(run->message);
+	if (run->secret != NULL) {
+		explicit_bzero(run->secret, strlen(run->secret));
+		free(run->secret);
+	}
+	tls_ctx_free(run->ctx);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct opt_cli		 cli;
-	struct smtp_txn		*txn = NULL;
 	struct cli_run		 run;
-	struct tls_params	 tp;
-	struct scn_vars		 vars;
-	struct scn_classic	 classic;
-	struct scn		**scns = NULL;
-	struct report_run	*runs = NULL;
-	struct sockaddr_storage	 ls;
-	socklen_t		 lsl = 0;
-	struct dns_ctx		*dns = NULL;
-	char			*check_ip = NULL;
-	struct route		*route = NULL;
-	size_t			 nruns = 0;
-	SSL_CTX			*ctx = NULL, *httpctx = NULL;
-	char			 err[512], *helo = NULL, *note = NULL;
-	char			*body = NULL, *message = NULL, *secret = NULL;
-	char			*cmdline = NULL;
-	char			**addrs = NULL;
-	size_t			 i, j, naddrs = 0, nscn = 0, bodylen = 0;
-	size_t			 messagelen = 0;
-	int			 rc = EXIT_USAGE, r;
+	int			 rc = EXIT_USAGE;
 
 	log_init("smtprobe", 0);
 	signal(SIGPIPE, SIG_IGN);
-	memset(&vars, 0, sizeof(vars));
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return explain_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "batch") == 0) return batch_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "batch") == 0)
+		return batch_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "shell") == 0)
 		return shell_main(argc - 1, argv + 1);
 	if (opt_parse(argc, argv, &cli) == -1) {
@@ -678,495 +1056,26 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	/* Every address is checked before anything is sent. */
-	if (cli.ntxn > 0)
-		txn = xcalloc(cli.ntxn, sizeof(*txn));
-	for (i = 0; i < cli.ntxn; i++) {
-		struct opt_txn *t = &cli.txn[i];
-		char	*a;
-
-		if (t->from == NULL && i == 0 && cli.nscenarios == 0 &&
-		    (cli.stop_before < 0 || cli.stop_before > STAGE_MAIL) &&
-		    (cli.quit_after < 0 || cli.quit_after >= STAGE_MAIL)) {
-			log_warnx("--to needs a --from before the MAIL stage");
-			goto out;
-		}
-		a = valid_address(t->from != NULL ? t->from : "",
-		    VALID_NULL_OK | (cli.raw_address ? VALID_RAW : 0), err,
-		    sizeof(err));
-		if (a == NULL) {
-			log_warnx("--from: %s", err);
-			goto out;
-		}
-		addrs = xreallocarray(addrs, naddrs + 1, sizeof(char *));
-		addrs[naddrs++] = a;
-		txn[i].from = a;
-		txn[i].rcpt = xcalloc(t->nto + 1, sizeof(char *));
-		for (j = 0; j < t->nto; j++) {
-			a = valid_address(t->to[j], cli.raw_address ?
-			    VALID_RAW : 0, err, sizeof(err));
-			if (a == NULL) {
-				log_warnx("--to: %s", err);
-				goto out;
-			}
-			addrs = xreallocarray(addrs, naddrs + 1,
-			    sizeof(char *));
-			addrs[naddrs++] = a;
-			txn[i].rcpt[txn[i].nrcpt++] = a;
-		}
-		if (t->nto == 0 && cli.data && cli.nscenarios == 0) {
-			log_warnx("--data needs a --to for every --from");
-			goto out;
-		}
-	}
-	if (cli.ntxn == 0 && cli.nscenarios == 0 && (cli.stop_before < 0 ||
-	    cli.stop_before > STAGE_MAIL) && (cli.quit_after < 0 ||
-	    cli.quit_after >= STAGE_MAIL)) {
-		log_warnx("--from and --to are required unless the session "
-		    "stops before MAIL (see --quit-after)");
-		goto out;
-	}
-	if (cli.helo == NULL)
-		helo = opt_default_helo();
-	if (cli_files(&cli) == -1)
-		goto out;
-	if (cli.body != NULL && (msg_read(cli.body, &body, &bodylen, err,
-	    sizeof(err)) == -1 || valid_message(body, bodylen, "the body",
-	    err, sizeof(err)) == -1)) {
-		log_warnx("--body: %s", err);
-		goto out;
-	}
-	if (cli.message != NULL && (msg_read(cli.message, &message,
-	    &messagelen, err, sizeof(err)) == -1 || valid_message(message,
-	    messagelen, "the message", err, sizeof(err)) == -1)) {
-		log_warnx("--message: %s", err);
-		goto out;
-	}
-	for (i = 0; i < cli.nheaders; i++)
-		if (valid_header(cli.headers[i], err, sizeof(err)) == -1) {
-			log_warnx("--header: %s", err);
-			goto out;
-		}
-
-	/* Scenario variables, then the scenarios: all parse, or none runs */
-	opt_vars(&cli, helo, txn != NULL ? txn[0].from : NULL,
-	    txn != NULL && txn[0].nrcpt > 0 ? txn[0].rcpt[0] : NULL, &vars);
-	if (cli.nscenarios == 0) {
-		classic = (struct scn_classic){ .tls_mode = cli.tls_mode,
-		    .auth_mech = cli.auth_mech, .auth_user = cli.auth_user,
-		    .auth_insecure = cli.auth_insecure, .txn = txn,
-		    .ntxn = cli.ntxn, .data = cli.data };
-		scns = xcalloc(1, sizeof(*scns));
-		scns[nscn++] = scn_classic(&classic);
-	} else {
-		scns = xcalloc(cli.nscenarios, sizeof(*scns));
-		for (i = 0; i < cli.nscenarios; i++) {
-			struct scn_vars v;
-
-			/* each file starts from the command line's values */
-			memset(&v, 0, sizeof(v));
-			for (j = 0; j < vars.n; j++)
-				scn_vars_set(&v, vars.name[j], vars.value[j]);
-			v.nlocked = v.n;
-			scns[nscn] = scn_load(cli.scenarios[i], &v, err,
-			    sizeof(err));
-			scn_vars_clear(&v);
-			if (scns[nscn] == NULL) {
-				log_warnx("%s", err);
-				goto out;
-			}
-			nscn++;
-		}
-	}
-	if (cli.auth_mech >= 0 && (secret = opt_secret(&cli, 1)) == NULL)
-		goto out;
-	if (cli.auth_mech < 0 && (cli.auth_secret_env != NULL ||
-	    cli.auth_secret_file != NULL) && (secret = opt_secret(&cli, 1)) ==
-	    NULL)
-		goto out;
-
-	if (cli.tls_mode != SMTP_TLS_NONE || cli.nscenarios > 0) {
-		tp = (struct tls_params){ cli.cafile, cli.capath, cli.tls_min,
-		    cli.ciphers, cli.tls_cert, cli.tls_key, cli.tls_max,
-		    cli.suites, cli.show_chain, cli.expiry_warn };
-		if ((ctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL) {
-			log_warnx("%s", err);
-			goto out;
-		}
-	}
-	if (cli.local != NULL && cli_local(cli.local, cli.family == 0 &&
-	    strchr(cli.local, ':') != NULL ? AF_INET6 : cli.family == 0 ?
-	    AF_INET : cli.family, &ls, &lsl) == -1)
-		goto out;
-
-	/* Where to connect: the server, or the MX of the domain */
 	memset(&run, 0, sizeof(run));
 	run.cli = &cli;
 	run.ro.timestamps = cli.timestamps;
-	run.summaries = cli.nscenarios > 0 && !cli.json;
-	run.scns = scns;
-	run.nscn = nscn;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((run.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	{
-		const char *name = cli.host;
-		int	    by_mx = 0;
-		struct dns_params dnp = { cli.resolver, NULL, 0, 0 };
-
-		/* --timeout resolve=S: two tries within S seconds */
-		if (cli.timeout_ms[STAGE_RESOLVE] > 0) {
-			dnp.timeout_ms = cli.timeout_ms[STAGE_RESOLVE] / 2;
-			if (dnp.timeout_ms < 1)
-				dnp.timeout_ms = 1;
-			dnp.attempts = 2;
-		}
-
-		if (name == NULL) {
-			name = cli.domain;
-			by_mx = 1;
-		}
-		if (!route_literal(name) && (dns = dns_ctx_new(run.base, &dnp,
-		    err, sizeof(err))) == NULL) {
-			log_warnx("%s", err);
-			rc = EXIT_USAGE;
-			goto out_base;
-		}
-		route_start(run.base, dns, name, by_mx, cli.family,
-		    cli_route_done, &run);
-		event_base_dispatch(run.base);
-		route = run.route;
+	run.sink = (struct sink){ sink_choose(cli.json, cli.tap, cli.ticket,
+	    cli.quiet), stdout, cli.quiet, cli.verbose, PACKAGE_VERSION };
+	run.summaries = cli.nscenarios > 0 && run.sink.kind != SINK_JSON;
+	/* every input is checked before anything is sent */
+	if (cli_inputs(&run) == -1 || cli_prepare(&run) == -1 ||
+	    cli_route(&run) == -1)
+		goto out;
+	cli_targets(&run);
+	cli_preflight(&run);
+	if (cli.diagnose)
+		rc = cli_diagnose(&run);
+	else {
+		rc = cli_sessions(&run);
+		cli_output(&run, rc, argc, argv);
 	}
-	rc = 3;
-	if (route->error != NULL)
-		log_warnx("%s", route->error);
-	run.nt = route->naddrs == 0 ? 1 : cli.all_mx ? route->naddrs : 1;
-	run.t = xcalloc(run.nt, sizeof(*run.t));
-	for (i = 0; i < run.nt; i++) {
-		struct cli_target *ct = &run.t[i];
-		struct route_addr *ra = route->naddrs > 0 ? &route->addrs[i] :
-		    NULL;
-		const char *host = ra != NULL ? ra->host : route->name;
-
-		ct->run = &run;
-		ct->ra = ra;
-		if (ra != NULL) {
-			ct->p.addrlen = route_sockaddr(ra, cli.port, &ct->ss);
-			ct->p.addr = (struct sockaddr *)&ct->ss;
-			if (ra->pref >= 0)
-				ct->note = xasprintf("MX %s (preference %d) "
-				    "at %s", ra->host, ra->pref,
-				    ra->addr.text);
-			else if (strcmp(ra->addr.text, route->name) != 0)
-				ct->note = xasprintf("resolved %s to %s",
-				    route->name, ra->addr.text);
-			ct->label = xasprintf("%s%s%s:%s", ra->addr.family ==
-			    AF_INET6 ? "[" : "", ra->addr.text,
-			    ra->addr.family == AF_INET6 ? "]" : "", cli.port);
-		} else {
-			ct->note = xstrdup(route->error != NULL ?
-			    route->error : "no address");
-			ct->label = xasprintf("%s:%s", route->name, cli.port);
-		}
-		ct->p.resolution = (const char *const *)route->notes;
-		ct->p.nresolution = route->nnotes;
-		ct->p.host = host;
-		ct->p.port = cli.port;
-		ct->p.resolve_note = ct->note;
-		ct->p.local = cli.local != NULL ? (struct sockaddr *)&ls :
-		    NULL;
-		ct->p.locallen = lsl;
-		ct->p.helo = cli.helo != NULL ? cli.helo : helo;
-		ct->p.implicit_tls = cli.tls_mode == SMTP_TLS_IMPLICIT;
-		ct->p.tls_mode = smtp_tls_mode_name(cli.tls_mode);
-		ct->p.tls_ctx = ctx;
-		/* RFC 6066 3: no IP literal in SNI */
-		ct->p.sni = cli.no_sni ? NULL : cli.sni != NULL ? cli.sni :
-		    route_literal(host) ? NULL : host;
-		ct->p.verify_name = cli.sni != NULL ? cli.sni : host;
-		ct->p.tls_verify = cli.tls_verify;
-		memcpy(ct->p.timeout_ms, cli.timeout_ms,
-		    sizeof(ct->p.timeout_ms));
-		ct->p.max_line = cli.max_line;
-		ct->p.show_body = cli.show_body;
-
-		ct->sp = (struct scn_params){ .conn = &ct->p,
-		    .stop_before = cli.stop_before,
-		    .quit_after = cli.quit_after, .helo_domain = ct->p.helo,
-		    .headers = cli.headers, .nheaders = cli.nheaders,
-		    .body = body, .bodylen = bodylen, .message = message,
-		    .messagelen = messagelen, .version = PACKAGE_VERSION,
-		    .secret = secret, .out = &ct->cb, .arg = ct };
-		ct->cb = (struct smtp_callbacks){ cli_wire, NULL, NULL,
-		    cli_session_done };
-		if (cli.quiet || cli.ticket || cli.tap)
-			ct->out = NULL;
-		else if (cli.json)
-			ct->out = cli.verbose > 0 ? stderr : NULL;
-		else if (cli.all_mx) {
-			/* kept apart, printed in order when all are done */
-			if ((ct->out = open_memstream(&ct->buf,
-			    &ct->buflen)) == NULL)
-				fatal("open_memstream");
-		} else
-			ct->out = stdout;
-		ct->execs = xcalloc(nscn, sizeof(*ct->execs));
-	}
-
-	/* --dane, --tls-check: TLSA, MTA-STS and TLS-RPT, before the probe */
-	if (cli.dane)
-		cli_tls_preflight(&run, &dns, txn, &httpctx);
-
-	/* The pre-flight checks, before the probe: DNS facts about us */
-	if ((cli.check || cli.diagnose || cli.ticket || cli.report != NULL) &&
-	    !cli.no_check && run.t[0].p.addr != NULL) {
-		struct check_params cp;
-		struct dns_params dnp = { cli.resolver, NULL, 0, 0 };
-		const char *at;
-
-		check_ip = cli.public_ip != NULL ? xstrdup(cli.public_ip) :
-		    cli_source_ip(run.t[0].p.addr, run.t[0].p.addrlen,
-		    run.t[0].p.local, run.t[0].p.locallen);
-		if (dns == NULL && (dns = dns_ctx_new(run.base, &dnp, err,
-		    sizeof(err))) == NULL)
-			log_warnx("the checks cannot run: %s", err);
-		else {
-			memset(&cp, 0, sizeof(cp));
-			cp.ip = check_ip;
-			cp.helo = cli.helo != NULL ? cli.helo : helo;
-			if (txn != NULL && (at = strrchr(txn[0].from, '@')) !=
-			    NULL && at[1] != '\0')
-				cp.sender_domain = at + 1;
-			cp.dnsbl = (const char *const *)cli.dnsbl;
-			cp.no_dnsbl = cli.dnsbl != NULL && cli.dnsbl[0] == NULL;
-			cp.dbl = (const char *const *)cli.dbl;
-			cp.body = body != NULL ? body : message;
-			cp.body_len = body != NULL ? bodylen : messagelen;
-			check_run(run.base, dns, &cp, cli_checks_done, &run);
-			event_base_dispatch(run.base);
-		}
-	}
-
-	if (cli.diagnose) {
-		struct diag_params dp;
-		char	*alt = valid_fqdn(run.t[0].p.helo) ? NULL :
-		    opt_default_helo();
-
-		memset(&dp, 0, sizeof(dp));
-		dp.conn = &run.t[0].p;
-		dp.probe = &classic;
-		dp.run = &run.t[0].sp;
-		dp.alt_helo = alt;
-		dp.content = cli.diagnose_content;
-		dp.checks = run.checks;
-		dp.check_ip = check_ip;
-		rc = diag_run(run.base, &dp, stdout, cli.json,
-		    PACKAGE_VERSION);
-		free(alt);
-		goto out_base;
-	}
-
-	/* Run: the targets at once, the scenarios of each in turn */
-	for (i = 0; i < run.nt; i++)
-		cli_next(&run.t[i]);
-	if (run.ndone < run.nt)
-		event_base_dispatch(run.base);
-	if (cli.dane)
-		cli_tls_finish(&run);
-	rc = 0;
-	runs = xcalloc(run.nt * nscn, sizeof(*runs));
-	nruns = 0;
-	for (i = 0; i < run.nt; i++) {
-		struct cli_target *ct = &run.t[i];
-
-		if (ct->out != NULL && ct->out != stdout &&
-		    ct->out != stderr) {
-			/* the memstream: its buffer is final once closed */
-			fclose(ct->out);
-			ct->out = NULL;
-		}
-		if (ct->buf != NULL && !cli.json) {
-			printf("** %s (%zu of %zu): %s\n", ct->label, i + 1,
-			    run.nt, ct->note != NULL ? ct->note : "");
-			fwrite(ct->buf, 1, ct->buflen, stdout);
-			if (cli.nscenarios == 0 && ct->nexec > 0 &&
-			    scn_exec_nrecords(ct->execs[0]) > 0 &&
-			    !cli.quiet && !cli.tap && !cli.ticket) {
-				report_summary(stdout, scn_exec_record(
-				    ct->execs[0], 0));
-				if (cli.tls_check)
-					cli_tls_out(&run, ct, stdout, NULL);
-			}
-		}
-		for (j = 0; j < ct->nexec; j++) {
-			runs[nruns++] = (struct report_run){
-			    run.scns[j]->name, run.scns[j]->desc, ct->label,
-			    ct->execs[j] };
-			r = scn_exec_exit(ct->execs[j]);
-			if (r == 3 || (r == 1 && rc != 3) || (r == 2 &&
-			    rc == 0))
-				rc = r;
-		}
-	}
-	if (run.checks != NULL && run.t[0].nexec > 0) {
-		/* the checks belong to the first session of the first host */
-		struct record *r0 = scn_exec_record_mut(run.t[0].execs[0], 0);
-
-		cli_attach_checks(r0, run.checks, check_ip);
-		if (r0 != NULL && run.t[0].buf != NULL && !cli.json &&
-		    cli.nscenarios > 0)
-			report_checks(stdout, r0);
-	}
-	if (cli.all_mx && !cli.json && !cli.tap)
-		cli_differences(stdout, NULL, &run);
-	if (cli.nscenarios == 0 && !cli.all_mx &&
-	    scn_exec_nrecords(run.t[0].execs[0]) > 0) {
-		/* the default probe: the output of one session */
-		const struct record *rec = scn_exec_record(run.t[0].execs[0],
-		    0);
-
-		if (cli.ticket || cli.report != NULL) {
-			struct ticket_info ti;
-			FILE	*fp = stdout;
-
-			ti.version = PACKAGE_VERSION;
-			ti.cmdline = cmdline = cli_cmdline(argc, argv);
-			ti.mask = cli.mask_local ? (const char **)addrs : NULL;
-			ti.nmask = cli.mask_local ? naddrs : 0;
-			if (cli.report != NULL && (fp = fopen(cli.report,
-			    "w")) == NULL)
-				log_warn("--report: %s", cli.report);
-			else {
-				report_ticket(fp, rec, &ti);
-				if (fp != stdout && fclose(fp) != 0)
-					log_warn("--report: %s", cli.report);
-			}
-		}
-		if (cli.ticket || cli.tap)
-			;
-		else if (cli.json && cli.tls_check) {
-			json_t	*doc = report_json_doc(rec, PACKAGE_VERSION);
-
-			cli_tls_out(&run, &run.t[0], NULL, doc);
-			if (json_dumpf(doc, stdout, REPORT_JSON_FLAGS) == -1)
-				log_warnx("cannot write the JSON document");
-			fputc('\n', stdout);
-			json_decref(doc);
-		} else if (cli.json) {
-			if (report_json(stdout, rec, PACKAGE_VERSION) == -1)
-				log_warnx("cannot write the JSON document");
-		} else if (cli.quiet)
-			report_result(stdout, rec);
-		else {
-			report_summary(stdout, rec);
-			if (cli.tls_check)
-				cli_tls_out(&run, &run.t[0], stdout, NULL);
-		}
-	} else if (cli.json && cli.nscenarios == 0 && route->naddrs > 0) {
-		/* --all-mx with the default probe */
-		json_t	*doc, *arr = json_array(), *notes = json_array();
-		json_t	*diff = json_array(), *o;
-
-		for (i = 0; i < route->nnotes; i++)
-			json_array_append_new(notes,
-			    json_string(route->notes[i]));
-		for (i = 0; i < run.nt; i++) {
-			o = report_json_doc(scn_exec_record(run.t[i].execs[0],
-			    0), PACKAGE_VERSION);
-			json_object_del(o, "tool");
-			o = json_pack("{s:s, s:i, s:s, s:o}", "mx",
-			    run.t[i].ra->host,
-			    "preference", run.t[i].ra->pref,
-			    "address", run.t[i].ra->addr.text,
-			    "probe", o);
-			if (cli.tls_check)
-				cli_tls_out(&run, &run.t[i], NULL, o);
-			json_array_append_new(arr, o);
-		}
-		cli_differences(NULL, diff, &run);
-		doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
-		    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
-		    "domain", route->name, "resolution", notes,
-		    "targets", arr, "differences", diff, "exit_code", rc);
-		json_dumpf(doc, stdout, REPORT_JSON_FLAGS);
-		fputc('\n', stdout);
-		json_decref(doc);
-	} else if (cli.json) {
-		if (report_suite_json(stdout, runs, nruns, PACKAGE_VERSION,
-		    rc) == -1)
-			log_warnx("cannot write the JSON document");
-	} else if (cli.json && cli.nscenarios == 0) {
-		/* --all-mx and no address at all */
-		if (report_json(stdout, scn_exec_record(run.t[0].execs[0], 0),
-		    PACKAGE_VERSION) == -1)
-			log_warnx("cannot write the JSON document");
-	} else if (cli.quiet && (cli.nscenarios > 0 || cli.all_mx))
-		printf("** result: %s (exit %d)\n", rc == 0 ? "every step as "
-		    "expected" : "some steps failed", rc);
-	if (cli.tap)
-		report_tap(stdout, runs, nruns);
-	if (cli.junit != NULL) {
-		FILE	*fp;
-
-		if ((fp = fopen(cli.junit, "w")) == NULL)
-			log_warn("--junit: %s", cli.junit);
-		else {
-			report_junit(fp, runs, nruns, PACKAGE_VERSION);
-			if (fclose(fp) != 0)
-				log_warn("--junit: %s", cli.junit);
-		}
-	}
-out_base:
-	for (i = 0; i < run.nt; i++) {
-		struct cli_target *ct = &run.t[i];
-
-		for (j = 0; j < ct->nexec; j++)
-			scn_exec_free(ct->execs[j]);
-		free(ct->execs);
-		if (ct->out != NULL && ct->out != stdout && ct->out != stderr)
-			fclose(ct->out);
-		free(ct->buf);
-		free(ct->label);
-		free(ct->note);
-	}
-	free(run.t);
-	route_free(route);
-	check_result_free(run.checks);
-	for (i = 0; i < run.ndanes; i++) {
-		dane_policy_free(run.danes[i].policy);
-		free(run.danes[i].host);
-	}
-	free(run.danes);
-	mtasts_result_free(run.sts);
-	tlsrpt_result_free(run.rpt);
-	free(run.sts_domain);
-	tls_ctx_free(httpctx);
-	free(check_ip);
-	dns_ctx_free(dns);
-	if (run.base != NULL)
-		event_base_free(run.base);
 out:
-	for (i = 0; i < nscn; i++)
-		scn_free(scns[i]);
-	free(scns);
-	free(runs);
-	scn_vars_clear(&vars);
-	for (i = 0; i < naddrs; i++)
-		free(addrs[i]);
-	free(addrs);
-	for (i = 0; txn != NULL && i < cli.ntxn; i++)
-		free(txn[i].rcpt);
-	free(txn);
-	free(helo);
-	free(note);
-	free(cmdline);
-	free(body);
-	free(message);
-	if (secret != NULL) {
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
-	}
-	tls_ctx_free(ctx);
+	cli_run_free(&run);
 	opt_cli_free(&cli);
 	return rc;
 }

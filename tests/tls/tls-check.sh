@@ -385,6 +385,46 @@ rc=$(run env enforce.sts.test --tls-check --tls-ca-file "$certs/ca.pem" -f a@pro
 jqt env.out '[.steps[].stage] | index("rcpt") != null' \
 	"--tls-check with --from/--to goes on to RCPT (exit $rc)"
 
+# ---- batch --dane and --tls-check: the same pre-flight per target ----
+brun() {	# brun NAME ARGS...: batch over NAME.in; prints the exit
+	local name=$1
+	shift
+	timeout -k 5 60 "$probe" batch --resolver "$res" -p "$port" \
+		--helo probe.test -q "$@" "$name.in" > "$name.out" 2> "$name.err"
+	echo $?
+}
+bjq() {	# bjq FILE INDEX EXPR DESCRIPTION: jq on the record of input INDEX
+	[ "$(jq -sr "map(select(.input_index == $2))[0] | $3" "$1" 2>&1)" = true ]
+	tap $? "$4"
+}
+printf '%s\n' mx-ee.dane.test mx-bad.dane.test mx-notls.dane.test \
+	127.0.0.11 mx1.bogus.test > bdane.in
+rc=$(brun bdane --dane)
+want "$rc" 0 "batch --dane: the run completes"
+bjq bdane.out 0 '.session.tls.dane.status == "secure" and .session.tls.dane.qname == "_'"$port"'._tcp.mx-ee.dane.test" and (.session.tls.dane.matched | startswith("3 1 1 "))' \
+	"batch --dane: each target gets its TLSA lookup (DANE-EE secure)"
+bjq bdane.out 1 '.session.tls.dane.status == "mismatch" and ([.session.findings[] | select(.kind == "dane-mismatch")] | length) == 1' \
+	"batch --dane: a mismatch is a finding of that target's record"
+bjq bdane.out 2 '.session.tls == null and ([.session.findings[] | select(.kind == "dane-no-tls")] | length) == 1' \
+	"batch --dane: no STARTTLS despite TLSA records: dane-no-tls after the session"
+bjq bdane.out 3 '.session.tls.dane.status == "skipped"' \
+	"batch --dane: an address target gets no TLSA lookup"
+bjq bdane.out 4 '.session.tls.dane.status == "bogus" and ([.session.findings[] | select(.kind == "dane-bogus")] | length) == 1' \
+	"batch --dane: bogus TLSA answers"
+printf '%s\n' enforce.sts.test wrongcert.sts.test > btc.in
+rc=$(brun btc --tls-check --tls-ca-file "$certs/ca.pem")
+want "$rc" 0 "batch --tls-check: the run completes"
+bjq btc.out 0 '.session.tls_check.mta_sts.status == "ok" and .session.tls_check.mta_sts.mode == "enforce" and .session.tls_check.tls_rpt.status == "present" and .session.tls_check.policies.mta_sts.action == "deliver" and .session.tls.dane.status == "insecure"' \
+	"batch --tls-check: MTA-STS, TLS-RPT and DANE per target in its record"
+bjq btc.out 1 '.session.tls_check.policies.mta_sts.action == "defer" and ([.session.findings[].kind] | index("dane-mismatch") == null)' \
+	"batch --tls-check: a certificate MTA-STS refuses defers"
+printf 'bad\n' > bsc.in
+printf 'ehlo\n' > bsc.scn
+rc=$(brun bsc --tls-check --scenario bsc.scn)
+want "$rc" 64 "batch --tls-check with --scenario is a usage error"
+grep -q 'tls-check runs its own probe; it does not take --scenario' bsc.err
+tap $? "batch --tls-check says why it takes no --scenario"
+
 if command -v valgrind >/dev/null 2>&1 && [ -z "${SMTPROBE_SANITIZED:-}" ]; then
 	timeout -k 5 200 valgrind -q --leak-check=full \
 	    --show-leak-kinds=definite,indirect,possible \
@@ -404,6 +444,15 @@ if command -v valgrind >/dev/null 2>&1 && [ -z "${SMTPROBE_SANITIZED:-}" ]; then
 	vrc=$?
 	tap $([ $vrc -eq 3 ]; echo $?) "valgrind: a fatal DANE mismatch, no memory error, no leak (exit $vrc)"
 	[ $vrc -eq 3 ] || sed 's/^/# /' vg2.err | head -40
+	timeout -k 5 200 valgrind -q --leak-check=full \
+	    --show-leak-kinds=definite,indirect,possible \
+	    --errors-for-leak-kinds=definite,indirect,possible \
+	    --error-exitcode=99 "$probe" batch --resolver "$res" -p "$port" \
+	    --helo probe.test -q --tls-check --all-mx \
+	    --tls-ca-file "$certs/ca.pem" btc.in > vg3.out 2> vg3.err
+	vrc=$?
+	tap $([ $vrc -eq 0 ]; echo $?) "valgrind: batch --tls-check --all-mx, no memory error, no leak (exit $vrc)"
+	[ $vrc -eq 0 ] || sed 's/^/# /' vg3.err | head -40
 else
 	echo "ok $((n + 1)) - valgrind # SKIP not available or sanitizer build"
 	n=$((n + 1))
