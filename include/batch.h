@@ -35,7 +35,6 @@
 #define BATCH_EXIT_OK		0
 #define BATCH_EXIT_INTERRUPTED	2
 #define BATCH_EXIT_OUTPUT	3
-#define BATCH_EXIT_USAGE	64
 
 int		 batch_main(int argc, char **argv);
 

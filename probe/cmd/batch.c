@@ -95,7 +95,6 @@ static int	 bt_opt(struct bopts *, const struct opt_def *, const char *,
 		    long);
 static void	 bt_usage(void);
 
-static char	*bt_default_helo(void);
 static int	 bt_check_files(const struct batch *);
 static int	 bt_setup_scenario(struct batch *);
 static int	 bt_setup_limits(struct batch *);
@@ -278,18 +277,6 @@ bt_usage(void)
 	    "3 output error, 64 usage error.\nSee smtprobe(1), BATCH.\n");
 }
 
-/* bt_default_helo - this host's name when it is an FQDN, else NULL */
-static char *
-bt_default_helo(void)
-{
-	char	 name[256];
-
-	if (gethostname(name, sizeof(name)) == -1)
-		return NULL;
-	name[sizeof(name) - 1] = '\0';
-	return valid_fqdn(name) ? xstrdup(name) : NULL;
-}
-
 /*
  * bt_check_files - no output of the run is one of its inputs: --resume
  * is read and appended to, so it may not be the input (FILE, or
@@ -379,7 +366,7 @@ bt_setup(struct batch *b)
 		return -1;
 	if (o->helo != NULL)
 		b->helo = xstrdup(o->helo);
-	else if ((b->helo = bt_default_helo()) == NULL) {
+	else if ((b->helo = opt_default_helo()) == NULL) {
 		char	 name[256] = "";
 
 		gethostname(name, sizeof(name));
@@ -433,7 +420,7 @@ bt_setup_scenario(struct batch *b)
 		struct scn_vars	 v;
 		struct scn	*s;
 
-		if (binput_read_file(o->scenario, &b->scn_text, &b->scn_len, err,
+		if (util_read_file(o->scenario, 0, &b->scn_text, &b->scn_len, err,
 		    sizeof(err)) == -1) {
 			log_warnx("batch --scenario: %s", err);
 			return -1;
@@ -609,7 +596,7 @@ batch_main(int argc, char **argv)
 	char		 err[512];
 	double		 wall;
 	size_t		 i;
-	int		 rc = BATCH_EXIT_USAGE, need_dns = 0;
+	int		 rc = EXIT_USAGE, need_dns = 0;
 
 	jw_install();
 	memset(&b, 0, sizeof(b));

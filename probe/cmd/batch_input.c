@@ -44,51 +44,6 @@ static int	 binput_parse_target(struct batch *b, struct bt_target *t,
 static void	 binput_parse_json(struct batch *b, struct bt_target *t,
 	    const char *line, size_t len);
 
-/* binput_read_file - the whole of path ("-" or NULL: stdin), NUL added */
-int
-binput_read_file(const char *path, char **buf, size_t *len, char *err,
-    size_t errlen)
-{
-	size_t	 cap = 65536, off = 0;
-	ssize_t	 n;
-	char	*p;
-	int	 fd;
-
-	if (path == NULL || strcmp(path, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	p = xmalloc(cap);
-	for (;;) {
-		if (cap - off < 2) {
-			cap *= 2;
-			p = xreallocarray(p, cap, 1);
-		}
-		n = read(fd, p + off, cap - off - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "%s: %s", path != NULL ? path :
-			    "standard input", strerror(errno));
-			free(p);
-			if (fd != STDIN_FILENO)
-				close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	if (fd != STDIN_FILENO)
-		close(fd);
-	p[off] = '\0';
-	*buf = p;
-	*len = off;
-	return 0;
-}
-
 /*
  * binput_name_ok - lower-case name in place and drop one trailing dot; 1 if
  * it then looks like a host name (letters, digits, '-', '_', labels of
@@ -348,7 +303,7 @@ binput_load(struct batch *b)
 	char	 err[512], *p, *line, *nl, *e;
 	size_t	 len, index = 0, cap = 0;
 
-	if (binput_read_file(b->o.input, &b->input, &len, err, sizeof(err)) ==
+	if (util_read_file(b->o.input, 0, &b->input, &len, err, sizeof(err)) ==
 	    -1) {
 		log_warnx("batch: %s", err);
 		return -1;

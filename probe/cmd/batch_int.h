@@ -300,8 +300,6 @@ struct batch {
 SSL_CTX		*btls_ctx_new(const char *cafile, char *, size_t);
 
 /* batch_input.c */
-int	 binput_read_file(const char *path, char **buf, size_t *len,
-	    char *err, size_t errlen);
 int	 binput_name_ok(char *s);
 int	 binput_load(struct batch *b);
 void	 binput_free(struct batch *b);
@@ -340,7 +338,6 @@ void	 bsess_start(struct batch *b, struct bt_job *j);
 void	 bsess_reap_cb(evutil_socket_t fd, short what, void *arg);
 
 /* batch_out.c */
-void	 bout_utc(char *buf, size_t len);
 void	 bout_report(struct batch *b, const struct bt_target *t,
 	    const struct bt_job *j, enum bt_status st, int code,
 	    json_t *verdict, const char *started, const char *ended,

@@ -68,7 +68,7 @@ bloop_abandon(struct batch *b)
 		msg = xasprintf("interrupted%s%s", r != NULL && r->nsteps > 0 ?
 		    " during " : "", r != NULL && r->nsteps > 0 ?
 		    stage_name(r->steps[r->nsteps - 1].stage) : "");
-		bout_utc(ended, sizeof(ended));
+		util_utc_iso(ended, sizeof(ended));
 		bout_report(b, s->job->t, s->job, ST_INTERRUPTED, -1, NULL,
 		    n > 0 ? scn_exec_record(s->x, 0)->started : NULL, ended, msg,
 		    NULL, NULL);

@@ -49,29 +49,6 @@ const char *const bt_status_names[ST__COUNT] = {
 static void	 bout_emit(struct batch *b, json_t *o);
 
 /*
- * bout_utc - the UTC time as util_utc_iso() writes it, with the
- * strftime() part made once a second: thousands of records a second
- * share it
- */
-void
-bout_utc(char *buf, size_t len)
-{
-	static time_t	 sec = -1;
-	static char	 prefix[24];
-	struct timespec	 ts;
-	struct tm	 tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (ts.tv_sec != sec) {
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm);
-		sec = ts.tv_sec;
-	}
-	snprintf(buf, len, "%s.%03dZ", prefix,
-	    (int)(ts.tv_nsec / 1000000) % 1000);
-}
-
-/*
  * bout_report - write the record of target t (job j, NULL before any
  * job). verdict, session and more are stolen.
  */

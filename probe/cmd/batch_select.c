@@ -175,7 +175,7 @@ bselect_load_blocklist(struct batch *b, const char *path)
 	size_t	 len, lineno = 0;
 	struct dns_addr a;
 
-	if (binput_read_file(path, &buf, &len, err, sizeof(err)) == -1) {
+	if (util_read_file(path, 0, &buf, &len, err, sizeof(err)) == -1) {
 		log_warnx("batch --blocklist: %s", err);
 		return -1;
 	}

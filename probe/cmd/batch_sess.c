@@ -296,7 +296,7 @@ bsess_exec_done(struct scn_exec *x, void *arg)
 		    s->job->name->route : NULL, scn_exec_record_mut(x, i),
 		    i == 0);
 	st = bsess_classify(x, &code);
-	bout_utc(ended, sizeof(ended));
+	util_utc_iso(ended, sizeof(ended));
 	jw_arena_begin();
 	for (i = 0; i < n; i++) {
 		d = report_json_doc(scn_exec_record(x, i), PACKAGE_VERSION);

@@ -503,7 +503,7 @@ diag_run(struct event_base *base, const struct diag_params *dp, FILE *fp,
 
 	if (bp->ntxn == 0 || bp->txn[0].nrcpt == 0) {
 		log_warnx("--diagnose needs --from and --to");
-		return 64;
+		return EXIT_USAGE;
 	}
 	d = xcalloc(1, sizeof(*d));
 	d->cclass = "accepted";
