@@ -1,0 +1,57 @@
+/*
+ * scn_int.h - the inside of the scenario modules: the lexer's tokens
+ * and state (scn_lex.c), shared with the parser (scn.c). The runner
+ * (scn_run.c) needs none of it.
+ */
+#ifndef SMTPROBE_SCN_INT_H
+#define SMTPROBE_SCN_INT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "scn.h"
+
+struct util_buf;
+
+enum tok_kind { TOK_WORD, TOK_STRING, TOK_REGEX };
+
+struct tok {
+	char		*s;
+	size_t		 len;
+	int		 col;
+	enum tok_kind	 kind;
+};
+
+struct lex {
+	const char	*file;
+	int		 line;
+	struct scn_vars	*vars;
+	char		*err;
+	size_t		 errlen;
+	int		 failed;
+	size_t		 base;		/* where the word or here-document
+					   line being expanded starts */
+};
+
+/*
+ * lex_error - a parse error at column col (0: the whole line) of the
+ * current line, "FILE:LINE:COL: message" into the lexer's err; the
+ * first error wins
+ */
+void	 lex_error(struct lex *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * lex_line - one line cut into tokens (toks has room for the line's
+ * length), each with its ${variables} expanded; regex: /.../ is a
+ * token of its own (after expect). The count, or -1 after lex_error()
+ */
+ssize_t	 lex_line(struct lex *, const char *, size_t, struct tok *, int regex);
+/* lex_var - ${name} at s (n bytes) expanded into b; bytes used */
+size_t	 lex_var(struct lex *, const char *, size_t, int, struct util_buf *);
+/* tok_text - 0 if t may be sent as it is (no control bytes) */
+int	 tok_text(struct lex *, const struct tok *, const char *what);
+/* too_many - -1 with the usage line when a step has more than max tokens */
+int	 too_many(struct lex *, struct tok *, size_t n, size_t max,
+	    const char *usage);
+
+#endif
