@@ -245,6 +245,23 @@ const struct scn_result *scn_exec_results(const struct scn_exec *,
 		    size_t *);
 /* scn_exec_exit - the run's exit status (smtprobe(1) EXIT STATUS) */
 int		 scn_exec_exit(const struct scn_exec *);
+/* Whether a step may be sent now (scn_exec_may_run()). */
+enum scn_gate {
+	SCN_GATE_OK,		/* it would be sent */
+	SCN_GATE_NO_SESSION,	/* no open session: not run */
+	SCN_GATE_SKIP,		/* its transaction failed: skipped (only
+				   without an expect line) */
+	SCN_GATE_INPUT		/* its secret cannot be had: fails */
+};
+
+/*
+ * scn_exec_may_run - whether st may be sent on x now, by the rules the
+ * runner itself applies (exec_run() asks the same function), with why
+ * filled when not: the shell asks before sending what the user typed.
+ */
+enum scn_gate	 scn_exec_may_run(struct scn_exec *, const struct scn_step *,
+		    char *why, size_t whylen);
+
 /* scn_exec_session_open - interactive: a session is connected */
 int		 scn_exec_session_open(const struct scn_exec *);
 

@@ -208,11 +208,20 @@ has data.out '== eod: ok' && ! grep -qx 'D: \.' "$work/log"
 check $? "data: the lone dot ends the message and is not part of it"
 [ "$failed" -eq "$mark" ] || dump data.out data.err log
 
+# 5a. rcpt after a refused MAIL: the runner's rule (scn_exec_may_run), not a copy
+printf 'reply MAIL 550 5.7.1 sender refused\n' > "$work/mx.script"
+start_mx
+input ehlo 'mail a@probe.test' 'rcpt b@fake.test'
+shell norcpt
+has norcpt.err 'rcpt not sent: MAIL was refused (a scenario skips it too)' && ! has log 'C: RCPT'
+check $? "rcpt: after a refused MAIL, not sent (the runner's own rule and words)"
+: > "$work/mx.script"
+
 # 5. data refused by the shell when the runner would skip it
 start_mx
 input ehlo data
 shell nodata
-has nodata.err 'data not sent: no transaction' && ! has log 'C: DATA'
+has nodata.err 'data not sent: no recipient was accepted (a scenario skips it too)' && ! has log 'C: DATA'
 check $? "data: without an accepted rcpt, not sent (as in a scenario)"
 
 mark=$failed
@@ -277,7 +286,7 @@ check $([ "$rc" = 0 ]; echo $?) "closed: exit $rc (want 0)"
 has closed.out '** connection closed by server' &&
 	has closed.out '** the server closed the connection while you were typing'
 check $? "closed: said so on the next line"
-has closed.err 'not sent: no session is open (connect opens one)'
+has closed.err 'not sent: no open session (the session ended before this step); connect opens one'
 check $? "closed: a step without a session is not sent"
 grep -q '^\*\*\* connect 2' "$work/log" &&
 	[ "$(grep '^C: ' "$work/log" | tail -1)" = 'C: QUIT' ]

@@ -62,56 +62,14 @@
 #include "route.h"
 #include "scn.h"
 #include "shell.h"
+#include "shell_int.h"
 #include "smtp.h"
+#include "target.h"
 #include "tls.h"
 #include "util.h"
 #include "verdict.h"
 
-#define SHELL_MAX_LINE	8192		/* as a scenario line */
-#define SHELL_MAX_PASS	1024
-#define SHELL_PROMPT	"smtprobe> "
-#define SHELL_BODY	"data> "
 
-/* One line for "save": a step, a set or an expect line, in order. */
-struct shell_ent {
-	char		*line;		/* as parsed; a typed here-document
-					   whole, with its lines */
-	char		*body;		/* "data" read up to ".", or NULL */
-	size_t		 bodylen;
-};
-
-struct shell {
-	struct event_base	*base;
-	struct scn_exec		*x;
-	struct scn_params	 sp;		/* the exec borrows it */
-	struct smtp_params	 p;
-	struct smtp_callbacks	 cb;
-	struct report_opts	 ro;		/* --timestamps */
-	struct scn_vars		 vars;		/* --var, "set" lines */
-	const char		*auth_user;	/* --auth-user */
-	char			*secret;	/* --auth-secret-env/-file */
-	int			 tty;		/* stdin is a terminal */
-	struct shell_ent	*ent;
-	size_t			 nent;
-	char			**hist;		/* lines typed, "history" */
-	size_t			 nhist;
-	ssize_t			 last_ent;	/* the latest step run, -1 */
-	int			 done;		/* the exec is over */
-	int			 opened;	/* a greeting was accepted */
-	int			 expect_failed;	/* an expect line not met */
-	int			 eof;		/* the input ended */
-	int			 last_expect;	/* the latest step has one */
-	int			 prompted;	/* a password was asked for */
-	char			*server;	/* HOST[:PORT] as given */
-	char			*replay;	/* options of the replay line */
-	char			**setvars;	/* --var, for the saved file */
-	size_t			 nsetvars;
-	char			*lbuf;		/* getline() on a pipe */
-	size_t			 lcap;
-};
-
-static struct termios		shell_tio;	/* restored on a signal */
-static volatile sig_atomic_t	shell_tio_saved;
 
 static int	 shell_options(int, char **, struct opt_cli *, struct shell *,
 		    int *, int *);
@@ -126,11 +84,12 @@ static void	 shell_step_cb(void *, const struct record *,
 static void	 shell_exec_done(struct scn_exec *, void *);
 static void	 shell_run(struct shell *);
 static void	 shell_poll(struct shell *);
-static char	*shell_getline(struct shell *, const char *, size_t *);
-static char	*shell_getpass(struct shell *, const char *);
-static void	 shell_sigrestore(int);
 static int	 shell_line(struct shell *, const char *);
 static void	 shell_step(struct shell *, const char *);
+static int	 shell_step_data(struct shell *, struct scn_step *, char **,
+		    size_t *);
+static int	 shell_step_auth(struct shell *, const struct scn_step *,
+		    char **);
 static void	 shell_raw(struct shell *, const char *);
 static void	 shell_expect(struct shell *, const char *);
 static void	 shell_push(struct shell *, struct scn_step *, char *, char *,
@@ -138,13 +97,14 @@ static void	 shell_push(struct shell *, struct scn_step *, char *, char *,
 static void	 shell_parse_error(const char *, const char *, int);
 static int	 shell_op(const char *, size_t);
 static int	 shell_session_tls(const struct shell *);
-static const char *shell_txn_blocked(const struct shell *);
-static char	*shell_read_body(struct shell *, const char *, size_t *);
 static void	 shell_save(struct shell *, const char *);
 static void	 shell_help(void);
-static void	 shell_history(const struct shell *);
-static void	 shell_hist_add(struct shell *, const char *);
 static void	 shell_ent_add(struct shell *, char *, char *, size_t);
+static int	 shell_target(struct shell *, const struct opt_cli *, SSL_CTX *,
+		    const char *, struct route **);
+static void	 shell_params(struct shell *, const struct opt_cli *);
+static void	 shell_loop(struct shell *, const struct opt_cli *);
+static void	 shell_free(struct shell *);
 
 /* shell_usage - the --help text */
 static void
@@ -387,126 +347,6 @@ shell_poll(struct shell *sh)
 			break;
 }
 
-/*
- * shell_getline - the next input line without its end (caller frees),
- * or NULL at the end of input. prompt is shown on a terminal only.
- */
-static char *
-shell_getline(struct shell *sh, const char *prompt, size_t *len)
-{
-	char	*l;
-	ssize_t	 n;
-
-	if (sh->tty) {
-		if ((l = readline(prompt)) == NULL)
-			return NULL;
-		*len = strlen(l);
-		return l;
-	}
-	if ((n = getline(&sh->lbuf, &sh->lcap, stdin)) == -1)
-		return NULL;
-	if (n > 0 && sh->lbuf[n - 1] == '\n')
-		n--;
-	if (n > 0 && sh->lbuf[n - 1] == '\r')
-		n--;
-	l = xmalloc((size_t)n + 1);
-	memcpy(l, sh->lbuf, (size_t)n);
-	l[n] = '\0';
-	*len = (size_t)n;
-	return l;
-}
-
-static void
-shell_sigrestore(int sig)
-{
-	if (shell_tio_saved)
-		tcsetattr(STDIN_FILENO, TCSANOW, &shell_tio);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/*
- * shell_getpass - a password: on a terminal asked for without echo, on
- * a pipe the next line. NULL at the end of input. The caller wipes it.
- */
-static char *
-shell_getpass(struct shell *sh, const char *user)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	struct sigaction sa, old[nitems(sigs)];
-	struct termios	 t;
-	char		 buf[SHELL_MAX_PASS], c, *pw;
-	size_t		 n = 0, i;
-	ssize_t		 r;
-
-	if (!sh->tty) {
-		pw = shell_getline(sh, NULL, &n);
-		if (sh->lbuf != NULL)
-			explicit_bzero(sh->lbuf, sh->lcap);
-		return pw;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = shell_sigrestore;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < nitems(sigs); i++)
-		sigaction(sigs[i], &sa, &old[i]);
-	if (tcgetattr(STDIN_FILENO, &shell_tio) == 0) {
-		t = shell_tio;
-		t.c_lflag &= ~(tcflag_t)ECHO;
-		t.c_lflag |= ICANON;
-		/* echo goes off before the prompt shows: nothing typed
-		   after the prompt can be echoed */
-		shell_tio_saved = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
-	}
-	fprintf(stderr, "Password for %s: ", user);
-	fflush(stderr);
-	while ((r = read(STDIN_FILENO, &c, 1)) != 0) {
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (c == '\n' || c == '\r')
-			break;
-		if (n + 1 < sizeof(buf))
-			buf[n++] = c;
-	}
-	if (shell_tio_saved)
-		tcsetattr(STDIN_FILENO, TCSANOW, &shell_tio);
-	shell_tio_saved = 0;
-	for (i = 0; i < nitems(sigs); i++)
-		sigaction(sigs[i], &old[i], NULL);
-	fputc('\n', stderr);
-	c = '\0';
-	if (r != 1 && n == 0) {
-		explicit_bzero(buf, sizeof(buf));
-		return NULL;
-	}
-	buf[n] = '\0';
-	pw = xstrdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return pw;
-}
-
-/* shell_hist_add - a line typed, for "history" and libedit */
-static void
-shell_hist_add(struct shell *sh, const char *line)
-{
-	sh->hist = xreallocarray(sh->hist, sh->nhist + 1, sizeof(char *));
-	sh->hist[sh->nhist++] = xstrdup(line);
-	if (sh->tty)
-		add_history(line);
-}
-
-static void
-shell_history(const struct shell *sh)
-{
-	size_t	 i;
-
-	for (i = 0; i < sh->nhist; i++)
-		printf("%5zu  %s\n", i + 1, sh->hist[i]);
-}
-
 static void
 shell_help(void)
 {
@@ -558,34 +398,6 @@ shell_session_tls(const struct shell *sh)
 }
 
 /*
- * shell_txn_blocked - why the runner would skip a data step now (its
- * rule: the transaction's MAIL was refused, or no recipient was
- * accepted), or NULL when it would send it. Read from the record, the
- * way the runner keeps it: MAIL starts a transaction, an accepted RSET
- * ends it.
- */
-static const char *
-shell_txn_blocked(const struct shell *sh)
-{
-	size_t		 n = scn_exec_nrecords(sh->x), i;
-	const struct record *r = n > 0 ? scn_exec_record(sh->x, n - 1) : NULL;
-	int		 ok = 0;
-
-	for (i = r != NULL ? r->nsteps : 0; i > 0; i--) {
-		const struct step *st = &r->steps[i - 1];
-
-		if (st->stage == STAGE_RCPT && st->outcome == OUT_OK)
-			ok++;
-		else if (st->stage == STAGE_MAIL)
-			return st->outcome != OUT_OK ? "MAIL was refused" :
-			    ok == 0 ? "no recipient was accepted" : NULL;
-		else if (st->stage == STAGE_RSET && st->outcome == OUT_OK)
-			break;
-	}
-	return "no transaction (mail and an accepted rcpt first)";
-}
-
-/*
  * shell_parse_error - show a parse error under the text that was
  * parsed: its first line with a caret at the column when the error is
  * on line first (1, or 2 for an expect line parsed after a stand-in).
@@ -627,58 +439,6 @@ shell_parse_error(const char *text, const char *err, int first)
 		    "sent\n", line - first, p);
 	else
 		fprintf(stderr, "!! %s; nothing was sent\n", p);
-}
-
-/*
- * shell_read_body - lines up to a line that is exactly end (the lone
- * "." of "data", or a here-document's word), each with "\n"; NULL when
- * the input ends first or a line cannot go into a scenario file.
- */
-static char *
-shell_read_body(struct shell *sh, const char *end, size_t *len)
-{
-	char	*l, *b = NULL;
-	size_t	 n, blen = 0, cap = 0;
-	int	 bad = 0;
-
-	for (;;) {
-		if ((l = shell_getline(sh, SHELL_BODY, &n)) == NULL) {
-			sh->eof = 1;
-			fprintf(stderr, "!! the input ended inside the "
-			    "message (no line \"%s\"); nothing was sent\n",
-			    end);
-			free(b);
-			return NULL;
-		}
-		if (strlen(l) == strlen(end) && strcmp(l, end) == 0) {
-			free(l);
-			break;
-		}
-		if (!bad && (strlen(l) != n || n > SHELL_MAX_LINE)) {
-			fprintf(stderr, "!! a line of the message %s\n",
-			    strlen(l) != n ? "holds a NUL byte" : "is longer "
-			    "than 8192 bytes");
-			bad = 1;
-		}
-		if (blen + n + 2 > cap) {
-			cap = (blen + n + 2) * 2;
-			b = xreallocarray(b, cap, 1);
-		}
-		memcpy(b + blen, l, n);
-		blen += n;
-		b[blen++] = '\n';
-		b[blen] = '\0';
-		free(l);
-	}
-	if (bad) {
-		fprintf(stderr, "!! nothing was sent\n");
-		free(b);
-		return NULL;
-	}
-	if (b == NULL)
-		b = xstrdup("");
-	*len = blen;
-	return b;
 }
 
 /* shell_ent_add - a line for "save" (line and body are taken over) */
@@ -744,6 +504,80 @@ shell_raw(struct shell *sh, const char *line)
 }
 
 /*
+ * shell_step_data - "data" typed: the message read up to "." (taken into
+ * *ebody for "save"); "data file": the file must be readable and hold no
+ * NUL. -1 after a message.
+ */
+static int
+shell_step_data(struct shell *sh, struct scn_step *st, char **ebody,
+    size_t *bodylen)
+{
+	char	 err[512], *buf, *body;
+	size_t	 blen;
+	int	 nul;
+
+	if (st->op == SCN_DATA && st->data == SCN_DATA_DEFAULT) {
+		/* in the shell, "data" reads the message: up to "." */
+		if (sh->tty)
+			printf("** the message, then a line with only "
+			    "\".\"\n");
+		if ((body = shell_read_body(sh, ".", bodylen)) == NULL)
+			return -1;
+		st->data = SCN_DATA_INLINE;
+		st->body = xmalloc(*bodylen + 1);
+		memcpy(st->body, body, *bodylen + 1);
+		st->bodylen = *bodylen;
+		*ebody = body;
+	}
+	if (st->op == SCN_DATA && st->data == SCN_DATA_FILE) {
+		if (msg_read(st->body, &buf, &blen, err, sizeof(err)) == -1) {
+			fprintf(stderr, "!! data not sent: %s\n", err);
+			return -1;
+		}
+		nul = memchr(buf, '\0', blen) != NULL;
+		free(buf);
+		if (nul) {
+			fprintf(stderr, "!! data not sent: %s holds a NUL "
+			    "byte\n", st->body);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * shell_step_auth - "auth": refused in plaintext unless "insecure" (the
+ * engine's rule, asked before a password is typed), and the password
+ * asked for when no secret was given (*pw, the caller wipes it). -1
+ * after a message.
+ */
+static int
+shell_step_auth(struct shell *sh, const struct scn_step *st, char **pw)
+{
+	if (st->op != SCN_AUTH)
+		return 0;
+	if (!(st->flags & SMTP_F_INSECURE) && !shell_session_tls(sh)) {
+		fprintf(stderr, "!! auth not sent: the session is not under "
+		    "TLS, and AUTH in plaintext shows the password to anyone "
+		    "on the path (starttls first, or add \"insecure\" to the "
+		    "line)\n");
+		return -1;
+	}
+	if (st->secret_env == NULL && st->secret_file == NULL &&
+	    sh->secret == NULL) {
+		sh->prompted = 1;
+		if ((*pw = shell_getpass(sh, st->arg)) == NULL) {
+			fprintf(stderr, "!! auth cancelled; nothing was "
+			    "sent\n");
+			sh->eof = !sh->tty;
+			return -1;
+		}
+		sh->sp.secret = *pw;
+	}
+	return 0;
+}
+
+/*
  * shell_step - a line that starts with a keyword: parse it (reading the
  * message of a data step first or after), check what the runner would
  * refuse, ask for a password, and run it
@@ -755,8 +589,8 @@ shell_step(struct shell *sh, const char *line)
 	struct scn_step	*st;
 	char		 err[512], *text, *body = NULL, *hword = NULL;
 	char		*buf, *ebody = NULL, *pw = NULL;
-	const char	*rest, *p, *why;
-	size_t		 wl, ml, bodylen = 0, blen, i;
+	const char	*rest, *p;
+	size_t		 wl, ml, bodylen = 0, i;
 	int		 op;
 
 	wl = strcspn(line, " \t");
@@ -794,16 +628,25 @@ shell_step(struct shell *sh, const char *line)
 				goto refused;
 			}
 	}
-	if (op >= 0 && op != SCN_CONNECT && op != SCN_SLEEP &&
-	    !scn_exec_session_open(sh->x)) {
-		fprintf(stderr, "!! not sent: no session is open (connect "
-		    "opens one)\n");
-		goto refused;
-	}
-	if (op == SCN_DATA && (why = shell_txn_blocked(sh)) != NULL) {
-		fprintf(stderr, "!! data not sent: %s (a scenario skips it "
-		    "too)\n", why);
-		goto refused;
+	if (op >= 0) {
+		/* before a body is read: the runner's session and
+		   transaction rules (the secret is asked for below) */
+		struct scn_step	 probe;
+
+		memset(&probe, 0, sizeof(probe));
+		probe.op = op;
+		switch (scn_exec_may_run(sh->x, &probe, err, sizeof(err))) {
+		case SCN_GATE_NO_SESSION:
+			fprintf(stderr, "!! not sent: %s; connect opens one\n",
+			    err);
+			goto refused;
+		case SCN_GATE_SKIP:
+			fprintf(stderr, "!! %s not sent: %s (a scenario skips "
+			    "it too)\n", scn_op_name(op), err);
+			goto refused;
+		default:
+			break;
+		}
 	}
 	if (hword != NULL) {
 		/* a here-document typed: the lines, then parse it whole */
@@ -831,67 +674,20 @@ shell_step(struct shell *sh, const char *line)
 		return;
 	}
 	st = &s->steps[0];
-	if (st->op == SCN_DATA && st->data == SCN_DATA_DEFAULT) {
-		/* in the shell, "data" reads the message: up to "." */
-		if (sh->tty)
-			printf("** the message, then a line with only "
-			    "\".\"\n");
-		if ((body = shell_read_body(sh, ".", &bodylen)) == NULL)
-			goto refused;
-		st->data = SCN_DATA_INLINE;
-		st->body = xmalloc(bodylen + 1);
-		memcpy(st->body, body, bodylen + 1);
-		st->bodylen = bodylen;
-		ebody = body;
-		body = NULL;
-	}
-	if (st->op == SCN_DATA && st->data == SCN_DATA_FILE) {
-		if (msg_read(st->body, &buf, &blen, err, sizeof(err)) == -1) {
-			fprintf(stderr, "!! data not sent: %s\n", err);
-			goto refused;
-		}
-		i = memchr(buf, '\0', blen) != NULL;
-		free(buf);
-		if (i) {
-			fprintf(stderr, "!! data not sent: %s holds a NUL "
-			    "byte\n", st->body);
-			goto refused;
-		}
-	}
-	if (st->op == SCN_AUTH) {
-		if (!(st->flags & SMTP_F_INSECURE) && !shell_session_tls(sh)) {
-			fprintf(stderr, "!! auth not sent: the session is not "
-			    "under TLS, and AUTH in plaintext shows the "
-			    "password to anyone on the path (starttls first, "
-			    "or add \"insecure\" to the line)\n");
-			goto refused;
-		}
-		if (st->secret_env != NULL && getenv(st->secret_env) ==
-		    NULL) {
-			fprintf(stderr, "!! auth not sent: environment "
-			    "variable %s is not set\n", st->secret_env);
-			goto refused;
-		}
-		if (st->secret_file != NULL) {
-			if (msg_read(st->secret_file, &buf, &blen, err,
-			    sizeof(err)) == -1) {
-				fprintf(stderr, "!! auth not sent: %s\n", err);
-				goto refused;
-			}
-			explicit_bzero(buf, blen);
-			free(buf);
-		}
-		if (st->secret_env == NULL && st->secret_file == NULL &&
-		    sh->secret == NULL) {
-			sh->prompted = 1;
-			if ((pw = shell_getpass(sh, st->arg)) == NULL) {
-				fprintf(stderr, "!! auth cancelled; nothing "
-				    "was sent\n");
-				sh->eof = !sh->tty;
-				goto refused;
-			}
-			sh->sp.secret = pw;
-		}
+	if (shell_step_data(sh, st, &ebody, &bodylen) == -1 ||
+	    shell_step_auth(sh, st, &pw) == -1)
+		goto refused;
+	switch (scn_exec_may_run(sh->x, st, err, sizeof(err))) {
+	case SCN_GATE_OK:
+		break;
+	case SCN_GATE_SKIP:
+		fprintf(stderr, "!! %s not sent: %s (a scenario skips it "
+		    "too)\n", scn_op_name(st->op), err);
+		goto refused;
+	default:
+		fprintf(stderr, "!! %s not sent: %s\n", scn_op_name(st->op),
+		    err);
+		goto refused;
 	}
 	shell_push(sh, st, text, ebody, bodylen);
 	sh->sp.secret = sh->secret;
@@ -1097,19 +893,159 @@ shell_line(struct shell *sh, const char *line)
 	return 0;
 }
 
+/*
+ * shell_target - the server: resolved on the loop as the command line
+ * does, then its parameters from the target layer (the SNI rule, the
+ * "resolved ... to ..." note, --local-address), the same as a probe's.
+ * Returns 0, or the exit status after a message.
+ */
+static int
+shell_target(struct shell *sh, const struct opt_cli *cli, SSL_CTX *ctx,
+    const char *helo, struct route **route)
+{
+	socklen_t	 lsl = 0;
+
+	*route = route_resolve(sh->base, cli->resolver, cli->host, 0,
+	    cli->family, cli->timeout_ms[STAGE_RESOLVE]);
+	if ((*route)->error != NULL || (*route)->naddrs == 0) {
+		log_warnx("%s", (*route)->error != NULL ? (*route)->error :
+		    "no address");
+		return 3;
+	}
+	if (cli->local != NULL && target_local(cli->local,
+	    (*route)->addrs[0].addr.family, &sh->ls, &lsl) == -1)
+		return EXIT_USAGE;
+	sh->conn = (struct target_conn){ .port = cli->port,
+	    .local = cli->local != NULL ? (struct sockaddr *)&sh->ls : NULL,
+	    .locallen = lsl, .helo = cli->helo != NULL ? cli->helo : helo,
+	    .tls_mode = cli->tls_mode, .tls_ctx = ctx, .sni = cli->sni,
+	    .no_sni = cli->no_sni, .tls_verify = cli->tls_verify,
+	    .timeout_ms = cli->timeout_ms, .max_line = cli->max_line,
+	    .show_body = cli->show_body };
+	target_init(&sh->t, &sh->conn, *route, cli->host, -1,
+	    &(*route)->addrs[0].addr);
+	return 0;
+}
+
+/* shell_params - what the runner borrows, and the terminal */
+static void
+shell_params(struct shell *sh, const struct opt_cli *cli)
+{
+	sh->cb.wire = shell_wire;
+	sh->cb.step = shell_step_cb;
+	sh->ro.timestamps = cli->timestamps;
+	sh->sp.conn = &sh->t.p;
+	sh->sp.stop_before = -1;
+	sh->sp.quit_after = -1;
+	sh->sp.helo_domain = sh->t.p.helo;
+	sh->sp.version = PACKAGE_VERSION;
+	sh->sp.secret = sh->secret;
+	sh->sp.interactive = 1;
+	sh->sp.out = &sh->cb;
+	sh->sp.arg = sh;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sh->tty = isatty(STDIN_FILENO);
+	if (sh->tty) {
+		rl_readline_name = "smtprobe";
+		rl_inhibit_completion = 1;	/* a TAB is a TAB */
+		using_history();
+		stifle_history(1000);
+		printf("** smtprobe shell: one step per line (help lists "
+		    "them); exit or Ctrl-D ends\n");
+	}
+}
+
+/*
+ * shell_loop - the session opens at once (--starttls* adds ehlo and
+ * starttls), then a step per line typed until exit or the end of input
+ */
+static void
+shell_loop(struct shell *sh, const struct opt_cli *cli)
+{
+	char	*line;
+	size_t	 n;
+	int	 was_open;
+
+	shell_line(sh, "connect");
+	if ((cli->tls_mode == SMTP_TLS_REQUIRE ||
+	    cli->tls_mode == SMTP_TLS_OPTIONAL) &&
+	    scn_exec_session_open(sh->x)) {
+		shell_line(sh, "ehlo");
+		if (scn_exec_session_open(sh->x))
+			shell_line(sh, cli->tls_mode == SMTP_TLS_OPTIONAL ?
+			    "starttls optional" : "starttls");
+	}
+	while (!sh->done && !sh->eof) {
+		was_open = scn_exec_session_open(sh->x);
+		if ((line = shell_getline(sh, SHELL_PROMPT, &n)) == NULL) {
+			if (sh->tty)
+				putchar('\n');
+			break;
+		}
+		/* what the server did while the user typed */
+		shell_poll(sh);
+		if (was_open && !scn_exec_session_open(sh->x))
+			printf("** the server closed the connection while you "
+			    "were typing\n");
+		if (strlen(line) != n)
+			fprintf(stderr, "!! the line holds a NUL byte; nothing "
+			    "was sent\n");
+		else if (n > SHELL_MAX_LINE)
+			fprintf(stderr, "!! the line is longer than %d bytes; "
+			    "nothing was sent\n", SHELL_MAX_LINE);
+		else {
+			if (line[strspn(line, " \t")] != '\0')
+				shell_hist_add(sh, line);
+			if (shell_line(sh, line) == 1) {
+				free(line);
+				break;
+			}
+		}
+		free(line);
+	}
+}
+
+/* shell_free - everything the shell holds, secrets wiped */
+static void
+shell_free(struct shell *sh)
+{
+	size_t	 i;
+
+	if (sh->base != NULL)
+		event_base_free(sh->base);
+	target_clear(&sh->t);
+	for (i = 0; i < sh->nent; i++) {
+		free(sh->ent[i].line);
+		free(sh->ent[i].body);
+	}
+	free(sh->ent);
+	for (i = 0; i < sh->nhist; i++)
+		free(sh->hist[i]);
+	free(sh->hist);
+	free(sh->setvars);
+	free(sh->server);
+	free(sh->replay);
+	if (sh->lbuf != NULL) {
+		explicit_bzero(sh->lbuf, sh->lcap);
+		free(sh->lbuf);
+	}
+	if (sh->secret != NULL) {
+		explicit_bzero(sh->secret, strlen(sh->secret));
+		free(sh->secret);
+	}
+	scn_vars_clear(&sh->vars);
+}
+
 int
 shell_main(int argc, char **argv)
 {
 	struct shell		 sh;
 	struct opt_cli		 cli;
 	struct tls_params	 tp;
-	struct sockaddr_storage	 ss, ls;
-	socklen_t		 sl, lsl = 0;
 	SSL_CTX			*ctx = NULL;
 	struct route		*route = NULL;
-	char			 err[512], *helo = NULL, *note = NULL, *line;
-	size_t			 i, n;
-	int			 rc = EXIT_USAGE, help = 0, list = 0, was_open;
+	char			 err[512], *helo = NULL;
+	int			 rc = EXIT_USAGE, help = 0, list = 0;
 
 	memset(&sh, 0, sizeof(sh));
 	sh.last_ent = -1;
@@ -1137,131 +1073,23 @@ shell_main(int argc, char **argv)
 	if ((cli.auth_secret_env != NULL || cli.auth_secret_file != NULL) &&
 	    (sh.secret = opt_secret(&cli, 0)) == NULL)
 		goto out;
-	tp = (struct tls_params){ cli.cafile, cli.capath, cli.tls_min,
-	    cli.ciphers, cli.tls_cert, cli.tls_key, cli.tls_max, cli.suites,
-	    cli.show_chain, cli.expiry_warn };
+	tp = (struct tls_params){ .cafile = cli.cafile, .capath = cli.capath,
+	    .min_version = cli.tls_min, .ciphers = cli.ciphers,
+	    .cert = cli.tls_cert, .key = cli.tls_key,
+	    .max_version = cli.tls_max, .ciphersuites = cli.suites,
+	    .show_chain = cli.show_chain, .expiry_warn = cli.expiry_warn };
 	if ((ctx = tls_ctx_new(&tp, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		goto out;
 	}
 	if ((sh.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	/* the server through DNS on the loop, as the command line does */
-	route = route_resolve(sh.base, cli.resolver, cli.host, 0, cli.family,
-	    cli.timeout_ms[STAGE_RESOLVE]);
-	if (route->error != NULL || route->naddrs == 0) {
-		log_warnx("%s", route->error != NULL ? route->error :
-		    "no address");
-		rc = 3;
+	if ((rc = shell_target(&sh, &cli, ctx, helo, &route)) != 0)
 		goto out;
-	}
-	sl = route_sockaddr(&route->addrs[0], cli.port, &ss);
-	if (cli.local != NULL) {
-		struct addrinfo hints, *res;
-		int	 e;
-
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = ss.ss_family;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-		if ((e = getaddrinfo(cli.local, "0", &hints, &res)) != 0) {
-			log_warnx("--local-address: \"%s\": %s", cli.local,
-			    gai_strerror(e));
-			goto out;
-		}
-		memcpy(&ls, res->ai_addr, res->ai_addrlen);
-		lsl = res->ai_addrlen;
-		freeaddrinfo(res);
-	}
-	if (strcmp(route->addrs[0].addr.text, cli.host) != 0)
-		note = xasprintf("resolved %s to %s", cli.host,
-		    route->addrs[0].addr.text);
-	/* RFC 6066 3: no IP literal in SNI */
-	sh.p.sni = cli.no_sni ? NULL : cli.sni != NULL ? cli.sni :
-	    route_literal(cli.host) ? NULL : cli.host;
-	sh.p.verify_name = cli.sni != NULL ? cli.sni : cli.host;
-	sh.p.resolution = (const char *const *)route->notes;
-	sh.p.nresolution = route->nnotes;
-	sh.p.host = cli.host;
-	sh.p.port = cli.port;
-	sh.p.resolve_note = note;
-	sh.p.addr = (struct sockaddr *)&ss;
-	sh.p.addrlen = sl;
-	sh.p.local = cli.local != NULL ? (struct sockaddr *)&ls : NULL;
-	sh.p.locallen = lsl;
-	sh.p.helo = cli.helo != NULL ? cli.helo : helo;
-	sh.p.implicit_tls = cli.tls_mode == SMTP_TLS_IMPLICIT;
-	sh.p.tls_mode = smtp_tls_mode_name(cli.tls_mode);
-	sh.p.tls_ctx = ctx;
-	sh.p.tls_verify = cli.tls_verify;
-	memcpy(sh.p.timeout_ms, cli.timeout_ms, sizeof(sh.p.timeout_ms));
-	sh.p.max_line = cli.max_line;
-	sh.p.show_body = cli.show_body;
-
-	sh.cb.wire = shell_wire;
-	sh.cb.step = shell_step_cb;
-	sh.ro.timestamps = cli.timestamps;
-	sh.sp.conn = &sh.p;
-	sh.sp.stop_before = -1;
-	sh.sp.quit_after = -1;
-	sh.sp.helo_domain = sh.p.helo;
-	sh.sp.version = PACKAGE_VERSION;
-	sh.sp.secret = sh.secret;
-	sh.sp.interactive = 1;
-	sh.sp.out = &sh.cb;
-	sh.sp.arg = &sh;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	sh.tty = isatty(STDIN_FILENO);
-	if (sh.tty) {
-		rl_readline_name = "smtprobe";
-		rl_inhibit_completion = 1;	/* a TAB is a TAB */
-		using_history();
-		stifle_history(1000);
-		printf("** smtprobe shell: one step per line (help lists "
-		    "them); exit or Ctrl-D ends\n");
-	}
+	shell_params(&sh, &cli);
 	sh.x = scn_exec_new(sh.base, NULL, &sh.sp, shell_exec_done, &sh);
 	scn_exec_start(sh.x);
-
-	/* the session opens at once; --starttls* adds ehlo and starttls */
-	shell_line(&sh, "connect");
-	if ((cli.tls_mode == SMTP_TLS_REQUIRE ||
-	    cli.tls_mode == SMTP_TLS_OPTIONAL) &&
-	    scn_exec_session_open(sh.x)) {
-		shell_line(&sh, "ehlo");
-		if (scn_exec_session_open(sh.x))
-			shell_line(&sh, cli.tls_mode == SMTP_TLS_OPTIONAL ?
-			    "starttls optional" : "starttls");
-	}
-	while (!sh.done && !sh.eof) {
-		was_open = scn_exec_session_open(sh.x);
-		if ((line = shell_getline(&sh, SHELL_PROMPT, &n)) == NULL) {
-			if (sh.tty)
-				putchar('\n');
-			break;
-		}
-		/* what the server did while the user typed */
-		shell_poll(&sh);
-		if (was_open && !scn_exec_session_open(sh.x))
-			printf("** the server closed the connection while you "
-			    "were typing\n");
-		if (strlen(line) != n)
-			fprintf(stderr, "!! the line holds a NUL byte; nothing "
-			    "was sent\n");
-		else if (n > SHELL_MAX_LINE)
-			fprintf(stderr, "!! the line is longer than %d bytes; "
-			    "nothing was sent\n", SHELL_MAX_LINE);
-		else {
-			if (line[strspn(line, " \t")] != '\0')
-				shell_hist_add(&sh, line);
-			if (shell_line(&sh, line) == 1) {
-				free(line);
-				break;
-			}
-		}
-		free(line);
-	}
+	shell_loop(&sh, &cli);
 	/* the end: QUIT when a session is open, then done */
 	scn_exec_finish(sh.x);
 	while (!sh.done)
@@ -1270,31 +1098,9 @@ shell_main(int argc, char **argv)
 	rc = sh.expect_failed ? 1 : sh.opened ? 0 : 3;
 	scn_exec_free(sh.x);
 out:
-	if (sh.base != NULL)
-		event_base_free(sh.base);
+	shell_free(&sh);
 	route_free(route);
-	for (i = 0; i < sh.nent; i++) {
-		free(sh.ent[i].line);
-		free(sh.ent[i].body);
-	}
-	free(sh.ent);
-	for (i = 0; i < sh.nhist; i++)
-		free(sh.hist[i]);
-	free(sh.hist);
-	free(sh.setvars);
-	free(sh.server);
-	free(sh.replay);
-	if (sh.lbuf != NULL) {
-		explicit_bzero(sh.lbuf, sh.lcap);
-		free(sh.lbuf);
-	}
-	if (sh.secret != NULL) {
-		explicit_bzero(sh.secret, strlen(sh.secret));
-		free(sh.secret);
-	}
-	scn_vars_clear(&sh.vars);
 	free(helo);
-	free(note);
 	tls_ctx_free(ctx);
 	opt_cli_free(&cli);
 	return rc;

@@ -722,6 +722,45 @@ exec_passed(const struct scn_params *p, enum smtp_stage first)
 	return -1;
 }
 
+/*
+ * exec_gate - the runner's rules for whether step st may be sent now,
+ * in the order it applies them (scn_exec_may_run())
+ */
+static enum scn_gate
+exec_gate(struct scn_exec *x, const struct scn_step *st, char *why,
+    size_t whylen)
+{
+	char	*secret;
+
+	why[0] = '\0';
+	if (st->op != SCN_CONNECT && st->op != SCN_SLEEP &&
+	    (x->cur == NULL || smtp_is_over(x->cur))) {
+		snprintf(why, whylen, "no open session (the session ended "
+		    "before this step)");
+		return SCN_GATE_NO_SESSION;
+	}
+	if (st->expect == NULL && ((st->op == SCN_RCPT && x->txn_failed) ||
+	    (st->op == SCN_DATA && (x->txn_failed || x->txn_rcpt_ok == 0)))) {
+		snprintf(why, whylen, "%s", x->txn_failed ? "MAIL was refused" :
+		    "no recipient was accepted");
+		return SCN_GATE_SKIP;
+	}
+	if (st->op == SCN_AUTH) {
+		if ((secret = exec_secret(x, st, why, whylen)) == NULL)
+			return SCN_GATE_INPUT;
+		OPENSSL_cleanse(secret, strlen(secret));
+		free(secret);
+	}
+	return SCN_GATE_OK;
+}
+
+enum scn_gate
+scn_exec_may_run(struct scn_exec *x, const struct scn_step *st, char *why,
+    size_t whylen)
+{
+	return exec_gate(x, st, why, whylen);
+}
+
 static void
 exec_run(struct scn_exec *x, size_t i)
 {
@@ -784,27 +823,20 @@ exec_run(struct scn_exec *x, size_t i)
 		x->timer = io_after(x->base, st->ms, exec_sleep_done, x);
 		return;
 	}
-	if (x->cur == NULL || smtp_is_over(x->cur)) {
-		exec_skip(x, i, SCN_NOTRUN, "no open session (the session "
-		    "ended before this step)");
+	switch (exec_gate(x, st, why, sizeof(why))) {
+	case SCN_GATE_NO_SESSION:
+		exec_skip(x, i, SCN_NOTRUN, "%s", why);
 		return;
-	}
-	if (st->expect == NULL) {
-		if (st->op == SCN_RCPT && x->txn_failed) {
-			exec_note(x, WIRE_INFO, "skipping rcpt %s: MAIL was "
-			    "refused", st->arg);
-			exec_skip(x, i, SCN_SKIP, "MAIL was refused");
-			return;
-		}
-		if (st->op == SCN_DATA && (x->txn_failed ||
-		    x->txn_rcpt_ok == 0)) {
-			exec_note(x, WIRE_INFO, "skipping data: %s",
-			    x->txn_failed ? "MAIL was refused" :
-			    "no recipient was accepted");
-			exec_skip(x, i, SCN_SKIP, "%s", x->txn_failed ?
-			    "MAIL was refused" : "no recipient was accepted");
-			return;
-		}
+	case SCN_GATE_SKIP:
+		if (st->op == SCN_RCPT)
+			exec_note(x, WIRE_INFO, "skipping rcpt %s: %s",
+			    st->arg, why);
+		else
+			exec_note(x, WIRE_INFO, "skipping data: %s", why);
+		exec_skip(x, i, SCN_SKIP, "%s", why);
+		return;
+	default:	/* a secret that cannot be read: at its turn below */
+		break;
 	}
 	memset(&c, 0, sizeof(c));
 	c.stage = first;
