@@ -22,6 +22,7 @@
 #include "dane.h"
 #include "log.h"
 #include "mtasts.h"
+#include "proxy.h"
 #include "record.h"
 #include "route.h"
 #include "smtp.h"
@@ -132,28 +133,27 @@ target_clear(struct target *t)
 	t->note = t->label = NULL;
 }
 
-/* target_local - --local-address, a numeric address of the family */
+/*
+ * target_local - --local-address ADDR, ADDR:PORT or [IPV6]:PORT (port 0:
+ * any), of family when it is not 0
+ */
 int
 target_local(const char *a, int family, struct sockaddr_storage *ss,
     socklen_t *sl)
 {
-	struct addrinfo	 hints, *res;
-	int		 rc;
+	char	 err[256];
 
-	if (family == 0)
-		family = strchr(a, ':') != NULL ? AF_INET6 : AF_INET;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if ((rc = getaddrinfo(a, "0", &hints, &res)) != 0) {
-		log_warnx("--local-address: \"%s\" is not an IPv%d address: "
-		    "%s", a, family == AF_INET6 ? 6 : 4, gai_strerror(rc));
+	if (proxy_source(a, ss, sl, err, sizeof(err)) == -1) {
+		log_warnx("--local-address: %s", err);
 		return -1;
 	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sl = res->ai_addrlen;
-	freeaddrinfo(res);
+	if (family != 0 && ss->ss_family != family) {
+		log_warnx("--local-address: \"%s\" is an IPv%d address, but "
+		    "the server is reached over IPv%d", a,
+		    ss->ss_family == AF_INET ? 4 : 6, family == AF_INET ? 4 :
+		    6);
+		return -1;
+	}
 	return 0;
 }
 
