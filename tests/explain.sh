@@ -47,6 +47,11 @@ rc=$?
 [ $rc = 64 ] && grep -q 'does not start with an SMTP reply code' "${TMPDIR:-/tmp}/explain.$$"
 check $? "text without a reply code: exit 64 and a clear message"
 rm -f "${TMPDIR:-/tmp}/explain.$$"
+# the words users think in: connect is the banner, helo is ehlo
+reply 1 '.stage == "banner"' --stage connect \
+	'554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org'
+reply 1 '.stage == "ehlo"' --stage HELO \
+	'504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname'
 "$probe" explain --stage nowhere '550 x' >/dev/null 2>&1
 check $([ $? = 64 ]; echo $?) "unknown --stage: exit 64"
 
