@@ -70,6 +70,20 @@ struct dsn {
 /* dsn_parse - parse len bytes of a bounce; never NULL, nitems 0 if none */
 struct dsn	*dsn_parse(const char *text, size_t len);
 
+/* dsn_kind() results */
+#define DSN_KIND_NONE		0	/* none of the others */
+#define DSN_KIND_BOUNCE		1	/* a bounce (DSN or MTA text) */
+#define DSN_KIND_AUTOREPLY	2	/* RFC 3834 automatic reply */
+#define DSN_KIND_ARF		3	/* RFC 5965 feedback report */
+
+/*
+ * dsn_kind - what the message of len bytes is (DSN_KIND_*): a feedback
+ * report by its report-type or Feedback-Type: field, a bounce by DSN
+ * fields, MTA wording or its Subject:/From:, else an automatic reply
+ * by Auto-Submitted:, X-Autoreply: or its Subject:.
+ */
+int		 dsn_kind(const char *text, size_t len);
+
 /* dsn_free - release a dsn_parse() result; NULL is ok */
 void		 dsn_free(struct dsn *);
 

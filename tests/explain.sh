@@ -55,6 +55,22 @@ reply 1 '.stage == "ehlo"' --stage HELO \
 "$probe" explain --stage nowhere '550 x' >/dev/null 2>&1
 check $([ $? = 64 ]; echo $?) "unknown --stage: exit 64"
 
+# messages that are not bounces are named for what they are
+kind() {	# kind NAME WANT-EXIT WANT-INPUT TEXT
+	out=$(printf '%b' "$4" | "$probe" explain --json 2>/dev/null)
+	rc=$?
+	[ "$rc" = "$2" ] && [ "$(printf '%s' "$out" | jq -r .input)" = "$3" ]
+	check $? "$1: exit $rc, input $3"
+}
+kind "RFC 3834 auto-reply" 0 auto-reply \
+	'From: a@example.com\nSubject: Out of Office: hello\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n'
+kind "RFC 5965 feedback report" 0 feedback-report \
+	'Content-Type: multipart/report; report-type=feedback-report; boundary=y\n\n--y\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: x/1\nVersion: 1\n\n--y--\n'
+kind "bounce by its Subject, without --bounce" 1 bounce \
+	'From: MAILER-DAEMON@example.com\nSubject: failure notice\n\n<n@example.org>:\nThe e-mail message could not be delivered because the user'"'"'s mailfolder is full.\n'
+kind "a bounce without any reason: recognised, exit 64" 64 bounce \
+	'Subject: Undeliverable: hello\n\nDelivery to the following recipients failed.\n\n'
+
 # bounces: FILE WANT-EXIT JQ-EXPR
 bounce() {
 	out=$("$probe" explain --json --file "$dsn/$1" 2>&1)

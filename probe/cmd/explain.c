@@ -28,32 +28,62 @@
 #include "util.h"
 #include "verdict.h"
 
-static int	 explain_is_bounce(const char *);
+static int	 explain_other(int, int);
+static int	 explain_code(const struct dsn_item *);
 static char	*explain_join(const char *);
 static int	 explain_status(int);
 static json_t	*explain_limits(unsigned);
 static void	 explain_truncated(FILE *, unsigned);
 
-/* explain_is_bounce - 1 when text carries DSN or bounce markers */
+/*
+ * explain_other - an automatic reply or a feedback report is named for
+ * what it is, not searched for an SMTP reply; returns the exit status
+ */
 static int
-explain_is_bounce(const char *t)
+explain_other(int kind, int json)
 {
-	static const char *marks[] = { "\nfinal-recipient:",
-	    "\ndiagnostic-code:", "multipart/report", "\nreporting-mta:",
-	    "in reply to ", "smtp error from remote mail server",
-	    "the response from the remote server was",
-	    "transcript of session follows", "remote server returned" };
-	char	*low;
-	size_t	 i;
-	int	 hit = 0;
+	const char	*what, *text;
 
-	low = xasprintf("\n%s", t);
-	for (i = 0; low[i] != '\0'; i++)
-		low[i] = (char)tolower((unsigned char)low[i]);
-	for (i = 0; i < sizeof(marks) / sizeof(marks[0]) && !hit; i++)
-		hit = strstr(low, marks[i]) != NULL;
-	free(low);
-	return hit;
+	if (kind == DSN_KIND_ARF) {
+		what = "feedback-report";
+		text = "an abuse feedback report (RFC 5965): a recipient "
+		    "marked a message as spam, it was delivered; stop "
+		    "mailing that recipient and check the list's consent";
+	} else {
+		what = "auto-reply";
+		text = "an automatic reply (RFC 3834: vacation, "
+		    "out-of-office or autoresponder): the message was "
+		    "delivered; nothing to fix";
+	}
+	if (json) {
+		json_t	*o = json_pack("{s:s, s:s}", "input", what,
+		    "advice", text);
+
+		json_dumpf(o, stdout, REPORT_JSON_FLAGS);
+		fputc('\n', stdout);
+		json_decref(o);
+	} else
+		printf("input:     %s\nadvice:    %s\n", what, text);
+	return 0;
+}
+
+/*
+ * explain_code - the reply code of a bounce item; a reason without one
+ * (a local delivery error, a DSN without Diagnostic-Code) is judged as
+ * a 450 when the Status: or Action: says temporary, 250 for a
+ * delivered one, else as a 550: the bounce itself says it failed
+ */
+static int
+explain_code(const struct dsn_item *it)
+{
+	if (it->code != 0)
+		return it->code;
+	if ((it->status != NULL && it->status[0] == '4') ||
+	    (it->action != NULL && strcmp(it->action, "delayed") == 0))
+		return 450;
+	if (it->status != NULL && it->status[0] == '2')
+		return 250;
+	return 550;
 }
 
 /* explain_join - reply lines (CR/LF separated) joined with " | " */
@@ -159,7 +189,7 @@ explain_main(int argc, char **argv)
 	json_t			*doc = NULL, *arr;
 	char			*input = NULL, *joined, *safe, err[512];
 	size_t			 len = 0, i;
-	int			 rc = 64, worst = -1, code;
+	int			 rc = 64, worst = -1, code, kind;
 
 	if (opt_explain_parse(argc, argv, &e) == -1) {
 		fprintf(stderr, "Try 'smtprobe explain --help'.\n");
@@ -189,22 +219,33 @@ explain_main(int argc, char **argv)
 		len = strlen(input);
 	}
 
-	if (e.bounce || explain_is_bounce(input)) {
+	kind = e.bounce ? DSN_KIND_BOUNCE : dsn_kind(input, strlen(input));
+	if (kind == DSN_KIND_AUTOREPLY || kind == DSN_KIND_ARF) {
+		rc = explain_other(kind, e.json);
+		goto out;
+	}
+	if (kind == DSN_KIND_BOUNCE) {
 		d = dsn_parse(input, strlen(input));
 		if (d->nitems == 0) {
-			log_warnx("explain: no SMTP reply found in the bounce");
-			goto out;
+			log_warnx("explain: a bounce, but no SMTP reply or "
+			    "reason found in it");
+			if (e.json)
+				doc = json_pack("{s:s, s:o, s:[], s:b}",
+				    "input", "bounce", "reporting_mta",
+				    d->reporting_mta ?
+				    json_string(d->reporting_mta) :
+				    json_null(), "items", "truncated",
+				    d->truncated != 0);
+			goto done;
 		}
 		arr = json_array();
 		for (i = 0; i < d->nitems; i++) {
 			const struct dsn_item *it = &d->items[i];
 			int	 st = it->stage >= 0 ? it->stage : e.stage;
 
-			verdict_reply(st, it->code, it->status,
+			code = explain_code(it);
+			verdict_reply(st, code, it->status,
 			    it->reply != NULL ? it->reply : "", &v);
-			code = it->code != 0 ? it->code : it->status != NULL &&
-			    it->status[0] == '4' ? 400 : it->status != NULL &&
-			    it->status[0] == '2' ? 200 : 500;
 			if (worst == -1 || explain_status(code) == 1 ||
 			    (worst == 0 && explain_status(code) == 2))
 				worst = explain_status(code);
@@ -271,6 +312,7 @@ explain_main(int argc, char **argv)
 		free(safe);
 		rc = explain_status(code);
 	}
+done:
 	if (doc != NULL) {
 		json_dumpf(doc, stdout, REPORT_JSON_FLAGS);
 		fputc('\n', stdout);

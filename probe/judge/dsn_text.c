@@ -24,6 +24,9 @@
 #include "util.h"
 
 static int	 is_cut(const struct span *);
+static int	 loose_addr(const struct span *, struct span *);
+static size_t	 letters(const char *, size_t);
+static size_t	 rx_loose(struct ctx *, const struct span *, size_t, size_t);
 static size_t	 rx_sendmail(struct ctx *, const struct span *, size_t,
 		    size_t, struct sm *);
 static void	 sm_reply(struct ctx *, struct sm *, const char *, size_t);
@@ -54,12 +57,13 @@ void
 dsn_human(struct ctx *c, const struct span *l, size_t n)
 {
 	struct sm	 sm;
-	size_t		 i, k, end;
+	size_t		 i, k, end, before;
 
 	for (end = 0; end < n && !is_cut(&l[end]); end++)
 		;
 	memset(&sm, 0, sizeof(sm));
 	sm.last = -1;
+	before = c->txt.n;
 	for (i = 0; i < end; i += k > 0 ? k : 1) {
 		if ((k = rx_sendmail(c, l, end, i, &sm)) > 0 ||
 		    (k = rx_angle(c, l, end, i)) > 0 ||
@@ -69,6 +73,110 @@ dsn_human(struct ctx *c, const struct span *l, size_t n)
 			continue;
 	}
 	free(sm.host);
+	for (i = before; i < c->txt.n && c->txt.v[i].it.reply == NULL &&
+	    c->txt.v[i].it.stage == -1; i++)
+		;
+	if (i < c->txt.n)
+		return;		/* a recogniser found a reason or stage */
+	for (i = 0, k = 0; i < end && k < 64; i++)
+		k += rx_loose(c, l, end, i);
+}
+
+/* loose_addr - span of the address around the first '@' of a line */
+static int
+loose_addr(const struct span *l, struct span *a)
+{
+	const char	*p = l->p, *at;
+	size_t		 len = l->len < 1024 ? l->len : 1024, b, e;
+
+	if ((at = memchr(p, '@', len)) == NULL)
+		return 0;
+	for (b = (size_t)(at - p); b > 0 && strchr(" \t<>()\"';,:",
+	    p[b - 1]) == NULL; b--)
+		;
+	for (e = (size_t)(at - p) + 1; e < len && strchr(" \t<>()\"';,:",
+	    p[e]) == NULL; e++)
+		;
+	if (b == (size_t)(at - p) || e == (size_t)(at - p) + 1)
+		return 0;
+	a->p = p + b;
+	a->len = e - b;
+	return 1;
+}
+
+/* letters - count of ASCII letters in p[0..n) */
+static size_t
+letters(const char *p, size_t n)
+{
+	size_t	 i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z'))
+			k++;
+	return k;
+}
+
+/*
+ * rx_loose - the last resort for a text in which no recogniser found a
+ * reason (a reply or an error text): a line
+ * naming an address (not a header line, not the postmaster's) and the
+ * reason beside it or on up to three lines under it ("<a@b>:" then
+ * "The e-mail message could not be delivered because the user's
+ * mailfolder is full.", "a@b (user not found)", "User's mailbox is
+ * full: <a@b>"). The reason is kept as the reply, without a code
+ * unless it starts with one. Returns 1 when a record was made.
+ */
+static size_t
+rx_loose(struct ctx *c, const struct span *l, size_t n, size_t i)
+{
+	struct span	 a, t = dsn_trim(l[i].p, l[i].len);
+	struct rec	 r;
+	char		 buf[1024];
+	size_t		 w = 0, j, m;
+	int		 under;
+
+	if (!loose_addr(&l[i], &a) || t.len == 0 ||
+	    dsn_ci_find(a.p, a.len, "postmaster@") != NULL ||
+	    dsn_ci_find(a.p, a.len, "mailer-daemon@") != NULL)
+		return 0;
+	for (m = 0; m < t.len && t.p[m] != ' ' && t.p[m] != ':'; m++)
+		;
+	if (m < t.len && t.p[m] == ':' && m > 0 && t.p[0] != '<' &&
+	    memchr(t.p, '@', m) == NULL)
+		return 0;	/* "To: a@b", "Sent: ..." */
+	/* the line without the address */
+	m = (size_t)(a.p - l[i].p);
+	if (m > 0 && letters(l[i].p, m) >= 8) {
+		memcpy(buf, l[i].p, m < 400 ? m : 400);
+		w = m < 400 ? m : 400;
+	}
+	m = (size_t)(a.p + a.len - l[i].p);
+	if (letters(l[i].p + m, l[i].len - m) >= 8 &&
+	    dsn_ci_find(l[i].p + m, l[i].len - m, " on ") == NULL) {
+		m = l[i].len - m < 400 ? l[i].len - m : 400;
+		memcpy(buf + w, a.p + a.len, m);
+		w += m;
+	}
+	under = w == 0;
+	for (j = i + 1; under && j < n && j < i + 4 && !dsn_blank(&l[j]) &&
+	    memchr(l[j].p, '@', l[j].len) == NULL; j++) {
+		t = dsn_trim(l[j].p, l[j].len);
+		if (dsn_ci_prefix(t.p, t.len, "---"))
+			break;
+		m = t.len < 300 ? t.len : 300;
+		if (w > 0)
+			buf[w++] = ' ';
+		memcpy(buf + w, t.p, m);
+		w += m;
+	}
+	if (letters(buf, w) < 8)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.it.stage = -1;
+	r.it.recipient = dsn_addr_clean(a.p, a.len);
+	r.it.reply = dsn_norm_reply(buf, w);
+	dsn_txt_add(c, &r);
+	return 1;
 }
 
 /*
@@ -278,6 +386,10 @@ rx_angle(struct ctx *c, const struct span *l, size_t n, size_t i)
 	} else {
 		t.it.stage = dsn_stage_span(cb, cl);
 		t.it.remote_mta = dsn_host_in(cb, cl);
+		/* qmail, local delivery: the reason is the paragraph */
+		if (t.it.stage == -1 && t.it.remote_mta == NULL &&
+		    letters(cb, cl) >= 8)
+			t.it.reply = dsn_norm_reply(cb, cl < 1024 ? cl : 1024);
 	}
 	free(cb);
 	dsn_txt_add(c, &t);

@@ -248,6 +248,58 @@ static const struct tcase texts[] = {
 	{ "no newline at all",
 	    "Final-Recipient: rfc822; m@example.net",
 	    { 1, 0, NULL, "m@example.net", NULL, NULL, NULL, NULL, 0, -1 } },
+	{ "qmail local delivery: the reason under <addr>:",
+	    "Hi. This is the qmail-send program at mx.example.org.\n"
+	    "I'm afraid I wasn't able to deliver your message to the "
+	    "following addresses.\n\n<n@example.org>:\n"
+	    "The e-mail message could not be delivered because the user's "
+	    "mailfolder is full.\n\n--- Below this line is a copy of the "
+	    "message.\n",
+	    { 1, 0, NULL, "n@example.org", NULL, NULL, NULL,
+	    "The e-mail message could not be delivered because the user's "
+	    "mailfolder is full.", 0, -1 } },
+	{ "loose text: address and reason on one line",
+	    "The message that you sent was undeliverable to the following:\n"
+	    "\to@example.net (user not found)\n\nPossible reasons include:\n",
+	    { 1, 0, NULL, "o@example.net", NULL, NULL, NULL,
+	    "(user not found)", 0, -1 } },
+	{ "loose text: reason on the lines under the address",
+	    "Your message\n  To:      p@example.com\n  Subject: hi\n"
+	    "did not reach the following recipient(s):\n\n"
+	    "q@example.org on Fri, 4 Oct 2002 17:12:28 -0400\n"
+	    "    The recipient name is not recognized\n",
+	    { 1, 0, NULL, "q@example.org", NULL, NULL, NULL,
+	    "The recipient name is not recognized", 0, -1 } },
+};
+
+static const struct {
+	const char	*name;
+	const char	*text;
+	int		 kind;
+} kinds[] = {
+	{ "DSN", "Content-Type: multipart/report; report-type=delivery-status;"
+	    " boundary=x\n\n--x\n", DSN_KIND_BOUNCE },
+	{ "bounce by its Subject only", "From: someone@example.com\n"
+	    "Subject: Undeliverable: hello\n\nsorry\n", DSN_KIND_BOUNCE },
+	{ "bounce from MAILER-DAEMON", "From: MAILER-DAEMON@example.com\n"
+	    "Subject: hello\n\nsorry\n", DSN_KIND_BOUNCE },
+	{ "RFC 3834 auto-reply", "From: a@example.com\nSubject: Re: hi\n"
+	    "Auto-Submitted: auto-replied\n\nI am away until Monday.\n",
+	    DSN_KIND_AUTOREPLY },
+	{ "out-of-office by Subject", "From: a@example.com\n"
+	    "Subject: Out of Office: hi\n\nI am away.\n", DSN_KIND_AUTOREPLY },
+	{ "bounce that is Auto-Submitted too", "Subject: Undelivered Mail "
+	    "Returned to Sender\nAuto-Submitted: auto-replied\n\n"
+	    "<a@example.net>: host x[192.0.2.1] said: 550 no (in reply to "
+	    "RCPT TO command)\n", DSN_KIND_BOUNCE },
+	{ "RFC 5965 feedback report", "Content-Type: multipart/report; "
+	    "report-type=feedback-report; boundary=y\n\n--y\n"
+	    "Content-Type: message/feedback-report\n\nFeedback-Type: abuse\n",
+	    DSN_KIND_ARF },
+	{ "Auto-Submitted: no is not an auto-reply",
+	    "Subject: hello\nAuto-Submitted: no\n\nhi\n", DSN_KIND_NONE },
+	{ "ordinary mail", "From: a@example.com\nSubject: lunch\n\n"
+	    "see you at noon\n", DSN_KIND_NONE },
 };
 
 static const struct {
@@ -511,6 +563,12 @@ main(void)
 		ok(sane(d), "%s: all strings printable", texts[i].name);
 		dsn_free(d);
 	}
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		ok(dsn_kind(kinds[i].text, strlen(kinds[i].text)) ==
+		    kinds[i].kind, "dsn_kind: %s -> %d", kinds[i].name,
+		    kinds[i].kind);
+	ok(dsn_kind(NULL, 0) == DSN_KIND_NONE, "dsn_kind: NULL -> none");
 
 	/* empty and NULL input */
 	d = dsn_parse("", 0);
