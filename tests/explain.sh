@@ -71,6 +71,20 @@ kind "bounce by its Subject, without --bounce" 1 bounce \
 kind "a bounce without any reason: recognised, exit 64" 64 bounce \
 	'Subject: Undeliverable: hello\n\nDelivery to the following recipients failed.\n\n'
 
+# a DSN fragment pasted alone, an exit status that is not a reply, the
+# qmail auto-reply loop bounce of the seeds pasted on one line
+out=$(printf 'Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <a@example.net>: Recipient address rejected: User unknown\n' | "$probe" explain --json)
+rc=$?
+[ $rc = 1 ] && [ "$(printf '%s' "$out" | jq -r '.items[0].class + "/" + .items[0].reason')" = recipient/user-unknown ]
+check $? "DSN fragment alone: recipient/user-unknown, exit $rc"
+out=$(printf 'Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Unix; 255\n' | "$probe" explain --json)
+[ "$(printf '%s' "$out" | jq -r '.items[0].reply')" = null ]
+check $? "Diagnostic-Code: X-Unix; 255 is not read as a reply"
+out=$(printf '%s\n' "This is a permanent error; I've given up. Sorry it didn't work out. <box@example.net>: AUTORESPOND: This message is looping...it has my Delivered-To header. --- Below this line is a copy of the message" | "$probe" explain --json)
+rc=$?
+[ $rc = 1 ] && printf '%s' "$out" | jq -e '.input == "bounce" and .items[0].recipient == "box@example.net" and (.items[0].reply | test("looping"))' >/dev/null
+check $? "qmail auto-reply loop bounce pasted on one line: a bounce for box@example.net"
+
 # bounces: FILE WANT-EXIT JQ-EXPR
 bounce() {
 	out=$("$probe" explain --json --file "$dsn/$1" 2>&1)

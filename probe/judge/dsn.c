@@ -371,8 +371,9 @@ group_flush(struct ctx *c, struct group *g)
 
 	if (g->rmta.p != NULL && c->reporting_mta == NULL)
 		c->reporting_mta = dsn_mta_host(g->rmta.p, g->rmta.len);
-	if ((g->frcpt.p != NULL || g->orcpt.p != NULL) &&
-	    (r = dsn_rec_add(&c->dsn)) != NULL) {
+	/* a fragment pasted alone has a Status: or Diagnostic-Code: only */
+	if ((g->frcpt.p != NULL || g->orcpt.p != NULL || g->diag.p != NULL ||
+	    g->status.p != NULL) && (r = dsn_rec_add(&c->dsn)) != NULL) {
 		if (g->frcpt.p != NULL)
 			r->it.recipient = dsn_addr_clean(g->frcpt.p, g->frcpt.len);
 		if (g->orcpt.p != NULL)
@@ -401,7 +402,10 @@ group_flush(struct ctx *c, struct group *g)
 				smtp = i == 4 && dsn_ci_prefix(t.p, i, "smtp");
 				t = dsn_trim(p + 1, t.len - i - 1);
 			}
-			if (smtp || dsn_code_at(t.p, t.len) != 0)
+			/* "X-Unix; 255" is an exit status, not a reply */
+			if (smtp || (dsn_code_at(t.p, t.len) != 0 &&
+			    t.len > 4 && (t.p[3] == ' ' || t.p[3] == '-') &&
+			    (t.p[0] == '4' || t.p[0] == '5')))
 				r->it.reply = dsn_norm_reply(t.p, t.len);
 		}
 	}
@@ -640,6 +644,7 @@ dsn_parse(const char *text, size_t len)
 	struct lines	 L;
 	const struct span *v;
 	size_t		 i, n;
+	int		 frag;
 
 	memset(&c, 0, sizeof(c));
 	d = xcalloc(1, sizeof(*d));
@@ -654,15 +659,26 @@ dsn_parse(const char *text, size_t len)
 	}
 	walk(&c, v, n, 0);
 	if (!c.saw_dsn) {
+		/* a fragment pasted alone: Action:, Status:, Diagnostic-Code: */
+		for (i = 0, frag = 0; i < n && !frag; i++)
+			frag = dsn_ci_prefix(v[i].p, v[i].len,
+			    "Diagnostic-Code:");
 		for (i = 0; i < n; i++)
 			if (dsn_ci_prefix(v[i].p, v[i].len, "Reporting-MTA:") ||
 			    dsn_ci_prefix(v[i].p, v[i].len, "Final-Recipient:") ||
 			    dsn_ci_prefix(v[i].p, v[i].len,
-			    "Original-Recipient:")) {
+			    "Original-Recipient:") || (frag &&
+			    (dsn_ci_prefix(v[i].p, v[i].len, "Action:") ||
+			    dsn_ci_prefix(v[i].p, v[i].len, "Status:") ||
+			    dsn_ci_prefix(v[i].p, v[i].len,
+			    "Diagnostic-Code:")))) {
 				dsn_fields(&c, v + i, n - i, 1);
 				break;
 			}
 	}
+	/* a pasted text the MIME walk took for a header block */
+	if (c.dsn.n == 0 && c.txt.n == 0)
+		dsn_human(&c, v, n);
 	dsn_merge(&c, d);
 	d->reporting_mta = c.reporting_mta;
 	d->truncated = c.truncated | (c.dsn.full || c.txt.full ?

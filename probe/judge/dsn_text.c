@@ -129,6 +129,15 @@ letters(const char *p, size_t n)
 static size_t
 rx_loose(struct ctx *c, const struct span *l, size_t n, size_t i)
 {
+	static const char *hdrs[] = { "to:", "from:", "cc:", "bcc:",
+	    "sent:", "date:", "subject:", "reply-to:", "return-path:",
+	    "delivered-to:", "message-id:", "received:", "sender:",
+	    "errors-to:", "envelope-to:", "x-", "in-reply-to:",
+	    "references:", "list-", "final-recipient:",
+	    "original-recipient:", "reporting-mta:", "remote-mta:",
+	    "diagnostic-code:", "action:", "status:", "arrival-date:",
+	    "last-attempt-date:", "received-from-mta:" };
+	const char	*after;
 	struct span	 a, t = dsn_trim(l[i].p, l[i].len);
 	struct rec	 r;
 	char		 buf[1024];
@@ -139,22 +148,25 @@ rx_loose(struct ctx *c, const struct span *l, size_t n, size_t i)
 	    dsn_ci_find(a.p, a.len, "postmaster@") != NULL ||
 	    dsn_ci_find(a.p, a.len, "mailer-daemon@") != NULL)
 		return 0;
-	for (m = 0; m < t.len && t.p[m] != ' ' && t.p[m] != ':'; m++)
-		;
-	if (m < t.len && t.p[m] == ':' && m > 0 && t.p[0] != '<' &&
-	    memchr(t.p, '@', m) == NULL)
-		return 0;	/* "To: a@b", "Sent: ..." */
+	for (m = 0; m < nitems(hdrs); m++)
+		if (dsn_ci_prefix(t.p, t.len, hdrs[m]))
+			return 0;	/* "To: a@b", a quoted header */
 	/* the line without the address */
 	m = (size_t)(a.p - l[i].p);
+	if (m > 0 && l[i].p[m - 1] == '<')
+		m--;
 	if (m > 0 && letters(l[i].p, m) >= 8) {
 		memcpy(buf, l[i].p, m < 400 ? m : 400);
 		w = m < 400 ? m : 400;
 	}
 	m = (size_t)(a.p + a.len - l[i].p);
-	if (letters(l[i].p + m, l[i].len - m) >= 8 &&
-	    dsn_ci_find(l[i].p + m, l[i].len - m, " on ") == NULL) {
+	if (m < l[i].len && l[i].p[m] == '>')
+		m++;
+	after = l[i].p + m;
+	if (letters(after, l[i].len - m) >= 8 &&
+	    dsn_ci_find(after, l[i].len - m, " on ") == NULL) {
 		m = l[i].len - m < 400 ? l[i].len - m : 400;
-		memcpy(buf + w, a.p + a.len, m);
+		memcpy(buf + w, after, m);
 		w += m;
 	}
 	under = w == 0;
