@@ -84,6 +84,15 @@ struct dsn	*dsn_parse(const char *text, size_t len);
  */
 int		 dsn_kind(const char *text, size_t len);
 
+/*
+ * dsn_log_parse - MTA log lines (Postfix status=bounced/deferred, Exim
+ * "**" and "==", OpenSMTPD "mta delivery", Sendmail "stat=") and
+ * "postqueue -j" output: one item per failed or deferred recipient,
+ * action "failed" or "delayed", the stage from the log's words. NULL
+ * when no line is one of those; else free with dsn_free().
+ */
+struct dsn	*dsn_log_parse(const char *text, size_t len);
+
 /* dsn_free - release a dsn_parse() result; NULL is ok */
 void		 dsn_free(struct dsn *);
 

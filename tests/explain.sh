@@ -85,6 +85,22 @@ rc=$?
 [ $rc = 1 ] && printf '%s' "$out" | jq -e '.input == "bounce" and .items[0].recipient == "box@example.net" and (.items[0].reply | test("looping"))' >/dev/null
 check $? "qmail auto-reply loop bounce pasted on one line: a bounce for box@example.net"
 
+# MTA logs (tests/mtalog: lines in Postfix's, Exim's and postqueue -j's
+# own forms): one verdict per failed or deferred recipient, the stage
+# from the log's words, a summary by class and destination
+mlog() {	# mlog FILE JQ-EXPR
+	out=$("$probe" explain --json --file "$top_srcdir/tests/mtalog/$1" 2>&1)
+	[ "$(printf '%s' "$out" | jq -r "$2" 2>&1)" = true ]
+	check $? "log $1: $2"
+}
+mlog postfix.log '.input == "log" and (.items | length) == 4'
+mlog postfix.log '[.items[] | .class + "/" + (.stage // "-")] == ["recipient/rcpt", "content/eod", "server/connect", "greylist/rcpt"]'
+mlog postfix.log '.items[2].remote_mta == "mx.example.org" and .summary.by_destination["example.org"] == 2 and .summary.by_class.recipient == 1'
+mlog exim.log '[.items[] | .recipient + " " + .class + "/" + .stage] == ["frank@example.net recipient/rcpt", "grace@example.org greylist/mail"]'
+mlog postqueue.json '.items[0].recipient == "heidi@example.net" and .items[0].reason == "mailbox-full" and .items[0].stage == "rcpt"'
+"$probe" explain --file "$top_srcdir/tests/mtalog/postfix.log" | grep -q '^== summary by class: recipient 1 content 1 server 1 greylist 1$'
+check $? "log text output ends with a summary by class"
+
 # bounces: FILE WANT-EXIT JQ-EXPR
 bounce() {
 	out=$("$probe" explain --json --file "$dsn/$1" 2>&1)
