@@ -93,12 +93,12 @@ mlog() {	# mlog FILE JQ-EXPR
 	[ "$(printf '%s' "$out" | jq -r "$2" 2>&1)" = true ]
 	check $? "log $1: $2"
 }
-mlog postfix.log '.input == "log" and (.items | length) == 4'
-mlog postfix.log '[.items[] | .class + "/" + (.stage // "-")] == ["recipient/rcpt", "content/eod", "server/connect", "greylist/rcpt"]'
-mlog postfix.log '.items[2].remote_mta == "mx.example.org" and .summary.by_destination["example.org"] == 2 and .summary.by_class.recipient == 1'
-mlog exim.log '[.items[] | .recipient + " " + .class + "/" + .stage] == ["frank@example.net recipient/rcpt", "grace@example.org greylist/mail"]'
+mlog postfix-maillog.txt '.input == "log" and (.items | length) == 4'
+mlog postfix-maillog.txt '[.items[] | .class + "/" + (.stage // "-")] == ["recipient/rcpt", "content/eod", "server/connect", "greylist/rcpt"]'
+mlog postfix-maillog.txt '.items[2].remote_mta == "mx.example.org" and .summary.by_destination["example.org"] == 2 and .summary.by_class.recipient == 1'
+mlog exim-mainlog.txt '[.items[] | .recipient + " " + .class + "/" + .stage] == ["frank@example.net recipient/rcpt", "grace@example.org greylist/mail"]'
 mlog postqueue.json '.items[0].recipient == "heidi@example.net" and .items[0].reason == "mailbox-full" and .items[0].stage == "rcpt"'
-"$probe" explain --file "$top_srcdir/tests/mtalog/postfix.log" | grep -q '^== summary by class: recipient 1 content 1 server 1 greylist 1$'
+"$probe" explain --file "$top_srcdir/tests/mtalog/postfix-maillog.txt" | grep -q '^== summary by class: recipient 1 content 1 server 1 greylist 1$'
 check $? "log text output ends with a summary by class"
 
 # bounces: FILE WANT-EXIT JQ-EXPR
