@@ -272,6 +272,21 @@ static const struct tcase texts[] = {
 	    "The recipient name is not recognized", 0, -1 } },
 };
 
+static const char logs[] =
+    "Dec  3 10:15:01 mail postfix/smtp[1]: 4Q7x1: to=<a@example.net>, "
+    "relay=mx.example.net[192.0.2.25]:25, delay=1, dsn=5.1.1, "
+    "status=bounced (host mx.example.net[192.0.2.25] said: 550 5.1.1 "
+    "<a@example.net>: User unknown (in reply to RCPT TO command))\n"
+    "Dec  3 10:15:03 mail postfix/smtp[2]: 4Q7x2: to=<b@example.org>, "
+    "relay=none, delay=30, dsn=4.4.1, status=deferred (connect to "
+    "mx.example.org[198.51.100.7]:25: Connection timed out)\n"
+    "Dec  3 10:15:04 mail postfix/smtp[3]: 4Q7x3: to=<c@example.com>, "
+    "relay=mx.example.com[203.0.113.9]:25, dsn=2.0.0, status=sent (250 "
+    "2.0.0 Ok)\n"
+    "2026-12-03 10:20:01 1tQxYz-000ABC-12 ** d@example.org R=dnslookup "
+    "T=remote_smtp H=mx.example.org [198.51.100.7]: SMTP error from "
+    "remote mail server after RCPT TO:<d@example.org>: 550 5.1.1 no\n";
+
 static const struct {
 	const char	*name;
 	const char	*text;
@@ -524,6 +539,11 @@ fuzz(const char *buf, size_t len)
 		d = dsn_parse(m, n);
 		bad += !sane(d);
 		dsn_free(d);
+		k = (size_t)dsn_kind(m, n);
+		bad += k > DSN_KIND_ARF;
+		if ((d = dsn_log_parse(m, n)) != NULL)
+			bad += !sane(d);
+		dsn_free(d);
 	}
 	free(m);
 	ok(bad == 0, "fuzz: 300 mutations parsed, results sane (%d bad)", bad);
@@ -563,6 +583,19 @@ main(void)
 		ok(sane(d), "%s: all strings printable", texts[i].name);
 		dsn_free(d);
 	}
+
+	/* MTA log lines: parsed, and their mutations are harmless */
+	d = dsn_log_parse(logs, strlen(logs));
+	ok(d != NULL && d->nitems == 3 && d->items[0].stage == STAGE_RCPT &&
+	    seq(d->items[0].recipient, "a@example.net") &&
+	    seq(d->items[1].action, "delayed") &&
+	    d->items[1].stage == STAGE_CONNECT &&
+	    seq(d->items[2].remote_mta, "mx.example.org") &&
+	    d->items[2].code == 550, "dsn_log_parse: Postfix and Exim lines");
+	dsn_free(d);
+	ok(dsn_log_parse("hello\nworld\n", 12) == NULL,
+	    "dsn_log_parse: NULL for text that has no log line");
+	fuzz(logs, strlen(logs));
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		ok(dsn_kind(kinds[i].text, strlen(kinds[i].text)) ==
