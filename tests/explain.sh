@@ -98,6 +98,7 @@ mlog postfix-maillog.txt '[.items[] | .class + "/" + (.stage // "-")] == ["recip
 mlog postfix-maillog.txt '.items[2].remote_mta == "mx.example.org" and .summary.by_destination["example.org"] == 2 and .summary.by_class.recipient == 1'
 mlog exim-mainlog.txt '[.items[] | .recipient + " " + .class + "/" + .stage] == ["frank@example.net recipient/rcpt", "grace@example.org greylist/mail"]'
 mlog postqueue.json '.items[0].recipient == "heidi@example.net" and .items[0].reason == "mailbox-full" and .items[0].stage == "rcpt"'
+reply 1 '.reply == "554 5.7.1 ** blocked == x@example.com"' '554 5.7.1 ** blocked == x@example.com'
 "$probe" explain --file "$top_srcdir/tests/mtalog/postfix-maillog.txt" | grep -q '^== summary by class: recipient 1 content 1 server 1 greylist 1$'
 check $? "log text output ends with a summary by class"
 

@@ -183,6 +183,11 @@ rd_exim(struct dsn *d, size_t *cap, const char *p, size_t n)
 	r = m + 4;
 	for (e = r; e < p + n && *e != ' ' && *e != ':'; e++)
 		;
+	/* Exim's router/transport fields: not just any " ** " in a text */
+	if (memchr(r, '@', (size_t)(e - r)) == NULL ||
+	    (dsn_ci_find(e, (size_t)(p + n - e), " R=") == NULL &&
+	    dsn_ci_find(e, (size_t)(p + n - e), " T=") == NULL))
+		return 0;
 	if ((h = dsn_ci_find(e, (size_t)(p + n - e), " H=")) != NULL) {
 		h += 3;
 		for (hn = 0; h + hn < p + n && h[hn] != ' ' && h[hn] != ':';
