@@ -70,6 +70,29 @@ struct dsn {
 /* dsn_parse - parse len bytes of a bounce; never NULL, nitems 0 if none */
 struct dsn	*dsn_parse(const char *text, size_t len);
 
+/* dsn_kind() results */
+#define DSN_KIND_NONE		0	/* none of the others */
+#define DSN_KIND_BOUNCE		1	/* a bounce (DSN or MTA text) */
+#define DSN_KIND_AUTOREPLY	2	/* RFC 3834 automatic reply */
+#define DSN_KIND_ARF		3	/* RFC 5965 feedback report */
+
+/*
+ * dsn_kind - what the message of len bytes is (DSN_KIND_*): a feedback
+ * report by its report-type or Feedback-Type: field, a bounce by DSN
+ * fields, MTA wording or its Subject:/From:, else an automatic reply
+ * by Auto-Submitted:, X-Autoreply: or its Subject:.
+ */
+int		 dsn_kind(const char *text, size_t len);
+
+/*
+ * dsn_log_parse - MTA log lines (Postfix status=bounced/deferred, Exim
+ * "**" and "==", OpenSMTPD "mta delivery", Sendmail "stat=") and
+ * "postqueue -j" output: one item per failed or deferred recipient,
+ * action "failed" or "delayed", the stage from the log's words. NULL
+ * when no line is one of those; else free with dsn_free().
+ */
+struct dsn	*dsn_log_parse(const char *text, size_t len);
+
 /* dsn_free - release a dsn_parse() result; NULL is ok */
 void		 dsn_free(struct dsn *);
 

@@ -47,8 +47,60 @@ rc=$?
 [ $rc = 64 ] && grep -q 'does not start with an SMTP reply code' "${TMPDIR:-/tmp}/explain.$$"
 check $? "text without a reply code: exit 64 and a clear message"
 rm -f "${TMPDIR:-/tmp}/explain.$$"
+# the words users think in: connect is the banner, helo is ehlo
+reply 1 '.stage == "banner"' --stage connect \
+	'554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org'
+reply 1 '.stage == "ehlo"' --stage HELO \
+	'504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname'
 "$probe" explain --stage nowhere '550 x' >/dev/null 2>&1
 check $([ $? = 64 ]; echo $?) "unknown --stage: exit 64"
+
+# messages that are not bounces are named for what they are
+kind() {	# kind NAME WANT-EXIT WANT-INPUT TEXT
+	out=$(printf '%b' "$4" | "$probe" explain --json 2>/dev/null)
+	rc=$?
+	[ "$rc" = "$2" ] && [ "$(printf '%s' "$out" | jq -r .input)" = "$3" ]
+	check $? "$1: exit $rc, input $3"
+}
+kind "RFC 3834 auto-reply" 0 auto-reply \
+	'From: a@example.com\nSubject: Out of Office: hello\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n'
+kind "RFC 5965 feedback report" 0 feedback-report \
+	'Content-Type: multipart/report; report-type=feedback-report; boundary=y\n\n--y\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: x/1\nVersion: 1\n\n--y--\n'
+kind "bounce by its Subject, without --bounce" 1 bounce \
+	'From: MAILER-DAEMON@example.com\nSubject: failure notice\n\n<n@example.org>:\nThe e-mail message could not be delivered because the user'"'"'s mailfolder is full.\n'
+kind "a bounce without any reason: recognised, exit 64" 64 bounce \
+	'Subject: Undeliverable: hello\n\nDelivery to the following recipients failed.\n\n'
+
+# a DSN fragment pasted alone, an exit status that is not a reply, the
+# qmail auto-reply loop bounce of the seeds pasted on one line
+out=$(printf 'Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <a@example.net>: Recipient address rejected: User unknown\n' | "$probe" explain --json)
+rc=$?
+[ $rc = 1 ] && [ "$(printf '%s' "$out" | jq -r '.items[0].class + "/" + .items[0].reason')" = recipient/user-unknown ]
+check $? "DSN fragment alone: recipient/user-unknown, exit $rc"
+out=$(printf 'Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Unix; 255\n' | "$probe" explain --json)
+[ "$(printf '%s' "$out" | jq -r '.items[0].reply')" = null ]
+check $? "Diagnostic-Code: X-Unix; 255 is not read as a reply"
+out=$(printf '%s\n' "This is a permanent error; I've given up. Sorry it didn't work out. <box@example.net>: AUTORESPOND: This message is looping...it has my Delivered-To header. --- Below this line is a copy of the message" | "$probe" explain --json)
+rc=$?
+[ $rc = 1 ] && printf '%s' "$out" | jq -e '.input == "bounce" and .items[0].recipient == "box@example.net" and (.items[0].reply | test("looping"))' >/dev/null
+check $? "qmail auto-reply loop bounce pasted on one line: a bounce for box@example.net"
+
+# MTA logs (tests/mtalog: lines in Postfix's, Exim's and postqueue -j's
+# own forms): one verdict per failed or deferred recipient, the stage
+# from the log's words, a summary by class and destination
+mlog() {	# mlog FILE JQ-EXPR
+	out=$("$probe" explain --json --file "$top_srcdir/tests/mtalog/$1" 2>&1)
+	[ "$(printf '%s' "$out" | jq -r "$2" 2>&1)" = true ]
+	check $? "log $1: $2"
+}
+mlog postfix-maillog.txt '.input == "log" and (.items | length) == 4'
+mlog postfix-maillog.txt '[.items[] | .class + "/" + (.stage // "-")] == ["recipient/rcpt", "content/eod", "network/connect", "greylist/rcpt"]'
+mlog postfix-maillog.txt '.items[2].remote_mta == "mx.example.org" and .summary.by_destination["example.org"] == 2 and .summary.by_class.recipient == 1'
+mlog exim-mainlog.txt '[.items[] | .recipient + " " + .class + "/" + .stage] == ["frank@example.net recipient/rcpt", "grace@example.org greylist/mail"]'
+mlog postqueue.json '.items[0].recipient == "heidi@example.net" and .items[0].reason == "mailbox-full" and .items[0].stage == "rcpt"'
+reply 1 '.reply == "554 5.7.1 ** blocked == x@example.com"' '554 5.7.1 ** blocked == x@example.com'
+"$probe" explain --file "$top_srcdir/tests/mtalog/postfix-maillog.txt" | grep -q '^== summary by class: recipient 1 content 1 network 1 greylist 1$'
+check $? "log text output ends with a summary by class"
 
 # bounces: FILE WANT-EXIT JQ-EXPR
 bounce() {

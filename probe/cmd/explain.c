@@ -28,32 +28,116 @@
 #include "util.h"
 #include "verdict.h"
 
-static int	 explain_is_bounce(const char *);
+static int	 explain_other(int, int);
+static int	 explain_code(const struct dsn_item *);
+static void	 explain_count(json_t *, const char *, const char *);
+static void	 explain_summary(json_t *);
+static int	 explain_is_mail(const char *);
 static char	*explain_join(const char *);
 static int	 explain_status(int);
 static json_t	*explain_limits(unsigned);
 static void	 explain_truncated(FILE *, unsigned);
 
-/* explain_is_bounce - 1 when text carries DSN or bounce markers */
+/*
+ * explain_other - an automatic reply or a feedback report is named for
+ * what it is, not searched for an SMTP reply; returns the exit status
+ */
 static int
-explain_is_bounce(const char *t)
+explain_other(int kind, int json)
 {
-	static const char *marks[] = { "\nfinal-recipient:",
-	    "\ndiagnostic-code:", "multipart/report", "\nreporting-mta:",
-	    "in reply to ", "smtp error from remote mail server",
-	    "the response from the remote server was",
-	    "transcript of session follows", "remote server returned" };
-	char	*low;
-	size_t	 i;
-	int	 hit = 0;
+	const char	*what, *text;
 
-	low = xasprintf("\n%s", t);
-	for (i = 0; low[i] != '\0'; i++)
-		low[i] = (char)tolower((unsigned char)low[i]);
-	for (i = 0; i < sizeof(marks) / sizeof(marks[0]) && !hit; i++)
-		hit = strstr(low, marks[i]) != NULL;
-	free(low);
-	return hit;
+	if (kind == DSN_KIND_ARF) {
+		what = "feedback-report";
+		text = "an abuse feedback report (RFC 5965): a recipient "
+		    "marked a message as spam, it was delivered; stop "
+		    "mailing that recipient and check the list's consent";
+	} else {
+		what = "auto-reply";
+		text = "an automatic reply (RFC 3834: vacation, "
+		    "out-of-office or autoresponder): the message was "
+		    "delivered; nothing to fix";
+	}
+	if (json) {
+		json_t	*o = json_pack("{s:s, s:s}", "input", what,
+		    "advice", text);
+
+		json_dumpf(o, stdout, REPORT_JSON_FLAGS);
+		fputc('\n', stdout);
+		json_decref(o);
+	} else
+		printf("input:     %s\nadvice:    %s\n", what, text);
+	return 0;
+}
+
+/*
+ * explain_code - the reply code of a bounce item; a reason without one
+ * (a local delivery error, a DSN without Diagnostic-Code) is judged as
+ * a 450 when the Status: or Action: says temporary, 250 for a
+ * delivered one, else as a 550: the bounce itself says it failed
+ */
+static int
+explain_code(const struct dsn_item *it)
+{
+	if (it->code != 0)
+		return it->code;
+	if ((it->status != NULL && it->status[0] == '4') ||
+	    (it->action != NULL && strcmp(it->action, "delayed") == 0))
+		return 450;
+	if (it->status != NULL && it->status[0] == '2')
+		return 250;
+	return 550;
+}
+
+/* explain_is_mail - 1 when the text starts with mail header fields */
+static int
+explain_is_mail(const char *t)
+{
+	static const char *hdrs[] = { "From ", "Return-Path:", "Received:",
+	    "Delivered-To:", "From:", "Subject:", "Date:", "Message-ID:",
+	    "To:", "MIME-Version:", "Content-Type:", "X-" };
+	size_t	 i;
+
+	while (*t == '\r' || *t == '\n' || *t == ' ' || *t == '\t')
+		t++;
+	for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++)
+		if (strncasecmp(t, hdrs[i], strlen(hdrs[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* explain_count - count one verdict by class and by recipient domain */
+static void
+explain_count(json_t *sum, const char *cls, const char *rcpt)
+{
+	const char	*at;
+	json_t		*o;
+	size_t		 k;
+
+	o = json_object_get(sum, "by_class");
+	k = (size_t)json_integer_value(json_object_get(o, cls));
+	json_object_set_new(o, cls, json_integer((json_int_t)k + 1));
+	at = rcpt != NULL ? strrchr(rcpt, '@') : NULL;
+	at = at != NULL ? at + 1 : "(unknown)";
+	o = json_object_get(sum, "by_destination");
+	k = (size_t)json_integer_value(json_object_get(o, at));
+	json_object_set_new(o, at, json_integer((json_int_t)k + 1));
+}
+
+/* explain_summary - the counts of explain_count(), human form */
+static void
+explain_summary(json_t *sum)
+{
+	const char	*key;
+	json_t		*val;
+
+	printf("== summary by class:");
+	json_object_foreach(json_object_get(sum, "by_class"), key, val)
+		printf(" %s %lld", key, (long long)json_integer_value(val));
+	printf("\n== summary by destination:");
+	json_object_foreach(json_object_get(sum, "by_destination"), key, val)
+		printf(" %s %lld", key, (long long)json_integer_value(val));
+	printf("\n");
 }
 
 /* explain_join - reply lines (CR/LF separated) joined with " | " */
@@ -159,7 +243,9 @@ explain_main(int argc, char **argv)
 	json_t			*doc = NULL, *arr;
 	char			*input = NULL, *joined, *safe, err[512];
 	size_t			 len = 0, i;
-	int			 rc = 64, worst = -1, code;
+	int			 rc = 64, worst = -1, code, kind;
+	int			 islog = 0;
+	json_t			*sum = NULL;
 
 	if (opt_explain_parse(argc, argv, &e) == -1) {
 		fprintf(stderr, "Try 'smtprobe explain --help'.\n");
@@ -189,22 +275,47 @@ explain_main(int argc, char **argv)
 		len = strlen(input);
 	}
 
-	if (e.bounce || explain_is_bounce(input)) {
-		d = dsn_parse(input, strlen(input));
-		if (d->nitems == 0) {
-			log_warnx("explain: no SMTP reply found in the bounce");
+	/* log lines, unless it is a mail message (a bounce quoting them) */
+	if (!e.bounce && !explain_is_mail(input) &&
+	    (d = dsn_log_parse(input, strlen(input))) != NULL)
+		islog = 1;
+	kind = e.bounce ? DSN_KIND_BOUNCE : islog ? DSN_KIND_NONE :
+	    dsn_kind(input, strlen(input));
+	if (kind == DSN_KIND_AUTOREPLY || kind == DSN_KIND_ARF) {
+		rc = explain_other(kind, e.json);
+		goto out;
+	}
+	if (kind == DSN_KIND_BOUNCE || islog) {
+		if (d == NULL)
+			d = dsn_parse(input, strlen(input));
+		if (d->nitems == 0 && islog) {
+			log_warnx("explain: MTA log lines, but no failed or "
+			    "deferred recipient in them");
+			rc = 0;
 			goto out;
 		}
+		if (d->nitems == 0) {
+			log_warnx("explain: a bounce, but no SMTP reply or "
+			    "reason found in it");
+			if (e.json)
+				doc = json_pack("{s:s, s:o, s:[], s:b}",
+				    "input", "bounce", "reporting_mta",
+				    d->reporting_mta ?
+				    json_string(d->reporting_mta) :
+				    json_null(), "items", "truncated",
+				    d->truncated != 0);
+			goto done;
+		}
 		arr = json_array();
+		sum = json_pack("{s:{}, s:{}}", "by_class", "by_destination");
 		for (i = 0; i < d->nitems; i++) {
 			const struct dsn_item *it = &d->items[i];
 			int	 st = it->stage >= 0 ? it->stage : e.stage;
 
-			verdict_reply(st, it->code, it->status,
+			code = explain_code(it);
+			verdict_reply(st, code, it->status,
 			    it->reply != NULL ? it->reply : "", &v);
-			code = it->code != 0 ? it->code : it->status != NULL &&
-			    it->status[0] == '4' ? 400 : it->status != NULL &&
-			    it->status[0] == '2' ? 200 : 500;
+			explain_count(sum, v.class, it->recipient);
 			if (worst == -1 || explain_status(code) == 1 ||
 			    (worst == 0 && explain_status(code) == 2))
 				worst = explain_status(code);
@@ -234,16 +345,22 @@ explain_main(int argc, char **argv)
 		}
 		if (e.json) {
 			doc = json_pack("{s:s, s:o, s:o, s:b}", "input",
-			    "bounce", "reporting_mta", d->reporting_mta ?
+			    islog ? "log" : "bounce", "reporting_mta",
+			    d->reporting_mta ?
 			    json_string(d->reporting_mta) : json_null(),
 			    "items", arr, "truncated", d->truncated != 0);
+			if (islog)
+				json_object_set(doc, "summary", sum);
 			if (d->truncated != 0)
 				json_object_set_new(doc, "limits",
 				    explain_limits(d->truncated));
 		} else {
 			json_decref(arr);
 			explain_truncated(stdout, d->truncated);
+			if (islog)
+				explain_summary(sum);
 		}
+		json_decref(sum);
 		rc = worst;
 	} else {
 		joined = explain_join(input);
@@ -271,6 +388,7 @@ explain_main(int argc, char **argv)
 		free(safe);
 		rc = explain_status(code);
 	}
+done:
 	if (doc != NULL) {
 		json_dumpf(doc, stdout, REPORT_JSON_FLAGS);
 		fputc('\n', stdout);

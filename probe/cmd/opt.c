@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -96,6 +97,10 @@ opt_explain_parse(int argc, char **argv, struct opt_explain *e)
 		switch (d->id) {
 		case E_STAGE:
 			st = stage_lookup(optarg);
+			if (st == STAGE_CONNECT)	/* the words users use */
+				st = STAGE_BANNER;
+			else if (st < 0 && strcasecmp(optarg, "helo") == 0)
+				st = STAGE_EHLO;
 			if (st < STAGE_BANNER || st > STAGE_EOD) {
 				log_warnx("explain --stage: unknown stage "
 				    "\"%s\"", optarg);

@@ -248,6 +248,73 @@ static const struct tcase texts[] = {
 	{ "no newline at all",
 	    "Final-Recipient: rfc822; m@example.net",
 	    { 1, 0, NULL, "m@example.net", NULL, NULL, NULL, NULL, 0, -1 } },
+	{ "qmail local delivery: the reason under <addr>:",
+	    "Hi. This is the qmail-send program at mx.example.org.\n"
+	    "I'm afraid I wasn't able to deliver your message to the "
+	    "following addresses.\n\n<n@example.org>:\n"
+	    "The e-mail message could not be delivered because the user's "
+	    "mailfolder is full.\n\n--- Below this line is a copy of the "
+	    "message.\n",
+	    { 1, 0, NULL, "n@example.org", NULL, NULL, NULL,
+	    "The e-mail message could not be delivered because the user's "
+	    "mailfolder is full.", 0, -1 } },
+	{ "loose text: address and reason on one line",
+	    "The message that you sent was undeliverable to the following:\n"
+	    "\to@example.net (user not found)\n\nPossible reasons include:\n",
+	    { 1, 0, NULL, "o@example.net", NULL, NULL, NULL,
+	    "(user not found)", 0, -1 } },
+	{ "loose text: reason on the lines under the address",
+	    "Your message\n  To:      p@example.com\n  Subject: hi\n"
+	    "did not reach the following recipient(s):\n\n"
+	    "q@example.org on Fri, 4 Oct 2002 17:12:28 -0400\n"
+	    "    The recipient name is not recognized\n",
+	    { 1, 0, NULL, "q@example.org", NULL, NULL, NULL,
+	    "The recipient name is not recognized", 0, -1 } },
+};
+
+static const char logs[] =
+    "Dec  3 10:15:01 mail postfix/smtp[1]: 4Q7x1: to=<a@example.net>, "
+    "relay=mx.example.net[192.0.2.25]:25, delay=1, dsn=5.1.1, "
+    "status=bounced (host mx.example.net[192.0.2.25] said: 550 5.1.1 "
+    "<a@example.net>: User unknown (in reply to RCPT TO command))\n"
+    "Dec  3 10:15:03 mail postfix/smtp[2]: 4Q7x2: to=<b@example.org>, "
+    "relay=none, delay=30, dsn=4.4.1, status=deferred (connect to "
+    "mx.example.org[198.51.100.7]:25: Connection timed out)\n"
+    "Dec  3 10:15:04 mail postfix/smtp[3]: 4Q7x3: to=<c@example.com>, "
+    "relay=mx.example.com[203.0.113.9]:25, dsn=2.0.0, status=sent (250 "
+    "2.0.0 Ok)\n"
+    "2026-12-03 10:20:01 1tQxYz-000ABC-12 ** d@example.org R=dnslookup "
+    "T=remote_smtp H=mx.example.org [198.51.100.7]: SMTP error from "
+    "remote mail server after RCPT TO:<d@example.org>: 550 5.1.1 no\n";
+
+static const struct {
+	const char	*name;
+	const char	*text;
+	int		 kind;
+} kinds[] = {
+	{ "DSN", "Content-Type: multipart/report; report-type=delivery-status;"
+	    " boundary=x\n\n--x\n", DSN_KIND_BOUNCE },
+	{ "bounce by its Subject only", "From: someone@example.com\n"
+	    "Subject: Undeliverable: hello\n\nsorry\n", DSN_KIND_BOUNCE },
+	{ "bounce from MAILER-DAEMON", "From: MAILER-DAEMON@example.com\n"
+	    "Subject: hello\n\nsorry\n", DSN_KIND_BOUNCE },
+	{ "RFC 3834 auto-reply", "From: a@example.com\nSubject: Re: hi\n"
+	    "Auto-Submitted: auto-replied\n\nI am away until Monday.\n",
+	    DSN_KIND_AUTOREPLY },
+	{ "out-of-office by Subject", "From: a@example.com\n"
+	    "Subject: Out of Office: hi\n\nI am away.\n", DSN_KIND_AUTOREPLY },
+	{ "bounce that is Auto-Submitted too", "Subject: Undelivered Mail "
+	    "Returned to Sender\nAuto-Submitted: auto-replied\n\n"
+	    "<a@example.net>: host x[192.0.2.1] said: 550 no (in reply to "
+	    "RCPT TO command)\n", DSN_KIND_BOUNCE },
+	{ "RFC 5965 feedback report", "Content-Type: multipart/report; "
+	    "report-type=feedback-report; boundary=y\n\n--y\n"
+	    "Content-Type: message/feedback-report\n\nFeedback-Type: abuse\n",
+	    DSN_KIND_ARF },
+	{ "Auto-Submitted: no is not an auto-reply",
+	    "Subject: hello\nAuto-Submitted: no\n\nhi\n", DSN_KIND_NONE },
+	{ "ordinary mail", "From: a@example.com\nSubject: lunch\n\n"
+	    "see you at noon\n", DSN_KIND_NONE },
 };
 
 static const struct {
@@ -472,6 +539,11 @@ fuzz(const char *buf, size_t len)
 		d = dsn_parse(m, n);
 		bad += !sane(d);
 		dsn_free(d);
+		k = (size_t)dsn_kind(m, n);
+		bad += k > DSN_KIND_ARF;
+		if ((d = dsn_log_parse(m, n)) != NULL)
+			bad += !sane(d);
+		dsn_free(d);
 	}
 	free(m);
 	ok(bad == 0, "fuzz: 300 mutations parsed, results sane (%d bad)", bad);
@@ -511,6 +583,25 @@ main(void)
 		ok(sane(d), "%s: all strings printable", texts[i].name);
 		dsn_free(d);
 	}
+
+	/* MTA log lines: parsed, and their mutations are harmless */
+	d = dsn_log_parse(logs, strlen(logs));
+	ok(d != NULL && d->nitems == 3 && d->items[0].stage == STAGE_RCPT &&
+	    seq(d->items[0].recipient, "a@example.net") &&
+	    seq(d->items[1].action, "delayed") &&
+	    d->items[1].stage == STAGE_CONNECT &&
+	    seq(d->items[2].remote_mta, "mx.example.org") &&
+	    d->items[2].code == 550, "dsn_log_parse: Postfix and Exim lines");
+	dsn_free(d);
+	ok(dsn_log_parse("hello\nworld\n", 12) == NULL,
+	    "dsn_log_parse: NULL for text that has no log line");
+	fuzz(logs, strlen(logs));
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		ok(dsn_kind(kinds[i].text, strlen(kinds[i].text)) ==
+		    kinds[i].kind, "dsn_kind: %s -> %d", kinds[i].name,
+		    kinds[i].kind);
+	ok(dsn_kind(NULL, 0) == DSN_KIND_NONE, "dsn_kind: NULL -> none");
 
 	/* empty and NULL input */
 	d = dsn_parse("", 0);
