@@ -41,6 +41,8 @@ struct route {
 	char		*error;		/* NULL when there is an address */
 	int		 temporary;	/* the error may go away (SERVFAIL,
 					   timeout, network) */
+	enum dns_status	 status;	/* for a domain: how the MX lookup
+					   ended */
 	int		 ad;		/* every answer had the AD bit */
 };
 

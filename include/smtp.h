@@ -49,6 +49,11 @@ struct smtp_params {
 	const struct sockaddr *addr;	/* where to connect; NULL: resolve
 					   failed (resolve_note says why) */
 	socklen_t	 addrlen;
+	int		 resolve_answer; /* addr NULL: the failure is the
+					   recipient domain's own answer,
+					   OUT_PERMFAIL (null MX, NXDOMAIN)
+					   or OUT_TEMPFAIL (SERVFAIL); 0:
+					   an error (exit 3) */
 	const struct sockaddr *local;	/* --local-address, or NULL */
 	socklen_t	 locallen;
 	const char	*helo;		/* --helo; NULL: address literal */

@@ -100,21 +100,37 @@ fi
 rc=$(run v4 route.test --all-mx -4 --json)
 jqt v4.out '[.targets[].address] == ["127.0.0.1","127.0.0.2"]' "-4 keeps only IPv4 addresses (exit $rc)"
 
-rc=$(run null null.route.test --json)
-tap $([ "$rc" = 3 ]; echo $?) "null MX: exit $rc (want 3)"
+rc=$(run null -f me@probe.test -t user@null.route.test --json)
+tap $([ "$rc" = 1 ]; echo $?) "null MX: exit $rc (want 1: the address is refused)"
 grep -q 'accepts no mail: null MX (RFC 7505)' "$work/null.err"
 tap $? "null MX is reported as such"
-jqt null.out '.steps[0].stage == "resolve" and .steps[0].outcome == "error"' \
+jqt null.out '.steps[0].stage == "resolve" and .steps[0].outcome == "permfail" and (.steps | length) == 1' \
 	"null MX: nothing is sent"
+jqt null.out '.verdict.class == "recipient" and .verdict.reason == "null-mx" and (.verdict.advice | test("accepts no mail"))' \
+	"null MX: verdict recipient/null-mx with its advice"
+rc=$(run nullsrv -s null.route.test --json --stop-before mail)
+tap $([ "$rc" = 3 ]; echo $?) "-s NAME without an address stays a network error: exit $rc (want 3)"
 
 rc=$(run imp implicit.route.test --json --timeout connect=2)
 jqt imp.out '(.target.address | startswith("127.0.0.3:")) and (.resolution | map(select(test("implicit|no MX"; "i"))) | length) > 0' \
 	"no MX: the domain's own address (implicit MX) (exit $rc)"
 
 rc=$(run nx nope.route.test --json)
-tap $([ "$rc" = 3 ]; echo $?) "NXDOMAIN: exit $rc (want 3)"
+tap $([ "$rc" = 1 ]; echo $?) "NXDOMAIN: exit $rc (want 1: no such domain)"
 grep -qi 'cannot find where nope.route.test takes mail' "$work/nx.err"
 tap $? "NXDOMAIN: a clear message"
+jqt nx.out '.verdict.class == "recipient" and .verdict.reason == "no-such-domain"' \
+	"NXDOMAIN: verdict recipient/no-such-domain"
+
+# SERVFAIL for the domain (tests/dnsfake): temporary, with DNS advice
+"$top_builddir/tests/dnsfake" -P "$work/fake.port" -t 60 2>/dev/null &
+pids="$pids $!"
+for _ in $(seq 1 100); do [ -s "$work/fake.port" ] && break; sleep 0.05; done
+rc=$(timeout -k 5 60 "$probe" --resolver "127.0.0.1:$(cat "$work/fake.port")" \
+	--json -p "$port" servfail.example > "$work/sf.out" 2> "$work/sf.err"; echo $?)
+tap $([ "$rc" = 2 ]; echo $?) "SERVFAIL: exit $rc (want 2: temporary)"
+jqt sf.out '.verdict.class == "network" and .verdict.reason == "dns-servfail" and (.verdict.advice | test("SERVFAIL"))' \
+	"SERVFAIL: verdict network/dns-servfail with DNS advice"
 
 rc=$(run dangling dangling.route.test --json)
 tap $([ "$rc" = 3 ]; echo $?) "MX host without an address: exit $rc (want 3)"

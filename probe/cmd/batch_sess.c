@@ -162,6 +162,8 @@ bsess_start(struct batch *b, struct bt_job *j)
 	c.timeout_ms = b->timeout_ms;
 	target_init(&s->tg, &c, r, host, j->ra != NULL ? j->ra->pref : -1,
 	    j->dest != NULL ? &j->dest->a : NULL);
+	/* a scan reports a domain's own DNS answer as status "dns" */
+	s->tg.p.resolve_answer = 0;
 	s->sp.conn = &s->tg.p;
 	s->sp.stop_before = -1;
 	s->sp.quit_after = -1;

@@ -187,6 +187,7 @@ route_mx_cb(struct dns_mxset *set, void *arg)
 
 	q->mxq = NULL;
 	r->kind = set->kind;
+	r->status = set->status;
 	r->ad = set->ad;
 	for (i = 0; i < set->nnotes; i++)
 		route_note(r, "%s", set->notes[i]);

@@ -288,7 +288,8 @@ record_settle(struct record *r)
 		r->status = perm != NULL ? RES_PERMFAIL : RES_TEMPFAIL;
 		r->fail_stage = st->stage;
 		what = st->reply != NULL && st->reply->nlines > 0 ?
-		    st->reply->lines[0] : "(no reply)";
+		    st->reply->lines[0] : st->detail != NULL ? st->detail :
+		    "(no reply)";
 		if (r->rcpt_rejected > 0 && r->rcpt_ok > 0)
 			r->message = xasprintf("%s at %s: %s (%d of %d "
 			    "recipients rejected)", record_status_name(

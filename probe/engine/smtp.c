@@ -271,6 +271,22 @@ smtp_do_connect(struct smtp_session *s)
 	st->t_done = 0;
 	for (i = 0; i < s->rec->nresolution; i++)
 		smtp_wire(s, WIRE_INFO, "dns: %s", s->rec->resolution[i]);
+	if (s->p->addr == NULL && (s->p->resolve_answer == OUT_PERMFAIL ||
+	    s->p->resolve_answer == OUT_TEMPFAIL)) {
+		/*
+		 * the recipient's domain answered for itself: a null MX or
+		 * NXDOMAIN refuses the address as a 5xx would, a SERVFAIL
+		 * defers it; not a failure of ours
+		 */
+		s->cur = -1;	/* the step is closed here, not by the end */
+		s->stage = STAGE_RESOLVE;
+		st->outcome = s->p->resolve_answer;
+		st->detail = xstrdup(s->p->resolve_note != NULL ?
+		    s->p->resolve_note : "the domain takes no mail");
+		smtp_wire(s, WIRE_ERROR, "%s", st->detail);
+		smtp_finish(s);
+		return;
+	}
 	if (s->p->addr == NULL) {
 		/* the caller could not resolve the server */
 		s->cur = (ssize_t)(st - s->rec->steps);

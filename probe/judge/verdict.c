@@ -832,6 +832,7 @@ verdict_context(const struct record *r, struct verdict *v)
 }
 
 static void	verdict_record_steps(const struct record *, struct verdict *);
+static void	verdict_domain(const struct record *, struct verdict *);
 static void	verdict_expect(const struct record *, struct verdict *);
 
 void
@@ -894,6 +895,39 @@ verdict_expect(const struct record *r, struct verdict *v)
 	v->advice = advice_for(v->class, v->reason);
 }
 
+/*
+ * verdict_domain - the recipient's domain answered for itself before any
+ * connection: a null MX (RFC 7505) or NXDOMAIN refuses the address (the
+ * domain takes no mail, or does not exist); a SERVFAIL is the domain's
+ * DNS failing, for now
+ */
+static void
+verdict_domain(const struct record *r, struct verdict *v)
+{
+	const struct step *st = NULL;
+	size_t		 i;
+
+	for (i = 0; i < r->nsteps && st == NULL; i++)
+		if (r->steps[i].stage == STAGE_RESOLVE)
+			st = &r->steps[i];
+	memset(v, 0, sizeof(*v));
+	v->stage = STAGE_RESOLVE;
+	v->confidence = 95;
+	v->rule = "domain-dns";
+	snprintf(v->words, sizeof(v->words), "%.120s", st != NULL &&
+	    st->detail != NULL ? st->detail : "");
+	util_utf8_trim(v->words);
+	if (r->status == RES_TEMPFAIL) {
+		v->class = "network";
+		v->reason = "dns-servfail";
+	} else {
+		v->class = "recipient";
+		v->reason = strstr(v->words, "null MX") != NULL ? "null-mx" :
+		    "no-such-domain";
+	}
+	v->advice = advice_for(v->class, v->reason);
+}
+
 /* verdict_record_steps - the verdict from the deciding step */
 static void
 verdict_record_steps(const struct record *r, struct verdict *v)
@@ -926,6 +960,11 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 	}
 	if (r->status == RES_EXPECT) {
 		verdict_expect(r, v);
+		return;
+	}
+	if ((r->status == RES_PERMFAIL || r->status == RES_TEMPFAIL) &&
+	    r->fail_stage == STAGE_RESOLVE) {
+		verdict_domain(r, v);
 		return;
 	}
 	for (i = 0; i < r->nsteps; i++) {

@@ -98,6 +98,17 @@ target_init(struct target *t, const struct target_conn *c,
 		else if (c->no_addr_note != NULL)
 			t->note = xstrdup(c->no_addr_note);
 		t->label = xasprintf("%s:%s", name, c->port);
+		/*
+		 * a mail domain's own answer decides for its addresses
+		 * (RFC 7505 null MX, NXDOMAIN: refused; SERVFAIL: later);
+		 * a server name that does not resolve stays an error
+		 */
+		if (r != NULL && r->by_mx && r->error != NULL)
+			t->p.resolve_answer = r->kind == DNS_MX_NULL ||
+			    (r->kind == DNS_MX_NONE && r->status ==
+			    DNS_NXDOMAIN) ? OUT_PERMFAIL : r->kind ==
+			    DNS_MX_NONE && r->status == DNS_SERVFAIL ?
+			    OUT_TEMPFAIL : 0;
 	}
 	if (r != NULL) {
 		t->p.resolution = (const char *const *)r->notes;
