@@ -234,6 +234,43 @@ explain_print(const char *what, const char *reply, const char *rcpt,
 	report_verdict_text(stdout, v);
 }
 
+/*
+ * explain_one - one reply pasted (lines joined): its verdict printed, or
+ * put in *doc for --json. Returns the exit status, 64 when the text is
+ * no reply.
+ */
+static int
+explain_one(const char *input, const struct opt_explain *e, json_t **doc)
+{
+	struct verdict	 v;
+	char		*joined, *safe;
+	int		 code;
+
+	joined = explain_join(input);
+	safe = util_escape(joined, strlen(joined));
+	free(joined);
+	if (strlen(safe) < 3 || !isdigit((unsigned char)safe[0]) ||
+	    !isdigit((unsigned char)safe[1]) ||
+	    !isdigit((unsigned char)safe[2]) || safe[0] < '2' ||
+	    safe[0] > '5') {
+		log_warnx("explain: \"%.60s\" does not start with an SMTP "
+		    "reply code (give a reply such as \"550 5.1.1 ...\", or a "
+		    "bounce message)", safe);
+		free(safe);
+		return 64;
+	}
+	code = (safe[0] - '0') * 100 + (safe[1] - '0') * 10 + (safe[2] - '0');
+	verdict_reply(e->stage, code, NULL, safe, &v);
+	if (e->json) {
+		*doc = report_json_verdict(&v);
+		json_object_set_new(*doc, "reply", json_string(safe));
+		json_object_set_new(*doc, "code", json_integer(code));
+	} else
+		explain_print(NULL, safe, NULL, NULL, &v);
+	free(safe);
+	return explain_status(code);
+}
+
 int
 explain_main(int argc, char **argv)
 {
@@ -241,7 +278,7 @@ explain_main(int argc, char **argv)
 	struct verdict		 v;
 	struct dsn		*d = NULL;
 	json_t			*doc = NULL, *arr;
-	char			*input = NULL, *joined, *safe, err[512];
+	char			*input = NULL, err[512];
 	size_t			 len = 0, i;
 	int			 rc = 64, worst = -1, code, kind;
 	int			 islog = 0;
@@ -362,32 +399,8 @@ explain_main(int argc, char **argv)
 		}
 		json_decref(sum);
 		rc = worst;
-	} else {
-		joined = explain_join(input);
-		safe = util_escape(joined, strlen(joined));
-		free(joined);
-		if (strlen(safe) < 3 || !isdigit((unsigned char)safe[0]) ||
-		    !isdigit((unsigned char)safe[1]) ||
-		    !isdigit((unsigned char)safe[2]) || safe[0] < '2' ||
-		    safe[0] > '5') {
-			log_warnx("explain: \"%.60s\" does not start with an "
-			    "SMTP reply code (give a reply such as \"550 5.1.1 "
-			    "...\", or a bounce message)", safe);
-			free(safe);
-			goto out;
-		}
-		code = (safe[0] - '0') * 100 + (safe[1] - '0') * 10 +
-		    (safe[2] - '0');
-		verdict_reply(e.stage, code, NULL, safe, &v);
-		if (e.json) {
-			doc = report_json_verdict(&v);
-			json_object_set_new(doc, "reply", json_string(safe));
-			json_object_set_new(doc, "code", json_integer(code));
-		} else
-			explain_print(NULL, safe, NULL, NULL, &v);
-		free(safe);
-		rc = explain_status(code);
-	}
+	} else
+		rc = explain_one(input, &e, &doc);
 done:
 	if (doc != NULL) {
 		json_dumpf(doc, stdout, REPORT_JSON_FLAGS);
