@@ -153,10 +153,12 @@ shell_history(const struct shell *sh)
 char *
 shell_read_body(struct shell *sh, const char *end, size_t *len)
 {
-	char	*l, *b = NULL;
-	size_t	 n, blen = 0, cap = 0;
+	char	*l, *b;
+	size_t	 n, blen = 0, cap = 256;
 	int	 bad = 0;
 
+	b = xmalloc(cap);
+	b[0] = '\0';
 	for (;;) {
 		if ((l = shell_getline(sh, SHELL_BODY, &n)) == NULL) {
 			sh->eof = 1;
