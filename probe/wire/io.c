@@ -187,6 +187,19 @@ io_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* io_fixed_port - 1 if sa names a source port, not "any" */
+static int
+io_fixed_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)->sin_port
+		    != 0;
+	if (sa->sa_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_port != 0;
+	return 0;
+}
+
 int
 io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
     const struct sockaddr *local, socklen_t locallen)
@@ -216,6 +229,13 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 		snprintf(io->error, sizeof(io->error), "socket: %s",
 		    strerror(errno));
 		return -1;
+	}
+	if (local != NULL && io_fixed_port(local)) {
+		/* a fixed source port again within TIME_WAIT: allowed */
+		int	 on = 1;
+
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on));
 	}
 	if (local != NULL && bind(fd, local, locallen) == -1) {
 		char	 a[INET6_ADDRSTRLEN + 8];
