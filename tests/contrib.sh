@@ -66,6 +66,7 @@ if command -v ldd >/dev/null && command -v dpkg >/dev/null &&
 		[ -z "$pkg" ] && pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
 		case $pkg in
 		libc6|"") continue ;;	# in every Debian image
+		libasan*|libubsan*|liblsan*|libtsan*) continue ;; # a sanitizer build
 		esac
 		printf '%s\n' "$runtime" | grep -qw -- "$pkg" || miss="$miss $pkg"
 	done
