@@ -958,8 +958,6 @@ scn_parse(const char *name, const char *text, size_t len,
 	int		 r;
 
 	memset(&lx, 0, sizeof(lx));
-	/* lex_line() fills them; zeroed so that no path reads garbage */
-	memset(toks, 0, sizeof(toks));
 	lx.file = name;
 	lx.vars = vars;
 	lx.err = err;
