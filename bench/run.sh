@@ -1,33 +1,63 @@
 #!/bin/bash
-# run.sh - the batch-mode benchmark (issue 7). Run by hand, as root on a
-# test machine; it is not part of make check. Postfix's smtp-sink and
-# smtp-source come from the Postfix package unpacked by
-# scripts/servers.sh (never installed: no service of the machine is
-# started or touched); swaks from sh scripts/install-deps.sh --test. Builds what it needs, then measures side by side on loopback:
-#   1. envelope sessions (EHLO MAIL RCPT QUIT) and full deliveries per
-#      second and client CPU per session: smtprobe batch vs Postfix
-#      smtp-source at the same concurrency, against smtp-sink;
-#   2. one single probe, wall and CPU: smtprobe vs swaks --quit-after RCPT;
-#   3. STARTTLS sessions per second and CPU per session: smtprobe batch
-#      --starttls vs openssl s_time handshakes (bench/tlssink, ECDSA
-#      P-256, TLS 1.3);
-#   4. peak RSS of smtprobe batch at 1,000 and 10,000 concurrent idle
-#      sessions, plain and STARTTLS (bench/tlssink greets, or finishes
-#      the handshake, then stalls): VmHWM from /proc.
-# Figures are the median of RUNS runs (default 3), each printed with the
-# command that produced it. Environment: N (plain sessions, 20000), TLSN
-# (STARTTLS sessions, 5000), RUNS, C (concurrency, 50), BUILD (build
-# directory, build-bench), IDLE ("1000 10000"). Client CPU is user +
-# system time of the client process from getrusage (/usr/bin/time); both
-# ends share the machine's cores, so rates are both-ends figures.
+# run.sh - the benchmark (issues 7 and 17). Run by hand, as root on a
+# test machine; it is not part of make check, and nothing in it is a
+# pass/fail test. Everything runs on loopback against servers started
+# here: Postfix's smtp-sink, smtp-source and posttls-finger from the
+# package scripts/servers.sh unpacked (never installed: no service of
+# the machine is started or touched), bench/tlssink (a STARTTLS sink)
+# and bench/floor (a bare envelope client), both built here; swaks from
+# sh scripts/install-deps.sh --test.
+#
+# Absolute figures drift on a shared machine, so every comparison is
+# PAIRED: the two sides run alternately in the same run, the order
+# swapped every round, and what is printed is the ratio of each round
+# and their median (with the absolute medians for scale). CPU is user +
+# system time of the command and its children (getrusage through
+# python3: /usr/bin/time rounds to 10 ms); wall is elapsed time.
+#
+#   1 plain probe       K single probes (smtprobe -s ... -q, to RCPT)
+#                       against K runs of `smtprobe --version` (the
+#                       floor of any program linked with OpenSSL) and
+#                       against K swaks --quit-after RCPT
+#   2 STARTTLS probe    K probes that stop after the EHLO under TLS,
+#                       against K posttls-finger -c -l may -P
+#                       /etc/ssl/certs, same server (tlssink), same trust
+#                       store (--tls-ca-path /etc/ssl/certs); both report
+#                       whether the chain verifies (here: it does not,
+#                       the certificate is self-signed)
+#   3 deliveries        smtprobe batch --scenario delivery.scn against
+#                       smtp-source, N full deliveries each at
+#                       concurrency C, against smtp-sink: wall and CPU
+#   4 envelope sessions smtprobe batch (EHLO MAIL RCPT QUIT) against
+#                       bench/floor doing the same N sessions at C: CPU,
+#                       and smtprobe's client CPU per session
+#   5 idle sessions     peak RSS of smtprobe batch holding COUNT idle
+#                       sessions (plain: greeted; tls: STARTTLS done),
+#                       spread over 127.0.0.1-127.0.0.4 to stay within
+#                       the ephemeral ports; per session = VmHWM / COUNT
+#                       and the marginal figure between two counts. The
+#                       largest count is what the descriptor hard limit
+#                       allows (the process raises its soft limit; the
+#                       machine's limits and sysctls are not changed)
+#   6 a long run        BIG envelope sessions (default 100,000), VmRSS
+#                       sampled as it goes: flat when records are not
+#                       kept
+#
+# Environment: ROUNDS (5), K (20 probes), N (5000 sessions), C (50),
+# BIG (100000), IDLE (plain counts, default "10000 MAX"), TLSIDLE
+# ("1000 10000"), BUILD (build directory, build-bench), SKIP (section
+# numbers to skip, e.g. "5 6").
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build-bench}
-N=${N:-20000}
-TLSN=${TLSN:-5000}
-RUNS=${RUNS:-3}
+ROUNDS=${ROUNDS:-5}
+K=${K:-20}
+N=${N:-5000}
 C=${C:-50}
-IDLE=${IDLE:-"1000 10000"}
+BIG=${BIG:-100000}
+IDLE=${IDLE:-"10000 MAX"}
+TLSIDLE=${TLSIDLE:-"1000 10000"}
+SKIP=${SKIP:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/smtprobe-bench.XXXXXX")
 pids=
 cleanup() {
@@ -38,15 +68,19 @@ cleanup() {
 trap cleanup EXIT
 die() { echo "run.sh: $*" >&2; exit 1; }
 say() { printf '%s\n' "$*"; }
+skip() { case " $SKIP " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # ---- what it needs ----
-srv=$(sh "$top/scripts/servers.sh" path) ||
-    die "scripts/servers.sh could not unpack Postfix (smtp-sink, smtp-source)"
-sink=$srv/smtp-sink
-source=$srv/smtp-source
+eval "$(sh "$top/scripts/servers.sh" env)" ||
+    die "scripts/servers.sh could not unpack Postfix"
+sink=$SERVERS_BIN/smtp-sink
+source=$SERVERS_BIN/smtp-source
+pfdir=$(ls -d "$SERVERS_CACHE"/postfix-* 2>/dev/null | tail -1)
+ptf=$pfdir/usr/sbin/posttls-finger
+[ -x "$ptf" ] || die "no posttls-finger in $pfdir"
 command -v swaks >/dev/null ||
     die "swaks is missing (sh scripts/install-deps.sh --test)"
-for t in openssl pkg-config cc /usr/bin/time; do
+for t in openssl pkg-config cc python3 jq ss; do
 	command -v "$t" >/dev/null || die "$t is missing"
 done
 say "building smtprobe in $build"
@@ -55,10 +89,16 @@ probe=$build/smtprobe
 cc -O2 -o "$work/tlssink" "$top/bench/tlssink.c" \
     $(pkg-config --cflags --libs libevent_openssl libevent openssl) ||
     die "cannot build bench/tlssink"
+cc -O2 -o "$work/floor" "$top/bench/floor.c" || die "cannot build bench/floor"
 tlssink=$work/tlssink
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$work/key.pem" -out "$work/cert.pem" -days 2 \
     -subj /CN=bench.test 2>/dev/null || die "cannot make a certificate"
+# posttls-finger reads main.cf: the unpacked tree's paths, and a host
+# name so that it does not ask the resolver for its own
+mkdir -p "$work/pf"
+{ cat "$SERVERS_BIN/postfix-main.cf"; echo "myhostname = bench.test"; } \
+    > "$work/pf/main.cf"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 # freeport - a TCP port below the ephemeral range that no socket uses
@@ -70,7 +110,7 @@ freeport() {
 	done
 	echo $p
 }
-# waitport PORT - until something listens on 127.0.0.1:PORT
+# waitport PORT - until something listens on PORT
 waitport() {
 	for _ in $(seq 1 100); do
 		ss -ltnH "( sport = :$1 )" 2>/dev/null | grep -q . && return 0
@@ -78,239 +118,261 @@ waitport() {
 	done
 	return 1
 }
-# timed OUT CMD...: run CMD with /usr/bin/time; OUT gets "wall user sys
-# maxrss_kb"
-timed() {
-	local out=$1
-	shift
-	/usr/bin/time -o "$out" -f "%e %U %S %M" "$@"
+# measure CMD... - "wall_s cpu_s" of CMD (children included), its
+# output discarded
+measure() {
+	python3 -c '
+import resource, subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL, check=False)
+w = time.monotonic() - t
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.4f %.4f" % (w, r.ru_utime + r.ru_stime))' "$@"
 }
-# median VALUES... - the median (sorted numerically)
+# median VALUES...
 median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-	    END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+	    print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-# spread VALUES... - "median (min-max)"
-spread() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-	    END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		if (NR > 1) printf "%s (%s-%s)\n", m, v[1], v[NR]
-		else print m }'
-}
-# rate N FILE: "sessions/s cpu_us_per_session" from a timed file
-rate() {
-	awk -v n="$1" '{ printf "%.0f %.1f\n", n / $1, ($2 + $3) / n * 1e6 }' "$2"
+# range VALUES... - "min-max"
+range() {
+	printf '%s\n' "$@" | sort -g | awk 'NR == 1 { a = $1 } { b = $1 }
+	    END { printf "%s-%s", a, b }'
 }
 
 results=
-record() {	# record LABEL VALUE COMMAND
-	results="$results$(printf '%-52s %22s\n    %s' "$1" "$2" "$3")
+record() {	# record LABEL VALUE HOW
+	results="$results$(printf '%-58s %s\n    %s' "$1" "$2" "$3")
 "
-	printf '%-52s %22s\n' "$1" "$2"
+	printf '%-58s %s\n' "$1" "$2"
+}
+
+# pair LABEL DIV FUNC_A FUNC_B - ROUNDS paired rounds of two workloads
+# (shell functions that run one measurement each through measure);
+# records the medians of A and B (CPU and wall, divided by DIV: per
+# probe or per session) and the median ratios A/B of CPU and wall
+pair() {
+	local label=$1 div=$2 fa=$3 fb=$4 r a b ca= cb= wa= wb= rc= rw=
+	for r in $(seq 1 "$ROUNDS"); do
+		if [ $((r % 2)) -eq 1 ]; then
+			a=$($fa); b=$($fb)
+		else
+			b=$($fb); a=$($fa)
+		fi
+		set -- $a $b
+		wa="$wa $1" ca="$ca $2" wb="$wb $3" cb="$cb $4"
+		rc="$rc $(awk -v x="$2" -v y="$4" 'BEGIN { printf "%.3f", x / y }')"
+		rw="$rw $(awk -v x="$1" -v y="$3" 'BEGIN { printf "%.3f", x / y }')"
+		say "  round $r: CPU $2 s / $4 s, wall $1 s / $3 s"
+	done
+	per() { awk -v v="$(median $1)" -v d="$div" -v u="$2" \
+	    'BEGIN { printf "%.1f %s", v / d * u, (u == 1e3 ? "ms" : "us") }'; }
+	local unit=1e3
+	[ "$div" -gt 100 ] && unit=1e6
+	record "$label: CPU ratio (median, range)" \
+	    "$(median $rc)x ($(range $rc))" \
+	    "CPU each: $(per "$ca" $unit) vs $(per "$cb" $unit)"
+	record "$label: wall ratio (median, range)" \
+	    "$(median $rw)x ($(range $rw))" \
+	    "wall each: $(per "$wa" $unit) vs $(per "$wb" $unit)"
+}
+
+# loop FILE CMD... - a script that runs CMD K times (its output gone)
+loop() {
+	local f=$1
+	shift
+	{
+		echo 'i=0'
+		echo "while [ \$i -lt $K ]; do"
+		printf ' %q' "$@"
+		echo ' >/dev/null 2>&1'
+		echo '	i=$((i + 1))'
+		echo 'done'
+	} > "$f"
 }
 
 say "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
-say "smtprobe: $("$probe" --version), $(openssl version)"
+say "smtprobe: $("$probe" --version | head -1), $(openssl version)"
+say "paired: $ROUNDS rounds; ratios are smtprobe / the other side"
 
-# ---- 1. plain sessions at concurrency C against smtp-sink ----
-say "[load average $(cut -d' ' -f1-3 /proc/loadavg)]"
 PS=$(freeport)
 "$sink" -u nobody "127.0.0.1:$PS" 1024 >/dev/null 2>&1 &
 pids="$pids $!"
 waitport "$PS" || die "smtp-sink did not start"
-yes "127.0.0.1:$PS" | head -n "$N" > "$work/plain.in"
-printf '%s\n' connect ehlo 'mail ${from}' 'rcpt ${to}' data quit \
-    > "$work/delivery.scn"
-bopts="-q --helo bench.test -f a@bench.test -t b@bench.test -c $C --per-ip $C --per-ip-gap 0"
-cmd_env="smtprobe batch $bopts FILE >/dev/null   (FILE: $N x 127.0.0.1:PORT)"
-cmd_dlv="smtprobe batch $bopts --scenario delivery.scn FILE >/dev/null"
-cmd_src="smtp-source -s $C -m $N -f a@bench.test -t b@bench.test 127.0.0.1:PORT"
-e_rate= e_cpu= d_rate= d_cpu= s_rate= s_cpu=
-for r in $(seq 1 "$RUNS"); do
-	timed "$work/t" "$probe" batch $bopts --metadata "$work/meta.json" \
-	    "$work/plain.in" >/dev/null
-	ok=$(jq -r .counts.ok "$work/meta.json" 2>/dev/null)
-	[ "$ok" = "$N" ] || say "warning: envelope run $r: $ok of $N ok"
-	set -- $(rate "$N" "$work/t")
-	e_rate="$e_rate $1" e_cpu="$e_cpu $2"
-	timed "$work/t" "$source" -s "$C" -m "$N" -f a@bench.test \
-	    -t b@bench.test "127.0.0.1:$PS"
-	set -- $(rate "$N" "$work/t")
-	s_rate="$s_rate $1" s_cpu="$s_cpu $2"
-	timed "$work/t" "$probe" batch $bopts --scenario "$work/delivery.scn" \
-	    --metadata "$work/meta.json" "$work/plain.in" >/dev/null
-	ok=$(jq -r .counts.ok "$work/meta.json" 2>/dev/null)
-	[ "$ok" = "$N" ] || say "warning: delivery run $r: $ok of $N ok"
-	set -- $(rate "$N" "$work/t")
-	d_rate="$d_rate $1" d_cpu="$d_cpu $2"
-	say "run $r: envelope$(echo "$e_rate" | awk '{print $NF}')/s,$(echo "$e_cpu" | awk '{print $NF}') us;" \
-	    "smtp-source$(echo "$s_rate" | awk '{print $NF}')/s,$(echo "$s_cpu" | awk '{print $NF}') us;" \
-	    "delivery$(echo "$d_rate" | awk '{print $NF}')/s,$(echo "$d_cpu" | awk '{print $NF}') us"
-done
-er=$(median $e_rate) ec=$(median $e_cpu)
-sr=$(median $s_rate) sc=$(median $s_cpu)
-dr=$(median $d_rate) dc=$(median $d_cpu)
-say
-record "envelope sessions/s, smtprobe batch (c=$C)" "$(spread $e_rate)" "$cmd_env"
-record "client CPU per envelope session, smtprobe batch" "$(spread $e_cpu) us" "$cmd_env"
-record "full deliveries/s, smtprobe batch (c=$C)" "$(spread $d_rate)" "$cmd_dlv"
-record "client CPU per delivery, smtprobe batch" "$(spread $d_cpu) us" "$cmd_dlv"
-record "full deliveries/s, smtp-source (c=$C)" "$(spread $s_rate)" "$cmd_src"
-record "client CPU per delivery, smtp-source" "$(spread $s_cpu) us" "$cmd_src"
-record "smtprobe envelope / smtp-source throughput" \
-    "$(awk -v a="$er" -v b="$sr" 'BEGIN { printf "%.2fx", a / b }')" \
-    "the two lines above"
-record "smtprobe delivery / smtp-source throughput" \
-    "$(awk -v a="$dr" -v b="$sr" 'BEGIN { printf "%.2fx", a / b }')" \
-    "the two lines above"
-
-# ---- 2. one probe, as a person runs it ----
-say "[load average $(cut -d' ' -f1-3 /proc/loadavg)]"
-K=20
-cat > "$work/one.sh" <<EOF
-i=0
-while [ \$i -lt $K ]; do
-	"\$@" >/dev/null 2>&1
-	i=\$((i + 1))
-done
-EOF
-w1= c1= w2= c2=
-for r in $(seq 1 "$RUNS"); do
-	timed "$work/t" sh "$work/one.sh" "$probe" -s "127.0.0.1:$PS" \
-	    --helo bench.test -f a@bench.test -t b@bench.test -q
-	set -- $(awk -v k=$K '{ printf "%.1f %.1f\n", $1 / k * 1e3,
-	    ($2 + $3) / k * 1e3 }' "$work/t")
-	w1="$w1 $1" c1="$c1 $2"
-	timed "$work/t" sh "$work/one.sh" swaks --server "127.0.0.1:$PS" \
-	    --helo bench.test --from a@bench.test --to b@bench.test \
-	    --quit-after RCPT
-	set -- $(awk -v k=$K '{ printf "%.1f %.1f\n", $1 / k * 1e3,
-	    ($2 + $3) / k * 1e3 }' "$work/t")
-	w2="$w2 $1" c2="$c2 $2"
-done
-p1="$(median $w1) ms wall, $(median $c1) ms CPU"
-p2="$(median $w2) ms wall, $(median $c2) ms CPU"
-say
-record "one probe, smtprobe (mean of $K)" "$p1" \
-    "smtprobe -s 127.0.0.1:PORT --helo bench.test -f a@bench.test -t b@bench.test -q"
-record "one probe, swaks --quit-after RCPT (mean of $K)" "$p2" \
-    "swaks --server 127.0.0.1:PORT --helo bench.test --from a@bench.test --to b@bench.test --quit-after RCPT"
-
-# ---- 3. STARTTLS ----
-say "[load average $(cut -d' ' -f1-3 /proc/loadavg)]"
 PT=$(freeport)
 "$tlssink" -p "$PT" -c "$work/cert.pem" -k "$work/key.pem" &
 pids="$pids $!"
 waitport "$PT" || die "tlssink did not start"
-PI=$(freeport)
-"$tlssink" -T -p "$PI" -c "$work/cert.pem" -k "$work/key.pem" &
-pids="$pids $!"
-waitport "$PI" || die "tlssink -T did not start"
-yes "127.0.0.1:$PT" | head -n "$TLSN" > "$work/tls.in"
-topts="-q --helo bench.test --starttls --per-ip-gap 0"
-t_rate= t_cpu= t1_rate= t1_cpu= st_rate= st_cpu=
-N1=$((TLSN / 5))
-head -n "$N1" "$work/tls.in" > "$work/tls1.in"
-for r in $(seq 1 "$RUNS"); do
-	timed "$work/t" "$probe" batch $topts -c "$C" --per-ip "$C" \
-	    --metadata "$work/meta.json" "$work/tls.in" >/dev/null
-	ok=$(jq -r .counts.ok "$work/meta.json" 2>/dev/null)
-	[ "$ok" = "$TLSN" ] || say "warning: STARTTLS run $r: $ok of $TLSN ok"
-	set -- $(rate "$TLSN" "$work/t")
-	t_rate="$t_rate $1" t_cpu="$t_cpu $2"
-	timed "$work/t" "$probe" batch $topts -c 1 --per-ip 1 \
-	    "$work/tls1.in" >/dev/null
-	set -- $(rate "$N1" "$work/t")
-	t1_rate="$t1_rate $1" t1_cpu="$t1_cpu $2"
-	timed "$work/t" openssl s_time -connect "127.0.0.1:$PI" -new \
-	    -time 5 > "$work/stime.out" 2>&1
-	n=$(sed -n 's/^\([0-9]*\) connections in .* real seconds.*/\1/p' \
-	    "$work/stime.out" | head -1)
-	[ -n "$n" ] && [ "$n" -gt 0 ] || { cat "$work/stime.out"; die "s_time failed"; }
-	set -- $(rate "$n" "$work/t")
-	st_rate="$st_rate $1" st_cpu="$st_cpu $2"
-done
-tr_=$(median $t_rate) tc=$(median $t_cpu)
-t1r=$(median $t1_rate) t1c=$(median $t1_cpu)
-str=$(median $st_rate) stc=$(median $st_cpu)
-say
-record "STARTTLS sessions/s, smtprobe batch (c=$C)" "$(spread $t_rate)" \
-    "smtprobe batch $topts -c $C --per-ip $C FILE   (FILE: $TLSN x tlssink)"
-record "client CPU per STARTTLS session, smtprobe (c=$C)" "$(spread $t_cpu) us" \
-    "the line above"
-record "STARTTLS sessions/s, smtprobe batch (c=1)" "$(spread $t1_rate)" \
-    "smtprobe batch $topts -c 1 --per-ip 1 FILE   ($N1 sessions)"
-record "client CPU per STARTTLS session, smtprobe (c=1)" "$(spread $t1_cpu) us" \
-    "the line above"
-record "TLS handshakes/s, openssl s_time -new (c=1)" "$(spread $st_rate)" \
-    "openssl s_time -connect 127.0.0.1:PORT -new -time 5   (tlssink -T)"
-record "client CPU per handshake, openssl s_time" "$(spread $st_cpu) us" \
-    "the line above"
 
-# ---- 4. peak RSS with idle sessions ----
-say "[load average $(cut -d' ' -f1-3 /proc/loadavg)]"
-# idle KIND COUNT: VmHWM and VmRSS (kB) of a batch holding COUNT idle
+# ---- 1. one plain probe ----
+if ! skip 1; then
+	say
+	say "[1] one plain probe, $K per measurement (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	loop "$work/plain.sh" "$probe" -s "127.0.0.1:$PS" --helo bench.test \
+	    -f a@bench.test -t b@bench.test -q
+	loop "$work/version.sh" "$probe" --version
+	loop "$work/swaks.sh" swaks --server "127.0.0.1:$PS" --helo bench.test \
+	    --from a@bench.test --to b@bench.test --quit-after RCPT
+	m_plain() { measure sh "$work/plain.sh"; }
+	m_version() { measure sh "$work/version.sh"; }
+	m_swaks() { measure sh "$work/swaks.sh"; }
+	pair "plain probe / --version floor (goal <= 1.15)" "$K" m_plain m_version
+	pair "plain probe / swaks --quit-after RCPT" "$K" m_plain m_swaks
+fi
+
+# ---- 2. one STARTTLS probe ----
+if ! skip 2; then
+	say
+	say "[2] one STARTTLS probe, $K per measurement (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	loop "$work/tls.sh" "$probe" -s "127.0.0.1:$PT" --helo bench.test \
+	    --starttls --tls-ca-path /etc/ssl/certs --stop-before mail -q
+	loop "$work/ptf.sh" env MAIL_CONFIG="$work/pf" \
+	    LD_LIBRARY_PATH="$pfdir/usr/lib/postfix" "$ptf" -c -l may \
+	    -P /etc/ssl/certs "[127.0.0.1]:$PT"
+	# both must have done the handshake and judged the chain
+	"$probe" -s "127.0.0.1:$PT" --helo bench.test --starttls \
+	    --tls-ca-path /etc/ssl/certs --stop-before mail --json 2>/dev/null |
+	    jq -e '.tls.verify? // .tls // empty' >/dev/null ||
+	    say "warning: smtprobe's STARTTLS probe did not report TLS"
+	MAIL_CONFIG="$work/pf" LD_LIBRARY_PATH="$pfdir/usr/lib/postfix" \
+	    "$ptf" -c -l may -P /etc/ssl/certs "[127.0.0.1]:$PT" 2>&1 |
+	    grep -q 'TLS connection established' ||
+	    say "warning: posttls-finger did not establish TLS"
+	m_tls() { measure sh "$work/tls.sh"; }
+	m_ptf() { measure sh "$work/ptf.sh"; }
+	pair "STARTTLS probe / posttls-finger (goal <= 0.7)" "$K" m_tls m_ptf
+fi
+
+# ---- 3 and 4. batch ----
+yes "127.0.0.1:$PS" | head -n "$N" > "$work/plain.in"
+printf '%s\n' connect ehlo 'mail ${from}' 'rcpt ${to}' data quit \
+    > "$work/delivery.scn"
+bopts="-q --helo bench.test -f a@bench.test -t b@bench.test -c $C --per-ip $C --per-ip-gap 0"
+# batch_ok META - warn unless every session of the run was ok
+batch_ok() {
+	local ok
+	ok=$(jq -r .counts.ok "$1" 2>/dev/null)
+	[ "$ok" = "$N" ] || echo "warning: ${ok:-?} of $N sessions ok" >&2
+}
+if ! skip 3; then
+	say
+	say "[3] $N full deliveries at c=$C (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	m_dlv() { measure "$probe" batch $bopts --scenario "$work/delivery.scn" \
+	    --metadata "$work/meta.json" "$work/plain.in"; batch_ok "$work/meta.json"; }
+	m_src() { measure "$source" -s "$C" -m "$N" -f a@bench.test \
+	    -t b@bench.test "127.0.0.1:$PS"; }
+	pair "deliveries: smtprobe batch / smtp-source (goal <= 0.8)" "$N" m_dlv m_src
+fi
+if ! skip 4; then
+	say
+	say "[4] $N envelope sessions at c=$C (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	m_env() { measure "$probe" batch $bopts --metadata "$work/meta.json" \
+	    "$work/plain.in"; batch_ok "$work/meta.json"; }
+	m_floor() { measure "$work/floor" -n "$N" -c "$C" 127.0.0.1 "$PS"; }
+	pair "envelope: smtprobe batch / bare client (goal: 80 us each)" "$N" m_env m_floor
+fi
+
+# ---- 5. idle sessions ----
+# idle KIND COUNT: "VmHWM_kB sessions_up" of a batch holding COUNT idle
 # sessions (plain: greeted, then nothing; tls: STARTTLS done, then
-# nothing)
+# nothing), targets spread over 127.0.0.1-127.0.0.4
 idle() {
-	local kind=$1 count=$2 port bp sp field want st i
+	local kind=$1 count=$2 port bp sp field st i hwm=0 per
 	port=$(freeport)
 	if [ "$kind" = tls ]; then
-		"$tlssink" -p "$port" -c "$work/cert.pem" -k "$work/key.pem" \
-		    -m stall-tls -S "$work/status" &
+		"$tlssink" -a 0.0.0.0 -p "$port" -c "$work/cert.pem" \
+		    -k "$work/key.pem" -m stall-tls -S "$work/status" &
 		field=tls
 		set -- --starttls
 	else
-		"$tlssink" -p "$port" -m stall -S "$work/status" &
+		"$tlssink" -a 0.0.0.0 -p "$port" -m stall -S "$work/status" &
 		field=greeted
 		set --
 	fi
 	sp=$!
 	waitport "$port" || die "tlssink did not start"
-	yes "127.0.0.1:$port" | head -n "$count" > "$work/idle.in"
-	"$probe" batch -q --helo bench.test --per-ip "$count" \
+	for i in $(seq 0 $((count - 1))); do
+		echo "127.0.0.$((i % 4 + 1)):$port"
+	done > "$work/idle.in"
+	per=$(((count + 3) / 4))
+	"$probe" batch -q --helo bench.test -c "$count" --per-ip "$per" \
 	    --per-ip-gap 0 --rate 2000/s --timeout 900 --drain-timeout 0 "$@" \
-	    "$work/idle.in" >/dev/null 2>&1 &
+	    "$work/idle.in" >/dev/null 2>"$work/idle.err" &
 	bp=$!
-	want=$count
-	for i in $(seq 1 1200); do
+	for i in $(seq 1 1500); do
 		st=$(sed -n "s/.* $field \\([0-9]*\\).*/\\1/p" \
 		    "$work/status" 2>/dev/null)
-		[ "${st:-0}" -ge "$want" ] && break
+		[ "${st:-0}" -ge "$count" ] && break
+		kill -0 "$bp" 2>/dev/null || break
 		sleep 0.1
 	done
 	sleep 1
-	awk '/^VmHWM|^VmRSS/ { printf "%s ", $2 }' "/proc/$bp/status"
-	echo "${st:-0}"
+	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$bp/status" 2>/dev/null)
+	echo "${hwm:-0} ${st:-0}"
 	kill -TERM "$bp" 2>/dev/null
 	wait "$bp" 2>/dev/null
 	kill "$sp" 2>/dev/null
 	wait "$sp" 2>/dev/null
 	rm -f "$work/status"
 }
-say
-for kind in plain tls; do
-	prev= prevn=
-	for count in $IDLE; do
-		set -- $(idle "$kind" "$count")
-		hwm=$1 rss=$2 got=$3
-		[ "$got" -ge "$count" ] || say "warning: only $got of $count $kind sessions came up"
-		record "peak RSS, $count idle $kind sessions" \
-		    "$((hwm / 1024)) MB" \
-		    "smtprobe batch --per-ip $count --per-ip-gap 0 --rate 2000/s --timeout 900 $([ "$kind" = tls ] && echo --starttls) FILE; VmHWM of /proc/PID/status"
-		record "  per session, all memory / $count" \
-		    "$(awk -v h="$hwm" -v n="$count" 'BEGIN { printf "%.1f KB", h / n }')" \
-		    "VmHWM / sessions"
-		if [ -n "$prev" ]; then
-			record "  per session, marginal ($prevn -> $count)" \
-			    "$(awk -v a="$prev" -v b="$hwm" -v m="$prevn" -v n="$count" \
-			    'BEGIN { printf "%.2f KB", (b - a) / (n - m) }')" \
-			    "(VmHWM($count) - VmHWM($prevn)) / $((count - prevn))"
-		fi
-		prev=$hwm prevn=$count
+if ! skip 5; then
+	say
+	say "[5] idle sessions (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	# what the descriptor hard limit allows: one descriptor a session,
+	# and the reserve batch keeps for itself
+	max=$(( $(ulimit -Hn) - 100 ))
+	for kind in plain tls; do
+		counts=$IDLE
+		[ "$kind" = tls ] && counts=$TLSIDLE
+		prev= prevn=
+		for count in $counts; do
+			[ "$count" = MAX ] && count=$max
+			set -- $(idle "$kind" "$count")
+			hwm=$1 got=$2
+			[ "$got" -ge "$count" ] ||
+			    say "warning: only $got of $count $kind sessions came up ($(tail -1 "$work/idle.err"))"
+			record "peak RSS, $count idle $kind sessions" \
+			    "$((hwm / 1024)) MB, $(awk -v h="$hwm" -v n="$count" \
+			    'BEGIN { printf "%.2f KB", h / n }') a session" \
+			    "smtprobe batch -c $count --per-ip $(((count + 3) / 4)) (4 addresses) $([ "$kind" = tls ] && echo --starttls); VmHWM"
+			if [ -n "$prev" ]; then
+				record "  marginal per $kind session ($prevn -> $count)" \
+				    "$(awk -v a="$prev" -v b="$hwm" -v m="$prevn" \
+				    -v n="$count" 'BEGIN { printf "%.2f KB", (b - a) / (n - m) }')" \
+				    "(VmHWM($count) - VmHWM($prevn)) / $((count - prevn)); goal plain <= 3 KB, TLS <= 30 KB"
+			fi
+			prev=$hwm prevn=$count
+		done
 	done
-done
+fi
+
+# ---- 6. a long run ----
+if ! skip 6; then
+	say
+	say "[6] $BIG envelope sessions, RSS as it goes (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	yes "127.0.0.1:$PS" | head -n "$BIG" > "$work/big.in"
+	"$probe" batch $bopts --progress "$work/big.in" >/dev/null \
+	    2>"$work/big.err" &
+	bp=$!
+	samples=
+	while kill -0 "$bp" 2>/dev/null; do
+		s=$(awk '/^VmRSS/ { print $2 }' "/proc/$bp/status" 2>/dev/null)
+		[ -n "$s" ] && samples="$samples $s"
+		sleep 0.5
+	done
+	wait "$bp"
+	set -- $samples
+	n=$#
+	[ "$n" -ge 4 ] || die "the long run ended too fast to sample ($n samples)"
+	q1=$(echo $samples | awk -v n="$n" '{ print $(int(n / 4) + 1) }')
+	last=$(echo $samples | awk '{ print $NF }')
+	peak=$(printf '%s\n' $samples | sort -n | tail -1)
+	record "RSS over $BIG sessions: at 1/4, end, peak" \
+	    "$((q1 / 1024)) MB, $((last / 1024)) MB, $((peak / 1024)) MB" \
+	    "smtprobe batch $bopts FILE ($BIG targets); VmRSS every 0.5 s ($n samples); flat: end <= 1.1 x 1/4"
+fi
 
 say
-say "== figures and the commands that produced them"
+say "== figures and how they were made"
 printf '%s' "$results"
