@@ -216,7 +216,15 @@ struct scn_result {
 
 typedef void	(*scn_done_cb)(struct scn_exec *, void *);
 
+/*
+ * scn_exec_new - run s, which is borrowed (read, never changed) until
+ * scn_exec_free(): many execs may share one scenario. NULL: an empty
+ * one, grown by scn_exec_push(). scn_exec_new_own() takes s: it is
+ * freed with the exec.
+ */
 struct scn_exec	*scn_exec_new(struct event_base *, const struct scn *,
+		    const struct scn_params *, scn_done_cb, void *arg);
+struct scn_exec	*scn_exec_new_own(struct event_base *, struct scn *,
 		    const struct scn_params *, scn_done_cb, void *arg);
 void		 scn_exec_start(struct scn_exec *);
 /*

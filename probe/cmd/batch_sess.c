@@ -216,9 +216,11 @@ bsess_run(struct bt_sess *s)
 		bout_job_reported(b, j);
 		return;
 	}
-	s->x = scn_exec_new(b->base, scn, &s->sp, bsess_exec_done, s);
 	if (own)
-		scn_free(scn);
+		s->x = scn_exec_new_own(b->base, scn, &s->sp, bsess_exec_done,
+		    s);
+	else
+		s->x = scn_exec_new(b->base, scn, &s->sp, bsess_exec_done, s);
 	scn_exec_start(s->x);
 }
 

@@ -145,7 +145,9 @@ enum exec_wait {
 
 struct scn_exec {
 	struct event_base	*base;
-	struct scn		*scn;		/* steps (own copy) */
+	const struct scn	*scn;		/* the steps: the caller's, or own */
+	struct scn		*own;		/* scn when it is ours (interactive:
+					   grown by scn_exec_push), else NULL */
 	const struct scn_params	*p;
 	scn_done_cb		 done;
 	void			*arg;
@@ -286,16 +288,28 @@ scn_exec_new(struct event_base *base, const struct scn *s,
 	x->done = done;
 	x->arg = arg;
 	x->running = RUN_NONE;
-	x->scn = scn_new(s != NULL ? s->name : "shell");
-	if (s != NULL && s->desc != NULL)
-		x->scn->desc = xstrdup(s->desc);
-	for (i = 0; s != NULL && i < s->nsteps; i++)
-		scn_add(x->scn, &s->steps[i]);
+	/* a scenario is read, never changed: a batch of thousands of
+	   sessions shares one (no per-session copy) */
+	if (s != NULL)
+		x->scn = s;
+	else
+		x->scn = x->own = scn_new("shell");
 	x->res = xcalloc(x->scn->nsteps + 1, sizeof(*x->res));
 	for (i = 0; i < x->scn->nsteps; i++) {
 		x->res[i].session = -1;
 		x->res[i].rstep = -1;
 	}
+	return x;
+}
+
+struct scn_exec *
+scn_exec_new_own(struct event_base *base, struct scn *s,
+    const struct scn_params *p, scn_done_cb done, void *arg)
+{
+	struct scn_exec	*x;
+
+	x = scn_exec_new(base, s, p, done, arg);
+	x->own = s;
 	return x;
 }
 
@@ -328,7 +342,7 @@ scn_exec_free(struct scn_exec *x)
 	for (i = 0; i < x->scn->nsteps; i++)
 		free(x->res[i].detail);
 	free(x->res);
-	scn_free(x->scn);
+	scn_free(x->own);
 	exec_txn_clear(x);
 	free(x->msg);
 	if (x->secret != NULL) {
@@ -348,9 +362,20 @@ scn_exec_start(struct scn_exec *x)
 int
 scn_exec_push(struct scn_exec *x, const struct scn_step *st)
 {
+	size_t	 i;
+
 	if (x->finished || x->scn->nsteps >= SCN_MAX_STEPS)
 		return -1;
-	scn_add(x->scn, st);
+	if (x->own == NULL) {
+		/* the caller's scenario is borrowed: grow a copy */
+		x->own = scn_new(x->scn->name);
+		if (x->scn->desc != NULL)
+			x->own->desc = xstrdup(x->scn->desc);
+		for (i = 0; i < x->scn->nsteps; i++)
+			scn_add(x->own, &x->scn->steps[i]);
+		x->scn = x->own;
+	}
+	scn_add(x->own, st);
 	x->res = xreallocarray(x->res, x->scn->nsteps + 1, sizeof(*x->res));
 	memset(&x->res[x->scn->nsteps - 1], 0, sizeof(*x->res));
 	x->res[x->scn->nsteps - 1].session = -1;

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,9 @@ struct io {
 	int			 bare_lf;
 	enum io_err		 err;		/* kind of the last IO_ERROR */
 	struct event		*kick;		/* IO_CONNECTED of a seam */
-	char			 error[512];
+	char			*errmsg;	/* the last error, allocated when
+					   there is one (idle sessions
+					   carry none) */
 	char			 local[INET6_ADDRSTRLEN + 8];
 	char			 peer[INET6_ADDRSTRLEN + 8];
 };
@@ -64,6 +67,8 @@ static void	io_format_addr(const struct sockaddr *, char *, size_t);
 static void	io_lines(struct io *);
 static void	io_input(struct io *);
 static void	io_kickcb(evutil_socket_t, short, void *);
+static void	io_seterr(struct io *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 static const struct io_seams *seams;	/* tests only: io_set_seams() */
 
@@ -97,6 +102,7 @@ io_free(struct io *io)
 	event_free(io->timer);
 	if (io->kick != NULL)
 		event_free(io->kick);
+	free(io->errmsg);
 	free(io);
 }
 
@@ -126,7 +132,22 @@ io_read(struct io *io, void *buf, size_t len)
 const char *
 io_error(struct io *io)
 {
-	return io->error;
+	return io->errmsg != NULL ? io->errmsg : "";
+}
+
+/* io_seterr - the message io_error() gives from now on */
+static void
+io_seterr(struct io *io, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m;
+
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	free(io->errmsg);
+	io->errmsg = m;
 }
 
 enum io_err
@@ -212,8 +233,8 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 		io->bev = seams->connect(seams->arg, io->base, sa, io->local,
 		    sizeof(io->local));
 		if (io->bev == NULL) {
-			snprintf(io->error, sizeof(io->error), "connect to "
-			    "%s: refused by the test seam", io->peer);
+			io_seterr(io, "connect to %s: refused by the test seam",
+			    io->peer);
 			return -1;
 		}
 		bufferevent_setcb(io->bev, io_readcb, NULL, io_eventcb, io);
@@ -226,8 +247,7 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 	}
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(io->error, sizeof(io->error), "socket: %s",
-		    strerror(errno));
+		io_seterr(io, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (local != NULL && io_fixed_port(local)) {
@@ -241,21 +261,20 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 		char	 a[INET6_ADDRSTRLEN + 8];
 
 		io_format_addr(local, a, sizeof(a));
-		snprintf(io->error, sizeof(io->error), "bind to %s: %s", a,
-		    strerror(errno));
+		io_seterr(io, "bind to %s: %s", a, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	io->bev = bufferevent_socket_new(io->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (io->bev == NULL) {
 		close(fd);
-		snprintf(io->error, sizeof(io->error), "bufferevent failed");
+		io_seterr(io, "bufferevent failed");
 		return -1;
 	}
 	bufferevent_setcb(io->bev, io_readcb, NULL, io_eventcb, io);
 	if (bufferevent_socket_connect(io->bev, sa, (int)salen) == -1) {
-		snprintf(io->error, sizeof(io->error), "connect to %s: %s",
-		    io->peer, strerror(errno));
+		io_seterr(io, "connect to %s: %s", io->peer,
+		    strerror(errno));
 		bufferevent_free(io->bev);
 		io->bev = NULL;
 		return -1;
@@ -310,13 +329,12 @@ io_starttls(struct io *io, SSL *ssl)
 
 	if (io->bev == NULL || io->tls_started) {
 		SSL_free(ssl);
-		snprintf(io->error, sizeof(io->error), "TLS already started");
+		io_seterr(io, "TLS already started");
 		return -1;
 	}
 	if (evbuffer_get_length(bufferevent_get_input(io->bev)) != 0) {
 		SSL_free(ssl);
-		snprintf(io->error, sizeof(io->error),
-		    "plaintext received before the TLS handshake");
+		io_seterr(io, "plaintext received before the TLS handshake");
 		return -1;
 	}
 	/*
@@ -328,8 +346,7 @@ io_starttls(struct io *io, SSL *ssl)
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (tls == NULL) {
 		SSL_free(ssl);
-		snprintf(io->error, sizeof(io->error),
-		    "cannot set up the TLS layer");
+		io_seterr(io, "cannot set up the TLS layer");
 		return -1;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
@@ -415,7 +432,7 @@ io_timercb(evutil_socket_t fd, short what, void *arg)
 {
 	struct io	*io = arg;
 
-	snprintf(io->error, sizeof(io->error), "timed out");
+	io_seterr(io, "timed out");
 	io->cb(io, IO_TIMEOUT, io->arg);
 }
 
@@ -436,8 +453,7 @@ io_lines(struct io *io)
 		if (eol.pos == -1)
 			break;
 		if ((size_t)eol.pos > io->maxline + 1) {
-			snprintf(io->error, sizeof(io->error),
-			    "line too long (over %zu bytes)", io->maxline);
+			io_seterr(io, "line too long (over %zu bytes)", io->maxline);
 			io->err = IO_ERR_LINE;
 			io->cb(io, IO_ERROR, io->arg);
 			return;
@@ -455,8 +471,7 @@ io_lines(struct io *io)
 		free(line);
 	}
 	if (io->bev == bev && evbuffer_get_length(in) > io->maxline + 1) {
-		snprintf(io->error, sizeof(io->error),
-		    "line too long (over %zu bytes)", io->maxline);
+		io_seterr(io, "line too long (over %zu bytes)", io->maxline);
 		io->err = IO_ERR_LINE;
 		io->cb(io, IO_ERROR, io->arg);
 	}
@@ -482,23 +497,23 @@ io_readcb(struct bufferevent *bev, void *arg)
 static void
 io_tls_error(struct io *io, const char *what, unsigned long e)
 {
-	char		 buf[256];
+	char		 buf[256], msg[512];
 	size_t		 off;
 
-	off = (size_t)snprintf(io->error, sizeof(io->error), "%s", what);
+	off = (size_t)snprintf(msg, sizeof(msg), "%s", what);
 	if (e == 0)
 		e = bufferevent_get_openssl_error(io->bev);
 	for (; e != 0; e = bufferevent_get_openssl_error(io->bev)) {
 		if (ERR_GET_LIB(e) == 0)	/* libevent's own SSL_get_error code */
 			continue;
 		ERR_error_string_n(e, buf, sizeof(buf));
-		if (off < sizeof(io->error))
-			off += (size_t)snprintf(io->error + off,
-			    sizeof(io->error) - off, ": %s",
-			    ERR_reason_error_string(e) != NULL ?
+		if (off < sizeof(msg))
+			off += (size_t)snprintf(msg + off, sizeof(msg) - off,
+			    ": %s", ERR_reason_error_string(e) != NULL ?
 			    ERR_reason_error_string(e) : buf);
 	}
 	ERR_clear_error();
+	io_seterr(io, "%s", msg);
 }
 
 static void
@@ -533,12 +548,10 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 		size_t	 n = evbuffer_get_length(bufferevent_get_input(bev));
 
 		if (n > 0)
-			snprintf(io->error, sizeof(io->error),
-			    "connection closed in the middle of a line "
-			    "(%zu bytes without line end)", n);
+			io_seterr(io, "connection closed in the middle of a "
+			    "line (%zu bytes without line end)", n);
 		else
-			snprintf(io->error, sizeof(io->error),
-			    "connection closed by peer");
+			io_seterr(io, "connection closed by peer");
 		io->cb(io, IO_EOF, io->arg);
 		return;
 	}
@@ -548,18 +561,17 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (io->tls && err != 0 && first == 0) {
 		/* TLS was up and no TLS error: the connection itself broke */
 		io->err = IO_ERR_SOCKET;
-		snprintf(io->error, sizeof(io->error), "%s", strerror(err));
+		io_seterr(io, "%s", strerror(err));
 	} else if (io->tls_started) {
 		io_tls_error(io, io->tls ? "TLS error" :
 		    "TLS handshake failed", first);
-		if (!io->tls && strcmp(io->error, "TLS handshake failed") == 0
+		if (!io->tls && strcmp(io_error(io), "TLS handshake failed") == 0
 		    && err != 0)
-			snprintf(io->error, sizeof(io->error),
-			    "TLS handshake failed: %s", strerror(err));
+			io_seterr(io, "TLS handshake failed: %s", strerror(err));
 	} else if (err == 0)
-		snprintf(io->error, sizeof(io->error), "connection error");
+		io_seterr(io, "connection error");
 	else
-		snprintf(io->error, sizeof(io->error), "%s", strerror(err));
+		io_seterr(io, "%s", strerror(err));
 	if (!io->tls_started && err == ECONNREFUSED)
 		io->err = IO_ERR_REFUSED;
 	io->cb(io, IO_ERROR, io->arg);
