@@ -34,6 +34,7 @@ test_core="jq valgrind libxml2-utils bsdutils python3 python3-yaml zsh"
 test_dns="ldnsutils adduser"
 test_interop="swaks iproute2 libsasl2-modules libsasl2-modules-db"
 test_fuzz="clang libclang-rt-14-dev llvm-14"
+test_deb="dpkg-dev debhelper lintian"
 export DEBIAN_FRONTEND=noninteractive
 if [ -n "$test" ]; then
 	# the libraries of the unpacked servers, from the package lists
@@ -47,7 +48,7 @@ if [ -n "$test" ]; then
 		    "(apt-get update)" >&2
 		exit 1
 	}
-	pkgs="$pkgs $test_core $test_dns $test_interop $test_fuzz $servers"
+	pkgs="$pkgs $test_core $test_dns $test_interop $test_fuzz $test_deb $servers"
 fi
 if [ -n "$list" ]; then
 	printf '%s\n' $pkgs
