@@ -232,6 +232,7 @@ bt_opt(struct bopts *o, const struct opt_def *d, const char *v, long n)
 	case B_DRAIN:		o->drain_ms = n; break;
 	case B_CONTACT:		o->contact = v; break;
 	case B_PROGRESS:	o->progress = 1; break;
+	case B_SUMMARY_RECORD:	o->summary_rec = 1; break;
 	case B_QUIET:		o->quiet = 1; break;
 	case O_VERBOSE:		o->verbose++; break;
 	case O_HELP:		o->help = 1; break;
@@ -598,6 +599,8 @@ batch_main(int argc, char **argv)
 	size_t		 i;
 	int		 rc = EXIT_USAGE, need_dns = 0;
 
+	if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		return batch_merge_main(argc - 1, argv + 1);
 	jw_install();
 	memset(&b, 0, sizeof(b));
 	TAILQ_INIT(&b.dnsq);
@@ -674,6 +677,8 @@ batch_main(int argc, char **argv)
 		bloop_summary(&b, wall, rc);
 	if (b.o.metadata != NULL)
 		bout_metadata(&b, wall, rc);
+	if (b.o.summary_rec && !b.out_error)
+		bout_summary_record(&b, wall, rc);
 out:
 	bt_free(&b);
 	jw_arena_release();

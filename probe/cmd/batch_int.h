@@ -111,6 +111,7 @@ struct bopts {
 	long		  drain_ms;	/* --drain-timeout */
 	const char	 *contact;	/* --contact */
 	int		  progress;	/* --progress */
+	int		  summary_rec;	/* --summary-record */
 	int		  quiet;	/* -q */
 	int		  verbose;	/* -v */
 	int		  help;
@@ -227,6 +228,7 @@ struct batch {
 
 	/* input */
 	char			*input;		/* the whole input */
+	size_t			 input_len;
 	struct bt_target	*t;
 	size_t			 nt;
 
@@ -295,6 +297,12 @@ struct batch {
 };
 
 /* batch.c's helpers, in the modules below */
+
+/* batch_out.c */
+void	 bout_summary_record(struct batch *b, double wall, int rc);
+
+/* batch_merge.c */
+int	 batch_merge_main(int argc, char **argv);
 
 /* batch_tls.c */
 SSL_CTX		*btls_ctx_new(const char *cafile, char *, size_t);
