@@ -219,4 +219,52 @@ rc=$(merge slm "$work/a1.out" "$work/a2.out" "$work/a3.out")
 [ "$ok" = 0 ] && [ "$rc" = 0 ] && [ "$(idx "$work/slm.out" | wc -l)" = "$ntargets" ]
 tap $? "a Slurm array 1-3 through the environment, merged: complete"
 
+# ---- the recipes ----
+if python3 -c 'import yaml' 2>/dev/null; then
+	python3 - "$top_srcdir/contrib/k8s/indexed-job.yaml" <<'PY'
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+kinds = {d["kind"] + "/" + d["metadata"]["name"]: d for d in docs}
+job = kinds["Job/smtprobe-shards"]["spec"]
+assert job["completionMode"] == "Indexed"
+c = job["template"]["spec"]["containers"][0]
+env = {e["name"]: e["value"] for e in c["env"]}
+assert int(env["SMTPROBE_SHARD_COUNT"]) == job["completions"]
+cmd = " ".join(c["command"] + c["args"])
+for w in ("batch --shard auto", "--summary-record", "$JOB_COMPLETION_INDEX"):
+    assert w in cmd, w
+assert job["template"]["spec"]["restartPolicy"] in ("Never", "OnFailure")
+m = kinds["Job/smtprobe-merge"]["spec"]["template"]["spec"]
+assert "batch merge --input" in " ".join(m["containers"][0]["args"])
+assert "ConfigMap/smtprobe-targets" in kinds
+PY
+	tap $? "indexed-job.yaml: an Indexed Job of batch --shard auto, count = completions, a merge Job"
+else
+	echo "ok $((n += 1)) # SKIP python3-yaml not installed"
+fi
+if command -v shellcheck >/dev/null; then
+	shellcheck -S warning "$top_srcdir/contrib/slurm/smtprobe-array.sh"
+	tap $? "smtprobe-array.sh: shellcheck"
+else
+	echo "ok $((n += 1)) # SKIP shellcheck not installed"
+fi
+# the Slurm script's task and merge modes, with the variables Slurm sets
+mkdir "$work/sl-out"
+ok=0
+for i in 0 1 2; do
+	env SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_COUNT=3 \
+	    SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=2 SMTPROBE="$probe" \
+	    sh "$top_srcdir/contrib/slurm/smtprobe-array.sh" shard \
+	    "$work/in" "$work/sl-out" --helo probe.test -p "$P" --per-ip 10 \
+	    --per-ip-gap 0 --timeout 5 -q 2>/dev/null || ok=1
+done
+SMTPROBE="$probe" sh "$top_srcdir/contrib/slurm/smtprobe-array.sh" merge \
+    "$work/in" "$work/sl-out" 2>/dev/null || ok=1
+[ "$ok" = 0 ] && [ "$(idx "$work/sl-out/merged.jsonl" | wc -l)" = "$ntargets" ]
+tap $? "smtprobe-array.sh shard and merge modes: complete"
+rm "$work/sl-out/part-1.jsonl"
+SMTPROBE="$probe" sh "$top_srcdir/contrib/slurm/smtprobe-array.sh" merge \
+    "$work/in" "$work/sl-out" 2>/dev/null
+tap $([ $? = 1 ]; echo $?) "smtprobe-array.sh merge fails when a part is missing"
+
 echo "1..$n"
