@@ -143,6 +143,41 @@ rc=$(probe other --json --baseline "$work/bl-other.json")
     map(.severity) | sort == ["error", "warning"]'
 tap $? "an address of the baseline not probed: error; a new one: warning ($rc)"
 
+# ---- batch: per target ----
+batch() {	# batch NAME ARGS...: smtprobe batch on batch.in
+	local name=$1
+	shift
+	timeout -k 5 60 "$probe" batch --helo probe.test --per-ip-gap 0 \
+	    --starttls-optional --timeout 5 "$@" "$work/batch.in" \
+	    > "$work/$name.out" 2> "$work/$name.err"
+	echo $?
+}
+mx bbase server "reply CONNECT 220 ok.test ESMTP"
+printf '%s\n' "127.0.0.2:$P" "# and nothing else" > "$work/batch.in"
+rc=$(batch bsave --baseline-save "$work/bb.json")
+[ "$rc" = 0 ] && jq -e --arg k "127.0.0.2:$P 127.0.0.2:$P" '(.entries |
+    length) == 1 and .entries[$k].starttls_offered' "$work/bb.json" \
+    >/dev/null
+tap $? "batch --baseline-save: one entry per target and address ($rc)"
+mx bsame server "reply CONNECT 220 ok.test ESMTP at $(date)"
+rc=$(batch bsame --baseline "$work/bb.json")
+[ "$rc" = 0 ] && [ "$(jq -c 'select(.drift == []) | .input_index' \
+    "$work/bsame.out" | wc -l)" = 1 ] && grep -q "0 drift errors" "$work/bsame.err"
+tap $? "batch --baseline, no drift: every record has an empty drift array, exit 0 ($rc)"
+mx bnotls none "reply CONNECT 220 ok.test ESMTP"
+rc=$(batch bnotls --baseline "$work/bb.json")
+[ "$rc" = 1 ] && [ "$(jq -c 'select([.drift[] | select(.field ==
+    "starttls_offered" and .severity == "error")] | length == 1)' \
+    "$work/bnotls.out" | wc -l)" = 1 ]
+tap $? "batch --baseline, STARTTLS gone: drift in each record, exit 1 ($rc)"
+jq '.entries["127.0.0.9:25 127.0.0.9:25"] = .entries[]' "$work/bb.json" \
+    > "$work/bb2.json"
+mv "$work/bb2.json" "$work/bb.json"
+mx bpart server "reply CONNECT 220 ok.test ESMTP"
+rc=$(batch bpart --baseline "$work/bb.json")
+[ "$rc" = 1 ] && grep -q "in the baseline, not reported now" "$work/bpart.err"
+tap $? "batch --baseline: a target of the baseline not reported is an error ($rc)"
+
 # ---- bad files ----
 echo '{"baseline": 7, "entries": {}}' > "$work/bl-v7.json"
 rc=$(probe v7 --baseline "$work/bl-v7.json")

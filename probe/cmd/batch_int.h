@@ -112,6 +112,8 @@ struct bopts {
 	const char	 *contact;	/* --contact */
 	int		  progress;	/* --progress */
 	int		  summary_rec;	/* --summary-record */
+	const char	 *baseline;	/* --baseline */
+	const char	 *baseline_save; /* --baseline-save */
 	int		  quiet;	/* -q */
 	int		  verbose;	/* -v */
 	int		  help;
@@ -294,12 +296,26 @@ struct batch {
 	int64_t			 t0;		/* monotonic start, us */
 	char			 started[32];
 	int			 progress;	/* the progress line is on */
+
+	/* --baseline, --baseline-save (batch_baseline.c) */
+	json_t			*bl_base;	/* the file compared with */
+	char			**bl_keys;	/* keys reported (malloc) */
+	char			**bl_entries;	/* their entries, as JSON */
+	size_t			 bl_n;
+	size_t			 bl_errors, bl_warnings;
 };
 
 /* batch.c's helpers, in the modules below */
 
 /* batch_out.c */
 void	 bout_summary_record(struct batch *b, double wall, int rc);
+
+/* batch_baseline.c */
+int	 bbase_setup(struct batch *b);
+void	 bbase_record(struct batch *b, const struct bt_target *t,
+	    json_t *session, json_t *rec);
+int	 bbase_finish(struct batch *b, int rc);
+void	 bbase_free(struct batch *b);
 
 /* batch_merge.c */
 int	 batch_merge_main(int argc, char **argv);

@@ -95,6 +95,9 @@ bout_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
 	json_object_set_new(o, "ended", jw_string(ended));
 	if (error != NULL)
 		json_object_set_new(o, "error", jw_string(error));
+	if (session != NULL && (b->bl_base != NULL ||
+	    b->o.baseline_save != NULL))
+		bbase_record(b, t, session, o);
 	json_object_set_new(o, "session", session != NULL ? session :
 	    json_null());
 	if (more != NULL)

@@ -226,9 +226,11 @@ static void
 bl_add(json_t *drift, const char *addr, const char *field, int error,
     json_t *was, json_t *now, const char *detail)
 {
-	json_array_append_new(drift, json_pack("{s:s, s:s, s:s, s:O?, s:O?, "
+	/* copies: the item may live in batch's arena, was in the file */
+	json_array_append_new(drift, json_pack("{s:s, s:s, s:s, s:o?, s:o?, "
 	    "s:s}", "address", addr, "field", field, "severity", error ?
-	    "error" : "warning", "was", was, "now", now, "detail", detail));
+	    "error" : "warning", "was", json_deep_copy(was), "now",
+	    json_deep_copy(now), "detail", detail));
 }
 
 /* bl_cmp_ext - extensions removed (error) or added (warning) */
@@ -264,26 +266,43 @@ bl_cmp_ext(json_t *drift, const char *addr, json_t *was, json_t *now)
 	}
 }
 
+/* bl_repr - v as compact JSON in buf (cut with "..."), "none" for NULL;
+   no allocation: this runs in batch's arena too */
+static const char *
+bl_repr(json_t *v, char *buf, size_t size)
+{
+	size_t	 n;
+
+	if (v == NULL)
+		return "none";
+	n = json_dumpb(v, buf, size - 1, JSON_ENCODE_ANY | JSON_COMPACT);
+	if (n == 0)
+		return "?";
+	if (n > size - 1) {
+		n = size - 4;
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* bl_cmp_field - was.k against now.k: a change is an item */
 static void
 bl_cmp_field(json_t *drift, const char *addr, const char *prefix,
     const char *k, json_t *was, json_t *now, int error, const char *what)
 {
 	json_t	*a = json_object_get(was, k), *b = json_object_get(now, k);
-	char	*f, *d, *sa, *sb;
+	char	*f, *d, sa[160], sb[160];
 
 	if (json_equal(a, b) || (a == NULL && b == NULL))
 		return;
 	f = prefix != NULL ? xasprintf("%s.%s", prefix, k) : xstrdup(k);
-	sa = a != NULL ? json_dumps(a, JSON_ENCODE_ANY) : NULL;
-	sb = b != NULL ? json_dumps(b, JSON_ENCODE_ANY) : NULL;
-	d = xasprintf("%s changed: %s -> %s", what, sa != NULL ? sa : "none",
-	    sb != NULL ? sb : "none");
+	d = xasprintf("%s changed: %s -> %s", what, bl_repr(a, sa,
+	    sizeof(sa)), bl_repr(b, sb, sizeof(sb)));
 	bl_add(drift, addr, f, error, a, b, d);
 	free(f);
 	free(d);
-	free(sa);
-	free(sb);
 }
 
 /*
