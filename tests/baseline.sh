@@ -7,9 +7,9 @@
 # warning, 0; the same where the baseline says DANE is published -> 1;
 # the file's format; bad files. Prints TAP.
 #
-# The DANE case marks the saved entry as published (jq) instead of
-# serving TLSA records: the DNS lab (tests/tls/tls-check.sh) is slow,
-# and what is tested here is the rule, given a DANE status.
+# The DANE case here marks the saved entry as published (jq), to test
+# the rule alone; tests/baseline-dane.sh does it with real TLSA records
+# on the DNS lab.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$top_srcdir/tests/lib.sh"
