@@ -179,8 +179,9 @@ main(int argc, char **argv)
 	else {
 		rc = cli_baseline(&run, cli_sessions(&run));
 		cli_output(&run, rc, argc, argv);
-		if (run.sink.kind != SINK_JSON)
-			cli_baseline_out(&run, stdout, NULL);
+		if (run.sink.kind != SINK_JSON)	/* TAP stays TAP */
+			cli_baseline_out(&run, run.sink.kind == SINK_TAP ?
+			    stderr : stdout, NULL);
 	}
 out:
 	cli_run_free(&run);
