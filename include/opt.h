@@ -78,6 +78,8 @@ struct opt_cli {
 	const char	**vars;		/* --var NAME=VALUE */
 	size_t		  nvars;
 	const char	 *junit;	/* --junit FILE */
+	const char	 *baseline;	/* --baseline FILE */
+	const char	 *baseline_save; /* --baseline-save FILE */
 	int		  tap;		/* --tap */
 	int		  auth_mech;	/* --auth, -1 none */
 	const char	 *auth_user;	/* --auth-user */

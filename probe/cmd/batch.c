@@ -232,6 +232,9 @@ bt_opt(struct bopts *o, const struct opt_def *d, const char *v, long n)
 	case B_DRAIN:		o->drain_ms = n; break;
 	case B_CONTACT:		o->contact = v; break;
 	case B_PROGRESS:	o->progress = 1; break;
+	case B_SUMMARY_RECORD:	o->summary_rec = 1; break;
+	case B_BASELINE:	o->baseline = v; break;
+	case B_BASELINE_SAVE:	o->baseline_save = v; break;
 	case B_QUIET:		o->quiet = 1; break;
 	case O_VERBOSE:		o->verbose++; break;
 	case O_HELP:		o->help = 1; break;
@@ -400,6 +403,8 @@ bt_setup(struct batch *b)
 		return -1;
 	b->out_fd = STDOUT_FILENO;
 	if (o->resume != NULL && bselect_load_resume(b) == -1)
+		return -1;
+	if (bbase_setup(b) == -1)
 		return -1;
 	return 0;
 }
@@ -575,6 +580,7 @@ bt_free(struct batch *b)
 	bselect_set_free(&b->bl_names);
 	bselect_set_free(&b->bl_nets);
 	bselect_set_free(&b->done_keys);
+	bbase_free(b);
 	free(b->done_bits);
 	free(b->helo);
 	free(b->from);
@@ -598,6 +604,8 @@ batch_main(int argc, char **argv)
 	size_t		 i;
 	int		 rc = EXIT_USAGE, need_dns = 0;
 
+	if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		return batch_merge_main(argc - 1, argv + 1);
 	jw_install();
 	memset(&b, 0, sizeof(b));
 	TAILQ_INIT(&b.dnsq);
@@ -668,12 +676,15 @@ batch_main(int argc, char **argv)
 
 	rc = b.out_error ? BATCH_EXIT_OUTPUT : b.outstanding > 0 ?
 	    BATCH_EXIT_INTERRUPTED : BATCH_EXIT_OK;
+	rc = bbase_finish(&b, rc);
 	if (b.progress)
 		bloop_progress(&b, 1);
 	if (!b.o.quiet)
 		bloop_summary(&b, wall, rc);
 	if (b.o.metadata != NULL)
 		bout_metadata(&b, wall, rc);
+	if (b.o.summary_rec && !b.out_error)
+		bout_summary_record(&b, wall, rc);
 out:
 	bt_free(&b);
 	jw_arena_release();

@@ -308,6 +308,7 @@ binput_load(struct batch *b)
 		log_warnx("batch: %s", err);
 		return -1;
 	}
+	b->input_len = len;
 	for (p = b->input; p < b->input + len; p = nl + 1, index++) {
 		struct bt_target *t;
 		size_t	 n;

@@ -111,6 +111,9 @@ struct bopts {
 	long		  drain_ms;	/* --drain-timeout */
 	const char	 *contact;	/* --contact */
 	int		  progress;	/* --progress */
+	int		  summary_rec;	/* --summary-record */
+	const char	 *baseline;	/* --baseline */
+	const char	 *baseline_save; /* --baseline-save */
 	int		  quiet;	/* -q */
 	int		  verbose;	/* -v */
 	int		  help;
@@ -227,6 +230,7 @@ struct batch {
 
 	/* input */
 	char			*input;		/* the whole input */
+	size_t			 input_len;
 	struct bt_target	*t;
 	size_t			 nt;
 
@@ -292,9 +296,29 @@ struct batch {
 	int64_t			 t0;		/* monotonic start, us */
 	char			 started[32];
 	int			 progress;	/* the progress line is on */
+
+	/* --baseline, --baseline-save (batch_baseline.c) */
+	json_t			*bl_base;	/* the file compared with */
+	char			**bl_keys;	/* keys reported (malloc) */
+	char			**bl_entries;	/* their entries, as JSON */
+	size_t			 bl_n;
+	size_t			 bl_errors, bl_warnings;
 };
 
 /* batch.c's helpers, in the modules below */
+
+/* batch_out.c */
+void	 bout_summary_record(struct batch *b, double wall, int rc);
+
+/* batch_baseline.c */
+int	 bbase_setup(struct batch *b);
+void	 bbase_record(struct batch *b, const struct bt_target *t,
+	    json_t *session, json_t *rec);
+int	 bbase_finish(struct batch *b, int rc);
+void	 bbase_free(struct batch *b);
+
+/* batch_merge.c */
+int	 batch_merge_main(int argc, char **argv);
 
 /* batch_tls.c */
 SSL_CTX		*btls_ctx_new(const char *cafile, char *, size_t);

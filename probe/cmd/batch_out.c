@@ -28,6 +28,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "batch_int.h"
 #include "jsonw.h"
@@ -94,6 +95,9 @@ bout_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
 	json_object_set_new(o, "ended", jw_string(ended));
 	if (error != NULL)
 		json_object_set_new(o, "error", jw_string(error));
+	if (session != NULL && (b->bl_base != NULL ||
+	    b->o.baseline_save != NULL))
+		bbase_record(b, t, session, o);
 	json_object_set_new(o, "session", session != NULL ? session :
 	    json_null());
 	if (more != NULL)
@@ -245,4 +249,87 @@ batch_json(json_t *v, char **buf, size_t *cap)
 	*buf = o.p;
 	*cap = o.cap;
 	return o.len;
+}
+
+/*
+ * bout_input_json - what "batch merge" needs to know of the input: its
+ * line count, the lines that are no target (blank, # comments), its
+ * SHA-256
+ */
+static json_t *
+bout_input_json(struct batch *b)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	char		 hex[2 * EVP_MAX_MD_SIZE + 1];
+	json_t		*skipped = json_array();
+	size_t		 lines = 0, i, k = 0;
+	const char	*p;
+
+	for (p = b->input; p != NULL && p < b->input + b->input_len; p++)
+		if (*p == '\n')
+			lines++;
+	if (b->input_len > 0 && b->input[b->input_len - 1] != '\n')
+		lines++;
+	for (i = 0; i < lines; i++) {
+		if (k < b->nt && b->t[k].index == i) {
+			k++;
+			continue;
+		}
+		json_array_append_new(skipped, json_integer((json_int_t)i));
+	}
+	if (EVP_Digest(b->input != NULL ? b->input : "", b->input_len, md,
+	    &mdlen, EVP_sha256(), NULL) != 1)
+		fatalx("cannot hash the input");
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, sizeof(hex) - 2 * i, "%02x", md[i]);
+	hex[2 * mdlen] = '\0';
+	return json_pack("{s:o, s:I, s:I, s:o, s:s}",
+	    "name", jw_string(b->o.input != NULL ? b->o.input : "-"),
+	    "lines", (json_int_t)lines, "targets", (json_int_t)b->nt,
+	    "skipped_lines", skipped, "sha256", hex);
+}
+
+/*
+ * bout_summary_record - the last line of the output with
+ * --summary-record: {"summary":{...}}, what "batch merge" checks
+ */
+void
+bout_summary_record(struct batch *b, double wall, int rc)
+{
+	json_t	*counts, *sum, *o;
+	char	 ended[32];
+	int	 i;
+
+	jw_arena_begin();
+	util_utc_iso(ended, sizeof(ended));
+	counts = json_object();
+	for (i = 0; i < ST__COUNT; i++)
+		json_object_set_new(counts, bt_status_names[i],
+		    json_integer((json_int_t)b->count[i]));
+	sum = json_pack("{s:{s:s, s:s}, s:s, s:s, s:f, s:o, "
+	    "s:{s:I, s:I, s:I, s:s, s:o}, s:b, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:o, s:b, s:i}",
+	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
+	    "started", b->started, "ended", ended, "wall_s", wall,
+	    "input", bout_input_json(b),
+	    "shard", "i", (json_int_t)b->shard_i, "n", (json_int_t)b->shard_n,
+	    "seed", (json_int_t)b->o.seed, "key", b->o.shard_by_name ?
+	    "name" : "ip", "from", b->shard_from != NULL ?
+	    json_string(b->shard_from) : json_null(),
+	    "all_mx", b->o.all_mx,
+	    "selected", (json_int_t)b->nselected,
+	    "reported", (json_int_t)b->ndone,
+	    "not_reported", (json_int_t)b->outstanding,
+	    "skipped_resume", (json_int_t)b->nresumed,
+	    "skipped_other_shards", (json_int_t)b->nother,
+	    "records", (json_int_t)b->nrecords,
+	    "counts", counts,
+	    "interrupted", b->interrupted,
+	    "exit_code", rc);
+	if (sum == NULL)
+		fatalx("cannot build the summary record");
+	o = json_object();
+	json_object_set_new(o, "summary", sum);
+	bout_emit(b, o);
 }

@@ -45,6 +45,7 @@ static void	 bselect_net_key(int family, const unsigned char *addr,
 	    int len, char *buf, size_t size);
 static int	 bselect_done_index(const struct batch *b, size_t i);
 static long	 bselect_env_num(const char *name);
+static long	 bselect_slurm_count(void);
 
 /* bselect_fnv - FNV-1a of p, continuing from h */
 static uint64_t
@@ -351,6 +352,11 @@ bselect_load_resume(struct batch *b)
 			continue;
 		}
 		v = json_object_get(o, "input_index");
+		if (v == NULL && json_is_object(json_object_get(o,
+		    "summary"))) {
+			json_decref(o);	/* --summary-record's line */
+			continue;
+		}
 		st = json_string_value(json_object_get(o, "status"));
 		addr = json_string_value(json_object_get(o, "address"));
 		if (!json_is_integer(v) || (idx = json_integer_value(v)) < 0 ||
@@ -421,9 +427,40 @@ bselect_env_num(const char *name)
 }
 
 /*
+ * bselect_slurm_count - the tasks of a Slurm array: SLURM_ARRAY_TASK_COUNT,
+ * else MAX - MIN + 1; -2 (said why) when the array is stepped or sparse
+ * (--array=0-9:2 or 1,4,7: its IDs are not MIN..MAX), -1 when unknown.
+ */
+static long
+bselect_slurm_count(void)
+{
+	long	 n, lo, hi;
+
+	n = bselect_env_num("SLURM_ARRAY_TASK_COUNT");
+	lo = bselect_env_num("SLURM_ARRAY_TASK_MIN");
+	hi = bselect_env_num("SLURM_ARRAY_TASK_MAX");
+	if (lo >= 0 && hi >= lo) {
+		if (n > 0 && n != hi - lo + 1) {
+			log_warnx("batch --shard auto: the Slurm array has "
+			    "%ld tasks from %ld to %ld: a stepped or sparse "
+			    "array; submit --array=%ld-%ld (a %% limit is "
+			    "fine) or give --shard-count and --shard-base",
+			    n, lo, hi, lo, lo + n - 1);
+			return -2;
+		}
+		if (n <= 0)
+			n = hi - lo + 1;
+	}
+	if (n <= 0 && (n = bselect_env_num("SMTPROBE_SHARD_COUNT")) <= 0)
+		n = bselect_env_num("SHARD_COUNT");
+	return n;
+}
+
+/*
  * bselect_setup_shard - --shard I/N, or auto: the index from a job array's
  * environment (Kubernetes Indexed Job, Slurm array, AWS Batch array,
- * Nomad), the count from the same place, --shard-count or SHARD_COUNT.
+ * Nomad), the count from the same place, --shard-count,
+ * SMTPROBE_SHARD_COUNT or SHARD_COUNT.
  */
 int
 bselect_setup_shard(struct batch *b)
@@ -466,15 +503,20 @@ bselect_setup_shard(struct batch *b)
 		b->shard_from = env[k].index;
 		if (b->o.shard_count > 0)
 			n = b->o.shard_count;
+		else if (k == 1)
+			n = bselect_slurm_count();
 		else if (env[k].count != NULL &&
 		    (n = bselect_env_num(env[k].count)) > 0)
 			;
-		else
+		else if ((n = bselect_env_num("SMTPROBE_SHARD_COUNT")) <= 0)
 			n = bselect_env_num("SHARD_COUNT");
+		if (n == -2)
+			return -1;
 		if (n <= 0) {
 			log_warnx("batch --shard auto: %s gives the index; "
-			    "give the count with --shard-count or "
-			    "SHARD_COUNT", env[k].index);
+			    "give the count with --shard-count, "
+			    "SMTPROBE_SHARD_COUNT or SHARD_COUNT",
+			    env[k].index);
 			return -1;
 		}
 		if (base < 0 && env[k].base != NULL)

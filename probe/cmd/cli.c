@@ -597,6 +597,8 @@ cli_run_free(struct cli_run *run)
 	struct opt_cli		*cli = run->cli;
 	size_t			 i, j;
 
+	json_decref(run->bl_base);
+	json_decref(run->bl_drift);
 	for (i = 0; i < run->nt; i++) {
 		struct cli_target *ct = &run->t[i];
 

@@ -78,6 +78,8 @@ struct cli_run {
 	char			*cmdline;	/* for the ticket */
 	struct ticket_info	 ti;		/* the ticket's */
 	struct sink		 sink;		/* chosen once */
+	json_t			*bl_base;	/* --baseline's file */
+	json_t			*bl_drift;	/* its drift, once compared */
 };
 
 void	cli_wire(void *, enum smtp_wire, int, int64_t, const char *);
@@ -107,6 +109,8 @@ void	cli_ticket_write(FILE *, void *);
 void	cli_junit_write(FILE *, void *);
 void	cli_tls_extra(FILE *, json_t *, void *);
 void	cli_allmx_json(struct cli_run *, int);
+int	cli_baseline(struct cli_run *, int);
+void	cli_baseline_out(struct cli_run *, FILE *, json_t *);
 void	cli_tls_preflight(struct cli_run *, struct dns_ctx **,
 		    const struct smtp_txn *);
 void	cli_tls_finish(struct cli_run *);

@@ -171,7 +171,10 @@ cli_tls_extra(FILE *fp, json_t *obj, void *arg)
 {
 	struct cli_run	*run = arg;
 
-	cli_tls_out(run, &run->t[0], fp, obj);
+	if (run->cli->tls_check)
+		cli_tls_out(run, &run->t[0], fp, obj);
+	if (obj != NULL)
+		cli_baseline_out(run, NULL, obj);
 }
 
 void
@@ -200,6 +203,7 @@ cli_allmx_json(struct cli_run *run, int rc)
 	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
 	    "domain", run->route->name, "resolution", notes,
 	    "targets", arr, "differences", diff, "exit_code", rc);
+	cli_baseline_out(run, NULL, doc);
 	sink_doc(&run->sink, doc);
 }
 
@@ -237,7 +241,8 @@ cli_output(struct cli_run *run, int rc, int argc, char **argv)
 				cli_ticket_write(stdout, run);
 		}
 		sink_record(sk, scn_exec_record(run->t[0].execs[0], 0),
-		    cli->tls_check ? cli_tls_extra : NULL, run);
+		    cli->tls_check || run->bl_drift != NULL ? cli_tls_extra :
+		    NULL, run);
 	} else if (sk->kind == SINK_JSON && cli->nscenarios == 0 &&
 	    run->route->naddrs > 0)
 		cli_allmx_json(run, rc);

@@ -177,8 +177,11 @@ main(int argc, char **argv)
 	if (cli.diagnose)
 		rc = cli_diagnose(&run);
 	else {
-		rc = cli_sessions(&run);
+		rc = cli_baseline(&run, cli_sessions(&run));
 		cli_output(&run, rc, argc, argv);
+		if (run.sink.kind != SINK_JSON)	/* TAP stays TAP */
+			cli_baseline_out(&run, run.sink.kind == SINK_TAP ?
+			    stderr : stdout, NULL);
 	}
 out:
 	cli_run_free(&run);

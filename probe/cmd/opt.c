@@ -594,6 +594,8 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 		opt_list_add(&c->scenarios, &c->nscenarios, v);
 		break;
 	case O_JUNIT:		c->junit = v; break;
+	case O_BASELINE:	c->baseline = v; break;
+	case O_BASELINE_SAVE:	c->baseline_save = v; break;
 	case O_TAP:		c->tap = (int)n; break;
 	case O_AUTH_USER:
 	case S_AUTH_USER:	c->auth_user = v; break;
@@ -759,6 +761,13 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 	if (c->nscenarios > 0 && c->diagnose) {
 		log_warnx("--diagnose runs its own probes; it does not take "
 		    "--scenario");
+		return -1;
+	}
+	if ((c->baseline != NULL || c->baseline_save != NULL) &&
+	    (c->nscenarios > 0 || c->diagnose)) {
+		log_warnx("--baseline and --baseline-save take the default "
+		    "probe (with or without --all-mx), not --scenario or "
+		    "--diagnose");
 		return -1;
 	}
 	if (c->tls_check && (c->nscenarios > 0 || c->diagnose)) {
