@@ -332,7 +332,8 @@ cli_prepare(struct cli_run *run)
 		run->classic = (struct scn_classic){ .tls_mode = cli->tls_mode,
 		    .auth_mech = cli->auth_mech, .auth_user = cli->auth_user,
 		    .auth_insecure = cli->auth_insecure, .txn = run->txn,
-		    .ntxn = cli->ntxn, .data = cli->data };
+		    .ntxn = cli->ntxn, .data = cli->data,
+		    .server_check = cli->server_check };
 		run->scns = xcalloc(1, sizeof(*run->scns));
 		run->scns[run->nscn++] = scn_classic(&run->classic);
 	} else {
@@ -512,6 +513,8 @@ cli_preflight(struct cli_run *run)
 			event_base_dispatch(run->base);
 		}
 	}
+	if (cli->server_check)
+		cli_server_preflight(run);
 }
 
 int
@@ -554,6 +557,7 @@ cli_sessions(struct cli_run *run)
 		event_base_dispatch(run->base);
 	if (cli->dane)
 		cli_tls_finish(run);
+	cli_server_judge(run);
 	rc = 0;
 	run->runs = xcalloc(run->nt * run->nscn, sizeof(*run->runs));
 	run->nruns = 0;
@@ -606,6 +610,8 @@ cli_run_free(struct cli_run *run)
 		if (ct->out != NULL && ct->out != stdout && ct->out != stderr)
 			fclose(ct->out);
 		free(ct->buf);
+		check_result_free(ct->srv);
+		free(ct->srv_ip);
 		target_clear(&ct->tg);
 	}
 	free(run->t);

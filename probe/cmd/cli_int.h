@@ -2,8 +2,9 @@
  * cli_int.h - the inside of the smtprobe command line: one run (struct
  * cli_run) and its targets, shared by main.c (the program: options,
  * files, the order of the phases), cli.c (inputs, route, targets,
- * pre-flight, sessions) and cli_out.c (transcript, JSON, TAP, JUnit,
- * ticket, --all-mx differences, --tls-check).
+ * pre-flight, sessions), cli_out.c (transcript, JSON, TAP, JUnit,
+ * ticket, --all-mx differences, --tls-check) and cli_srv.c
+ * (--server-check and the timing findings).
  */
 #ifndef SMTPROBE_CLI_INT_H
 #define SMTPROBE_CLI_INT_H
@@ -38,6 +39,10 @@ struct cli_target {
 	struct scn_exec		**execs;	/* one per scenario */
 	size_t			 nexec;
 	int			 done;
+	char			*srv_ip;	/* --server-check: the
+						   address looked up */
+	int			 srv_private;	/* it is private: none */
+	struct check_result	*srv;		/* its PTR, DNSBL */
 };
 
 struct cli_run {
@@ -53,6 +58,7 @@ struct cli_run {
 	struct route		*route;
 	struct check_result	*checks;	/* --check, once done */
 	int			 checks_done;
+	size_t			 srv_pending;	/* server checks running */
 	struct target_tls	*tls;		/* --dane, --tls-check */
 
 	/* the inputs, checked (cli_inputs, cli_prepare) */
@@ -110,6 +116,8 @@ void	cli_allmx_json(struct cli_run *, int);
 void	cli_tls_preflight(struct cli_run *, struct dns_ctx **,
 		    const struct smtp_txn *);
 void	cli_tls_finish(struct cli_run *);
+void	cli_server_preflight(struct cli_run *);
+void	cli_server_judge(struct cli_run *);
 void	cli_tls_out(struct cli_run *, struct cli_target *, FILE *,
 		    json_t *);
 

@@ -423,6 +423,19 @@ opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
 		c->check = 1;
 		return opt_zones(d->name, v, d->id == O_DNSBL ? &c->dnsbl :
 		    &c->dbl);
+	case O_SERVER_PUBLIC_IP:
+		if (inet_pton(AF_INET, v, b) != 1 &&
+		    inet_pton(AF_INET6, v, b) != 1) {
+			log_warnx("--server-public-ip: \"%s\" is not an IPv4 "
+			    "or IPv6 address", v);
+			return -1;
+		}
+		c->srv_ip = v;
+		c->server_check = 1;
+		return 0;
+	case O_SERVER_DNSBL:
+		c->server_check = 1;
+		return opt_zones(d->name, v, &c->srv_dnsbl);
 	case O_TLS_MIN:
 		if (tls_version_ok(v) == -1) {
 			log_warnx("--tls-min-version: \"%s\" is not one of 1.0 "
@@ -607,6 +620,8 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_ALL_MX:		c->all_mx = (int)n; break;
 	case O_CHECK:		c->check = 1; break;
 	case O_NO_CHECK:	c->no_check = 1; break;
+	case O_SERVER_CHECK:	c->server_check = 1; break;
+	case O_SLOW_BANNER:	c->slow_banner_ms = n; break;
 	case O_REPORT:		c->report = v; break;
 	case O_MASK_LOCAL:	c->mask_local = (int)n; break;
 	case O_TIMESTAMPS:
@@ -632,6 +647,7 @@ opt_cli_init(struct opt_cli *c)
 	c->show_body = OPT_SHOW_BODY;
 	c->auth_mech = -1;
 	c->expiry_warn = OPT_EXPIRY_WARN;
+	c->slow_banner_ms = OPT_SLOW_BANNER_MS;
 }
 
 int
@@ -761,6 +777,11 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 		    "--scenario");
 		return -1;
 	}
+	if (c->server_check && (c->nscenarios > 0 || c->diagnose)) {
+		log_warnx("--server-check runs its own probe; it does not take "
+		    "--scenario or --diagnose");
+		return -1;
+	}
 	if (c->tls_check && (c->nscenarios > 0 || c->diagnose)) {
 		log_warnx("--tls-check runs its own probe; it does not take "
 		    "--scenario or --diagnose");
@@ -798,6 +819,9 @@ opt_cli_free(struct opt_cli *c)
 	for (i = 0; c->dnsbl != NULL && c->dnsbl[i] != NULL; i++)
 		free(c->dnsbl[i]);
 	free(c->dnsbl);
+	for (i = 0; c->srv_dnsbl != NULL && c->srv_dnsbl[i] != NULL; i++)
+		free(c->srv_dnsbl[i]);
+	free(c->srv_dnsbl);
 	for (i = 0; c->dbl != NULL && c->dbl[i] != NULL; i++)
 		free(c->dbl[i]);
 	free(c->dbl);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "msg.h"
 #include "scn.h"
+#include "srvcheck.h"
 #include "util.h"
 #include "valid.h"
 #include "verdict.h"
@@ -943,8 +944,10 @@ exec_judge(struct scn_exec *x, size_t i, const struct step *primary,
 		}
 		if (met) {
 			res->status = SCN_PASS;
-			exec_note(x, WIRE_INFO, "expect %s: ok (line %d)",
-			    st->expect->spec, st->expect->line);
+			/* line 0: a built-in probe's (scn_classic) */
+			if (st->expect->line > 0)
+				exec_note(x, WIRE_INFO, "expect %s: ok (line "
+				    "%d)", st->expect->spec, st->expect->line);
 		} else {
 			res->status = SCN_FAIL;
 			exec_skip(x, i, SCN_FAIL, "expected %s, got %s",
@@ -1083,6 +1086,40 @@ exec_done(void *arg, const struct record *r)
 	exec_advance(x);
 }
 
+/*
+ * classic_harvest - --server-check's address harvesting probes: VRFY
+ * of a made-up user and of postmaster, EXPN of a made-up list, each
+ * expecting any reply (the judge reads them, srvcheck.h), so that a
+ * refusal neither stops the run nor decides its result
+ */
+static void
+classic_harvest(struct scn *s)
+{
+	static const char *const args[] = { SRVCHECK_FAKE_USER, "postmaster",
+	    "EXPN " SRVCHECK_FAKE_LIST };
+	struct scn_expect e;
+	struct scn_step	 st;
+	size_t		 i;
+
+	memset(&e, 0, sizeof(e));
+	e.spec = (char *)"2xx or 4xx or 5xx else continue";
+	e.want = (char *)"2xx or 4xx or 5xx";
+	snprintf(e.match[0], sizeof(e.match[0]), "2xx");
+	snprintf(e.match[1], sizeof(e.match[1]), "4xx");
+	snprintf(e.match[2], sizeof(e.match[2]), "5xx");
+	e.group[1] = 1;
+	e.group[2] = 2;
+	e.nmatch = 3;
+	e.cont = 1;
+	for (i = 0; i < nitems(args); i++) {
+		memset(&st, 0, sizeof(st));
+		st.op = i < 2 ? SCN_VRFY : SCN_SEND;
+		st.arg = (char *)args[i];
+		st.expect = &e;
+		scn_add(s, &st);	/* copies arg and the expectation */
+	}
+}
+
 struct scn *
 scn_classic(const struct scn_classic *c)
 {
@@ -1112,6 +1149,8 @@ scn_classic(const struct scn_classic *c)
 		st.flags = c->auth_insecure ? SMTP_F_INSECURE : 0;
 		scn_add(s, &st);
 	}
+	if (c->server_check)
+		classic_harvest(s);
 	for (i = 0; i < c->ntxn; i++) {
 		if (i > 0) {
 			ADD(SCN_RSET);
