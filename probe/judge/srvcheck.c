@@ -44,6 +44,28 @@ static const char *const products[] = {
 	"Mailsite", "XMail", "Stalwart", "Maddy", "Halon", "Sympa", NULL
 };
 
+/* Distributions that packagers put in parentheses after the name */
+static const char *const distros[] = {
+	"Debian", "Ubuntu", "GNU", "Red Hat", "RedHat", "CentOS", "Fedora",
+	"SUSE", "openSUSE", "Alpine", "Raspbian", "FreeBSD", "OpenBSD",
+	"NetBSD", "Gentoo", "Arch", "Rocky", "AlmaLinux", "Amazon", NULL
+};
+
+/* srv_distro - 1 if t starts with the name of a distribution */
+static int
+srv_distro(const char *t)
+{
+	size_t	 i, n;
+
+	for (i = 0; distros[i] != NULL; i++) {
+		n = strlen(distros[i]);
+		if (strncasecmp(t, distros[i], n) == 0 &&
+		    !isalpha((unsigned char)t[n]))
+			return 1;
+	}
+	return 0;
+}
+
 /* srv_step - the first step of stage, before TLS if pre_tls, or NULL */
 static const struct step *
 srv_step(const struct record *r, enum smtp_stage stage, int pre_tls)
@@ -139,7 +161,7 @@ srvcheck_version(const char *text, char *what, size_t len)
 			    isdigit((unsigned char)q[1]))
 				q++;
 			if (isdigit((unsigned char)*q) || (*q == '(' &&
-			    isalpha((unsigned char)q[1]))) {
+			    srv_distro(q + 1))) {
 				n = strcspn(q, ";");
 				if (*q == '(')
 					n = strcspn(q, ")") + (q[strcspn(q,

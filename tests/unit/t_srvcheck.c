@@ -198,6 +198,8 @@ test_versions(void)
 		    "10.0.17763.1697 ready", 1,
 		    "Microsoft ESMTP MAIL Service 10.0.17763.1697" },
 		{ "mx.example.org ESMTP Postfix", 0, "Postfix" },
+		{ "mx.example.org ESMTP Postfix (smtprobe interop)", 0,
+		    "Postfix" },
 		{ "mx.example.org ESMTP OpenSMTPD", 0, "OpenSMTPD" },
 		{ "mx.example.org ESMTP ready", -1, "" },
 		{ "mx.example.org ESMTP Postfixed 3.1", -1, "" },
