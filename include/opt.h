@@ -36,6 +36,7 @@ struct opt_cli {
 	char		**srv_dnsbl;	/* --server-dnsbl, NULL-terminated,
 					   or NULL (then --dnsbl's) */
 	long		  slow_banner_ms; /* --slow-banner, 0 off */
+	int		  pregreet;	/* --pregreet */
 	char		 *host;		/* parsed from server */
 	char		 *port;		/* -p, or from server, or default */
 	int		  family;	/* -4 / -6: AF_INET / AF_INET6 / 0 */

@@ -139,6 +139,8 @@ struct record {
 	size_t		 nchecks;
 	char		*check_ip;	/* the IP the checks looked up */
 	int		 checked;	/* the checks ran */
+	int		 pregreet;	/* --pregreet: we talked before the
+					   greeting (the first ehlo step) */
 	int		 findings_fail;	/* --server-check found a finding of
 					   severity error: exit 1 at least */
 };

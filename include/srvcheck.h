@@ -35,6 +35,11 @@
  *	rfc-timeout		warning	a step took longer than RFC 5321
  *					4.5.3.2 lets a client wait
  *
+ * and srvcheck_pregreet(), with --pregreet:
+ *
+ *	pregreet-noticed	info	the server noticed the early talker
+ *	pregreet-ignored	warning	it did not (info off port 25)
+ *
  * Neither touches the network; both may be called once per record.
  */
 #ifndef SMTPROBE_SRVCHECK_H
@@ -72,6 +77,15 @@ int		 srvcheck_judge(struct record *,
  * never), a step slower than RFC 5321's timeouts
  */
 void		 srvcheck_timing(struct record *, int64_t slow_banner_ms);
+
+/*
+ * srvcheck_pregreet - with --pregreet (record.pregreet): whether the
+ * server noticed the EHLO sent before its greeting, as a finding:
+ * pregreet-noticed (info: a greeting other than 2xx, a drop, a refused
+ * early EHLO, or a later refusal that names a protocol error) or
+ * pregreet-ignored (warning on port 25, else info)
+ */
+void		 srvcheck_pregreet(struct record *, const char *port);
 
 /*
  * srvcheck_version - 1 if text names MTA software with a version or a

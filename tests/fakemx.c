@@ -48,6 +48,13 @@
  *				the TCP window (KEY DATA with its 354: a
  *				server that takes no message body)
  *	inject LINE		plaintext LINE + CRLF after a 220 to STARTTLS
+ *	pregreet LINE		early-talker detection (postscreen's pregreet
+ *				test): when the client sent anything while
+ *				the greeting was delayed (delay CONNECT MS),
+ *				send LINE + CRLF instead of the greeting and
+ *				close. Without this directive early talk is
+ *				only logged; either way "*** pregreet N
+ *				BYTES" is logged
  *	auth USER SECRET [MECH,...]
  *				an account for AUTH (see below); repeatable
  * KEY is a command verb (any word, matched case-insensitively) or one
@@ -256,6 +263,7 @@ struct conn {
 	enum state		 state;
 	int			 tls;		/* TLS active */
 	int			 greeted;
+	int			 greet_wait;	/* the greeting is delayed */
 	int			 body;		/* in the DATA body */
 	int			 eof;		/* peer sent FIN */
 	int			 counted;	/* in nopen (-m) */
@@ -292,6 +300,7 @@ static struct account		*accounts;	/* in script order */
 static char			**keys;
 static size_t			 nkeys;
 static struct buf		 inject;
+static struct buf		 pregreet;	/* the pregreet directive */
 static FILE			*logfp;
 static SSL_CTX			*ctx;
 static struct event_base	*base;
@@ -341,6 +350,7 @@ static void	command_line(struct conn *, size_t, int);
 static void	body_line(struct conn *, size_t, int);
 static void	default_reply(struct conn *, size_t);
 static void	greet(struct conn *);
+static void	greet_early(struct conn *);
 static void	enter_stall(struct conn *);
 static void	reply_start(struct conn *, size_t);
 static void	reply_send(struct conn *);
@@ -652,6 +662,14 @@ script_line(char *s)
 	dir = next_word(&s);
 	if (strncmp(dir, "auth", 4) == 0 && (dir[4] == '\0' || dir[4] == '@'))
 		return auth_script(dir, s);
+	if (strcmp(dir, "pregreet") == 0) {
+		if (*s == '\0')
+			return "pregreet needs a LINE";
+		pregreet.len = 0;
+		buf_addstr(&pregreet, s);
+		buf_add(&pregreet, "\r\n", 2);
+		return NULL;
+	}
 	if (strcmp(dir, "inject") == 0) {
 		if (*s == '\0')
 			return "inject needs a LINE";
@@ -1771,10 +1789,34 @@ reply_start(struct conn *c, size_t key)
 	}
 	if (r != NULL && r->delay > 0) {
 		c->state = S_DELAY;
+		c->greet_wait = key == K_CONNECT;
 		timer_ms(c, r->delay);
 		return;
 	}
 	reply_send(c);
+}
+
+/*
+ * greet_early - the delayed greeting is due: a client that talked in
+ * the meantime is an early talker (logged); with a pregreet directive
+ * it gets that line instead of the greeting, then the connection closes
+ */
+static void
+greet_early(struct conn *c)
+{
+	size_t	 n = evbuffer_get_length(bufferevent_get_input(c->bev));
+
+	if (n == 0)
+		return;
+	log_event("pregreet %lu %zu", c->id, n);
+	if (pregreet.len == 0)
+		return;
+	c->out.len = 0;
+	buf_add(&c->out, pregreet.p, pregreet.len);
+	c->drip = 0;
+	c->longline = -1;
+	c->flood = NULL;
+	c->finish = F_CLOSE;
 }
 
 static void
@@ -2077,6 +2119,10 @@ conn_timercb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (c->state) {
 	case S_DELAY:
+		if (c->greet_wait) {
+			c->greet_wait = 0;
+			greet_early(c);
+		}
 		reply_send(c);
 		break;
 	case S_DRIP:

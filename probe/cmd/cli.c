@@ -386,7 +386,8 @@ cli_prepare(struct cli_run *run)
 	    .tls_mode = cli->tls_mode, .tls_ctx = run->ctx, .sni = cli->sni,
 	    .no_sni = cli->no_sni, .tls_verify = cli->tls_verify,
 	    .timeout_ms = cli->timeout_ms, .max_line = cli->max_line,
-	    .show_body = cli->show_body, .no_addr_note = "no address" };
+	    .show_body = cli->show_body, .pregreet = cli->pregreet,
+	    .no_addr_note = "no address" };
 
 	return 0;
 }

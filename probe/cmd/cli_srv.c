@@ -105,9 +105,11 @@ cli_server_judge(struct cli_run *run)
 		for (j = 0; j < ct->nexec; j++)
 			for (k = 0; k < scn_exec_nrecords(ct->execs[j]); k++)
 				if ((r = scn_exec_record_mut(ct->execs[j],
-				    k)) != NULL)
+				    k)) != NULL) {
 					srvcheck_timing(r,
 					    cli->slow_banner_ms);
+					srvcheck_pregreet(r, cli->port);
+				}
 		if (!cli->server_check || ct->nexec == 0 ||
 		    (r = scn_exec_record_mut(ct->execs[0], 0)) == NULL)
 			continue;

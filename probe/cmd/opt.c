@@ -622,6 +622,7 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_NO_CHECK:	c->no_check = 1; break;
 	case O_SERVER_CHECK:	c->server_check = 1; break;
 	case O_SLOW_BANNER:	c->slow_banner_ms = n; break;
+	case O_PREGREET:	c->pregreet = 1; break;
 	case O_REPORT:		c->report = v; break;
 	case O_MASK_LOCAL:	c->mask_local = (int)n; break;
 	case O_TIMESTAMPS:
@@ -780,6 +781,11 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 	if (c->server_check && (c->nscenarios > 0 || c->diagnose)) {
 		log_warnx("--server-check runs its own probe; it does not take "
 		    "--scenario or --diagnose");
+		return -1;
+	}
+	if (c->pregreet && c->tls_mode == SMTP_TLS_IMPLICIT) {
+		log_warnx("--pregreet needs a plaintext greeting; not with "
+		    "--tls-on-connect");
 		return -1;
 	}
 	if (c->tls_check && (c->nscenarios > 0 || c->diagnose)) {

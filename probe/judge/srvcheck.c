@@ -412,6 +412,64 @@ srvcheck_judge(struct record *r, const struct srvcheck_params *p)
 	return nerr;
 }
 
+/* srv_protocol_error - 1 if a reply says the client broke the protocol */
+static int
+srv_protocol_error(const struct reply *rp)
+{
+	size_t	 i;
+
+	for (i = 0; rp != NULL && i < rp->nlines; i++)
+		if (strcasestr(rp->lines[i], "protocol error") != NULL ||
+		    strcasestr(rp->lines[i], "pregreet") != NULL ||
+		    strcasestr(rp->lines[i], "synchroni") != NULL ||
+		    strcasestr(rp->lines[i], "talking too soon") != NULL ||
+		    strcasestr(rp->lines[i], "too early") != NULL)
+			return 1;
+	return 0;
+}
+
+void
+srvcheck_pregreet(struct record *r, const char *port)
+{
+	const struct step *b = srv_step(r, STAGE_BANNER, 0);
+	const struct step *e = srv_step(r, STAGE_EHLO, 0);
+	size_t		 i;
+
+	if (!r->pregreet || b == NULL)
+		return;
+	if (b->outcome != OUT_OK) {
+		record_add_finding(r, FIND_INFO, "pregreet-noticed",
+		    STAGE_BANNER, "the server noticed the EHLO sent before "
+		    "its greeting: %s", b->reply != NULL ?
+		    srv_reply_line(b) : b->detail != NULL ? b->detail :
+		    record_outcome_name(b->outcome));
+		return;
+	}
+	if (e != NULL && e->outcome != OUT_OK) {
+		record_add_finding(r, FIND_INFO, "pregreet-noticed",
+		    STAGE_EHLO, "the server noticed the EHLO sent before its "
+		    "greeting: it answered it %s", e->reply != NULL ?
+		    srv_reply_line(e) : e->detail != NULL ? e->detail :
+		    record_outcome_name(e->outcome));
+		return;
+	}
+	for (i = 0; i < r->nsteps; i++)
+		if (r->steps[i].outcome != OUT_OK &&
+		    srv_protocol_error(r->steps[i].reply)) {
+			record_add_finding(r, FIND_INFO, "pregreet-noticed",
+			    r->steps[i].stage, "the server noticed the EHLO "
+			    "sent before its greeting and refused later: %s",
+			    srv_reply_line(&r->steps[i]));
+			return;
+		}
+	record_add_finding(r, port != NULL && strcmp(port, "25") == 0 ?
+	    FIND_WARN : FIND_INFO, "pregreet-ignored", STAGE_BANNER,
+	    "the server did not notice the EHLO sent before its greeting: "
+	    "spam bots that talk first get through (Postfix: postscreen "
+	    "with postscreen_greet_action = enforce; Exim: an acl_smtp_connect "
+	    "delay, which drops early talkers)");
+}
+
 void
 srvcheck_timing(struct record *r, int64_t slow_banner_ms)
 {
