@@ -141,6 +141,12 @@ struct record {
 	int		 checked;	/* the checks ran */
 	int		 pregreet;	/* --pregreet: we talked before the
 					   greeting (the first ehlo step) */
+	int		 retry;		/* --retry-after, on the new session:
+					   1 accepted (greylisting
+					   confirmed), -1 still temp-failing,
+					   -2 another failure; 0 no retry */
+	char		*retry_first;	/* the first session's refusal */
+	int		 retry_stage;	/* and its stage */
 	int		 findings_fail;	/* --server-check found a finding of
 					   severity error: exit 1 at least */
 };

@@ -48,6 +48,15 @@
  *				the TCP window (KEY DATA with its 354: a
  *				server that takes no message body)
  *	inject LINE		plaintext LINE + CRLF after a 220 to STARTTLS
+ *	greylist MS [LINE]	greylisting: RCPT of a triplet (client
+ *				address, MAIL FROM, RCPT TO) not seen before,
+ *				or first seen less than MS milliseconds ago,
+ *				gets LINE (default "450 4.2.0 Greylisted,
+ *				try again later") across connections; later
+ *				the usual reply. Logs "*** greylist N new",
+ *				"... early" or "... pass"; a triplet that
+ *				passed is forgotten, so that every run of a
+ *				test (text, --json) sees the same greylist
  *	pregreet LINE		early-talker detection (postscreen's pregreet
  *				test): when the client sent anything while
  *				the greeting was delayed (delay CONNECT MS),
@@ -121,6 +130,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -264,6 +274,9 @@ struct conn {
 	int			 tls;		/* TLS active */
 	int			 greeted;
 	int			 greet_wait;	/* the greeting is delayed */
+	char			 peer[64];	/* client address (greylist) */
+	char			*mailfrom;	/* last MAIL line (greylist) */
+	int			 greylisted;	/* this reply: grey_line */
 	int			 body;		/* in the DATA body */
 	int			 eof;		/* peer sent FIN */
 	int			 counted;	/* in nopen (-m) */
@@ -301,6 +314,16 @@ static char			**keys;
 static size_t			 nkeys;
 static struct buf		 inject;
 static struct buf		 pregreet;	/* the pregreet directive */
+
+/* the greylist directive: triplets seen, when first */
+#define GREY_MAX	256
+static long			 grey_ms = -1;	/* -1: no greylisting */
+static struct buf		 grey_line;
+static struct grey {
+	char			*triplet;
+	struct timespec		 first;
+}				 greys[GREY_MAX];
+static size_t			 ngreys;
 static FILE			*logfp;
 static SSL_CTX			*ctx;
 static struct event_base	*base;
@@ -662,6 +685,18 @@ script_line(char *s)
 	dir = next_word(&s);
 	if (strncmp(dir, "auth", 4) == 0 && (dir[4] == '\0' || dir[4] == '@'))
 		return auth_script(dir, s);
+	if (strcmp(dir, "greylist") == 0) {
+		char	*ms = next_word(&s);
+
+		if (parse_num(ms, 0, MS_MAX, &v) == -1)
+			return "greylist needs milliseconds";
+		grey_ms = (long)v;
+		grey_line.len = 0;
+		buf_addstr(&grey_line, *s != '\0' ? s :
+		    "450 4.2.0 Greylisted, try again later");
+		buf_add(&grey_line, "\r\n", 2);
+		return NULL;
+	}
 	if (strcmp(dir, "pregreet") == 0) {
 		if (*s == '\0')
 			return "pregreet needs a LINE";
@@ -947,6 +982,7 @@ conn_free(struct conn *c)
 	free(c->out.p);
 	free(c->bodytext.p);
 	free(c->auser);
+	free(c->mailfrom);
 	free(c);
 	nclosed++;
 	if (!shutting_down && maxconn > 0 && nclosed >= maxconn) {
@@ -1023,6 +1059,46 @@ process_input(struct conn *c)
 		conn_free(c);
 }
 
+/*
+ * grey_check - the greylist directive: 1 if this RCPT's triplet is to
+ * be temp-failed now (new, or first seen less than grey_ms ago)
+ */
+static int
+grey_check(struct conn *c, size_t len)
+{
+	struct timespec	 now;
+	char		*t;
+	size_t		 i;
+	long		 ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (asprintf(&t, "%s|%s|%.*s", c->peer, c->mailfrom != NULL ?
+	    c->mailfrom : "", (int)len, c->line) == -1)
+		return 0;
+	for (i = 0; i < ngreys; i++)
+		if (strcasecmp(greys[i].triplet, t) == 0)
+			break;
+	if (i == ngreys) {
+		if (ngreys < GREY_MAX) {
+			greys[ngreys].triplet = t;
+			greys[ngreys++].first = now;
+		} else
+			free(t);
+		log_event("greylist %lu new", c->id);
+		return 1;
+	}
+	free(t);
+	ms = (now.tv_sec - greys[i].first.tv_sec) * 1000 +
+	    (now.tv_nsec - greys[i].first.tv_nsec) / 1000000;
+	log_event("greylist %lu %s", c->id, ms < grey_ms ? "early" : "pass");
+	if (ms < grey_ms)
+		return 1;
+	/* passed: forgotten, so that the next run starts over */
+	free(greys[i].triplet);
+	greys[i] = greys[--ngreys];
+	return 0;
+}
+
 static void
 command_line(struct conn *c, size_t len, int bare)
 {
@@ -1039,6 +1115,12 @@ command_line(struct conn *c, size_t len, int bare)
 	for (n = 0; n < len && c->line[n] != ' '; n++)
 		;
 	key = n <= MAXKEY ? key_index(c->line, n, 0) : K_NONE;
+	if (key == K_MAIL) {
+		free(c->mailfrom);
+		c->mailfrom = strndup(c->line, len);
+	}
+	if (key == K_RCPT && grey_ms >= 0)
+		c->greylisted = grey_check(c, len);
 	if (key != K_NONE) {
 		c->counts[key]++;
 		/* without accounts AUTH is unknown, unless a rule says */
@@ -1758,6 +1840,11 @@ reply_start(struct conn *c, size_t key)
 		buf_add(&c->out, r->text.p, r->text.len);
 		scripted = 1;
 	}
+	if (c->greylisted) {
+		c->greylisted = 0;
+		c->out.len = 0;
+		buf_add(&c->out, grey_line.p, grey_line.len);
+	}
 	if (key == K_AUTH || key == K_AUTHDATA) {
 		/* a scripted reply takes the exchange out of our hands */
 		if (scripted) {
@@ -2176,8 +2263,6 @@ acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 	SSL		*ssl;
 	int		 one = 1;
 
-	(void)sa;
-	(void)salen;
 	(void)arg;
 	if (maxconn > 0 && naccepted >= maxconn) {
 		evutil_closesocket(fd);
@@ -2188,6 +2273,9 @@ acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = xcalloc(1, sizeof(*c));
 	c->id = ++nextid;
+	if (getnameinfo(sa, (socklen_t)salen, c->peer, sizeof(c->peer), NULL,
+	    0, NI_NUMERICHOST) != 0)
+		c->peer[0] = '\0';
 	c->fd = fd;
 	c->longline = -1;
 	c->amech = M_NONE;

@@ -558,6 +558,7 @@ cli_sessions(struct cli_run *run)
 		event_base_dispatch(run->base);
 	if (cli->dane)
 		cli_tls_finish(run);
+	cli_retry(run);
 	cli_server_judge(run);
 	rc = 0;
 	run->runs = xcalloc(run->nt * run->nscn, sizeof(*run->runs));
@@ -607,6 +608,8 @@ cli_run_free(struct cli_run *run)
 
 		for (j = 0; j < ct->nexec; j++)
 			scn_exec_free(ct->execs[j]);
+		if (ct->first != NULL)
+			scn_exec_free(ct->first);
 		free(ct->execs);
 		if (ct->out != NULL && ct->out != stdout && ct->out != stderr)
 			fclose(ct->out);

@@ -43,6 +43,8 @@ struct cli_target {
 						   address looked up */
 	int			 srv_private;	/* it is private: none */
 	struct check_result	*srv;		/* its PTR, DNSBL */
+	struct scn_exec		*first;		/* --retry-after: the first
+						   run, execs[0] the retry */
 };
 
 struct cli_run {
@@ -59,6 +61,7 @@ struct cli_run {
 	struct check_result	*checks;	/* --check, once done */
 	int			 checks_done;
 	size_t			 srv_pending;	/* server checks running */
+	size_t			 retry_pending;	/* --retry-after runs */
 	struct target_tls	*tls;		/* --dane, --tls-check */
 
 	/* the inputs, checked (cli_inputs, cli_prepare) */
@@ -118,6 +121,7 @@ void	cli_tls_preflight(struct cli_run *, struct dns_ctx **,
 void	cli_tls_finish(struct cli_run *);
 void	cli_server_preflight(struct cli_run *);
 void	cli_server_judge(struct cli_run *);
+void	cli_retry(struct cli_run *);
 void	cli_tls_out(struct cli_run *, struct cli_target *, FILE *,
 		    json_t *);
 

@@ -1,9 +1,10 @@
 /*
  * cli_srv.c - the server's side of a command-line run: --server-check's
  * DNS facts about each target's address (PTR, FCrDNS, blocklists),
- * looked up on the loop before the sessions, and the judging of the
- * records once they are done (srvcheck.h): the server-check findings
- * and the timing findings every session gets.
+ * looked up on the loop before the sessions, --retry-after's second
+ * try of a temp-failed probe, and the judging of the records once they
+ * are done (srvcheck.h): the server-check findings, the timing and
+ * --pregreet findings.
  */
 #include "config.h"
 
@@ -84,6 +85,98 @@ cli_server_preflight(struct cli_run *run)
 	}
 	if (run->srv_pending > 0)
 		event_base_dispatch(run->base);
+}
+
+/* cli_retry_done - a second try is over */
+static void
+cli_retry_done(struct scn_exec *x, void *arg)
+{
+	struct cli_target *ct = arg;
+
+	(void)x;
+	if (--ct->run->retry_pending == 0)
+		event_base_loopbreak(ct->run->base);
+}
+
+/* cli_retry_start - the delay is over: the same probe, a new connection */
+static void
+cli_retry_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct cli_target *ct = arg;
+
+	(void)fd;
+	(void)what;
+	ct->first = ct->execs[0];
+	ct->execs[0] = scn_exec_new(ct->run->base, ct->run->scns[0], &ct->sp,
+	    cli_retry_done, ct);
+	scn_exec_start(ct->execs[0]);
+}
+
+/* cli_retry_judge - what the second try says about the first's refusal */
+static void
+cli_retry_judge(struct cli_target *ct, double secs)
+{
+	const struct record *r1 = scn_exec_record(ct->first, 0);
+	struct record	*r2 = scn_exec_record_mut(ct->execs[0], 0);
+	int		 rc = scn_exec_exit(ct->execs[0]);
+
+	if (r1 == NULL || r2 == NULL)
+		return;
+	r2->retry_first = xstrdup(r1->message != NULL ? r1->message :
+	    "temporary failure");
+	r2->retry_stage = (int)r1->fail_stage;
+	if (rc == 0) {
+		r2->retry = 1;
+		record_add_finding(r2, FIND_INFO, "greylist-confirmed",
+		    r1->fail_stage, "the first try was refused for now (%s); "
+		    "the same, %.3g s later on a new connection, was "
+		    "accepted: greylisting, confirmed. A real MTA retries "
+		    "and gets through; nothing to fix unless the delay "
+		    "matters", r2->retry_first, secs);
+	} else {
+		r2->retry = rc == 2 ? -1 : -2;
+		record_add_finding(r2, FIND_WARN, "greylist-not-confirmed",
+		    r1->fail_stage, "the first try was refused for now (%s); "
+		    "%.3g s later on a new connection: %s. %s",
+		    r2->retry_first, secs, r2->message != NULL ? r2->message :
+		    "no result", rc == 2 ? "Not simple greylisting: rate "
+		    "limiting, a longer greylisting delay, or a fault that "
+		    "lasts" : "The refusal changed: see the verdict");
+	}
+}
+
+void
+cli_retry(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+	struct timeval		 tv;
+	double			 secs = (double)cli->retry_ms / 1000.0;
+	size_t			 i;
+
+	if (cli->retry_ms <= 0 || cli->nscenarios > 0)
+		return;
+	tv.tv_sec = cli->retry_ms / 1000;
+	tv.tv_usec = (cli->retry_ms % 1000) * 1000;
+	for (i = 0; i < run->nt; i++) {
+		struct cli_target *ct = &run->t[i];
+
+		if (ct->nexec == 0 || scn_exec_exit(ct->execs[0]) != 2)
+			continue;
+		if (ct->out != NULL)
+			fprintf(ct->out, "** refused for now: trying the same "
+			    "again in %.3g s on a new connection "
+			    "(--retry-after)\n", secs);
+		if (event_base_once(run->base, -1, EV_TIMEOUT,
+		    cli_retry_start, ct, &tv) == -1)
+			continue;
+		run->retry_pending++;
+	}
+	if (run->retry_pending == 0)
+		return;
+	event_base_dispatch(run->base);
+	for (i = 0; i < run->nt; i++)
+		if (run->t[i].first != NULL)
+			cli_retry_judge(&run->t[i], secs);
 }
 
 /*

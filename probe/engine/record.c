@@ -133,6 +133,7 @@ record_free(struct record *r)
 	free(r->check_ip);
 	free(r->message);
 	free(r->error);
+	free(r->retry_first);
 	free(r);
 }
 
