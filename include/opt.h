@@ -37,6 +37,7 @@ struct opt_cli {
 					   or NULL (then --dnsbl's) */
 	long		  slow_banner_ms; /* --slow-banner, 0 off */
 	int		  pregreet;	/* --pregreet */
+	int		  both_families; /* --both-families */
 	long		  retry_ms;	/* --retry-after, 0 never */
 	char		 *host;		/* parsed from server */
 	char		 *port;		/* -p, or from server, or default */

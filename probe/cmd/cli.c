@@ -437,15 +437,23 @@ cli_targets(struct cli_run *run)
 	struct opt_cli		*cli = run->cli;
 	size_t			 i;
 
+	size_t			 other = 0;
+
 	if (run->route->error != NULL)
 		log_warnx("%s", run->route->error);
 	run->nt = run->route->naddrs == 0 ? 1 : cli->all_mx ?
 	    run->route->naddrs : 1;
+	/* --both-families: the first address, and the other family's */
+	if (cli->both_families && !cli->all_mx && run->route->naddrs > 0 &&
+	    cli_families_pick(run->route, &other) == 0)
+		run->nt = 2;
+	run->multi = cli->all_mx || run->nt > 1;
 	run->t = xcalloc(run->nt, sizeof(*run->t));
 	for (i = 0; i < run->nt; i++) {
 		struct cli_target *ct = &run->t[i];
 		struct route_addr *ra = run->route->naddrs > 0 ?
-		    &run->route->addrs[i] : NULL;
+		    &run->route->addrs[cli->all_mx || i == 0 ? i : other] :
+		    NULL;
 		const char *host = ra != NULL ? ra->host : run->route->name;
 
 		ct->run = run;
@@ -463,8 +471,9 @@ cli_targets(struct cli_run *run)
 		    .secret = run->secret, .out = &ct->cb, .arg = ct };
 		ct->cb = (struct smtp_callbacks){ cli_wire, NULL, NULL,
 		    cli_session_done };
-		/* --all-mx: kept apart, printed in order when all are done */
-		ct->out = sink_transcript(&run->sink, cli->all_mx, &ct->buf,
+		/* --all-mx, --both-families: kept apart, printed in order
+		   when all are done */
+		ct->out = sink_transcript(&run->sink, run->multi, &ct->buf,
 		    &ct->buflen);
 		ct->execs = xcalloc(run->nscn, sizeof(*ct->execs));
 	}

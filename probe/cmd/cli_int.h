@@ -62,6 +62,9 @@ struct cli_run {
 	int			 checks_done;
 	size_t			 srv_pending;	/* server checks running */
 	size_t			 retry_pending;	/* --retry-after runs */
+	int			 multi;		/* several targets, kept
+						   apart: --all-mx,
+						   --both-families */
 	struct target_tls	*tls;		/* --dane, --tls-check */
 
 	/* the inputs, checked (cli_inputs, cli_prepare) */
@@ -122,6 +125,8 @@ void	cli_tls_finish(struct cli_run *);
 void	cli_server_preflight(struct cli_run *);
 void	cli_server_judge(struct cli_run *);
 void	cli_retry(struct cli_run *);
+int	cli_families_pick(const struct route *, size_t *);
+void	cli_families(FILE *, json_t *, struct cli_run *);
 void	cli_tls_out(struct cli_run *, struct cli_target *, FILE *,
 		    json_t *);
 

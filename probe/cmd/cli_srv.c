@@ -4,12 +4,15 @@
  * looked up on the loop before the sessions, --retry-after's second
  * try of a temp-failed probe, and the judging of the records once they
  * are done (srvcheck.h): the server-check findings, the timing and
- * --pregreet findings.
+ * --pregreet findings; --both-families: which addresses, and how the
+ * IPv4 and the IPv6 session differ.
  */
 #include "config.h"
 
 #include <sys/socket.h>
 #include <netdb.h>
+
+#include <netinet/in.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +24,11 @@
 #include "dns.h"
 #include "log.h"
 #include "record.h"
+#include "route.h"
 #include "scn.h"
 #include "srvcheck.h"
 #include "util.h"
+#include "verdict.h"
 
 #include "cli_int.h"
 
@@ -203,6 +208,8 @@ cli_server_judge(struct cli_run *run)
 					    cli->slow_banner_ms);
 					srvcheck_pregreet(r, cli->port);
 				}
+		if (i == 0 && run->multi)
+			cli_families(NULL, NULL, run);
 		if (!cli->server_check || ct->nexec == 0 ||
 		    (r = scn_exec_record_mut(ct->execs[0], 0)) == NULL)
 			continue;
@@ -221,4 +228,119 @@ cli_server_judge(struct cli_run *run)
 			r->findings_fail = 1;
 		}
 	}
+}
+
+int
+cli_families_pick(const struct route *rt, size_t *other)
+{
+	const struct route_addr *a0 = &rt->addrs[0];
+	size_t		 i;
+
+	for (i = 1; i < rt->naddrs; i++)
+		if (rt->addrs[i].addr.family != a0->addr.family &&
+		    strcmp(rt->addrs[i].host, a0->host) == 0) {
+			*other = i;
+			return 0;
+		}
+	log_warnx("--both-families: %s has no %s address: one family only",
+	    a0->host, a0->addr.family == AF_INET ? "IPv6" : "IPv4");
+	return -1;
+}
+
+/* the session of the first target of family, or NULL */
+static struct record *
+cli_family_record(struct cli_run *run, int family, const char **label)
+{
+	size_t	 i;
+
+	for (i = 0; i < run->nt; i++) {
+		struct cli_target *ct = &run->t[i];
+
+		if (ct->ra == NULL || ct->ra->addr.family != family ||
+		    ct->nexec == 0)
+			continue;
+		*label = ct->tg.label;
+		return scn_exec_record_mut(ct->execs[0], 0);
+	}
+	return NULL;
+}
+
+/* cli_family_facts - stage, reply code and verdict of a session */
+static void
+cli_family_facts(const struct record *r, char val[3][128])
+{
+	struct verdict	 v;
+	size_t		 i;
+
+	snprintf(val[0], 128, "-");
+	snprintf(val[1], 128, "-");
+	for (i = 0; i < r->nsteps; i++) {
+		const struct step *st = &r->steps[i];
+
+		if (st->outcome == OUT_OK || st->outcome == OUT_SKIPPED ||
+		    st->stage == STAGE_QUIT || st->expect > 0)
+			continue;
+		snprintf(val[0], 128, "%s", stage_name(st->stage));
+		if (st->reply != NULL)
+			snprintf(val[1], 128, "%d", st->reply->code);
+		else
+			snprintf(val[1], 128, "%s",
+			    record_outcome_name(st->outcome));
+		break;
+	}
+	verdict_record(r, &v);
+	snprintf(val[2], 128, "%s/%s", v.class, v.reason);
+}
+
+/*
+ * cli_families - --both-families, --all-mx: where the first IPv4 and
+ * the first IPv6 session differ (stage, reply code, verdict), printed
+ * to fp and/or added to arr; the IPv6 record gets the finding
+ * family-differs once (arr == NULL and fp == NULL: only that)
+ */
+void
+cli_families(FILE *fp, json_t *arr, struct cli_run *run)
+{
+	static const char *const what[] = { "stage (IPv4/IPv6)",
+	    "reply code (IPv4/IPv6)", "verdict (IPv4/IPv6)" };
+	const char	*l4 = NULL, *l6 = NULL;
+	struct record	*r4, *r6;
+	char		 v4[3][128], v6[3][128], list[64] = "";
+	size_t		 k;
+	int		 worse6;
+
+	if ((r4 = cli_family_record(run, AF_INET, &l4)) == NULL ||
+	    (r6 = cli_family_record(run, AF_INET6, &l6)) == NULL)
+		return;
+	cli_family_facts(r4, v4);
+	cli_family_facts(r6, v6);
+	for (k = 0; k < 3; k++) {
+		if (strcmp(v4[k], v6[k]) == 0)
+			continue;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    "%s%s", list[0] != '\0' ? ", " : "", k == 0 ? "stage" :
+		    k == 1 ? "code" : "verdict");
+		if (fp != NULL)
+			fprintf(fp, "!! IPv4 and IPv6 differ in %s:\n"
+			    "!!   %s: %s\n!!   %s: %s\n", what[k], l4, v4[k],
+			    l6, v6[k]);
+		if (arr != NULL)
+			json_array_append_new(arr, json_pack(
+			    "{s:s, s:{s:s, s:s}}", "what", what[k], "values",
+			    l4, v4[k], l6, v6[k]));
+	}
+	if (list[0] == '\0')
+		return;
+	worse6 = record_exit_code(r6) > record_exit_code(r4);
+	if (fp != NULL && worse6)
+		fprintf(fp, "!! a common cause: the IPv6 source address (%s) "
+		    "has no PTR or one that does not resolve back, while the "
+		    "IPv4 one has; set it, or send over IPv4 only\n",
+		    r6->source != NULL ? r6->source : "?");
+	if (fp == NULL && arr == NULL)
+		record_add_finding(r6, FIND_WARN, "family-differs",
+		    STAGE_CONNECT, "IPv4 (%s) and IPv6 (%s) differ in %s: "
+		    "%s against %s%s", l4, l6, list, v4[2], v6[2], worse6 ?
+		    "; a common cause: no PTR (or no FCrDNS) for the IPv6 "
+		    "source address" : "");
 }

@@ -623,6 +623,7 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_SERVER_CHECK:	c->server_check = 1; break;
 	case O_SLOW_BANNER:	c->slow_banner_ms = n; break;
 	case O_PREGREET:	c->pregreet = 1; break;
+	case O_BOTH_FAMILIES:	c->both_families = 1; break;
 	case O_RETRY_AFTER:	c->retry_ms = n; break;
 	case O_REPORT:		c->report = v; break;
 	case O_MASK_LOCAL:	c->mask_local = (int)n; break;
@@ -787,6 +788,10 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 	if (c->retry_ms > 0 && (c->nscenarios > 0 || c->diagnose)) {
 		log_warnx("--retry-after repeats the default probe; it does "
 		    "not take --scenario or --diagnose");
+		return -1;
+	}
+	if (c->both_families && c->family != 0) {
+		log_warnx("--both-families excludes --ipv4 and --ipv6");
 		return -1;
 	}
 	if (c->pregreet && c->tls_mode == SMTP_TLS_IMPLICIT) {
