@@ -46,6 +46,7 @@ enum scn_op {
 	SCN_SLEEP,
 	SCN_QUIT,
 	SCN_DROP,
+	SCN_RETRY,		/* retry after SECS (ms): greylisting */
 	SCN__COUNT
 };
 
