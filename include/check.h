@@ -10,8 +10,9 @@
  *	source-ip	the address is private: the server sees our NAT's
  *			public address instead (then no IP checks run)
  *	ptr		our IP has a PTR record (and it does not look
- *			generic/dynamic)
- *	fcrdns		a PTR name resolves back to our IP (RFC 8601 iprev)
+ *			generic/dynamic); answer: the names, ", "-separated
+ *	fcrdns		a PTR name resolves back to our IP (RFC 8601 iprev);
+ *			answer: the confirmed name
  *	helo-fqdn	the HELO name is a fully-qualified domain name
  *	helo-dns	the HELO name resolves, to our IP
  *	dnsbl		one per list: our IP listed or not (RFC 5782). An
@@ -53,7 +54,8 @@ struct check_item {
 	char		*subject;	/* what was checked: IP, name, host */
 	char		*zone;		/* dnsbl, dbl: the list; else NULL */
 	char		*answer;	/* dnsbl, dbl: A records, space-
-					   separated; else NULL */
+					   separated; ptr, fcrdns: names
+					   (see above); else NULL */
 	enum check_status status;
 	char		*evidence;	/* one line for people */
 };
@@ -122,6 +124,13 @@ int		 check_dnsbl_answer(const char *zone, const char *a,
  */
 char		**check_url_hosts(const char *body, size_t len, size_t max,
 		    size_t *nhosts, size_t *nlinks, size_t *more);
+
+/*
+ * check_private - 1 if the address text is one no server on the
+ * Internet sees (RFC 1918, loopback, link-local, CGNAT, ULA), 0 if
+ * public, -1 if it is not an IP address
+ */
+int		 check_private(const char *);
 
 /*
  * check_ptr_generic - 1 if a PTR name looks like a generic or dynamic

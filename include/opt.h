@@ -31,6 +31,14 @@ struct opt_cli {
 	const char	 *public_ip;	/* --public-ip */
 	char		**dnsbl;	/* --dnsbl, NULL-terminated, or NULL */
 	char		**dbl;		/* --dbl */
+	int		  server_check;	/* --server-check */
+	const char	 *srv_ip;	/* --server-public-ip */
+	char		**srv_dnsbl;	/* --server-dnsbl, NULL-terminated,
+					   or NULL (then --dnsbl's) */
+	long		  slow_banner_ms; /* --slow-banner, 0 off */
+	int		  pregreet;	/* --pregreet */
+	int		  both_families; /* --both-families */
+	long		  retry_ms;	/* --retry-after, 0 never */
 	char		 *host;		/* parsed from server */
 	char		 *port;		/* -p, or from server, or default */
 	int		  family;	/* -4 / -6: AF_INET / AF_INET6 / 0 */
@@ -134,6 +142,7 @@ enum opt_type {
 /* defaults that --help and the man page print (opt_default) */
 #define OPT_SHOW_BODY		20	/* --show-body, lines */
 #define OPT_EXPIRY_WARN		14	/* --tls-expiry-warn, days */
+#define OPT_SLOW_BANNER_MS	10000	/* --slow-banner */
 #define OPT_BATCH_PER_IP	1	/* batch --per-ip */
 #define OPT_BATCH_GAP_MS	2000	/* batch --per-ip-gap */
 #define OPT_BATCH_DRAIN_MS	25000	/* batch --drain-timeout */

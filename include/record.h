@@ -51,6 +51,11 @@ struct step {
 	int		 line;		/* scenario line, 0 none */
 };
 
+/*
+ * A finding's severity (JSON "severity", and "level" for older readers):
+ * info (worth knowing), warning (a reason for trouble), error (wrong:
+ * with --server-check, a server-check error makes the exit status 1).
+ */
 enum finding_level {
 	FIND_INFO,
 	FIND_WARN,
@@ -134,6 +139,16 @@ struct record {
 	size_t		 nchecks;
 	char		*check_ip;	/* the IP the checks looked up */
 	int		 checked;	/* the checks ran */
+	int		 pregreet;	/* --pregreet: we talked before the
+					   greeting (the first ehlo step) */
+	int		 retry;		/* --retry-after, on the new session:
+					   1 accepted (greylisting
+					   confirmed), -1 still temp-failing,
+					   -2 another failure; 0 no retry */
+	char		*retry_first;	/* the first session's refusal */
+	int		 retry_stage;	/* and its stage */
+	int		 findings_fail;	/* --server-check found a finding of
+					   severity error: exit 1 at least */
 };
 
 const char	*record_outcome_name(enum step_outcome);

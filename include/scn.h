@@ -46,6 +46,7 @@ enum scn_op {
 	SCN_SLEEP,
 	SCN_QUIT,
 	SCN_DROP,
+	SCN_RETRY,		/* retry after SECS (ms): greylisting */
 	SCN__COUNT
 };
 
@@ -169,12 +170,17 @@ struct scn_classic {
 	const struct smtp_txn *txn;	/* one per --from */
 	size_t		 ntxn;
 	int		 data;		/* --data */
+	int		 server_check;	/* --server-check: VRFY of a made-up
+					   user and of postmaster, EXPN of a
+					   made-up list, before MAIL; any
+					   reply is as expected */
 };
 
 /*
  * scn_classic - the default scenario: connect, ehlo, starttls when
- * asked, auth when asked, then per transaction mail, every rcpt, data
- * when asked (rset between transactions), quit.
+ * asked, auth when asked, the VRFY/EXPN probes of --server-check, then
+ * per transaction mail, every rcpt, data when asked (rset between
+ * transactions), quit.
  */
 struct scn	*scn_classic(const struct scn_classic *);
 

@@ -68,6 +68,10 @@ struct smtp_params {
 	long		 timeout_ms[STAGE__COUNT]; /* --timeout; 0: default */
 	size_t		 max_line;	/* --max-line; 0: default */
 	size_t		 show_body;	/* message lines shown in transcript */
+	int		 pregreet;	/* --pregreet: send EHLO before the
+					   greeting; its reply is read as
+					   part of the connect command, an
+					   extra ehlo step */
 };
 
 /* smtp_cmd flags */

@@ -57,6 +57,7 @@ struct target_conn {
 					   NULL */
 	size_t		 max_line;	/* --max-line */
 	size_t		 show_body;	/* --show-body */
+	int		 pregreet;	/* --pregreet */
 	const char	*no_addr_note;	/* the note without an address
 					   nor a route error, or NULL */
 };

@@ -48,6 +48,22 @@
  *				the TCP window (KEY DATA with its 354: a
  *				server that takes no message body)
  *	inject LINE		plaintext LINE + CRLF after a 220 to STARTTLS
+ *	greylist MS [LINE]	greylisting: RCPT of a triplet (client
+ *				address, MAIL FROM, RCPT TO) not seen before,
+ *				or first seen less than MS milliseconds ago,
+ *				gets LINE (default "450 4.2.0 Greylisted,
+ *				try again later") across connections; later
+ *				the usual reply. Logs "*** greylist N new",
+ *				"... early" or "... pass"; a triplet that
+ *				passed is forgotten, so that every run of a
+ *				test (text, --json) sees the same greylist
+ *	pregreet LINE		early-talker detection (postscreen's pregreet
+ *				test): when the client sent anything while
+ *				the greeting was delayed (delay CONNECT MS),
+ *				send LINE + CRLF instead of the greeting and
+ *				close. Without this directive early talk is
+ *				only logged; either way "*** pregreet N
+ *				BYTES" is logged
  *	auth USER SECRET [MECH,...]
  *				an account for AUTH (see below); repeatable
  * KEY is a command verb (any word, matched case-insensitively) or one
@@ -114,6 +130,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -256,6 +273,10 @@ struct conn {
 	enum state		 state;
 	int			 tls;		/* TLS active */
 	int			 greeted;
+	int			 greet_wait;	/* the greeting is delayed */
+	char			 peer[64];	/* client address (greylist) */
+	char			*mailfrom;	/* last MAIL line (greylist) */
+	int			 greylisted;	/* this reply: grey_line */
 	int			 body;		/* in the DATA body */
 	int			 eof;		/* peer sent FIN */
 	int			 counted;	/* in nopen (-m) */
@@ -292,6 +313,17 @@ static struct account		*accounts;	/* in script order */
 static char			**keys;
 static size_t			 nkeys;
 static struct buf		 inject;
+static struct buf		 pregreet;	/* the pregreet directive */
+
+/* the greylist directive: triplets seen, when first */
+#define GREY_MAX	256
+static long			 grey_ms = -1;	/* -1: no greylisting */
+static struct buf		 grey_line;
+static struct grey {
+	char			*triplet;
+	struct timespec		 first;
+}				 greys[GREY_MAX];
+static size_t			 ngreys;
 static FILE			*logfp;
 static SSL_CTX			*ctx;
 static struct event_base	*base;
@@ -341,6 +373,7 @@ static void	command_line(struct conn *, size_t, int);
 static void	body_line(struct conn *, size_t, int);
 static void	default_reply(struct conn *, size_t);
 static void	greet(struct conn *);
+static void	greet_early(struct conn *);
 static void	enter_stall(struct conn *);
 static void	reply_start(struct conn *, size_t);
 static void	reply_send(struct conn *);
@@ -652,6 +685,26 @@ script_line(char *s)
 	dir = next_word(&s);
 	if (strncmp(dir, "auth", 4) == 0 && (dir[4] == '\0' || dir[4] == '@'))
 		return auth_script(dir, s);
+	if (strcmp(dir, "greylist") == 0) {
+		char	*ms = next_word(&s);
+
+		if (parse_num(ms, 0, MS_MAX, &v) == -1)
+			return "greylist needs milliseconds";
+		grey_ms = (long)v;
+		grey_line.len = 0;
+		buf_addstr(&grey_line, *s != '\0' ? s :
+		    "450 4.2.0 Greylisted, try again later");
+		buf_add(&grey_line, "\r\n", 2);
+		return NULL;
+	}
+	if (strcmp(dir, "pregreet") == 0) {
+		if (*s == '\0')
+			return "pregreet needs a LINE";
+		pregreet.len = 0;
+		buf_addstr(&pregreet, s);
+		buf_add(&pregreet, "\r\n", 2);
+		return NULL;
+	}
 	if (strcmp(dir, "inject") == 0) {
 		if (*s == '\0')
 			return "inject needs a LINE";
@@ -929,6 +982,7 @@ conn_free(struct conn *c)
 	free(c->out.p);
 	free(c->bodytext.p);
 	free(c->auser);
+	free(c->mailfrom);
 	free(c);
 	nclosed++;
 	if (!shutting_down && maxconn > 0 && nclosed >= maxconn) {
@@ -1005,6 +1059,46 @@ process_input(struct conn *c)
 		conn_free(c);
 }
 
+/*
+ * grey_check - the greylist directive: 1 if this RCPT's triplet is to
+ * be temp-failed now (new, or first seen less than grey_ms ago)
+ */
+static int
+grey_check(struct conn *c, size_t len)
+{
+	struct timespec	 now;
+	char		*t;
+	size_t		 i;
+	long		 ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (asprintf(&t, "%s|%s|%.*s", c->peer, c->mailfrom != NULL ?
+	    c->mailfrom : "", (int)len, c->line) == -1)
+		return 0;
+	for (i = 0; i < ngreys; i++)
+		if (strcasecmp(greys[i].triplet, t) == 0)
+			break;
+	if (i == ngreys) {
+		if (ngreys < GREY_MAX) {
+			greys[ngreys].triplet = t;
+			greys[ngreys++].first = now;
+		} else
+			free(t);
+		log_event("greylist %lu new", c->id);
+		return 1;
+	}
+	free(t);
+	ms = (now.tv_sec - greys[i].first.tv_sec) * 1000 +
+	    (now.tv_nsec - greys[i].first.tv_nsec) / 1000000;
+	log_event("greylist %lu %s", c->id, ms < grey_ms ? "early" : "pass");
+	if (ms < grey_ms)
+		return 1;
+	/* passed: forgotten, so that the next run starts over */
+	free(greys[i].triplet);
+	greys[i] = greys[--ngreys];
+	return 0;
+}
+
 static void
 command_line(struct conn *c, size_t len, int bare)
 {
@@ -1021,6 +1115,12 @@ command_line(struct conn *c, size_t len, int bare)
 	for (n = 0; n < len && c->line[n] != ' '; n++)
 		;
 	key = n <= MAXKEY ? key_index(c->line, n, 0) : K_NONE;
+	if (key == K_MAIL) {
+		free(c->mailfrom);
+		c->mailfrom = strndup(c->line, len);
+	}
+	if (key == K_RCPT && grey_ms >= 0)
+		c->greylisted = grey_check(c, len);
 	if (key != K_NONE) {
 		c->counts[key]++;
 		/* without accounts AUTH is unknown, unless a rule says */
@@ -1740,6 +1840,11 @@ reply_start(struct conn *c, size_t key)
 		buf_add(&c->out, r->text.p, r->text.len);
 		scripted = 1;
 	}
+	if (c->greylisted) {
+		c->greylisted = 0;
+		c->out.len = 0;
+		buf_add(&c->out, grey_line.p, grey_line.len);
+	}
 	if (key == K_AUTH || key == K_AUTHDATA) {
 		/* a scripted reply takes the exchange out of our hands */
 		if (scripted) {
@@ -1771,10 +1876,34 @@ reply_start(struct conn *c, size_t key)
 	}
 	if (r != NULL && r->delay > 0) {
 		c->state = S_DELAY;
+		c->greet_wait = key == K_CONNECT;
 		timer_ms(c, r->delay);
 		return;
 	}
 	reply_send(c);
+}
+
+/*
+ * greet_early - the delayed greeting is due: a client that talked in
+ * the meantime is an early talker (logged); with a pregreet directive
+ * it gets that line instead of the greeting, then the connection closes
+ */
+static void
+greet_early(struct conn *c)
+{
+	size_t	 n = evbuffer_get_length(bufferevent_get_input(c->bev));
+
+	if (n == 0)
+		return;
+	log_event("pregreet %lu %zu", c->id, n);
+	if (pregreet.len == 0)
+		return;
+	c->out.len = 0;
+	buf_add(&c->out, pregreet.p, pregreet.len);
+	c->drip = 0;
+	c->longline = -1;
+	c->flood = NULL;
+	c->finish = F_CLOSE;
 }
 
 static void
@@ -2077,6 +2206,10 @@ conn_timercb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (c->state) {
 	case S_DELAY:
+		if (c->greet_wait) {
+			c->greet_wait = 0;
+			greet_early(c);
+		}
 		reply_send(c);
 		break;
 	case S_DRIP:
@@ -2130,8 +2263,6 @@ acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 	SSL		*ssl;
 	int		 one = 1;
 
-	(void)sa;
-	(void)salen;
 	(void)arg;
 	if (maxconn > 0 && naccepted >= maxconn) {
 		evutil_closesocket(fd);
@@ -2142,6 +2273,9 @@ acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = xcalloc(1, sizeof(*c));
 	c->id = ++nextid;
+	if (getnameinfo(sa, (socklen_t)salen, c->peer, sizeof(c->peer), NULL,
+	    0, NI_NUMERICHOST) != 0)
+		c->peer[0] = '\0';
 	c->fd = fd;
 	c->longline = -1;
 	c->amech = M_NONE;

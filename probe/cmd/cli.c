@@ -332,7 +332,8 @@ cli_prepare(struct cli_run *run)
 		run->classic = (struct scn_classic){ .tls_mode = cli->tls_mode,
 		    .auth_mech = cli->auth_mech, .auth_user = cli->auth_user,
 		    .auth_insecure = cli->auth_insecure, .txn = run->txn,
-		    .ntxn = cli->ntxn, .data = cli->data };
+		    .ntxn = cli->ntxn, .data = cli->data,
+		    .server_check = cli->server_check };
 		run->scns = xcalloc(1, sizeof(*run->scns));
 		run->scns[run->nscn++] = scn_classic(&run->classic);
 	} else {
@@ -385,7 +386,8 @@ cli_prepare(struct cli_run *run)
 	    .tls_mode = cli->tls_mode, .tls_ctx = run->ctx, .sni = cli->sni,
 	    .no_sni = cli->no_sni, .tls_verify = cli->tls_verify,
 	    .timeout_ms = cli->timeout_ms, .max_line = cli->max_line,
-	    .show_body = cli->show_body, .no_addr_note = "no address" };
+	    .show_body = cli->show_body, .pregreet = cli->pregreet,
+	    .no_addr_note = "no address" };
 
 	return 0;
 }
@@ -435,15 +437,23 @@ cli_targets(struct cli_run *run)
 	struct opt_cli		*cli = run->cli;
 	size_t			 i;
 
+	size_t			 other = 0;
+
 	if (run->route->error != NULL)
 		log_warnx("%s", run->route->error);
 	run->nt = run->route->naddrs == 0 ? 1 : cli->all_mx ?
 	    run->route->naddrs : 1;
+	/* --both-families: the first address, and the other family's */
+	if (cli->both_families && !cli->all_mx && run->route->naddrs > 0 &&
+	    cli_families_pick(run->route, &other) == 0)
+		run->nt = 2;
+	run->multi = cli->all_mx || run->nt > 1;
 	run->t = xcalloc(run->nt, sizeof(*run->t));
 	for (i = 0; i < run->nt; i++) {
 		struct cli_target *ct = &run->t[i];
 		struct route_addr *ra = run->route->naddrs > 0 ?
-		    &run->route->addrs[i] : NULL;
+		    &run->route->addrs[cli->all_mx || i == 0 ? i : other] :
+		    NULL;
 		const char *host = ra != NULL ? ra->host : run->route->name;
 
 		ct->run = run;
@@ -461,8 +471,9 @@ cli_targets(struct cli_run *run)
 		    .secret = run->secret, .out = &ct->cb, .arg = ct };
 		ct->cb = (struct smtp_callbacks){ cli_wire, NULL, NULL,
 		    cli_session_done };
-		/* --all-mx: kept apart, printed in order when all are done */
-		ct->out = sink_transcript(&run->sink, cli->all_mx, &ct->buf,
+		/* --all-mx, --both-families: kept apart, printed in order
+		   when all are done */
+		ct->out = sink_transcript(&run->sink, run->multi, &ct->buf,
 		    &ct->buflen);
 		ct->execs = xcalloc(run->nscn, sizeof(*ct->execs));
 	}
@@ -512,6 +523,8 @@ cli_preflight(struct cli_run *run)
 			event_base_dispatch(run->base);
 		}
 	}
+	if (cli->server_check)
+		cli_server_preflight(run);
 }
 
 int
@@ -554,6 +567,8 @@ cli_sessions(struct cli_run *run)
 		event_base_dispatch(run->base);
 	if (cli->dane)
 		cli_tls_finish(run);
+	cli_retry(run);
+	cli_server_judge(run);
 	rc = 0;
 	run->runs = xcalloc(run->nt * run->nscn, sizeof(*run->runs));
 	run->nruns = 0;
@@ -604,10 +619,14 @@ cli_run_free(struct cli_run *run)
 
 		for (j = 0; j < ct->nexec; j++)
 			scn_exec_free(ct->execs[j]);
+		if (ct->first != NULL)
+			scn_exec_free(ct->first);
 		free(ct->execs);
 		if (ct->out != NULL && ct->out != stdout && ct->out != stderr)
 			fclose(ct->out);
 		free(ct->buf);
+		check_result_free(ct->srv);
+		free(ct->srv_ip);
 		target_clear(&ct->tg);
 	}
 	free(run->t);

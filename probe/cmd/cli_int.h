@@ -2,8 +2,9 @@
  * cli_int.h - the inside of the smtprobe command line: one run (struct
  * cli_run) and its targets, shared by main.c (the program: options,
  * files, the order of the phases), cli.c (inputs, route, targets,
- * pre-flight, sessions) and cli_out.c (transcript, JSON, TAP, JUnit,
- * ticket, --all-mx differences, --tls-check).
+ * pre-flight, sessions), cli_out.c (transcript, JSON, TAP, JUnit,
+ * ticket, --all-mx differences, --tls-check) and cli_srv.c
+ * (--server-check and the timing findings).
  */
 #ifndef SMTPROBE_CLI_INT_H
 #define SMTPROBE_CLI_INT_H
@@ -38,6 +39,12 @@ struct cli_target {
 	struct scn_exec		**execs;	/* one per scenario */
 	size_t			 nexec;
 	int			 done;
+	char			*srv_ip;	/* --server-check: the
+						   address looked up */
+	int			 srv_private;	/* it is private: none */
+	struct check_result	*srv;		/* its PTR, DNSBL */
+	struct scn_exec		*first;		/* --retry-after: the first
+						   run, execs[0] the retry */
 };
 
 struct cli_run {
@@ -53,6 +60,11 @@ struct cli_run {
 	struct route		*route;
 	struct check_result	*checks;	/* --check, once done */
 	int			 checks_done;
+	size_t			 srv_pending;	/* server checks running */
+	size_t			 retry_pending;	/* --retry-after runs */
+	int			 multi;		/* several targets, kept
+						   apart: --all-mx,
+						   --both-families */
 	struct target_tls	*tls;		/* --dane, --tls-check */
 
 	/* the inputs, checked (cli_inputs, cli_prepare) */
@@ -114,6 +126,11 @@ void	cli_baseline_out(struct cli_run *, FILE *, json_t *);
 void	cli_tls_preflight(struct cli_run *, struct dns_ctx **,
 		    const struct smtp_txn *);
 void	cli_tls_finish(struct cli_run *);
+void	cli_server_preflight(struct cli_run *);
+void	cli_server_judge(struct cli_run *);
+void	cli_retry(struct cli_run *);
+int	cli_families_pick(const struct route *, size_t *);
+void	cli_families(FILE *, json_t *, struct cli_run *);
 void	cli_tls_out(struct cli_run *, struct cli_target *, FILE *,
 		    json_t *);
 

@@ -199,6 +199,7 @@ cli_allmx_json(struct cli_run *run, int rc)
 		json_array_append_new(arr, o);
 	}
 	cli_differences(NULL, diff, run);
+	cli_families(NULL, diff, run);
 	doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
 	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
 	    "domain", run->route->name, "resolution", notes,
@@ -224,7 +225,9 @@ cli_output(struct cli_run *run, int rc, int argc, char **argv)
 	}
 	if (cli->all_mx && sk->kind != SINK_JSON && sk->kind != SINK_TAP)
 		cli_differences(stdout, NULL, run);
-	if (cli->nscenarios == 0 && !cli->all_mx &&
+	if (run->multi && sk->kind != SINK_JSON && sk->kind != SINK_TAP)
+		cli_families(stdout, NULL, run);
+	if (cli->nscenarios == 0 && !run->multi &&
 	    scn_exec_nrecords(run->t[0].execs[0]) > 0) {
 		/* the default probe: the output of one session */
 		if (sk->kind == SINK_TICKET || cli->report != NULL) {
@@ -248,7 +251,7 @@ cli_output(struct cli_run *run, int rc, int argc, char **argv)
 		cli_allmx_json(run, rc);
 	else
 		sink_suite(sk, run->runs, run->nruns, rc,
-		    cli->nscenarios > 0 || cli->all_mx);
+		    cli->nscenarios > 0 || run->multi);
 	sink_tap(sk, run->runs, run->nruns);
 	if (cli->junit != NULL)
 		sink_file(cli->junit, "--junit", cli_junit_write, run);

@@ -423,6 +423,19 @@ opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
 		c->check = 1;
 		return opt_zones(d->name, v, d->id == O_DNSBL ? &c->dnsbl :
 		    &c->dbl);
+	case O_SERVER_PUBLIC_IP:
+		if (inet_pton(AF_INET, v, b) != 1 &&
+		    inet_pton(AF_INET6, v, b) != 1) {
+			log_warnx("--server-public-ip: \"%s\" is not an IPv4 "
+			    "or IPv6 address", v);
+			return -1;
+		}
+		c->srv_ip = v;
+		c->server_check = 1;
+		return 0;
+	case O_SERVER_DNSBL:
+		c->server_check = 1;
+		return opt_zones(d->name, v, &c->srv_dnsbl);
 	case O_TLS_MIN:
 		if (tls_version_ok(v) == -1) {
 			log_warnx("--tls-min-version: \"%s\" is not one of 1.0 "
@@ -609,6 +622,11 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_ALL_MX:		c->all_mx = (int)n; break;
 	case O_CHECK:		c->check = 1; break;
 	case O_NO_CHECK:	c->no_check = 1; break;
+	case O_SERVER_CHECK:	c->server_check = 1; break;
+	case O_SLOW_BANNER:	c->slow_banner_ms = n; break;
+	case O_PREGREET:	c->pregreet = 1; break;
+	case O_BOTH_FAMILIES:	c->both_families = 1; break;
+	case O_RETRY_AFTER:	c->retry_ms = n; break;
 	case O_REPORT:		c->report = v; break;
 	case O_MASK_LOCAL:	c->mask_local = (int)n; break;
 	case O_TIMESTAMPS:
@@ -634,6 +652,7 @@ opt_cli_init(struct opt_cli *c)
 	c->show_body = OPT_SHOW_BODY;
 	c->auth_mech = -1;
 	c->expiry_warn = OPT_EXPIRY_WARN;
+	c->slow_banner_ms = OPT_SLOW_BANNER_MS;
 }
 
 int
@@ -770,6 +789,25 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 		    "--diagnose");
 		return -1;
 	}
+	if (c->server_check && (c->nscenarios > 0 || c->diagnose)) {
+		log_warnx("--server-check runs its own probe; it does not take "
+		    "--scenario or --diagnose");
+		return -1;
+	}
+	if (c->retry_ms > 0 && (c->nscenarios > 0 || c->diagnose)) {
+		log_warnx("--retry-after repeats the default probe; it does "
+		    "not take --scenario or --diagnose");
+		return -1;
+	}
+	if (c->both_families && c->family != 0) {
+		log_warnx("--both-families excludes --ipv4 and --ipv6");
+		return -1;
+	}
+	if (c->pregreet && c->tls_mode == SMTP_TLS_IMPLICIT) {
+		log_warnx("--pregreet needs a plaintext greeting; not with "
+		    "--tls-on-connect");
+		return -1;
+	}
 	if (c->tls_check && (c->nscenarios > 0 || c->diagnose)) {
 		log_warnx("--tls-check runs its own probe; it does not take "
 		    "--scenario or --diagnose");
@@ -807,6 +845,9 @@ opt_cli_free(struct opt_cli *c)
 	for (i = 0; c->dnsbl != NULL && c->dnsbl[i] != NULL; i++)
 		free(c->dnsbl[i]);
 	free(c->dnsbl);
+	for (i = 0; c->srv_dnsbl != NULL && c->srv_dnsbl[i] != NULL; i++)
+		free(c->srv_dnsbl[i]);
+	free(c->srv_dnsbl);
 	for (i = 0; c->dbl != NULL && c->dbl[i] != NULL; i++)
 		free(c->dbl[i]);
 	free(c->dbl);

@@ -365,6 +365,9 @@ opt_default(const struct opt_def *d, char *buf, size_t len)
 	case O_TLS_EXPIRY:
 		snprintf(buf, len, "%d", OPT_EXPIRY_WARN);
 		break;
+	case O_SLOW_BANNER:
+		snprintf(buf, len, "%g", OPT_SLOW_BANNER_MS / 1000.0);
+		break;
 	default:
 		snprintf(buf, len, "%s", "");
 		break;

@@ -176,6 +176,16 @@ check_ip_private(const struct check_ip *ip)
 	    "\0\0\0", 15) == 0 && b[15] <= 1);
 }
 
+int
+check_private(const char *text)
+{
+	struct check_ip	 ip;
+
+	if (check_parse_ip(text, &ip) == -1 || ip.family <= 0)
+		return -1;
+	return check_ip_private(&ip);
+}
+
 /* check_same_ip - 1 if a DNS address equals ours */
 int
 check_same_ip(const struct dns_addr *a, const struct check_ip *ip)

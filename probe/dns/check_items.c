@@ -91,12 +91,12 @@ check_items_ip(struct check_run *run, struct check_result *res)
 		for (i = 0; i < run->nfwd; i++)
 			check_append(&names, ", ", "%s", run->fwd[i].name);
 		if (run->nfwd == 1 && check_ptr_generic(names, ip))
-			check_add(res, "ptr", ip, NULL, NULL, CHECK_WARN,
+			check_add(res, "ptr", ip, NULL, names, CHECK_WARN,
 			    "%s has PTR %s, which looks generic or dynamic; "
 			    "many servers treat that like no PTR: ask your "
 			    "provider for a name of your own", ip, names);
 		else
-			check_add(res, "ptr", ip, NULL, NULL, CHECK_PASS,
+			check_add(res, "ptr", ip, NULL, names, CHECK_PASS,
 			    "%s has PTR %s%s", ip, names, run->nptr > 1 ?
 			    " (several PTR records; one is usual)" : "");
 		for (i = 0; i < run->nfwd; i++) {
@@ -113,7 +113,8 @@ check_items_ip(struct check_run *run, struct check_result *res)
 			    dns_status_name(f->st));
 		}
 		if (match >= 0)
-			check_add(res, "fcrdns", ip, NULL, NULL, CHECK_PASS,
+			check_add(res, "fcrdns", ip, NULL,
+			    run->fwd[match].name, CHECK_PASS,
 			    "%s -> %s -> %s: forward-confirmed", ip,
 			    run->fwd[match].name, ip);
 		else if (temp)

@@ -48,7 +48,9 @@ record_status_name(enum result_status s)
 int
 record_exit_code(const struct record *r)
 {
-	return status_table[r->status].exit_code;
+	int	 c = status_table[r->status].exit_code;
+
+	return c == 0 && r->findings_fail ? 1 : c;
 }
 
 const char *
@@ -131,6 +133,7 @@ record_free(struct record *r)
 	free(r->check_ip);
 	free(r->message);
 	free(r->error);
+	free(r->retry_first);
 	free(r);
 }
 

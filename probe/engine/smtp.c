@@ -52,6 +52,7 @@
 
 static void	enter_connect(struct smtp_session *);
 static void	enter_banner(struct smtp_session *);
+static char	*smtp_default_helo(struct smtp_session *);
 static void	enter_ehlo(struct smtp_session *);
 static void	enter_mail(struct smtp_session *);
 static void	enter_rcpt(struct smtp_session *);
@@ -490,7 +491,20 @@ enter_connect(struct smtp_session *s)
 static void
 enter_banner(struct smtp_session *s)
 {
-	/* The server speaks first. */
+	char	*line;
+
+	/* The server speaks first, unless asked to test that it insists */
+	if (!s->p->pregreet || s->p->implicit_tls)
+		return;
+	s->helo = s->p->helo != NULL ? xstrdup(s->p->helo) :
+	    smtp_default_helo(s);
+	smtp_wire(s, WIRE_INFO, "talking before the greeting (--pregreet)");
+	line = xasprintf("EHLO %s\r\n", s->helo);
+	smtp_wire(s, WIRE_SEND, "EHLO %s", s->helo);
+	io_write(s->io, line, strlen(line));
+	free(line);
+	s->pregreet = 1;
+	s->rec->pregreet = 1;
 }
 
 /* smtp_default_helo - an address literal for our source (RFC 5321 4.1.4) */
@@ -529,6 +543,14 @@ enter_ehlo(struct smtp_session *s)
 		    smtp_default_helo(s);
 	free(s->rec->helo);
 	s->rec->helo = xstrdup(s->helo);
+	if (s->pregreet == 2) {
+		/* sent before the greeting: only its reply is awaited */
+		struct step *st = smtp_step(s);
+
+		if (st != NULL)
+			st->command = xasprintf("EHLO %s", s->helo);
+		return;
+	}
 	smtp_send(s, "%s %s", s->use_helo ? "HELO" : "EHLO", s->helo);
 }
 
@@ -634,6 +656,12 @@ reply_banner(struct smtp_session *s, struct reply *r)
 		record_add_finding(s->rec, FIND_WARN, "odd-greeting",
 		    STAGE_BANNER, "greeting code is %d, not 220", r->code);
 	smtp_close_step(s, o, NULL);
+	if (s->pregreet == 1 && o == OUT_OK && !s->finished) {
+		/* the early EHLO's reply is next: part of this command */
+		s->pregreet = 2;
+		smtp_enter(s, STAGE_EHLO);
+		return;
+	}
 	smtp_ready(s);
 }
 
@@ -642,6 +670,7 @@ reply_ehlo(struct smtp_session *s, struct reply *r)
 {
 	enum step_outcome o = smtp_judge(s, r);
 
+	s->pregreet = 0;
 	if (o != OUT_OK && !s->use_helo &&
 	    (r->code == 500 || r->code == 502)) {
 		/*

@@ -40,6 +40,9 @@ struct smtp_session {
 	char			*auth_resp;	/* answer to send (secret) */
 	int			 use_helo;	/* EHLO refused: HELO */
 	int			 ehlo_ok;	/* an EHLO was accepted */
+	int			 pregreet;	/* 1: EHLO sent before the
+						   greeting; 2: its reply is
+						   the EHLO step's */
 	int			 in_data;	/* 354 seen, dot not sent */
 	int			 started;	/* greeting seen */
 	int			 finished;

@@ -834,12 +834,37 @@ verdict_context(const struct record *r, struct verdict *v)
 static void	verdict_record_steps(const struct record *, struct verdict *);
 static void	verdict_domain(const struct record *, struct verdict *);
 static void	verdict_expect(const struct record *, struct verdict *);
+static void	verdict_retried(const struct record *, struct verdict *);
 
 void
 verdict_record(const struct record *r, struct verdict *v)
 {
 	verdict_record_steps(r, v);
+	if (r->retry == 1)
+		verdict_retried(r, v);
 	verdict_context(r, v);
+}
+
+/*
+ * verdict_retried - --retry-after: the first try was refused for now and
+ * the same, later, on a new connection, accepted. That is greylisting,
+ * whatever the first refusal's words: the verdict says so, certain.
+ */
+static void
+verdict_retried(const struct record *r, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->class = "greylist";
+	v->reason = "greylist-confirmed";
+	v->confidence = 99;
+	v->stage = r->retry_stage;
+	v->rule = "retry-after";
+	snprintf(v->words, sizeof(v->words), "%.120s", r->retry_first !=
+	    NULL ? r->retry_first : "");
+	util_utf8_trim(v->words);
+	v->advice = "Greylisting, confirmed: the same was accepted on a "
+	    "later try. A normal MTA retries and gets through; nothing is "
+	    "wrong unless the delay matters (then ask to be whitelisted).";
 }
 
 /*

@@ -333,8 +333,9 @@ report_json_doc(const struct record *r, const char *version)
 	findings = json_array();
 	for (i = 0; i < r->nfindings; i++)
 		json_array_append_new(findings, json_pack(
-		    "{s:s, s:s, s:s, s:o}",
+		    "{s:s, s:s, s:s, s:s, s:o}",
 		    "level", record_level_name(r->findings[i].level),
+		    "severity", record_level_name(r->findings[i].level),
 		    "kind", r->findings[i].kind,
 		    "stage", stage_name(r->findings[i].stage),
 		    "detail", jw_string(r->findings[i].detail)));

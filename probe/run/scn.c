@@ -74,6 +74,8 @@ static int	parse_send(struct lex *, struct scn_step *, struct tok *,
 		    size_t);
 static int	parse_sleep(struct lex *, struct scn_step *, struct tok *,
 		    size_t);
+static int	parse_retry(struct lex *, struct scn_step *, struct tok *,
+		    size_t);
 
 static const struct keyword keywords[] = {
 	{ "connect", SCN_CONNECT, parse_none, "connect" },
@@ -94,13 +96,14 @@ static const struct keyword keywords[] = {
 	{ "sleep", SCN_SLEEP, parse_sleep, "sleep SECONDS" },
 	{ "quit", SCN_QUIT, parse_none, "quit" },
 	{ "drop", SCN_DROP, parse_none, "drop" },
+	{ "retry", SCN_RETRY, parse_retry, "retry after SECONDS" },
 };
 
 /* every keyword, for scn_keywords() and the documentation test */
 static const char *const all_keywords[] = {
 	"connect", "ehlo", "helo", "starttls", "auth", "mail", "rcpt",
 	"data", "rset", "noop", "vrfy", "send", "sleep", "quit", "drop",
-	"expect", "set", NULL
+	"retry", "expect", "set", NULL
 };
 
 static const char *const verdict_classes[] = {
@@ -428,6 +431,28 @@ parse_sleep(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 	    0, 3600, &d, err, sizeof(err)) == -1) {
 		lex_error(lx, t[1].col, "bad duration \"%.40s\" (expected "
 		    "decimal seconds from 0 to 3600, e.g. 1.5)", t[1].s);
+		return -1;
+	}
+	st->ms = (long)(d * 1000.0 + 0.5);
+	return 0;
+}
+
+/* parse_retry - "retry after SECONDS" (greylisting, see scn_run.c) */
+static int
+parse_retry(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
+{
+	char	 err[160];
+	double	 d;
+
+	if (n != 3 || strcasecmp(t[1].s, "after") != 0) {
+		lex_error(lx, n > 1 ? t[1].col : 0, "expected: retry after "
+		    "SECONDS");
+		return -1;
+	}
+	if (memchr(t[2].s, '\0', t[2].len) != NULL || valid_seconds(t[2].s,
+	    0, 3600, &d, err, sizeof(err)) == -1) {
+		lex_error(lx, t[2].col, "bad duration \"%.40s\" (expected "
+		    "decimal seconds from 0 to 3600, e.g. 60)", t[2].s);
 		return -1;
 	}
 	st->ms = (long)(d * 1000.0 + 0.5);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "msg.h"
 #include "scn.h"
+#include "srvcheck.h"
 #include "util.h"
 #include "valid.h"
 #include "verdict.h"
@@ -171,6 +172,12 @@ struct scn_exec {
 	size_t			 ntxn_rcpt;
 	char			*msg;		/* wire form being sent */
 	char			*secret;	/* AUTH being sent */
+	/* retry after: 0 none, 1 ending the session, 2 waiting, 3 the
+	   second try runs; retry_step is its step, retry_sess the first
+	   try's session */
+	int			 retry_phase;
+	size_t			 retry_step;
+	size_t			 retry_sess;
 };
 
 static void	exec_advance(struct scn_exec *);
@@ -179,6 +186,7 @@ static void	exec_stop(struct scn_exec *);
 static void	exec_after(struct scn_exec *, size_t);
 static void	exec_end_session(struct scn_exec *);
 static void	exec_finish(struct scn_exec *);
+static void	exec_retry(struct scn_exec *, size_t);
 static void	exec_judge(struct scn_exec *, size_t, const struct step *,
 		    int);
 static void	exec_wire(void *, enum smtp_wire, int, int64_t,
@@ -219,7 +227,7 @@ op_first(enum scn_op op)
 		[SCN_RSET] = STAGE_RSET, [SCN_NOOP] = STAGE_NOOP,
 		[SCN_VRFY] = STAGE_VRFY, [SCN_SEND] = STAGE_RAW,
 		[SCN_SLEEP] = STAGE_SLEEP, [SCN_QUIT] = STAGE_QUIT,
-		[SCN_DROP] = STAGE_DONE,
+		[SCN_DROP] = STAGE_DONE, [SCN_RETRY] = STAGE_SLEEP,
 	};
 
 	return first[op];
@@ -592,6 +600,137 @@ exec_sleep_done(void *arg)
 	exec_advance(x);
 }
 
+/* exec_refused - the first step refused for now in a session, or NULL */
+static struct step *
+exec_refused(struct record *r)
+{
+	size_t	 i;
+
+	for (i = 0; r != NULL && i < r->nsteps; i++)
+		if (r->steps[i].outcome == OUT_TEMPFAIL &&
+		    r->steps[i].expect == 0 && r->steps[i].stage != STAGE_QUIT)
+			return &r->steps[i];
+	return NULL;
+}
+
+static void
+exec_retry_wake(void *arg)
+{
+	struct scn_exec	*x = arg;
+	size_t		 i;
+
+	io_after_free(x->timer);
+	x->timer = NULL;
+	x->running = RUN_NONE;
+	x->wait = WAIT_NONE;
+	x->retry_phase = 3;
+	/* from the last connect before the retry step (or the start) */
+	for (i = x->retry_step; i > 0 && x->scn->steps[i].op != SCN_CONNECT;
+	    i--)
+		;
+	x->pc = i;
+	exec_advance(x);
+}
+
+/*
+ * exec_retry_judge - the second try is done up to the retry step: when
+ * it was not refused, the first try's temporary refusals were
+ * greylisting (they become neutral, as expected, and the verdict says
+ * so: record.retry); otherwise a finding says it was not
+ */
+static void
+exec_retry_judge(struct scn_exec *x, size_t i)
+{
+	struct record	*r1 = smtp_session_record_mut(x->sess[x->retry_sess]);
+	struct record	*r2 = smtp_session_record_mut(x->sess[x->nsess - 1]);
+	struct step	*s1 = exec_refused(r1), *s2 = exec_refused(r2);
+	const char	*why;
+	size_t		 k;
+
+	x->retry_phase = 4;
+	x->res[i].status = SCN_PASS;
+	if (s1 == NULL || r2 == r1)
+		return;
+	why = s1->reply != NULL && s1->reply->nlines > 0 ?
+	    s1->reply->lines[0] : record_outcome_name(s1->outcome);
+	free(r2->retry_first);
+	r2->retry_first = xasprintf("%s at %s", why, stage_name(s1->stage));
+	r2->retry_stage = (int)s1->stage;
+	if (s2 != NULL || r2->status == RES_PERMFAIL ||
+	    r2->error != NULL) {
+		r2->retry = s2 != NULL ? -1 : -2;
+		record_add_finding(r2, FIND_WARN, "greylist-not-confirmed",
+		    s1->stage, "the first try was refused for now (%s); "
+		    "%.3g s later on a new connection it was %s (scenario "
+		    "line %d)", r2->retry_first, (double)x->scn->steps[i].ms /
+		    1000.0, s2 != NULL ? "refused for now again: not simple "
+		    "greylisting (rate limiting, a longer delay)" :
+		    "refused otherwise", x->scn->steps[i].line);
+		return;
+	}
+	r2->retry = 1;
+	record_add_finding(r2, FIND_INFO, "greylist-confirmed", s1->stage,
+	    "the first try was refused for now (%s); %.3g s later on a new "
+	    "connection it was accepted: greylisting, confirmed (scenario "
+	    "line %d)", r2->retry_first, (double)x->scn->steps[i].ms /
+	    1000.0, x->scn->steps[i].line);
+	for (k = 0; k < r1->nsteps; k++)
+		if (r1->steps[k].outcome == OUT_TEMPFAIL &&
+		    r1->steps[k].expect == 0 &&
+		    r1->steps[k].stage != STAGE_QUIT) {
+			r1->steps[k].expect = 1;
+			free(r1->steps[k].expect_text);
+			r1->steps[k].expect_text = xstrdup("refused for now, "
+			    "accepted when retried: greylisting");
+		}
+	record_settle(r1);
+}
+
+/*
+ * exec_retry - "retry after SECS": when the session so far was refused
+ * for now (a 4xx without an expectation), end it, wait, and run the
+ * scenario again from its last connect line on a new connection; this
+ * step, reached again, judges the second try (exec_retry_judge). Once
+ * per run; not in the shell.
+ */
+static void
+exec_retry(struct scn_exec *x, size_t i)
+{
+	const struct scn_step *st = &x->scn->steps[i];
+
+	x->res[i].status = SCN_PASS;
+	if (x->retry_phase == 3 && x->retry_step == i) {
+		exec_retry_judge(x, i);
+		return;
+	}
+	if (x->retry_phase == 1 && x->retry_step == i) {
+		/* the first session is over: wait, then again */
+		x->retry_phase = 2;
+		x->running = (ssize_t)i;
+		x->wait = WAIT_STEP;
+		x->timer = io_after(x->base, st->ms, exec_retry_wake, x);
+		return;
+	}
+	if (x->retry_phase != 0 || x->nsess == 0 || x->p->interactive ||
+	    exec_refused(smtp_session_record_mut(x->sess[x->nsess - 1])) ==
+	    NULL) {
+		exec_note(x, WIRE_INFO, "retry after %.3g s: %s",
+		    (double)st->ms / 1000.0, x->p->interactive ? "not in the "
+		    "shell" : x->retry_phase != 0 ? "retried once already" :
+		    "nothing was refused for now");
+		return;
+	}
+	exec_note(x, WIRE_INFO, "refused for now: trying again in %.3g s on "
+	    "a new connection (retry after, line %d)",
+	    (double)st->ms / 1000.0, st->line);
+	x->retry_step = i;
+	x->retry_sess = x->nsess - 1;
+	x->retry_phase = 1;
+	x->pc = i;		/* back here once the session is over */
+	if (x->cur != NULL && !smtp_is_over(x->cur))
+		exec_end_session(x);
+}
+
 static void
 exec_new_session(struct scn_exec *x, ssize_t i, unsigned flags)
 {
@@ -798,6 +937,10 @@ exec_run(struct scn_exec *x, size_t i)
 	int		 passed = -1;
 
 	x->stop_after = 0;
+	if (st->op == SCN_RETRY) {
+		exec_retry(x, i);
+		return;
+	}
 	if ((p->stop_before >= 0 && (int)first == p->stop_before) ||
 	    (passed = exec_passed(p, first)) >= 0) {
 		if (passed >= 0)
@@ -968,8 +1111,10 @@ exec_judge(struct scn_exec *x, size_t i, const struct step *primary,
 		}
 		if (met) {
 			res->status = SCN_PASS;
-			exec_note(x, WIRE_INFO, "expect %s: ok (line %d)",
-			    st->expect->spec, st->expect->line);
+			/* line 0: a built-in probe's (scn_classic) */
+			if (st->expect->line > 0)
+				exec_note(x, WIRE_INFO, "expect %s: ok (line "
+				    "%d)", st->expect->spec, st->expect->line);
 		} else {
 			res->status = SCN_FAIL;
 			exec_skip(x, i, SCN_FAIL, "expected %s, got %s",
@@ -1108,6 +1253,40 @@ exec_done(void *arg, const struct record *r)
 	exec_advance(x);
 }
 
+/*
+ * classic_harvest - --server-check's address harvesting probes: VRFY
+ * of a made-up user and of postmaster, EXPN of a made-up list, each
+ * expecting any reply (the judge reads them, srvcheck.h), so that a
+ * refusal neither stops the run nor decides its result
+ */
+static void
+classic_harvest(struct scn *s)
+{
+	static const char *const args[] = { SRVCHECK_FAKE_USER, "postmaster",
+	    "EXPN " SRVCHECK_FAKE_LIST };
+	struct scn_expect e;
+	struct scn_step	 st;
+	size_t		 i;
+
+	memset(&e, 0, sizeof(e));
+	e.spec = (char *)"2xx or 4xx or 5xx else continue";
+	e.want = (char *)"2xx or 4xx or 5xx";
+	snprintf(e.match[0], sizeof(e.match[0]), "2xx");
+	snprintf(e.match[1], sizeof(e.match[1]), "4xx");
+	snprintf(e.match[2], sizeof(e.match[2]), "5xx");
+	e.group[1] = 1;
+	e.group[2] = 2;
+	e.nmatch = 3;
+	e.cont = 1;
+	for (i = 0; i < nitems(args); i++) {
+		memset(&st, 0, sizeof(st));
+		st.op = i < 2 ? SCN_VRFY : SCN_SEND;
+		st.arg = (char *)args[i];
+		st.expect = &e;
+		scn_add(s, &st);	/* copies arg and the expectation */
+	}
+}
+
 struct scn *
 scn_classic(const struct scn_classic *c)
 {
@@ -1137,6 +1316,8 @@ scn_classic(const struct scn_classic *c)
 		st.flags = c->auth_insecure ? SMTP_F_INSECURE : 0;
 		scn_add(s, &st);
 	}
+	if (c->server_check)
+		classic_harvest(s);
 	for (i = 0; i < c->ntxn; i++) {
 		if (i > 0) {
 			ADD(SCN_RSET);

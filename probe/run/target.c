@@ -133,6 +133,7 @@ target_init(struct target *t, const struct target_conn *c,
 		    sizeof(t->p.timeout_ms));
 	t->p.max_line = c->max_line;
 	t->p.show_body = c->show_body;
+	t->p.pregreet = c->pregreet;
 }
 
 /* target_clear - what target_init() made */

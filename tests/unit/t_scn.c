@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "reply.h"
 #include "scn.h"
+#include "srvcheck.h"
 #include "tap.h"
 
 struct bad {
@@ -352,7 +353,7 @@ test_classic(void)
 	struct smtp_txn	 txn[2] = { { "a@probe.test", rcpt, 2 },
 			    { "", rcpt, 1 } };
 	struct scn_classic c = { SMTP_TLS_OPTIONAL, AUTH_LOGIN, "u", 0, txn,
-			    2, 1 };
+			    2, 1, 0 };
 	struct scn	*s = scn_classic(&c);
 	static const enum scn_op want[] = { SCN_CONNECT, SCN_EHLO,
 	    SCN_STARTTLS, SCN_AUTH, SCN_MAIL, SCN_RCPT, SCN_RCPT, SCN_DATA,
@@ -366,6 +367,24 @@ test_classic(void)
 	    "transactions with rset between, quit");
 	ok(s->steps[2].flags & SMTP_F_OPTIONAL, "--starttls-optional is "
 	    "starttls optional");
+	scn_free(s);
+
+	/* --server-check: VRFY, VRFY, EXPN after AUTH, before MAIL */
+	c.server_check = 1;
+	s = scn_classic(&c);
+	ok(s->nsteps == sizeof(want) / sizeof(want[0]) + 3 &&
+	    s->steps[4].op == SCN_VRFY && s->steps[5].op == SCN_VRFY &&
+	    s->steps[6].op == SCN_SEND && s->steps[7].op == SCN_MAIL,
+	    "--server-check: two VRFY and a sent line between AUTH and "
+	    "MAIL");
+	ok(s->nsteps > 6 && strcmp(s->steps[4].arg, SRVCHECK_FAKE_USER) == 0 &&
+	    strcmp(s->steps[5].arg, "postmaster") == 0 &&
+	    strcmp(s->steps[6].arg, "EXPN " SRVCHECK_FAKE_LIST) == 0,
+	    "VRFY of a made-up user, of postmaster, EXPN of a made-up list");
+	ok(s->nsteps > 6 && s->steps[4].expect != NULL &&
+	    s->steps[6].expect != NULL && s->steps[6].expect->cont &&
+	    s->steps[6].expect->nmatch == 3,
+	    "each expects any 2xx, 4xx or 5xx and continues");
 	scn_free(s);
 }
 
