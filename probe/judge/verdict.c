@@ -834,6 +834,7 @@ verdict_context(const struct record *r, struct verdict *v)
 static void	verdict_record_steps(const struct record *, struct verdict *);
 static void	verdict_domain(const struct record *, struct verdict *);
 static void	verdict_expect(const struct record *, struct verdict *);
+static void	verdict_concl(const struct record *, struct verdict *);
 
 void
 verdict_record(const struct record *r, struct verdict *v)
@@ -896,6 +897,31 @@ verdict_expect(const struct record *r, struct verdict *v)
 }
 
 /*
+ * verdict_concl - a scenario's named conclusion (a "finding" line):
+ * what the check found, with the scenario's advice for this server.
+ * Whatever ended the session (a smuggling probe ends it with a reply
+ * too many) is the finding's evidence, not a network failure.
+ */
+static void
+verdict_concl(const struct record *r, struct verdict *v)
+{
+	const struct record_concl *c = r->concl;
+
+	memset(v, 0, sizeof(*v));
+	v->stage = (int)c->stage;
+	v->class = c->class;
+	v->reason = c->name;
+	v->confidence = 95;
+	v->rule = "scenario-finding";
+	v->code = c->code;
+	snprintf(v->enhanced, sizeof(v->enhanced), "%s", c->enhanced);
+	snprintf(v->words, sizeof(v->words), "%.120s", c->title);
+	util_utf8_trim(v->words);
+	v->advice = c->advice != NULL && c->advice[0] != '\0' ? c->advice :
+	    advice_for(v->class, v->reason);
+}
+
+/*
  * verdict_domain - the recipient's domain answered for itself before any
  * connection: a null MX (RFC 7505) or NXDOMAIN refuses the address (the
  * domain takes no mail, or does not exist); a SERVFAIL is the domain's
@@ -934,6 +960,11 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 {
 	size_t		 i;
 
+	if (r->concl != NULL && r->concl->level == FIND_ERROR &&
+	    strcmp(r->concl->class, "reply") != 0) {
+		verdict_concl(r, v);
+		return;
+	}
 	if (r->status == RES_ERROR && r->fail_kind == FAIL_LOCAL) {
 		/* our side could not do what was asked: not the server */
 		memset(v, 0, sizeof(*v));

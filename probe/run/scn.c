@@ -100,7 +100,16 @@ static const struct keyword keywords[] = {
 static const char *const all_keywords[] = {
 	"connect", "ehlo", "helo", "starttls", "auth", "mail", "rcpt",
 	"data", "rset", "noop", "vrfy", "send", "sleep", "quit", "drop",
-	"expect", "set", NULL
+	"expect", "set", "finding", "advice", NULL
+};
+
+static const char *const server_names[SCN_SRV__COUNT] = {
+	[SCN_SRV_ANY] = "",
+	[SCN_SRV_POSTFIX] = "postfix",
+	[SCN_SRV_EXIM] = "exim",
+	[SCN_SRV_OPENSMTPD] = "opensmtpd",
+	[SCN_SRV_SENDMAIL] = "sendmail",
+	[SCN_SRV_EXCHANGE] = "exchange",
 };
 
 static const char *const verdict_classes[] = {
@@ -132,7 +141,59 @@ scn_op_name(enum scn_op op)
 	return "?";
 }
 
-/* vars_hash - FNV-1a of a variable name */
+const char *
+scn_server_name(enum scn_server srv)
+{
+	return srv >= 0 && srv < SCN_SRV__COUNT ? server_names[srv] : "";
+}
+
+const struct scn_finding *
+scn_finding_find(const struct scn *s, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nfindings; i++)
+		if (strcmp(s->findings[i].name, name) == 0)
+			return &s->findings[i];
+	return NULL;
+}
+
+/* finding_clear - free what a finding holds */
+static void
+finding_clear(struct scn_finding *f)
+{
+	size_t	 k;
+
+	free(f->name);
+	free(f->class);
+	free(f->title);
+	for (k = 0; k < SCN_SRV__COUNT; k++)
+		free(f->advice[k]);
+	memset(f, 0, sizeof(*f));
+}
+
+void
+scn_findings_copy(struct scn *dst, const struct scn *src)
+{
+	const struct scn_finding *f;
+	struct scn_finding *n;
+	size_t	 i, k;
+
+	for (i = 0; i < src->nfindings; i++) {
+		f = &src->findings[i];
+		dst->findings = xreallocarray(dst->findings,
+		    dst->nfindings + 1, sizeof(*dst->findings));
+		n = &dst->findings[dst->nfindings++];
+		*n = *f;
+		n->name = xstrdup(f->name);
+		n->class = xstrdup(f->class);
+		n->title = xstrdup(f->title);
+		for (k = 0; k < SCN_SRV__COUNT; k++)
+			n->advice[k] = f->advice[k] != NULL ?
+			    xstrdup(f->advice[k]) : NULL;
+	}
+}
+
 
 static int
 parse_none(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
@@ -550,6 +611,18 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 			i++;
 			continue;
 		}
+		if (t[i].kind == TOK_WORD && strcasecmp(t[i].s, "without") ==
+		    0) {
+			if (i + 1 >= n || (t[i + 1].kind != TOK_STRING &&
+			    t[i + 1].kind != TOK_REGEX)) {
+				lex_error(lx, t[i].col, "without needs a "
+				    "\"text\" or a /regex/ after it");
+				return -1;
+			}
+			e->without = 1;
+			i++;
+			continue;
+		}
 		if (t[i].kind == TOK_STRING) {
 			if (e->text != NULL || e->re != NULL) {
 				lex_error(lx, t[i].col, "one text or regular "
@@ -602,6 +675,23 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 			i += 2;
 			continue;
 		}
+		if (strcasecmp(t[i].s, "else") == 0 && i + 2 < n &&
+		    strcasecmp(t[i + 1].s, "finding") == 0) {
+			if (i + 4 < n || (i + 4 == n &&
+			    strcasecmp(t[i + 3].s, "continue") != 0 &&
+			    strcasecmp(t[i + 3].s, "stop") != 0)) {
+				lex_error(lx, t[i].col, "expected \"else "
+				    "finding NAME [stop|continue]\" at the "
+				    "end of the line");
+				return -1;
+			}
+			e->finding = xstrdup(t[i + 2].s);
+			e->finding_col = t[i + 2].col;
+			e->cont = i + 4 == n && strcasecmp(t[i + 3].s,
+			    "continue") == 0;
+			i = n;
+			continue;
+		}
 		if (strcasecmp(t[i].s, "else") == 0) {
 			if (i + 2 != n || (strcasecmp(t[i + 1].s, "stop") != 0 &&
 			    strcasecmp(t[i + 1].s, "continue") != 0)) {
@@ -616,7 +706,7 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 		}
 		lex_error(lx, t[i].col, "unexpected \"%.40s\" (expected \"or\", "
 		    "a \"text\", a /regex/, verdict CLASS or else "
-		    "stop|continue)", t[i].s);
+		    "stop|continue|finding NAME)", t[i].s);
 		return -1;
 	}
 	if (want_match) {
@@ -641,6 +731,7 @@ expect_free(struct scn_expect *e)
 		free(e->re);
 	}
 	free(e->vclass);
+	free(e->finding);
 	free(e);
 }
 
@@ -675,6 +766,9 @@ scn_free(struct scn *s)
 	for (i = 0; i < s->nsteps; i++)
 		scn_step_clear(&s->steps[i]);
 	free(s->steps);
+	for (i = 0; i < s->nfindings; i++)
+		finding_clear(&s->findings[i]);
+	free(s->findings);
 	free(s->name);
 	free(s->desc);
 	free(s);
@@ -694,6 +788,7 @@ expect_copy(const struct scn_expect *e)
 	c->want = e->want != NULL ? xstrdup(e->want) : NULL;
 	c->text = e->text != NULL ? xstrdup(e->text) : NULL;
 	c->vclass = e->vclass != NULL ? xstrdup(e->vclass) : NULL;
+	c->finding = e->finding != NULL ? xstrdup(e->finding) : NULL;
 	c->re = NULL;
 	if (e->re != NULL) {
 		/* share nothing: recompile from the spec's regex text */
@@ -825,6 +920,148 @@ parse_set(struct lex *lx, struct scn_vars *vars, struct tok *toks, size_t nt)
 	return 0;
 }
 
+/* finding_name_ok - a finding's name: letters, digits and "-", 1-40 */
+static int
+finding_name_ok(const struct tok *t)
+{
+	size_t	 k;
+
+	if (t->kind != TOK_WORD || t->len == 0 || t->len > 40)
+		return 0;
+	for (k = 0; k < t->len; k++)
+		if (!isalnum((unsigned char)t->s[k]) && t->s[k] != '-')
+			return 0;
+	return 1;
+}
+
+/*
+ * parse_finding - "finding NAME CLASS SEVERITY "TITLE" [pass]": a named
+ * conclusion that "expect ... else finding NAME" (or, with pass, a
+ * session that passed) reaches
+ */
+static int
+parse_finding(struct lex *lx, struct scn *s, struct tok *t, size_t n)
+{
+	static const char *const levels[] = { "info", "warning", "error" };
+	struct scn_finding f;
+	size_t	 k, lv;
+
+	const struct scn_finding *like = NULL;
+
+	if (n == 7 && strcasecmp(t[5].s, "like") == 0) {
+		if ((like = scn_finding_find(s, t[6].s)) == NULL) {
+			lex_error(lx, t[6].col, "no finding \"%.40s\" above",
+			    t[6].s);
+			return -1;
+		}
+		n = 5;
+	}
+	if (n != 5 && n != 6) {
+		lex_error(lx, t[0].col, "expected: finding NAME CLASS "
+		    "SEVERITY \"TITLE\" [pass | like NAME]");
+		return -1;
+	}
+	if (!finding_name_ok(&t[1])) {
+		lex_error(lx, t[1].col, "bad finding name (letters, digits "
+		    "and -, at most 40)");
+		return -1;
+	}
+	if (scn_finding_find(s, t[1].s) != NULL) {
+		lex_error(lx, t[1].col, "finding \"%s\" is declared twice",
+		    t[1].s);
+		return -1;
+	}
+	for (k = 0; verdict_classes[k] != NULL; k++)
+		if (strcasecmp(t[2].s, verdict_classes[k]) == 0)
+			break;
+	if (verdict_classes[k] == NULL && strcasecmp(t[2].s, "reply") != 0) {
+		lex_error(lx, t[2].col, "unknown class \"%.40s\" (expected "
+		    "reply, or accepted ip helo sender recipient relay content "
+		    "auth tls "
+		    "rate greylist policy server network protocol)", t[2].s);
+		return -1;
+	}
+	for (lv = 0; lv < nitems(levels); lv++)
+		if (strcasecmp(t[3].s, levels[lv]) == 0)
+			break;
+	if (lv == nitems(levels)) {
+		lex_error(lx, t[3].col, "unknown severity \"%.40s\" "
+		    "(expected info, warning or error)", t[3].s);
+		return -1;
+	}
+	if (t[4].kind != TOK_STRING || t[4].len == 0 ||
+	    tok_text(lx, &t[4], "the title") == -1) {
+		if (!lx->failed)
+			lex_error(lx, t[4].col, "the title is a non-empty "
+			    "\"quoted string\"");
+		return -1;
+	}
+	if (n == 6 && strcasecmp(t[5].s, "pass") != 0) {
+		lex_error(lx, t[5].col, "unexpected \"%.40s\" (expected "
+		    "pass)", t[5].s);
+		return -1;
+	}
+	memset(&f, 0, sizeof(f));
+	f.name = xstrdup(t[1].s);
+	f.class = xstrdup(verdict_classes[k] != NULL ? verdict_classes[k] :
+	    "reply");
+	f.level = (int)lv;
+	f.title = xstrdup(t[4].s);
+	f.pass = n == 6;
+	f.line = lx->line;
+	for (k = 0; like != NULL && k < SCN_SRV__COUNT; k++)
+		f.advice[k] = like->advice[k] != NULL ?
+		    xstrdup(like->advice[k]) : NULL;
+	s->findings = xreallocarray(s->findings, s->nfindings + 1,
+	    sizeof(*s->findings));
+	s->findings[s->nfindings++] = f;
+	return 0;
+}
+
+/* parse_advice - "advice NAME [SERVER] "TEXT"": a declared finding's */
+static int
+parse_advice(struct lex *lx, struct scn *s, struct tok *t, size_t n)
+{
+	struct scn_finding *f;
+	size_t	 srv = SCN_SRV_ANY;
+
+	if (n != 3 && n != 4) {
+		lex_error(lx, t[0].col, "expected: advice NAME [postfix | "
+		    "exim | opensmtpd | sendmail | exchange] \"TEXT\"");
+		return -1;
+	}
+	f = (struct scn_finding *)scn_finding_find(s, t[1].s);
+	if (f == NULL) {
+		lex_error(lx, t[1].col, "no finding \"%.40s\" above", t[1].s);
+		return -1;
+	}
+	if (n == 4) {
+		for (srv = 1; srv < SCN_SRV__COUNT; srv++)
+			if (strcasecmp(t[2].s, server_names[srv]) == 0)
+				break;
+		if (srv == SCN_SRV__COUNT || t[2].kind != TOK_WORD) {
+			lex_error(lx, t[2].col, "unknown server \"%.40s\" "
+			    "(expected postfix, exim, opensmtpd, sendmail or "
+			    "exchange)", t[2].s);
+			return -1;
+		}
+	}
+	if (t[n - 1].kind != TOK_STRING || t[n - 1].len == 0 ||
+	    tok_text(lx, &t[n - 1], "the advice") == -1) {
+		if (!lx->failed)
+			lex_error(lx, t[n - 1].col, "the advice is a "
+			    "non-empty \"quoted string\"");
+		return -1;
+	}
+	if (f->advice[srv] != NULL) {
+		lex_error(lx, t[0].col, "a second advice for \"%s\"%s%s",
+		    f->name, srv ? " and " : "", server_names[srv]);
+		return -1;
+	}
+	f->advice[srv] = xstrdup(t[n - 1].s);
+	return 0;
+}
+
 /*
  * parse_expect_line - an "expect" line (l, n bytes from the keyword on)
  * for the step above it
@@ -854,6 +1091,13 @@ parse_expect_line(struct lex *lx, struct scn *s, struct tok *toks,
 	}
 	for (k = 6; k < n && (l[k] == ' ' || l[k] == '\t'); k++)
 		;
+	if (e->finding != NULL && scn_finding_find(s, e->finding) == NULL) {
+		lex_error(lx, e->finding_col, "no finding \"%.40s\" above "
+		    "(declare it first: finding NAME CLASS SEVERITY "
+		    "\"TITLE\")", e->finding);
+		expect_free(e);
+		return -1;
+	}
 	e->spec = xstrndup(l + k, n - k);
 	e->want = xstrdup(e->spec);
 	e->line = lx->line;
@@ -923,7 +1167,7 @@ parse_step(struct lex *lx, struct scn *s, struct tok *toks, size_t nt,
 		lex_error(lx, toks[0].col, "unknown keyword \"%.40s\" "
 		    "(expected connect, ehlo, helo, starttls, auth, mail, "
 		    "rcpt, data, rset, noop, vrfy, send, sleep, quit, drop, "
-		    "expect or set)", toks[0].s);
+		    "expect, set, finding or advice)", toks[0].s);
 		return -1;
 	}
 	memset(&st, 0, sizeof(st));
@@ -1004,6 +1248,10 @@ scn_parse(const char *name, const char *text, size_t len,
 		}
 		if (strcasecmp(toks[0].s, "set") == 0)
 			r = parse_set(&lx, vars, toks, (size_t)nt);
+		else if (strcasecmp(toks[0].s, "finding") == 0)
+			r = parse_finding(&lx, s, toks, (size_t)nt);
+		else if (strcasecmp(toks[0].s, "advice") == 0)
+			r = parse_advice(&lx, s, toks, (size_t)nt);
 		else if (strcasecmp(toks[0].s, "expect") == 0)
 			r = parse_expect_line(&lx, s, toks, (size_t)nt, l + i,
 			    n - i);

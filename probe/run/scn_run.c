@@ -29,6 +29,7 @@
 #include "util.h"
 #include "valid.h"
 #include "verdict.h"
+#include "scn_int.h"
 
 /* ---- running ---- */
 
@@ -112,7 +113,11 @@ scn_expect_match(const struct scn_expect *e, const struct record *r,
 			hit = e->text != NULL ? strcasestr(st->detail,
 			    e->text) != NULL : regexec(e->re, st->detail, 0,
 			    NULL, 0) == 0;
-		if (!hit) {
+		if (e->without && hit) {
+			ok = 0;
+			snprintf(got + strlen(got), gotlen - strlen(got),
+			    " with the text");
+		} else if (!e->without && !hit) {
 			ok = 0;
 			snprintf(got + strlen(got), gotlen - strlen(got),
 			    " without the text");
@@ -177,6 +182,7 @@ static void	exec_stop(struct scn_exec *);
 static void	exec_after(struct scn_exec *, size_t);
 static void	exec_end_session(struct scn_exec *);
 static void	exec_finish(struct scn_exec *);
+static void	exec_session_end(struct scn_exec *, struct record *);
 static void	exec_judge(struct scn_exec *, size_t, const struct step *,
 		    int);
 static void	exec_wire(void *, enum smtp_wire, int, int64_t,
@@ -186,6 +192,9 @@ static void	exec_step_cb(void *, const struct record *,
 static void	exec_ready(void *, const struct record *,
 		    const struct step *);
 static void	exec_done(void *, const struct record *);
+static int	exec_soft(const struct scn_exec *, const struct scn_step *);
+static void	exec_finding(struct scn_exec *, struct record *,
+		    const struct scn_step *, struct step *, const char *);
 static void	exec_note(struct scn_exec *, enum smtp_wire, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
@@ -291,6 +300,8 @@ scn_exec_new(struct event_base *base, const struct scn *s,
 		x->scn->desc = xstrdup(s->desc);
 	for (i = 0; s != NULL && i < s->nsteps; i++)
 		scn_add(x->scn, &s->steps[i]);
+	if (s != NULL)
+		scn_findings_copy(x->scn, s);
 	x->res = xcalloc(x->scn->nsteps + 1, sizeof(*x->res));
 	for (i = 0; i < x->scn->nsteps; i++) {
 		x->res[i].session = -1;
@@ -941,7 +952,12 @@ exec_judge(struct scn_exec *x, size_t i, const struct step *primary,
 			free(rec->error);
 			rec->error = NULL;
 		}
-		if (met) {
+		if (!met && ps != NULL && exec_soft(x, st)) {
+			/* a warning or a note: the finding, not a failure */
+			ps->expect = 0;
+			res->status = SCN_PASS;
+			exec_finding(x, rec, st, ps, got);
+		} else if (met) {
 			res->status = SCN_PASS;
 			exec_note(x, WIRE_INFO, "expect %s: ok (line %d)",
 			    st->expect->spec, st->expect->line);
@@ -953,6 +969,8 @@ exec_judge(struct scn_exec *x, size_t i, const struct step *primary,
 			    "%d): expected %s, got %s%s", st->expect->line,
 			    st->expect->want, got, st->expect->cont ? "" :
 			    "; stopping");
+			if (st->expect->finding != NULL)
+				exec_finding(x, rec, st, ps, got);
 			if (!st->expect->cont)
 				exec_stop(x);
 		}
@@ -1045,6 +1063,95 @@ exec_ready(void *arg, const struct record *r, const struct step *primary)
 	exec_advance(x);
 }
 
+/* exec_soft - st's expectation names a finding below severity error */
+static int
+exec_soft(const struct scn_exec *x, const struct scn_step *st)
+{
+	const struct scn_finding *f;
+
+	return st->expect->finding != NULL && (f = scn_finding_find(x->scn,
+	    st->expect->finding)) != NULL && f->level != FIND_ERROR;
+}
+
+/*
+ * exec_finding - expectation e of step st (recorded as ps, or NULL) was
+ * not met and names a finding: conclude it, and say so
+ */
+static void
+exec_finding(struct scn_exec *x, struct record *rec,
+    const struct scn_step *st, struct step *ps, const char *got)
+{
+	const struct scn_finding *f;
+	char	*what;
+
+	if ((f = scn_finding_find(x->scn, st->expect->finding)) == NULL)
+		return;
+	if (ps != NULL && ps->command != NULL && ps->stage != STAGE_EOD)
+		what = xasprintf("%s: got %s (line %d)", ps->command, got,
+		    st->expect->line);
+	else
+		what = xasprintf("%s: got %s (line %d)", scn_op_name(st->op),
+		    got, st->expect->line);
+	scn_conclude(rec, f, ps, op_last(st->op), what);
+	exec_note(x, f->level == FIND_ERROR ? WIRE_ERROR : f->level ==
+	    FIND_WARN ? WIRE_WARN : WIRE_INFO, "finding %s (%s, %s): %s: %s",
+	    f->name, f->class, record_level_name((enum finding_level)f->level),
+	    f->title, what);
+	free(what);
+}
+
+/*
+ * exec_session_end - before a session's record is settled: a smuggling
+ * probe answered twice (the engine's finding eod-early) fails its data
+ * step's expectation after the fact, so its "else finding" holds; a
+ * session that passed whole reaches the scenario's "pass" finding
+ */
+static void
+exec_session_end(struct scn_exec *x, struct record *rec)
+{
+	const struct scn_finding *f;
+	const struct scn_step *st;
+	struct step	*ps;
+	size_t		 i, k;
+	int		 early = 0;
+
+	for (k = 0; k < rec->nfindings; k++)
+		if (strcmp(rec->findings[k].kind, "eod-early") == 0)
+			early = 1;
+	for (i = 0; early && i < x->scn->nsteps; i++) {
+		st = &x->scn->steps[i];
+		if (x->res[i].session != (int)x->nsess - 1 ||
+		    st->op != SCN_DATA || !(st->flags & SMTP_F_SMUGGLING) ||
+		    st->expect == NULL || st->expect->finding == NULL ||
+		    x->res[i].rstep < 0)
+			continue;
+		ps = &rec->steps[x->res[i].rstep];
+		ps->expect = -1;
+		free(ps->expect_text);
+		ps->expect_text = xasprintf("expected %s, got a second reply "
+		    "after the end of data (eod-early)", st->expect->want);
+		x->res[i].status = SCN_FAIL;
+		free(x->res[i].detail);
+		x->res[i].detail = xstrdup(ps->expect_text);
+		exec_finding(x, rec, st, ps, "a second reply after the end "
+		    "of data (eod-early)");
+	}
+	record_settle(rec);
+	if (rec->concl != NULL || rec->status != RES_OK)
+		return;
+	for (k = 0; k < x->scn->nfindings; k++) {
+		f = &x->scn->findings[k];
+		if (!f->pass)
+			continue;
+		scn_conclude(rec, f, NULL, STAGE_DONE, "every expectation of "
+		    "the session was met");
+		exec_note(x, WIRE_INFO, "finding %s (%s, %s): %s", f->name,
+		    f->class, record_level_name((enum finding_level)f->level),
+		    f->title);
+		break;
+	}
+}
+
 static void
 exec_done(void *arg, const struct record *r)
 {
@@ -1075,7 +1182,7 @@ exec_done(void *arg, const struct record *r)
 			x->res[i].detail = xstrdup(r->error != NULL ?
 			    r->error : "the session ended");
 	}
-	record_settle(smtp_session_record_mut(x->sess[x->nsess - 1]));
+	exec_session_end(x, smtp_session_record_mut(x->sess[x->nsess - 1]));
 	x->cur = NULL;
 	if (x->p->out != NULL && x->p->out->done != NULL)
 		x->p->out->done(x->p->arg, r);
