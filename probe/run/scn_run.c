@@ -183,6 +183,7 @@ static void	exec_after(struct scn_exec *, size_t);
 static void	exec_end_session(struct scn_exec *);
 static void	exec_finish(struct scn_exec *);
 static void	exec_session_end(struct scn_exec *, struct record *);
+static int	exec_all_passed(const struct scn_exec *);
 static void	exec_judge(struct scn_exec *, size_t, const struct step *,
 		    int);
 static void	exec_wire(void *, enum smtp_wire, int, int64_t,
@@ -1101,6 +1102,29 @@ exec_finding(struct scn_exec *x, struct record *rec,
 }
 
 /*
+ * exec_all_passed - the session that ends is the run's last (no
+ * "connect" follows, or the run stops), and every session passed with
+ * no conclusion of severity error: the time for the "pass" finding
+ */
+static int
+exec_all_passed(const struct scn_exec *x)
+{
+	const struct record *r;
+	size_t	 k;
+
+	for (k = x->pc; !x->stopping && k < x->scn->nsteps; k++)
+		if (x->scn->steps[k].op == SCN_CONNECT)
+			return 0;
+	for (k = 0; k < x->nsess; k++) {
+		r = smtp_session_record(x->sess[k]);
+		if (r->status != RES_OK || (r->concl != NULL &&
+		    r->concl->level != FIND_INFO))
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * exec_session_end - before a session's record is settled: a smuggling
  * probe answered twice (the engine's finding eod-early) fails its data
  * step's expectation after the fact, so its "else finding" holds; a
@@ -1137,7 +1161,7 @@ exec_session_end(struct scn_exec *x, struct record *rec)
 		    "of data (eod-early)");
 	}
 	record_settle(rec);
-	if (rec->concl != NULL || rec->status != RES_OK)
+	if (!exec_all_passed(x))
 		return;
 	for (k = 0; k < x->scn->nfindings; k++) {
 		f = &x->scn->findings[k];
@@ -1173,6 +1197,24 @@ exec_done(void *arg, const struct record *r)
 		else
 			exec_judge(x, (size_t)i, st->op == SCN_SLEEP ? NULL :
 			    last, 1);
+		/*
+		 * a server that closes the connection in a pause after a
+		 * refusal the scenario expected has ended the session
+		 * itself (OpenSMTPD after a smuggling probe it refused)
+		 */
+		if (st->op == SCN_SLEEP && r->fail_kind == FAIL_CLOSED &&
+		    last != NULL && last->expect > 0 &&
+		    last->outcome == OUT_PERMFAIL && r->error != NULL) {
+			struct record *mr = smtp_session_record_mut(
+			    x->sess[x->nsess - 1]);
+
+			exec_note(x, WIRE_INFO, "the server closed the "
+			    "connection after the refusal expected (line %d)",
+			    last->line);
+			free(mr->error);
+			mr->error = NULL;
+			x->res[i].status = SCN_PASS;
+		}
 		/* the session ended under this step: that is its failure */
 		if (st->expect == NULL && st->op != SCN_QUIT &&
 		    st->op != SCN_DROP && r->error != NULL)
