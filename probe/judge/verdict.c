@@ -954,6 +954,30 @@ verdict_domain(const struct record *r, struct verdict *v)
 	v->advice = advice_for(v->class, v->reason);
 }
 
+/*
+ * expect_before_error - a scenario expectation failed before the error
+ * that ended the session (a server that refuses, then closes): the
+ * failed step explains the session, the error is its consequence
+ */
+static int
+expect_before_error(const struct record *r)
+{
+	size_t	 i;
+
+	if (r->status != RES_ERROR || r->fail_kind == FAIL_DESYNC ||
+	    r->fail_kind == FAIL_LOCAL)
+		return 0;
+	for (i = 0; i < r->nsteps; i++) {
+		if (r->steps[i].expect < 0)
+			return 1;
+		if (r->steps[i].outcome == OUT_TIMEOUT ||
+		    r->steps[i].outcome == OUT_CLOSED ||
+		    r->steps[i].outcome == OUT_ERROR)
+			return 0;
+	}
+	return 0;
+}
+
 /* verdict_record_steps - the verdict from the deciding step */
 static void
 verdict_record_steps(const struct record *r, struct verdict *v)
@@ -989,7 +1013,7 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 		v->advice = advice_for(v->class, v->reason);
 		return;
 	}
-	if (r->status == RES_EXPECT) {
+	if (r->status == RES_EXPECT || expect_before_error(r)) {
 		verdict_expect(r, v);
 		return;
 	}
