@@ -1,5 +1,5 @@
 #!/bin/bash
-# interop.sh - smtprobe against real Postfix and Exim servers on
+# interop.sh - smtprobe against real Postfix, Exim and OpenSMTPD servers on
 # loopback; prints TAP. Run by `make check` (tests/interop.am).
 #
 # The whole run happens in namespaces of its own (unshare: network,
