@@ -147,6 +147,18 @@ scn_server_name(enum scn_server srv)
 	return srv >= 0 && srv < SCN_SRV__COUNT ? server_names[srv] : "";
 }
 
+/* finding_get - the finding named name, to add advice to, or NULL */
+static struct scn_finding *
+finding_get(struct scn *s, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nfindings; i++)
+		if (strcmp(s->findings[i].name, name) == 0)
+			return &s->findings[i];
+	return NULL;
+}
+
 const struct scn_finding *
 scn_finding_find(const struct scn *s, const char *name)
 {
@@ -1030,7 +1042,7 @@ parse_advice(struct lex *lx, struct scn *s, struct tok *t, size_t n)
 		    "exim | opensmtpd | sendmail | exchange] \"TEXT\"");
 		return -1;
 	}
-	f = (struct scn_finding *)scn_finding_find(s, t[1].s);
+	f = finding_get(s, t[1].s);
 	if (f == NULL) {
 		lex_error(lx, t[1].col, "no finding \"%.40s\" above", t[1].s);
 		return -1;

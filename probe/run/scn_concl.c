@@ -72,19 +72,18 @@ scn_advice(const struct scn_finding *f, enum scn_server srv)
 	memset(&b, 0, sizeof(b));
 	util_buf_add(&b, "", 0);
 	if (f->advice[SCN_SRV_ANY] != NULL)
-		util_buf_add(&b, f->advice[SCN_SRV_ANY],
-		    strlen(f->advice[SCN_SRV_ANY]));
+		util_buf_str(&b, f->advice[SCN_SRV_ANY]);
 	for (k = 1; k < SCN_SRV__COUNT; k++) {
 		/* the server that answered, or every one when unknown */
 		if (f->advice[k] == NULL || (srv != SCN_SRV_ANY && k != srv))
 			continue;
 		if (b.len > 0)
-			util_buf_add(&b, " ", 1);
-		util_buf_add(&b, server_labels[k], strlen(server_labels[k]));
+			util_buf_str(&b, " ");
+		util_buf_str(&b, server_labels[k]);
 		if (srv != SCN_SRV_ANY)
-			util_buf_add(&b, " (the server says it is)", 24);
-		util_buf_add(&b, ": ", 2);
-		util_buf_add(&b, f->advice[k], strlen(f->advice[k]));
+			util_buf_str(&b, " (the server says it is)");
+		util_buf_str(&b, ": ");
+		util_buf_str(&b, f->advice[k]);
 	}
 	util_buf_add(&b, "", 1);
 	return b.p;
