@@ -58,6 +58,17 @@ int	 too_many(struct lex *, struct tok *, size_t n, size_t max,
 struct record;
 struct step;
 
+/* scn_class_word - the verdict class w names (any case), or NULL */
+const char	*scn_class_word(const char *);
+/* scn_parse_finding - a "finding" line into s; -1 after lex_error() */
+int		 scn_parse_finding(struct lex *, struct scn *, struct tok *,
+		    size_t);
+/* scn_parse_advice - an "advice" line into s; -1 after lex_error() */
+int		 scn_parse_advice(struct lex *, struct scn *, struct tok *,
+		    size_t);
+/* scn_finding_clear - free what a finding holds */
+void		 scn_finding_clear(struct scn_finding *);
+
 /* scn_server_of - the server software the greeting or EHLO names */
 enum scn_server	 scn_server_of(const struct record *);
 /*
