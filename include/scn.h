@@ -74,6 +74,8 @@ struct scn_expect {
 	char		*finding;	/* else finding NAME: concluded when
 					   not met, or NULL */
 	int		 finding_col;
+	char		*label;		/* else finding NAME "LABEL": what the
+					   check is (a relay variant), or NULL */
 	int		 cont;		/* else continue (default: stop) */
 	int		 line;		/* of the expect line */
 };

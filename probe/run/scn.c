@@ -625,18 +625,30 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 		}
 		if (strcasecmp(t[i].s, "else") == 0 && i + 2 < n &&
 		    strcasecmp(t[i + 1].s, "finding") == 0) {
-			if (i + 4 < n || (i + 4 == n &&
-			    strcasecmp(t[i + 3].s, "continue") != 0 &&
-			    strcasecmp(t[i + 3].s, "stop") != 0)) {
-				lex_error(lx, t[i].col, "expected \"else "
-				    "finding NAME [stop|continue]\" at the "
-				    "end of the line");
-				return -1;
-			}
 			e->finding = xstrdup(t[i + 2].s);
 			e->finding_col = t[i + 2].col;
-			e->cont = i + 4 == n && strcasecmp(t[i + 3].s,
-			    "continue") == 0;
+			i += 3;
+			if (i < n && t[i].kind == TOK_STRING) {
+				/* what this check is, named in the finding */
+				if (t[i].len == 0 || tok_text(lx, &t[i],
+				    "the label") == -1) {
+					if (!lx->failed)
+						lex_error(lx, t[i].col, "empty "
+						    "label");
+					return -1;
+				}
+				e->label = xstrdup(t[i].s);
+				i++;
+			}
+			if (i + 1 < n || (i < n &&
+			    strcasecmp(t[i].s, "continue") != 0 &&
+			    strcasecmp(t[i].s, "stop") != 0)) {
+				lex_error(lx, t[i].col, "expected \"else "
+				    "finding NAME [\"LABEL\"] [stop|continue]"
+				    "\" at the end of the line");
+				return -1;
+			}
+			e->cont = i < n && strcasecmp(t[i].s, "continue") == 0;
 			i = n;
 			continue;
 		}
@@ -680,6 +692,7 @@ expect_free(struct scn_expect *e)
 	}
 	free(e->vclass);
 	free(e->finding);
+	free(e->label);
 	free(e);
 }
 
@@ -737,6 +750,7 @@ expect_copy(const struct scn_expect *e)
 	c->text = e->text != NULL ? xstrdup(e->text) : NULL;
 	c->vclass = e->vclass != NULL ? xstrdup(e->vclass) : NULL;
 	c->finding = e->finding != NULL ? xstrdup(e->finding) : NULL;
+	c->label = e->label != NULL ? xstrdup(e->label) : NULL;
 	c->re = NULL;
 	if (e->re != NULL) {
 		/* share nothing: recompile from the spec's regex text */

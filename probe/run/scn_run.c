@@ -1087,12 +1087,11 @@ exec_finding(struct scn_exec *x, struct record *rec,
 
 	if ((f = scn_finding_find(x->scn, st->expect->finding)) == NULL)
 		return;
-	if (ps != NULL && ps->command != NULL && ps->stage != STAGE_EOD)
-		what = xasprintf("%s: got %s (line %d)", ps->command, got,
-		    st->expect->line);
-	else
-		what = xasprintf("%s: got %s (line %d)", scn_op_name(st->op),
-		    got, st->expect->line);
+	what = xasprintf("%s%s%s: got %s (line %d)", st->expect->label !=
+	    NULL ? st->expect->label : "", st->expect->label != NULL ?
+	    ", " : "", ps != NULL && ps->command != NULL &&
+	    ps->stage != STAGE_EOD ? ps->command : scn_op_name(st->op), got,
+	    st->expect->line);
 	scn_conclude(rec, f, ps, op_last(st->op), what);
 	exec_note(x, f->level == FIND_ERROR ? WIRE_ERROR : f->level ==
 	    FIND_WARN ? WIRE_WARN : WIRE_INFO, "finding %s (%s, %s): %s: %s",

@@ -94,7 +94,7 @@ static const struct bad bads[] = {
 	{ "noop\nexpect 250 else finding nope\n", "t.scn:2:25",
 	    "no finding \"nope\" above" },
 	{ "finding f relay error \"t\"\nnoop\nexpect 250 else finding f "
-	    "later\n", "t.scn:3:12", "else finding NAME [stop|continue]" },
+	    "later\n", "t.scn:3:27", "[stop|continue]\" at the end" },
 	{ "finding f nosuch error \"t\"\n", "t.scn:1:11", "unknown class" },
 	{ "finding f relay fatal \"t\"\n", "t.scn:1:17", "unknown severity" },
 	{ "finding f relay error t\n", "t.scn:1:23", "quoted string" },
@@ -114,6 +114,10 @@ static const struct bad bads[] = {
 	{ "finding f relay error \"t\"\nadvice f \"a\\nb\"\n", "t.scn:2:10",
 	    "line feed" },
 	{ "noop\nexpect 250 without\n", "t.scn:2:12", "without needs" },
+	{ "finding f relay error \"t\"\nnoop\nexpect 250 else finding f "
+	    "\"\" continue\n", "t.scn:3:27", "empty label" },
+	{ "finding f relay error \"t\"\nnoop\nexpect 250 else finding f "
+	    "\"a\" \"b\"\n", "t.scn:3:31", "[\"LABEL\"] [stop|continue]" },
 };
 
 static struct scn *
@@ -346,6 +350,8 @@ test_match(void)
 		{ "4xx or 5xx else finding f continue", 550, "550 Invalid "
 		    "recipient", OUT_PERMFAIL, 1 },
 		{ "4xx or 5xx else finding f", 250, "250 2.1.5 Ok", OUT_OK, 0 },
+		{ "4xx or 5xx else finding f \"the %-hack\" continue", 550,
+		    "550 5.7.1 Relay access denied", OUT_PERMFAIL, 1 },
 	};
 	struct record	 rec;
 	size_t		 i;
