@@ -69,6 +69,24 @@ struct finding {
 	char		*detail;
 };
 
+/*
+ * A scenario's named conclusion (a "finding" line of
+ * smtprobe-scenario(5)): the first one of the highest severity a
+ * session reaches. At severity error it decides the session's verdict
+ * (unless its class is "reply": the failed step's reply is judged) and
+ * exit status 1.
+ */
+struct record_concl {
+	char		*name;		/* "open-relay" */
+	char		*class;		/* verdict class, or "reply" */
+	enum finding_level level;
+	char		*title;		/* "open relay" */
+	char		*advice;	/* for the server seen, or for all */
+	enum smtp_stage	 stage;
+	int		 code;		/* the step's reply code, 0 none */
+	char		 enhanced[16];
+};
+
 /* One pre-flight check (check.h), as plain strings. */
 struct record_check {
 	char	*name;		/* "ptr", "dnsbl" ... */
@@ -149,6 +167,7 @@ struct record {
 	int		 retry_stage;	/* and its stage */
 	int		 findings_fail;	/* --server-check found a finding of
 					   severity error: exit 1 at least */
+	struct record_concl *concl;	/* a scenario's conclusion, or NULL */
 };
 
 const char	*record_outcome_name(enum step_outcome);
@@ -172,6 +191,12 @@ void		 record_add_finding(struct record *, enum finding_level,
  * RCPT rejection is a rejection. May be called again after changes.
  */
 void		 record_settle(struct record *);
+/*
+ * record_conclude - the session's named conclusion, unless it has one
+ * of the same or a higher level (strings copied); the caller adds the
+ * finding itself
+ */
+void		 record_conclude(struct record *, const struct record_concl *);
 /* record_add_check - a pre-flight check result (strings copied) */
 void		 record_add_check(struct record *, const char *name,
 		    const char *subject, const char *zone, const char *answer,

@@ -71,6 +71,12 @@ struct scn_expect {
 	char		*text;		/* substring, any case, or NULL */
 	void		*re;		/* regex_t of /RE/, or NULL */
 	char		*vclass;	/* verdict class, or NULL */
+	int		 without;	/* the text or regex must NOT occur */
+	char		*finding;	/* else finding NAME: concluded when
+					   not met, or NULL */
+	int		 finding_col;
+	char		*label;		/* else finding NAME "LABEL": what the
+					   check is (a relay variant), or NULL */
 	int		 cont;		/* else continue (default: stop) */
 	int		 line;		/* of the expect line */
 };
@@ -91,11 +97,35 @@ struct scn_step {
 	struct scn_expect *expect;	/* or NULL */
 };
 
+/* The servers a finding's advice may name (advice NAME SERVER "..."). */
+enum scn_server {
+	SCN_SRV_ANY,		/* the advice for every server */
+	SCN_SRV_POSTFIX,
+	SCN_SRV_EXIM,
+	SCN_SRV_OPENSMTPD,
+	SCN_SRV_SENDMAIL,
+	SCN_SRV_EXCHANGE,
+	SCN_SRV__COUNT
+};
+
+/* A named conclusion: "finding NAME CLASS SEVERITY "TITLE" [pass]". */
+struct scn_finding {
+	char		*name;
+	char		*class;		/* verdict class, or "reply" */
+	int		 level;		/* enum finding_level */
+	char		*title;
+	int		 pass;		/* concluded by a session that passed */
+	char		*advice[SCN_SRV__COUNT]; /* or NULL */
+	int		 line;
+};
+
 struct scn {
 	char		*name;		/* file name, or "default" */
 	char		*desc;		/* "# desc:" line, or NULL */
 	struct scn_step	*steps;
 	size_t		 nsteps;
+	struct scn_finding *findings;	/* "finding" lines */
+	size_t		 nfindings;
 };
 
 struct scn_vars {
@@ -147,6 +177,13 @@ void		 scn_free(struct scn *);
 void		 scn_step_clear(struct scn_step *);
 
 const char	*scn_op_name(enum scn_op);
+/* scn_server_name - "postfix" ... ("" for SCN_SRV_ANY) */
+const char	*scn_server_name(enum scn_server);
+/* scn_finding_find - the finding named name, or NULL */
+const struct scn_finding *scn_finding_find(const struct scn *,
+		    const char *);
+/* scn_findings_copy - append the findings of src to dst (copied) */
+void		 scn_findings_copy(struct scn *, const struct scn *);
 /* scn_keywords - every keyword of the language, NULL-terminated */
 const char *const *scn_keywords(void);
 /* scn_expect_match - whether a step of record meets the expectation;

@@ -15,7 +15,8 @@
 #                                         postfix, postconf, postmap,
 #                                         postalias, postsuper,
 #                                         smtp-sink, smtp-source,
-#                                         saslpasswd2, exim4
+#                                         saslpasswd2, exim4,
+#                                         smtpd, smtpctl (OpenSMTPD)
 #                        POSTFIX_MAIN_CF  main.cf lines that point a
 #                                         private Postfix instance at
 #                                         the unpacked tree (append
@@ -28,7 +29,7 @@
 #                      (scripts/install-deps.sh --test installs them)
 #
 # Each package (postfix, unbound, rbldnsd, exim4-daemon-light,
-# sasl2-bin) is fetched with `apt-get download` and unpacked with
+# sasl2-bin, opensmtpd) is fetched with `apt-get download` and unpacked with
 # `dpkg-deb -x`, never installed: no maintainer script runs, so no
 # service is started, enabled or reconfigured, and no package conflict
 # arises (exim4 and postfix both provide mail-transport-agent). One
@@ -59,14 +60,15 @@
 # System users, created when missing (root only, as the packages'
 # scripts would; nothing is started): postfix and group postdrop
 # (Postfix's mail_owner and setgid_group), Debian-exim (compiled into
-# Exim), rbldns (rbldnsd's default user when started as root).
+# Exim), rbldns (rbldnsd's default user when started as root),
+# opensmtpd and opensmtpq (compiled into OpenSMTPD's smtpd).
 #
 # Exit status: 0 ready; 1 something is missing (the message on stderr
 # says what and how to get it).
 set -u
 
 prog=servers.sh
-pkgs="postfix unbound rbldnsd exim4-daemon-light sasl2-bin"
+pkgs="postfix unbound rbldnsd exim4-daemon-light sasl2-bin opensmtpd"
 
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -83,16 +85,19 @@ progs() {
 	rbldnsd) echo usr/sbin/rbldnsd ;;
 	exim4-daemon-light) echo usr/sbin/exim4 ;;
 	sasl2-bin) echo usr/sbin/saslpasswd2 usr/sbin/sasldblistusers2 ;;
+	opensmtpd) echo usr/sbin/smtpd usr/sbin/smtpctl ;;
 	esac
 }
 
 # versions - "PKG VERSION" for each server package, the version apt
 # would install (empty when apt knows none). apt-cache takes a second or
 # more, and every DNS test asks: the answer is kept in the cache
-# directory, keyed on the package lists and apt's preferences.
+# directory, keyed on the package lists, apt's preferences and the
+# packages asked for.
 versions() {
-	key=$(stat -c '%n %Y %s' /var/lib/apt/lists/* /etc/apt/preferences \
-	    /etc/apt/preferences.d/* 2>/dev/null | cksum | awk '{ print $1 }')
+	key=$({ stat -c '%n %Y %s' /var/lib/apt/lists/* \
+	    /etc/apt/preferences /etc/apt/preferences.d/* 2>/dev/null;
+	    echo "$pkgs"; } | cksum | awk '{ print $1 }')
 	kept=$(cat "$cache/.versions-$key" 2>/dev/null)
 	if [ -n "$kept" ]; then
 		printf '%s\n' "$kept"
@@ -336,6 +341,8 @@ users() {
 	mkuser postfix /var/spool/postfix
 	mkuser Debian-exim /var/spool/exim4
 	mkuser rbldns /var/lib/rbldns
+	mkuser opensmtpd /var/lib/opensmtpd
+	mkuser opensmtpq /var/lib/opensmtpd
 }
 
 # mkuser NAME HOME - a system user and group, no login, home not made
@@ -384,7 +391,8 @@ esac
 plan || die "apt names no version of:$missing, and nothing is" \
     "unpacked in $cache (apt-get update, as root)"
 if ! ready || { [ "$(id -u)" -eq 0 ] && ! { getent passwd rbldns \
-    Debian-exim postfix && getent group postdrop; } >/dev/null; }; then
+    Debian-exim postfix opensmtpd opensmtpq && getent group postdrop; } \
+    >/dev/null; }; then
 	mkdir -p "$cache" || die "cannot create $cache"
 	chmod 755 "$cache" 2>/dev/null
 	exec 9>>"$cache/.lock" || die "cannot write $cache/.lock"

@@ -50,6 +50,9 @@ record_exit_code(const struct record *r)
 {
 	int	 c = status_table[r->status].exit_code;
 
+	/* a scenario's failed check is a failed check, whatever ended it */
+	if (r->concl != NULL && r->concl->level == FIND_ERROR)
+		return 1;
 	return c == 0 && r->findings_fail ? 1 : c;
 }
 
@@ -111,6 +114,13 @@ record_free(struct record *r)
 		free(r->findings[i].detail);
 	}
 	free(r->findings);
+	if (r->concl != NULL) {
+		free(r->concl->name);
+		free(r->concl->class);
+		free(r->concl->title);
+		free(r->concl->advice);
+		free(r->concl);
+	}
 	reply_ehlo_free(r->ehlo);
 	tls_info_clear(&r->tls);
 	free(r->host);
@@ -207,6 +217,25 @@ record_add_finding(struct record *r, enum finding_level level,
 	if (vasprintf(&f->detail, fmt, ap) == -1)
 		fatalx("out of memory");
 	va_end(ap);
+}
+
+void
+record_conclude(struct record *r, const struct record_concl *c)
+{
+	if (r->concl != NULL && r->concl->level >= c->level)
+		return;
+	if (r->concl != NULL) {
+		free(r->concl->name);
+		free(r->concl->class);
+		free(r->concl->title);
+		free(r->concl->advice);
+	} else
+		r->concl = xcalloc(1, sizeof(*r->concl));
+	*r->concl = *c;
+	r->concl->name = xstrdup(c->name);
+	r->concl->class = xstrdup(c->class);
+	r->concl->title = xstrdup(c->title);
+	r->concl->advice = xstrdup(c->advice != NULL ? c->advice : "");
 }
 
 void

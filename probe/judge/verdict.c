@@ -835,6 +835,7 @@ static void	verdict_record_steps(const struct record *, struct verdict *);
 static void	verdict_domain(const struct record *, struct verdict *);
 static void	verdict_expect(const struct record *, struct verdict *);
 static void	verdict_retried(const struct record *, struct verdict *);
+static void	verdict_concl(const struct record *, struct verdict *);
 
 void
 verdict_record(const struct record *r, struct verdict *v)
@@ -921,6 +922,31 @@ verdict_expect(const struct record *r, struct verdict *v)
 }
 
 /*
+ * verdict_concl - a scenario's named conclusion (a "finding" line):
+ * what the check found, with the scenario's advice for this server.
+ * Whatever ended the session (a smuggling probe ends it with a reply
+ * too many) is the finding's evidence, not a network failure.
+ */
+static void
+verdict_concl(const struct record *r, struct verdict *v)
+{
+	const struct record_concl *c = r->concl;
+
+	memset(v, 0, sizeof(*v));
+	v->stage = (int)c->stage;
+	v->class = c->class;
+	v->reason = c->name;
+	v->confidence = 95;
+	v->rule = "scenario-finding";
+	v->code = c->code;
+	snprintf(v->enhanced, sizeof(v->enhanced), "%s", c->enhanced);
+	snprintf(v->words, sizeof(v->words), "%.120s", c->title);
+	util_utf8_trim(v->words);
+	v->advice = c->advice != NULL && c->advice[0] != '\0' ? c->advice :
+	    advice_for(v->class, v->reason);
+}
+
+/*
  * verdict_domain - the recipient's domain answered for itself before any
  * connection: a null MX (RFC 7505) or NXDOMAIN refuses the address (the
  * domain takes no mail, or does not exist); a SERVFAIL is the domain's
@@ -953,12 +979,41 @@ verdict_domain(const struct record *r, struct verdict *v)
 	v->advice = advice_for(v->class, v->reason);
 }
 
+/*
+ * expect_before_error - a scenario expectation failed before the error
+ * that ended the session (a server that refuses, then closes): the
+ * failed step explains the session, the error is its consequence
+ */
+static int
+expect_before_error(const struct record *r)
+{
+	size_t	 i;
+
+	if (r->status != RES_ERROR || r->fail_kind == FAIL_DESYNC ||
+	    r->fail_kind == FAIL_LOCAL)
+		return 0;
+	for (i = 0; i < r->nsteps; i++) {
+		if (r->steps[i].expect < 0)
+			return 1;
+		if (r->steps[i].outcome == OUT_TIMEOUT ||
+		    r->steps[i].outcome == OUT_CLOSED ||
+		    r->steps[i].outcome == OUT_ERROR)
+			return 0;
+	}
+	return 0;
+}
+
 /* verdict_record_steps - the verdict from the deciding step */
 static void
 verdict_record_steps(const struct record *r, struct verdict *v)
 {
 	size_t		 i;
 
+	if (r->concl != NULL && r->concl->level == FIND_ERROR &&
+	    strcmp(r->concl->class, "reply") != 0) {
+		verdict_concl(r, v);
+		return;
+	}
 	if (r->status == RES_ERROR && r->fail_kind == FAIL_LOCAL) {
 		/* our side could not do what was asked: not the server */
 		memset(v, 0, sizeof(*v));
@@ -983,7 +1038,7 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 		v->advice = advice_for(v->class, v->reason);
 		return;
 	}
-	if (r->status == RES_EXPECT) {
+	if (r->status == RES_EXPECT || expect_before_error(r)) {
 		verdict_expect(r, v);
 		return;
 	}

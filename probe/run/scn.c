@@ -103,7 +103,7 @@ static const struct keyword keywords[] = {
 static const char *const all_keywords[] = {
 	"connect", "ehlo", "helo", "starttls", "auth", "mail", "rcpt",
 	"data", "rset", "noop", "vrfy", "send", "sleep", "quit", "drop",
-	"retry", "expect", "set", NULL
+	"retry", "expect", "set", "finding", "advice", NULL
 };
 
 static const char *const verdict_classes[] = {
@@ -117,6 +117,17 @@ static const char *const outcome_words[] = {
 	"skipped", "any", NULL
 };
 
+
+const char *
+scn_class_word(const char *w)
+{
+	size_t	 k;
+
+	for (k = 0; verdict_classes[k] != NULL; k++)
+		if (strcasecmp(w, verdict_classes[k]) == 0)
+			return verdict_classes[k];
+	return NULL;
+}
 
 const char *const *
 scn_keywords(void)
@@ -134,8 +145,6 @@ scn_op_name(enum scn_op op)
 			return keywords[i].name;
 	return "?";
 }
-
-/* vars_hash - FNV-1a of a variable name */
 
 static int
 parse_none(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
@@ -575,6 +584,18 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 			i++;
 			continue;
 		}
+		if (t[i].kind == TOK_WORD && strcasecmp(t[i].s, "without") ==
+		    0) {
+			if (i + 1 >= n || (t[i + 1].kind != TOK_STRING &&
+			    t[i + 1].kind != TOK_REGEX)) {
+				lex_error(lx, t[i].col, "without needs a "
+				    "\"text\" or a /regex/ after it");
+				return -1;
+			}
+			e->without = 1;
+			i++;
+			continue;
+		}
 		if (t[i].kind == TOK_STRING) {
 			if (e->text != NULL || e->re != NULL) {
 				lex_error(lx, t[i].col, "one text or regular "
@@ -627,6 +648,35 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 			i += 2;
 			continue;
 		}
+		if (strcasecmp(t[i].s, "else") == 0 && i + 2 < n &&
+		    strcasecmp(t[i + 1].s, "finding") == 0) {
+			e->finding = xstrdup(t[i + 2].s);
+			e->finding_col = t[i + 2].col;
+			i += 3;
+			if (i < n && t[i].kind == TOK_STRING) {
+				/* what this check is, named in the finding */
+				if (t[i].len == 0 || tok_text(lx, &t[i],
+				    "the label") == -1) {
+					if (!lx->failed)
+						lex_error(lx, t[i].col, "empty "
+						    "label");
+					return -1;
+				}
+				e->label = xstrdup(t[i].s);
+				i++;
+			}
+			if (i + 1 < n || (i < n &&
+			    strcasecmp(t[i].s, "continue") != 0 &&
+			    strcasecmp(t[i].s, "stop") != 0)) {
+				lex_error(lx, t[i].col, "expected \"else "
+				    "finding NAME [\"LABEL\"] [stop|continue]"
+				    "\" at the end of the line");
+				return -1;
+			}
+			e->cont = i < n && strcasecmp(t[i].s, "continue") == 0;
+			i = n;
+			continue;
+		}
 		if (strcasecmp(t[i].s, "else") == 0) {
 			if (i + 2 != n || (strcasecmp(t[i + 1].s, "stop") != 0 &&
 			    strcasecmp(t[i + 1].s, "continue") != 0)) {
@@ -641,7 +691,7 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 		}
 		lex_error(lx, t[i].col, "unexpected \"%.40s\" (expected \"or\", "
 		    "a \"text\", a /regex/, verdict CLASS or else "
-		    "stop|continue)", t[i].s);
+		    "stop|continue|finding NAME)", t[i].s);
 		return -1;
 	}
 	if (want_match) {
@@ -666,6 +716,8 @@ expect_free(struct scn_expect *e)
 		free(e->re);
 	}
 	free(e->vclass);
+	free(e->finding);
+	free(e->label);
 	free(e);
 }
 
@@ -700,6 +752,9 @@ scn_free(struct scn *s)
 	for (i = 0; i < s->nsteps; i++)
 		scn_step_clear(&s->steps[i]);
 	free(s->steps);
+	for (i = 0; i < s->nfindings; i++)
+		scn_finding_clear(&s->findings[i]);
+	free(s->findings);
 	free(s->name);
 	free(s->desc);
 	free(s);
@@ -719,6 +774,8 @@ expect_copy(const struct scn_expect *e)
 	c->want = e->want != NULL ? xstrdup(e->want) : NULL;
 	c->text = e->text != NULL ? xstrdup(e->text) : NULL;
 	c->vclass = e->vclass != NULL ? xstrdup(e->vclass) : NULL;
+	c->finding = e->finding != NULL ? xstrdup(e->finding) : NULL;
+	c->label = e->label != NULL ? xstrdup(e->label) : NULL;
 	c->re = NULL;
 	if (e->re != NULL) {
 		/* share nothing: recompile from the spec's regex text */
@@ -879,6 +936,13 @@ parse_expect_line(struct lex *lx, struct scn *s, struct tok *toks,
 	}
 	for (k = 6; k < n && (l[k] == ' ' || l[k] == '\t'); k++)
 		;
+	if (e->finding != NULL && scn_finding_find(s, e->finding) == NULL) {
+		lex_error(lx, e->finding_col, "no finding \"%.40s\" above "
+		    "(declare it first: finding NAME CLASS SEVERITY "
+		    "\"TITLE\")", e->finding);
+		expect_free(e);
+		return -1;
+	}
 	e->spec = xstrndup(l + k, n - k);
 	e->want = xstrdup(e->spec);
 	e->line = lx->line;
@@ -948,7 +1012,7 @@ parse_step(struct lex *lx, struct scn *s, struct tok *toks, size_t nt,
 		lex_error(lx, toks[0].col, "unknown keyword \"%.40s\" "
 		    "(expected connect, ehlo, helo, starttls, auth, mail, "
 		    "rcpt, data, rset, noop, vrfy, send, sleep, quit, drop, "
-		    "expect or set)", toks[0].s);
+		    "expect, set, finding or advice)", toks[0].s);
 		return -1;
 	}
 	memset(&st, 0, sizeof(st));
@@ -1029,6 +1093,10 @@ scn_parse(const char *name, const char *text, size_t len,
 		}
 		if (strcasecmp(toks[0].s, "set") == 0)
 			r = parse_set(&lx, vars, toks, (size_t)nt);
+		else if (strcasecmp(toks[0].s, "finding") == 0)
+			r = scn_parse_finding(&lx, s, toks, (size_t)nt);
+		else if (strcasecmp(toks[0].s, "advice") == 0)
+			r = scn_parse_advice(&lx, s, toks, (size_t)nt);
 		else if (strcasecmp(toks[0].s, "expect") == 0)
 			r = parse_expect_line(&lx, s, toks, (size_t)nt, l + i,
 			    n - i);

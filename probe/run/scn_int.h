@@ -1,7 +1,8 @@
 /*
  * scn_int.h - the inside of the scenario modules: the lexer's tokens
  * and state (scn_lex.c), shared with the parser (scn.c). The runner
- * (scn_run.c) needs none of it.
+ * (scn_run.c) needs none of it, but for the named conclusions
+ * (scn_concl.c) at the end.
  */
 #ifndef SMTPROBE_SCN_INT_H
 #define SMTPROBE_SCN_INT_H
@@ -53,5 +54,34 @@ int	 tok_text(struct lex *, const struct tok *, const char *what);
 /* too_many - -1 with the usage line when a step has more than max tokens */
 int	 too_many(struct lex *, struct tok *, size_t n, size_t max,
 	    const char *usage);
+
+struct record;
+struct step;
+
+/* scn_class_word - the verdict class w names (any case), or NULL */
+const char	*scn_class_word(const char *);
+/* scn_parse_finding - a "finding" line into s; -1 after lex_error() */
+int		 scn_parse_finding(struct lex *, struct scn *, struct tok *,
+		    size_t);
+/* scn_parse_advice - an "advice" line into s; -1 after lex_error() */
+int		 scn_parse_advice(struct lex *, struct scn *, struct tok *,
+		    size_t);
+/* scn_finding_clear - free what a finding holds */
+void		 scn_finding_clear(struct scn_finding *);
+
+/* scn_server_of - the server software the greeting or EHLO names */
+enum scn_server	 scn_server_of(const struct record *);
+/*
+ * scn_advice - a finding's advice: the general text, then the one for
+ * srv, or for every server named when srv is SCN_SRV_ANY (caller frees)
+ */
+char		*scn_advice(const struct scn_finding *, enum scn_server);
+/*
+ * scn_conclude - finding f reached on r at step ps (NULL: at stage):
+ * a finding of f's severity with what happened, and r's conclusion
+ * unless it has one
+ */
+void		 scn_conclude(struct record *, const struct scn_finding *,
+		    const struct step *, enum smtp_stage, const char *what);
 
 #endif

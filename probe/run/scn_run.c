@@ -30,6 +30,7 @@
 #include "util.h"
 #include "valid.h"
 #include "verdict.h"
+#include "scn_int.h"
 
 /* ---- running ---- */
 
@@ -113,7 +114,11 @@ scn_expect_match(const struct scn_expect *e, const struct record *r,
 			hit = e->text != NULL ? strcasestr(st->detail,
 			    e->text) != NULL : regexec(e->re, st->detail, 0,
 			    NULL, 0) == 0;
-		if (!hit) {
+		if (e->without && hit) {
+			ok = 0;
+			snprintf(got + strlen(got), gotlen - strlen(got),
+			    " with the text");
+		} else if (!e->without && !hit) {
 			ok = 0;
 			snprintf(got + strlen(got), gotlen - strlen(got),
 			    " without the text");
@@ -187,6 +192,8 @@ static void	exec_after(struct scn_exec *, size_t);
 static void	exec_end_session(struct scn_exec *);
 static void	exec_finish(struct scn_exec *);
 static void	exec_retry(struct scn_exec *, size_t);
+static void	exec_session_end(struct scn_exec *, struct record *);
+static int	exec_all_passed(const struct scn_exec *);
 static void	exec_judge(struct scn_exec *, size_t, const struct step *,
 		    int);
 static void	exec_wire(void *, enum smtp_wire, int, int64_t,
@@ -196,6 +203,9 @@ static void	exec_step_cb(void *, const struct record *,
 static void	exec_ready(void *, const struct record *,
 		    const struct step *);
 static void	exec_done(void *, const struct record *);
+static int	exec_soft(const struct scn_exec *, const struct scn_step *);
+static void	exec_finding(struct scn_exec *, struct record *,
+		    const struct scn_step *, struct step *, const char *);
 static void	exec_note(struct scn_exec *, enum smtp_wire, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
@@ -381,6 +391,7 @@ scn_exec_push(struct scn_exec *x, const struct scn_step *st)
 			x->own->desc = xstrdup(x->scn->desc);
 		for (i = 0; i < x->scn->nsteps; i++)
 			scn_add(x->own, &x->scn->steps[i]);
+		scn_findings_copy(x->own, x->scn);
 		x->scn = x->own;
 	}
 	scn_add(x->own, st);
@@ -1109,7 +1120,12 @@ exec_judge(struct scn_exec *x, size_t i, const struct step *primary,
 			free(rec->error);
 			rec->error = NULL;
 		}
-		if (met) {
+		if (!met && ps != NULL && exec_soft(x, st)) {
+			/* a warning or a note: the finding, not a failure */
+			ps->expect = 0;
+			res->status = SCN_PASS;
+			exec_finding(x, rec, st, ps, got);
+		} else if (met) {
 			res->status = SCN_PASS;
 			/* line 0: a built-in probe's (scn_classic) */
 			if (st->expect->line > 0)
@@ -1123,6 +1139,8 @@ exec_judge(struct scn_exec *x, size_t i, const struct step *primary,
 			    "%d): expected %s, got %s%s", st->expect->line,
 			    st->expect->want, got, st->expect->cont ? "" :
 			    "; stopping");
+			if (st->expect->finding != NULL)
+				exec_finding(x, rec, st, ps, got);
 			if (!st->expect->cont)
 				exec_stop(x);
 		}
@@ -1215,6 +1233,117 @@ exec_ready(void *arg, const struct record *r, const struct step *primary)
 	exec_advance(x);
 }
 
+/* exec_soft - st's expectation names a finding below severity error */
+static int
+exec_soft(const struct scn_exec *x, const struct scn_step *st)
+{
+	const struct scn_finding *f;
+
+	return st->expect->finding != NULL && (f = scn_finding_find(x->scn,
+	    st->expect->finding)) != NULL && f->level != FIND_ERROR;
+}
+
+/*
+ * exec_finding - expectation e of step st (recorded as ps, or NULL) was
+ * not met and names a finding: conclude it, and say so
+ */
+static void
+exec_finding(struct scn_exec *x, struct record *rec,
+    const struct scn_step *st, struct step *ps, const char *got)
+{
+	const struct scn_finding *f;
+	char	*what;
+
+	if ((f = scn_finding_find(x->scn, st->expect->finding)) == NULL)
+		return;
+	what = xasprintf("%s%s%s: got %s (line %d)", st->expect->label !=
+	    NULL ? st->expect->label : "", st->expect->label != NULL ?
+	    ", " : "", ps != NULL && ps->command != NULL &&
+	    ps->stage != STAGE_EOD ? ps->command : scn_op_name(st->op), got,
+	    st->expect->line);
+	scn_conclude(rec, f, ps, op_last(st->op), what);
+	exec_note(x, f->level == FIND_ERROR ? WIRE_ERROR : f->level ==
+	    FIND_WARN ? WIRE_WARN : WIRE_INFO, "finding %s (%s, %s): %s: %s",
+	    f->name, f->class, record_level_name((enum finding_level)f->level),
+	    f->title, what);
+	free(what);
+}
+
+/*
+ * exec_all_passed - the session that ends is the run's last (no
+ * "connect" follows, or the run stops), and every session passed with
+ * no conclusion of severity error: the time for the "pass" finding
+ */
+static int
+exec_all_passed(const struct scn_exec *x)
+{
+	const struct record *r;
+	size_t	 k;
+
+	for (k = x->pc; !x->stopping && k < x->scn->nsteps; k++)
+		if (x->scn->steps[k].op == SCN_CONNECT)
+			return 0;
+	for (k = 0; k < x->nsess; k++) {
+		r = smtp_session_record(x->sess[k]);
+		if (r->status != RES_OK || (r->concl != NULL &&
+		    r->concl->level != FIND_INFO))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * exec_session_end - before a session's record is settled: a smuggling
+ * probe answered twice (the engine's finding eod-early) fails its data
+ * step's expectation after the fact, so its "else finding" holds; a
+ * session that passed whole reaches the scenario's "pass" finding
+ */
+static void
+exec_session_end(struct scn_exec *x, struct record *rec)
+{
+	const struct scn_finding *f;
+	const struct scn_step *st;
+	struct step	*ps;
+	size_t		 i, k;
+	int		 early = 0;
+
+	for (k = 0; k < rec->nfindings; k++)
+		if (strcmp(rec->findings[k].kind, "eod-early") == 0)
+			early = 1;
+	for (i = 0; early && i < x->scn->nsteps; i++) {
+		st = &x->scn->steps[i];
+		if (x->res[i].session != (int)x->nsess - 1 ||
+		    st->op != SCN_DATA || !(st->flags & SMTP_F_SMUGGLING) ||
+		    st->expect == NULL || st->expect->finding == NULL ||
+		    x->res[i].rstep < 0)
+			continue;
+		ps = &rec->steps[x->res[i].rstep];
+		ps->expect = -1;
+		free(ps->expect_text);
+		ps->expect_text = xasprintf("expected %s, got a second reply "
+		    "after the end of data (eod-early)", st->expect->want);
+		x->res[i].status = SCN_FAIL;
+		free(x->res[i].detail);
+		x->res[i].detail = xstrdup(ps->expect_text);
+		exec_finding(x, rec, st, ps, "a second reply after the end "
+		    "of data (eod-early)");
+	}
+	record_settle(rec);
+	if (!exec_all_passed(x))
+		return;
+	for (k = 0; k < x->scn->nfindings; k++) {
+		f = &x->scn->findings[k];
+		if (!f->pass)
+			continue;
+		scn_conclude(rec, f, NULL, STAGE_DONE, "every expectation of "
+		    "the session was met");
+		exec_note(x, WIRE_INFO, "finding %s (%s, %s): %s", f->name,
+		    f->class, record_level_name((enum finding_level)f->level),
+		    f->title);
+		break;
+	}
+}
+
 static void
 exec_done(void *arg, const struct record *r)
 {
@@ -1236,6 +1365,24 @@ exec_done(void *arg, const struct record *r)
 		else
 			exec_judge(x, (size_t)i, st->op == SCN_SLEEP ? NULL :
 			    last, 1);
+		/*
+		 * a server that closes the connection in a pause after a
+		 * refusal the scenario expected has ended the session
+		 * itself (OpenSMTPD after a smuggling probe it refused)
+		 */
+		if (st->op == SCN_SLEEP && r->fail_kind == FAIL_CLOSED &&
+		    last != NULL && last->expect > 0 &&
+		    last->outcome == OUT_PERMFAIL && r->error != NULL) {
+			struct record *mr = smtp_session_record_mut(
+			    x->sess[x->nsess - 1]);
+
+			exec_note(x, WIRE_INFO, "the server closed the "
+			    "connection after the refusal expected (line %d)",
+			    last->line);
+			free(mr->error);
+			mr->error = NULL;
+			x->res[i].status = SCN_PASS;
+		}
 		/* the session ended under this step: that is its failure */
 		if (st->expect == NULL && st->op != SCN_QUIT &&
 		    st->op != SCN_DROP && r->error != NULL)
@@ -1245,7 +1392,7 @@ exec_done(void *arg, const struct record *r)
 			x->res[i].detail = xstrdup(r->error != NULL ?
 			    r->error : "the session ended");
 	}
-	record_settle(smtp_session_record_mut(x->sess[x->nsess - 1]));
+	exec_session_end(x, smtp_session_record_mut(x->sess[x->nsess - 1]));
 	x->cur = NULL;
 	if (x->p->out != NULL && x->p->out->done != NULL)
 		x->p->out->done(x->p->arg, r);

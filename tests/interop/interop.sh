@@ -1,5 +1,5 @@
 #!/bin/bash
-# interop.sh - smtprobe against real Postfix and Exim servers on
+# interop.sh - smtprobe against real Postfix, Exim and OpenSMTPD servers on
 # loopback; prints TAP. Run by `make check` (tests/interop.am).
 #
 # The whole run happens in namespaces of its own (unshare: network,
@@ -16,6 +16,23 @@
 #   pf-delay Postfix, smtpd_delay_reject=yes   BASE+3
 #   exim     Exim 4 with -C, as root           BASE+4 main (STARTTLS,
 #            AUTH), BASE+5 STARTTLS required, BASE+6 AUTH required
+#
+# and for the check scenarios (scenarios/*.scn, cases in
+# tests/interop/checks), BASE+20..BASE+29:
+#   pf-now   more listeners                    BASE+20 stock (as the
+#            main one: smtpd_forbid_bare_newline at its default, no),
+#            BASE+21 fixed (smtpd_forbid_bare_newline = normalize,
+#            no exclusions), BASE+22 relaying (mynetworks =
+#            127.0.0.0/8: everything relays from loopback), BASE+23
+#            no STARTTLS
+#   exim     more ports                        BASE+24 relaying (the
+#            RCPT ACL accepts anything from 127.0.0.0/8), BASE+25 no
+#            STARTTLS
+#   osmtpd   OpenSMTPD, -d -f, as root, in a   BASE+26 main (STARTTLS,
+#            mount namespace of its own        local recipients only,
+#            (private /run, /var/spool, /var/  EHLO names need a dot),
+#            lib: its compiled-in paths)       BASE+27 an open relay,
+#                                              BASE+28 no STARTTLS
 #
 # BASE is $SMTPROBE_PORT_BASE (default 42500); every port is checked free
 # before anything starts. Each server has a private config, queue/spool
@@ -83,7 +100,7 @@ if [ "${1:-}" != --inside ]; then
 	srv=$(sh "$top_srcdir/scripts/servers.sh" env) ||
 		skip "scripts/servers.sh could not unpack the servers"
 	eval "$srv"
-	for c in unbound saslpasswd2 postfix; do
+	for c in unbound saslpasswd2 postfix smtpd; do
 		[ -x "$SERVERS_BIN/$c" ] || skip "no $c in $SERVERS_BIN"
 	done
 	PATH=$SERVERS_BIN:$PATH
@@ -193,6 +210,11 @@ declare -A port=(
 	[pf-now]=$base [pf-now-tls]=$((base + 1)) [pf-now-sub]=$((base + 2))
 	[pf-delay]=$((base + 3))
 	[exim]=$((base + 4)) [exim-tls]=$((base + 5)) [exim-auth]=$((base + 6))
+	[pf-stock]=$((base + 20)) [pf-fixed]=$((base + 21))
+	[pf-relay]=$((base + 22)) [pf-notls]=$((base + 23))
+	[exim-relay]=$((base + 24)) [exim-notls]=$((base + 25))
+	[osmtpd]=$((base + 26)) [osmtpd-relay]=$((base + 27))
+	[osmtpd-notls]=$((base + 28))
 )
 for p in "${port[@]}"; do
 	listening "$p" && bail "port $p is in use (set SMTPROBE_PORT_BASE)"
@@ -245,6 +267,17 @@ prepare_postfix() {
   -o smtpd_client_restrictions=
   -o smtpd_sender_restrictions=reject_sender_login_mismatch
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+		# the check scenarios' listeners (tests/interop/checks)
+		extra="$extra
+127.0.0.1:${port[pf-stock]} inet n - n - - smtpd
+127.0.0.1:${port[pf-fixed]} inet n - n - - smtpd
+  -o smtpd_forbid_bare_newline=normalize
+  -o smtpd_forbid_bare_newline_exclusions=
+127.0.0.1:${port[pf-relay]} inet n - n - - smtpd
+  -o mynetworks=127.0.0.0/8
+127.0.0.1:${port[pf-notls]} inet n - n - - smtpd
+  -o smtpd_tls_security_level=none
+  -o smtpd_sasl_auth_enable=no"
 	fi
 	master=$(awk -v extra="$extra" '$0 == "@EXTRA@" { print extra; next }
 		{ print }' "$here/postfix/master.cf.in")
@@ -312,6 +345,8 @@ start_exim() {
 	fill "$here/exim/exim.conf.in" "$d/exim.conf" DIR="$d" \
 		EXIM="$exim" HOST="exim.interop.test" PORT="${port[exim]}" \
 		PORT_TLS="${port[exim-tls]}" PORT_AUTH="${port[exim-auth]}" \
+		PORT_RELAY="${port[exim-relay]}" \
+		PORT_NOTLS="${port[exim-notls]}" \
 		AUTH_USER="$AUTH_USER" AUTH_PASS="$AUTH_PASS"
 	chmod 644 "$d/exim.conf"
 	"$exim" -C "$d/exim.conf" -bV > "$d/check.log" 2>&1 ||
@@ -320,12 +355,40 @@ start_exim() {
 	pids+=("exim $!")
 }
 
+# ---- OpenSMTPD ----
+# Its queue (/var/spool/smtpd), control socket (/run/smtpd.sock) and
+# chroot (/var/lib/opensmtpd/empty) are compiled in: it runs in a mount
+# namespace of its own where those three trees are private tmpfs.
+start_osmtpd() {
+	local d=$work/osmtpd
+	mkdir -p "$d"
+	install -m 644 "$certs/server.pem" "$d/server.pem"
+	install -m 600 "$certs/server.key" "$d/server.key"
+	printf '%s\n' 'user@interop.test' 'postmaster@interop.test' \
+		> "$d/recipients"
+	printf '%s\n' '\.' > "$d/dotted"
+	fill "$here/opensmtpd/smtpd.conf.in" "$d/smtpd.conf" DIR="$d" \
+		HOST="osmtpd.interop.test" PORT="${port[osmtpd]}" \
+		PORT_RELAY="${port[osmtpd-relay]}" \
+		PORT_NOTLS="${port[osmtpd-notls]}" PORT_PF="${port[pf-now]}"
+	smtpd -n -f "$d/smtpd.conf" > "$d/check.log" 2>&1 ||
+		bail "smtpd -n: $(head -c 600 "$d/check.log")"
+	unshare --mount sh -c 'mount -t tmpfs -o mode=755 osmtpd-run /run &&
+		mount -t tmpfs -o mode=755 osmtpd-spool /var/spool &&
+		mkdir -m 711 /var/spool/smtpd &&
+		mount -t tmpfs -o mode=755 osmtpd-lib /var/lib &&
+		mkdir -p -m 755 /var/lib/opensmtpd/empty &&
+		exec smtpd -d -f "$1"' sh "$d/smtpd.conf" > "$d/log" 2>&1 &
+	pids+=("osmtpd $!")
+}
+
 t_servers=$(date +%s%N)
 start_dns
 prepare_postfix pf-now no
 prepare_postfix pf-delay yes
 run_postfix pf-now pf-delay
 start_exim
+start_osmtpd
 for s in "${!port[@]}"; do
 	wait_port "$s" "${port[$s]}"
 done
@@ -346,6 +409,7 @@ logfile() {
 	pf-now*) echo "$work/pf-now/maillog" ;;
 	pf-delay*) echo "$work/pf-delay/maillog" ;;
 	exim*) echo "$work/exim/log/mainlog" ;;
+	osmtpd*) echo "$work/osmtpd/log" ;;
 	esac
 }
 
@@ -473,6 +537,59 @@ while IFS= read -r line || [ -n "$line" ]; do
 	run_case "${f[@]}"
 	ncases=$((ncases + 1))
 done < "$here/cases"
+
+# ---- the check scenarios (tests/interop/checks) ----
+# run_check NAME SERVER EXIT VERDICT FINDINGS MARK ARGS - a shipped
+# scenario against a server: the exit code, the verdict of the session
+# that decided (the first whose verdict is not accepted, else
+# accepted/accepted) and the findings every session reached
+run_check() {
+	local name=$1 server=$2 want_exit=$3 want_v=$4 want_f=$5 mark=$6 \
+		args=$7 out rc got_v got_f ok k directive=
+	out=$work/check-$name
+	[ -n "${port[$server]:-}" ] || bail "check $name: no server $server"
+	local argv
+	args=${args//@SCN@/$top_srcdir/scenarios}
+	args=${args//@CERTS@/$certs}
+	eval "argv=($args)" || bail "check $name: bad arguments: $args"
+	timeout -k 5 120 "$probe" -s "127.0.0.1:${port[$server]}" \
+		--timeout 30 --json "${argv[@]}" > "$out.json" 2> "$out.err"
+	rc=$?
+	got_v=$(jq -r '[.runs[].sessions[].verdict |
+		select(.class != "accepted")] + [{class: "accepted",
+		reason: "accepted"}] | .[0] | .class + "/" + .reason' \
+		"$out.json" 2>/dev/null)
+	got_f=$(jq -r '[.runs[].sessions[].findings[].kind] | unique |
+		join(" ")' "$out.json" 2>/dev/null)
+	ok=0
+	[ "$rc" = "$want_exit" ] && [ "$got_v" = "$want_v" ] || ok=1
+	for k in $want_f; do
+		case $k in
+		-) ;;
+		!*) case " $got_f " in *" ${k#!} "*) ok=1 ;; esac ;;
+		*) case " $got_f " in *" $k "*) ;; *) ok=1 ;; esac ;;
+		esac
+	done
+	[ "$mark" = todo ] && directive="TODO conclusion"
+	tap $ok "check $name ($server): exit $rc, $got_v, findings" \
+		"[$got_f] (want $want_exit, $want_v, [$want_f])" "$directive"
+	if [ $ok -ne 0 ]; then
+		[ -n "$directive" ] || failed_servers+=" $server"
+		sed 's/^/#   /' "$out.err" | head -5
+	fi
+}
+
+while IFS= read -r line || [ -n "$line" ]; do
+	case $line in ''|'#'*) continue ;; esac
+	IFS='|' read -r -a f <<< "$line"
+	for i in "${!f[@]}"; do
+		f[i]=$(printf '%s' "${f[i]}" |
+			sed 's/^[[:space:]]*//; s/[[:space:]]*$//')
+	done
+	[ "${#f[@]}" -eq 7 ] || bail "checks: not 7 fields: $line"
+	run_check "${f[@]}"
+	ncases=$((ncases + 1))
+done < "$here/checks"
 
 # ---- AUTH on the server side ----
 # swaks proves the servers' AUTH works (right and wrong password, PLAIN

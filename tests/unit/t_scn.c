@@ -92,6 +92,33 @@ static const struct bad bads[] = {
 	{ "sleep -1\n", "t.scn:1:7", "bad duration" },
 	{ "quit now\n", "t.scn:1:6", "unexpected \"now\"" },
 	{ "noop\0x\n", "t.scn:1:5", "NUL byte" },
+	{ "noop\nexpect 250 else finding nope\n", "t.scn:2:25",
+	    "no finding \"nope\" above" },
+	{ "finding f relay error \"t\"\nnoop\nexpect 250 else finding f "
+	    "later\n", "t.scn:3:27", "[stop|continue]\" at the end" },
+	{ "finding f nosuch error \"t\"\n", "t.scn:1:11", "unknown class" },
+	{ "finding f relay fatal \"t\"\n", "t.scn:1:17", "unknown severity" },
+	{ "finding f relay error t\n", "t.scn:1:23", "quoted string" },
+	{ "finding f relay error \"\"\n", "t.scn:1:23", "quoted string" },
+	{ "finding f_g relay error \"t\"\n", "t.scn:1:9", "bad finding name" },
+	{ "finding f relay error \"t\"\nfinding f tls info \"u\"\n",
+	    "t.scn:2:9", "declared twice" },
+	{ "finding f relay error \"t\" pass x\n", "t.scn:1", "expected: "
+	    "finding NAME" },
+	{ "finding g relay error \"t\" like f\n", "t.scn:1:32",
+	    "no finding \"f\" above" },
+	{ "advice f \"t\"\n", "t.scn:1:8", "no finding \"f\" above" },
+	{ "finding f relay error \"t\"\nadvice f qmail \"t\"\n",
+	    "t.scn:2:10", "unknown server" },
+	{ "finding f relay error \"t\"\nadvice f \"a\"\nadvice f \"b\"\n",
+	    "t.scn:3:1", "a second advice" },
+	{ "finding f relay error \"t\"\nadvice f \"a\\nb\"\n", "t.scn:2:10",
+	    "line feed" },
+	{ "noop\nexpect 250 without\n", "t.scn:2:12", "without needs" },
+	{ "finding f relay error \"t\"\nnoop\nexpect 250 else finding f "
+	    "\"\" continue\n", "t.scn:3:27", "empty label" },
+	{ "finding f relay error \"t\"\nnoop\nexpect 250 else finding f "
+	    "\"a\" \"b\"\n", "t.scn:3:31", "[\"LABEL\"] [stop|continue]" },
 };
 
 static struct scn *
@@ -315,6 +342,17 @@ test_match(void)
 		{ "5xx verdict ip", 554,
 		    "554 5.7.1 Service unavailable; Client host [192.0.2.1] "
 		    "blocked using zen.spamhaus.org", OUT_PERMFAIL, 1 },
+		{ "250 without \"AUTH\"", 250, "250 AUTH PLAIN", OUT_OK, 0 },
+		{ "250 without \"AUTH\"", 250, "250 SIZE 100", OUT_OK, 1 },
+		{ "250 without /^250[- ]X{6,}A?$/", 250, "250 XXXXXXXA",
+		    OUT_OK, 0 },
+		{ "250 without /^250[- ]X{6,}A?$/", 250, "250 STARTTLS",
+		    OUT_OK, 1 },
+		{ "4xx or 5xx else finding f continue", 550, "550 Invalid "
+		    "recipient", OUT_PERMFAIL, 1 },
+		{ "4xx or 5xx else finding f", 250, "250 2.1.5 Ok", OUT_OK, 0 },
+		{ "4xx or 5xx else finding f \"the %-hack\" continue", 550,
+		    "550 5.7.1 Relay access denied", OUT_PERMFAIL, 1 },
 	};
 	struct record	 rec;
 	size_t		 i;
@@ -326,7 +364,8 @@ test_match(void)
 		struct step	*st;
 		int		 r;
 
-		snprintf(text, sizeof(text), "noop\nexpect %s\n", m[i].expect);
+		snprintf(text, sizeof(text), "finding f relay error \"t\"\n"
+		    "noop\nexpect %s\n", m[i].expect);
 		s = parse(text, strlen(text), err, sizeof(err));
 		if (!ok(s != NULL, "expect %s parses (%s)", m[i].expect,
 		    s == NULL ? err : "ok"))
