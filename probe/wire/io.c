@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -183,6 +185,12 @@ io_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 
 		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
 		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_UNIX) {
+		/* a unix socket: its path ("unix:" for an unnamed one) */
+		const struct sockaddr_un *su = (const void *)sa;
+
+		snprintf(buf, len, "unix:%.*s", (int)sizeof(su->sun_path),
+		    su->sun_path);
 	} else
 		snprintf(buf, len, "?");
 }
@@ -223,6 +231,23 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 			fatalx("event_new failed");
 		event_active(io->kick, EV_TIMEOUT, 0);
 		return 0;
+	}
+	if (sa->sa_family == AF_UNIX) {
+		/* a unix socket: say plainly what is wrong with the path */
+		const struct sockaddr_un *su = (const void *)sa;
+		struct stat	 sb;
+
+		if (stat(su->sun_path, &sb) == -1) {
+			snprintf(io->error, sizeof(io->error), "unix socket "
+			    "%s: %s", su->sun_path, errno == ENOENT ?
+			    "no such file" : strerror(errno));
+			return -1;
+		}
+		if (!S_ISSOCK(sb.st_mode)) {
+			snprintf(io->error, sizeof(io->error), "%s is not a "
+			    "unix socket", su->sun_path);
+			return -1;
+		}
 	}
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
