@@ -171,12 +171,17 @@ struct scn_exec {
 	size_t			 grp_first;	/* a pipelined group under way: */
 	size_t			 grp_n;		/* its steps, 0 none */
 	size_t			 grp_base;	/* its first record step */
+	size_t			 grp_lines;	/* a "send" of several lines:
+						   how many (one step, one
+						   reply per line) */
+	char			*grp_text;	/* their copy, cut at CRLF */
 	char			*secret;	/* AUTH being sent */
 };
 
 static void	exec_advance(struct scn_exec *);
 static void	exec_run(struct scn_exec *, size_t);
 static int	exec_group(struct scn_exec *, size_t);
+static int	exec_send_lines(struct scn_exec *, size_t);
 static void	exec_group_judge(struct scn_exec *, const struct step *,
 		    int);
 static void	exec_stop(struct scn_exec *);
@@ -337,6 +342,7 @@ scn_exec_free(struct scn_exec *x)
 	scn_free(x->scn);
 	exec_txn_clear(x);
 	free(x->msg);
+	free(x->grp_text);
 	if (x->secret != NULL) {
 		OPENSSL_cleanse(x->secret, strlen(x->secret));
 		free(x->secret);
@@ -844,7 +850,7 @@ exec_run(struct scn_exec *x, size_t i)
 	default:	/* a secret that cannot be read: at its turn below */
 		break;
 	}
-	if (exec_group(x, i))
+	if (exec_group(x, i) || exec_send_lines(x, i))
 		return;
 	memset(&c, 0, sizeof(c));
 	c.chunk = p->bdat_chunk;
@@ -933,8 +939,9 @@ exec_group_len(struct scn_exec *x, size_t i)
 		    m->op != SCN_DATA && m->op != SCN_RSET &&
 		    m->op != SCN_NOOP && m->op != SCN_SEND)
 			break;
-		if (m->op == SCN_SEND && (m->flags & SMTP_F_NOREPLY))
-			break;
+		if (m->op == SCN_SEND && ((m->flags & SMTP_F_NOREPLY) ||
+		    (m->arg != NULL && strstr(m->arg, "\r\n") != NULL)))
+			break;	/* lines of their own: exec_send_lines() */
 		if (m->op == SCN_DATA && (p->stop_before == STAGE_EOD ||
 		    p->quit_after == STAGE_DATA))
 			break;
@@ -1023,6 +1030,71 @@ exec_group(struct scn_exec *x, size_t i)
 }
 
 /*
+ * exec_send_lines - a "send" whose text holds several lines (CR LF
+ * inside) goes as a pipelined group of them, one reply awaited per
+ * line; the step is judged by the worst reply. 1 when sent that way.
+ */
+static int
+exec_send_lines(struct scn_exec *x, size_t i)
+{
+	const struct scn_step *st = &x->scn->steps[i];
+	struct smtp_cmd	*c = NULL;
+	char		*p, *e;
+	size_t		 n = 0;
+
+	if (st->op != SCN_SEND || (st->flags & SMTP_F_NOREPLY) ||
+	    st->arg == NULL || strstr(st->arg, "\r\n") == NULL)
+		return 0;
+	free(x->grp_text);
+	x->grp_text = xstrdup(st->arg);
+	/* the bytes on the wire stay as written: a CR LF at the end is
+	   an empty line of its own, as the engine adds one after each */
+	for (p = x->grp_text;; p = e + 2) {
+		if ((e = strstr(p, "\r\n")) != NULL)
+			*e = '\0';
+		c = xreallocarray(c, n + 1, sizeof(*c));
+		memset(&c[n], 0, sizeof(*c));
+		c[n].stage = STAGE_RAW;
+		c[n].arg = p;
+		c[n].flags = st->flags;
+		n++;
+		if (e == NULL)
+			break;
+	}
+	if (n < 2) {
+		free(c);
+		return 0;
+	}
+	x->grp_first = i;
+	x->grp_n = 1;
+	x->grp_lines = n;
+	x->grp_base = smtp_session_record(x->cur)->nsteps;
+	x->running = (ssize_t)i;
+	x->wait = WAIT_STEP;
+	if (smtp_do_group(x->cur, c, n) == -1) {
+		x->grp_n = x->grp_lines = 0;
+		x->running = RUN_NONE;
+		x->wait = WAIT_NONE;
+		free(c);
+		return 0;
+	}
+	free(c);
+	return 1;
+}
+
+/* exec_worst - of n record steps from first, the first that failed */
+static const struct step *
+exec_worst(const struct record *rec, size_t first, size_t n)
+{
+	size_t	 k;
+
+	for (k = first; k < first + n && k < rec->nsteps; k++)
+		if (rec->steps[k].outcome != OUT_OK)
+			return &rec->steps[k];
+	return first + n <= rec->nsteps ? &rec->steps[first + n - 1] : NULL;
+}
+
+/*
  * exec_group_judge - settle every step of the group that ended, each
  * from its own record step (DATA from primary, the end of data)
  */
@@ -1034,6 +1106,19 @@ exec_group_judge(struct scn_exec *x, const struct step *primary, int ended)
 	const struct step *ps;
 
 	x->grp_n = 0;
+	if (x->grp_lines > 0) {
+		/* one "send" of several lines: its worst reply */
+		ps = exec_worst(rec, x->grp_base, x->grp_lines);
+		x->grp_lines = 0;
+		if (ps == NULL)
+			exec_skip(x, first, SCN_NOTRUN, "the session ended "
+			    "before this step");
+		else
+			exec_judge(x, first, ps, ended);
+		if (!ended)
+			exec_after(x, first);
+		return;
+	}
 	for (k = 0; k < n; k++) {
 		ps = x->grp_base + k < rec->nsteps ?
 		    &rec->steps[x->grp_base + k] : NULL;
