@@ -460,6 +460,7 @@ smtp_do_group(struct smtp_session *s, const struct smtp_cmd *c, size_t n)
 	s->grp_step = xreallocarray(NULL, n, sizeof(*s->grp_step));
 	s->grp_n = n;
 	s->grp_i = 0;
+	s->grp_mail_failed = 0;
 	smtp_wire(s, WIRE_INFO, "pipelining %zu commands (RFC 2920)", n);
 	t = smtp_now(s);
 	for (i = 0; i < n && !s->finished; i++) {
@@ -935,7 +936,7 @@ reply_rcpt(struct smtp_session *s, struct reply *r)
 		s->acc = xreallocarray(s->acc, s->nacc + 1, sizeof(*s->acc));
 		s->acc[s->nacc++] = xstrdup(s->cmd.arg != NULL ? s->cmd.arg :
 		    "");
-	} else
+	} else if (o != OUT_SKIPPED)
 		s->rec->rcpt_rejected++;
 	smtp_close_step(s, o, NULL);
 	smtp_ready(s);

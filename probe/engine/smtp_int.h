@@ -54,6 +54,7 @@ struct smtp_session {
 	ssize_t			*grp_step;	/* their steps, in order */
 	size_t			 grp_n;		/* 0: no group under way */
 	size_t			 grp_i;		/* the one awaiting a reply */
+	int			 grp_mail_failed; /* the group's MAIL refused */
 	int			 after_group;	/* the last command was a group:
 						   a stray reply is one too
 						   many for it */

@@ -35,6 +35,7 @@ static int	smtp_quit_partial(struct smtp_session *);
 static void	smtp_line(struct smtp_session *);
 static void	smtp_stray(struct smtp_session *, const char *, size_t);
 static void	smtp_wire_raw(struct smtp_session *, const char *, size_t);
+static enum step_outcome smtp_judge_group(struct smtp_session *, int);
 
 /*
  * smtp_close_step - end the open step with an outcome. Timing is kept
@@ -245,6 +246,37 @@ smtp_finish(struct smtp_session *s)
 		s->cb.done(s->arg, s->rec);
 }
 
+/*
+ * smtp_judge_group - a refusal in a pipelined group: the refusal of an
+ * RCPT or DATA sent after a refused MAIL, or of a DATA after every RCPT
+ * was refused, only follows from that refusal (503 "need MAIL", 554 "no
+ * valid recipients"); it is recorded as skipped, with its reply, so that
+ * the result is decided where it would be one command at a time
+ */
+static enum step_outcome
+smtp_judge_group(struct smtp_session *s, int c)
+{
+	struct step	*st = smtp_step(s);
+	const char	*why = NULL;
+
+	if (s->stage == STAGE_MAIL)
+		s->grp_mail_failed = 1;
+	else if ((s->stage == STAGE_RCPT || s->stage == STAGE_DATA ||
+	    s->stage == STAGE_EOD) && s->grp_mail_failed)
+		why = "MAIL was refused: this pipelined command's refusal "
+		    "follows from it";
+	else if ((s->stage == STAGE_DATA || s->stage == STAGE_EOD) &&
+	    s->nacc == 0)
+		why = "no recipient was accepted: this pipelined command's "
+		    "refusal follows from it";
+	if (why != NULL) {
+		if (st != NULL && st->detail == NULL)
+			st->detail = xstrdup(why);
+		return OUT_SKIPPED;
+	}
+	return c == 4 ? OUT_TEMPFAIL : c == 5 ? OUT_PERMFAIL : OUT_ERROR;
+}
+
 enum step_outcome
 smtp_judge(struct smtp_session *s, const struct reply *r)
 {
@@ -256,6 +288,8 @@ smtp_judge(struct smtp_session *s, const struct reply *r)
 
 	if (c == want || (want == 0 && (c == 2 || c == 3)))
 		return OUT_OK;
+	if (s->grp_n > 0)
+		return smtp_judge_group(s, c);
 	if (c == 4)
 		return OUT_TEMPFAIL;
 	if (c == 5)

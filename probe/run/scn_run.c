@@ -1131,6 +1131,13 @@ exec_group_judge(struct scn_exec *x, const struct step *primary, int ended)
 			    "ended before this step");
 			continue;
 		}
+		if (ps->outcome == OUT_SKIPPED &&
+		    x->scn->steps[first + k].expect == NULL) {
+			/* refused only because of an earlier refusal */
+			exec_skip(x, first + k, SCN_SKIP, "%s", ps->detail !=
+			    NULL ? ps->detail : "skipped");
+			continue;
+		}
 		exec_judge(x, first + k, ps, ended);
 	}
 	if (!ended)
