@@ -58,6 +58,7 @@
 #include "smtp_int.h"
 #include "tls.h"
 #include "util.h"
+#include "valid.h"
 
 static void	enter_connect(struct smtp_session *);
 static void	enter_banner(struct smtp_session *);
@@ -702,10 +703,8 @@ smtp_default_helo(struct smtp_session *s)
 		char	 hn[256];
 
 		free(a);
-		if (gethostname(hn, sizeof(hn)) == 0 && (hn[sizeof(hn) - 1] =
-		    '\0', strchr(hn, '.') != NULL) && hn[0] != '.' &&
-		    strspn(hn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-		    "TUVWXYZ0123456789.-") == strlen(hn))
+		memset(hn, 0, sizeof(hn));
+		if (gethostname(hn, sizeof(hn) - 1) == 0 && valid_fqdn(hn))
 			return xstrdup(hn);
 		return xstrdup("localhost");
 	}

@@ -135,10 +135,10 @@ smtp_desync(struct smtp_session *s, const char *fmt, ...)
 			break;
 		}
 	if (s->after_group)
-		record_add_finding(s->rec, FIND_ERROR,
-		    "pipelining-extra-reply", s->stage, "the server sent more "
-		    "replies than the pipelined group had commands (RFC 2920 "
-		    "wants exactly one per command): %s", msg);
+		record_add_finding(s->rec, FIND_ERROR, "pipelining-extra-reply",
+		    s->stage, "the server sent more replies than the pipelined "
+		    "group had commands (RFC 2920 wants exactly one per "
+		    "command): %s", msg);
 	record_add_finding(s->rec, FIND_ERROR, "desync", s->stage, "%s, "
 	    "after the %s reply; replies may have shifted, so no reply of "
 	    "this session is taken as an acceptance", msg, after);
@@ -535,12 +535,12 @@ smtp_line(struct smtp_session *s)
 	    s->stage == STAGE_RCPT || s->stage == STAGE_RSET ||
 	    s->stage == STAGE_NOOP)) {
 		/* a 354 where the reply to an earlier command is due */
-		record_add_finding(s->rec, FIND_ERROR,
-		    "pipelining-early-reply", s->stage, "in a pipelined "
-		    "group the server answered %d where the reply to %s was "
-		    "due: it answered a later command (DATA) before this one "
-		    "(RFC 2920 wants the replies in the order of the "
-		    "commands)", r->code, stage_name(s->stage));
+		record_add_finding(s->rec, FIND_ERROR, "pipelining-early-reply",
+		    s->stage, "in a pipelined group the server answered %d "
+		    "where the reply to %s was due: it answered a later "
+		    "command (DATA) before this one (RFC 2920 wants the "
+		    "replies in the order of the commands)", r->code,
+		    stage_name(s->stage));
 		smtp_desync(s, "a %d reply where the reply to %s was due in "
 		    "a pipelined group", r->code, stage_name(s->stage));
 		return;
