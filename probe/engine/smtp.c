@@ -1002,6 +1002,11 @@ reply_eod(struct smtp_session *s, struct reply *r)
 	ssize_t		 worst = -1;
 	size_t		 i;
 
+	if (s->p->lmtp && s->nacc > 0 && o != OUT_OK && o != OUT_SKIPPED) {
+		/* LMTP: a recipient refused after the message is refused */
+		s->rec->rcpt_ok--;
+		s->rec->rcpt_rejected++;
+	}
 	smtp_close_step(s, o, NULL);
 	if (s->p->lmtp && --s->lmtp_left > 0) {
 		smtp_enter(s, STAGE_EOD);
