@@ -541,6 +541,8 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 			io->cb(io, IO_TLSREADY, io->arg);
 			return;
 		}
+		memset(&ss, 0, sizeof(ss));	/* an unnamed unix socket
+						   fills only the family */
 		if (getsockname(bufferevent_getfd(bev), (struct sockaddr *)&ss,
 		    &sl) == 0)
 			io_format_addr((struct sockaddr *)&ss, io->local,
