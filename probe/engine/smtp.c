@@ -459,6 +459,8 @@ smtp_do_group(struct smtp_session *s, const struct smtp_cmd *c, size_t n)
 	s->grp_cmd = xreallocarray(NULL, n, sizeof(*s->grp_cmd));
 	memcpy(s->grp_cmd, c, n * sizeof(*c));
 	s->grp_step = xreallocarray(NULL, n, sizeof(*s->grp_step));
+	for (i = 0; i < n; i++)
+		s->grp_step[i] = -1;	/* not sent (yet) */
 	s->grp_n = n;
 	s->grp_i = 0;
 	s->grp_mail_failed = 0;
