@@ -676,6 +676,16 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 	while ((d = opt_next(OC_PROBE, 1, argc, argv, &n, &err)) != NULL) {
 		if (opt_apply(d, optarg, n, c) == -1)
 			return -1;
+		if (d->id == O_BDAT && optind < argc && argv[optind][0] >= '0' &&
+		    argv[optind][0] <= '9') {
+			/* --bdat SIZE: the chunk size (a DOMAIN never is a
+			   number) */
+			if (opt_number("bdat", argv[optind], 1, 67108864,
+			    &n) == -1)
+				return -1;
+			c->bdat_chunk = (size_t)n;
+			optind++;
+		}
 		if (c->help || c->version || c->list_options ||
 		    c->dump_options)
 			return 0;
