@@ -802,6 +802,11 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 		    "each other");
 		return -1;
 	}
+	if (c->nscenarios > 0 && c->bdat) {
+		log_warnx("--bdat applies to the command line's own probe; a "
+		    "--scenario sends its data steps with DATA");
+		return -1;
+	}
 	if (c->nscenarios > 0 && c->diagnose) {
 		log_warnx("--diagnose runs its own probes; it does not take "
 		    "--scenario");

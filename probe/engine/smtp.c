@@ -900,7 +900,7 @@ reply_ehlo(struct smtp_session *s, struct reply *r)
 {
 	enum step_outcome o = smtp_judge(s, r);
 
-	if (o != OUT_OK && !s->use_helo &&
+	if (o != OUT_OK && !s->use_helo && !s->p->lmtp &&
 	    (r->code == 500 || r->code == 502)) {
 		/*
 		 * RFC 5321 4.1.4: an old server; fall back to HELO. The
