@@ -68,6 +68,11 @@ struct opt_cli {
 	int		  stop_before;	/* --stop-before, -1 none */
 	int		  quit_after;	/* --quit-after, -1 none */
 	int		  data;		/* --data (or implied) */
+	int		  no_pipelining; /* --no-pipelining */
+	int		  bdat;		/* --bdat (or implied) */
+	size_t		  bdat_chunk;	/* --bdat-chunk, 0: default */
+	int		  lmtp;		/* --lmtp */
+	char		 *unix_path;	/* -s unix:/PATH or /PATH */
 	const char	 *body;		/* --body FILE|- */
 	const char	 *message;	/* --message FILE|- */
 	const char	**headers;	/* --header */

@@ -49,6 +49,8 @@ struct step {
 					   named ("verdict relay"), or NULL */
 	int		 expect_refusal; /* it wanted only a 4xx or 5xx */
 	int		 line;		/* scenario line, 0 none */
+	char		*rcpt;		/* LMTP: the recipient a reply after
+					   the message is for, or NULL */
 };
 
 /*

@@ -95,6 +95,12 @@ struct scn_step {
 	char		*secret_file;	/* auth ... secret-file PATH */
 	long		 ms;		/* sleep */
 	struct scn_expect *expect;	/* or NULL */
+	int		 group;		/* a pipelined group (RFC 2920):
+					   0 none; > 0 a "pipeline" block,
+					   sent as one whenever it can be;
+					   < 0 the command line's, sent as
+					   one when the server offers
+					   PIPELINING */
 };
 
 /* The servers a finding's advice may name (advice NAME SERVER "..."). */
@@ -211,6 +217,7 @@ struct scn_classic {
 					   user and of postmaster, EXPN of a
 					   made-up list, before MAIL; any
 					   reply is as expected */
+	int		 bdat;		/* --bdat */
 };
 
 /*
@@ -237,6 +244,8 @@ struct scn_params {
 	const char	*version;	/* for X-Mailer */
 	const char	*secret;	/* AUTH secret when a step names none */
 	int		 interactive;	/* wait for scn_exec_push() */
+	int		 no_pipelining;	/* --no-pipelining: never a group */
+	size_t		 bdat_chunk;	/* --bdat-chunk, 0: default */
 	const struct smtp_callbacks *out; /* wire and step, passed on */
 	void		*arg;
 };

@@ -72,6 +72,9 @@ struct smtp_params {
 					   greeting; its reply is read as
 					   part of the connect command, an
 					   extra ehlo step */
+	int		 lmtp;		/* --lmtp: LHLO, and one reply per
+					   accepted recipient after the
+					   message (RFC 2033) */
 };
 
 /* smtp_cmd flags */
@@ -83,6 +86,10 @@ struct smtp_params {
 #define SMTP_F_SMUGGLING 0x20	/* data: the message probes SMTP smuggling;
 				   a second reply after the dot is the
 				   finding eod-early, not a desync */
+#define SMTP_F_BDAT	0x40	/* data: send the message in BDAT chunks
+				   (RFC 3030) when CHUNKING is offered;
+				   otherwise DATA, with the finding
+				   bdat-not-offered */
 #define SMTP_F_STOP	0x10	/* stop after the first stage: connect
 				   without waiting for the greeting,
 				   STARTTLS without the EHLO after it, DATA
@@ -119,7 +126,11 @@ struct smtp_cmd {
 	enum smtp_auth_mech mech;	/* AUTH */
 	const char	*secret;	/* AUTH password or token */
 	long		 ms;		/* SLEEP */
+	size_t		 chunk;		/* DATA with SMTP_F_BDAT: bytes per
+					   chunk, 0: SMTP_BDAT_CHUNK */
 };
+
+#define SMTP_BDAT_CHUNK	65536	/* --bdat-chunk default */
 
 enum smtp_wire {
 	WIRE_SEND,	/* client to server */
@@ -156,6 +167,21 @@ struct record	*smtp_session_record_mut(struct smtp_session *);
  * take a command now (busy, or already over): then nothing happens.
  */
 int		 smtp_do(struct smtp_session *, const struct smtp_cmd *);
+/*
+ * smtp_do_group - send n commands at once (RFC 2920 PIPELINING): MAIL,
+ * RCPT, RSET, NOOP and raw lines, and DATA as the last. Every command
+ * gets its own step; the replies are matched to them in order, each
+ * step's time runs from the group's send to its reply. A 354 reply to
+ * DATA still gates the message. ready follows once, after the last
+ * reply (primary: the last command's step, the end of data when the
+ * message was sent). A 354 matched to a command other than DATA is the
+ * finding pipelining-early-reply, a reply more than the group asked
+ * for pipelining-extra-reply; both end the session as a desync. The
+ * caller decides whether the server offered PIPELINING. Returns 0, or
+ * -1 (nothing sent) when the session cannot take the group.
+ */
+int		 smtp_do_group(struct smtp_session *,
+		    const struct smtp_cmd *, size_t n);
 
 /* smtp_quit - end politely: QUIT when the server takes commands */
 void		 smtp_quit(struct smtp_session *);

@@ -22,6 +22,14 @@
 #                                         the unpacked tree (append
 #                                         them to its main.cf)
 #                        EXIM             the Exim binary
+#                        DOVECOT_CORE     the unpacked trees of
+#                        DOVECOT_LMTPD    dovecot-core and dovecot-lmtpd
+#                                         (its compiled-in paths,
+#                                         /usr/lib/dovecot and
+#                                         /usr/bin/doveconf, must be
+#                                         laid over /usr in a mount
+#                                         namespace of the caller's:
+#                                         tests/interop/interop.sh)
 #                        SERVERS_CACHE    the cache directory
 #   servers.sh path    the same, but print only SERVERS_BIN
 #   servers.sh packages  the server packages, one a line
@@ -29,7 +37,8 @@
 #                      (scripts/install-deps.sh --test installs them)
 #
 # Each package (postfix, unbound, rbldnsd, exim4-daemon-light,
-# sasl2-bin, opensmtpd) is fetched with `apt-get download` and unpacked with
+# sasl2-bin, opensmtpd, dovecot-core, dovecot-lmtpd) is fetched with
+# `apt-get download` and unpacked with
 # `dpkg-deb -x`, never installed: no maintainer script runs, so no
 # service is started, enabled or reconfigured, and no package conflict
 # arises (exim4 and postfix both provide mail-transport-agent). One
@@ -68,7 +77,8 @@
 set -u
 
 prog=servers.sh
-pkgs="postfix unbound rbldnsd exim4-daemon-light sasl2-bin opensmtpd"
+pkgs="postfix unbound rbldnsd exim4-daemon-light sasl2-bin opensmtpd
+dovecot-core dovecot-lmtpd"
 
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -86,18 +96,21 @@ progs() {
 	exim4-daemon-light) echo usr/sbin/exim4 ;;
 	sasl2-bin) echo usr/sbin/saslpasswd2 usr/sbin/sasldblistusers2 ;;
 	opensmtpd) echo usr/sbin/smtpd usr/sbin/smtpctl ;;
+	dovecot-core) echo usr/sbin/dovecot usr/bin/doveconf ;;
+	dovecot-lmtpd) echo usr/lib/dovecot/lmtp ;;
 	esac
 }
 
 # versions - "PKG VERSION" for each server package, the version apt
 # would install (empty when apt knows none). apt-cache takes a second or
 # more, and every DNS test asks: the answer is kept in the cache
-# directory, keyed on the package lists, apt's preferences and the
-# packages asked for.
+# directory, keyed on the packages, the package lists and apt's
+# preferences.
 versions() {
-	key=$({ stat -c '%n %Y %s' /var/lib/apt/lists/* \
-	    /etc/apt/preferences /etc/apt/preferences.d/* 2>/dev/null;
-	    echo "$pkgs"; } | cksum | awk '{ print $1 }')
+	# shellcheck disable=SC2086
+	key=$({ echo $pkgs; stat -c '%n %Y %s' /var/lib/apt/lists/* \
+	    /etc/apt/preferences /etc/apt/preferences.d/* 2>/dev/null; } |
+	    cksum | awk '{ print $1 }')
 	kept=$(cat "$cache/.versions-$key" 2>/dev/null)
 	if [ -n "$kept" ]; then
 		printf '%s\n' "$kept"
@@ -258,6 +271,8 @@ make_bin() {
 		d=$(dir_of "$p")
 		for f in $(progs "$p"); do
 			[ -x "$d/$f" ] || die "$p has no $f (in $d)"
+			# Dovecot runs only from its place under /usr
+			case $p in dovecot-*) continue ;; esac
 			n=$(basename "$f")
 			if [ "$p" = postfix ]; then
 				cat > "$t/$n" <<EOF
@@ -308,8 +323,9 @@ check_libs() {
 	for f in "$pf"/usr/lib/postfix/sbin/* "$pf"/usr/lib/postfix/*.so; do
 		files="$files $f"
 	done
+	dc=$(dir_of dovecot-core)/usr/lib/dovecot
 	# shellcheck disable=SC2086
-	out=$(LD_LIBRARY_PATH=$pf/usr/lib/postfix ldd $files 2>/dev/null |
+	out=$(LD_LIBRARY_PATH=$pf/usr/lib/postfix:$dc ldd $files 2>/dev/null |
 	    awk '/:$/ { f = $1; sub(/:$/, "", f); n = split(f, a, "/");
 		f = a[n] } / => not found/ { print $1, f }' | sort -u)
 	if [ -z "$out" ]; then
@@ -413,4 +429,6 @@ SERVERS_CACHE='$cache'
 SERVERS_BIN='$bin'
 POSTFIX_MAIN_CF='$bin/postfix-main.cf'
 EXIM='$(dir_of exim4-daemon-light)/usr/sbin/exim4'
+DOVECOT_CORE='$(dir_of dovecot-core)'
+DOVECOT_LMTPD='$(dir_of dovecot-lmtpd)'
 EOF

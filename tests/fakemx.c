@@ -1,8 +1,8 @@
 /*
  * fakemx.c - a scriptable fake SMTP server for the smtprobe tests.
  *
- * usage: fakemx [-CTm] [-a addr] [-p port] [-P portfile] [-l logfile]
- *	      [-c cert -k key] [-n maxconn] [-t secs] script
+ * usage: fakemx [-CTm] [-a addr] [-p port] [-U path] [-P portfile]
+ *	      [-l logfile] [-c cert -k key] [-n maxconn] [-t secs] script
  *
  * Listens on a loopback address only (default 127.0.0.1, port 0 =
  * ephemeral) and speaks just enough SMTP for a client to be tested
@@ -66,6 +66,24 @@
  *				BYTES" is logged
  *	auth USER SECRET [MECH,...]
  *				an account for AUTH (see below); repeatable
+ *	offer LINE		add "250-LINE" to the EHLO reply (offer
+ *				CHUNKING, offer XCLIENT NAME ADDR ...)
+ *	nopipelining		do not offer PIPELINING (offered by default)
+ *	lmtp			speak LMTP (RFC 2033): LHLO is EHLO, and after
+ *				the message (EOD, or the BDAT LAST chunk)
+ *				one reply per accepted recipient, in order:
+ *				"250 2.1.5 <ADDR> delivered", or the line of
+ *				a "recipient" directive; an EOD rule's reply
+ *				replaces them all
+ *	recipient ADDR LINE	LMTP: the reply after the message for the
+ *				recipient ADDR (any case)
+ * BDAT (RFC 3030) is always understood: "BDAT N [LAST]" takes the next
+ * N bytes as they are, logs "*** bdat N SIZE" (with " last" for the
+ * last chunk), answers a chunk with the BDAT rule's reply (default "250
+ * 2.0.0 N bytes received") and the last with the EOD reply; the body
+ * rules (EOD~TEXT) see the chunks' text.
+ * -U PATH listens on a unix socket at PATH instead (the port file, if
+ * any, then says 0).
  * KEY is a command verb (any word, matched case-insensitively) or one
  * of CONNECT (greeting), EOD (end of DATA), TLS (the STARTTLS handshake),
  * AUTHDATA (a line the client sends inside an AUTH exchange, after a
@@ -127,6 +145,7 @@
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -173,7 +192,7 @@
 enum {
 	K_CONNECT, K_EOD, K_TLS, K_AUTHDATA, K_UNKNOWN,
 	K_EHLO, K_HELO, K_MAIL, K_RCPT, K_DATA, K_RSET, K_NOOP, K_QUIT,
-	K_STARTTLS, K_VRFY, K_AUTH,
+	K_STARTTLS, K_VRFY, K_AUTH, K_BDAT,
 	K_NBUILTIN
 };
 #define K_NPSEUDO	K_EHLO
@@ -182,7 +201,7 @@ enum {
 static const char *builtin_keys[K_NBUILTIN] = {
 	"CONNECT", "EOD", "TLS", "AUTHDATA", "UNKNOWN",
 	"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT",
-	"STARTTLS", "VRFY", "AUTH"
+	"STARTTLS", "VRFY", "AUTH", "BDAT"
 };
 
 enum qual { Q_ANY, Q_TLS, Q_PLAIN };
@@ -305,6 +324,19 @@ struct conn {
 	char			*auser;		/* LOGIN: the user name */
 	char			 achal[96];	/* CRAM-MD5: the challenge */
 	const char		*awhy;		/* OAuth: why the 334 error */
+	/* BDAT and LMTP */
+	long long		 bdat_left;	/* chunk bytes still to read */
+	long long		 bdat_size;
+	int			 bdat_in;	/* reading a chunk */
+	int			 bdat_last;
+	char			**rcpts;	/* LMTP: accepted, in order */
+	size_t			 nrcpts;
+};
+
+struct lmtp_rcpt {
+	struct lmtp_rcpt	*next;
+	char			*addr;
+	char			*line;
 };
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
@@ -329,6 +361,10 @@ static SSL_CTX			*ctx;
 static struct event_base	*base;
 static struct evconnlistener	*listener;
 static int			 implicit_tls;
+static struct buf		 offers;	/* "offer" lines */
+static int			 no_pipelining;
+static int			 lmtp;
+static struct lmtp_rcpt		*lmtp_rcpts;
 static int			 want_client_cert;	/* -C */
 static unsigned long		 maxconn;
 static unsigned long		 naccepted;
@@ -372,6 +408,11 @@ static void	process_input(struct conn *);
 static void	command_line(struct conn *, size_t, int);
 static void	body_line(struct conn *, size_t, int);
 static void	default_reply(struct conn *, size_t);
+static void	lmtp_replies(struct conn *);
+static void	rcpts_clear(struct conn *);
+static void	rcpt_note(struct conn *, const char *);
+static int	bdat_command(struct conn *, size_t);
+static void	bdat_input(struct conn *);
 static void	greet(struct conn *);
 static void	greet_early(struct conn *);
 static void	enter_stall(struct conn *);
@@ -425,7 +466,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: fakemx [-CTm] [-a addr] [-p port] "
-	    "[-P portfile] [-l logfile]\n"
+	    "[-P portfile] [-U path] [-l logfile]\n"
 	    "              [-c cert -k key] [-n maxconn] [-t secs] script\n");
 	exit(EXIT_USAGE);
 }
@@ -705,6 +746,35 @@ script_line(char *s)
 		buf_add(&pregreet, "\r\n", 2);
 		return NULL;
 	}
+	if (strcmp(dir, "offer") == 0) {
+		if (*s == '\0')
+			return "offer needs a LINE";
+		buf_addstr(&offers, "250-");
+		buf_addstr(&offers, s);
+		buf_add(&offers, "\r\n", 2);
+		return NULL;
+	}
+	if (strcmp(dir, "nopipelining") == 0) {
+		no_pipelining = 1;
+		return NULL;
+	}
+	if (strcmp(dir, "lmtp") == 0) {
+		lmtp = 1;
+		return NULL;
+	}
+	if (strcmp(dir, "recipient") == 0) {
+		struct lmtp_rcpt *lr = xcalloc(1, sizeof(*lr));
+
+		lr->addr = strdup(next_word(&s));
+		lr->line = strdup(s);
+		if (lr->addr == NULL || lr->line == NULL)
+			fatal("out of memory");
+		lr->next = lmtp_rcpts;
+		lmtp_rcpts = lr;
+		if (*lr->addr == '\0' || *lr->line == '\0')
+			return "recipient needs ADDR and LINE";
+		return NULL;
+	}
 	if (strcmp(dir, "inject") == 0) {
 		if (*s == '\0')
 			return "inject needs a LINE";
@@ -979,6 +1049,7 @@ conn_free(struct conn *c)
 	event_free(c->timer);
 	free(c->counts);
 	free(c->line);
+	rcpts_clear(c);
 	free(c->out.p);
 	free(c->bodytext.p);
 	free(c->auser);
@@ -1042,6 +1113,12 @@ process_input(struct conn *c)
 
 	c->in_process = 1;
 	while (c->state == S_READY) {
+		if (c->bdat_in) {
+			bdat_input(c);
+			if (c->bdat_in)
+				break;	/* more bytes to come */
+			continue;
+		}
 		if ((r = conn_getline(c, &len, &bare)) == 0)
 			break;
 		if (r < 0) {
@@ -1115,6 +1192,10 @@ command_line(struct conn *c, size_t len, int bare)
 	for (n = 0; n < len && c->line[n] != ' '; n++)
 		;
 	key = n <= MAXKEY ? key_index(c->line, n, 0) : K_NONE;
+	if (lmtp && n == 4 && strncasecmp(c->line, "LHLO", 4) == 0)
+		key = K_EHLO;
+	if (key == K_BDAT && bdat_command(c, n) == 0)
+		return;
 	if (key == K_MAIL) {
 		free(c->mailfrom);
 		c->mailfrom = strndup(c->line, len);
@@ -1136,6 +1217,74 @@ command_line(struct conn *c, size_t len, int bare)
 	reply_start(c, K_UNKNOWN);
 }
 
+/*
+ * bdat_command - "BDAT N [LAST]": start reading the chunk (0), or -1
+ * when the line is not one (then it is answered as any command)
+ */
+static int
+bdat_command(struct conn *c, size_t n)
+{
+	char		*p = c->line + n, *end;
+	long long	 size;
+
+	while (*p == ' ')
+		p++;
+	errno = 0;
+	size = strtoll(p, &end, 10);
+	if (end == p || errno != 0 || size < 0)
+		return -1;
+	p = end;
+	while (*p == ' ')
+		p++;
+	c->bdat_last = strcasecmp(p, "LAST") == 0;
+	if (*p != '\0' && !c->bdat_last)
+		return -1;
+	c->counts[K_BDAT]++;
+	c->bdat_size = c->bdat_left = size;
+	c->bdat_in = 1;
+	bdat_input(c);
+	return 0;
+}
+
+/* bdat_input - take the chunk's bytes; when all are in, answer */
+static void
+bdat_input(struct conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	size_t		 avail = evbuffer_get_length(in), n, i;
+	char		 tmp[CHUNK];
+
+	while (c->bdat_left > 0 && avail > 0) {
+		n = avail < sizeof(tmp) ? avail : sizeof(tmp);
+		if ((long long)n > c->bdat_left)
+			n = (size_t)c->bdat_left;
+		evbuffer_remove(in, tmp, n);
+		for (i = 0; i < n; i++)
+			if (tmp[i] == '\n')
+				c->bodylines++;
+		if (c->bodytext.len + n + 1 < 1024 * 1024)
+			buf_add(&c->bodytext, tmp, n);
+		c->bdat_left -= (long long)n;
+		avail -= n;
+	}
+	if (c->bdat_left > 0)
+		return;
+	c->bdat_in = 0;
+	log_event("bdat %lu %lld%s", c->id, c->bdat_size, c->bdat_last ?
+	    " last" : "");
+	if (!c->bdat_last) {
+		reply_start(c, K_BDAT);
+		return;
+	}
+	log_event("eod %lu %lu", c->id, c->bodylines);
+	c->bodylines = 0;
+	c->counts[K_EOD]++;
+	buf_add(&c->bodytext, "", 1);	/* NUL for strcasestr */
+	c->subject = c->bodytext.p;
+	reply_start(c, K_EOD);
+	c->bodytext.len = 0;
+}
+
 static void
 body_line(struct conn *c, size_t len, int bare)
 {
@@ -1155,6 +1304,61 @@ body_line(struct conn *c, size_t len, int bare)
 		buf_add(&c->bodytext, c->line, len);
 		buf_add(&c->bodytext, "\n", 1);
 	}
+}
+
+/* rcpts_clear - LMTP: forget the accepted recipients */
+static void
+rcpts_clear(struct conn *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nrcpts; i++)
+		free(c->rcpts[i]);
+	free(c->rcpts);
+	c->rcpts = NULL;
+	c->nrcpts = 0;
+}
+
+/* rcpt_note - LMTP: the recipient of line, if its reply accepted it */
+static void
+rcpt_note(struct conn *c, const char *line)
+{
+	const char	*a, *b;
+	char		*addr;
+
+	if (line == NULL || c->out.len < 1 || c->out.p[0] != '2' ||
+	    (a = strchr(line, '<')) == NULL || (b = strchr(a, '>')) == NULL)
+		return;
+	if ((addr = strndup(a + 1, (size_t)(b - a - 1))) == NULL)
+		fatal("out of memory");
+	c->rcpts = xrealloc(c->rcpts, (c->nrcpts + 1) * sizeof(char *));
+	c->rcpts[c->nrcpts++] = addr;
+}
+
+/* lmtp_replies - LMTP: one reply per accepted recipient (RFC 2033) */
+static void
+lmtp_replies(struct conn *c)
+{
+	const struct lmtp_rcpt	*lr;
+	size_t			 i;
+	char			 tmp[600];
+
+	if (c->nrcpts == 0) {
+		buf_addstr(&c->out, "503 5.5.1 No valid recipients\r\n");
+		return;
+	}
+	for (i = 0; i < c->nrcpts; i++) {
+		for (lr = lmtp_rcpts; lr != NULL; lr = lr->next)
+			if (strcasecmp(lr->addr, c->rcpts[i]) == 0)
+				break;
+		if (lr != NULL)
+			snprintf(tmp, sizeof(tmp), "%s\r\n", lr->line);
+		else
+			snprintf(tmp, sizeof(tmp), "250 2.1.5 <%.500s> "
+			    "delivered\r\n", c->rcpts[i]);
+		buf_addstr(&c->out, tmp);
+	}
+	rcpts_clear(c);
 }
 
 static void
@@ -1185,9 +1389,13 @@ default_reply(struct conn *c, size_t key)
 		return;
 	}
 	if (key == K_EHLO) {
-		buf_addstr(&c->out, "250-fakemx.test\r\n250-PIPELINING\r\n"
-		    "250-SIZE 10240000\r\n250-ENHANCEDSTATUSCODES\r\n"
-		    "250-8BITMIME\r\n");
+		buf_addstr(&c->out, "250-fakemx.test\r\n");
+		if (!no_pipelining)
+			buf_addstr(&c->out, "250-PIPELINING\r\n");
+		buf_addstr(&c->out, "250-SIZE 10240000\r\n"
+		    "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n");
+		if (offers.len > 0)
+			buf_add(&c->out, offers.p, offers.len);
 		if (ctx != NULL && !c->tls && !implicit_tls)
 			buf_addstr(&c->out, "250-STARTTLS\r\n");
 		if ((m = auth_offered(c)) != 0) {
@@ -1200,9 +1408,16 @@ default_reply(struct conn *c, size_t key)
 			buf_addstr(&c->out, "\r\n");
 		}
 		s = "250 SMTPUTF8";
+	} else if (key == K_EOD && lmtp) {
+		lmtp_replies(c);
+		return;
 	} else if (key == K_EOD) {
 		snprintf(tmp, sizeof(tmp), "250 2.0.0 Ok: queued as FAKE%lu",
 		    c->id);
+		s = tmp;
+	} else if (key == K_BDAT) {
+		snprintf(tmp, sizeof(tmp), "250 2.0.0 %lld bytes received",
+		    c->bdat_size);
 		s = tmp;
 	} else if (key == K_STARTTLS)
 		s = ctx == NULL ? "454 4.7.0 TLS not available" : c->tls ?
@@ -1808,6 +2023,7 @@ reply_start(struct conn *c, size_t key)
 {
 	const struct rule	*r;
 	int			 scripted = 0;
+	const char		*subj = c->subject;
 
 	r = rule_find(key, c->counts[key], c->tls, c->subject);
 	c->subject = NULL;
@@ -1845,6 +2061,10 @@ reply_start(struct conn *c, size_t key)
 		c->out.len = 0;
 		buf_add(&c->out, grey_line.p, grey_line.len);
 	}
+	if (key == K_MAIL || key == K_RSET)
+		rcpts_clear(c);
+	if (key == K_RCPT && lmtp)
+		rcpt_note(c, subj);
 	if (key == K_AUTH || key == K_AUTHDATA) {
 		/* a scripted reply takes the exchange out of our hands */
 		if (scripted) {
@@ -2406,10 +2626,11 @@ main(int argc, char *argv[])
 	struct conn		*c;
 	const char		*addr = "127.0.0.1", *portfile = NULL;
 	const char		*logfile = NULL, *cert = NULL, *key = NULL;
+	const char		*unixpath = NULL;
 	long long		 port = 0, watchdog = 120, v;
 	int			 ch, i;
 
-	while ((ch = getopt(argc, argv, "CTma:p:P:l:c:k:n:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "CTma:p:P:l:c:k:n:t:U:")) != -1) {
 		switch (ch) {
 		case 'C':
 			want_client_cert = 1;
@@ -2429,6 +2650,9 @@ main(int argc, char *argv[])
 			break;
 		case 'P':
 			portfile = optarg;
+			break;
+		case 'U':
+			unixpath = optarg;
 			break;
 		case 'l':
 			logfile = optarg;
@@ -2457,7 +2681,17 @@ main(int argc, char *argv[])
 	if (argc != 1 || (cert == NULL) != (key == NULL) ||
 	    ((implicit_tls || want_client_cert) && cert == NULL))
 		usage();
-	if (parse_addr(addr, port, &ss, &sslen) == -1) {
+	if (unixpath != NULL) {
+		struct sockaddr_un *su = (struct sockaddr_un *)&ss;
+
+		if (strlen(unixpath) >= sizeof(su->sun_path))
+			usage();
+		memset(&ss, 0, sizeof(ss));
+		su->sun_family = AF_UNIX;
+		memcpy(su->sun_path, unixpath, strlen(unixpath) + 1);
+		sslen = sizeof(*su);
+		(void)unlink(unixpath);
+	} else if (parse_addr(addr, port, &ss, &sslen) == -1) {
 		fprintf(stderr, "fakemx: %s: not a numeric loopback address\n",
 		    addr);
 		exit(EXIT_USAGE);
@@ -2490,7 +2724,7 @@ main(int argc, char *argv[])
 	if (getsockname(evconnlistener_get_fd(listener),
 	    (struct sockaddr *)&ss, &sslen) == -1)
 		fatal("getsockname: %s", strerror(errno));
-	port = ntohs(ss.ss_family == AF_INET6 ?
+	port = ss.ss_family == AF_UNIX ? 0 : ntohs(ss.ss_family == AF_INET6 ?
 	    ((struct sockaddr_in6 *)&ss)->sin6_port :
 	    ((struct sockaddr_in *)&ss)->sin_port);
 	log_event("listening %lld", port);

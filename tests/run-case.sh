@@ -7,7 +7,7 @@
 # Case keys (one per line, "key: value"; '#' lines are comments):
 #   desc:        what the case shows
 #   fakemx:      one line of the fake MX script (repeatable)
-#   fakemx-opts: extra fakemx options ("-a ::1", "-T")
+#   fakemx-opts: extra fakemx options ("-a ::1", "-T", "-U @WORK@/s.sock")
 #   tls:         yes = give the fake MX the test certificate; NAME = the
 #                certificate NAME.pem / NAME.key of tests/gen-certs.sh
 #                (self, hostile)
@@ -98,7 +98,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 		(cd "$work" && bash -c "${val//@WORK@/$work}") ||
 		bail "setup failed: $val" ;;
 	env) val=${val//@CERTS@/$certs}; export "${val//@WORK@/$work}" ;;
-	fakemx-opts) fopts=$val ;;
+	fakemx-opts) fopts=${val//@WORK@/$work} ;;
 	tls) tls=$val ;;
 	args) args=$val ;;
 	stdin) stdin=$val ;;

@@ -189,6 +189,7 @@ bt_opt(struct bopts *o, const struct opt_def *d, const char *v, long n)
 	case B_HELO:		o->helo = v; break;	/* checked later */
 	case B_RAW_HELO:	o->raw_helo = 1; break;
 	case B_RAW_ADDRESS:	o->raw_address = 1; break;
+	case O_NO_PIPELINING:	o->no_pipelining = 1; break;
 	case B_PORT:		o->port = v; break;
 	case B_STARTTLS:	o->tls_mode = SMTP_TLS_REQUIRE; break;
 	case O_STARTTLS_OPT:	o->tls_mode = SMTP_TLS_OPTIONAL; break;

@@ -81,6 +81,7 @@ struct bopts {
 	const char	 *helo;		/* --helo */
 	int		  raw_helo;	/* --raw-helo */
 	int		  raw_address;	/* --raw-address */
+	int		  no_pipelining; /* --no-pipelining */
 	int		  tls_mode;	/* --starttls ... (smtp_tls_mode) */
 	int		  dane;		/* --dane (and --tls-check) */
 	int		  tls_check;	/* --tls-check */

@@ -167,6 +167,7 @@ bsess_start(struct batch *b, struct bt_job *j)
 	s->sp.conn = &s->tg.p;
 	s->sp.stop_before = -1;
 	s->sp.quit_after = -1;
+	s->sp.no_pipelining = b->o.no_pipelining;
 	s->sp.helo_domain = b->helo;
 	s->sp.version = PACKAGE_VERSION;
 	if (!b->o.dane) {

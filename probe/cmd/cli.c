@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -333,7 +334,7 @@ cli_prepare(struct cli_run *run)
 		    .auth_mech = cli->auth_mech, .auth_user = cli->auth_user,
 		    .auth_insecure = cli->auth_insecure, .txn = run->txn,
 		    .ntxn = cli->ntxn, .data = cli->data,
-		    .server_check = cli->server_check };
+		    .server_check = cli->server_check, .bdat = cli->bdat };
 		run->scns = xcalloc(1, sizeof(*run->scns));
 		run->scns[run->nscn++] = scn_classic(&run->classic);
 	} else {
@@ -402,6 +403,12 @@ cli_route(struct cli_run *run)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((run->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if (cli->unix_path != NULL) {
+		/* a unix socket: no DNS; cli_targets() makes its address */
+		run->route = xcalloc(1, sizeof(*run->route));
+		run->route->name = xstrdup(cli->unix_path);
+		return 0;
+	}
 	{
 		const char *name = cli->host;
 		int	    by_mx = 0;
@@ -429,6 +436,26 @@ cli_route(struct cli_run *run)
 		event_base_dispatch(run->base);
 	}
 	return 0;
+}
+
+/* cli_unix_target - t connects to the unix socket at path */
+static void
+cli_unix_target(struct target *t, const char *path)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)(void *)&t->ss;
+
+	memset(&t->ss, 0, sizeof(t->ss));
+	sun->sun_family = AF_UNIX;
+	/* opt_server() checked that it fits */
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	t->p.addr = (struct sockaddr *)&t->ss;
+	t->p.addrlen = (socklen_t)sizeof(*sun);
+	free(t->note);
+	t->note = xasprintf("unix socket %s", path);
+	t->p.resolve_note = t->note;
+	t->p.sni = NULL;
+	free(t->label);
+	t->label = xasprintf("unix:%s", path);
 }
 
 void
@@ -461,7 +488,12 @@ cli_targets(struct cli_run *run)
 		target_init(&ct->tg, &run->conn, run->route, host, ra != NULL ?
 		    ra->pref : -1, ra != NULL ? &ra->addr : NULL);
 
+		ct->tg.p.lmtp = cli->lmtp;
+		if (cli->unix_path != NULL)
+			cli_unix_target(&ct->tg, cli->unix_path);
 		ct->sp = (struct scn_params){ .conn = &ct->tg.p,
+		    .no_pipelining = cli->no_pipelining,
+		    .bdat_chunk = cli->bdat_chunk,
 		    .stop_before = cli->stop_before,
 		    .quit_after = cli->quit_after, .helo_domain = ct->tg.p.helo,
 		    .headers = cli->headers, .nheaders = cli->nheaders,

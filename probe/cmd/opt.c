@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <arpa/inet.h>
 
 #include <ctype.h>
@@ -312,6 +313,25 @@ opt_server(struct opt_cli *c)
 {
 	const char	*s = c->server, *colon, *close;
 
+	if (strncmp(s, "unix:", 5) == 0 || s[0] == '/') {
+		/* a unix socket: the path as it is, no port */
+		c->unix_path = xstrdup(s[0] == '/' ? s : s + 5);
+		if (c->unix_path[0] != '/') {
+			log_warnx("--server: \"%s\": a unix socket is "
+			    "unix:/PATH with an absolute path", s);
+			return -1;
+		}
+		if (strlen(c->unix_path) >= sizeof(((struct sockaddr_un *)
+		    NULL)->sun_path)) {
+			log_warnx("--server: the socket path \"%s\" is longer "
+			    "than a unix socket address takes (%zu bytes)",
+			    c->unix_path, sizeof(((struct sockaddr_un *)
+			    NULL)->sun_path) - 1);
+			return -1;
+		}
+		c->host = xstrdup(c->unix_path);
+		return 0;
+	}
 	if (s[0] == '[') {
 		if ((close = strchr(s, ']')) == NULL || close == s + 1) {
 			log_warnx("--server: unterminated \"[\" in \"%s\"", s);
@@ -550,7 +570,8 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 {
 	switch (d->id) {
 	case O_SERVER:		c->server = v; break;
-	case O_PORT:		free(c->port); c->port = xstrdup(v); break;
+	case O_PORT:		free(c->port);
+	free(c->unix_path); c->port = xstrdup(v); break;
 	case O_FROM:		opt_envelope(c, 1, v); break;
 	case O_TO:		opt_envelope(c, 0, v); break;
 	case O_IPV4:		c->family = AF_INET; break;
@@ -583,6 +604,14 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_DANE:		c->dane = (int)n; break;
 	case O_TLS_CHECK:	c->tls_check = c->dane = 1; break;
 	case O_DATA:		c->data = 1; break;
+	case O_NO_PIPELINING:	c->no_pipelining = 1; break;
+	case O_BDAT:		c->bdat = 1; c->data = 1; break;
+	case O_BDAT_CHUNK:
+		c->bdat_chunk = (size_t)n;
+		c->bdat = 1;
+		c->data = 1;
+		break;
+	case O_LMTP:		c->lmtp = 1; break;
 	case O_BODY:		c->body = v; c->data = 1; break;
 	case O_MESSAGE:		c->message = v; c->data = 1; break;
 	case O_HEADER:
@@ -668,6 +697,16 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 	while ((d = opt_next(OC_PROBE, 1, argc, argv, &n, &err)) != NULL) {
 		if (opt_apply(d, optarg, n, c) == -1)
 			return -1;
+		if (d->id == O_BDAT && optind < argc && argv[optind][0] >= '0' &&
+		    argv[optind][0] <= '9') {
+			/* --bdat SIZE: the chunk size (a DOMAIN never is a
+			   number) */
+			if (opt_number("bdat", argv[optind], 1, 67108864,
+			    &n) == -1)
+				return -1;
+			c->bdat_chunk = (size_t)n;
+			optind++;
+		}
 		if (c->help || c->version || c->list_options ||
 		    c->dump_options)
 			return 0;
@@ -745,9 +784,16 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 		    "--server");
 		return -1;
 	}
-	if (c->port == NULL)
+	if (c->unix_path != NULL && c->port != NULL) {
+		log_warnx("--port %s and the unix socket %s exclude each "
+		    "other", c->port, c->unix_path);
+		return -1;
+	}
+	if (c->unix_path != NULL)
+		c->port = xstrdup("");
+	else if (c->port == NULL)
 		c->port = xstrdup(c->tls_mode == SMTP_TLS_IMPLICIT ? "465" :
-		    "25");
+		    c->lmtp ? "24" : "25");
 	else if (opt_number("port", c->port, 1, 65535, &n) == -1)
 		return -1;
 	if (c->body != NULL && c->message != NULL) {
@@ -775,6 +821,11 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 	if (c->auth_secret_env != NULL && c->auth_secret_file != NULL) {
 		log_warnx("--auth-secret-env and --auth-secret-file exclude "
 		    "each other");
+		return -1;
+	}
+	if (c->nscenarios > 0 && c->bdat) {
+		log_warnx("--bdat applies to the command line's own probe; a "
+		    "--scenario sends its data steps with DATA");
 		return -1;
 	}
 	if (c->nscenarios > 0 && c->diagnose) {
@@ -841,6 +892,7 @@ opt_cli_free(struct opt_cli *c)
 	free(c->vars);
 	free(c->host);
 	free(c->port);
+	free(c->unix_path);
 	free(c->domain);
 	for (i = 0; c->dnsbl != NULL && c->dnsbl[i] != NULL; i++)
 		free(c->dnsbl[i]);

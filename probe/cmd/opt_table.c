@@ -353,6 +353,9 @@ opt_default(const struct opt_def *d, char *buf, size_t len)
 	case O_SHOW_BODY:
 		snprintf(buf, len, "%d", OPT_SHOW_BODY);
 		break;
+	case O_BDAT_CHUNK:
+		snprintf(buf, len, "%d", SMTP_BDAT_CHUNK);
+		break;
 	case B_PER_IP:
 		snprintf(buf, len, "%d", OPT_BATCH_PER_IP);
 		break;

@@ -105,6 +105,7 @@ record_free(struct record *r)
 		free(r->steps[i].command);
 		free(r->steps[i].detail);
 		free(r->steps[i].expect_text);
+		free(r->steps[i].rcpt);
 		free(r->steps[i].expect_class);
 		reply_free(r->steps[i].reply);
 	}

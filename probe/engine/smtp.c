@@ -24,9 +24,17 @@
  * is in a command state), smtp_finish() drops the connection. Both end
  * in exactly one call of the done callback.
  *
- * Pipelining is not used: one command is outstanding at a time. A reply
- * that is already waiting when the next command is sent came before
- * that command and is treated as a protocol error (desync/injection).
+ * smtp_do() has one command outstanding at a time: a reply that is
+ * already waiting when the next command is sent came before that
+ * command and is treated as a protocol error (desync/injection).
+ * smtp_do_group() sends a PIPELINING group (RFC 2920) at once and
+ * expects exactly one reply per command, in order; smtp_group_next()
+ * moves the session to the next command awaiting its reply (the one
+ * other place that changes s->stage, and only to a stage already
+ * entered). BDAT (RFC 3030) sends the message in chunks: every chunk
+ * but the last is a data step, the last ("BDAT n LAST") the eod step,
+ * so a refusal of the content is judged where it is after DATA. LMTP
+ * (RFC 2033) reads one eod reply per accepted recipient.
  */
 #include "config.h"
 
@@ -36,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <netinet/in.h>
 
@@ -49,6 +58,7 @@
 #include "smtp_int.h"
 #include "tls.h"
 #include "util.h"
+#include "valid.h"
 
 static void	enter_connect(struct smtp_session *);
 static void	enter_banner(struct smtp_session *);
@@ -67,6 +77,11 @@ static void	reply_rcpt(struct smtp_session *, struct reply *);
 static void	reply_data(struct smtp_session *, struct reply *);
 static void	reply_simple(struct smtp_session *, struct reply *);
 static void	reply_quit(struct smtp_session *, struct reply *);
+static void	reply_eod(struct smtp_session *, struct reply *);
+static enum smtp_stage smtp_data_stage(struct smtp_session *,
+		    const struct smtp_cmd *);
+static void	smtp_show_body(struct smtp_session *, const char *, size_t);
+static void	smtp_acc_clear(struct smtp_session *);
 static void	smtp_do_connect(struct smtp_session *);
 static int	smtp_check_cmd(const struct smtp_cmd *, const char **);
 
@@ -81,7 +96,7 @@ const struct stage smtp_stages[] = {
 	[STAGE_MAIL] = { "MAIL FROM", 2, enter_mail, reply_simple },
 	[STAGE_RCPT] = { "RCPT TO", 2, enter_rcpt, reply_rcpt },
 	[STAGE_DATA] = { "DATA", 3, enter_data, reply_data },
-	[STAGE_EOD] = { ".", 2, enter_eod, reply_simple },
+	[STAGE_EOD] = { ".", 2, enter_eod, reply_eod },
 	[STAGE_RSET] = { "RSET", 2, enter_simple, reply_simple },
 	[STAGE_NOOP] = { "NOOP", 2, enter_simple, reply_simple },
 	[STAGE_VRFY] = { "VRFY", 2, enter_simple, reply_simple },
@@ -150,6 +165,10 @@ smtp_session_free(struct smtp_session *s)
 	record_free(s->rec);
 	free(s->helo);
 	auth_wipe(s->auth_resp);
+	free(s->grp_cmd);
+	free(s->grp_step);
+	smtp_acc_clear(s);
+	free(s->bdat_buf);
 	free(s);
 }
 
@@ -351,8 +370,184 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 	default:
 		break;
 	}
-	smtp_enter(s, c->stage);
+	smtp_enter(s, c->stage == STAGE_DATA ? smtp_data_stage(s, c) :
+	    c->stage);
 	return 0;
+}
+
+/*
+ * smtp_data_stage - how a message starts: DATA, or by BDAT when asked
+ * and offered (a message in one chunk is "BDAT n LAST" at once, the
+ * eod step). Not offered: DATA, with a finding.
+ */
+static enum smtp_stage
+smtp_data_stage(struct smtp_session *s, const struct smtp_cmd *c)
+{
+	const char	*m = c->message;
+	size_t		 len = c->message_len, i, o = 0;
+	int		 bol = 1;
+
+	s->bdat = 0;
+	if (!(c->flags & SMTP_F_BDAT) || (c->flags & SMTP_F_STOP))
+		return STAGE_DATA;
+	if (!reply_ehlo_has(s->rec->ehlo, "CHUNKING")) {
+		record_add_finding(s->rec, FIND_WARN, "bdat-not-offered",
+		    STAGE_DATA, "--bdat was asked for, but the server does not "
+		    "offer CHUNKING (RFC 3030): the message went by DATA");
+		smtp_wire(s, WIRE_WARN, "the server does not offer CHUNKING; "
+		    "sending the message with DATA");
+		return STAGE_DATA;
+	}
+	/* the wire form without its final dot and the dot-stuffing */
+	if (len >= 3 && memcmp(m + len - 3, ".\r\n", 3) == 0)
+		len -= 3;
+	free(s->bdat_buf);
+	s->bdat_buf = xmalloc(len + 1);
+	for (i = 0; i < len; i++) {
+		if (!(bol && m[i] == '.'))
+			s->bdat_buf[o++] = m[i];
+		bol = m[i] == '\n';
+	}
+	s->bdat_len = o;
+	s->bdat_off = 0;
+	s->bdat_chunk = c->chunk > 0 ? c->chunk : SMTP_BDAT_CHUNK;
+	s->bdat = 1;
+	return s->bdat_len <= s->bdat_chunk ? STAGE_EOD : STAGE_DATA;
+}
+
+/* smtp_group_ok - whether c may go in a pipelined group, at i of n */
+static int
+smtp_group_ok(const struct smtp_cmd *c, size_t i, size_t n)
+{
+	switch (c->stage) {
+	case STAGE_MAIL:
+	case STAGE_RCPT:
+	case STAGE_RSET:
+	case STAGE_NOOP:
+		return 1;
+	case STAGE_RAW:
+		return !(c->flags & SMTP_F_NOREPLY);
+	case STAGE_DATA:
+		return i + 1 == n && !(c->flags & SMTP_F_STOP);
+	default:
+		return 0;
+	}
+}
+
+int
+smtp_do_group(struct smtp_session *s, const struct smtp_cmd *c, size_t n)
+{
+	const char	*why;
+	size_t		 i;
+	int64_t		 t;
+
+	if (s->finished || s->busy || n == 0 || !s->started ||
+	    !io_is_open(s->io))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!smtp_group_ok(&c[i], i, n))
+			return -1;
+		if (smtp_check_cmd(&c[i], &why) == -1) {
+			log_warnx("%s: argument %s; not sent",
+			    stage_name(c[i].stage), why);
+			return -1;
+		}
+	}
+	s->busy = 1;
+	s->primary = -1;
+	free(s->grp_cmd);
+	free(s->grp_step);
+	s->grp_cmd = xreallocarray(NULL, n, sizeof(*s->grp_cmd));
+	memcpy(s->grp_cmd, c, n * sizeof(*c));
+	s->grp_step = xreallocarray(NULL, n, sizeof(*s->grp_step));
+	for (i = 0; i < n; i++)
+		s->grp_step[i] = -1;	/* not sent (yet) */
+	s->grp_n = n;
+	s->grp_i = 0;
+	s->grp_mail_failed = 0;
+	smtp_wire(s, WIRE_INFO, "pipelining %zu commands (RFC 2920)", n);
+	t = smtp_now(s);
+	for (i = 0; i < n && !s->finished; i++) {
+		s->cmd = c[i];
+		if (c[i].stage == STAGE_DATA)
+			s->smuggling = (c[i].flags & SMTP_F_SMUGGLING) != 0;
+		smtp_enter(s, c[i].stage == STAGE_DATA ?
+		    smtp_data_stage(s, &c[i]) : c[i].stage);
+		s->grp_step[i] = s->cur;
+		if (s->cur >= 0)	/* one clock for the whole group */
+			s->rec->steps[s->cur].t_sent = t;
+	}
+	if (s->finished)
+		return 0;
+	/* the replies come in order: wait for the first command's */
+	s->grp_i = 0;
+	s->cmd = c[0];
+	s->cur = s->grp_step[0];
+	s->stage = s->rec->steps[s->cur].stage;
+	io_set_deadline(s->io, smtp_timeout(s, s->stage));
+	return 0;
+}
+
+/*
+ * smtp_group_next - the reply of a group's command is in: wait for the
+ * next one's (1), or 0 when it was the last (the group is over)
+ */
+int
+smtp_group_next(struct smtp_session *s)
+{
+	if (s->grp_n == 0)
+		return 0;
+	if (s->grp_i + 1 >= s->grp_n) {
+		s->grp_n = 0;
+		s->after_group = 1;
+		return 0;
+	}
+	s->grp_i++;
+	s->cmd = s->grp_cmd[s->grp_i];
+	s->cur = s->grp_step[s->grp_i];
+	s->stage = s->rec->steps[s->cur].stage;
+	if (s->cur >= 0)
+		io_set_deadline(s->io, smtp_timeout(s, s->stage));
+	return 1;
+}
+
+/*
+ * smtp_group_abandon - the session ended in the middle of a group: the
+ * commands whose reply never came are closed, never left looking
+ * accepted
+ */
+void
+smtp_group_abandon(struct smtp_session *s)
+{
+	struct step	*st;
+	size_t		 i;
+
+	for (i = s->grp_i + 1; i < s->grp_n; i++) {
+		if (s->grp_step[i] < 0)
+			continue;
+		st = &s->rec->steps[s->grp_step[i]];
+		if (st->t_done >= 0)
+			continue;
+		st->outcome = OUT_CLOSED;
+		st->detail = xstrdup("no reply: the session ended before it");
+		st->t_done = smtp_now(s);
+		if (s->cb.step != NULL)
+			s->cb.step(s->arg, s->rec, st);
+	}
+	s->grp_n = 0;
+}
+
+/* smtp_acc_clear - forget the accepted recipients (a new transaction) */
+static void
+smtp_acc_clear(struct smtp_session *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nacc; i++)
+		free(s->acc[i]);
+	free(s->acc);
+	s->acc = NULL;
+	s->nacc = 0;
 }
 
 /*
@@ -402,6 +597,8 @@ smtp_ready(struct smtp_session *s)
 {
 	const struct step *p;
 
+	if (smtp_group_next(s))
+		return;		/* the group waits for its next reply */
 	s->busy = 0;
 	p = s->primary >= 0 ? &s->rec->steps[s->primary] : NULL;
 	if (s->cb.ready != NULL)
@@ -453,6 +650,7 @@ smtp_send_masked(struct smtp_session *s, const char *line, const char *shown)
 		return;
 	}
 	free(esc);
+	s->after_group = 0;	/* no reply too many came before this */
 	esc = util_escape(shown != NULL ? shown : line, strlen(shown != NULL ?
 	    shown : line));
 	smtp_wire(s, WIRE_SEND, "%s", esc);
@@ -513,6 +711,19 @@ smtp_default_helo(struct smtp_session *s)
 {
 	char	*a = xstrdup(io_local(s->io)), *c, *h;
 
+	if (strncmp(a, "unix:", 5) == 0 || a[0] == '?') {
+		/*
+		 * a unix socket has no address of ours to name: the host
+		 * name when it is a domain, else "localhost"
+		 */
+		char	 hn[256];
+
+		free(a);
+		memset(hn, 0, sizeof(hn));
+		if (gethostname(hn, sizeof(hn) - 1) == 0 && valid_fqdn(hn))
+			return xstrdup(hn);
+		return xstrdup("localhost");
+	}
 	if (a[0] == '[') {
 		if ((c = strchr(a, ']')) != NULL)
 			*c = '\0';
@@ -551,7 +762,8 @@ enter_ehlo(struct smtp_session *s)
 			st->command = xasprintf("EHLO %s", s->helo);
 		return;
 	}
-	smtp_send(s, "%s %s", s->use_helo ? "HELO" : "EHLO", s->helo);
+	smtp_send(s, "%s %s", s->p->lmtp ? "LHLO" : s->use_helo ? "HELO" :
+	    "EHLO", s->helo);
 }
 
 static void
@@ -559,6 +771,7 @@ enter_mail(struct smtp_session *s)
 {
 	const struct smtp_cmd *c = &s->cmd;
 
+	smtp_acc_clear(s);
 	smtp_send(s, "MAIL FROM:<%s>%s%s", c->arg != NULL ? c->arg : "",
 	    c->params != NULL && c->params[0] != '\0' ? " " : "",
 	    c->params != NULL ? c->params : "");
@@ -577,15 +790,28 @@ enter_rcpt(struct smtp_session *s)
 static void
 enter_data(struct smtp_session *s)
 {
-	smtp_send(s, "DATA");
+	size_t	 n;
+
+	if (!s->bdat) {
+		smtp_send(s, "DATA");
+		return;
+	}
+	/* a chunk that is not the last (the last is the eod step) */
+	n = s->bdat_chunk;
+	smtp_send(s, "BDAT %zu", n);
+	if (s->finished)
+		return;
+	smtp_wire(s, WIRE_INFO, "(%zu bytes of the message, from byte %zu)",
+	    n, s->bdat_off);
+	io_write(s->io, s->bdat_buf + s->bdat_off, n);
+	s->bdat_off += n;
 }
 
+/* smtp_show_body - the message's first lines in the transcript */
 static void
-enter_eod(struct smtp_session *s)
+smtp_show_body(struct smtp_session *s, const char *m, size_t len)
 {
-	const char	*m = s->cmd.message, *end = m + s->cmd.message_len;
-	const char	*nl;
-	struct step	*st;
+	const char	*end = m + len, *nl;
 	size_t		 shown = 0, lines = 0;
 
 	/* The transcript shows the first lines; the wire gets them all. */
@@ -608,12 +834,44 @@ enter_eod(struct smtp_session *s)
 		}
 		m = nl + 1;
 	}
-	io_write(s->io, s->cmd.message, s->cmd.message_len);
-	if ((st = smtp_step(s)) != NULL) {
-		st->command = xstrdup(".");
-		st->t_sent = smtp_now(s);
+}
+
+static void
+enter_eod(struct smtp_session *s)
+{
+	struct step	*st;
+	size_t		 n;
+
+	if (s->lmtp_left > 0) {
+		/* LMTP: the next recipient's reply, nothing to send */
+		if ((st = smtp_step(s)) != NULL && s->nacc > 0)
+			st->rcpt = xstrdup(s->acc[s->nacc -
+			    (size_t)s->lmtp_left]);
+		return;
+	}
+	if (s->bdat) {
+		n = s->bdat_len - s->bdat_off;
+		smtp_send(s, "BDAT %zu LAST", n);
+		if (s->finished)
+			return;
+		smtp_show_body(s, s->bdat_buf + s->bdat_off, n);
+		io_write(s->io, s->bdat_buf + s->bdat_off, n);
+		s->bdat_off += n;
+	} else {
+		smtp_show_body(s, s->cmd.message, s->cmd.message_len);
+		io_write(s->io, s->cmd.message, s->cmd.message_len);
+		if ((st = smtp_step(s)) != NULL) {
+			st->command = xstrdup(".");
+			st->t_sent = smtp_now(s);
+		}
 	}
 	s->in_data = 0;
+	if (s->p->lmtp) {
+		/* RFC 2033 4.2: one reply per accepted recipient */
+		s->lmtp_left = s->nacc > 0 ? (int)s->nacc : 1;
+		if ((st = smtp_step(s)) != NULL && s->nacc > 0)
+			st->rcpt = xstrdup(s->acc[0]);
+	}
 }
 
 static void
@@ -671,7 +929,7 @@ reply_ehlo(struct smtp_session *s, struct reply *r)
 	enum step_outcome o = smtp_judge(s, r);
 
 	s->pregreet = 0;
-	if (o != OUT_OK && !s->use_helo &&
+	if (o != OUT_OK && !s->use_helo && !s->p->lmtp &&
 	    (r->code == 500 || r->code == 502)) {
 		/*
 		 * RFC 5321 4.1.4: an old server; fall back to HELO. The
@@ -703,9 +961,12 @@ reply_rcpt(struct smtp_session *s, struct reply *r)
 {
 	enum step_outcome o = smtp_judge(s, r);
 
-	if (o == OUT_OK)
+	if (o == OUT_OK) {
 		s->rec->rcpt_ok++;
-	else
+		s->acc = xreallocarray(s->acc, s->nacc + 1, sizeof(*s->acc));
+		s->acc[s->nacc++] = xstrdup(s->cmd.arg != NULL ? s->cmd.arg :
+		    "");
+	} else if (o != OUT_SKIPPED)
 		s->rec->rcpt_rejected++;
 	smtp_close_step(s, o, NULL);
 	smtp_ready(s);
@@ -716,10 +977,40 @@ reply_data(struct smtp_session *s, struct reply *r)
 {
 	enum step_outcome o = smtp_judge(s, r);
 
+	char		*esc;
+	size_t		 n;
+
 	smtp_close_step(s, o, NULL);
 	if (o != OUT_OK) {
 		smtp_ready(s);
 		return;
+	}
+	if (s->bdat) {
+		/* a chunk taken: the next, the last as the eod step */
+		smtp_enter(s, s->bdat_len - s->bdat_off > s->bdat_chunk ?
+		    STAGE_DATA : STAGE_EOD);
+		return;
+	}
+	if (s->grp_n > 0) {
+		/* more replies than the group's commands: not one byte of
+		   the message goes after a reply that may be shifted */
+		esc = io_pending(s->io, &n);
+		if (n > 0) {
+			s->after_group = 1;
+			smtp_desync(s, "%zu bytes after the reply to the "
+			    "group's DATA: \"%s\"", n, esc);
+			free(esc);
+			return;
+		}
+		free(esc);
+		if (s->nacc == 0 && s->cmd.message_len > 0) {
+			/* RFC 2920 3.1: no recipient, yet 354: end at once */
+			smtp_wire(s, WIRE_WARN, "354 to DATA although no "
+			    "recipient was accepted; sending only the final "
+			    "dot");
+			s->cmd.message = ".\r\n";
+			s->cmd.message_len = 3;
+		}
 	}
 	s->in_data = 1;
 	if (s->cmd.flags & SMTP_F_STOP) {
@@ -728,6 +1019,40 @@ reply_data(struct smtp_session *s, struct reply *r)
 		return;
 	}
 	smtp_enter(s, STAGE_EOD);
+}
+
+/*
+ * reply_eod - the reply after the message; under LMTP one per accepted
+ * recipient, each its own eod step, the command's primary step the
+ * first refused one (else the last)
+ */
+static void
+reply_eod(struct smtp_session *s, struct reply *r)
+{
+	enum step_outcome o = smtp_judge(s, r);
+	ssize_t		 worst = -1;
+	size_t		 i;
+
+	if (s->p->lmtp && s->nacc > 0 && o != OUT_OK && o != OUT_SKIPPED) {
+		/* LMTP: a recipient refused after the message is refused */
+		s->rec->rcpt_ok--;
+		s->rec->rcpt_rejected++;
+	}
+	smtp_close_step(s, o, NULL);
+	if (s->p->lmtp && --s->lmtp_left > 0) {
+		smtp_enter(s, STAGE_EOD);
+		return;
+	}
+	s->lmtp_left = 0;
+	if (s->p->lmtp) {
+		for (i = s->rec->nsteps; i > 0 && s->rec->steps[i - 1].stage ==
+		    STAGE_EOD; i--)
+			if (s->rec->steps[i - 1].outcome != OUT_OK)
+				worst = (ssize_t)i - 1;
+		if (worst >= 0)
+			s->primary = worst;
+	}
+	smtp_ready(s);
 }
 
 static void

@@ -52,6 +52,27 @@ struct smtp_session {
 						   is its finding (eod-early) */
 	int			 binary_noted;
 	char			*helo;		/* name last sent */
+	/* a pipelined group (RFC 2920, smtp_do_group()) */
+	struct smtp_cmd		*grp_cmd;	/* its commands (copied) */
+	ssize_t			*grp_step;	/* their steps, in order */
+	size_t			 grp_n;		/* 0: no group under way */
+	size_t			 grp_i;		/* the one awaiting a reply */
+	int			 grp_mail_failed; /* the group's MAIL refused */
+	int			 after_group;	/* the last command was a group:
+						   a stray reply is one too
+						   many for it */
+	/* LMTP (RFC 2033) and BDAT (RFC 3030) */
+	int			 lmtp_left;	/* replies still due after the
+						   message, one per accepted
+						   recipient */
+	char			**acc;		/* recipients accepted in the
+						   transaction, in order */
+	size_t			 nacc;
+	int			 bdat;		/* this message goes by BDAT */
+	char			*bdat_buf;	/* the message, not dot-stuffed */
+	size_t			 bdat_len;
+	size_t			 bdat_off;	/* sent so far */
+	size_t			 bdat_chunk;
 };
 
 /* what each stage does; its name and default timeout are in stage.c */
@@ -67,6 +88,8 @@ struct stage {
 extern const struct stage smtp_stages[];
 
 /* smtp.c */
+int	smtp_group_next(struct smtp_session *);
+void	smtp_group_abandon(struct smtp_session *);
 void	smtp_enter(struct smtp_session *, enum smtp_stage);
 int64_t	smtp_now(struct smtp_session *);
 void	smtp_ready(struct smtp_session *);

@@ -35,6 +35,7 @@ static int	smtp_quit_partial(struct smtp_session *);
 static void	smtp_line(struct smtp_session *);
 static void	smtp_stray(struct smtp_session *, const char *, size_t);
 static void	smtp_wire_raw(struct smtp_session *, const char *, size_t);
+static enum step_outcome smtp_judge_group(struct smtp_session *, int);
 
 /*
  * smtp_close_step - end the open step with an outcome. Timing is kept
@@ -133,6 +134,11 @@ smtp_desync(struct smtp_session *s, const char *fmt, ...)
 			after = stage_name(s->rec->steps[i].stage);
 			break;
 		}
+	if (s->after_group)
+		record_add_finding(s->rec, FIND_ERROR, "pipelining-extra-reply",
+		    s->stage, "the server sent more replies than the pipelined "
+		    "group had commands (RFC 2920 wants exactly one per "
+		    "command): %s", msg);
 	record_add_finding(s->rec, FIND_ERROR, "desync", s->stage, "%s, "
 	    "after the %s reply; replies may have shifted, so no reply of "
 	    "this session is taken as an acceptance", msg, after);
@@ -231,6 +237,7 @@ smtp_finish(struct smtp_session *s)
 	s->busy = 0;
 	if (s->cur >= 0)
 		smtp_close_step(s, OUT_CLOSED, "session ended");
+	smtp_group_abandon(s);
 	io_close(s->io);
 	s->stage = STAGE_DONE;
 	s->rec->t_end = smtp_now(s);
@@ -239,14 +246,50 @@ smtp_finish(struct smtp_session *s)
 		s->cb.done(s->arg, s->rec);
 }
 
+/*
+ * smtp_judge_group - a refusal in a pipelined group: the refusal of an
+ * RCPT or DATA sent after a refused MAIL, or of a DATA after every RCPT
+ * was refused, only follows from that refusal (503 "need MAIL", 554 "no
+ * valid recipients"); it is recorded as skipped, with its reply, so that
+ * the result is decided where it would be one command at a time
+ */
+static enum step_outcome
+smtp_judge_group(struct smtp_session *s, int c)
+{
+	struct step	*st = smtp_step(s);
+	const char	*why = NULL;
+
+	if (s->stage == STAGE_MAIL)
+		s->grp_mail_failed = 1;
+	else if ((s->stage == STAGE_RCPT || s->stage == STAGE_DATA ||
+	    s->stage == STAGE_EOD) && s->grp_mail_failed)
+		why = "MAIL was refused: this pipelined command's refusal "
+		    "follows from it";
+	else if ((s->stage == STAGE_DATA || s->stage == STAGE_EOD) &&
+	    s->nacc == 0)
+		why = "no recipient was accepted: this pipelined command's "
+		    "refusal follows from it";
+	if (why != NULL) {
+		if (st != NULL && st->detail == NULL)
+			st->detail = xstrdup(why);
+		return OUT_SKIPPED;
+	}
+	return c == 4 ? OUT_TEMPFAIL : c == 5 ? OUT_PERMFAIL : OUT_ERROR;
+}
+
 enum step_outcome
 smtp_judge(struct smtp_session *s, const struct reply *r)
 {
 	int	 c = reply_class(r);
 	int	 want = smtp_stages[s->stage].expect;
 
+	if (s->bdat && s->stage == STAGE_DATA)
+		want = 2;	/* a BDAT chunk: 250 */
+
 	if (c == want || (want == 0 && (c == 2 || c == 3)))
 		return OUT_OK;
+	if (s->grp_n > 0)
+		return smtp_judge_group(s, c);
 	if (c == 4)
 		return OUT_TEMPFAIL;
 	if (c == 5)
@@ -488,6 +531,20 @@ smtp_line(struct smtp_session *s)
 		return;
 	}
 	io_set_deadline(s->io, 0);
+	if (s->grp_n > 0 && reply_class(r) == 3 && (s->stage == STAGE_MAIL ||
+	    s->stage == STAGE_RCPT || s->stage == STAGE_RSET ||
+	    s->stage == STAGE_NOOP)) {
+		/* a 354 where the reply to an earlier command is due */
+		record_add_finding(s->rec, FIND_ERROR, "pipelining-early-reply",
+		    s->stage, "in a pipelined group the server answered %d "
+		    "where the reply to %s was due: it answered a later "
+		    "command (DATA) before this one (RFC 2920 wants the "
+		    "replies in the order of the commands)", r->code,
+		    stage_name(s->stage));
+		smtp_desync(s, "a %d reply where the reply to %s was due in "
+		    "a pipelined group", r->code, stage_name(s->stage));
+		return;
+	}
 	if (r->code == 421 && s->stage != STAGE_QUIT) {
 		/* RFC 5321 3.8: the server is closing the channel */
 		smtp_close_step(s, OUT_TEMPFAIL, "service closing (421)");

@@ -81,11 +81,13 @@ report_summary(FILE *fp, const struct record *r)
 			    st->reply->enhanced);
 		ms = st->t_done >= 0 && st->t_sent >= 0 ?
 		    (double)(st->t_done - st->t_sent) / 1000.0 : 0.0;
-		fprintf(fp, "**   %-9s %-4s %-9s %-10s %9.2f ms%s%s%s\n",
+		fprintf(fp, "**   %-9s %-4s %-9s %-10s %9.2f ms%s%s%s%s%s\n",
 		    stage_name(st->stage), st->tls ? "tls" : "",
 		    record_outcome_name(st->outcome), code, ms,
 		    st->command != NULL ? "  " : "",
 		    st->command != NULL ? st->command : "",
+		    st->rcpt != NULL ? "  for " : "",
+		    st->rcpt != NULL ? st->rcpt : "",
 		    st->expect > 0 ? "  [as expected]" : st->expect < 0 ?
 		    "  [NOT as expected]" : "");
 	}
@@ -228,6 +230,8 @@ json_step(const struct record *r, const struct step *st)
 	    "done_ms", json_ms(st->t_done));
 	if (st->line > 0)
 		json_object_set_new(j, "line", json_integer(st->line));
+	if (st->rcpt != NULL)	/* LMTP: whose reply after the message */
+		json_object_set_new(j, "rcpt", json_string(st->rcpt));
 	if (st->expect != 0)
 		json_object_set_new(j, "expect", json_pack("{s:b, s:o}",
 		    "met", st->expect > 0, "text",

@@ -103,7 +103,7 @@ static const struct keyword keywords[] = {
 static const char *const all_keywords[] = {
 	"connect", "ehlo", "helo", "starttls", "auth", "mail", "rcpt",
 	"data", "rset", "noop", "vrfy", "send", "sleep", "quit", "drop",
-	"retry", "expect", "set", "finding", "advice", NULL
+	"retry", "expect", "set", "finding", "advice", "pipeline", "end", NULL
 };
 
 static const char *const verdict_classes[] = {
@@ -1012,7 +1012,8 @@ parse_step(struct lex *lx, struct scn *s, struct tok *toks, size_t nt,
 		lex_error(lx, toks[0].col, "unknown keyword \"%.40s\" "
 		    "(expected connect, ehlo, helo, starttls, auth, mail, "
 		    "rcpt, data, rset, noop, vrfy, send, sleep, quit, drop, "
-		    "expect, set, finding or advice)", toks[0].s);
+		    "retry, expect, set, finding, advice, pipeline or end)",
+		    toks[0].s);
 		return -1;
 	}
 	memset(&st, 0, sizeof(st));
@@ -1034,6 +1035,61 @@ parse_step(struct lex *lx, struct scn *s, struct tok *toks, size_t nt,
 	return 0;
 }
 
+/*
+ * parse_pipeline - "pipeline" opens a group (*group its number, *open
+ * its line), "end" closes it; a step inside is checked and marked
+ */
+static int
+parse_pipeline(struct lex *lx, struct scn *s, struct tok *toks, size_t nt,
+    int *group, int *open, size_t first)
+{
+	struct scn_step	*st;
+	size_t		 i;
+
+	if (nt > 1) {
+		lex_error(lx, toks[1].col, "%s takes nothing after it",
+		    toks[0].s);
+		return -1;
+	}
+	if (strcasecmp(toks[0].s, "pipeline") == 0) {
+		if (*open > 0) {
+			lex_error(lx, toks[0].col, "pipeline inside the "
+			    "pipeline of line %d (end it first)", *open);
+			return -1;
+		}
+		(*group)++;
+		*open = lx->line;
+		return 0;
+	}
+	if (*open == 0) {
+		lex_error(lx, toks[0].col, "end without a pipeline line "
+		    "before it");
+		return -1;
+	}
+	for (i = first; i < s->nsteps; i++) {
+		st = &s->steps[i];
+		if (st->op != SCN_MAIL && st->op != SCN_RCPT &&
+		    st->op != SCN_DATA && st->op != SCN_RSET &&
+		    st->op != SCN_NOOP && (st->op != SCN_SEND ||
+		    (st->flags & SMTP_F_NOREPLY))) {
+			lx->line = st->line;
+			lex_error(lx, 0, "%s cannot be pipelined (in a "
+			    "pipeline: mail, rcpt, data, rset, noop, send "
+			    "with a reply)", scn_op_name(st->op));
+			return -1;
+		}
+		if (st->op == SCN_DATA && i + 1 < s->nsteps) {
+			lx->line = s->steps[i + 1].line;
+			lex_error(lx, 0, "data ends a pipeline: nothing may "
+			    "follow it before end");
+			return -1;
+		}
+		st->group = *group;
+	}
+	*open = 0;
+	return 0;
+}
+
 struct scn *
 scn_parse(const char *name, const char *text, size_t len,
     struct scn_vars *vars, char *err, size_t errlen)
@@ -1044,7 +1100,8 @@ scn_parse(const char *name, const char *text, size_t len,
 	size_t		 pos = 0, n, i, k;
 	ssize_t		 nt = 0;
 	const char	*l;
-	int		 r;
+	int		 r, group = 0, open = 0;
+	size_t		 pipe_first = 0;
 
 	memset(&lx, 0, sizeof(lx));
 	lx.file = name;
@@ -1097,6 +1154,13 @@ scn_parse(const char *name, const char *text, size_t len,
 			r = scn_parse_finding(&lx, s, toks, (size_t)nt);
 		else if (strcasecmp(toks[0].s, "advice") == 0)
 			r = scn_parse_advice(&lx, s, toks, (size_t)nt);
+		else if (strcasecmp(toks[0].s, "pipeline") == 0 ||
+		    strcasecmp(toks[0].s, "end") == 0) {
+			r = parse_pipeline(&lx, s, toks, (size_t)nt, &group,
+			    &open, pipe_first);
+			if (r == 0 && open > 0)
+				pipe_first = s->nsteps;
+		}
 		else if (strcasecmp(toks[0].s, "expect") == 0)
 			r = parse_expect_line(&lx, s, toks, (size_t)nt, l + i,
 			    n - i);
@@ -1111,6 +1175,11 @@ scn_parse(const char *name, const char *text, size_t len,
 	}
 	for (k = 0; k < (size_t)nt; k++)
 		free(toks[k].s);
+	if (!lx.failed && open > 0) {
+		lx.line = open;
+		lex_error(&lx, 0, "pipeline not ended (expected a line "
+		    "\"end\")");
+	}
 	if (lx.failed) {
 		scn_free(s);
 		return NULL;

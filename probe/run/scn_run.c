@@ -176,6 +176,13 @@ struct scn_exec {
 	char			**txn_rcpt;
 	size_t			 ntxn_rcpt;
 	char			*msg;		/* wire form being sent */
+	size_t			 grp_first;	/* a pipelined group under way: */
+	size_t			 grp_n;		/* its steps, 0 none */
+	size_t			 grp_base;	/* its first record step */
+	size_t			 grp_lines;	/* a "send" of several lines:
+						   how many (one step, one
+						   reply per line) */
+	char			*grp_text;	/* their copy, cut at CRLF */
 	char			*secret;	/* AUTH being sent */
 	/* retry after: 0 none, 1 ending the session, 2 waiting, 3 the
 	   second try runs; retry_step is its step, retry_sess the first
@@ -187,6 +194,10 @@ struct scn_exec {
 
 static void	exec_advance(struct scn_exec *);
 static void	exec_run(struct scn_exec *, size_t);
+static int	exec_group(struct scn_exec *, size_t);
+static int	exec_send_lines(struct scn_exec *, size_t);
+static void	exec_group_judge(struct scn_exec *, const struct step *,
+		    int);
 static void	exec_stop(struct scn_exec *);
 static void	exec_after(struct scn_exec *, size_t);
 static void	exec_end_session(struct scn_exec *);
@@ -363,6 +374,7 @@ scn_exec_free(struct scn_exec *x)
 	scn_free(x->own);
 	exec_txn_clear(x);
 	free(x->msg);
+	free(x->grp_text);
 	if (x->secret != NULL) {
 		OPENSSL_cleanse(x->secret, strlen(x->secret));
 		free(x->secret);
@@ -1017,7 +1029,10 @@ exec_run(struct scn_exec *x, size_t i)
 	default:	/* a secret that cannot be read: at its turn below */
 		break;
 	}
+	if (exec_group(x, i) || exec_send_lines(x, i))
+		return;
 	memset(&c, 0, sizeof(c));
+	c.chunk = p->bdat_chunk;
 	c.stage = first;
 	c.arg = st->arg;
 	c.params = st->params;
@@ -1078,6 +1093,234 @@ exec_run(struct scn_exec *x, size_t i)
 		exec_local_fail(x, i, first, "the session could not take this "
 		    "command");
 	}
+}
+
+/*
+ * exec_group_len - how many steps from i go as one pipelined group: the
+ * steps of one group, MAIL RCPT RSET NOOP and sent lines, DATA last;
+ * never one past a stop point (--stop-before, --quit-after), nor a DATA
+ * that stops after 354
+ */
+static size_t
+exec_group_len(struct scn_exec *x, size_t i)
+{
+	const struct scn_params *p = x->p;
+	const struct scn_step *m, *prev;
+	enum smtp_stage	 f;
+	size_t		 n;
+
+	for (n = 0; i + n < x->scn->nsteps; n++) {
+		m = &x->scn->steps[i + n];
+		f = op_first(m->op);
+		if (m->group != x->scn->steps[i].group)
+			break;
+		if (m->op != SCN_MAIL && m->op != SCN_RCPT &&
+		    m->op != SCN_DATA && m->op != SCN_RSET &&
+		    m->op != SCN_NOOP && m->op != SCN_SEND)
+			break;
+		if (m->op == SCN_SEND && ((m->flags & SMTP_F_NOREPLY) ||
+		    (m->arg != NULL && strstr(m->arg, "\r\n") != NULL)))
+			break;	/* lines of their own: exec_send_lines() */
+		if (m->op == SCN_DATA && (p->stop_before == STAGE_EOD ||
+		    p->quit_after == STAGE_DATA))
+			break;
+		if (n == 0)
+			continue;
+		prev = &x->scn->steps[i + n - 1];
+		if (prev->op == SCN_DATA || (p->quit_after >= 0 &&
+		    (int)op_last(prev->op) == p->quit_after) ||
+		    (p->stop_before >= 0 && (int)f == p->stop_before) ||
+		    exec_passed(p, f) >= 0)
+			break;
+	}
+	return n;
+}
+
+/*
+ * exec_group - run steps i... as one pipelined group (RFC 2920) when
+ * they are one and may be: 1 when sent, 0 to run step i alone
+ */
+static int
+exec_group(struct scn_exec *x, size_t i)
+{
+	const struct scn_params *p = x->p;
+	const struct scn_step *st = &x->scn->steps[i], *m;
+	struct smtp_cmd	*c;
+	size_t		 n, k, nrcpt = x->ntxn_rcpt;
+	char		 why[512];
+	int		 offered;
+
+	if (st->group == 0 || p->no_pipelining || x->cur == NULL ||
+	    smtp_is_over(x->cur))
+		return 0;
+	offered = reply_ehlo_has(smtp_ehlo(x->cur), "PIPELINING");
+	if ((st->group < 0 && !offered) || (n = exec_group_len(x, i)) < 2)
+		return 0;
+	if (!offered)
+		exec_note(x, WIRE_WARN, "the server does not offer "
+		    "PIPELINING; sending the group as the scenario asks");
+	c = xcalloc(n, sizeof(*c));
+	for (k = 0; k < n; k++) {
+		m = &x->scn->steps[i + k];
+		c[k].stage = op_first(m->op);
+		c[k].arg = m->arg;
+		c[k].params = m->params;
+		c[k].flags = m->flags;
+		c[k].chunk = p->bdat_chunk;
+		if (m->op == SCN_MAIL) {
+			exec_txn_clear(x);
+			nrcpt = 0;
+			x->txn_from = xstrdup(m->arg);
+		} else if (m->op == SCN_RCPT) {
+			x->txn_rcpt = xreallocarray(x->txn_rcpt,
+			    x->ntxn_rcpt + 1, sizeof(char *));
+			x->txn_rcpt[x->ntxn_rcpt++] = xstrdup(m->arg);
+		} else if (m->op == SCN_DATA) {
+			free(x->msg);
+			if ((x->msg = exec_message(x, m, &c[k].message_len,
+			    why, sizeof(why))) == NULL) {
+				free(c);
+				x->pc = i + k + 1;
+				exec_local_fail(x, i + k, STAGE_DATA, why);
+				return 1;
+			}
+			c[k].message = x->msg;
+		}
+	}
+	x->grp_first = i;
+	x->grp_n = n;
+	x->grp_base = smtp_session_record(x->cur)->nsteps;
+	x->pc = i + n;
+	x->running = (ssize_t)i;
+	x->wait = WAIT_STEP;
+	if (smtp_do_group(x->cur, c, n) == -1) {
+		/* not taken: one at a time, as if never grouped */
+		while (x->ntxn_rcpt > nrcpt)
+			free(x->txn_rcpt[--x->ntxn_rcpt]);
+		x->grp_n = 0;
+		x->pc = i + 1;
+		x->running = RUN_NONE;
+		x->wait = WAIT_NONE;
+		free(c);
+		return 0;
+	}
+	free(c);
+	return 1;
+}
+
+/*
+ * exec_send_lines - a "send" whose text holds several lines (CR LF
+ * inside) goes as a pipelined group of them, one reply awaited per
+ * line; the step is judged by the worst reply. 1 when sent that way.
+ */
+static int
+exec_send_lines(struct scn_exec *x, size_t i)
+{
+	const struct scn_step *st = &x->scn->steps[i];
+	struct smtp_cmd	*c = NULL;
+	char		*p, *e;
+	size_t		 n = 0;
+
+	if (st->op != SCN_SEND || (st->flags & SMTP_F_NOREPLY) ||
+	    st->arg == NULL || strstr(st->arg, "\r\n") == NULL)
+		return 0;
+	free(x->grp_text);
+	x->grp_text = xstrdup(st->arg);
+	/* the bytes on the wire stay as written: a CR LF at the end is
+	   an empty line of its own, as the engine adds one after each */
+	for (p = x->grp_text;; p = e + 2) {
+		if ((e = strstr(p, "\r\n")) != NULL)
+			*e = '\0';
+		c = xreallocarray(c, n + 1, sizeof(*c));
+		memset(&c[n], 0, sizeof(*c));
+		c[n].stage = STAGE_RAW;
+		c[n].arg = p;
+		c[n].flags = st->flags;
+		n++;
+		if (e == NULL)
+			break;
+	}
+	if (n < 2) {
+		free(c);
+		return 0;
+	}
+	x->grp_first = i;
+	x->grp_n = 1;
+	x->grp_lines = n;
+	x->grp_base = smtp_session_record(x->cur)->nsteps;
+	x->running = (ssize_t)i;
+	x->wait = WAIT_STEP;
+	if (smtp_do_group(x->cur, c, n) == -1) {
+		x->grp_n = x->grp_lines = 0;
+		x->running = RUN_NONE;
+		x->wait = WAIT_NONE;
+		free(c);
+		return 0;
+	}
+	free(c);
+	return 1;
+}
+
+/* exec_worst - of n record steps from first, the first that failed */
+static const struct step *
+exec_worst(const struct record *rec, size_t first, size_t n)
+{
+	size_t	 k;
+
+	for (k = first; k < first + n && k < rec->nsteps; k++)
+		if (rec->steps[k].outcome != OUT_OK)
+			return &rec->steps[k];
+	return first + n <= rec->nsteps ? &rec->steps[first + n - 1] : NULL;
+}
+
+/*
+ * exec_group_judge - settle every step of the group that ended, each
+ * from its own record step (DATA from primary, the end of data)
+ */
+static void
+exec_group_judge(struct scn_exec *x, const struct step *primary, int ended)
+{
+	const struct record *rec = smtp_session_record(x->sess[x->nsess - 1]);
+	size_t		 k, n = x->grp_n, first = x->grp_first;
+	const struct step *ps;
+
+	x->grp_n = 0;
+	if (x->grp_lines > 0) {
+		/* one "send" of several lines: its worst reply */
+		ps = exec_worst(rec, x->grp_base, x->grp_lines);
+		x->grp_lines = 0;
+		if (ps == NULL)
+			exec_skip(x, first, SCN_NOTRUN, "the session ended "
+			    "before this step");
+		else
+			exec_judge(x, first, ps, ended);
+		if (!ended)
+			exec_after(x, first);
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		ps = x->grp_base + k < rec->nsteps ?
+		    &rec->steps[x->grp_base + k] : NULL;
+		if (k + 1 == n && x->scn->steps[first + k].op == SCN_DATA &&
+		    primary != NULL)
+			ps = primary;
+		if (ps == NULL || (ended && ps->t_done < 0 &&
+		    ps->reply == NULL && ps->outcome == OUT_OK)) {
+			exec_skip(x, first + k, SCN_NOTRUN, "the session "
+			    "ended before this step");
+			continue;
+		}
+		if (ps->outcome == OUT_SKIPPED &&
+		    x->scn->steps[first + k].expect == NULL) {
+			/* refused only because of an earlier refusal */
+			exec_skip(x, first + k, SCN_SKIP, "%s", ps->detail !=
+			    NULL ? ps->detail : "skipped");
+			continue;
+		}
+		exec_judge(x, first + k, ps, ended);
+	}
+	if (!ended)
+		exec_after(x, first + n - 1);
 }
 
 /* exec_judge - settle step i from its primary step (NULL: none) */
@@ -1225,7 +1468,9 @@ exec_ready(void *arg, const struct record *r, const struct step *primary)
 	if (i == RUN_IMPLICIT) {
 		if (primary != NULL && primary->outcome != OUT_OK)
 			exec_end_session(x);
-	} else if (i >= 0) {
+	} else if (x->grp_n > 0)
+		exec_group_judge(x, primary, 0);
+	else if (i >= 0) {
 		exec_judge(x, (size_t)i, primary, 0);
 		exec_after(x, (size_t)i);
 	}
@@ -1356,7 +1601,16 @@ exec_done(void *arg, const struct record *r)
 	x->running = RUN_NONE;
 	x->wait = WAIT_NONE;
 	last = r->nsteps > 0 ? &r->steps[r->nsteps - 1] : NULL;
-	if (i >= 0) {
+	if (x->grp_n > 0) {
+		size_t	 k, first = x->grp_first, n = x->grp_n;
+
+		exec_group_judge(x, NULL, 1);
+		for (k = first; k < first + n; k++)
+			if (x->res[k].status == SCN_FAIL &&
+			    x->res[k].detail == NULL)
+				x->res[k].detail = xstrdup(r->error != NULL ?
+				    r->error : "the session ended");
+	} else if (i >= 0) {
 		const struct scn_step *st = &x->scn->steps[i];
 
 		if (st->op == SCN_DROP || (st->op == SCN_QUIT &&
@@ -1472,14 +1726,18 @@ scn_classic(const struct scn_classic *c)
 		}
 		ADD(SCN_MAIL);
 		st.arg = (char *)c->txn[i].from;
+		st.group = -1 - (int)i;
 		scn_add(s, &st);
 		for (j = 0; j < c->txn[i].nrcpt; j++) {
 			ADD(SCN_RCPT);
 			st.arg = (char *)c->txn[i].rcpt[j];
+			st.group = -1 - (int)i;
 			scn_add(s, &st);
 		}
 		if (c->data) {
 			ADD(SCN_DATA);
+			st.group = -1 - (int)i;
+			st.flags = c->bdat ? SMTP_F_BDAT : 0;
 			scn_add(s, &st);
 		}
 	}

@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -205,6 +207,12 @@ io_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 
 		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
 		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_UNIX) {
+		/* a unix socket: its path ("unix:" for an unnamed one) */
+		const struct sockaddr_un *su = (const void *)sa;
+
+		snprintf(buf, len, "unix:%.*s", (int)sizeof(su->sun_path),
+		    su->sun_path);
 	} else
 		snprintf(buf, len, "?");
 }
@@ -245,6 +253,22 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 			fatalx("event_new failed");
 		event_active(io->kick, EV_TIMEOUT, 0);
 		return 0;
+	}
+	if (sa->sa_family == AF_UNIX) {
+		/* a unix socket: say plainly what is wrong with the path */
+		const struct sockaddr_un *su = (const void *)sa;
+		struct stat	 sb;
+
+		if (stat(su->sun_path, &sb) == -1) {
+			io_seterr(io, "unix socket %s: %s", su->sun_path,
+			    errno == ENOENT ? "no such file" : strerror(errno));
+			return -1;
+		}
+		if (!S_ISSOCK(sb.st_mode)) {
+			io_seterr(io, "%s is not a unix socket",
+			    su->sun_path);
+			return -1;
+		}
 	}
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
@@ -389,8 +413,16 @@ io_write(struct io *io, const char *buf, size_t len)
 		if (n > 0) {
 			buf += n;
 			len -= (size_t)n;
-		}
-		/* an error is left to the bufferevent to find and report */
+		} else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ENOBUFS)
+			/*
+			 * The peer reset the connection: the bytes can go
+			 * nowhere. The socket is readable now; the reader
+			 * delivers what the server sent before the reset,
+			 * then reports the reset (a write error reported
+			 * first would lose that reply).
+			 */
+			return;
 	}
 	if (len > 0)
 		bufferevent_write(io->bev, buf, len);
@@ -557,6 +589,8 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 			io->cb(io, IO_TLSREADY, io->arg);
 			return;
 		}
+		memset(&ss, 0, sizeof(ss));	/* an unnamed unix socket
+						   fills only the family */
 		if (getsockname(bufferevent_getfd(bev), (struct sockaddr *)&ss,
 		    &sl) == 0)
 			io_format_addr((struct sockaddr *)&ss, io->local,

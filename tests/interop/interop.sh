@@ -16,6 +16,13 @@
 #   pf-delay Postfix, smtpd_delay_reject=yes   BASE+3
 #   exim     Exim 4 with -C, as root           BASE+4 main (STARTTLS,
 #            AUTH), BASE+5 STARTTLS required, BASE+6 AUTH required
+#   dovecot  Dovecot LMTP only                 BASE+10, and the unix
+#            socket WORK/dovecot/lmtp.sock (server dovecot-unix); one
+#            user, user@lmtp.interop.test. Dovecot finds its programs
+#            and libraries at compiled-in paths (/usr/lib/dovecot,
+#            /usr/bin/doveconf): the unpacked packages are laid over
+#            /usr/lib and /usr/bin with read-only overlay mounts, in
+#            this mount namespace only.
 #
 # and for the check scenarios (scenarios/*.scn, cases in
 # tests/interop/checks), BASE+20..BASE+29:
@@ -107,6 +114,7 @@ if [ "${1:-}" != --inside ]; then
 	exim=$EXIM
 	t_setup=$(date +%s%N)
 	export PATH POSTFIX_MAIN_CF exim t_start t_setup top_srcdir \
+		DOVECOT_CORE DOVECOT_LMTPD \
 		top_builddir
 	# unshare ignores SIGINT and SIGTERM while it waits; if it is
 	# killed, the inner shell gets SIGTERM and stops what it started
@@ -215,7 +223,9 @@ declare -A port=(
 	[exim-relay]=$((base + 24)) [exim-notls]=$((base + 25))
 	[osmtpd]=$((base + 26)) [osmtpd-relay]=$((base + 27))
 	[osmtpd-notls]=$((base + 28))
+	[dovecot]=$((base + 10))
 )
+declare -A sock=()	# servers reached over a unix socket
 for p in "${port[@]}"; do
 	listening "$p" && bail "port $p is in use (set SMTPROBE_PORT_BASE)"
 done
@@ -382,6 +392,30 @@ start_osmtpd() {
 	pids+=("osmtpd $!")
 }
 
+# ---- Dovecot (LMTP) ----
+start_dovecot() {
+	local d=$work/dovecot lib bin
+	[ -x "$DOVECOT_CORE/usr/sbin/dovecot" ] &&
+		[ -x "$DOVECOT_LMTPD/usr/lib/dovecot/lmtp" ] ||
+		bail "no unpacked Dovecot (scripts/servers.sh)"
+	# its compiled-in paths, in this mount namespace only
+	lib=$DOVECOT_LMTPD/usr/lib:$DOVECOT_CORE/usr/lib:/usr/lib
+	bin=$DOVECOT_CORE/usr/bin:/usr/bin
+	mount -t overlay overlay -o "lowerdir=$lib" /usr/lib &&
+		mount -t overlay overlay -o "lowerdir=$bin" /usr/bin ||
+		bail "cannot lay the unpacked Dovecot over /usr"
+	mkdir -p "$d/mail"
+	chmod 777 "$d/mail"
+	printf 'user@lmtp.interop.test:{PLAIN}x:65534:65534::%s\n' \
+		"$d/mail/user" > "$d/users"
+	fill "$here/dovecot/dovecot.conf.in" "$d/dovecot.conf" DIR="$d" \
+		PORT="${port[dovecot]}"
+	"$DOVECOT_CORE/usr/sbin/dovecot" -F -c "$d/dovecot.conf" \
+		> "$d/stderr" 2>&1 &
+	pids+=("dovecot $!")
+	sock[dovecot-unix]=$d/lmtp.sock
+}
+
 t_servers=$(date +%s%N)
 start_dns
 prepare_postfix pf-now no
@@ -389,12 +423,20 @@ prepare_postfix pf-delay yes
 run_postfix pf-now pf-delay
 start_exim
 start_osmtpd
+start_dovecot
 for s in "${!port[@]}"; do
 	wait_port "$s" "${port[$s]}"
 done
+for s in "${!sock[@]}"; do
+	for _ in $(seq 1 100); do
+		[ -S "${sock[$s]}" ] && break
+		sleep 0.1
+	done
+	[ -S "${sock[$s]}" ] || bail "$s: no socket ${sock[$s]}"
+done
 t_cases=$(date +%s%N)
 echo "# servers up in $(secs "$(ms "$t_servers")") s" \
-	"(ports $base..$((base + 6)), DNS $dns_addr:53)"
+	"(ports $base..$((base + 6)) and $((base + 10)), DNS $dns_addr:53)"
 
 # The private resolver answers the test zones and nothing else.
 [ "$(getent hosts mx.interop.test | awk '{ print $1 }')" = 127.0.0.1 ]
@@ -410,6 +452,7 @@ logfile() {
 	pf-delay*) echo "$work/pf-delay/maillog" ;;
 	exim*) echo "$work/exim/log/mainlog" ;;
 	osmtpd*) echo "$work/osmtpd/log" ;;
+	dovecot*) echo "$work/dovecot/dovecot.log" ;;
 	esac
 }
 
@@ -457,14 +500,17 @@ run_case() {
 	local name=$1 server=$2 want_exit=$3 stage=$4 code=$5 class=$6 \
 		reason=$7 mark=$8 args=$9 out rc got ok directive x
 	shift 9
-	local extras=("$@") argv
+	local extras=("$@") argv target
 	out=$work/case-$name
-	[ -n "${port[$server]:-}" ] || bail "case $name: no server $server"
+	[ -n "${port[$server]:-}${sock[$server]:-}" ] ||
+		bail "case $name: no server $server"
+	target=127.0.0.1:${port[$server]:-}
+	[ -z "${sock[$server]:-}" ] || target=unix:${sock[$server]}
 	args=${args//@SRC@/$here}
 	args=${args//@CERTS@/$certs}
 	args=${args//@WORK@/$work}
 	eval "argv=($args)" || bail "case $name: bad arguments: $args"
-	timeout -k 5 90 "$probe" -s "127.0.0.1:${port[$server]}" --timeout 30 \
+	timeout -k 5 90 "$probe" -s "$target" --timeout 30 \
 		--json "${argv[@]}" > "$out.json" 2> "$out.err"
 	rc=$?
 	case " ${argv[*]} " in *" --auth "*) check_secrets ;; esac

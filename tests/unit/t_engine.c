@@ -610,6 +610,144 @@ test_raw_io(void)
 	event_base_free(base);
 }
 
+/* t_group - MAIL, one RCPT per address and DATA as one pipelined group */
+static void
+t_group(struct t *t, const char *const *rcpt, size_t n)
+{
+	struct smtp_cmd	 c[8];
+	size_t		 i;
+
+	memset(c, 0, sizeof(c));
+	c[0].stage = STAGE_MAIL;
+	c[0].arg = "a@probe.test";
+	for (i = 0; i < n; i++) {
+		c[i + 1].stage = STAGE_RCPT;
+		c[i + 1].arg = rcpt[i];
+	}
+	c[n + 1].stage = STAGE_DATA;
+	c[n + 1].message = "Subject: t\r\n\r\nhello\r\n.\r\n";
+	c[n + 1].message_len = strlen(c[n + 1].message);
+	ok(smtp_do_group(t->s, c, n + 2) == 0, "group: taken");
+	peer_settle(t->peer);
+}
+
+/* find - the record's steps of stage st, counted */
+static size_t
+count_stage(const struct record *r, enum smtp_stage st)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < r->nsteps; i++)
+		n += r->steps[i].stage == st;
+	return n;
+}
+
+/* PIPELINING: one write, replies matched in order, one ready at the end */
+static void
+test_pipelining(void)
+{
+	static const char *const two[] = { "b@mx.test", "c@mx.test" };
+	struct t	 t;
+	const struct record *r;
+	struct smtp_cmd	 bad[2];
+	size_t		 i;
+
+	t_start(&t, NULL, 0);
+	t_say(&t, "220 mx.test ESMTP\r\n");
+	t_do(&t, STAGE_EHLO, NULL, 0);
+	t_say(&t, "250-mx.test\r\n250 PIPELINING\r\n");
+	memset(bad, 0, sizeof(bad));
+	bad[0].stage = STAGE_DATA;
+	bad[1].stage = STAGE_MAIL;
+	ok(smtp_do_group(t.s, bad, 2) == -1, "group: DATA only last");
+	bad[0].stage = STAGE_STARTTLS;
+	ok(smtp_do_group(t.s, bad, 1) == -1, "group: no STARTTLS in one");
+	t_group(&t, two, 2);
+	ok(heard(&t, "MAIL FROM:<a@probe.test>\r\nRCPT TO:<b@mx.test>\r\n"
+	    "RCPT TO:<c@mx.test>\r\nDATA\r\n"), "group: sent at once");
+	ok(!heard(&t, "hello"), "group: no message before 354");
+	t_say(&t, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+	ok(t.ready == 2, "group: no ready while replies are due (%d)",
+	    t.ready);
+	peer_advance(t.peer, 5);
+	t_say(&t, "550 5.1.1 no such user\r\n354 go\r\n");
+	ok(heard(&t, "DATA\r\nSubject: t\r\n\r\nhello\r\n.\r\n"),
+	    "group: the message follows the 354");
+	t_say(&t, "250 2.0.0 queued\r\n");
+	r = rec(&t);
+	ok(t.ready == 3 && t.primary != NULL &&
+	    t.primary->stage == STAGE_EOD, "group: one ready, after the end "
+	    "of data");
+	for (i = 0; i < r->nsteps && r->steps[i].stage != STAGE_MAIL; i++)
+		;
+	ok(i + 4 < r->nsteps && r->steps[i + 1].outcome == OUT_OK &&
+	    r->steps[i + 2].outcome == OUT_PERMFAIL &&
+	    r->steps[i + 2].reply->code == 550 &&
+	    r->steps[i + 3].reply->code == 354, "group: each reply on its "
+	    "own command's step");
+	ok(r->steps[i].t_sent == r->steps[i + 3].t_sent &&
+	    r->steps[i + 3].t_done - r->steps[i + 3].t_sent >= 5000,
+	    "group: one send time, each reply timed from it");
+	ok(r->rcpt_ok == 1 && r->rcpt_rejected == 1, "group: recipients "
+	    "counted");
+	t_end(&t);
+
+	/* a 354 where the reply to RCPT is due */
+	t_start(&t, NULL, 0);
+	t_say(&t, "220 mx.test ESMTP\r\n");
+	t_do(&t, STAGE_EHLO, NULL, 0);
+	t_say(&t, "250-mx.test\r\n250 PIPELINING\r\n");
+	t_group(&t, two, 1);
+	t_say(&t, "250 2.1.0 Ok\r\n354 go\r\n250 2.1.5 Ok\r\n");
+	check_desync(&t, "early 354");
+	r = rec(&t);
+	ok(r->nfindings > 0 && strcmp(r->findings[0].kind,
+	    "pipelining-early-reply") == 0, "early 354: the finding");
+	ok(!heard(&t, "hello"), "early 354: no message");
+	ok(r->steps[r->nsteps - 1].stage == STAGE_DATA &&
+	    r->steps[r->nsteps - 1].outcome == OUT_CLOSED,
+	    "early 354: DATA's step closed, never left looking accepted");
+	t_end(&t);
+
+	/* one reply more than the group had commands */
+	t_start(&t, NULL, 0);
+	t_say(&t, "220 mx.test ESMTP\r\n");
+	t_do(&t, STAGE_EHLO, NULL, 0);
+	t_say(&t, "250-mx.test\r\n250 PIPELINING\r\n");
+	t_group(&t, two, 1);
+	t_say(&t, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n250 more\r\n");
+	check_desync(&t, "extra reply");
+	r = rec(&t);
+	ok(r->nfindings > 0 && strcmp(r->findings[0].kind,
+	    "pipelining-extra-reply") == 0, "extra reply: the finding");
+	ok(!heard(&t, "hello"), "extra reply: no message after it");
+	t_end(&t);
+
+	/* LMTP: one reply per accepted recipient after the message */
+	t_start(&t, NULL, 0);
+	t.p.lmtp = 1;
+	t_say(&t, "220 mx.test LMTP\r\n");
+	t_do(&t, STAGE_EHLO, NULL, 0);
+	ok(heard(&t, "LHLO probe.test\r\n"), "lmtp: LHLO");
+	t_say(&t, "250-mx.test\r\n250 PIPELINING\r\n");
+	t_group(&t, two, 2);
+	t_say(&t, "250 Ok\r\n250 Ok\r\n250 Ok\r\n354 go\r\n");
+	t_say(&t, "250 2.1.5 b delivered\r\n");
+	ok(t.ready == 2, "lmtp: waits for the second recipient's reply");
+	t_say(&t, "452 4.2.2 c over quota\r\n");
+	r = rec(&t);
+	ok(t.ready == 3 && count_stage(r, STAGE_EOD) == 2,
+	    "lmtp: two eod steps");
+	ok(t.primary != NULL && t.primary->outcome == OUT_TEMPFAIL &&
+	    t.primary->rcpt != NULL && strcmp(t.primary->rcpt,
+	    "c@mx.test") == 0, "lmtp: the refused recipient's step answers");
+	smtp_quit(t.s);
+	peer_settle(t.peer);
+	t_say(&t, "221 Bye\r\n");
+	ok(rec(&t)->status == RES_TEMPFAIL, "lmtp: the worst reply decides");
+	t_end(&t);
+}
+
 int
 main(void)
 {
@@ -622,5 +760,6 @@ main(void)
 	test_desync();
 	test_closes();
 	test_raw_io();
+	test_pipelining();
 	return tap_done();
 }
