@@ -68,6 +68,18 @@ struct smtp_params {
 	long		 timeout_ms[STAGE__COUNT]; /* --timeout; 0: default */
 	size_t		 max_line;	/* --max-line; 0: default */
 	size_t		 show_body;	/* message lines shown in transcript */
+	/* as if from another client (smtp_asif.c, proxy.h) */
+	int		 proxy;		/* --proxy: 1 or 2, 0 none */
+	const struct sockaddr *proxy_src; /* --proxy-source; NULL: ours */
+	const struct sockaddr *proxy_dst; /* --proxy-dest; NULL: addr */
+	const char	*xclient;	/* --xclient NAME=VALUE,..., or NULL */
+	const char	*xforward;	/* --xforward NAME=VALUE,..., or NULL */
+	int		 asif_after_tls; /* STARTTLS is to come: XCLIENT and
+					   XFORWARD after it */
+	/* transports */
+	const char	*interface;	/* --interface: bind to this device */
+	const char	*pipe;		/* --pipe: talk to this command's
+					   stdin/stdout (no addr) */
 };
 
 /* smtp_cmd flags */

@@ -22,6 +22,8 @@ enum smtp_stage {
 	STAGE_BANNER,
 	STAGE_EHLO,
 	STAGE_STARTTLS,
+	STAGE_XCLIENT,		/* --xclient, then EHLO again */
+	STAGE_XFORWARD,		/* --xforward */
 	STAGE_AUTH,
 	STAGE_MAIL,
 	STAGE_RCPT,

@@ -59,6 +59,13 @@ struct target_conn {
 	size_t		 show_body;	/* --show-body */
 	const char	*no_addr_note;	/* the note without an address
 					   nor a route error, or NULL */
+	int		 proxy;		/* --proxy 1 or 2, 0 none */
+	const struct sockaddr *proxy_src; /* --proxy-source, or NULL */
+	const struct sockaddr *proxy_dst; /* --proxy-dest, or NULL */
+	const char	*xclient;	/* --xclient, or NULL */
+	const char	*xforward;	/* --xforward, or NULL */
+	const char	*interface;	/* --interface, or NULL */
+	const char	*pipe;		/* --pipe: no address, a command */
 };
 
 /* One target: a host at one address (or at none). */

@@ -31,6 +31,7 @@
 #include "msg.h"
 #include "mtasts.h"
 #include "opt.h"
+#include "proxy.h"
 #include "reply.h"
 #include "report.h"
 #include "route.h"
@@ -48,6 +49,8 @@
 
 
 #include "cli_int.h"
+
+static int	cli_asif(struct cli_run *);
 
 void
 cli_session_done(void *arg, const struct record *r)
@@ -386,7 +389,41 @@ cli_prepare(struct cli_run *run)
 	    .no_sni = cli->no_sni, .tls_verify = cli->tls_verify,
 	    .timeout_ms = cli->timeout_ms, .max_line = cli->max_line,
 	    .show_body = cli->show_body, .no_addr_note = "no address" };
+	if (cli_asif(run) == -1)
+		return -1;
 
+	return 0;
+}
+
+/* cli_asif - --proxy*, --xclient, --xforward, --interface, --pipe */
+static int
+cli_asif(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+	socklen_t		 sl;
+	char			 err[512];
+
+	run->conn.proxy = cli->proxy;
+	if (cli->proxy_src != NULL) {
+		if (proxy_source(cli->proxy_src, &run->proxy_src, &sl, err,
+		    sizeof(err)) == -1) {
+			log_warnx("--proxy-source: %s", err);
+			return -1;
+		}
+		run->conn.proxy_src = (struct sockaddr *)&run->proxy_src;
+	}
+	if (cli->proxy_dst != NULL) {
+		if (proxy_source(cli->proxy_dst, &run->proxy_dst, &sl, err,
+		    sizeof(err)) == -1) {
+			log_warnx("--proxy-dest: %s", err);
+			return -1;
+		}
+		run->conn.proxy_dst = (struct sockaddr *)&run->proxy_dst;
+	}
+	run->conn.xclient = cli->xclient;
+	run->conn.xforward = cli->xforward;
+	run->conn.interface = cli->interface;
+	run->conn.pipe = cli->pipe;
 	return 0;
 }
 
@@ -400,6 +437,12 @@ cli_route(struct cli_run *run)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((run->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if (cli->pipe != NULL) {
+		/* --pipe: no DNS, no address; the route names the command */
+		run->route = xcalloc(1, sizeof(*run->route));
+		run->route->name = xstrdup(cli->host);
+		return 0;
+	}
 	{
 		const char *name = cli->host;
 		int	    by_mx = 0;

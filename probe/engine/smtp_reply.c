@@ -35,6 +35,7 @@ static int	smtp_quit_partial(struct smtp_session *);
 static void	smtp_line(struct smtp_session *);
 static void	smtp_stray(struct smtp_session *, const char *, size_t);
 static void	smtp_wire_raw(struct smtp_session *, const char *, size_t);
+static void	smtp_pipe_end(struct smtp_session *);
 
 /*
  * smtp_close_step - end the open step with an outcome. Timing is kept
@@ -211,6 +212,26 @@ smtp_drop(struct smtp_session *s)
 }
 
 /* smtp_finish - drop the connection, settle the result, report done */
+/*
+ * smtp_pipe_end - --pipe: how the command ended (io_close() reaped it),
+ * a finding when it failed
+ */
+static void
+smtp_pipe_end(struct smtp_session *s)
+{
+	char	 note[128];
+	int	 rc;
+
+	rc = io_pipe_status(s->io, note, sizeof(note));
+	if (rc < 0)
+		return;
+	smtp_wire(s, rc == 0 ? WIRE_INFO : WIRE_WARN, "the command %s",
+	    note);
+	if (rc != 0)
+		record_add_finding(s->rec, FIND_WARN, "pipe-exit",
+		    STAGE_DONE, "the --pipe command %s", note);
+}
+
 void
 smtp_finish(struct smtp_session *s)
 {
@@ -232,6 +253,8 @@ smtp_finish(struct smtp_session *s)
 	if (s->cur >= 0)
 		smtp_close_step(s, OUT_CLOSED, "session ended");
 	io_close(s->io);
+	if (s->p->pipe != NULL)
+		smtp_pipe_end(s);
 	s->stage = STAGE_DONE;
 	s->rec->t_end = smtp_now(s);
 	record_settle(s->rec);
@@ -267,8 +290,15 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		free(s->rec->address);
 		s->rec->address = xstrdup(io_peer(io));
 		s->rec->source = xstrdup(io_local(io));
-		smtp_wire(s, WIRE_INFO, "connected to %s from %s",
-		    io_peer(io), io_local(io));
+		if (s->p->pipe != NULL)
+			smtp_wire(s, WIRE_INFO, "started /bin/sh -c \"%s\" "
+			    "(pid %ld): SMTP over its stdin and stdout",
+			    s->p->pipe, io_pipe_pid(io));
+		else
+			smtp_wire(s, WIRE_INFO, "connected to %s from %s",
+			    io_peer(io), io_local(io));
+		if (smtp_asif_proxy(s) == -1)
+			return;
 		if (s->p->implicit_tls) {
 			SSL *ssl = tls_ssl_new(s->p->tls_ctx, s->p->sni,
 			    s->p->verify_name, s->p->dane);

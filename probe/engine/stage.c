@@ -26,6 +26,8 @@ static const struct {
 	[STAGE_BANNER] = { "banner", 60000, 30000 },
 	[STAGE_EHLO] = { "ehlo", 60000, 30000 },
 	[STAGE_STARTTLS] = { "starttls", 60000, 30000 },
+	[STAGE_XCLIENT] = { "xclient", 60000, 30000 },
+	[STAGE_XFORWARD] = { "xforward", 60000, 30000 },
 	[STAGE_AUTH] = { "auth", 60000, 30000 },
 	[STAGE_MAIL] = { "mail", 60000, 30000 },
 	[STAGE_RCPT] = { "rcpt", 60000, 30000 },
