@@ -359,6 +359,11 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		if (n > 0)
 			smtp_fail(s, OUT_CLOSED, FAIL_CLOSED, "%s: \"%s\"",
 			    io_error(io), rest);
+		else if (s->p->pipe != NULL)
+			smtp_fail(s, OUT_CLOSED, FAIL_CLOSED, "the --pipe "
+			    "command closed its output during %s%s: %s",
+			    stage_name(s->stage), s->reply != NULL ?
+			    " (reply incomplete)" : "", io_error(io));
 		else
 			smtp_fail(s, OUT_CLOSED, FAIL_CLOSED,
 			    "connection closed by server "

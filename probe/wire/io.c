@@ -776,7 +776,7 @@ io_pipe_eof(struct io *io)
 	if (io_pipe_wait(io, 200) == -1)
 		return;
 	io_pipe_status(io, note, sizeof(note));
-	snprintf(io->error + n, sizeof(io->error) - n, " (the command %s)",
+	snprintf(io->error + n, sizeof(io->error) - n, "; the command %s",
 	    note);
 }
 
