@@ -36,6 +36,8 @@ static void	smtp_line(struct smtp_session *);
 static void	smtp_stray(struct smtp_session *, const char *, size_t);
 static void	smtp_wire_raw(struct smtp_session *, const char *, size_t);
 static void	smtp_pipe_end(struct smtp_session *);
+static int	smtp_pipe_preamble(struct smtp_session *, const char *,
+		    size_t);
 
 /*
  * smtp_close_step - end the open step with an outcome. Timing is kept
@@ -230,6 +232,28 @@ smtp_pipe_end(struct smtp_session *s)
 	if (rc != 0)
 		record_add_finding(s->rec, FIND_WARN, "pipe-exit",
 		    STAGE_DONE, "the --pipe command %s", note);
+}
+
+/*
+ * smtp_pipe_preamble - --pipe, before the greeting: a line that is no
+ * reply is the command's own output (Exim's -bh mode starts with
+ * "**** SMTP testing session ..." lines), shown and skipped. 1 when
+ * line was that.
+ */
+static int
+smtp_pipe_preamble(struct smtp_session *s, const char *line, size_t len)
+{
+	char	*esc;
+
+	if (len >= 3 && isdigit((unsigned char)line[0]) &&
+	    isdigit((unsigned char)line[1]) &&
+	    isdigit((unsigned char)line[2]))
+		return 0;
+	esc = util_escape(line, len);
+	smtp_wire(s, WIRE_INFO, "(command output before the greeting) %s",
+	    esc);
+	free(esc);
+	return 1;
 }
 
 void
@@ -480,6 +504,9 @@ smtp_line(struct smtp_session *s)
 		smtp_stray(s, line, len);
 		return;
 	}
+	if (s->p->pipe != NULL && s->stage == STAGE_BANNER &&
+	    s->reply == NULL && smtp_pipe_preamble(s, line, len))
+		return;
 	if (s->reply == NULL) {
 		s->reply = reply_new();
 		st->t_first = smtp_now(s);

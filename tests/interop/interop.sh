@@ -16,6 +16,13 @@
 #   pf-delay Postfix, smtpd_delay_reject=yes   BASE+3
 #   exim     Exim 4 with -C, as root           BASE+4 main (STARTTLS,
 #            AUTH), BASE+5 STARTTLS required, BASE+6 AUTH required
+#   pf-asif  Postfix, smtpd_delay_reject=yes,  BASE+15 XCLIENT and
+#            XFORWARD for 127.0.0.0/8          XFORWARD offered, BASE+16
+#            (smtpd_authorized_*_hosts)        PROXY protocol first
+#                                              (smtpd_upstream_proxy_
+#                                              protocol = haproxy)
+#   --pipe   Exim's -bh test mode (the exim config above, no daemon):
+#            smtprobe --pipe 'exim -C CONF -bh ADDR'
 #
 # BASE is $SMTPROBE_PORT_BASE (default 42500); every port is checked free
 # before anything starts. Each server has a private config, queue/spool
@@ -193,6 +200,7 @@ declare -A port=(
 	[pf-now]=$base [pf-now-tls]=$((base + 1)) [pf-now-sub]=$((base + 2))
 	[pf-delay]=$((base + 3))
 	[exim]=$((base + 4)) [exim-tls]=$((base + 5)) [exim-auth]=$((base + 6))
+	[pf-asif]=$((base + 15)) [pf-asif-proxy]=$((base + 16))
 )
 for p in "${port[@]}"; do
 	listening "$p" && bail "port $p is in use (set SMTPROBE_PORT_BASE)"
@@ -245,6 +253,15 @@ prepare_postfix() {
   -o smtpd_client_restrictions=
   -o smtpd_sender_restrictions=reject_sender_login_mismatch
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject"
+	fi
+	if [ "$name" = pf-asif ]; then
+		# as if from another client: XCLIENT and XFORWARD for the
+		# loopback clients; the second port wants a PROXY header
+		printf '%s\n' "smtpd_authorized_xclient_hosts = 127.0.0.0/8" \
+			"smtpd_authorized_xforward_hosts = 127.0.0.0/8" \
+			>> "$d/etc/main.cf"
+		extra="127.0.0.1:${port[pf-asif-proxy]} inet n - n - - smtpd
+  -o smtpd_upstream_proxy_protocol=haproxy"
 	fi
 	master=$(awk -v extra="$extra" '$0 == "@EXTRA@" { print extra; next }
 		{ print }' "$here/postfix/master.cf.in")
@@ -324,14 +341,16 @@ t_servers=$(date +%s%N)
 start_dns
 prepare_postfix pf-now no
 prepare_postfix pf-delay yes
-run_postfix pf-now pf-delay
+prepare_postfix pf-asif yes
+run_postfix pf-now pf-delay pf-asif
 start_exim
 for s in "${!port[@]}"; do
 	wait_port "$s" "${port[$s]}"
 done
 t_cases=$(date +%s%N)
 echo "# servers up in $(secs "$(ms "$t_servers")") s" \
-	"(ports $base..$((base + 6)), DNS $dns_addr:53)"
+	"(ports $base..$((base + 6)), $((base + 15)), $((base + 16))," \
+	"DNS $dns_addr:53)"
 
 # The private resolver answers the test zones and nothing else.
 [ "$(getent hosts mx.interop.test | awk '{ print $1 }')" = 127.0.0.1 ]
@@ -345,6 +364,7 @@ logfile() {
 	case $1 in
 	pf-now*) echo "$work/pf-now/maillog" ;;
 	pf-delay*) echo "$work/pf-delay/maillog" ;;
+	pf-asif*) echo "$work/pf-asif/maillog" ;;
 	exim*) echo "$work/exim/log/mainlog" ;;
 	esac
 }
@@ -505,9 +525,35 @@ for server in pf-now exim; do
 	done
 done
 
+# ---- --pipe: Exim's -bh test mode, no daemon, no network ----
+# run_pipe NAME EXIT STAGE ADDR - smtprobe --pipe 'exim -C ... -bh
+# ADDR': Exim runs its ACLs as if the session came from ADDR; the exit
+# code and the deciding stage are checked, and that the command ended
+# with status 0 (the transcript's note)
+run_pipe() {
+	local name=$1 want=$2 stage=$3 addr=$4 out rc got
+	out=$work/pipe-$name
+	timeout -k 5 90 "$probe" --pipe "$exim -C $work/exim/exim.conf -bh $addr" \
+		--timeout 30 --helo client.probe.test -f sender@probe.test \
+		-t user@interop.test --json > "$out.json" 2> "$out.err"
+	rc=$?
+	got=$(jq -r '.result.stage // "-"' "$out.json" 2>/dev/null)
+	[ "$rc" = "$want" ] && [ "$got" = "$stage" ]
+	tap $? "pipe-$name (exim -bh $addr): exit $rc, stage $got" \
+		"(want $want, $stage)"
+	timeout -k 5 90 "$probe" --pipe "$exim -C $work/exim/exim.conf -bh $addr" \
+		--timeout 30 --helo client.probe.test -f sender@probe.test \
+		-t user@interop.test > "$out.txt" 2> "$out.txt.err"
+	grep -q '^\*\* the command exited with status 0$' "$out.txt"
+	tap $? "pipe-$name: the exim command exited with status 0"
+}
+run_pipe exim-bh-accepted 0 - 127.0.0.1
+run_pipe exim-bh-connect-acl 1 banner 127.0.0.66
+run_pipe exim-bh-dnsbl 1 banner 127.0.0.77
+
 # the end of the logs of every server that failed a check
-for s in $(printf '%s\n' $failed_servers | sed 's/-tls$\|-sub$\|-auth$//' |
-	sort -u); do
+for s in $(printf '%s\n' $failed_servers |
+	sed 's/-tls$\|-sub$\|-auth$\|-proxy$//' | sort -u); do
 	echo "# --- $s log (last 30 lines): $(logfile "$s")"
 	tail -30 "$(logfile "$s")" 2>/dev/null | sed 's/^/# /'
 done
