@@ -692,12 +692,14 @@ opt_asif(struct opt_cli *c)
 	socklen_t		 sl;
 	char			 err[512], *line;
 	size_t			 i;
-	const char *const	 notpipe[] = { c->server, c->domain,
+	const char *const	 notpipe[] = { c->server, c->domain, c->port,
 	    c->local, c->interface, c->proxy ? "" : NULL, c->proxy_src,
-	    c->proxy_dst, c->all_mx ? "" : NULL, c->family ? "" : NULL };
+	    c->proxy_dst, c->all_mx ? "" : NULL, c->family ? "" : NULL,
+	    c->tls_check ? "" : NULL, c->diagnose ? "" : NULL };
 	const char *const	 notpipe_name[] = { "--server", "a DOMAIN",
-	    "--local-address", "--interface", "--proxy", "--proxy-source",
-	    "--proxy-dest", "--all-mx", "-4/-6" };
+	    "--port", "--local-address", "--interface", "--proxy",
+	    "--proxy-source", "--proxy-dest", "--all-mx", "-4/-6",
+	    "--tls-check", "--diagnose" };
 
 	if (c->xclient != NULL && (line = proxy_attrs(PROXY_XCLIENT,
 	    c->xclient, NULL, err, sizeof(err))) == NULL) {

@@ -759,10 +759,13 @@ io_pipe_reap(struct io *io)
 		return;
 	if (io_pipe_wait(io, 500) == 0)
 		return;
-	(void)kill(-io->child, SIGTERM);
+	/* the group, or the command alone if it has none of its own */
+	if (kill(-io->child, SIGTERM) == -1)
+		(void)kill(io->child, SIGTERM);
 	if (io_pipe_wait(io, 1000) == 0)
 		return;
-	(void)kill(-io->child, SIGKILL);
+	if (kill(-io->child, SIGKILL) == -1)
+		(void)kill(io->child, SIGKILL);
 	(void)io_pipe_wait(io, 5000);
 }
 
