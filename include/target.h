@@ -99,6 +99,13 @@ void	 target_clear(struct target *t);
 int	 target_local(const char *addr, int family,
 	    struct sockaddr_storage *ss, socklen_t *sl);
 
+/*
+ * target_proxy_addr - --proxy-source or --proxy-dest (opt, its name)
+ * given as a into *ss, as proxy_source() reads it; -1 after a message
+ */
+int	 target_proxy_addr(const char *opt, const char *a,
+	    struct sockaddr_storage *ss);
+
 /* The TLS pre-flight of one or more hosts, and of one mail domain. */
 struct target_tls;
 

@@ -31,7 +31,6 @@
 #include "msg.h"
 #include "mtasts.h"
 #include "opt.h"
-#include "proxy.h"
 #include "reply.h"
 #include "report.h"
 #include "route.h"
@@ -400,24 +399,18 @@ static int
 cli_asif(struct cli_run *run)
 {
 	struct opt_cli		*cli = run->cli;
-	socklen_t		 sl;
-	char			 err[512];
 
 	run->conn.proxy = cli->proxy;
 	if (cli->proxy_src != NULL) {
-		if (proxy_source(cli->proxy_src, &run->proxy_src, &sl, err,
-		    sizeof(err)) == -1) {
-			log_warnx("--proxy-source: %s", err);
+		if (target_proxy_addr("proxy-source", cli->proxy_src,
+		    &run->proxy_src) == -1)
 			return -1;
-		}
 		run->conn.proxy_src = (struct sockaddr *)&run->proxy_src;
 	}
 	if (cli->proxy_dst != NULL) {
-		if (proxy_source(cli->proxy_dst, &run->proxy_dst, &sl, err,
-		    sizeof(err)) == -1) {
-			log_warnx("--proxy-dest: %s", err);
+		if (target_proxy_addr("proxy-dest", cli->proxy_dst,
+		    &run->proxy_dst) == -1)
 			return -1;
-		}
 		run->conn.proxy_dst = (struct sockaddr *)&run->proxy_dst;
 	}
 	run->conn.xclient = cli->xclient;

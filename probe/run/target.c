@@ -194,6 +194,20 @@ target_local(const char *a, int family, struct sockaddr_storage *ss,
 	return 0;
 }
 
+int
+target_proxy_addr(const char *opt, const char *a,
+    struct sockaddr_storage *ss)
+{
+	socklen_t	 sl;
+	char		 err[256];
+
+	if (proxy_source(a, ss, &sl, err, sizeof(err)) == -1) {
+		log_warnx("--%s: %s", opt, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* target_tls_new - a pre-flight with nothing to look up yet */
 struct target_tls *
 target_tls_new(const struct target_tls_params *p)
