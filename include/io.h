@@ -124,6 +124,35 @@ void		 io_addr_text(const struct sockaddr *, char *, size_t);
 const char	*io_local(struct io *);
 const char	*io_peer(struct io *);
 
+/* io_sockname - our end of the socket (getsockname): 0, or -1 */
+int		 io_sockname(struct io *, struct sockaddr_storage *,
+		    socklen_t *);
+
+/*
+ * io_set_interface - the next io_connect() binds its socket to the
+ * network interface ifname (SO_BINDTODEVICE; Linux); a kernel that
+ * refuses (no such interface, no privilege) makes it fail with the
+ * reason. ifname is borrowed; NULL: any.
+ */
+void		 io_set_interface(struct io *, const char *ifname);
+
+/*
+ * io_pipe - instead of a connection: run command with /bin/sh -c, its
+ * stdin and stdout one end of a socketpair (its stderr is ours), and
+ * report IO_CONNECTED from the loop. io_close() reaps it: it gets half
+ * a second after the close to exit, then SIGTERM, then SIGKILL, to its
+ * whole process group. Returns 0, or -1 with io_error() set.
+ */
+int		 io_pipe(struct io *, const char *command);
+/* io_pipe_pid - the command's process id while it runs, else 0 */
+long		 io_pipe_pid(struct io *);
+/*
+ * io_pipe_status - how the command ended, as text ("exited with
+ * status 0") into buf; its exit status (128 + N for signal N), or -1
+ * while it was not reaped
+ */
+int		 io_pipe_status(struct io *, char *buf, size_t len);
+
 /*
  * io_after - call cb(arg) once, ms milliseconds from now, on base (a
  * pause with no connection). io_after_free() cancels; NULL is a no-op.

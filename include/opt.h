@@ -43,6 +43,13 @@ struct opt_cli {
 	char		 *port;		/* -p, or from server, or default */
 	int		  family;	/* -4 / -6: AF_INET / AF_INET6 / 0 */
 	const char	 *local;	/* --local-address */
+	const char	 *interface;	/* --interface */
+	const char	 *pipe;		/* --pipe */
+	int		  proxy;	/* --proxy: 1, 2, 0 none */
+	const char	 *proxy_src;	/* --proxy-source */
+	const char	 *proxy_dst;	/* --proxy-dest */
+	const char	 *xclient;	/* --xclient */
+	const char	 *xforward;	/* --xforward */
 	const char	 *helo;		/* --helo */
 	int		  raw_helo;	/* --raw-helo */
 	int		  raw_address;	/* --raw-address */

@@ -75,6 +75,18 @@ struct smtp_params {
 	int		 lmtp;		/* --lmtp: LHLO, and one reply per
 					   accepted recipient after the
 					   message (RFC 2033) */
+	/* as if from another client (smtp_asif.c, proxy.h) */
+	int		 proxy;		/* --proxy: 1 or 2, 0 none */
+	const struct sockaddr *proxy_src; /* --proxy-source; NULL: ours */
+	const struct sockaddr *proxy_dst; /* --proxy-dest; NULL: addr */
+	const char	*xclient;	/* --xclient NAME=VALUE,..., or NULL */
+	const char	*xforward;	/* --xforward NAME=VALUE,..., or NULL */
+	int		 asif_after_tls; /* STARTTLS is to come: XCLIENT and
+					   XFORWARD after it */
+	/* transports */
+	const char	*interface;	/* --interface: bind to this device */
+	const char	*pipe;		/* --pipe: talk to this command's
+					   stdin/stdout (no addr) */
 };
 
 /* smtp_cmd flags */
@@ -194,6 +206,12 @@ void		 smtp_note(struct smtp_session *, enum smtp_wire,
 int		 smtp_is_open(const struct smtp_session *);
 int		 smtp_tls_active(const struct smtp_session *);
 int		 smtp_is_over(const struct smtp_session *);
+/*
+ * smtp_asif_waiting - --xclient or --xforward still to be sent: the
+ * next command goes alone (smtp_do() sends them first), not in a
+ * pipelined group
+ */
+int		 smtp_asif_waiting(const struct smtp_session *);
 /* smtp_ehlo - capabilities of the latest EHLO, or NULL */
 const struct ehlo *smtp_ehlo(const struct smtp_session *);
 

@@ -11,10 +11,10 @@
 
 /*
  * Stages, in protocol order, then the commands that may come at any
- * point (RSET, NOOP, VRFY, a raw line, a pause). Invariant: within one
- * transaction stages only move forward; RSET goes back to MAIL,
- * STARTTLS back to EHLO. The numbers are not part of any output: names
- * are (stage_name()).
+ * point (RSET, NOOP, VRFY, XCLIENT and XFORWARD outside a transaction,
+ * a raw line, a pause). Invariant: within one transaction stages only
+ * move forward; RSET goes back to MAIL, STARTTLS back to EHLO. The
+ * numbers are not part of any output: names are (stage_name()).
  */
 enum smtp_stage {
 	STAGE_RESOLVE,
@@ -30,6 +30,8 @@ enum smtp_stage {
 	STAGE_RSET,
 	STAGE_NOOP,
 	STAGE_VRFY,
+	STAGE_XCLIENT,		/* --xclient (then EHLO again) */
+	STAGE_XFORWARD,		/* --xforward */
 	STAGE_RAW,
 	STAGE_SLEEP,
 	STAGE_QUIT,

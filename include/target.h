@@ -60,6 +60,13 @@ struct target_conn {
 	int		 pregreet;	/* --pregreet */
 	const char	*no_addr_note;	/* the note without an address
 					   nor a route error, or NULL */
+	int		 proxy;		/* --proxy 1 or 2, 0 none */
+	const struct sockaddr *proxy_src; /* --proxy-source, or NULL */
+	const struct sockaddr *proxy_dst; /* --proxy-dest, or NULL */
+	const char	*xclient;	/* --xclient, or NULL */
+	const char	*xforward;	/* --xforward, or NULL */
+	const char	*interface;	/* --interface, or NULL */
+	const char	*pipe;		/* --pipe: no address, a command */
 };
 
 /* One target: a host at one address (or at none). */
@@ -92,6 +99,13 @@ void	 target_clear(struct target *t);
  */
 int	 target_local(const char *addr, int family,
 	    struct sockaddr_storage *ss, socklen_t *sl);
+
+/*
+ * target_proxy_addr - --proxy-source or --proxy-dest (opt, its name)
+ * given as a into *ss, as proxy_source() reads it; -1 after a message
+ */
+int	 target_proxy_addr(const char *opt, const char *a,
+	    struct sockaddr_storage *ss);
 
 /* The TLS pre-flight of one or more hosts, and of one mail domain. */
 struct target_tls;

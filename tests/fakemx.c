@@ -84,6 +84,13 @@
  * rules (EOD~TEXT) see the chunks' text.
  * -U PATH listens on a unix socket at PATH instead (the port file, if
  * any, then says 0).
+ *	proxy			every connection starts with a HAProxy PROXY
+ *				header (v1 text or v2 binary), read before the
+ *				greeting (and before the handshake of -T) and
+ *				logged as "*** proxy N v1 TCP4 SRC:SPORT
+ *				DST:DPORT" (v2 the same, "LOCAL" for its LOCAL
+ *				command); "*** proxy N bad WHY" when the first
+ *				bytes are not one (the greeting follows anyway)
  * KEY is a command verb (any word, matched case-insensitively) or one
  * of CONNECT (greeting), EOD (end of DATA), TLS (the STARTTLS handshake),
  * AUTHDATA (a line the client sends inside an AUTH exchange, after a
@@ -154,6 +161,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -375,6 +383,7 @@ static unsigned long		 nopen, maxopen;
 static int			 exitcode;
 static int			 shutting_down;
 static char			 xs[CHUNK];
+static int			 expect_proxy;	/* "proxy" */
 
 static void	usage(void);
 static void	fatal(const char *, ...);
@@ -436,6 +445,9 @@ static void	conn_timercb(evutil_socket_t, short, void *);
 static void	acceptcb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	stopcb(evutil_socket_t, short, void *);
+static int	proxy_recv(evutil_socket_t, unsigned char *, size_t);
+static void	proxy_v2(struct conn *, const unsigned char *);
+static void	proxy_read(struct conn *);
 static int	parse_addr(const char *, long long, struct sockaddr_storage *,
 		    socklen_t *);
 static void	write_portfile(const char *, unsigned int);
@@ -774,6 +786,10 @@ script_line(char *s)
 		if (*lr->addr == '\0' || *lr->line == '\0')
 			return "recipient needs ADDR and LINE";
 		return NULL;
+	}
+	if (strcmp(dir, "proxy") == 0) {
+		expect_proxy = 1;
+		return *s == '\0' ? NULL : "proxy takes no argument";
 	}
 	if (strcmp(dir, "inject") == 0) {
 		if (*s == '\0')
@@ -2511,6 +2527,8 @@ acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 			maxopen = nopen;
 		log_event("open %lu", nopen);
 	}
+	if (expect_proxy)
+		proxy_read(c);
 	if (implicit_tls) {
 		if ((ssl = SSL_new(ctx)) == NULL)
 			fatal("SSL_new failed");
@@ -2531,6 +2549,112 @@ acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 	conn_setup(c);
 	if (!implicit_tls)
 		greet(c);
+}
+
+/* ---- the "proxy" directive: a PROXY header before the greeting ---- */
+
+/* proxy_recv - exactly n bytes from fd within 5 s: 0, or -1 */
+static int
+proxy_recv(evutil_socket_t fd, unsigned char *p, size_t n)
+{
+	struct pollfd	 pfd;
+	ssize_t		 r;
+
+	while (n > 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 5000) != 1)
+			return -1;
+		if ((r = recv(fd, p, n, 0)) <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* proxy_v2 - the rest of a v2 header after its 16 first bytes, logged */
+static void
+proxy_v2(struct conn *c, const unsigned char *h)
+{
+	static const unsigned char sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00,
+	    0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+	unsigned char	 a[216];
+	char		 s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	size_t		 len = (size_t)h[14] << 8 | h[15], al;
+	int		 fam;
+
+	if (memcmp(h, sig, sizeof(sig)) != 0 || (h[12] & 0xf0) != 0x20) {
+		log_event("proxy %lu bad v2 signature or version", c->id);
+		return;
+	}
+	if (len > sizeof(a) || proxy_recv(c->fd, a, len) == -1) {
+		log_event("proxy %lu bad v2 length %zu", c->id, len);
+		return;
+	}
+	if ((h[12] & 0x0f) == 0) {
+		log_event("proxy %lu v2 LOCAL", c->id);
+		return;
+	}
+	if (h[13] == 0x11) {
+		fam = AF_INET;
+		al = 4;
+	} else if (h[13] == 0x21) {
+		fam = AF_INET6;
+		al = 16;
+	} else {
+		log_event("proxy %lu v2 family 0x%02x", c->id, h[13]);
+		return;
+	}
+	if (len < 2 * al + 4) {
+		log_event("proxy %lu bad v2 length %zu", c->id, len);
+		return;
+	}
+	inet_ntop(fam, a, s, sizeof(s));
+	inet_ntop(fam, a + al, d, sizeof(d));
+	log_event("proxy %lu v2 TCP%c %s:%u %s:%u", c->id, fam == AF_INET ?
+	    '4' : '6', s, (unsigned)(a[2 * al] << 8 | a[2 * al + 1]), d,
+	    (unsigned)(a[2 * al + 2] << 8 | a[2 * al + 3]));
+}
+
+/* proxy_read - the header the client starts with, logged */
+static void
+proxy_read(struct conn *c)
+{
+	unsigned char	 h[108];
+	char		 w[5][48];
+	size_t		 n;
+
+	if (proxy_recv(c->fd, h, 1) == -1) {
+		log_event("proxy %lu bad nothing within 5 s", c->id);
+		return;
+	}
+	if (h[0] == 0x0d) {
+		if (proxy_recv(c->fd, h + 1, 15) == -1) {
+			log_event("proxy %lu bad short v2 header", c->id);
+			return;
+		}
+		proxy_v2(c, h);
+		return;
+	}
+	/* v1: one line of at most 107 bytes with its CRLF */
+	for (n = 1; n < sizeof(h) - 1 && h[n - 1] != '\n'; n++)
+		if (proxy_recv(c->fd, h + n, 1) == -1)
+			break;
+	h[n] = '\0';
+	if (n < 2 || h[n - 1] != '\n' || h[n - 2] != '\r' ||
+	    strncmp((char *)h, "PROXY ", 6) != 0) {
+		log_bytes("*** proxy bad v1 line: ", (char *)h, n, "");
+		return;
+	}
+	h[n - 2] = '\0';
+	if (sscanf((char *)h + 6, "%47s %47s %47s %47s %47s", w[0], w[1],
+	    w[2], w[3], w[4]) != 5) {
+		log_event("proxy %lu v1 %s", c->id, (char *)h + 6);
+		return;
+	}
+	log_event("proxy %lu v1 %s %s:%s %s:%s", c->id, w[0], w[1], w[3],
+	    w[2], w[4]);
 }
 
 /* stopcb - the watchdog (exit 2) or SIGTERM/SIGINT (exit 0) */

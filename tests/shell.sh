@@ -5,6 +5,7 @@
 # "." with dot-stuffing, parse errors (nothing sent), raw lines, expect,
 # a server that closes while the user types, save then replay with
 # "smtprobe --scenario" (the same C: and D: lines in the fake MX log),
+# --proxy and --xclient (and their place on the replay line),
 # and no output that holds the password. Prints TAP.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -409,6 +410,26 @@ if command -v script > /dev/null 2>&1; then
 else
 	skip "pty" "script(1) from util-linux is not installed"
 fi
+
+# 9b. as if from another client: --proxy's header first, --xclient after
+# the typed ehlo (then EHLO again), and both on the replay line of a save
+mark=$failed
+mx proxy 'reply EHLO 250-fakemx.test' 'reply EHLO 250 XCLIENT ADDR NAME' \
+	'reply XCLIENT 220 fakemx.test ESMTP'
+start_mx
+input ehlo 'mail <a@example.org>' "save $work/asif.scn" quit
+shell asif --proxy v1 --proxy-source 192.0.2.3:33 --xclient ADDR=192.0.2.9
+check $([ "$rc" = 0 ]; echo $?) "asif: exit $rc (want 0)"
+grep -qF "*** proxy 1 v1 TCP4 192.0.2.3:33 127.0.0.1:$port" "$work/log"
+check $? "asif: the PROXY line came first, with --proxy-source"
+[ "$(cmds | tr '\n' '|')" = \
+    "C: EHLO client.example|C: XCLIENT ADDR=192.0.2.9|C: EHLO client.example|C: MAIL FROM:<a@example.org>|C: QUIT|" ]
+check $? "asif: EHLO, XCLIENT, EHLO again, then the typed mail"
+grep -q '^# replay: .* --proxy v1 --proxy-source 192.0.2.3:33 --xclient ADDR=192.0.2.9 ' \
+	"$work/asif.scn"
+check $? "asif: the saved file's replay line keeps --proxy and --xclient"
+[ "$failed" -eq "$mark" ] || { dump asif.out asif.err asif.scn log; }
+stop_mx
 
 # 10. valgrind: a session with STARTTLS, AUTH, data and save leaks nothing
 if command -v valgrind > /dev/null 2>&1 && [ -z "${SMTPROBE_SANITIZED:-}" ]

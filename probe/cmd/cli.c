@@ -50,6 +50,8 @@
 
 #include "cli_int.h"
 
+static int	cli_asif(struct cli_run *);
+
 void
 cli_session_done(void *arg, const struct record *r)
 {
@@ -389,7 +391,35 @@ cli_prepare(struct cli_run *run)
 	    .timeout_ms = cli->timeout_ms, .max_line = cli->max_line,
 	    .show_body = cli->show_body, .pregreet = cli->pregreet,
 	    .no_addr_note = "no address" };
+	if (cli_asif(run) == -1)
+		return -1;
 
+	return 0;
+}
+
+/* cli_asif - --proxy*, --xclient, --xforward, --interface, --pipe */
+static int
+cli_asif(struct cli_run *run)
+{
+	struct opt_cli		*cli = run->cli;
+
+	run->conn.proxy = cli->proxy;
+	if (cli->proxy_src != NULL) {
+		if (target_proxy_addr("proxy-source", cli->proxy_src,
+		    &run->proxy_src) == -1)
+			return -1;
+		run->conn.proxy_src = (struct sockaddr *)&run->proxy_src;
+	}
+	if (cli->proxy_dst != NULL) {
+		if (target_proxy_addr("proxy-dest", cli->proxy_dst,
+		    &run->proxy_dst) == -1)
+			return -1;
+		run->conn.proxy_dst = (struct sockaddr *)&run->proxy_dst;
+	}
+	run->conn.xclient = cli->xclient;
+	run->conn.xforward = cli->xforward;
+	run->conn.interface = cli->interface;
+	run->conn.pipe = cli->pipe;
 	return 0;
 }
 
@@ -403,6 +433,12 @@ cli_route(struct cli_run *run)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((run->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if (cli->pipe != NULL) {
+		/* --pipe: no DNS, no address; the route names the command */
+		run->route = xcalloc(1, sizeof(*run->route));
+		run->route->name = xstrdup(cli->host);
+		return 0;
+	}
 	if (cli->unix_path != NULL) {
 		/* a unix socket: no DNS; cli_targets() makes its address */
 		run->route = xcalloc(1, sizeof(*run->route));

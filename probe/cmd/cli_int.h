@@ -82,6 +82,8 @@ struct cli_run {
 	SSL_CTX			*ctx;		/* sessions' TLS */
 	struct sockaddr_storage	 ls;		/* --local-address */
 	socklen_t		 lsl;
+	struct sockaddr_storage	 proxy_src;	/* --proxy-source */
+	struct sockaddr_storage	 proxy_dst;	/* --proxy-dest */
 	struct target_conn	 conn;		/* every target's */
 	struct dns_ctx		*dns;		/* made when needed */
 	char			*check_ip;	/* the checks' subject */

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "msg.h"
 #include "opt.h"
+#include "proxy.h"
 #include "scn.h"
 #include "smtp.h"
 #include "tls.h"
@@ -40,6 +41,7 @@
 static int	opt_stage(const char *, const char *, int *);
 static int	opt_server(struct opt_cli *);
 static char	*opt_domain(const char *);
+static int	 opt_asif(struct opt_cli *);
 static int	opt_zones(const char *, const char *, char ***);
 static int	opt_tls(const struct opt_cli *);
 
@@ -577,6 +579,13 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_IPV4:		c->family = AF_INET; break;
 	case O_IPV6:		c->family = AF_INET6; break;
 	case O_LOCAL:		c->local = v; break;
+	case O_INTERFACE:	c->interface = v; break;
+	case O_PIPE:		c->pipe = v; break;
+	case O_PROXY:		c->proxy = (int)n + 1; break;
+	case O_PROXY_SOURCE:	c->proxy_src = v; break;
+	case O_PROXY_DEST:	c->proxy_dst = v; break;
+	case O_XCLIENT:		c->xclient = v; break;
+	case O_XFORWARD:	c->xforward = v; break;
 	case O_HELO:
 	case S_HELO:		c->helo = v; break;	/* checked at the end */
 	case O_RAW_HELO:	c->raw_helo = (int)n; break;
@@ -733,6 +742,76 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 }
 
 /*
+ * opt_asif - --xclient, --xforward, --proxy* (their syntax: proxy.h),
+ * --interface and --pipe, and the options they exclude
+ */
+static int
+opt_asif(struct opt_cli *c)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	char			 err[512], *line;
+	size_t			 i;
+	const char *const	 notpipe[] = { c->server, c->domain, c->port,
+	    c->local, c->interface, c->proxy ? "" : NULL, c->proxy_src,
+	    c->proxy_dst, c->all_mx ? "" : NULL, c->family ? "" : NULL,
+	    c->tls_check ? "" : NULL, c->diagnose ? "" : NULL };
+	const char *const	 notpipe_name[] = { "--server", "a DOMAIN",
+	    "--port", "--local-address", "--interface", "--proxy",
+	    "--proxy-source", "--proxy-dest", "--all-mx", "-4/-6",
+	    "--tls-check", "--diagnose" };
+
+	if (c->xclient != NULL && (line = proxy_attrs(PROXY_XCLIENT,
+	    c->xclient, NULL, err, sizeof(err))) == NULL) {
+		log_warnx("--xclient: %s", err);
+		return -1;
+	} else if (c->xclient != NULL)
+		free(line);
+	if (c->xforward != NULL && (line = proxy_attrs(PROXY_XFORWARD,
+	    c->xforward, NULL, err, sizeof(err))) == NULL) {
+		log_warnx("--xforward: %s", err);
+		return -1;
+	} else if (c->xforward != NULL)
+		free(line);
+	if ((c->proxy_src != NULL || c->proxy_dst != NULL) && !c->proxy) {
+		log_warnx("--%s needs --proxy v1 or v2", c->proxy_src !=
+		    NULL ? "proxy-source" : "proxy-dest");
+		return -1;
+	}
+	if (c->proxy_src != NULL && proxy_source(c->proxy_src, &ss, &sl,
+	    err, sizeof(err)) == -1) {
+		log_warnx("--proxy-source: %s", err);
+		return -1;
+	}
+	if (c->proxy_dst != NULL && proxy_source(c->proxy_dst, &ss, &sl,
+	    err, sizeof(err)) == -1) {
+		log_warnx("--proxy-dest: %s", err);
+		return -1;
+	}
+	if (c->interface != NULL && (c->interface[0] == '\0' ||
+	    strlen(c->interface) >= 16 || strpbrk(c->interface, "/ \t:")
+	    != NULL)) {
+		log_warnx("--interface: \"%s\" is not a network interface "
+		    "name (1 to 15 characters, no \"/\", \":\" or space; see "
+		    "ip link)", c->interface);
+		return -1;
+	}
+	if (c->pipe == NULL)
+		return 0;
+	if (c->pipe[strspn(c->pipe, " \t")] == '\0') {
+		log_warnx("--pipe: no command given");
+		return -1;
+	}
+	for (i = 0; i < nitems(notpipe); i++)
+		if (notpipe[i] != NULL) {
+			log_warnx("--pipe talks to a local command, not over "
+			    "the network: it excludes %s", notpipe_name[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/*
  * opt_finish - the operands (one DOMAIN) and the rules between options,
  * once every option of the probe or the shell is in c
  */
@@ -757,7 +836,11 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 	if (c->ntxn == 0 && c->stop_before < 0 && c->quit_after < 0 &&
 	    c->nscenarios == 0)
 		c->stop_before = STAGE_MAIL;
-	if (c->server == NULL && c->domain == NULL) {
+	if (opt_asif(c) == -1)
+		return -1;
+	if (c->pipe != NULL && c->host == NULL)
+		c->host = xstrdup("localhost");	/* no server: a name */
+	if (c->server == NULL && c->domain == NULL && c->pipe == NULL) {
 		const char *at = c->ntxn > 0 && c->txn[0].nto > 0 ?
 		    strrchr(c->txn[0].to[0], '@') : NULL;
 		char	   *dom;

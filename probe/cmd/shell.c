@@ -921,7 +921,22 @@ shell_target(struct shell *sh, const struct opt_cli *cli, SSL_CTX *ctx,
 	    .tls_mode = cli->tls_mode, .tls_ctx = ctx, .sni = cli->sni,
 	    .no_sni = cli->no_sni, .tls_verify = cli->tls_verify,
 	    .timeout_ms = cli->timeout_ms, .max_line = cli->max_line,
-	    .show_body = cli->show_body };
+	    .show_body = cli->show_body, .proxy = cli->proxy,
+	    .xclient = cli->xclient, .xforward = cli->xforward,
+	    .interface = cli->interface };
+	/* as if from another client: as the command line (cli.c) */
+	if (cli->proxy_src != NULL) {
+		if (target_proxy_addr("proxy-source", cli->proxy_src,
+		    &sh->proxy_src) == -1)
+			return EXIT_USAGE;
+		sh->conn.proxy_src = (struct sockaddr *)&sh->proxy_src;
+	}
+	if (cli->proxy_dst != NULL) {
+		if (target_proxy_addr("proxy-dest", cli->proxy_dst,
+		    &sh->proxy_dst) == -1)
+			return EXIT_USAGE;
+		sh->conn.proxy_dst = (struct sockaddr *)&sh->proxy_dst;
+	}
 	target_init(&sh->t, &sh->conn, *route, cli->host, -1,
 	    &(*route)->addrs[0].addr);
 	return 0;

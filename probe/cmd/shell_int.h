@@ -35,6 +35,8 @@ struct shell {
 	struct target		 t;		/* the server: sp.conn is t.p */
 	struct target_conn	 conn;		/* t borrows it */
 	struct sockaddr_storage	 ls;		/* --local-address */
+	struct sockaddr_storage	 proxy_src;	/* --proxy-source */
+	struct sockaddr_storage	 proxy_dst;	/* --proxy-dest */
 	struct smtp_callbacks	 cb;
 	struct report_opts	 ro;		/* --timestamps */
 	struct scn_vars		 vars;		/* --var, "set" lines */

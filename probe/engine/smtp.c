@@ -100,6 +100,9 @@ const struct stage smtp_stages[] = {
 	[STAGE_RSET] = { "RSET", 2, enter_simple, reply_simple },
 	[STAGE_NOOP] = { "NOOP", 2, enter_simple, reply_simple },
 	[STAGE_VRFY] = { "VRFY", 2, enter_simple, reply_simple },
+	[STAGE_XCLIENT] = { "XCLIENT", 2, smtp_enter_asif, smtp_reply_asif },
+	[STAGE_XFORWARD] = { "XFORWARD", 2, smtp_enter_asif,
+	    smtp_reply_asif },
 	[STAGE_RAW] = { "", 0, enter_raw, reply_simple },
 	[STAGE_SLEEP] = { NULL, 0, enter_sleep, NULL },
 	[STAGE_QUIT] = { "QUIT", 2, enter_simple, reply_quit },
@@ -134,6 +137,7 @@ smtp_session_new(struct event_base *base, const struct smtp_params *p,
 	s->arg = arg;
 	s->cur = -1;
 	s->primary = -1;
+	s->asif_primary = -1;
 	s->stage = STAGE_RESOLVE;
 	s->io = io_new(base, smtp_io, s);
 	io_set_maxline(s->io, p->max_line ? p->max_line : IO_MAX_LINE_DEFAULT);
@@ -164,6 +168,7 @@ smtp_session_free(struct smtp_session *s)
 	reply_free(s->reply);
 	record_free(s->rec);
 	free(s->helo);
+	free(s->asif_line);
 	auth_wipe(s->auth_resp);
 	free(s->grp_cmd);
 	free(s->grp_step);
@@ -307,7 +312,7 @@ smtp_do_connect(struct smtp_session *s)
 		smtp_finish(s);
 		return;
 	}
-	if (s->p->addr == NULL) {
+	if (s->p->addr == NULL && s->p->pipe == NULL) {
 		/* the caller could not resolve the server */
 		s->cur = (ssize_t)(st - s->rec->steps);
 		s->stage = STAGE_RESOLVE;
@@ -370,6 +375,9 @@ smtp_do(struct smtp_session *s, const struct smtp_cmd *c)
 	default:
 		break;
 	}
+	/* --xclient, --xforward not sent yet: before this command */
+	if (smtp_asif_before(s))
+		return 0;
 	smtp_enter(s, c->stage == STAGE_DATA ? smtp_data_stage(s, c) :
 	    c->stage);
 	return 0;
@@ -676,11 +684,21 @@ enter_connect(struct smtp_session *s)
 	const struct smtp_params *p = s->p;
 	char		 a[INET6_ADDRSTRLEN + 8];
 
+	if (p->pipe != NULL) {
+		/* --pipe: a local program instead of a server */
+		free(s->rec->address);
+		s->rec->address = xstrdup("pipe");
+		if (io_pipe(s->io, p->pipe) == -1)
+			smtp_fail(s, OUT_ERROR, FAIL_CONNECT, "%s",
+			    io_error(s->io));
+		return;
+	}
 	/* the address tried, even if the connection fails */
 	io_addr_text(p->addr, a, sizeof(a));
 	free(s->rec->address);
 	s->rec->address = xstrdup(a);
 
+	io_set_interface(s->io, p->interface);
 	if (io_connect(s->io, p->addr, p->addrlen, p->local, p->locallen) ==
 	    -1)
 		smtp_fail(s, OUT_ERROR, FAIL_CONNECT, "%s", io_error(s->io));
@@ -709,8 +727,11 @@ enter_banner(struct smtp_session *s)
 static char *
 smtp_default_helo(struct smtp_session *s)
 {
-	char	*a = xstrdup(io_local(s->io)), *c, *h;
+	char	*a, *c, *h;
 
+	if (s->p->pipe != NULL)
+		return xstrdup("localhost");	/* no address to name */
+	a = xstrdup(io_local(s->io));
 	if (strncmp(a, "unix:", 5) == 0 || a[0] == '?') {
 		/*
 		 * a unix socket has no address of ours to name: the host
@@ -953,6 +974,8 @@ reply_ehlo(struct smtp_session *s, struct reply *r)
 	if (o != OUT_OK && s->cmd.stage == STAGE_STARTTLS)
 		s->primary = s->cur;	/* the EHLO under TLS failed */
 	smtp_close_step(s, o, NULL);
+	if (smtp_asif_after_ehlo(s, o))
+		return;
 	smtp_ready(s);
 }
 

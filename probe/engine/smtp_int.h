@@ -7,6 +7,8 @@
  *   smtp_reply.c  the connection's events, reading replies, stray
  *                 replies (desync), failures and the end of a session
  *   smtp_tls.c    STARTTLS (the command, the handshake, DANE) and AUTH
+ *   smtp_asif.c   as if from another client: the PROXY header, XCLIENT
+ *                 (and the EHLO after it) and XFORWARD
  *
  * smtp_enter() in smtp.c stays the only function that changes
  * s->stage.
@@ -73,6 +75,13 @@ struct smtp_session {
 	size_t			 bdat_len;
 	size_t			 bdat_off;	/* sent so far */
 	size_t			 bdat_chunk;
+	int			 xclient_done;	/* --xclient sent and taken */
+	int			 xforward_done;	/* --xforward sent and taken */
+	int			 asif_running;	/* XCLIENT, EHLO, XFORWARD under
+						   way inside a command */
+	ssize_t			 asif_primary;	/* the command's primary step
+						   before them */
+	char			*asif_line;	/* the XCLIENT/XFORWARD line */
 };
 
 /* what each stage does; its name and default timeout are in stage.c */
@@ -118,6 +127,13 @@ enum step_outcome smtp_judge(struct smtp_session *,
 	    const struct reply *);
 struct step *smtp_skip_step(struct smtp_session *, enum smtp_stage,
 	    const char *);
+
+/* smtp_asif.c */
+int	smtp_asif_proxy(struct smtp_session *);
+int	smtp_asif_before(struct smtp_session *);
+int	smtp_asif_after_ehlo(struct smtp_session *, enum step_outcome);
+void	smtp_enter_asif(struct smtp_session *);
+void	smtp_reply_asif(struct smtp_session *, struct reply *);
 
 /* smtp_tls.c */
 void	smtp_enter_auth(struct smtp_session *);

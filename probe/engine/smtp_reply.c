@@ -36,6 +36,9 @@ static void	smtp_line(struct smtp_session *);
 static void	smtp_stray(struct smtp_session *, const char *, size_t);
 static void	smtp_wire_raw(struct smtp_session *, const char *, size_t);
 static enum step_outcome smtp_judge_group(struct smtp_session *, int);
+static void	smtp_pipe_end(struct smtp_session *);
+static int	smtp_pipe_preamble(struct smtp_session *, const char *,
+		    size_t);
 
 /*
  * smtp_close_step - end the open step with an outcome. Timing is kept
@@ -217,6 +220,48 @@ smtp_drop(struct smtp_session *s)
 }
 
 /* smtp_finish - drop the connection, settle the result, report done */
+/*
+ * smtp_pipe_end - --pipe: how the command ended (io_close() reaped it),
+ * a finding when it failed
+ */
+static void
+smtp_pipe_end(struct smtp_session *s)
+{
+	char	 note[128];
+	int	 rc;
+
+	rc = io_pipe_status(s->io, note, sizeof(note));
+	if (rc < 0)
+		return;
+	smtp_wire(s, rc == 0 ? WIRE_INFO : WIRE_WARN, "the command %s",
+	    note);
+	if (rc != 0)
+		record_add_finding(s->rec, FIND_WARN, "pipe-exit",
+		    STAGE_DONE, "the --pipe command %s", note);
+}
+
+/*
+ * smtp_pipe_preamble - --pipe, before the greeting: a line that is no
+ * reply is the command's own output (Exim's -bh mode starts with
+ * "**** SMTP testing session ..." lines), shown and skipped. 1 when
+ * line was that.
+ */
+static int
+smtp_pipe_preamble(struct smtp_session *s, const char *line, size_t len)
+{
+	char	*esc;
+
+	if (len >= 3 && isdigit((unsigned char)line[0]) &&
+	    isdigit((unsigned char)line[1]) &&
+	    isdigit((unsigned char)line[2]))
+		return 0;
+	esc = util_escape(line, len);
+	smtp_wire(s, WIRE_INFO, "(command output before the greeting) %s",
+	    esc);
+	free(esc);
+	return 1;
+}
+
 void
 smtp_finish(struct smtp_session *s)
 {
@@ -239,6 +284,8 @@ smtp_finish(struct smtp_session *s)
 		smtp_close_step(s, OUT_CLOSED, "session ended");
 	smtp_group_abandon(s);
 	io_close(s->io);
+	if (s->p->pipe != NULL)
+		smtp_pipe_end(s);
 	s->stage = STAGE_DONE;
 	s->rec->t_end = smtp_now(s);
 	record_settle(s->rec);
@@ -310,8 +357,15 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		free(s->rec->address);
 		s->rec->address = xstrdup(io_peer(io));
 		s->rec->source = xstrdup(io_local(io));
-		smtp_wire(s, WIRE_INFO, "connected to %s from %s",
-		    io_peer(io), io_local(io));
+		if (s->p->pipe != NULL)
+			smtp_wire(s, WIRE_INFO, "started /bin/sh -c \"%s\" "
+			    "(pid %ld): SMTP over its stdin and stdout",
+			    s->p->pipe, io_pipe_pid(io));
+		else
+			smtp_wire(s, WIRE_INFO, "connected to %s from %s",
+			    io_peer(io), io_local(io));
+		if (smtp_asif_proxy(s) == -1)
+			return;
 		if (s->p->implicit_tls) {
 			SSL *ssl = tls_ssl_new(s->p->tls_ctx, s->p->sni,
 			    s->p->verify_name, s->p->dane);
@@ -372,6 +426,11 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		if (n > 0)
 			smtp_fail(s, OUT_CLOSED, FAIL_CLOSED, "%s: \"%s\"",
 			    io_error(io), rest);
+		else if (s->p->pipe != NULL)
+			smtp_fail(s, OUT_CLOSED, FAIL_CLOSED, "the --pipe "
+			    "command closed its output during %s%s: %s",
+			    stage_name(s->stage), s->reply != NULL ?
+			    " (reply incomplete)" : "", io_error(io));
 		else
 			smtp_fail(s, OUT_CLOSED, FAIL_CLOSED,
 			    "connection closed by server "
@@ -488,6 +547,9 @@ smtp_line(struct smtp_session *s)
 		smtp_stray(s, line, len);
 		return;
 	}
+	if (s->p->pipe != NULL && s->stage == STAGE_BANNER &&
+	    s->reply == NULL && smtp_pipe_preamble(s, line, len))
+		return;
 	if (s->reply == NULL) {
 		s->reply = reply_new();
 		st->t_first = smtp_now(s);

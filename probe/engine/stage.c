@@ -34,6 +34,8 @@ static const struct {
 	[STAGE_RSET] = { "rset", 30000, 30000 },
 	[STAGE_NOOP] = { "noop", 30000, 30000 },
 	[STAGE_VRFY] = { "vrfy", 30000, 30000 },
+	[STAGE_XCLIENT] = { "xclient", 60000, 30000 },
+	[STAGE_XFORWARD] = { "xforward", 60000, 30000 },
 	[STAGE_RAW] = { "send", 30000, 30000 },
 	[STAGE_SLEEP] = { "sleep", 0, 0 },
 	[STAGE_QUIT] = { "quit", 10000, 10000 },

@@ -1020,7 +1020,10 @@ verdict_record_steps(const struct record *r, struct verdict *v)
 		v->stage = (int)r->error_stage;
 		v->confidence = 95;
 		v->class = "protocol";
-		v->reason = "local-input";
+		/* --xclient, --xforward the server does not take */
+		v->reason = r->error_stage == STAGE_XCLIENT ||
+		    r->error_stage == STAGE_XFORWARD ? "asif-not-offered" :
+		    "local-input";
 		v->rule = "client-input";
 		snprintf(v->words, sizeof(v->words), "%.120s", r->error);
 		v->advice = advice_for(v->class, v->reason);

@@ -1151,7 +1151,7 @@ exec_group(struct scn_exec *x, size_t i)
 	int		 offered;
 
 	if (st->group == 0 || p->no_pipelining || x->cur == NULL ||
-	    smtp_is_over(x->cur))
+	    smtp_is_over(x->cur) || smtp_asif_waiting(x->cur))
 		return 0;
 	offered = reply_ehlo_has(smtp_ehlo(x->cur), "PIPELINING");
 	if ((st->group < 0 && !offered) || (n = exec_group_len(x, i)) < 2)

@@ -58,6 +58,7 @@ struct target_tls {
 	void		*arg;
 };
 
+static void	target_asif(struct target *, const struct target_conn *);
 static void	target_tls_step(struct target_tls *);
 static void	target_dane_done(struct dane_policy *, void *);
 static void	target_sts_done(struct mtasts_result *, void *);
@@ -134,6 +135,31 @@ target_init(struct target *t, const struct target_conn *c,
 	t->p.max_line = c->max_line;
 	t->p.show_body = c->show_body;
 	t->p.pregreet = c->pregreet;
+	target_asif(t, c);
+}
+
+/* target_asif - as if from another client, and the transports */
+static void
+target_asif(struct target *t, const struct target_conn *c)
+{
+	t->p.proxy = c->proxy;
+	t->p.proxy_src = c->proxy_src;
+	t->p.proxy_dst = c->proxy_dst;
+	t->p.xclient = c->xclient;
+	t->p.xforward = c->xforward;
+	/* swaks' order: XCLIENT and XFORWARD under TLS when it comes */
+	t->p.asif_after_tls = c->tls_mode == SMTP_TLS_REQUIRE ||
+	    c->tls_mode == SMTP_TLS_OPTIONAL;
+	t->p.interface = c->interface;
+	t->p.pipe = c->pipe;
+	if (c->pipe != NULL) {
+		free(t->label);
+		t->label = xstrdup("pipe");
+		free(t->note);
+		t->note = xasprintf("no server: SMTP with the command "
+		    "\"%s\"", c->pipe);
+		t->p.resolve_note = t->note;
+	}
 }
 
 /* target_clear - what target_init() made */
@@ -164,6 +190,20 @@ target_local(const char *a, int family, struct sockaddr_storage *ss,
 		    "the server is reached over IPv%d", a,
 		    ss->ss_family == AF_INET ? 4 : 6, family == AF_INET ? 4 :
 		    6);
+		return -1;
+	}
+	return 0;
+}
+
+int
+target_proxy_addr(const char *opt, const char *a,
+    struct sockaddr_storage *ss)
+{
+	socklen_t	 sl;
+	char		 err[256];
+
+	if (proxy_source(a, ss, &sl, err, sizeof(err)) == -1) {
+		log_warnx("--%s: %s", opt, err);
 		return -1;
 	}
 	return 0;

@@ -15,15 +15,18 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -56,6 +59,10 @@ struct io {
 	char			*errmsg;	/* the last error, allocated when
 					   there is one (idle sessions
 					   carry none) */
+	const char		*ifname;	/* --interface, borrowed */
+	pid_t			 child;		/* --pipe: the command, 0 none */
+	int			 child_status;	/* its wait status, once reaped */
+	int			 child_reaped;
 	char			 local[INET6_ADDRSTRLEN + 8];
 	char			 peer[INET6_ADDRSTRLEN + 8];
 };
@@ -72,6 +79,10 @@ static void	io_input(struct io *);
 static void	io_kickcb(evutil_socket_t, short, void *);
 static void	io_seterr(struct io *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static int	io_bind_device(struct io *, int);
+static int	io_pipe_wait(struct io *, int);
+static void	io_pipe_reap(struct io *);
+static void	io_pipe_eof(struct io *);
 
 static const struct io_seams *seams;	/* tests only: io_set_seams() */
 
@@ -275,6 +286,10 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 		io_seterr(io, "socket: %s", strerror(errno));
 		return -1;
 	}
+	if (io->ifname != NULL && io_bind_device(io, fd) == -1) {
+		close(fd);
+		return -1;
+	}
 	if (local != NULL && io_fixed_port(local)) {
 		/* a fixed source port again within TIME_WAIT: allowed */
 		int	 on = 1;
@@ -465,6 +480,7 @@ io_close(struct io *io)
 	if (io->kick != NULL)
 		event_del(io->kick);
 	io_set_deadline(io, 0);
+	io_pipe_reap(io);
 }
 
 /* io_kickcb - a seam's connection is up: report it from the loop */
@@ -613,6 +629,8 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 			    "line (%zu bytes without line end)", n);
 		else
 			io_seterr(io, "connection closed by peer");
+		if (io->child > 0)
+			io_pipe_eof(io);
 		io->cb(io, IO_EOF, io->arg);
 		return;
 	}
@@ -681,4 +699,189 @@ void
 io_addr_text(const struct sockaddr *sa, char *buf, size_t len)
 {
 	io_format_addr(sa, buf, len);
+}
+
+/* ---- --interface and --pipe ---- */
+
+void
+io_set_interface(struct io *io, const char *ifname)
+{
+	io->ifname = ifname;
+}
+
+/* io_bind_device - fd sends and receives through io->ifname only */
+static int
+io_bind_device(struct io *io, int fd)
+{
+#ifdef SO_BINDTODEVICE
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, io->ifname,
+	    (socklen_t)strlen(io->ifname)) == 0)
+		return 0;
+	io_seterr(io, "--interface %s: %s%s",
+	    io->ifname, strerror(errno), errno == ENODEV ? " (no network "
+	    "interface of that name; see ip link)" : errno == EPERM ?
+	    " (this kernel lets only a privileged process, with "
+	    "CAP_NET_RAW, bind to an interface)" : "");
+#else
+	io_seterr(io, "--interface %s: binding to "
+	    "an interface (SO_BINDTODEVICE) is not supported on this system",
+	    io->ifname);
+#endif
+	return -1;
+}
+
+int
+io_sockname(struct io *io, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	*sl = sizeof(*ss);
+	if (io->bev == NULL || io->child > 0 || getsockname(
+	    bufferevent_getfd(io->bev), (struct sockaddr *)ss, sl) == -1)
+		return -1;
+	return 0;
+}
+
+int
+io_pipe(struct io *io, const char *command)
+{
+	int	 sv[2];
+	pid_t	 pid;
+
+	io->err = IO_ERR_SOCKET;
+	snprintf(io->peer, sizeof(io->peer), "pipe");
+	snprintf(io->local, sizeof(io->local), "pipe");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		io_seterr(io, "--pipe: socketpair: "
+		    "%s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		io_seterr(io, "--pipe: fork: %s",
+		    strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* the child: its own process group, killed as one */
+		(void)setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(sv[1], STDIN_FILENO) == -1 ||
+		    dup2(sv[1], STDOUT_FILENO) == -1)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	(void)setpgid(pid, pid);	/* no race with the child's own */
+	io->child = pid;
+	io->child_reaped = 0;
+	evutil_make_socket_nonblocking(sv[0]);
+	io->bev = bufferevent_socket_new(io->base, sv[0],
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (io->bev == NULL) {
+		close(sv[0]);
+		io_seterr(io, "bufferevent failed");
+		return -1;
+	}
+	bufferevent_setcb(io->bev, io_readcb, NULL, io_eventcb, io);
+	bufferevent_disable(io->bev, EV_READ);
+	if (io->kick == NULL && (io->kick = event_new(io->base, -1, 0,
+	    io_kickcb, io)) == NULL)
+		fatalx("event_new failed");
+	event_active(io->kick, EV_TIMEOUT, 0);
+	return 0;
+}
+
+/* io_pipe_wait - reap the command within ms milliseconds: 0, or -1 */
+static int
+io_pipe_wait(struct io *io, int ms)
+{
+	struct timespec	 tick = { 0, 10 * 1000 * 1000 };
+	pid_t		 r;
+	int		 st;
+
+	for (;;) {
+		r = waitpid(io->child, &st, WNOHANG);
+		if (r == io->child) {
+			io->child_status = st;
+			io->child_reaped = 1;
+			io->child = 0;
+			return 0;
+		}
+		if (r == -1 && errno != EINTR) {
+			io->child = 0;	/* not ours any more */
+			return 0;
+		}
+		if (ms <= 0)
+			return -1;
+		nanosleep(&tick, NULL);
+		ms -= 10;
+	}
+}
+
+/*
+ * io_pipe_reap - the connection is closed, so the command read EOF:
+ * half a second to end, then SIGTERM to its process group, then SIGKILL.
+ * Never left behind.
+ */
+static void
+io_pipe_reap(struct io *io)
+{
+	if (io->child <= 0)
+		return;
+	if (io_pipe_wait(io, 500) == 0)
+		return;
+	/* the group, or the command alone if it has none of its own */
+	if (kill(-io->child, SIGTERM) == -1)
+		(void)kill(io->child, SIGTERM);
+	if (io_pipe_wait(io, 1000) == 0)
+		return;
+	if (kill(-io->child, SIGKILL) == -1)
+		(void)kill(io->child, SIGKILL);
+	(void)io_pipe_wait(io, 5000);
+}
+
+/* io_pipe_eof - the command closed its output: say how it ended */
+static void
+io_pipe_eof(struct io *io)
+{
+	char	 note[128];
+
+	if (io_pipe_wait(io, 200) == -1)
+		return;
+	io_pipe_status(io, note, sizeof(note));
+	/* io_seterr() formats before it frees the old message */
+	io_seterr(io, "%s; the command %s", io_error(io), note);
+}
+
+int
+io_pipe_status(struct io *io, char *buf, size_t len)
+{
+	int	 st = io->child_status;
+
+	if (!io->child_reaped) {
+		snprintf(buf, len, "is still running");
+		return -1;
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		snprintf(buf, len, "exited with status 127: the shell did not "
+		    "find it, or could not run it");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
+		snprintf(buf, len, "exited with status 126: not executable");
+	else if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "was killed by signal %d (%s)",
+		    WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "ended (wait status %#x)", (unsigned)st);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ?
+	    WTERMSIG(st) : 0);
+}
+
+long
+io_pipe_pid(struct io *io)
+{
+	return io->child > 0 ? (long)io->child : 0;
 }

@@ -40,6 +40,13 @@
 #            (private /run, /var/spool, /var/  EHLO names need a dot),
 #            lib: its compiled-in paths)       BASE+27 an open relay,
 #                                              BASE+28 no STARTTLS
+#   pf-asif  Postfix, smtpd_delay_reject=yes,  BASE+15 XCLIENT and
+#            XFORWARD for 127.0.0.0/8          XFORWARD offered, BASE+16
+#            (smtpd_authorized_*_hosts)        PROXY protocol first
+#                                              (smtpd_upstream_proxy_
+#                                              protocol = haproxy)
+#   --pipe   Exim's -bh test mode (the exim config above, no daemon):
+#            smtprobe --pipe 'exim -C CONF -bh ADDR'
 #
 # BASE is $SMTPROBE_PORT_BASE (default 42500); every port is checked free
 # before anything starts. Each server has a private config, queue/spool
@@ -224,6 +231,7 @@ declare -A port=(
 	[osmtpd]=$((base + 26)) [osmtpd-relay]=$((base + 27))
 	[osmtpd-notls]=$((base + 28))
 	[dovecot]=$((base + 10))
+	[pf-asif]=$((base + 15)) [pf-asif-proxy]=$((base + 16))
 )
 declare -A sock=()	# servers reached over a unix socket
 for p in "${port[@]}"; do
@@ -288,6 +296,15 @@ prepare_postfix() {
 127.0.0.1:${port[pf-notls]} inet n - n - - smtpd
   -o smtpd_tls_security_level=none
   -o smtpd_sasl_auth_enable=no"
+	fi
+	if [ "$name" = pf-asif ]; then
+		# as if from another client: XCLIENT and XFORWARD for the
+		# loopback clients; the second port wants a PROXY header
+		printf '%s\n' "smtpd_authorized_xclient_hosts = 127.0.0.0/8" \
+			"smtpd_authorized_xforward_hosts = 127.0.0.0/8" \
+			>> "$d/etc/main.cf"
+		extra="127.0.0.1:${port[pf-asif-proxy]} inet n - n - - smtpd
+  -o smtpd_upstream_proxy_protocol=haproxy"
 	fi
 	master=$(awk -v extra="$extra" '$0 == "@EXTRA@" { print extra; next }
 		{ print }' "$here/postfix/master.cf.in")
@@ -420,7 +437,8 @@ t_servers=$(date +%s%N)
 start_dns
 prepare_postfix pf-now no
 prepare_postfix pf-delay yes
-run_postfix pf-now pf-delay
+prepare_postfix pf-asif yes
+run_postfix pf-now pf-delay pf-asif
 start_exim
 start_osmtpd
 start_dovecot
@@ -436,7 +454,8 @@ for s in "${!sock[@]}"; do
 done
 t_cases=$(date +%s%N)
 echo "# servers up in $(secs "$(ms "$t_servers")") s" \
-	"(ports $base..$((base + 6)) and $((base + 10)), DNS $dns_addr:53)"
+	"(ports $base..$((base + 6)), $((base + 10)), $((base + 15))..$((base + 16)),"\
+	" $((base + 20))..$((base + 28)), DNS $dns_addr:53)"
 
 # The private resolver answers the test zones and nothing else.
 [ "$(getent hosts mx.interop.test | awk '{ print $1 }')" = 127.0.0.1 ]
@@ -450,6 +469,7 @@ logfile() {
 	case $1 in
 	pf-now*) echo "$work/pf-now/maillog" ;;
 	pf-delay*) echo "$work/pf-delay/maillog" ;;
+	pf-asif*) echo "$work/pf-asif/maillog" ;;
 	exim*) echo "$work/exim/log/mainlog" ;;
 	osmtpd*) echo "$work/osmtpd/log" ;;
 	dovecot*) echo "$work/dovecot/dovecot.log" ;;
@@ -668,9 +688,35 @@ for server in pf-now exim; do
 	done
 done
 
+# ---- --pipe: Exim's -bh test mode, no daemon, no network ----
+# run_pipe NAME EXIT STAGE ADDR - smtprobe --pipe 'exim -C ... -bh
+# ADDR': Exim runs its ACLs as if the session came from ADDR; the exit
+# code and the deciding stage are checked, and that the command ended
+# with status 0 (the transcript's note)
+run_pipe() {
+	local name=$1 want=$2 stage=$3 addr=$4 out rc got
+	out=$work/pipe-$name
+	timeout -k 5 90 "$probe" --pipe "$exim -C $work/exim/exim.conf -bh $addr" \
+		--timeout 30 --helo client.probe.test -f sender@probe.test \
+		-t user@interop.test --json > "$out.json" 2> "$out.err"
+	rc=$?
+	got=$(jq -r '.result.stage // "-"' "$out.json" 2>/dev/null)
+	[ "$rc" = "$want" ] && [ "$got" = "$stage" ]
+	tap $? "pipe-$name (exim -bh $addr): exit $rc, stage $got" \
+		"(want $want, $stage)"
+	timeout -k 5 90 "$probe" --pipe "$exim -C $work/exim/exim.conf -bh $addr" \
+		--timeout 30 --helo client.probe.test -f sender@probe.test \
+		-t user@interop.test > "$out.txt" 2> "$out.txt.err"
+	grep -q '^\*\* the command exited with status 0$' "$out.txt"
+	tap $? "pipe-$name: the exim command exited with status 0"
+}
+run_pipe exim-bh-accepted 0 - 127.0.0.1
+run_pipe exim-bh-connect-acl 1 banner 127.0.0.66
+run_pipe exim-bh-dnsbl 1 banner 127.0.0.77
+
 # the end of the logs of every server that failed a check
-for s in $(printf '%s\n' $failed_servers | sed 's/-tls$\|-sub$\|-auth$//' |
-	sort -u); do
+for s in $(printf '%s\n' $failed_servers |
+	sed 's/-tls$\|-sub$\|-auth$\|-proxy$//' | sort -u); do
 	echo "# --- $s log (last 30 lines): $(logfile "$s")"
 	tail -30 "$(logfile "$s")" 2>/dev/null | sed 's/^/# /'
 done
