@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 
+#include "esmtp.h"
 #include "io.h"
 #include "log.h"
 #include "msg.h"
@@ -167,6 +168,10 @@ struct scn_exec {
 	char			*txn_from;
 	char			**txn_rcpt;
 	size_t			 ntxn_rcpt;
+	char			*txn_params;	/* MAIL's, as sent */
+	char			**rcpt_params;	/* per txn_rcpt, as sent */
+	int			 txn_utf8;	/* SMTPUTF8 on MAIL */
+	int			 txn_8bit;	/* BODY=8BITMIME on MAIL */
 	char			*msg;		/* wire form being sent */
 	char			*secret;	/* AUTH being sent */
 };
@@ -304,13 +309,20 @@ exec_txn_clear(struct scn_exec *x)
 {
 	size_t	 i;
 
-	for (i = 0; i < x->ntxn_rcpt; i++)
+	for (i = 0; i < x->ntxn_rcpt; i++) {
 		free(x->txn_rcpt[i]);
+		free(x->rcpt_params[i]);
+	}
 	free(x->txn_rcpt);
 	x->txn_rcpt = NULL;
 	x->ntxn_rcpt = 0;
 	free(x->txn_from);
 	x->txn_from = NULL;
+	free(x->rcpt_params);
+	x->rcpt_params = NULL;
+	free(x->txn_params);
+	x->txn_params = NULL;
+	x->txn_utf8 = x->txn_8bit = 0;
 	x->txn_failed = 0;
 	x->txn_rcpt_ok = 0;
 }
@@ -622,6 +634,150 @@ exec_secret(struct scn_exec *x, const struct scn_step *st, char *why,
 	return NULL;
 }
 
+/* has8bit - 1 if any of the n bytes at s is 8-bit */
+static int
+has8bit(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/*
+ * exec_body_kind - what the message of the transaction that step i
+ * (MAIL) opens will hold, from its data step, if the scenario has one
+ */
+static enum esmtp_body
+exec_body_kind(struct scn_exec *x, size_t i)
+{
+	const struct scn_params *p = x->p;
+	const struct scn_step *st = NULL;
+	char	*buf, err[256];
+	size_t	 j, len;
+	int	 eight;
+
+	for (j = i + 1; j < x->scn->nsteps; j++) {
+		st = &x->scn->steps[j];
+		if (st->op == SCN_MAIL || st->op == SCN_RSET ||
+		    st->op == SCN_CONNECT || st->op == SCN_QUIT)
+			return ESMTP_BODY_7BIT;
+		if (st->op == SCN_DATA)
+			break;
+	}
+	if (j == x->scn->nsteps)
+		return ESMTP_BODY_7BIT;
+	switch (st->data) {
+	case SCN_DATA_FILE:
+		if (msg_read(st->body, &buf, &len, err, sizeof(err)) == -1)
+			return ESMTP_BODY_7BIT;	/* DATA says why */
+		eight = has8bit(buf, len);
+		free(buf);
+		return eight ? ESMTP_BODY_RAW8 : ESMTP_BODY_7BIT;
+	case SCN_DATA_INLINE:
+	case SCN_DATA_RAW:
+		return has8bit(st->body, st->bodylen) ? ESMTP_BODY_RAW8 :
+		    ESMTP_BODY_7BIT;
+	default:
+		break;
+	}
+	if (p->message != NULL)
+		return has8bit(p->message, p->messagelen) ? ESMTP_BODY_RAW8 :
+		    ESMTP_BODY_7BIT;
+	eight = has8bit(p->body, p->bodylen) || (p->mime != NULL &&
+	    has8bit(p->mime->html, p->mime->htmllen));
+	for (j = 0; j < p->nheaders && !eight; j++)
+		eight = has8bit(p->headers[j], strlen(p->headers[j]));
+	return eight ? ESMTP_BODY_BUILT8 : ESMTP_BODY_7BIT;
+}
+
+/* exec_echo - the findings added since n, as notes in the transcript */
+static void
+exec_echo(struct scn_exec *x, size_t n)
+{
+	const struct record *r = smtp_session_record(x->cur);
+
+	for (; n < r->nfindings; n++)
+		if (r->findings[n].level != FIND_ERROR)
+			exec_note(x, r->findings[n].level == FIND_WARN ?
+			    WIRE_WARN : WIRE_INFO, "%s: %s",
+			    r->findings[n].kind, r->findings[n].detail);
+}
+
+/*
+ * exec_mail - MAIL's path and ESMTP parameters (esmtp.h), with the
+ * RCPTs and the message that follow in the scenario; -1 with why
+ */
+static int
+exec_mail(struct scn_exec *x, size_t i, struct smtp_cmd *c, char *why,
+    size_t whylen)
+{
+	const struct scn_step *st = &x->scn->steps[i];
+	struct record	*rec = smtp_session_record_mut(x->cur);
+	struct esmtp_txn t;
+	struct esmtp_mail m;
+	const char	**rcpt = NULL;
+	size_t		 j, n = rec->nfindings;
+	int		 rc;
+
+	memset(&t, 0, sizeof(t));
+	t.from = st->arg != NULL ? st->arg : "";
+	t.params = st->params;
+	for (j = i + 1; j < x->scn->nsteps; j++) {
+		const struct scn_step *r = &x->scn->steps[j];
+
+		if (r->op == SCN_MAIL || r->op == SCN_RSET ||
+		    r->op == SCN_DATA || r->op == SCN_CONNECT)
+			break;
+		if (r->op != SCN_RCPT || r->arg == NULL)
+			continue;
+		rcpt = xreallocarray(rcpt, t.nrcpt + 1, sizeof(*rcpt));
+		rcpt[t.nrcpt++] = r->arg;
+	}
+	t.rcpt = rcpt;
+	t.body = exec_body_kind(x, i);
+	rc = esmtp_mail(x->p->esmtp, smtp_ehlo(x->cur),
+	    smtp_tls_active(x->cur), &t, rec, &m, why, whylen);
+	free(rcpt);
+	exec_echo(x, n);
+	if (rc == -1)
+		return -1;
+	x->txn_from = m.from;
+	x->txn_params = m.params;
+	x->txn_utf8 = m.utf8;
+	x->txn_8bit = m.eightbit;
+	c->arg = x->txn_from;
+	c->params = x->txn_params;
+	return 0;
+}
+
+/* exec_rcpt - a RCPT's path and parameters; -1 with why */
+static int
+exec_rcpt(struct scn_exec *x, const struct scn_step *st, struct smtp_cmd *c,
+    char *why, size_t whylen)
+{
+	struct record	*rec = smtp_session_record_mut(x->cur);
+	char		*path, *params;
+	size_t		 n = rec->nfindings;
+
+	if (esmtp_rcpt(x->p->esmtp, smtp_ehlo(x->cur), x->txn_utf8,
+	    st->arg != NULL ? st->arg : "", st->params, rec, &path,
+	    &params, why, whylen) == -1)
+		return -1;
+	exec_echo(x, n);
+	x->txn_rcpt = xreallocarray(x->txn_rcpt, x->ntxn_rcpt + 1,
+	    sizeof(char *));
+	x->rcpt_params = xreallocarray(x->rcpt_params, x->ntxn_rcpt + 1,
+	    sizeof(char *));
+	x->rcpt_params[x->ntxn_rcpt] = params;
+	x->txn_rcpt[x->ntxn_rcpt++] = path;
+	c->arg = path;
+	c->params = params;
+	return 0;
+}
+
 /* exec_message - the wire form for a data step, or NULL with why */
 static char *
 exec_message(struct scn_exec *x, const struct scn_step *st, size_t *len,
@@ -663,6 +819,8 @@ exec_message(struct scn_exec *x, const struct scn_step *st, size_t *len,
 		mp.message = x->p->message;
 		mp.messagelen = x->p->messagelen;
 		mp.version = x->p->version;
+		mp.mime = x->p->mime;
+		mp.eightbit = x->txn_8bit;
 		if (msg_build(&mp, &out, len, why, whylen) == -1)
 			return NULL;
 		return out;
@@ -859,12 +1017,16 @@ exec_run(struct scn_exec *x, size_t i)
 		break;
 	case SCN_MAIL:
 		exec_txn_clear(x);
-		x->txn_from = xstrdup(st->arg);
+		if (exec_mail(x, i, &c, why, sizeof(why)) == -1) {
+			exec_local_fail(x, i, STAGE_MAIL, why);
+			return;
+		}
 		break;
 	case SCN_RCPT:
-		x->txn_rcpt = xreallocarray(x->txn_rcpt, x->ntxn_rcpt + 1,
-		    sizeof(char *));
-		x->txn_rcpt[x->ntxn_rcpt++] = xstrdup(st->arg);
+		if (exec_rcpt(x, st, &c, why, sizeof(why)) == -1) {
+			exec_local_fail(x, i, STAGE_RCPT, why);
+			return;
+		}
 		break;
 	case SCN_DATA:
 		free(x->msg);
