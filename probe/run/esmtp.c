@@ -334,8 +334,8 @@ mail_size_dsn(const struct esmtp_opts *o, const struct ehlo *e,
 		return;
 	if (e == NULL || !reply_ehlo_has(e, "DSN")) {
 		record_add_finding(rec, FIND_WARN, "esmtp-not-offered",
-		    STAGE_MAIL, "the server does not offer DSN (RFC 3461): "
-		    "%s%s%s%sare not sent", o->notify ? "NOTIFY " : "",
+		    STAGE_MAIL, "the server does not offer DSN (RFC 3461), "
+		    "not sent: %s%s%s%s", o->notify ? "NOTIFY " : "",
 		    o->ret ? "RET " : "", o->envid != NULL ? "ENVID " : "",
 		    o->orcpt ? "ORCPT " : "");
 		return;
