@@ -417,6 +417,13 @@ opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
 			return -1;
 		}
 		return 0;
+	case O_DSN_RET:		/* RFC 3461 keywords: any case */
+		if (strcasecmp(v, "FULL") != 0 && strcasecmp(v, "HDRS") != 0) {
+			log_warnx("--dsn-ret: \"%s\" is not FULL or HDRS", v);
+			return -1;
+		}
+		c->esmtp.ret = strcasecmp(v, "FULL") == 0 ? 1 : 2;
+		return 0;
 	case O_DSN_ENVID:
 		if (esmtp_envid_check(v, err, sizeof(err)) == -1) {
 			log_warnx("--dsn-envid: %s", err);
@@ -602,7 +609,6 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_RAW_MESSAGE:	c->esmtp.raw_message = (int)n; break;
 	case O_SIZE:		c->esmtp.size = n; break;
 	case O_8BITMIME:	c->esmtp.eightbit = (int)n; break;
-	case O_DSN_RET:		c->esmtp.ret = (int)n + 1; break;
 	case O_DSN_ORCPT:	c->esmtp.orcpt = (int)n; break;
 	case O_REQUIRETLS:	c->esmtp.requiretls = (int)n; break;
 	case O_MAX_LINE:	c->max_line = (size_t)n; break;
