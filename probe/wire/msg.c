@@ -231,13 +231,13 @@ b64_encode(struct util_buf *b, const char *s, size_t n)
 }
 
 /*
- * text_part - one text part: its Content-Type (and transfer encoding)
- * lines, a blank line, the text ending in CRLF. 8bit only for 8-bit
- * text with short lines when eightbit; a long line or 8-bit text
+ * text_headers, text_body - one text part: its Content-Type (and
+ * transfer encoding) lines, then the text ending in CRLF. 8bit only for
+ * 8-bit text with short lines when eightbit; a long line or 8-bit text
  * without it: quoted-printable.
  */
 static void
-text_part(struct util_buf *b, const char *sub, const char *s, size_t n,
+text_headers(struct util_buf *b, const char *sub, const char *s, size_t n,
     int eightbit)
 {
 	int	 eight, longline, qp;
@@ -252,14 +252,31 @@ text_part(struct util_buf *b, const char *sub, const char *s, size_t n,
 		util_buf_str(b, qp ? "Content-Transfer-Encoding: "
 		    "quoted-printable\r\n" : "Content-Transfer-Encoding: "
 		    "8bit\r\n");
-	util_buf_str(b, "\r\n");
-	if (qp)
+}
+
+static void
+text_body(struct util_buf *b, const char *s, size_t n, int eightbit)
+{
+	int	 eight, longline;
+
+	text_scan(s, n, &eight, &longline);
+	if (longline || (eight && !eightbit))
 		qp_encode(b, s, n);
 	else {
 		util_buf_add(b, s, n);
 		if (n > 0 && s[n - 1] != '\n' && s[n - 1] != '\r')
 			util_buf_str(b, "\r\n");
 	}
+}
+
+/* text_part - a text part inside a multipart: headers, blank, text */
+static void
+text_part(struct util_buf *b, const char *sub, const char *s, size_t n,
+    int eightbit)
+{
+	text_headers(b, sub, s, n, eightbit);
+	util_buf_str(b, "\r\n");
+	text_body(b, s, n, eightbit);
 }
 
 /* disposition - Content-Disposition of an attachment named name */
@@ -307,88 +324,104 @@ attach_part(struct util_buf *b, const char *name, const char *type,
 	b64_encode(b, data, len);
 }
 
-/*
- * body_parts - the body after the header block: one text part, or
- * multipart/alternative (text, HTML) and/or multipart/mixed (that,
- * then the attachments). *ctype gets the top Content-Type (and
- * transfer encoding) header lines, allocated.
- */
+/* The shape of a built message, decided before its header is written. */
+struct shape {
+	size_t	 natt;		/* attachments, EICAR included */
+	int	 html;		/* an HTML alternative */
+	int	 eight;		/* some part goes 8bit */
+	char	 mixed[64];	/* boundaries */
+	char	 alt[64];
+};
+
+/* shape_of - the message's parts and boundaries */
 static void
-body_parts(struct util_buf *b, const struct msg_params *p, const char *text,
-    size_t textlen, char **ctype)
+shape_of(const struct msg_params *p, const char *text, size_t textlen,
+    struct shape *sh)
 {
 	const struct msg_mime *m = p->mime;
-	struct util_buf	 t = { NULL, 0, 0 };
-	char		 mixed[64], alt[64];
 	unsigned char	 rnd[6];
-	size_t		 i, natt;
-	int		 e1, e2 = 0, eight, l;
+	int		 e1, e2 = 0, l;
 
-	natt = m != NULL ? m->natt + (m->eicar ? 1 : 0) : 0;
+	memset(sh, 0, sizeof(*sh));
+	sh->natt = m != NULL ? m->natt + (m->eicar ? 1 : 0) : 0;
+	sh->html = m != NULL && m->html != NULL;
 	text_scan(text, textlen, &e1, &l);
-	if (m != NULL && m->html != NULL)
+	if (sh->html)
 		text_scan(m->html, m->htmllen, &e2, &l);
-	eight = (e1 || e2) && p->eightbit;
+	sh->eight = (e1 || e2) && p->eightbit;
 	/* "=_" cannot occur in quoted-printable nor in base64 text */
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		memset(rnd, 0x5a, sizeof(rnd));
-	snprintf(mixed, sizeof(mixed), "=_smtprobe_%02x%02x%02x%02x%02x%02x"
-	    "_mixed", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-	snprintf(alt, sizeof(alt), "=_smtprobe_%02x%02x%02x%02x%02x%02x_alt",
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-	util_buf_add(&t, "", 0);
-	if ((m == NULL || m->html == NULL) && natt == 0) {
-		text_part(&t, "plain", text, textlen, p->eightbit);
-		/* the part's headers go on top; split them off */
-		{
-			char *sep = strstr(t.p, "\r\n\r\n");
+	snprintf(sh->mixed, sizeof(sh->mixed), "=_smtprobe_%02x%02x%02x%02x"
+	    "%02x%02x_mixed", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	snprintf(sh->alt, sizeof(sh->alt), "=_smtprobe_%02x%02x%02x%02x%02x"
+	    "%02x_alt", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+}
 
-			*ctype = xstrndup(t.p, (size_t)(sep - t.p) + 2);
-			util_buf_str(b, sep + 4);
-		}
-		free(t.p);
+/* top_type - the top Content-Type (and transfer encoding) lines */
+static char *
+top_type(const struct msg_params *p, const char *text, size_t textlen,
+    const struct shape *sh)
+{
+	struct util_buf	 t = { NULL, 0, 0 };
+
+	if (!sh->html && sh->natt == 0) {
+		util_buf_add(&t, "", 0);
+		text_headers(&t, "plain", text, textlen, p->eightbit);
+		return t.p;
+	}
+	return xasprintf("Content-Type: multipart/%s;\r\n boundary=\"%s\""
+	    "\r\n%s", sh->natt > 0 ? "mixed" : "alternative", sh->natt > 0 ?
+	    sh->mixed : sh->alt, sh->eight ? "Content-Transfer-Encoding: "
+	    "8bit\r\n" : "");
+}
+
+/* boundary - a CRLF, "--" b, "--" when last, CRLF */
+static void
+boundary(struct util_buf *b, const char *bnd, int last)
+{
+	util_buf_str(b, "\r\n--");
+	util_buf_str(b, bnd);
+	util_buf_str(b, last ? "--\r\n" : "\r\n");
+}
+
+/*
+ * body_parts - the body after the header block: one text part, or
+ * multipart/alternative (text, HTML) and/or multipart/mixed (that,
+ * then the attachments)
+ */
+static void
+body_parts(struct util_buf *b, const struct msg_params *p, const char *text,
+    size_t textlen, const struct shape *sh)
+{
+	const struct msg_mime *m = p->mime;
+	size_t		 i;
+
+	if (!sh->html && sh->natt == 0) {
+		text_body(b, text, textlen, p->eightbit);
 		return;
 	}
-	if (natt > 0) {
-		*ctype = xasprintf("Content-Type: multipart/mixed;\r\n "
-		    "boundary=\"%s\"\r\n%s", mixed, eight ?
-		    "Content-Transfer-Encoding: 8bit\r\n" : "");
-		util_buf_str(b, "This is a multi-part message in MIME "
-		    "format.\r\n");
-		util_buf_str(b, "\r\n--");
-		util_buf_str(b, mixed);
-		util_buf_str(b, "\r\n");
-	} else
-		*ctype = xasprintf("Content-Type: multipart/alternative;\r\n "
-		    "boundary=\"%s\"\r\n%s", alt, eight ?
-		    "Content-Transfer-Encoding: 8bit\r\n" : "");
-	if (m->html != NULL) {
-		if (natt > 0)
+	util_buf_str(b, "This is a multi-part message in MIME format.\r\n");
+	if (sh->natt > 0) {
+		boundary(b, sh->mixed, 0);
+		if (sh->html)
 			util_buf_str(b, "Content-Type: multipart/alternative;"
 			    "\r\n boundary=\"");
-		if (natt > 0) {
-			util_buf_str(b, alt);
-			util_buf_str(b, "\"\r\n\r\n");
-		} else
-			util_buf_str(b, "This is a multi-part message in MIME "
-			    "format.\r\n");
-		util_buf_str(b, "\r\n--");
-		util_buf_str(b, alt);
-		util_buf_str(b, "\r\n");
+		if (sh->html) {
+			util_buf_str(b, sh->alt);
+			util_buf_str(b, "\"\r\n");
+		}
+	}
+	if (sh->html) {
+		boundary(b, sh->alt, 0);
 		text_part(b, "plain", text, textlen, p->eightbit);
-		util_buf_str(b, "\r\n--");
-		util_buf_str(b, alt);
-		util_buf_str(b, "\r\n");
+		boundary(b, sh->alt, 0);
 		text_part(b, "html", m->html, m->htmllen, p->eightbit);
-		util_buf_str(b, "\r\n--");
-		util_buf_str(b, alt);
-		util_buf_str(b, "--\r\n");
+		boundary(b, sh->alt, 1);
 	} else
 		text_part(b, "plain", text, textlen, p->eightbit);
-	for (i = 0; i < natt; i++) {
-		util_buf_str(b, "\r\n--");
-		util_buf_str(b, mixed);
-		util_buf_str(b, "\r\n");
+	for (i = 0; i < sh->natt; i++) {
+		boundary(b, sh->mixed, 0);
 		if (i < m->natt)
 			attach_part(b, m->att[i].name, m->att[i].type,
 			    m->att[i].data, m->att[i].len);
@@ -396,12 +429,8 @@ body_parts(struct util_buf *b, const struct msg_params *p, const char *text,
 			attach_part(b, "eicar.com", "application/octet-stream",
 			    msg_eicar(), strlen(msg_eicar()));
 	}
-	if (natt > 0) {
-		util_buf_str(b, "\r\n--");
-		util_buf_str(b, mixed);
-		util_buf_str(b, "--\r\n");
-	}
-	free(t.p);
+	if (sh->natt > 0)
+		boundary(b, sh->mixed, 1);
 }
 
 /* msg_header - the generated header line name, or NULL (MIME: later) */
@@ -453,14 +482,15 @@ int
 msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
-	struct util_buf	 b = { NULL, 0, 0 }, body = { NULL, 0, 0 };
-	struct util_buf	 text = { NULL, 0, 0 };
+	struct util_buf	 b = { NULL, 0, 0 }, text = { NULL, 0, 0 };
+	struct shape	 sh;
+	const char	*tp;
 	static const char *generated[] = { "Date", "From", "To", "Subject",
 	    "Message-ID", "MIME-Version", "Content-Type", "X-Mailer" };
 	char		 date[64], id[128], *line, *ctype = NULL, *nl;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
-	size_t		 i;
+	size_t		 i, tl;
 	int		 wire;
 
 	for (i = 0; i < p->nheaders; i++)
@@ -481,10 +511,9 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 	snprintf(id, sizeof(id), "<smtprobe.%lld.%ld@%s>", (long long)now,
 	    (long)getpid(), p->domain != NULL ? p->domain :
 	    "smtprobe.invalid");
+	/* the body text: the user's as it is (no copy), or ours */
 	util_buf_add(&text, "", 0);
-	if (p->body != NULL)
-		util_buf_add(&text, p->body, p->bodylen);
-	else {
+	if (p->body == NULL) {
 		line = xasprintf(
 		    "This is a test message sent by smtprobe %s, an SMTP\r\n"
 		    "diagnostic tool, to check that mail to this address is\r\n"
@@ -493,7 +522,8 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 		    "Sent: %s\r\n", p->version, date);
 		util_buf_str(&text, line);
 		free(line);
-	}
+	} else if (p->mime != NULL && p->mime->gtube)
+		util_buf_add(&text, p->body, p->bodylen);
 	if (p->mime != NULL && p->mime->gtube) {
 		if (text.len > 0 && text.p[text.len - 1] != '\n')
 			util_buf_str(&text, "\r\n");
@@ -501,9 +531,10 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 		util_buf_str(&text, msg_gtube());
 		util_buf_str(&text, "\r\n");
 	}
-	util_buf_add(&body, "", 0);
-	body_parts(&body, p, text.p, text.len, &ctype);
-	free(text.p);
+	tp = text.len > 0 || p->body == NULL ? text.p : p->body;
+	tl = text.len > 0 || p->body == NULL ? text.len : p->bodylen;
+	shape_of(p, tp, tl, &sh);
+	ctype = top_type(p, tp, tl, &sh);
 	for (i = 0; i < nitems(generated); i++) {
 		if (strcmp(generated[i], "Content-Type") == 0) {
 			/* with its transfer encoding: what the body is */
@@ -530,8 +561,8 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 		util_buf_str(&b, "\r\n");
 	}
 	util_buf_str(&b, "\r\n");
-	util_buf_add(&b, body.p, body.len);
-	free(body.p);
+	body_parts(&b, p, tp, tl, &sh);
+	free(text.p);
 done:
 	wire = msg_wire(b.p, b.len, out, outlen, err, errlen);
 	free(b.p);

@@ -59,7 +59,8 @@ main(void)
 	struct esmtp_txn t;
 	struct esmtp_mail m;
 	struct record	*rec;
-	char		 err[512], *path, *params, *x;
+	char		 err[512] = "", *path, *params, *x;
+	int		 rc;
 
 	/* everything offered, everything asked for */
 	memset(&o, 0, sizeof(o));
@@ -75,8 +76,8 @@ main(void)
 	t.nrcpt = 1;
 	t.body = ESMTP_BODY_BUILT8;
 	rec = record_new();
-	ok(esmtp_mail(&o, all, 1, &t, rec, &m, err, sizeof(err)) == 0 &&
-	    strcmp(m.params, "BODY=8BITMIME SMTPUTF8 SIZE=5000 RET=HDRS "
+	rc = esmtp_mail(&o, all, 1, &t, rec, &m, err, sizeof(err));
+	ok(rc == 0 && strcmp(m.params, "BODY=8BITMIME SMTPUTF8 SIZE=5000 RET=HDRS "
 	    "ENVID=a+2Bb+3Dc+20d REQUIRETLS") == 0 && m.utf8 && m.eightbit &&
 	    !m.qp, "MAIL: every parameter when offered (%s)",
 	    m.params != NULL ? m.params : err);
@@ -129,8 +130,8 @@ main(void)
 	/* a non-ASCII local part cannot go without SMTPUTF8 */
 	rec = record_new();
 	t.rcpt = jrcpt;
-	ok(esmtp_mail(&o, none, 0, &t, rec, &m, err, sizeof(err)) == -1 &&
-	    has_finding(rec, "smtputf8-not-offered") &&
+	rc = esmtp_mail(&o, none, 0, &t, rec, &m, err, sizeof(err));
+	ok(rc == -1 && has_finding(rec, "smtputf8-not-offered") &&
 	    strstr(err, "SMTPUTF8") != NULL,
 	    "non-ASCII local part, no SMTPUTF8: refused (%s)", err);
 	ok(esmtp_rcpt(&o, all, 0, jrcpt[0], NULL, rec, &path, &params, err,
@@ -165,8 +166,8 @@ main(void)
 	ok(esmtp_notify_parse("success,Failure,DELAY", err, sizeof(err)) ==
 	    (ESMTP_N_SUCCESS | ESMTP_N_FAILURE | ESMTP_N_DELAY),
 	    "NOTIFY list, any case");
-	ok(esmtp_notify_parse("never,success", err, sizeof(err)) == 0,
-	    "NEVER with another value refused: %s", err);
+	ok(esmtp_notify_parse("never,success", err, sizeof(err)) == 0 &&
+	    strstr(err, "NEVER") != NULL, "NEVER with another value refused");
 	ok(esmtp_notify_parse("sometimes", err, sizeof(err)) == 0 &&
 	    strstr(err, "SUCCESS") != NULL, "unknown NOTIFY value refused");
 	ok(esmtp_envid_check("abc", err, sizeof(err)) == 0 &&
