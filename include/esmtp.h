@@ -25,6 +25,9 @@
 #include "record.h"
 #include "reply.h"
 
+struct scn;
+struct scn_params;
+
 #define ESMTP_MAX_ENVID	100	/* RFC 3461 4.4 */
 
 /* --dsn-notify bits */
@@ -109,5 +112,21 @@ int		 esmtp_rcpt(const struct esmtp_opts *, const struct ehlo *,
 		    int utf8, const char *to, const char *uparams,
 		    struct record *rec, char **path, char **params,
 		    char *err, size_t errlen);
+
+/* esmtp_has8bit - 1 if one of the n bytes at s (NULL: none) is 8-bit */
+int		 esmtp_has8bit(const char *s, size_t n);
+/*
+ * esmtp_scn_rcpts - the addresses of the rcpt steps after step i (a
+ * MAIL) up to the transaction's end, as far as the scenario has them;
+ * *n of them, an array the caller frees (NULL when none)
+ */
+const char	**esmtp_scn_rcpts(const struct scn *, size_t i, size_t *n);
+/*
+ * esmtp_scn_body - what the data step of the transaction that step i
+ * opens will send: a data file or inline data as they are, else the
+ * message of p (--message as it is, or one built from --body ...)
+ */
+enum esmtp_body	 esmtp_scn_body(const struct scn *, size_t i,
+		    const struct scn_params *p);
 
 #endif

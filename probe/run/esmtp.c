@@ -21,6 +21,8 @@
 #include "esmtp.h"
 #include "idn.h"
 #include "log.h"
+#include "msg.h"
+#include "scn.h"
 #include "util.h"
 #include "valid.h"
 
@@ -146,6 +148,7 @@ local_end(const char *addr)
 	return strrchr(addr, '@');
 }
 
+/* esmtp_needs_utf8 - 1 if the local part of addr is not ASCII */
 int
 esmtp_needs_utf8(const char *addr)
 {
@@ -159,6 +162,7 @@ esmtp_needs_utf8(const char *addr)
 	return 0;
 }
 
+/* esmtp_path - addr as sent: UTF-8 with SMTPUTF8, else A-labels */
 char *
 esmtp_path(const char *addr, int utf8, char *err, size_t errlen)
 {
@@ -350,6 +354,7 @@ mail_size_dsn(const struct esmtp_opts *o, const struct ehlo *e,
 	}
 }
 
+/* esmtp_mail - MAIL's path and parameters, in the order of the header */
 int
 esmtp_mail(const struct esmtp_opts *o, const struct ehlo *e, int tls,
     const struct esmtp_txn *t, struct record *rec, struct esmtp_mail *out,
@@ -399,6 +404,7 @@ fail:
 	return -1;
 }
 
+/* esmtp_mail_clear - free what esmtp_mail() filled */
 void
 esmtp_mail_clear(struct esmtp_mail *m)
 {
@@ -407,6 +413,7 @@ esmtp_mail_clear(struct esmtp_mail *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* esmtp_rcpt - a RCPT's path, NOTIFY and ORCPT */
 int
 esmtp_rcpt(const struct esmtp_opts *o, const struct ehlo *e, int utf8,
     const char *to, const char *uparams, struct record *rec, char **path,
@@ -418,6 +425,17 @@ esmtp_rcpt(const struct esmtp_opts *o, const struct ehlo *e, int utf8,
 	size_t		 i;
 
 	*params = NULL;
+	if (!utf8 && esmtp_needs_utf8(to) && e != NULL &&
+	    reply_ehlo_has(e, "SMTPUTF8")) {
+		/* offered, but this transaction's MAIL did not ask for it */
+		snprintf(err, errlen, "the local part of <%s> is not ASCII and "
+		    "MAIL was sent without SMTPUTF8: start the transaction "
+		    "again with it (mail from ADDR SMTPUTF8)", to);
+		record_add_finding(rec, FIND_ERROR, "smtputf8-not-offered",
+		    STAGE_RCPT, "%s", err);
+		*path = NULL;
+		return -1;
+	}
 	if ((*path = esmtp_path(to, utf8, err, errlen)) == NULL) {
 		record_add_finding(rec, FIND_ERROR, "smtputf8-not-offered",
 		    STAGE_RCPT, "%s", err);
@@ -450,4 +468,81 @@ esmtp_rcpt(const struct esmtp_opts *o, const struct ehlo *e, int utf8,
 	}
 	*params = b.p;
 	return 0;
+}
+
+/* esmtp_has8bit - 1 if a byte is 8-bit */
+int
+esmtp_has8bit(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* esmtp_scn_rcpts - the rcpt steps of the transaction step i opens */
+const char **
+esmtp_scn_rcpts(const struct scn *scn, size_t i, size_t *n)
+{
+	const char	**rcpt = NULL;
+	size_t		  j;
+
+	*n = 0;
+	for (j = i + 1; j < scn->nsteps; j++) {
+		const struct scn_step *r = &scn->steps[j];
+
+		if (r->op == SCN_MAIL || r->op == SCN_RSET ||
+		    r->op == SCN_DATA || r->op == SCN_CONNECT)
+			break;
+		if (r->op != SCN_RCPT || r->arg == NULL)
+			continue;
+		rcpt = xreallocarray(rcpt, *n + 1, sizeof(*rcpt));
+		rcpt[(*n)++] = r->arg;
+	}
+	return rcpt;
+}
+
+/* esmtp_scn_body - what the transaction's data step will send */
+enum esmtp_body
+esmtp_scn_body(const struct scn *scn, size_t i, const struct scn_params *p)
+{
+	const struct scn_step *st = NULL;
+	char	*buf, err[256];
+	size_t	 j, len;
+	int	 eight;
+
+	for (j = i + 1; j < scn->nsteps; j++) {
+		st = &scn->steps[j];
+		if (st->op == SCN_MAIL || st->op == SCN_RSET ||
+		    st->op == SCN_CONNECT || st->op == SCN_QUIT)
+			return ESMTP_BODY_7BIT;
+		if (st->op == SCN_DATA)
+			break;
+	}
+	if (j == scn->nsteps || st == NULL)
+		return ESMTP_BODY_7BIT;
+	switch (st->data) {
+	case SCN_DATA_FILE:
+		if (msg_read(st->body, &buf, &len, err, sizeof(err)) == -1)
+			return ESMTP_BODY_7BIT;	/* DATA says why */
+		eight = esmtp_has8bit(buf, len);
+		free(buf);
+		return eight ? ESMTP_BODY_RAW8 : ESMTP_BODY_7BIT;
+	case SCN_DATA_INLINE:
+	case SCN_DATA_RAW:
+		return esmtp_has8bit(st->body, st->bodylen) ?
+		    ESMTP_BODY_RAW8 : ESMTP_BODY_7BIT;
+	default:
+		break;
+	}
+	if (p->message != NULL)
+		return esmtp_has8bit(p->message, p->messagelen) ?
+		    ESMTP_BODY_RAW8 : ESMTP_BODY_7BIT;
+	eight = esmtp_has8bit(p->body, p->bodylen) || (p->mime != NULL &&
+	    esmtp_has8bit(p->mime->html, p->mime->htmllen));
+	for (j = 0; j < p->nheaders && !eight; j++)
+		eight = esmtp_has8bit(p->headers[j], strlen(p->headers[j]));
+	return eight ? ESMTP_BODY_BUILT8 : ESMTP_BODY_7BIT;
 }

@@ -634,65 +634,6 @@ exec_secret(struct scn_exec *x, const struct scn_step *st, char *why,
 	return NULL;
 }
 
-/* has8bit - 1 if any of the n bytes at s is 8-bit */
-static int
-has8bit(const char *s, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; s != NULL && i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-/*
- * exec_body_kind - what the message of the transaction that step i
- * (MAIL) opens will hold, from its data step, if the scenario has one
- */
-static enum esmtp_body
-exec_body_kind(struct scn_exec *x, size_t i)
-{
-	const struct scn_params *p = x->p;
-	const struct scn_step *st = NULL;
-	char	*buf, err[256];
-	size_t	 j, len;
-	int	 eight;
-
-	for (j = i + 1; j < x->scn->nsteps; j++) {
-		st = &x->scn->steps[j];
-		if (st->op == SCN_MAIL || st->op == SCN_RSET ||
-		    st->op == SCN_CONNECT || st->op == SCN_QUIT)
-			return ESMTP_BODY_7BIT;
-		if (st->op == SCN_DATA)
-			break;
-	}
-	if (j == x->scn->nsteps)
-		return ESMTP_BODY_7BIT;
-	switch (st->data) {
-	case SCN_DATA_FILE:
-		if (msg_read(st->body, &buf, &len, err, sizeof(err)) == -1)
-			return ESMTP_BODY_7BIT;	/* DATA says why */
-		eight = has8bit(buf, len);
-		free(buf);
-		return eight ? ESMTP_BODY_RAW8 : ESMTP_BODY_7BIT;
-	case SCN_DATA_INLINE:
-	case SCN_DATA_RAW:
-		return has8bit(st->body, st->bodylen) ? ESMTP_BODY_RAW8 :
-		    ESMTP_BODY_7BIT;
-	default:
-		break;
-	}
-	if (p->message != NULL)
-		return has8bit(p->message, p->messagelen) ? ESMTP_BODY_RAW8 :
-		    ESMTP_BODY_7BIT;
-	eight = has8bit(p->body, p->bodylen) || (p->mime != NULL &&
-	    has8bit(p->mime->html, p->mime->htmllen));
-	for (j = 0; j < p->nheaders && !eight; j++)
-		eight = has8bit(p->headers[j], strlen(p->headers[j]));
-	return eight ? ESMTP_BODY_BUILT8 : ESMTP_BODY_7BIT;
-}
-
 /* exec_echo - the findings added since n, as notes in the transcript */
 static void
 exec_echo(struct scn_exec *x, size_t n)
@@ -707,6 +648,33 @@ exec_echo(struct scn_exec *x, size_t n)
 }
 
 /*
+ * exec_data_8bit - data typed in the shell after its MAIL (no look-ahead
+ * there) with 8-bit bytes given as they are, to a server without
+ * 8BITMIME: typed by hand, it goes on the user's word, with the
+ * warning eightbit-raw-sent that --raw-message gives
+ */
+static void
+exec_data_8bit(struct scn_exec *x, const struct scn_step *st)
+{
+	const struct ehlo *e = smtp_ehlo(x->cur);
+	size_t		 n = smtp_session_record(x->cur)->nfindings;
+
+	if (!x->p->interactive || x->txn_8bit ||
+	    (e != NULL && reply_ehlo_has(e, "8BITMIME")))
+		return;
+	if (((st->data == SCN_DATA_INLINE || st->data == SCN_DATA_RAW) &&
+	    esmtp_has8bit(st->body, st->bodylen)) || (st->data ==
+	    SCN_DATA_DEFAULT && esmtp_has8bit(x->p->message,
+	    x->p->messagelen))) {
+		record_add_finding(smtp_session_record_mut(x->cur), FIND_WARN,
+		    "eightbit-raw-sent", STAGE_DATA, "the message has 8-bit "
+		    "bytes and the server does not offer 8BITMIME; sent as "
+		    "typed");
+		exec_echo(x, n);
+	}
+}
+
+/*
  * exec_mail - MAIL's path and ESMTP parameters (esmtp.h), with the
  * RCPTs and the message that follow in the scenario; -1 with why
  */
@@ -718,26 +686,15 @@ exec_mail(struct scn_exec *x, size_t i, struct smtp_cmd *c, char *why,
 	struct record	*rec = smtp_session_record_mut(x->cur);
 	struct esmtp_txn t;
 	struct esmtp_mail m;
-	const char	**rcpt = NULL;
-	size_t		 j, n = rec->nfindings;
+	const char	**rcpt;
+	size_t		 n = rec->nfindings;
 	int		 rc;
 
 	memset(&t, 0, sizeof(t));
 	t.from = st->arg != NULL ? st->arg : "";
 	t.params = st->params;
-	for (j = i + 1; j < x->scn->nsteps; j++) {
-		const struct scn_step *r = &x->scn->steps[j];
-
-		if (r->op == SCN_MAIL || r->op == SCN_RSET ||
-		    r->op == SCN_DATA || r->op == SCN_CONNECT)
-			break;
-		if (r->op != SCN_RCPT || r->arg == NULL)
-			continue;
-		rcpt = xreallocarray(rcpt, t.nrcpt + 1, sizeof(*rcpt));
-		rcpt[t.nrcpt++] = r->arg;
-	}
-	t.rcpt = rcpt;
-	t.body = exec_body_kind(x, i);
+	t.rcpt = rcpt = esmtp_scn_rcpts(x->scn, i, &t.nrcpt);
+	t.body = esmtp_scn_body(x->scn, i, x->p);
 	rc = esmtp_mail(x->p->esmtp, smtp_ehlo(x->cur),
 	    smtp_tls_active(x->cur), &t, rec, &m, why, whylen);
 	free(rcpt);
@@ -1031,6 +988,7 @@ exec_run(struct scn_exec *x, size_t i)
 	case SCN_DATA:
 		free(x->msg);
 		x->msg = NULL;
+		exec_data_8bit(x, st);
 		if (!(flags & SMTP_F_STOP) && (x->msg = exec_message(x, st,
 		    &c.message_len, why, sizeof(why))) == NULL) {
 			exec_local_fail(x, i, STAGE_DATA, why);

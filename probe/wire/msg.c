@@ -90,6 +90,7 @@ static const char eicar_b[] = "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 static const char gtube_a[] = "XJS*C4JDBQADN1.NSBN3*2IDNEN*";
 static const char gtube_b[] = "GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 
+/* msg_eicar - the EICAR test file, 68 bytes */
 const char *
 msg_eicar(void)
 {
@@ -100,6 +101,7 @@ msg_eicar(void)
 	return s;
 }
 
+/* msg_gtube - the GTUBE string */
 const char *
 msg_gtube(void)
 {
@@ -110,6 +112,7 @@ msg_gtube(void)
 	return s;
 }
 
+/* msg_mime_type - a MIME type by extension (any case) */
 const char *
 msg_mime_type(const char *name)
 {
@@ -478,6 +481,7 @@ user_has(const struct msg_params *p, const char *name)
 	return 0;
 }
 
+/* msg_build - the test message in wire form */
 int
 msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
     size_t errlen)
