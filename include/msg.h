@@ -54,6 +54,9 @@ struct msg_params {
 	const char	 *version;	/* tool version for X-Mailer */
 	const struct msg_mime *mime;	/* parts, or NULL */
 	int		  eightbit;	/* 8-bit text may go as 8bit */
+	int		  utf8;		/* SMTPUTF8: 8-bit headers as they
+					   are (else Subject, X-* ... as RFC
+					   2047 encoded words) */
 };
 
 /* msg_read - a message file: util_read_file() with MSG_MAX_SIZE */

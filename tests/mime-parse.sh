@@ -43,7 +43,9 @@ for mode in 8bitmime plain; do
 		--body "$work/body.txt" --body-html "$work/page.html" \
 		--attach "$work/random.bin" \
 		--attach "$pdf" \
-		--attach-eicar --attach-gtube > "$work/out" 2>&1
+		--attach-eicar --attach-gtube \
+		--header "Subject: Gr"$'\xc3\xbc\xc3\x9f'"e aus M"$'\xc3\xbc'"nchen, eine l"$'\xc3\xa4'"ngere Betreffzeile" \
+		> "$work/out" 2>&1
 	rc=$?
 	kill "$fpid" 2>/dev/null && wait "$fpid" 2>/dev/null
 	fpid=
@@ -92,9 +94,11 @@ check(parts[5].get_filename() == "r\u00e9sum\u00e9.pdf" and
       parts[5].get_content() == b"%PDF-1.4\n", "%s: RFC 2231 file name" % mode)
 check(parts[6].get_filename() == "eicar.com" and len(parts[6].get_content()) == 68
       and parts[6].get_content().startswith(b"X5O!P%@AP"), "%s: EICAR" % mode)
+check(str(m["Subject"]) == "Gr\u00fc\u00dfe aus M\u00fcnchen, eine l\u00e4ngere Betreffzeile",
+      "%s: the 8-bit Subject decodes (%s)" % (mode, m["Subject"]))
 for i, (ok, desc) in enumerate(res):
     print("%sok %d - %s" % ("" if ok else "not ", n + i + 1, desc))
 PYEOF
-	n=$((n + 12))
+	n=$((n + 13))
 done
 echo "1..$n"

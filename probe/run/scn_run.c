@@ -778,6 +778,7 @@ exec_message(struct scn_exec *x, const struct scn_step *st, size_t *len,
 		mp.version = x->p->version;
 		mp.mime = x->p->mime;
 		mp.eightbit = x->txn_8bit;
+		mp.utf8 = x->txn_utf8;
 		if (msg_build(&mp, &out, len, why, whylen) == -1)
 			return NULL;
 		return out;

@@ -147,6 +147,18 @@ msg_mime_type(const char *name)
 	return "application/octet-stream";
 }
 
+/* has8 - 1 if one of the n bytes at s is 8-bit */
+static int
+has8(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
 /* text_scan - whether text has 8-bit bytes, a line over 998 octets */
 static void
 text_scan(const char *s, size_t n, int *eight, int *longline)
@@ -436,6 +448,46 @@ body_parts(struct util_buf *b, const struct msg_params *p, const char *text,
 		boundary(b, sh->mixed, 1);
 }
 
+/*
+ * header_line - a --header line of a built message. Without SMTPUTF8
+ * an unstructured field (Subject, Comments, Content-Description, X-*)
+ * with 8-bit bytes goes as RFC 2047 encoded words (UTF-8, base64, at
+ * most 75 octets each, folded), never cutting a character; other
+ * fields go as given.
+ */
+static void
+header_line(struct util_buf *b, const char *h, int utf8)
+{
+	const char	*colon = strchr(h, ':'), *v;
+	size_t		 n, len, take;
+	int		 first = 1;
+
+	if (utf8 || colon == NULL || !has8(h, strlen(h)) ||
+	    !(header_named(h, "Subject", 7) || header_named(h, "Comments",
+	    8) || header_named(h, "Content-Description", 19) ||
+	    strncasecmp(h, "X-", 2) == 0)) {
+		util_buf_str(b, h);
+		return;
+	}
+	util_buf_add(b, h, (size_t)(colon - h) + 1);
+	v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	len = strlen(v);
+	for (n = 0; n < len; n += take) {
+		/* 45 octets make 60 base64 characters: 72 with =?UTF-8?B??= */
+		take = len - n < 45 ? len - n : 45;
+		while (take > 1 && n + take < len &&
+		    ((unsigned char)v[n + take] & 0xc0) == 0x80)
+			take--;
+		util_buf_str(b, first ? " =?UTF-8?B?" : "\r\n =?UTF-8?B?");
+		first = 0;
+		b64_encode(b, v + n, take);
+		b->len -= 2;	/* the CRLF b64_encode ends with */
+		util_buf_str(b, "?=");
+	}
+}
+
 /* msg_header - the generated header line name, or NULL (MIME: later) */
 static char *
 msg_header(const struct msg_params *p, const char *name, const char *date,
@@ -561,7 +613,7 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 	}
 	free(ctype);
 	for (i = 0; i < p->nheaders; i++) {
-		util_buf_str(&b, p->headers[i]);
+		header_line(&b, p->headers[i], p->utf8);
 		util_buf_str(&b, "\r\n");
 	}
 	util_buf_str(&b, "\r\n");

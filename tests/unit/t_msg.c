@@ -257,6 +257,30 @@ test_mime(void)
 		ok(0, "EICAR attachment present");
 	free(out);
 
+	/* 8-bit Subject without SMTPUTF8: RFC 2047 words; with it: raw */
+	{
+		const char *hdr[] = { "Subject: Gr\xc3\xbc\xc3\x9f" "e aus "
+		    "M\xc3\xbcnchen, eine l\xc3\xa4ngere Betreffzeile mit "
+		    "\xc3\xa4\xc3\xb6\xc3\xbc", "From: J\xc3\xb6rg <a@x.test>" };
+		struct msg_params q = { .from = "a@example.org", .to = to,
+		    .nto = 1, .headers = hdr, .nheaders = 2, .version = "9" };
+		char *subj;
+
+		ok(msg_build(&q, &out, &outlen, err, sizeof(err)) == 0 &&
+		    (subj = strstr(out, "Subject: =?UTF-8?B?")) != NULL &&
+		    strstr(subj, "?=\r\n =?UTF-8?B?") != NULL &&
+		    strstr(out, "From: J\xc3\xb6rg <a@x.test>\r\n") != NULL &&
+		    strstr(out, "Subject: Gr") == NULL,
+		    "8-bit Subject without SMTPUTF8: encoded words, folded; "
+		    "From as given");
+		free(out);
+		q.utf8 = 1;
+		ok(msg_build(&q, &out, &outlen, err, sizeof(err)) == 0 &&
+		    strstr(out, hdr[0]) != NULL,
+		    "8-bit Subject with SMTPUTF8: as given");
+		free(out);
+	}
+
 	ok(strcmp(msg_mime_type("a.PNG"), "image/png") == 0 &&
 	    strcmp(msg_mime_type("noext"), "application/octet-stream") == 0 &&
 	    strcmp(msg_mime_type("dir.d/file"), "application/octet-stream") ==
