@@ -134,7 +134,8 @@ msg_mime_type(const char *name)
 		{ "png", "image/png" }, { "jpg", "image/jpeg" },
 		{ "jpeg", "image/jpeg" }, { "gif", "image/gif" },
 		{ "svg", "image/svg+xml" }, { "webp", "image/webp" },
-		{ "eml", "message/rfc822" }, { "exe", "application/x-msdownload" },
+		{ "eml", "message/rfc822" },
+		{ "exe", "application/x-msdownload" },
 		{ "com", "application/x-msdownload" },
 	};
 	const char	*dot = strrchr(name, '.');

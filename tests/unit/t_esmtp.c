@@ -77,7 +77,8 @@ main(void)
 	t.body = ESMTP_BODY_BUILT8;
 	rec = record_new();
 	rc = esmtp_mail(&o, all, 1, &t, rec, &m, err, sizeof(err));
-	ok(rc == 0 && strcmp(m.params, "BODY=8BITMIME SMTPUTF8 SIZE=5000 RET=HDRS "
+	ok(rc == 0 && strcmp(m.params,
+	    "BODY=8BITMIME SMTPUTF8 SIZE=5000 RET=HDRS "
 	    "ENVID=a+2Bb+3Dc+20d REQUIRETLS") == 0 && m.utf8 && m.eightbit &&
 	    !m.qp, "MAIL: every parameter when offered (%s)",
 	    m.params != NULL ? m.params : err);

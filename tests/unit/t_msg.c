@@ -261,7 +261,8 @@ test_mime(void)
 	{
 		const char *hdr[] = { "Subject: Gr\xc3\xbc\xc3\x9f" "e aus "
 		    "M\xc3\xbcnchen, eine l\xc3\xa4ngere Betreffzeile mit "
-		    "\xc3\xa4\xc3\xb6\xc3\xbc", "From: J\xc3\xb6rg <a@x.test>" };
+		    "\xc3\xa4\xc3\xb6\xc3\xbc",
+		    "From: J\xc3\xb6rg <a@x.test>" };
 		struct msg_params q = { .from = "a@example.org", .to = to,
 		    .nto = 1, .headers = hdr, .nheaders = 2, .version = "9" };
 		char *subj;
