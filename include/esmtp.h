@@ -29,6 +29,7 @@ struct scn;
 struct scn_params;
 
 #define ESMTP_MAX_ENVID	100	/* RFC 3461 4.4 */
+#define ESMTP_SIZE_AUTO	(-1)	/* --size auto */
 
 /* --dsn-notify bits */
 #define ESMTP_N_NEVER	0x01
@@ -38,7 +39,8 @@ struct scn_params;
 
 /* What the user asked for (the options); zeroed: nothing. */
 struct esmtp_opts {
-	long long	 size;		/* --size N; 0: none */
+	long long	 size;		/* --size N; 0: none; ESMTP_SIZE_AUTO:
+					   the message's (esmtp_mail_size) */
 	int		 eightbit;	/* --8bitmime */
 	unsigned	 notify;	/* --dsn-notify ESMTP_N_*, 0 none */
 	int		 ret;		/* --dsn-ret: 0 none, 1 FULL, 2 HDRS */
@@ -104,6 +106,13 @@ int		 esmtp_mail(const struct esmtp_opts *, const struct ehlo *,
 		    int tls, const struct esmtp_txn *t, struct record *rec,
 		    struct esmtp_mail *out, char *err, size_t errlen);
 void		 esmtp_mail_clear(struct esmtp_mail *);
+/*
+ * esmtp_mail_size - --size auto, once the message is known: SIZE=size
+ * added to m's parameters when the server offers SIZE and the user's
+ * own (uparams) have none; nothing, and no warning, when it does not
+ */
+void		 esmtp_mail_size(struct esmtp_mail *m, const struct ehlo *,
+		    const char *uparams, long long size, struct record *rec);
 /*
  * esmtp_rcpt - a RCPT's path (*path) and parameters (*params, "" none),
  * utf8 when MAIL carried SMTPUTF8, uparams the user's own or NULL

@@ -408,6 +408,7 @@ opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
 {
 	unsigned char	 b[16];
 	char		 err[256];
+	long		 n;
 
 	switch (d->id) {
 	case O_DSN_NOTIFY:
@@ -416,6 +417,18 @@ opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
 			log_warnx("--dsn-notify: %s", err);
 			return -1;
 		}
+		return 0;
+	case O_SIZE:
+		if (strcmp(v, "auto") == 0) {
+			c->esmtp.size = ESMTP_SIZE_AUTO;
+			return 0;
+		}
+		if (valid_long(v, 1, 1000000000000L, &n, err, sizeof(err)) ==
+		    -1) {
+			log_warnx("--size: %s, or auto", err);
+			return -1;
+		}
+		c->esmtp.size = n;
 		return 0;
 	case O_DSN_RET:		/* RFC 3461 keywords: any case */
 		if (strcasecmp(v, "FULL") != 0 && strcasecmp(v, "HDRS") != 0) {
@@ -607,7 +620,6 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_ATTACH_EICAR:	c->eicar = c->data = 1; break;
 	case O_ATTACH_GTUBE:	c->gtube = c->data = 1; break;
 	case O_RAW_MESSAGE:	c->esmtp.raw_message = (int)n; break;
-	case O_SIZE:		c->esmtp.size = n; break;
 	case O_8BITMIME:	c->esmtp.eightbit = (int)n; break;
 	case O_DSN_ORCPT:	c->esmtp.orcpt = (int)n; break;
 	case O_REQUIRETLS:	c->esmtp.requiretls = (int)n; break;

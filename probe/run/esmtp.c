@@ -309,31 +309,56 @@ mail_body(const struct esmtp_opts *o, const struct ehlo *e,
 	return 0;
 }
 
+/* size_param - SIZE=n when offered, with size-over-limit; 0 or -1 */
+static int
+size_param(const struct ehlo *e, const char *uparams, long long size,
+    struct record *rec, struct util_buf *b)
+{
+	const char	*lim = e != NULL ? reply_ehlo_param(e, "SIZE") : NULL;
+	unsigned long long max;
+	char		*end;
+
+	if (has_kw(uparams, "SIZE"))
+		return 0;
+	if (lim == NULL)
+		return -1;
+	add_param(b, "SIZE=%lld", size);
+	max = strtoull(lim, &end, 10);
+	if (end != lim && *end == '\0' && max > 0 &&
+	    (unsigned long long)size > max)
+		record_add_finding(rec, FIND_WARN, "size-over-limit",
+		    STAGE_MAIL, "SIZE=%lld is over the server's limit of %llu "
+		    "bytes (EHLO SIZE)", size, max);
+	return 0;
+}
+
+/* esmtp_mail_size - --size auto: SIZE= the message's size, if offered */
+void
+esmtp_mail_size(struct esmtp_mail *m, const struct ehlo *e,
+    const char *uparams, long long size, struct record *rec)
+{
+	struct util_buf	 b = { NULL, 0, 0 };
+
+	util_buf_add(&b, "", 0);
+	util_buf_str(&b, m->params != NULL ? m->params : "");
+	if (size_param(e, uparams, size, rec, &b) == 0) {
+		free(m->params);
+		m->params = b.p;
+	} else
+		free(b.p);
+}
+
 /* mail_size_dsn - SIZE, RET and ENVID */
 static void
 mail_size_dsn(const struct esmtp_opts *o, const struct ehlo *e,
     const struct esmtp_txn *t, struct record *rec, struct util_buf *b)
 {
-	const char	*lim = e != NULL ? reply_ehlo_param(e, "SIZE") : NULL;
-	unsigned long long max;
-	char		*end, *x;
+	char		*x;
 
-	if (o->size > 0 && !has_kw(t->params, "SIZE")) {
-		if (lim == NULL)
-			record_add_finding(rec, FIND_WARN, "esmtp-not-offered",
-			    STAGE_MAIL, "--size: the server does not offer "
-			    "SIZE (RFC 1870); SIZE=%lld is not sent", o->size);
-		else {
-			add_param(b, "SIZE=%lld", o->size);
-			max = strtoull(lim, &end, 10);
-			if (end != lim && *end == '\0' && max > 0 &&
-			    (unsigned long long)o->size > max)
-				record_add_finding(rec, FIND_WARN,
-				    "size-over-limit", STAGE_MAIL, "SIZE=%lld "
-				    "is over the server's limit of %llu bytes "
-				    "(EHLO SIZE)", o->size, max);
-		}
-	}
+	if (o->size > 0 && size_param(e, t->params, o->size, rec, b) == -1)
+		record_add_finding(rec, FIND_WARN, "esmtp-not-offered",
+		    STAGE_MAIL, "--size: the server does not offer SIZE (RFC "
+		    "1870); SIZE=%lld is not sent", o->size);
 	if (o->notify == 0 && o->ret == 0 && o->envid == NULL && !o->orcpt)
 		return;
 	if (e == NULL || !reply_ehlo_has(e, "DSN")) {

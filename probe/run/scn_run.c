@@ -191,6 +191,8 @@ static void	exec_step_cb(void *, const struct record *,
 static void	exec_ready(void *, const struct record *,
 		    const struct step *);
 static void	exec_done(void *, const struct record *);
+static char	*exec_message(struct scn_exec *, const struct scn_step *,
+		    size_t *, char *, size_t);
 static void	exec_note(struct scn_exec *, enum smtp_wire, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
@@ -675,6 +677,57 @@ exec_data_8bit(struct scn_exec *x, const struct scn_step *st)
 }
 
 /*
+ * exec_auto_size - --size auto: the size of the message that the
+ * transaction step i opens will send (RFC 1870: its octets with CR LF,
+ * less the final dot), built now as its data step will build it, with
+ * the paths MAIL and RCPT will send; no data step: no SIZE
+ */
+static void
+exec_auto_size(struct scn_exec *x, size_t i, struct esmtp_mail *m,
+    const char *uparams, struct record *rec)
+{
+	const struct scn_step *d = NULL;
+	const char	**rs;
+	char		**rcpt, *msg, why[256];
+	size_t		 j, n, len;
+
+	for (j = i + 1; j < x->scn->nsteps; j++) {
+		d = &x->scn->steps[j];
+		if (d->op == SCN_MAIL || d->op == SCN_RSET ||
+		    d->op == SCN_CONNECT || d->op == SCN_QUIT)
+			return;
+		if (d->op == SCN_DATA)
+			break;
+	}
+	if (j == x->scn->nsteps || d == NULL)
+		return;
+	rs = esmtp_scn_rcpts(x->scn, i, &n);
+	rcpt = xcalloc(n + 1, sizeof(*rcpt));
+	for (j = 0; j < n; j++)
+		if ((rcpt[j] = esmtp_path(rs[j], m->utf8, why,
+		    sizeof(why))) == NULL)
+			rcpt[j] = xstrdup(rs[j]);
+	/* the transaction as it will be, for exec_message(), then back */
+	x->txn_from = m->from;
+	x->txn_rcpt = rcpt;
+	x->ntxn_rcpt = n;
+	x->txn_8bit = m->eightbit;
+	x->txn_utf8 = m->utf8;
+	msg = exec_message(x, d, &len, why, sizeof(why));
+	x->txn_from = NULL;
+	x->txn_rcpt = NULL;
+	x->ntxn_rcpt = 0;
+	for (j = 0; j < n; j++)
+		free(rcpt[j]);
+	free(rcpt);
+	free(rs);
+	if (msg != NULL && len >= 3)
+		esmtp_mail_size(m, smtp_ehlo(x->cur), uparams,
+		    (long long)len - 3, rec);
+	free(msg);
+}
+
+/*
  * exec_mail - MAIL's path and ESMTP parameters (esmtp.h), with the
  * RCPTs and the message that follow in the scenario; -1 with why
  */
@@ -698,6 +751,9 @@ exec_mail(struct scn_exec *x, size_t i, struct smtp_cmd *c, char *why,
 	rc = esmtp_mail(x->p->esmtp, smtp_ehlo(x->cur),
 	    smtp_tls_active(x->cur), &t, rec, &m, why, whylen);
 	free(rcpt);
+	if (rc == 0 && x->p->esmtp != NULL &&
+	    x->p->esmtp->size == ESMTP_SIZE_AUTO)
+		exec_auto_size(x, i, &m, st->params, rec);
 	exec_echo(x, n);
 	if (rc == -1)
 		return -1;

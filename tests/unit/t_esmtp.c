@@ -163,6 +163,25 @@ main(void)
 	esmtp_mail_clear(&m);
 	record_free(rec);
 
+	/* --size auto: added once known, only when offered */
+	rec = record_new();
+	memset(&m, 0, sizeof(m));
+	m.params = strdup("BODY=8BITMIME");
+	esmtp_mail_size(&m, all, NULL, 4000, rec);
+	ok(strcmp(m.params, "BODY=8BITMIME SIZE=4000") == 0 &&
+	    has_finding(rec, "size-over-limit"),
+	    "auto size appended, over the limit noted");
+	esmtp_mail_size(&m, none, NULL, 10, rec);
+	ok(strcmp(m.params, "BODY=8BITMIME SIZE=4000") == 0 &&
+	    !has_finding(rec, "esmtp-not-offered"),
+	    "auto size not offered: nothing, no warning");
+	esmtp_mail_clear(&m);
+	m.params = strdup("SIZE=1");
+	esmtp_mail_size(&m, all, "SIZE=1", 10, rec);
+	ok(strcmp(m.params, "SIZE=1") == 0, "the user's SIZE wins");
+	esmtp_mail_clear(&m);
+	record_free(rec);
+
 	/* option checks */
 	ok(esmtp_notify_parse("success,Failure,DELAY", err, sizeof(err)) ==
 	    (ESMTP_N_SUCCESS | ESMTP_N_FAILURE | ESMTP_N_DELAY),
