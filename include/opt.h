@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "esmtp.h"
 #include "record.h"
 
 struct opt_txn {
@@ -84,6 +85,14 @@ struct opt_cli {
 	const char	 *message;	/* --message FILE|- */
 	const char	**headers;	/* --header */
 	size_t		  nheaders;
+	const char	 *body_html;	/* --body-html FILE|- */
+	const char	**attach;	/* --attach FILE|-, repeatable */
+	size_t		  nattach;
+	int		  eicar;	/* --attach-eicar */
+	int		  gtube;	/* --attach-gtube */
+	struct esmtp_opts esmtp;	/* --size, --8bitmime, --dsn-*,
+					   --requiretls, --raw-message */
+	int		  suppress_data; /* --suppress-data */
 	long		  timeout_ms[STAGE__COUNT]; /* --timeout */
 	size_t		  max_line;	/* --max-line */
 	size_t		  show_body;	/* --show-body */

@@ -193,6 +193,8 @@ void		 record_add_finding(struct record *, enum finding_level,
  * RCPT rejection is a rejection. May be called again after changes.
  */
 void		 record_settle(struct record *);
+/* record_trim_findings - drop the findings from index n on */
+void		 record_trim_findings(struct record *, size_t n);
 /*
  * record_conclude - the session's named conclusion, unless it has one
  * of the same or a higher level (strings copied); the caller adds the

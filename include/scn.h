@@ -27,7 +27,9 @@
 #include "record.h"
 #include "smtp.h"
 
+struct esmtp_opts;
 struct event_base;
+struct msg_mime;
 struct scn_exec;
 
 enum scn_op {
@@ -242,6 +244,9 @@ struct scn_params {
 	const char	*message;	/* --message contents, or NULL */
 	size_t		 messagelen;
 	const char	*version;	/* for X-Mailer */
+	const struct esmtp_opts *esmtp;	/* --size, --dsn-* ..., or NULL */
+	const struct msg_mime *mime;	/* --attach, --body-html ..., or
+					   NULL */
 	const char	*secret;	/* AUTH secret when a step names none */
 	int		 interactive;	/* wait for scn_exec_push() */
 	int		 no_pipelining;	/* --no-pipelining: never a group */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "idn.h"
 #include "log.h"
 #include "util.h"
 #include "valid.h"
@@ -277,9 +278,16 @@ valid_local(const char *a, size_t n, char *err, size_t errlen)
 			}
 		}
 	}
+	if (i == 0 && n > 0 && p[0] == '@') {
+		snprintf(err, errlen, "the local part before \"@\" is "
+		    "missing (source routes \"@a:user@b\" need "
+		    "--raw-address)");
+		return 0;
+	}
 	if (i == 0 || i >= n || p[i] != '@') {
-		snprintf(err, errlen, "not user@domain (or use --raw-address "
-		    "to send it as it is)");
+		snprintf(err, errlen, "not user@domain: no \"@\" (only RCPT "
+		    "TO:<postmaster> goes without a domain; or use "
+		    "--raw-address to send it as it is)");
 		return 0;
 	}
 	if (i > VALID_MAX_LOCAL) {
@@ -337,14 +345,29 @@ valid_address(const char *s, unsigned flags, char *err, size_t errlen)
 		size_t	 dl = strlen(d);
 		int	 rc;
 
-		if (d[0] == '[')
+		if (dl == 0) {
+			snprintf(why, sizeof(why), "nothing after \"@\": the "
+			    "domain is missing");
+			rc = -1;
+		} else if (strchr(d, '@') != NULL) {
+			snprintf(why, sizeof(why), "a second \"@\"; an \"@\" "
+			    "in the local part must be quoted "
+			    "(\"a@b\"@example.org), or use --raw-address");
+			rc = -1;
+		} else if (d[0] == '[')
 			rc = valid_literal(d, why, sizeof(why));
 		else if (dl > 0 && d[dl - 1] == '.') {
 			snprintf(why, sizeof(why), "the domain ends with a "
 			    "dot");
 			rc = -1;
-		} else
-			rc = valid_domain(d, why, sizeof(why));
+		} else if ((rc = valid_domain(d, why, sizeof(why))) == 0 &&
+		    !idn_ascii(d)) {
+			/* a U-label must be one IDNA2008 allows */
+			char *al = idn_to_ascii(d, why, sizeof(why));
+
+			rc = al != NULL ? 0 : -1;
+			free(al);
+		}
 		free(d);
 		if (rc == -1)
 			goto bad;

@@ -229,6 +229,60 @@ cli_tls_preflight(struct cli_run *run, struct dns_ctx **dns,
 }
 
 /*
+ * cli_mime - --body-html and --attach read (at most one input from
+ * stdin), and the message parts; -1 after a message
+ */
+static int
+cli_mime(struct cli_run *run)
+{
+	struct opt_cli	*cli = run->cli;
+	char		 err[512];
+	const char	*name;
+	size_t		 i, nstdin = 0;
+
+	nstdin = (cli->body != NULL && strcmp(cli->body, "-") == 0) +
+	    (cli->message != NULL && strcmp(cli->message, "-") == 0) +
+	    (cli->body_html != NULL && strcmp(cli->body_html, "-") == 0);
+	for (i = 0; i < cli->nattach; i++)
+		nstdin += strcmp(cli->attach[i], "-") == 0;
+	if (nstdin > 1) {
+		log_warnx("only one of --body, --message, --body-html and "
+		    "--attach can read standard input (-)");
+		return -1;
+	}
+	if (cli->body_html != NULL && (msg_read(cli->body_html, &run->html,
+	    &run->htmllen, err, sizeof(err)) == -1 || valid_message(run->html,
+	    run->htmllen, "the HTML body", err, sizeof(err)) == -1)) {
+		log_warnx("--body-html: %s", err);
+		return -1;
+	}
+	if (cli->nattach > 0)
+		run->att = xcalloc(cli->nattach, sizeof(*run->att));
+	for (i = 0; i < cli->nattach; i++) {
+		char	*data;
+		size_t	 len;
+
+		if (msg_read(cli->attach[i], &data, &len, err,
+		    sizeof(err)) == -1) {
+			log_warnx("--attach %s: %s", cli->attach[i], err);
+			return -1;
+		}
+		name = strcmp(cli->attach[i], "-") == 0 ? "stdin.bin" :
+		    strrchr(cli->attach[i], '/') != NULL ?
+		    strrchr(cli->attach[i], '/') + 1 : cli->attach[i];
+		if (name[0] == '\0')
+			name = "attachment.bin";
+		run->att[run->natt].name = name;
+		run->att[run->natt].data = data;
+		run->att[run->natt++].len = len;
+	}
+	run->mime = (struct msg_mime){ .html = run->html,
+	    .htmllen = run->htmllen, .att = run->att, .natt = run->natt,
+	    .eicar = cli->eicar, .gtube = cli->gtube };
+	return 0;
+}
+
+/*
  * cli_inputs - every address, the message parts and the headers,
  * checked before anything is sent; -1 after a message
  */
@@ -310,6 +364,8 @@ cli_inputs(struct cli_run *run)
 			log_warnx("--header: %s", err);
 			return -1;
 		}
+	if (cli_mime(run) == -1)
+		return -1;
 
 	return 0;
 }
@@ -536,6 +592,7 @@ cli_targets(struct cli_run *run)
 		    .body = run->body, .bodylen = run->bodylen,
 		    .message = run->message,
 		    .messagelen = run->messagelen, .version = PACKAGE_VERSION,
+		    .esmtp = &cli->esmtp, .mime = &run->mime,
 		    .secret = run->secret, .out = &ct->cb, .arg = ct };
 		ct->cb = (struct smtp_callbacks){ cli_wire, NULL, NULL,
 		    cli_session_done };
@@ -720,6 +777,10 @@ cli_run_free(struct cli_run *run)
 	free(run->cmdline);
 	free(run->body);
 	free(run->message);
+	free(run->html);
+	for (i = 0; i < run->natt; i++)
+		free((char *)run->att[i].data);
+	free(run->att);
 	if (run->secret != NULL) {
 		explicit_bzero(run->secret, strlen(run->secret));
 		free(run->secret);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "msg.h"
 #include "opt.h"
 #include "report.h"
 #include "route.h"
@@ -76,6 +77,11 @@ struct cli_run {
 	size_t			 bodylen;
 	char			*message;	/* --message */
 	size_t			 messagelen;
+	char			*html;		/* --body-html */
+	size_t			 htmllen;
+	struct msg_attach	*att;		/* --attach, read */
+	size_t			 natt;
+	struct msg_mime		 mime;		/* the parts */
 	char			*secret;	/* the AUTH secret, wiped */
 	struct scn_vars		 vars;		/* --var and others */
 	struct scn_classic	 classic;	/* the default probe */

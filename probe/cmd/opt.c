@@ -26,6 +26,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "esmtp.h"
 #include "idn.h"
 #include "io.h"
 #include "log.h"
@@ -428,8 +429,43 @@ static int
 opt_special(const struct opt_def *d, const char *v, struct opt_cli *c)
 {
 	unsigned char	 b[16];
+	char		 err[256];
+	long		 n;
 
 	switch (d->id) {
+	case O_DSN_NOTIFY:
+		if ((c->esmtp.notify = esmtp_notify_parse(v, err,
+		    sizeof(err))) == 0) {
+			log_warnx("--dsn-notify: %s", err);
+			return -1;
+		}
+		return 0;
+	case O_SIZE:
+		if (strcmp(v, "auto") == 0) {
+			c->esmtp.size = ESMTP_SIZE_AUTO;
+			return 0;
+		}
+		if (valid_long(v, 1, 1000000000000L, &n, err, sizeof(err)) ==
+		    -1) {
+			log_warnx("--size: %s, or auto", err);
+			return -1;
+		}
+		c->esmtp.size = n;
+		return 0;
+	case O_DSN_RET:		/* RFC 3461 keywords: any case */
+		if (strcasecmp(v, "FULL") != 0 && strcasecmp(v, "HDRS") != 0) {
+			log_warnx("--dsn-ret: \"%s\" is not FULL or HDRS", v);
+			return -1;
+		}
+		c->esmtp.ret = strcasecmp(v, "FULL") == 0 ? 1 : 2;
+		return 0;
+	case O_DSN_ENVID:
+		if (esmtp_envid_check(v, err, sizeof(err)) == -1) {
+			log_warnx("--dsn-envid: %s", err);
+			return -1;
+		}
+		c->esmtp.envid = v;
+		return 0;
 	case O_PUBLIC_IP:
 		if (inet_pton(AF_INET, v, b) != 1 &&
 		    inet_pton(AF_INET6, v, b) != 1) {
@@ -627,8 +663,20 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 		opt_list_add(&c->headers, &c->nheaders, v);
 		c->data = 1;
 		break;
+	case O_BODY_HTML:	c->body_html = v; c->data = 1; break;
+	case O_ATTACH:
+		opt_list_add(&c->attach, &c->nattach, v);
+		c->data = 1;
+		break;
+	case O_ATTACH_EICAR:	c->eicar = c->data = 1; break;
+	case O_ATTACH_GTUBE:	c->gtube = c->data = 1; break;
+	case O_RAW_MESSAGE:	c->esmtp.raw_message = (int)n; break;
+	case O_8BITMIME:	c->esmtp.eightbit = (int)n; break;
+	case O_DSN_ORCPT:	c->esmtp.orcpt = (int)n; break;
+	case O_REQUIRETLS:	c->esmtp.requiretls = (int)n; break;
 	case O_MAX_LINE:	c->max_line = (size_t)n; break;
 	case O_SHOW_BODY:	c->show_body = (size_t)n; break;
+	case O_SUPPRESS_DATA:	c->suppress_data = (int)n; break;
 	case O_JSON:		c->json = (int)n; break;
 	case O_FORMAT:		/* text|json|ticket */
 		if (n == 1)
@@ -883,6 +931,15 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 		log_warnx("--body and --message exclude each other");
 		return -1;
 	}
+	if (c->message != NULL && (c->body_html != NULL || c->nattach > 0 ||
+	    c->eicar || c->gtube)) {
+		log_warnx("--message is sent as it is; --body-html, --attach, "
+		    "--attach-eicar and --attach-gtube build a message, so "
+		    "they exclude it");
+		return -1;
+	}
+	if (c->suppress_data)
+		c->show_body = 0;
 	if (c->diagnose && c->ticket) {
 		log_warnx("--diagnose prints its own report; use --report "
 		    "FILE for a ticket");
@@ -971,6 +1028,7 @@ opt_cli_free(struct opt_cli *c)
 	}
 	free(c->txn);
 	free(c->headers);
+	free(c->attach);
 	free(c->scenarios);
 	free(c->vars);
 	free(c->host);

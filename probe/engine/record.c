@@ -202,6 +202,16 @@ record_add_step(struct record *r, enum smtp_stage stage, int64_t now)
 }
 
 void
+record_trim_findings(struct record *r, size_t n)
+{
+	while (r->nfindings > n) {
+		r->nfindings--;
+		free(r->findings[r->nfindings].kind);
+		free(r->findings[r->nfindings].detail);
+	}
+}
+
+void
 record_add_finding(struct record *r, enum finding_level level,
     const char *kind, enum smtp_stage stage, const char *fmt, ...)
 {

@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 
+#include "esmtp.h"
 #include "io.h"
 #include "log.h"
 #include "msg.h"
@@ -166,6 +167,8 @@ struct scn_exec {
 	enum exec_wait		 wait;
 	int			 stop_after;	/* stop once this step is done */
 	int			 in_advance;
+	int			 no_echo;	/* a group being prepared: its
+					   findings are echoed once it goes */
 	int			 stopping;
 	int			 finished;
 	struct io_after		*timer;		/* sleep without a session */
@@ -175,6 +178,10 @@ struct scn_exec {
 	char			*txn_from;
 	char			**txn_rcpt;
 	size_t			 ntxn_rcpt;
+	char			*txn_params;	/* MAIL's, as sent */
+	char			**rcpt_params;	/* per txn_rcpt, as sent */
+	int			 txn_utf8;	/* SMTPUTF8 on MAIL */
+	int			 txn_8bit;	/* BODY=8BITMIME on MAIL */
 	char			*msg;		/* wire form being sent */
 	size_t			 grp_first;	/* a pipelined group under way: */
 	size_t			 grp_n;		/* its steps, 0 none */
@@ -217,6 +224,8 @@ static void	exec_done(void *, const struct record *);
 static int	exec_soft(const struct scn_exec *, const struct scn_step *);
 static void	exec_finding(struct scn_exec *, struct record *,
 		    const struct scn_step *, struct step *, const char *);
+static char	*exec_message(struct scn_exec *, const struct scn_step *,
+		    size_t *, char *, size_t);
 static void	exec_note(struct scn_exec *, enum smtp_wire, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
@@ -347,15 +356,34 @@ exec_txn_clear(struct scn_exec *x)
 {
 	size_t	 i;
 
-	for (i = 0; i < x->ntxn_rcpt; i++)
+	for (i = 0; i < x->ntxn_rcpt; i++) {
 		free(x->txn_rcpt[i]);
+		free(x->rcpt_params[i]);
+	}
 	free(x->txn_rcpt);
 	x->txn_rcpt = NULL;
 	x->ntxn_rcpt = 0;
 	free(x->txn_from);
 	x->txn_from = NULL;
+	free(x->rcpt_params);
+	x->rcpt_params = NULL;
+	free(x->txn_params);
+	x->txn_params = NULL;
+	x->txn_utf8 = x->txn_8bit = 0;
 	x->txn_failed = 0;
 	x->txn_rcpt_ok = 0;
+}
+
+/* exec_txn_trim - forget the recipients after the first n */
+static void
+exec_txn_trim(struct scn_exec *x, size_t n)
+{
+	while (x->ntxn_rcpt > n) {
+		x->ntxn_rcpt--;
+		free(x->txn_rcpt[x->ntxn_rcpt]);
+		if (x->rcpt_params != NULL)
+			free(x->rcpt_params[x->ntxn_rcpt]);
+	}
 }
 
 void
@@ -809,6 +837,163 @@ exec_secret(struct scn_exec *x, const struct scn_step *st, char *why,
 	return NULL;
 }
 
+/* exec_echo - the findings added since n, as notes in the transcript */
+static void
+exec_echo(struct scn_exec *x, size_t n)
+{
+	const struct record *r = smtp_session_record(x->cur);
+
+	if (x->no_echo)
+		return;
+	for (; n < r->nfindings; n++)
+		if (r->findings[n].level != FIND_ERROR)
+			exec_note(x, r->findings[n].level == FIND_WARN ?
+			    WIRE_WARN : WIRE_INFO, "%s: %s",
+			    r->findings[n].kind, r->findings[n].detail);
+}
+
+/*
+ * exec_data_8bit - data typed in the shell after its MAIL (no look-ahead
+ * there) with 8-bit bytes given as they are, to a server without
+ * 8BITMIME: typed by hand, it goes on the user's word, with the
+ * warning eightbit-raw-sent that --raw-message gives
+ */
+static void
+exec_data_8bit(struct scn_exec *x, const struct scn_step *st)
+{
+	const struct ehlo *e = smtp_ehlo(x->cur);
+	size_t		 n = smtp_session_record(x->cur)->nfindings;
+
+	if (!x->p->interactive || x->txn_8bit ||
+	    (e != NULL && reply_ehlo_has(e, "8BITMIME")))
+		return;
+	if (((st->data == SCN_DATA_INLINE || st->data == SCN_DATA_RAW) &&
+	    esmtp_has8bit(st->body, st->bodylen)) || (st->data ==
+	    SCN_DATA_DEFAULT && esmtp_has8bit(x->p->message,
+	    x->p->messagelen))) {
+		record_add_finding(smtp_session_record_mut(x->cur), FIND_WARN,
+		    "eightbit-raw-sent", STAGE_DATA, "the message has 8-bit "
+		    "bytes and the server does not offer 8BITMIME; sent as "
+		    "typed");
+		exec_echo(x, n);
+	}
+}
+
+/*
+ * exec_auto_size - --size auto: the size of the message that the
+ * transaction step i opens will send (RFC 1870: its octets with CR LF,
+ * less the final dot), built now as its data step will build it, with
+ * the paths MAIL and RCPT will send; no data step: no SIZE
+ */
+static void
+exec_auto_size(struct scn_exec *x, size_t i, struct esmtp_mail *m,
+    const char *uparams, struct record *rec)
+{
+	const struct scn_step *d = NULL;
+	const char	**rs;
+	char		**rcpt, *msg, why[256];
+	size_t		 j, n, len;
+
+	for (j = i + 1; j < x->scn->nsteps; j++) {
+		d = &x->scn->steps[j];
+		if (d->op == SCN_MAIL || d->op == SCN_RSET ||
+		    d->op == SCN_CONNECT || d->op == SCN_QUIT)
+			return;
+		if (d->op == SCN_DATA)
+			break;
+	}
+	if (j == x->scn->nsteps || d == NULL)
+		return;
+	rs = esmtp_scn_rcpts(x->scn, i, &n);
+	rcpt = xcalloc(n + 1, sizeof(*rcpt));
+	for (j = 0; j < n; j++)
+		if ((rcpt[j] = esmtp_path(rs[j], m->utf8, why,
+		    sizeof(why))) == NULL)
+			rcpt[j] = xstrdup(rs[j]);
+	/* the transaction as it will be, for exec_message(), then back */
+	x->txn_from = m->from;
+	x->txn_rcpt = rcpt;
+	x->ntxn_rcpt = n;
+	x->txn_8bit = m->eightbit;
+	x->txn_utf8 = m->utf8;
+	msg = exec_message(x, d, &len, why, sizeof(why));
+	x->txn_from = NULL;
+	x->txn_rcpt = NULL;
+	x->ntxn_rcpt = 0;
+	for (j = 0; j < n; j++)
+		free(rcpt[j]);
+	free(rcpt);
+	free(rs);
+	if (msg != NULL && len >= 3)
+		esmtp_mail_size(m, smtp_ehlo(x->cur), uparams,
+		    (long long)len - 3, rec);
+	free(msg);
+}
+
+/*
+ * exec_mail - MAIL's path and ESMTP parameters (esmtp.h), with the
+ * RCPTs and the message that follow in the scenario; -1 with why
+ */
+static int
+exec_mail(struct scn_exec *x, size_t i, struct smtp_cmd *c, char *why,
+    size_t whylen)
+{
+	const struct scn_step *st = &x->scn->steps[i];
+	struct record	*rec = smtp_session_record_mut(x->cur);
+	struct esmtp_txn t;
+	struct esmtp_mail m;
+	const char	**rcpt;
+	size_t		 n = rec->nfindings;
+	int		 rc;
+
+	memset(&t, 0, sizeof(t));
+	t.from = st->arg != NULL ? st->arg : "";
+	t.params = st->params;
+	t.rcpt = rcpt = esmtp_scn_rcpts(x->scn, i, &t.nrcpt);
+	t.body = esmtp_scn_body(x->scn, i, x->p);
+	rc = esmtp_mail(x->p->esmtp, smtp_ehlo(x->cur),
+	    smtp_tls_active(x->cur), &t, rec, &m, why, whylen);
+	free(rcpt);
+	if (rc == 0 && x->p->esmtp != NULL &&
+	    x->p->esmtp->size == ESMTP_SIZE_AUTO)
+		exec_auto_size(x, i, &m, st->params, rec);
+	exec_echo(x, n);
+	if (rc == -1)
+		return -1;
+	x->txn_from = m.from;
+	x->txn_params = m.params;
+	x->txn_utf8 = m.utf8;
+	x->txn_8bit = m.eightbit;
+	c->arg = x->txn_from;
+	c->params = x->txn_params;
+	return 0;
+}
+
+/* exec_rcpt - a RCPT's path and parameters; -1 with why */
+static int
+exec_rcpt(struct scn_exec *x, const struct scn_step *st, struct smtp_cmd *c,
+    char *why, size_t whylen)
+{
+	struct record	*rec = smtp_session_record_mut(x->cur);
+	char		*path, *params;
+	size_t		 n = rec->nfindings;
+
+	if (esmtp_rcpt(x->p->esmtp, smtp_ehlo(x->cur), x->txn_utf8,
+	    st->arg != NULL ? st->arg : "", st->params, rec, &path,
+	    &params, why, whylen) == -1)
+		return -1;
+	exec_echo(x, n);
+	x->txn_rcpt = xreallocarray(x->txn_rcpt, x->ntxn_rcpt + 1,
+	    sizeof(char *));
+	x->rcpt_params = xreallocarray(x->rcpt_params, x->ntxn_rcpt + 1,
+	    sizeof(char *));
+	x->rcpt_params[x->ntxn_rcpt] = params;
+	x->txn_rcpt[x->ntxn_rcpt++] = path;
+	c->arg = path;
+	c->params = params;
+	return 0;
+}
+
 /* exec_message - the wire form for a data step, or NULL with why */
 static char *
 exec_message(struct scn_exec *x, const struct scn_step *st, size_t *len,
@@ -850,6 +1035,9 @@ exec_message(struct scn_exec *x, const struct scn_step *st, size_t *len,
 		mp.message = x->p->message;
 		mp.messagelen = x->p->messagelen;
 		mp.version = x->p->version;
+		mp.mime = x->p->mime;
+		mp.eightbit = x->txn_8bit;
+		mp.utf8 = x->txn_utf8;
 		if (msg_build(&mp, &out, len, why, whylen) == -1)
 			return NULL;
 		return out;
@@ -1053,16 +1241,21 @@ exec_run(struct scn_exec *x, size_t i)
 		break;
 	case SCN_MAIL:
 		exec_txn_clear(x);
-		x->txn_from = xstrdup(st->arg);
+		if (exec_mail(x, i, &c, why, sizeof(why)) == -1) {
+			exec_local_fail(x, i, STAGE_MAIL, why);
+			return;
+		}
 		break;
 	case SCN_RCPT:
-		x->txn_rcpt = xreallocarray(x->txn_rcpt, x->ntxn_rcpt + 1,
-		    sizeof(char *));
-		x->txn_rcpt[x->ntxn_rcpt++] = xstrdup(st->arg);
+		if (exec_rcpt(x, st, &c, why, sizeof(why)) == -1) {
+			exec_local_fail(x, i, STAGE_RCPT, why);
+			return;
+		}
 		break;
 	case SCN_DATA:
 		free(x->msg);
 		x->msg = NULL;
+		exec_data_8bit(x, st);
 		if (!(flags & SMTP_F_STOP) && (x->msg = exec_message(x, st,
 		    &c.message_len, why, sizeof(why))) == NULL) {
 			exec_local_fail(x, i, STAGE_DATA, why);
@@ -1146,9 +1339,9 @@ exec_group(struct scn_exec *x, size_t i)
 	const struct scn_params *p = x->p;
 	const struct scn_step *st = &x->scn->steps[i], *m;
 	struct smtp_cmd	*c;
-	size_t		 n, k, nrcpt = x->ntxn_rcpt;
+	size_t		 n, k, nf, nrcpt = x->ntxn_rcpt;
 	char		 why[512];
-	int		 offered;
+	int		 offered, rc;
 
 	if (st->group == 0 || p->no_pipelining || x->cur == NULL ||
 	    smtp_is_over(x->cur) || smtp_asif_waiting(x->cur))
@@ -1159,6 +1352,14 @@ exec_group(struct scn_exec *x, size_t i)
 	if (!offered)
 		exec_note(x, WIRE_WARN, "the server does not offer "
 		    "PIPELINING; sending the group as the scenario asks");
+	/*
+	 * Each command gets its path and ESMTP parameters as it would
+	 * alone (exec_mail, exec_rcpt: esmtp.h); one that cannot go makes
+	 * the group go one command at a time, where that step fails as it
+	 * would have without the group (its findings said once, there).
+	 */
+	nf = smtp_session_record(x->cur)->nfindings;
+	x->no_echo = 1;
 	c = xcalloc(n, sizeof(*c));
 	for (k = 0; k < n; k++) {
 		m = &x->scn->steps[i + k];
@@ -1167,26 +1368,33 @@ exec_group(struct scn_exec *x, size_t i)
 		c[k].params = m->params;
 		c[k].flags = m->flags;
 		c[k].chunk = p->bdat_chunk;
+		rc = 0;
 		if (m->op == SCN_MAIL) {
 			exec_txn_clear(x);
 			nrcpt = 0;
-			x->txn_from = xstrdup(m->arg);
-		} else if (m->op == SCN_RCPT) {
-			x->txn_rcpt = xreallocarray(x->txn_rcpt,
-			    x->ntxn_rcpt + 1, sizeof(char *));
-			x->txn_rcpt[x->ntxn_rcpt++] = xstrdup(m->arg);
-		} else if (m->op == SCN_DATA) {
+			rc = exec_mail(x, i + k, &c[k], why, sizeof(why));
+		} else if (m->op == SCN_RCPT)
+			rc = exec_rcpt(x, m, &c[k], why, sizeof(why));
+		else if (m->op == SCN_DATA) {
 			free(x->msg);
 			if ((x->msg = exec_message(x, m, &c[k].message_len,
-			    why, sizeof(why))) == NULL) {
-				free(c);
-				x->pc = i + k + 1;
-				exec_local_fail(x, i + k, STAGE_DATA, why);
-				return 1;
-			}
+			    why, sizeof(why))) == NULL)
+				rc = -1;
 			c[k].message = x->msg;
 		}
+		if (rc == -1)
+			break;
 	}
+	x->no_echo = 0;
+	if (k < n) {
+		record_trim_findings(smtp_session_record_mut(x->cur), nf);
+		exec_txn_trim(x, nrcpt);
+		free(x->msg);
+		x->msg = NULL;
+		free(c);
+		return 0;
+	}
+	exec_echo(x, nf);
 	x->grp_first = i;
 	x->grp_n = n;
 	x->grp_base = smtp_session_record(x->cur)->nsteps;
@@ -1195,8 +1403,7 @@ exec_group(struct scn_exec *x, size_t i)
 	x->wait = WAIT_STEP;
 	if (smtp_do_group(x->cur, c, n) == -1) {
 		/* not taken: one at a time, as if never grouped */
-		while (x->ntxn_rcpt > nrcpt)
-			free(x->txn_rcpt[--x->ntxn_rcpt]);
+		exec_txn_trim(x, nrcpt);
 		x->grp_n = 0;
 		x->pc = i + 1;
 		x->running = RUN_NONE;

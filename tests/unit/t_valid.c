@@ -60,6 +60,14 @@ static const struct {
 	{ "Postmaster", 0, "Postmaster" },
 	{ "postmaster", VALID_NULL_OK, NULL },
 	{ "@a.example,@b.example:user@c.example", 0, NULL },
+	{ "b@@y.example", 0, NULL },
+	{ "a@b@y.example", 0, NULL },
+	{ "\"a@b\"@y.example", 0, "\"a@b\"@y.example" },
+	{ "\"\"@y.example", 0, "\"\"@y.example" },
+	{ "\"j\xc3\xb6rg x\"@y.example", 0, "\"j\xc3\xb6rg x\"@y.example" },
+	{ "\"a\\\xc3\xb6\"@y.example", 0, NULL },	/* \ + non-ASCII */
+	{ "u@\xe2\x98\x83.example", 0, NULL },	/* IDNA2008: symbol */
+	{ "u@xn--bcher-kva.example", 0, "u@xn--bcher-kva.example" },
 	/* raw: odd on purpose, still one line */
 	{ "host!user", VALID_RAW, "host!user" },
 	{ "<@a.example,@b.example:user@c.example>", VALID_RAW,
@@ -164,6 +172,17 @@ main(void)
 		    sizeof(err)) == 0) == helos[i].good, "helo #%zu %s%s", i,
 		    helos[i].good ? "accepted" : "refused",
 		    helos[i].flags & VALID_RAW ? " (raw)" : "");
+	/* the messages say what is wrong and what is accepted */
+	ok(valid_address("b@@y.example", 0, err, sizeof(err)) == NULL &&
+	    strstr(err, "second \"@\"") != NULL &&
+	    strstr(err, "--raw-address") != NULL, "b@@y: %s", err);
+	ok(valid_address("b@", 0, err, sizeof(err)) == NULL &&
+	    strstr(err, "domain is missing") != NULL, "b@: %s", err);
+	ok(valid_address("x", 0, err, sizeof(err)) == NULL &&
+	    strstr(err, "no \"@\"") != NULL &&
+	    strstr(err, "postmaster") != NULL, "x: %s", err);
+	ok(valid_address("u@\xe2\x98\x83.example", 0, err, sizeof(err)) ==
+	    NULL && strstr(err, "IDNA2008") != NULL, "IDN refused: %s", err);
 	ok(valid_helo(big, 0, err, sizeof(err)) == -1 &&
 	    strstr(err, "255") != NULL, "helo of 100 KB refused: %s", err);
 	ok(valid_helo(big, VALID_RAW, err, sizeof(err)) == -1,
