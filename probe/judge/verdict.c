@@ -220,6 +220,27 @@ embedded_code(const char *low, char *enh)
 	return code;
 }
 
+/*
+ * text_has_code - whether the text carries the basic code itself ("550
+ * 5.1.1 ...", "... said: 550 ..."); a bounce's own words ("Connection
+ * refused") get a code from the caller, inferred from the status
+ */
+static int
+text_has_code(const char *low, int code)
+{
+	char		 c[4];
+	const char	*p;
+
+	if (code < 200 || code > 599)
+		return 0;
+	snprintf(c, sizeof(c), "%d", code);
+	for (p = strstr(low, c); p != NULL; p = strstr(p + 1, c))
+		if ((p == low || !isalnum((unsigned char)p[-1])) &&
+		    !isalnum((unsigned char)p[3]) && p[3] != '.')
+			return 1;
+	return 0;
+}
+
 /* rule_matches - 1 if every condition of r holds (low: lower case) */
 static int
 rule_matches(const struct rule *r, int stage, int code, const char *enh,
@@ -230,12 +251,12 @@ rule_matches(const struct rule *r, int stage, int code, const char *enh,
 		return 0;
 	/*
 	 * a pasted text with no code at all is taken for a refusal; "0"
-	 * among the digits also takes a text without a basic code (a
-	 * mailer's own error, "connect to ...: Connection refused")
+	 * among the digits also takes a text that does not carry a basic
+	 * code (a mailer's own error, "connect to ...: Connection refused")
 	 */
 	if (r->classes != NULL && strchr(r->classes, class_digit(code, enh) ==
 	    0 ? '5' : '0' + class_digit(code, enh)) == NULL &&
-	    (code != 0 || strchr(r->classes, '0') == NULL))
+	    (strchr(r->classes, '0') == NULL || text_has_code(low, code)))
 		return 0;
 	if (r->code != 0 && r->code != code)
 		return 0;
