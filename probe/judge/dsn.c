@@ -299,7 +299,7 @@ read_human(struct ctx *c, const struct span *b, size_t nb, const char *cte)
  * headers follow.
  */
 static const char *const prose_end[] = {
-	"received:", "return-path:", "message-id:", "content-type:",
+	"received:", "return-path:", "message-id:",
 	"--- below this line", "original message", "returned message",
 	"message text follows", "copy of the message", "attachment is a copy",
 	"original message follows", "headers of the original",
@@ -325,7 +325,13 @@ prose_of(const struct span *l, size_t n)
 				break;
 		if (k < nitems(prose_end))
 			break;
-		if (t.len == 0)
+		/* MIME scaffolding of a part the walk could not split */
+		if (t.len == 0 || t.p[0] == '-' ||
+		    dsn_ci_prefix(t.p, t.len, "content-") ||
+		    dsn_ci_prefix(t.p, t.len, "mime-version:") ||
+		    dsn_ci_find(t.p, t.len, "mime format") != NULL ||
+		    dsn_ci_find(t.p, t.len, "mime-encapsulated") != NULL ||
+		    (t.len > 3 && memcmp(t.p + t.len - 3, "==_", 3) == 0))
 			continue;
 		if (t.len > sizeof(buf) - w - 2)
 			t.len = sizeof(buf) - w - 2;
