@@ -52,6 +52,8 @@ static void	 read_human(struct ctx *, const struct span *, size_t,
 		    const char *);
 static void	 read_dsn(struct ctx *, const struct span *, size_t,
 		    const char *);
+static void	 read_html(struct ctx *, const struct span *, size_t,
+		    const char *);
 static void	 group_flush(struct ctx *, struct group *);
 static int	 rec_match(const struct rec *, const struct rec *);
 static void	 rec_take(struct rec *, struct rec *);
@@ -235,8 +237,9 @@ walk(struct ctx *c, const struct span *l, size_t n, int depth)
 	    strcmp(m.type, "message/global-delivery-status") == 0) {
 		c->saw_dsn = 1;
 		read_dsn(c, l + body, n - body, m.cte);
+	} else if (strcmp(m.type, "text/html") == 0) {
+		read_html(c, l + body, n - body, m.cte);
 	} else if (strncmp(m.type, "text/", 5) == 0 &&
-	    strcmp(m.type, "text/html") != 0 &&
 	    strcmp(m.type, "text/rfc822-headers") != 0) {
 		read_human(c, l + body, n - body, m.cte);
 	}
@@ -288,8 +291,63 @@ read_human(struct ctx *c, const struct span *b, size_t nb, const char *cte)
 
 	part_lines(b, nb, cte, &L, &own);
 	dsn_human(c, L.v, L.n);
-	if (c->prose == NULL)
-		c->prose = prose_of(L.v, L.n);
+	if (c->prose == NULL || c->prose_html) {
+		char	*p = prose_of(L.v, L.n);
+
+		if (p != NULL) {
+			free(c->prose);
+			c->prose = p;
+			c->prose_html = 0;
+		}
+	}
+	free(L.v);
+	free(own);
+}
+
+/*
+ * read_html - an HTML part is not scanned for replies, but when no text
+ * part said anything, its words (tags dropped, <br>, <p> and <div> made
+ * line ends) are the bounce's own words
+ */
+static void
+read_html(struct ctx *c, const struct span *b, size_t nb, const char *cte)
+{
+	struct lines	 L, T;
+	char		*own, *t;
+	size_t		 i, j, k, w = 0, cap = 0;
+	int		 intag = 0;
+
+	if (c->prose != NULL)
+		return;
+	part_lines(b, nb, cte, &L, &own);
+	for (i = 0; i < L.n; i++)
+		cap += L.v[i].len + 1;
+	t = xmalloc(cap + 1);
+	for (i = 0; i < L.n; i++) {
+		for (j = 0; j < L.v[i].len; j++) {
+			const char *p = L.v[i].p + j;
+
+			if (*p == '<') {
+				intag = 1;
+				k = L.v[i].len - j;
+				if (dsn_ci_prefix(p, k, "<br") ||
+				    dsn_ci_prefix(p, k, "<p") ||
+				    dsn_ci_prefix(p, k, "</p") ||
+				    dsn_ci_prefix(p, k, "<div") ||
+				    dsn_ci_prefix(p, k, "</div"))
+					t[w++] = '\n';
+			} else if (*p == '>' && intag)
+				intag = 0;
+			else if (!intag)
+				t[w++] = *p;
+		}
+		t[w++] = intag ? ' ' : '\n';
+	}
+	dsn_lines_split(t, w, &T);
+	c->prose = prose_of(T.v, T.n);
+	c->prose_html = c->prose != NULL;
+	free(T.v);
+	free(t);
 	free(L.v);
 	free(own);
 }
@@ -361,6 +419,8 @@ reply_junk(const char *r)
 		return 0;
 	if (r[0] == '(' && strchr(r, ')') != NULL)
 		return 0;
+	if (n >= 3 && strcasecmp(r + n - 3, " to") == 0)
+		return 1;
 	if (n == 0 || r[n - 1] == ':' || r[n - 1] == '\'' ||
 	    r[0] == ';' || r[0] == '(' || r[0] == '"')
 		return 1;
