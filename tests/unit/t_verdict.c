@@ -478,6 +478,23 @@ fixed(void)
 	verdict_reply(STAGE_BANNER, 550, NULL, "550 Administrative prohibition",
 	    &v);
 	ok(strcmp(v.class, "ip") == 0, "Exim prohibition at banner: ip");
+	/* replies 0: a mailer's own words, whatever code the caller infers */
+	verdict_reply(-1, 550, NULL, "connect to mx.example.net[192.0.2.1]:25: "
+	    "Connection refused", &v);
+	ok(strcmp(v.class, "network") == 0 && strcmp(v.reason, "refused") == 0,
+	    "a bounce's \"Connection refused\" (code inferred) is network");
+	verdict_reply(-1, 554, NULL, "554 Connection refused", &v);
+	ok(strcmp(v.class, "network") != 0,
+	    "a server's reply \"554 Connection refused\" is not network");
+	verdict_reply(-1, 0, NULL, "Sorry, I wasn't able to establish an SMTP "
+	    "connection. (#4.4.1)", &v);
+	ok(strcmp(v.class, "network") == 0 && strcmp(v.enhanced, "4.4.1") == 0,
+	    "qmail's (#4.4.1) is read, and the text is network");
+	verdict_reply(STAGE_RCPT, 550, NULL, "550 5.1.1 <bob@example.com>: "
+	    "Recipient address rejected: example.com", &v);
+	ok(strcmp(v.class, "recipient") == 0 &&
+	    strcmp(v.reason, "user-unknown") == 0,
+	    "\"Recipient address rejected:\" with 5.1.1: the code says why");
 	verdict_reply(STAGE_EHLO, 550, NULL, "550 Administrative prohibition",
 	    &v);
 	ok(strcmp(v.class, "helo") == 0, "Exim prohibition at ehlo: helo");
