@@ -56,6 +56,7 @@ struct dsn_item {
 	char	*status;
 	char	*remote_mta;
 	char	*reply;
+	char	*text;		/* no reply: the bounce's own words, or NULL */
 	int	 code;
 	int	 stage;
 };

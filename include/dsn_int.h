@@ -83,6 +83,8 @@ struct ctx {
 	int		 saw_dsn;	/* a delivery-status part was seen */
 	size_t		 nparts;
 	unsigned	 truncated;	/* DSN_TRUNC_PARTS, DSN_TRUNC_DEPTH */
+	char		*prose;		/* the first text part's own words */
+	int		 prose_html;	/* ... or an HTML part's, while none */
 };
 
 struct phrase {

@@ -351,7 +351,8 @@ explain_main(int argc, char **argv)
 
 			code = explain_code(it);
 			verdict_reply(st, code, it->status,
-			    it->reply != NULL ? it->reply : "", &v);
+			    it->reply != NULL ? it->reply : it->text != NULL ?
+			    it->text : "", &v);
 			explain_count(sum, v.class, it->recipient);
 			if (worst == -1 || explain_status(code) == 1 ||
 			    (worst == 0 && explain_status(code) == 2))

@@ -52,11 +52,15 @@ static void	 read_human(struct ctx *, const struct span *, size_t,
 		    const char *);
 static void	 read_dsn(struct ctx *, const struct span *, size_t,
 		    const char *);
+static void	 read_html(struct ctx *, const struct span *, size_t,
+		    const char *);
 static void	 group_flush(struct ctx *, struct group *);
 static int	 rec_match(const struct rec *, const struct rec *);
 static void	 rec_take(struct rec *, struct rec *);
 static int	 rec_copy(struct rec *, const struct rec *);
 static void	 finish(struct dsn_item *);
+static char	*prose_of(const struct span *, size_t);
+static int	 reply_junk(const char *);
 static void	 dsn_fields(struct ctx *, const struct span *, size_t, int);
 static void	 dsn_merge(struct ctx *, struct dsn *);
 
@@ -233,8 +237,9 @@ walk(struct ctx *c, const struct span *l, size_t n, int depth)
 	    strcmp(m.type, "message/global-delivery-status") == 0) {
 		c->saw_dsn = 1;
 		read_dsn(c, l + body, n - body, m.cte);
+	} else if (strcmp(m.type, "text/html") == 0) {
+		read_html(c, l + body, n - body, m.cte);
 	} else if (strncmp(m.type, "text/", 5) == 0 &&
-	    strcmp(m.type, "text/html") != 0 &&
 	    strcmp(m.type, "text/rfc822-headers") != 0) {
 		read_human(c, l + body, n - body, m.cte);
 	}
@@ -286,8 +291,149 @@ read_human(struct ctx *c, const struct span *b, size_t nb, const char *cte)
 
 	part_lines(b, nb, cte, &L, &own);
 	dsn_human(c, L.v, L.n);
+	if (c->prose == NULL || c->prose_html) {
+		char	*p = prose_of(L.v, L.n);
+
+		if (p != NULL) {
+			free(c->prose);
+			c->prose = p;
+			c->prose_html = 0;
+		}
+	}
 	free(L.v);
 	free(own);
+}
+
+/*
+ * read_html - an HTML part is not scanned for replies, but when no text
+ * part said anything, its words (tags dropped, <br>, <p> and <div> made
+ * line ends) are the bounce's own words
+ */
+static void
+read_html(struct ctx *c, const struct span *b, size_t nb, const char *cte)
+{
+	struct lines	 L, T;
+	char		*own, *t;
+	size_t		 i, j, k, w = 0, cap = 0;
+	int		 intag = 0;
+
+	if (c->prose != NULL)
+		return;
+	part_lines(b, nb, cte, &L, &own);
+	for (i = 0; i < L.n; i++)
+		cap += L.v[i].len + 1;
+	t = xmalloc(cap + 1);
+	for (i = 0; i < L.n; i++) {
+		for (j = 0; j < L.v[i].len; j++) {
+			const char *p = L.v[i].p + j;
+
+			if (*p == '<') {
+				intag = 1;
+				k = L.v[i].len - j;
+				if (dsn_ci_prefix(p, k, "<br") ||
+				    dsn_ci_prefix(p, k, "<p") ||
+				    dsn_ci_prefix(p, k, "</p") ||
+				    dsn_ci_prefix(p, k, "<div") ||
+				    dsn_ci_prefix(p, k, "</div"))
+					t[w++] = '\n';
+			} else if (*p == '>' && intag)
+				intag = 0;
+			else if (!intag)
+				t[w++] = *p;
+		}
+		t[w++] = intag ? ' ' : '\n';
+	}
+	dsn_lines_split(t, w, &T);
+	c->prose = prose_of(T.v, T.n);
+	c->prose_html = c->prose != NULL;
+	free(T.v);
+	free(t);
+	free(L.v);
+	free(own);
+}
+
+/*
+ * Lines that end a bounce's own words: the returned message or its
+ * headers follow.
+ */
+static const char *const prose_end[] = {
+	"received:", "return-path:", "message-id:",
+	"--- below this line", "original message", "returned message",
+	"message text follows", "copy of the message", "attachment is a copy",
+	"original message follows", "headers of the original",
+	"------ this is a copy", "unsent message below",
+};
+
+/*
+ * prose_of - the first lines of a text part (up to the returned message
+ * or 600 bytes) collapsed into one line: what the bounce says when no
+ * reply can be read from it. NULL when empty.
+ */
+static char *
+prose_of(const struct span *l, size_t n)
+{
+	char	 buf[600];
+	size_t	 i, k, w = 0;
+
+	for (i = 0; i < n && w + 2 < sizeof(buf); i++) {
+		struct span t = dsn_trim(l[i].p, l[i].len);
+
+		for (k = 0; k < nitems(prose_end); k++)
+			if (dsn_ci_find(t.p, t.len, prose_end[k]) != NULL)
+				break;
+		if (k < nitems(prose_end))
+			break;
+		/* MIME scaffolding of a part the walk could not split */
+		if (t.len == 0 || t.p[0] == '-' ||
+		    dsn_ci_prefix(t.p, t.len, "content-") ||
+		    dsn_ci_prefix(t.p, t.len, "mime-version:") ||
+		    dsn_ci_find(t.p, t.len, "mime format") != NULL ||
+		    dsn_ci_find(t.p, t.len, "mime-encapsulated") != NULL ||
+		    (t.len > 3 && memcmp(t.p + t.len - 3, "==_", 3) == 0))
+			continue;
+		if (t.len > sizeof(buf) - w - 2)
+			t.len = sizeof(buf) - w - 2;
+		if (w > 0)
+			buf[w++] = ' ';
+		memcpy(buf + w, t.p, t.len);
+		w += t.len;
+	}
+	return w == 0 ? NULL : dsn_mkstr(buf, w);
+}
+
+/*
+ * reply_junk - whether a recogniser's "reply" is a fragment that says
+ * nothing ("MAIL From:", "; Tue, 28 Feb 2006 ...", "(expanded from"):
+ * no reply code leads it, and it ends in ':' or a quote, starts with
+ * ';', an unclosed '(' or '"', or holds fewer than two words of three
+ * letters
+ */
+static int
+reply_junk(const char *r)
+{
+	size_t	 n = strlen(r), run = 0, words = 0, i;
+
+	/* a reply code leads a real reply, however short ("550 5.1.1 no") */
+	if (n >= 3 && r[0] >= '2' && r[0] <= '5' &&
+	    isdigit((unsigned char)r[1]) && isdigit((unsigned char)r[2]))
+		return 0;
+	if (r[0] == '(' && strchr(r, ')') != NULL)
+		return 0;
+	if (n >= 3 && strcasecmp(r + n - 3, " to") == 0)
+		return 1;
+	if (n == 0 || r[n - 1] == ':' || r[n - 1] == '\'' ||
+	    r[0] == ';' || r[0] == '(' || r[0] == '"')
+		return 1;
+	for (i = 0; i <= n; i++) {
+		if (i < n && isalpha((unsigned char)r[i]))
+			run++;
+		else {
+			if (run >= 3)
+				words++;
+			run = 0;
+		}
+	}
+	return words < 2;
 }
 
 /* read_dsn - decode a delivery-status part and read its fields */
@@ -629,6 +775,14 @@ dsn_merge(struct ctx *c, struct dsn *d)
 		L->v[i].orcpt = NULL;
 		d->items[i] = L->v[i].it;
 		memset(&L->v[i].it, 0, sizeof(L->v[i].it));
+		/* no reply read: the bounce's own words say why */
+		if (d->items[i].reply != NULL &&
+		    reply_junk(d->items[i].reply)) {
+			free(d->items[i].reply);
+			d->items[i].reply = NULL;
+		}
+		if (c->prose != NULL && d->items[i].reply == NULL)
+			d->items[i].text = xstrdup(c->prose);
 		finish(&d->items[i]);
 	}
 	d->nitems = L->n;
@@ -689,6 +843,7 @@ dsn_parse(const char *text, size_t len)
 		dsn_rec_clear(&c.txt.v[i]);
 	free(c.dsn.v);
 	free(c.txt.v);
+	free(c.prose);
 	free(L.v);
 	return d;
 }
@@ -707,6 +862,7 @@ dsn_free(struct dsn *d)
 		free(d->items[i].status);
 		free(d->items[i].remote_mta);
 		free(d->items[i].reply);
+		free(d->items[i].text);
 	}
 	free(d->items);
 	free(d->reporting_mta);

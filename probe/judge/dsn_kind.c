@@ -48,6 +48,8 @@ static const char *bounce_subject[] = {
 	"non-deliverable", "not delivered", "delivery notification",
 	"could not be delivered", "returned to sender", "mail system error",
 	"delivery problem", "rejected", "warning: could not",
+	"failed mail", "mail failure", "nicht zustellbar", "non remis",
+	"no se pudo entregar", "non recapitato",
 };
 
 /* Subject words of an automatic reply. */
@@ -57,7 +59,7 @@ static const char *auto_subject[] = {
 	"auto response", "vacation", "abwesenheit", "automatyczna",
 	"risposta automatica", "reponse automatique", "respuesta automatica",
 	"thank you for your e-mail", "thank you for your email",
-	"away from", "[auto",
+	"away from", "[auto", "automatische", "automatiska", "automaattinen",
 };
 
 /* hdr_value - value of header name in the header block, or NULL */

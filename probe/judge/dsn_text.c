@@ -36,6 +36,8 @@ static char	*back_rcpt(const struct span *, size_t, const char *, int);
 static size_t	 rx_exchange(struct ctx *, const struct span *, size_t,
 		    size_t);
 static size_t	 rx_exim(struct ctx *, const struct span *, size_t, size_t);
+static size_t	 rx_notreach(struct ctx *, const struct span *, size_t,
+		    size_t);
 static void	 exim_reply(struct rec *, const char *, size_t);
 
 /* is_cut - 1 if the line starts the returned message, end of the text */
@@ -69,7 +71,8 @@ dsn_human(struct ctx *c, const struct span *l, size_t n)
 		    (k = rx_angle(c, l, end, i)) > 0 ||
 		    (k = rx_gmail(c, l, end, i)) > 0 ||
 		    (k = rx_exchange(c, l, end, i)) > 0 ||
-		    (k = rx_exim(c, l, end, i)) > 0)
+		    (k = rx_exim(c, l, end, i)) > 0 ||
+		    (k = rx_notreach(c, l, end, i)) > 0)
 			continue;
 	}
 	free(sm.host);
@@ -419,7 +422,8 @@ rx_gmail(struct ctx *c, const struct span *l, size_t n, size_t i)
 	static const char *const lead[] = {
 	    "The response from the remote server was:",
 	    "The error that the other server returned was:",
-	    "The response was:" };
+	    "The response was:", "Remote server replied:",
+	    "The server responded with:", "Remote server reply:" };
 	const char	*f = NULL, *start;
 	struct span	 r, h;
 	struct rec	 t;
@@ -632,3 +636,40 @@ exim_reply(struct rec *t, const char *p, size_t n)
 	t->it.reply = dsn_norm_reply(r.p, r.len);
 }
 
+/*
+ * rx_notreach - older Exchange and GroupWise: "did not reach the
+ * following recipient(s):", then "x@y on DATE" and the reason on the
+ * indented lines after it ("The recipient name is not recognized").
+ */
+static size_t
+rx_notreach(struct ctx *c, const struct span *l, size_t n, size_t i)
+{
+	struct span	 t0, a;
+	struct rec	 t;
+	const char	*start = NULL;
+	size_t		 j = i + 1, k;
+
+	if (dsn_ci_find(l[i].p, l[i].len,
+	    "did not reach the following recipient") == NULL)
+		return 0;
+	while (j < n && dsn_blank(&l[j]))
+		j++;
+	if (j >= n || !loose_addr(&l[j], &a))
+		return 0;
+	memset(&t, 0, sizeof(t));
+	t.it.stage = -1;
+	t.it.recipient = dsn_addr_clean(a.p, a.len);
+	for (k = j + 1; k < n && k < j + 4 && !dsn_blank(&l[k]); k++) {
+		t0 = dsn_trim(l[k].p, l[k].len);
+		/* the reason lines are indented; the MTS-ID line is not one */
+		if (t0.p == l[k].p || dsn_ci_prefix(t0.p, t0.len, "the mts-id"))
+			break;
+		if (start == NULL)
+			start = t0.p;
+	}
+	if (start != NULL)
+		t.it.reply = dsn_norm_reply(start,
+		    (size_t)(l[k - 1].p + l[k - 1].len - start));
+	dsn_txt_add(c, &t);
+	return k - i;
+}

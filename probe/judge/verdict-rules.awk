@@ -299,9 +299,10 @@ function endrecord(	r, e, en, j) {
 		}
 		rstages[R] = expr
 	} else if (KW == "replies") {
-		if (val !~ /^[2-5]+$/)
+		if (val !~ /^[02-5]+$/)
 			err(FNR, "replies is the first digits of basic " \
-			    "codes, 2 to 5 (e.g. 45), not \"" val "\"")
+			    "codes, 2 to 5 (e.g. 45), or 0 for a text " \
+			    "without one, not \"" val "\"")
 		else
 			for (I = 1; I < length(val); I++)
 				if (index(substr(val, I + 1), \

@@ -220,6 +220,27 @@ embedded_code(const char *low, char *enh)
 	return code;
 }
 
+/*
+ * text_has_code - whether the text carries the basic code itself ("550
+ * 5.1.1 ...", "... said: 550 ..."); a bounce's own words ("Connection
+ * refused") get a code from the caller, inferred from the status
+ */
+static int
+text_has_code(const char *low, int code)
+{
+	char		 c[4];
+	const char	*p;
+
+	if (code < 200 || code > 599)
+		return 0;
+	snprintf(c, sizeof(c), "%d", code);
+	for (p = strstr(low, c); p != NULL; p = strstr(p + 1, c))
+		if ((p == low || !isalnum((unsigned char)p[-1])) &&
+		    !isalnum((unsigned char)p[3]) && p[3] != '.')
+			return 1;
+	return 0;
+}
+
 /* rule_matches - 1 if every condition of r holds (low: lower case) */
 static int
 rule_matches(const struct rule *r, int stage, int code, const char *enh,
@@ -228,9 +249,14 @@ rule_matches(const struct rule *r, int stage, int code, const char *enh,
 	if (r->stages != ANY && (stage < 0 ||
 	    (r->stages & (1u << stage)) == 0))
 		return 0;
-	/* a pasted text with no code at all is taken for a refusal */
+	/*
+	 * a pasted text with no code at all is taken for a refusal; "0"
+	 * among the digits also takes a text that does not carry a basic
+	 * code (a mailer's own error, "connect to ...: Connection refused")
+	 */
 	if (r->classes != NULL && strchr(r->classes, class_digit(code, enh) ==
-	    0 ? '5' : '0' + class_digit(code, enh)) == NULL)
+	    0 ? '5' : '0' + class_digit(code, enh)) == NULL &&
+	    (strchr(r->classes, '0') == NULL || text_has_code(low, code)))
 		return 0;
 	if (r->code != 0 && r->code != code)
 		return 0;
@@ -251,11 +277,21 @@ static void
 hash_code(const char *text, char *enh)
 {
 	const char	*p;
+	char		 buf[16];
+	size_t		 n;
 
-	for (p = strstr(text, "(#"); p != NULL; p = strstr(p + 2, "(#"))
-		if ((p[2] == '4' || p[2] == '5') && p[3] == '.' &&
-		    reply_enhanced_parse(p + 2, enh) > 0)
+	for (p = strstr(text, "(#"); p != NULL; p = strstr(p + 2, "(#")) {
+		if ((p[2] != '4' && p[2] != '5') || p[3] != '.')
+			continue;
+		/* "(#4.4.1)": the code ends at the parenthesis */
+		n = strcspn(p + 2, ") ");
+		if (n >= sizeof(buf))
+			continue;
+		memcpy(buf, p + 2, n);
+		buf[n] = '\0';
+		if (reply_enhanced_parse(buf, enh) > 0)
 			return;
+	}
 	enh[0] = '\0';
 }
 
@@ -408,6 +444,7 @@ rule_better(const struct rule *a, const struct rule *b)
 struct tally {
 	const char	*class;
 	const struct rule *best;	/* its strongest rule */
+	const struct rule *why;		/* its strongest specific reason */
 	char		 hit[WORD_MAX];	/* the words of best */
 	int		 kind[4];	/* strongest weight of each kind */
 	int		 score;
@@ -490,6 +527,7 @@ evidence_sort(struct verdict *v)
 }
 
 #define NCLASS	16
+#define WHY_WEIGHT	60	/* the least weight of a rule giving a reason */
 
 /* tally_of - the tally of class in t[] (n used), a new one if needed */
 static struct tally *
@@ -533,6 +571,13 @@ verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
 			run = &t[i];
 	v->class = win->class;
 	v->reason = win->best->reason;
+	/*
+	 * "Recipient address rejected:" names only the object; a weaker
+	 * rule of the same class that says why (the enhanced code 5.1.1,
+	 * "mailbox full") gives the reason
+	 */
+	if (reason_generic(v->reason) && win->why != NULL)
+		v->reason = win->why->reason;
 	v->rule = win->best->id;
 	v->score = win->score;
 	snprintf(v->words, sizeof(v->words), "%s", win->hit);
@@ -587,6 +632,9 @@ verdict_reply(int stage, int code, const char *enhanced, const char *text,
 			ct->best = r;
 			snprintf(ct->hit, sizeof(ct->hit), "%s", hit);
 		}
+		if (!reason_generic(r->reason) && r->weight >= WHY_WEIGHT &&
+		    (ct->why == NULL || r->weight > ct->why->weight))
+			ct->why = r;
 	}
 	if (code / 100 != 2 && (fb = fallback(stage, enh)) != NULL &&
 	    (ct = tally_of(t, &n, fb->class)) != NULL) {

@@ -81,6 +81,36 @@ static const struct fcase files[] = {
 	    "452 4.2.2 <trent@example.org>: Mailbox full", 452, STAGE_EOD } },
 };
 
+/* bounces without an SMTP reply: what they say must still be read */
+static const char prose_bounce[] =
+    "Subject: Undeliverable\nContent-Type: text/plain\n\n"
+    "This Message was undeliverable due to the following reason:\n\n"
+    "Your message was not delivered because the destination computer was\n"
+    "not reachable within the allowed queue period.\n\n"
+    "The following recipients did not receive your message:\n\n"
+    "     <x@example.org>\n\n"
+    "---- Original message follows ----\nReceived: from a by b\n";
+static const char junk_bounce[] =
+    "Subject: failure notice\nContent-Type: text/plain\n\n"
+    "Failed to deliver to '<y@example.org>'\n"
+    "Messages without To: fields are not accepted here\n";
+static const char html_bounce[] =
+    "Subject: failure notice\nContent-Type: multipart/mixed; boundary=B\n\n"
+    "--B\nContent-Type: text/html\n\n"
+    "<p>z@example.org</p><p><b>No such user</b></p>\n"
+    "--B\nContent-Type: message/delivery-status\n\n"
+    "Reporting-MTA: dns; mx.example.org\n\n"
+    "Final-Recipient: rfc822; z@example.org\nAction: failed\n"
+    "Status: 5.0.0\n--B--\n";
+static const char notreach_bounce[] =
+    "Subject: Undeliverable\nContent-Type: text/plain\n\n"
+    "Your message\n  To:      user9@example.com\n"
+    "  Subject: a virus warning\n\n"
+    "did not reach the following recipient(s):\n\n"
+    "user9@example.com on Fri, 20 Jul 2001 11:08:59 -0700\n"
+    "    The recipient name is not recognized\n"
+    "\tThe MTS-ID of the original message is: c=us;a= ;p=x\n";
+
 static const struct tcase texts[] = {
 	{ "postfix text only, folded (in reply to ...)",
 	    "<a@example.net>: host mx.example.net[192.0.2.1] said: 550-5.1.1\n"
@@ -583,6 +613,33 @@ main(void)
 		ok(sane(d), "%s: all strings printable", texts[i].name);
 		dsn_free(d);
 	}
+
+	/* no reply in the bounce: its own words are kept as the item's text */
+	d = dsn_parse(prose_bounce, strlen(prose_bounce));
+	ok(d->nitems == 1 && d->items[0].reply == NULL &&
+	    d->items[0].text != NULL && strstr(d->items[0].text,
+	    "not reachable within the allowed queue period") != NULL &&
+	    strstr(d->items[0].text, "Received:") == NULL,
+	    "no reply: the bounce's words up to the returned message");
+	dsn_free(d);
+	d = dsn_parse(junk_bounce, strlen(junk_bounce));
+	ok(d->nitems == 1 && d->items[0].reply == NULL &&
+	    d->items[0].text != NULL && strstr(d->items[0].text,
+	    "Messages without To: fields") != NULL,
+	    "a fragment (\"Failed to deliver to\") is no reply");
+	dsn_free(d);
+	d = dsn_parse(html_bounce, strlen(html_bounce));
+	ok(d->nitems == 1 && d->items[0].reply == NULL &&
+	    d->items[0].text != NULL &&
+	    strstr(d->items[0].text, "No such user") != NULL &&
+	    strchr(d->items[0].text, '<') == NULL,
+	    "an HTML-only bounce: its words without the tags");
+	dsn_free(d);
+	d = dsn_parse(notreach_bounce, strlen(notreach_bounce));
+	ok(d->nitems == 1 && seq(d->items[0].recipient, "user9@example.com") &&
+	    seq(d->items[0].reply, "The recipient name is not recognized"),
+	    "Exchange's \"did not reach the following recipient(s)\"");
+	dsn_free(d);
 
 	/* MTA log lines: parsed, and their mutations are harmless */
 	d = dsn_log_parse(logs, strlen(logs));
