@@ -302,6 +302,7 @@ bsess_exec_done(struct scn_exec *x, void *arg)
 	jw_arena_begin();
 	for (i = 0; i < n; i++) {
 		d = report_json_doc(scn_exec_record(x, i), PACKAGE_VERSION);
+		json_object_del(d, "schema");
 		json_object_del(d, "tool");
 		if (i == 0 && b->o.tls_check) {
 			struct tlscheck_target tv;

@@ -34,6 +34,7 @@
 #include "reply.h"
 #include "report.h"
 #include "route.h"
+#include "schema.h"
 #include "scn.h"
 #include "shell.h"
 #include "sink.h"
@@ -187,6 +188,7 @@ cli_allmx_json(struct cli_run *run, int rc)
 	for (i = 0; i < run->nt; i++) {
 		o = report_json_doc(scn_exec_record(run->t[i].execs[0], 0),
 		    PACKAGE_VERSION);
+		json_object_del(o, "schema");
 		json_object_del(o, "tool");
 		o = json_pack("{s:s, s:i, s:s, s:o}", "mx",
 		    run->t[i].ra->host, "preference", run->t[i].ra->pref,
@@ -196,7 +198,8 @@ cli_allmx_json(struct cli_run *run, int rc)
 		json_array_append_new(arr, o);
 	}
 	cli_differences(NULL, diff, run);
-	doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
+	doc = json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
+	    "schema", SCHEMA_ALL_MX,
 	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
 	    "domain", run->route->name, "resolution", notes,
 	    "targets", arr, "differences", diff, "exit_code", rc);
