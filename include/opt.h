@@ -78,6 +78,7 @@ struct opt_cli {
 	const char	**vars;		/* --var NAME=VALUE */
 	size_t		  nvars;
 	const char	 *junit;	/* --junit FILE */
+	const char	 *metrics;	/* --metrics FILE */
 	int		  tap;		/* --tap */
 	int		  auth_mech;	/* --auth, -1 none */
 	const char	 *auth_user;	/* --auth-user */

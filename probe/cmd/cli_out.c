@@ -28,6 +28,7 @@
 #include "diag.h"
 #include "explain.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "mtasts.h"
 #include "opt.h"
@@ -206,6 +207,33 @@ cli_allmx_json(struct cli_run *run, int rc)
 	sink_doc(&run->sink, doc);
 }
 
+/*
+ * cli_metrics - --metrics: every session of every target; the run's
+ * time from the first session's start
+ */
+static void
+cli_metrics(struct cli_run *run, int rc)
+{
+	struct metrics		*m;
+	const struct record	*r;
+	int64_t			 t0 = -1;
+	size_t			 i, j, k;
+
+	m = metrics_new(run->cli->nscenarios > 0 ? "suite" : "probe");
+	for (i = 0; i < run->nt; i++)
+		for (j = 0; j < run->t[i].nexec; j++)
+			for (k = 0; k < scn_exec_nrecords(run->t[i].execs[j]);
+			    k++) {
+				r = scn_exec_record(run->t[i].execs[j], k);
+				metrics_add(m, r, run->t[i].tg.label);
+				if (t0 < 0 || r->t0 < t0)
+					t0 = r->t0;
+			}
+	metrics_write(run->cli->metrics, m, t0 < 0 ? 0 :
+	    (double)(util_now_us() - t0) / 1e6, rc);
+	metrics_free(m);
+}
+
 void
 cli_output(struct cli_run *run, int rc, int argc, char **argv)
 {
@@ -250,4 +278,6 @@ cli_output(struct cli_run *run, int rc, int argc, char **argv)
 	sink_tap(sk, run->runs, run->nruns);
 	if (cli->junit != NULL)
 		sink_file(cli->junit, "--junit", cli_junit_write, run);
+	if (cli->metrics != NULL)
+		cli_metrics(run, rc);
 }

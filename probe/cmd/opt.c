@@ -594,6 +594,7 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 		opt_list_add(&c->scenarios, &c->nscenarios, v);
 		break;
 	case O_JUNIT:		c->junit = v; break;
+	case O_METRICS:		c->metrics = v; break;
 	case O_TAP:		c->tap = (int)n; break;
 	case O_AUTH_USER:
 	case S_AUTH_USER:	c->auth_user = v; break;
