@@ -183,4 +183,10 @@ rc=$?
 [ $rc = 64 ] && grep -q "input file" "$work/err3" &&
     grep -q '^not a target!$' "$work/batch.in"
 tap $? "batch --metrics naming the input: refused (exit $rc), the input kept"
+"$probe" -s "$t" --helo probe.test -f a@probe.test -t b@probe.test \
+    --diagnose --metrics "$work/diag.prom" > /dev/null 2> "$work/err4"
+rc=$?
+[ $rc = 64 ] && grep -q -- "--metrics does not go with --diagnose" \
+    "$work/err4" && [ ! -e "$work/diag.prom" ]
+tap $? "--metrics with --diagnose: refused (exit $rc)"
 echo "1..$n"

@@ -739,6 +739,11 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 		    "FILE for a ticket");
 		return -1;
 	}
+	if (c->diagnose && c->metrics != NULL) {
+		log_warnx("--metrics does not go with --diagnose (its variants "
+		    "are experiments, not sessions to monitor)");
+		return -1;
+	}
 	if (c->sni != NULL && c->no_sni) {
 		log_warnx("--tls-sni and --no-tls-sni exclude each other");
 		return -1;
