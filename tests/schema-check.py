@@ -31,6 +31,7 @@
 import glob
 import json
 import os
+import re
 import sys
 
 try:
@@ -189,7 +190,6 @@ def check_enums(schemas, enums_file, classes_file):
         if start < 0 or end < 0:
             problems.append("%s: no class list found" % classes_file)
         else:
-            import re
             words = "".join(re.findall(r'"([^"]*)"',
                                        src[start:end])).split()
             e = enum_of("verdict_class")
@@ -241,6 +241,7 @@ def main(argv):
 
     nerr = ndocs = naccepted = 0
     by_schema = {}
+    seen = {}
     for path in args[1:]:
         origin, docs = documents(path)
         for n, doc in docs:
@@ -274,14 +275,26 @@ def main(argv):
                 continue
             for e in errs:
                 nerr += 1
-                if nerr <= max_errors:
-                    print("%s: document %d %s\n    (spooled in %s)" %
-                          (origin, n, e, os.path.basename(path)))
+                # the same error in many documents (a member the schema
+                # lacks, in every batch line) is shown once, counted
+                key = re.sub(r"\[\d+\]", "[]", e)
+                if key in seen:
+                    seen[key][1] += 1
+                    continue
+                seen[key] = ["%s: document %d %s\n    (spooled in %s)" %
+                             (origin, n, e, os.path.basename(path)), 1]
+    shown = 0
+    for text, count in seen.values():
+        shown += 1
+        if shown > max_errors:
+            break
+        print(text + ("" if count == 1 else
+                      "\n    (and in %d more places)" % (count - 1)))
     if expect_invalid:
         print("%d document(s), %d wrongly accepted" % (ndocs, naccepted))
         return 1 if naccepted or problems or ndocs == 0 else 0
-    if nerr > max_errors:
-        print("... and %d more errors" % (nerr - max_errors))
+    if len(seen) > max_errors:
+        print("... and %d more kinds of error" % (len(seen) - max_errors))
     print("%d document(s) in %d file(s): %d error(s); by schema: %s" % (
         ndocs, len(args) - 1, nerr,
         ", ".join("%s %d" % kv for kv in sorted(by_schema.items()))
