@@ -163,6 +163,21 @@ def check_enums(schemas, enums_file, classes_file):
                 return alt["enum"]
         return None
 
+    # explain.json repeats the verdict's members inline (--strict closes
+    # objects, so it cannot extend $defs/verdict through allOf): hold
+    # its reply and item forms to the verdict's members
+    verdict = set(defs.get("verdict", {}).get("properties", {}))
+    for sid, (path, s) in schemas.items():
+        if os.path.basename(path) != "explain.json":
+            continue
+        forms = [s.get("oneOf", [])[0]] if s.get("oneOf") else []
+        items = [f["properties"]["items"]["items"] for f in s.get("oneOf", [])
+                 if "items" in f.get("properties", {})]
+        for f in forms + items:
+            missing = verdict - set(f.get("properties", {}))
+            if missing:
+                problems.append("explain.json: a verdict form lacks %s of "
+                                "defs.json $defs/verdict" % sorted(missing))
     if enums_file:
         with open(enums_file, encoding="utf-8") as f:
             code = json.load(f)
@@ -233,7 +248,7 @@ def main(argv):
         return 1
     problems = check_enums(schemas, enums, classes)
     for p in problems:
-        print("enum: %s" % p)
+        print("check: %s" % p)
     if strict:
         for _, s in schemas.values():
             close_objects(s)
