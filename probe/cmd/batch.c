@@ -283,9 +283,9 @@ bt_usage(void)
  * bt_check_files - no output of the run is one of its inputs: --resume
  * is read and appended to, so it may not be the input (FILE, or
  * standard input), a blocklist or the scenario; --metadata and
- * --metrics may be none of them, nor one the other; standard output may not be the input. Compared by device
- * and inode once links are followed, so another name for the same file
- * is caught too.
+ * --metrics may be none of them, nor one the other; standard output
+ * may not be the input. Compared by device and inode once links are
+ * followed, so another name for the same file is caught too.
  */
 static int
 bt_check_files(const struct batch *b)
