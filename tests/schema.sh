@@ -12,6 +12,12 @@
 # Then it shows that the check can fail: wrong documents and a drifted
 # enum must be refused. TAP.
 #
+# A test's documents stay in the spool until that test runs again (it
+# then replaces them): run alone (make check TESTS=tests/schema.sh), this
+# test also judges what earlier runs left; an error names the test and
+# the case each document came from, so rerun that one; "make clean"
+# empties the spool.
+#
 # Without python3-jsonschema the test is skipped (exit 77), except under
 # CI=true, where it fails.
 set -u
