@@ -31,8 +31,17 @@
  *						refuses a "days" metric)
  *
  * The per-target families hold the first session of each target and
- * address (a suite runs several against one server; the totals count
- * them all). Every family's samples are written together, as the format
+ * address (a suite runs several against one server, a batch scenario
+ * several per job: they come one after the other, so only the last
+ * target added is compared; the totals count them all), for the first
+ * MT_MAX_TARGETS targets:
+ *
+ *   smtprobe_target_sessions_omitted	the sessions of targets past
+ *						that cap (a batch of
+ *						millions would otherwise
+ *						hold them all in memory);
+ *						they are still in the totals
+ * Every family's samples are written together, as the format
  * wants. Stages are listed in the order of enum smtp_stage.
  */
 #include "config.h"
@@ -56,6 +65,7 @@
 #include "verdict.h"
 
 #define RES__COUNT	(RES_EXPECT + 1)
+#define MT_MAX_TARGETS	10000	/* per-target series, at most */
 
 /* one target and address: its first session */
 struct mt_target {
@@ -75,6 +85,7 @@ struct metrics {
 	char		*command;
 	struct mt_target *t;
 	size_t		 nt;
+	size_t		 omitted;	/* sessions past MT_MAX_TARGETS */
 	size_t		 sessions[RES__COUNT];
 	char		**classes;	/* verdict classes seen ... */
 	size_t		*nclass;	/* ... and their counts */
@@ -140,17 +151,15 @@ mt_bump(char ***names, size_t **counts, size_t *len, const char *name,
 	(*len)++;
 }
 
-/* mt_target_of - the series of target and address, or NULL when new */
-static struct mt_target *
-mt_target_of(struct metrics *m, const char *target, const char *address)
+/*
+ * mt_same - the session is one more of the target and address added
+ * last (the sessions of one target come together)
+ */
+static int
+mt_same(const struct metrics *m, const char *target, const char *address)
 {
-	size_t	 i;
-
-	for (i = 0; i < m->nt; i++)
-		if (strcmp(m->t[i].target, target) == 0 &&
-		    strcmp(m->t[i].address, address) == 0)
-			return &m->t[i];
-	return NULL;
+	return m->nt > 0 && strcmp(m->t[m->nt - 1].target, target) == 0 &&
+	    strcmp(m->t[m->nt - 1].address, address) == 0;
 }
 
 /*
@@ -193,7 +202,9 @@ metrics_add(struct metrics *m, const struct record *r, const char *target)
 	mt_bump(&m->classes, &m->nclass, &m->nclasses, v.class, 1);
 	if (target == NULL)
 		target = r->host != NULL ? r->host : "";
-	if (mt_target_of(m, target, addr) == NULL) {
+	if (!mt_same(m, target, addr) && m->nt >= MT_MAX_TARGETS)
+		m->omitted++;
+	else if (!mt_same(m, target, addr)) {
 		m->t = xreallocarray(m->t, m->nt + 1, sizeof(*m->t));
 		t = &m->t[m->nt++];
 		memset(t, 0, sizeof(*t));
@@ -314,6 +325,10 @@ mt_totals(FILE *fp, const struct metrics *m, double wall_s, int exit_code)
 		fprintf(fp, "smtprobe_stage_latency_seconds_count{stage=\"%s\"}"
 		    " %zu\n", stage_name(i), m->stage_n[i]);
 	}
+	mt_head(fp, "smtprobe_target_sessions_omitted", "gauge",
+	    "Sessions of targets past the first 10000, left out of the "
+	    "per-target series; the totals count them.");
+	fprintf(fp, "smtprobe_target_sessions_omitted %zu\n", m->omitted);
 	if (m->nbstatus == 0)
 		return;
 	mt_head(fp, "smtprobe_batch_records", "gauge",

@@ -162,6 +162,34 @@ main(void)
 	    "a directory that does not exist: -1");
 	free(path);
 
+	/* the per-target series stop at 10000 targets */
+	metrics_free(m);
+	m = metrics_new("batch");
+	{
+		struct record	*r;
+		char		 addr[64];
+		int		 i;
+
+		for (i = 0; i < 10005; i++) {
+			snprintf(addr, sizeof(addr), "10.0.%d.%d:25", i / 250,
+			    i % 250);
+			r = session(addr, RES_OK, NULL);
+			metrics_add(m, r, "t");
+			record_free(r);
+		}
+	}
+	free(text);
+	text = NULL;
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		return 99;
+	metrics_print(fp, m, 1, 0);
+	fclose(fp);
+	ok(count(text, "smtprobe_probe_success{") == 10000 &&
+	    has(text, "smtprobe_target_sessions_omitted 5") &&
+	    has(text, "smtprobe_sessions{status=\"accepted\",exit_code=\"0\"} "
+	    "10005"), "10005 targets: 10000 with series, 5 omitted, all "
+	    "counted");
+
 	free(text);
 	record_free(a);
 	record_free(b);
