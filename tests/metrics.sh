@@ -183,6 +183,32 @@ rc=$?
 [ $rc = 64 ] && grep -q "input file" "$work/err3" &&
     grep -q '^not a target!$' "$work/batch.in"
 tap $? "batch --metrics naming the input: refused (exit $rc), the input kept"
+# the checkers can fail: files wrong in one way each
+ok_file=$work/tf/probe.prom
+bad() {	# bad NAME SED-SCRIPT: the probe's file, changed
+	sed "$2" "$ok_file" > "$work/bad-$1.prom"
+}
+bad unescaped 's/target="\([^"]*\)"/target="a"b"/'
+bad twice '/^smtprobe_exit_code /p'
+bad no-type '/^# TYPE smtprobe_exit_code /d'
+bad apart '/^smtprobe_sessions{status="accepted"/{h;d};/^# TYPE smtprobe_verdicts/G'
+bad name 's/^smtprobe_exit_code /other_exit_code /'
+bad value 's/^smtprobe_exit_code 0$/smtprobe_exit_code zero/'
+printf '# HELP smtprobe_x x\n# TYPE smtprobe_x gauge\nsmtprobe_x 1' \
+    > "$work/bad-no-newline.prom"
+refused=
+for f in "$work"/bad-*.prom; do
+	$check "$f" > /dev/null 2>&1 && refused="$refused $(basename "$f")"
+done
+[ -z "$refused" ]
+tap $? "the strict reader refuses 7 wrong files${refused:+ (accepted:$refused)}"
+if [ -n "$promtool" ]; then
+	sed 's/^# TYPE smtprobe_exit_code gauge$/# TYPE smtprobe_exit_code counter/' \
+	    "$ok_file" > "$work/counter.prom"
+	"$promtool" check metrics < "$work/counter.prom" > /dev/null 2>&1
+	tap $([ $? -ne 0 ]; echo $?) "promtool refuses a counter without _total"
+fi
+
 "$probe" -s "$t" --helo probe.test -f a@probe.test -t b@probe.test \
     --diagnose --metrics "$work/diag.prom" > /dev/null 2> "$work/err4"
 rc=$?
