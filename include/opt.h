@@ -109,6 +109,7 @@ struct opt_cli {
 	const char	 *junit;	/* --junit FILE */
 	const char	 *baseline;	/* --baseline FILE */
 	const char	 *baseline_save; /* --baseline-save FILE */
+	const char	 *metrics;	/* --metrics FILE */
 	int		  tap;		/* --tap */
 	int		  auth_mech;	/* --auth, -1 none */
 	const char	 *auth_user;	/* --auth-user */

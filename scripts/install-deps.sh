@@ -30,7 +30,8 @@ pkgs="gcc make autoconf automake pkg-config libssl-dev libevent-dev
 libldns-dev libjansson-dev libedit-dev libidn2-dev openssl"
 # What the test suite needs, by area (client tools and libraries only;
 # flock and unshare come from util-linux, which is essential).
-test_core="jq valgrind libxml2-utils bsdutils python3 python3-yaml zsh"
+test_core="jq valgrind libxml2-utils bsdutils python3 python3-yaml
+python3-jsonschema zsh"
 test_dns="ldnsutils adduser"
 test_interop="swaks iproute2 libsasl2-modules libsasl2-modules-db"
 test_fuzz="clang libclang-rt-14-dev llvm-14"

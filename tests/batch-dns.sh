@@ -62,6 +62,7 @@ run() {	# run NAME ARGS...: records to NAME.out; prints the exit status
 	    --resolver "$res" --per-ip-gap 0 "$@" > "$work/$name.out" \
 	    2> "$work/$name.err"
 	echo $?
+	spool "$work/$name.out" "batch $name: records"
 }
 lines() { wc -l < "$1" | tr -d ' '; }
 st() {	# st NAME: "INDEX STATUS ..." of NAME.out, sorted

@@ -57,6 +57,7 @@ run() {
 	timeout -k 5 120 "$probe" batch --helo probe.test -p "$P" "$@" \
 	    > "$work/$name.out" 2> "$work/$name.err"
 	echo $?
+	spool "$work/$name.out" "batch $name: records"
 }
 lines() { wc -l < "$1" | tr -d ' '; }
 maxopen() {	# maxopen NAME [FROM-LINE]: most connections open at once
@@ -147,6 +148,7 @@ jq -e '.counts.ok == 800 and .counts.permfail == 500 and
     .concurrency_cap > 0 and .fd_limit > 0 and .exit_code == 0' \
     "$work/mix.meta" >/dev/null
 tap $? "--metadata: counts per status, cap and fd limit"
+spool "$work/mix.meta" "batch mix: --metadata"
 grep -q "2000 of 2000 targets reported" "$work/mix.err"
 tap $? "the summary on stderr"
 

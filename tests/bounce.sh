@@ -15,10 +15,13 @@ dir=$top_srcdir/tests/bounce
 CLASS_FLOOR=${CLASS_FLOOR:-83}
 RECOG_FLOOR=${RECOG_FLOOR:-98}
 verbose=${BOUNCE_VERBOSE:-0}
+. "$top_srcdir/tests/spool.sh"
+spool_init bounce
 
 tab=$(printf '\t')
 res=$(grep -v '^#' "$dir/index.tsv" | while IFS=$tab read -r f split cls reason label src; do
 	out=$("$probe" explain --json --file "$dir/$f" 2>/dev/null)
+	spool_text "$out" "explain --json --file tests/bounce/$f"
 	got=$(printf '%s' "$out" | jq -r '
 	    if .input == "bounce" then "bounce:" + ((.items[0].class) // "-")
 	    elif .input == "auto-reply" or .input == "feedback-report" then .input + ":" + .input

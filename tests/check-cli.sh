@@ -21,6 +21,7 @@ run() {	# run OUT PORT ARGS...
 	timeout -k 5 60 "$probe" -s "127.0.0.1:$port" --resolver "$DNS_RESOLVER" \
 		"$@" > "$work/$out" 2> "$work/$out.err"
 	echo $?
+	case " $* " in *" --json "*) spool "$work/$out" "$out: $*" ;; esac
 }
 jqt() {
 	[ "$(jq -r "$2" "$work/$1" 2>&1)" = true ]

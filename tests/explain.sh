@@ -6,6 +6,8 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 probe=$top_builddir/smtprobe
 dsn=$top_srcdir/tests/dsn
+. "$top_srcdir/tests/spool.sh"
+spool_init explain
 n=0
 check() {
 	n=$((n + 1))
@@ -17,6 +19,7 @@ reply() {	# reply WANT-EXIT JQ-EXPR ARGS...
 	shift 2
 	out=$("$probe" explain --json "$@" 2>/dev/null)
 	rc=$?
+	spool_text "$out" "explain --json $*"
 	[ "$rc" = "$want" ] && [ "$(printf '%s' "$out" | jq -r "$expr")" = true ]
 	check $? "explain $* -> exit $rc, $expr"
 	[ "$rc" = "$want" ] || printf '%s\n' "$out" | sed 's/^/# /'
@@ -59,6 +62,7 @@ check $([ $? = 64 ]; echo $?) "unknown --stage: exit 64"
 kind() {	# kind NAME WANT-EXIT WANT-INPUT TEXT
 	out=$(printf '%b' "$4" | "$probe" explain --json 2>/dev/null)
 	rc=$?
+	spool_text "$out" "explain --json: $1"
 	[ "$rc" = "$2" ] && [ "$(printf '%s' "$out" | jq -r .input)" = "$3" ]
 	check $? "$1: exit $rc, input $3"
 }
@@ -90,6 +94,7 @@ check $? "qmail auto-reply loop bounce pasted on one line: a bounce for box@exam
 # from the log's words, a summary by class and destination
 mlog() {	# mlog FILE JQ-EXPR
 	out=$("$probe" explain --json --file "$top_srcdir/tests/mtalog/$1" 2>&1)
+	spool_text "$out" "explain --json --file tests/mtalog/$1"
 	[ "$(printf '%s' "$out" | jq -r "$2" 2>&1)" = true ]
 	check $? "log $1: $2"
 }
@@ -106,6 +111,7 @@ check $? "log text output ends with a summary by class"
 bounce() {
 	out=$("$probe" explain --json --file "$dsn/$1" 2>&1)
 	rc=$?
+	spool_text "$out" "explain --json --file tests/dsn/$1"
 	[ "$rc" = "$2" ] && [ "$(printf '%s' "$out" | jq -r "$3" 2>&1)" = true ]
 	check $? "bounce $1 -> exit $rc, $3"
 	[ "$rc" = "$2" ] || printf '%s\n' "$out" | head -20 | sed 's/^/# /'

@@ -17,6 +17,9 @@
 # lib_dns_start [EXTRA...]	tests/dns/servers.sh start $work/dns with
 #		the extra zones or datasets, then its env sourced
 #		(DNS_RESOLVER ...); bails when the servers do not start
+# spool FILE WHAT, spool_text TEXT WHAT	keep the JSON documents of FILE
+#		(or TEXT) for tests/schema.sh (tests/spool.sh); lib_init
+#		forgets what an earlier run of NAME kept
 
 lib_init() {
 	top_builddir=${top_builddir:-$top_srcdir}
@@ -27,6 +30,8 @@ lib_init() {
 	pids=
 	n=0
 	trap lib_cleanup EXIT
+	. "$top_srcdir/tests/spool.sh"
+	spool_init "$1"
 	command -v jq >/dev/null || bail "jq is not installed" \
 	    "(scripts/install-deps.sh --test)"
 }

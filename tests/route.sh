@@ -47,6 +47,7 @@ run() {	# run NAME ARGS...: stdout to NAME.out, JSON to NAME.json
 	timeout -k 5 60 "$probe" --resolver "$res" -p "$port" --helo probe.test \
 		"$@" > "$work/$name.out" 2> "$work/$name.err"
 	echo $?
+	case " $* " in *" --json "*) spool "$work/$name.out" "$name: $*" ;; esac
 }
 jqt() {	# jqt FILE EXPR DESCRIPTION
 	[ "$(jq -r "$2" "$work/$1" 2>&1)" = true ]

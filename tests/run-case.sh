@@ -76,6 +76,10 @@ tap() {	# tap COND-STATUS DESCRIPTION
 }
 bail() { echo "Bail out! $name: $*"; exit 99; }
 
+# shellcheck source=tests/spool.sh
+. "$top_srcdir/tests/spool.sh"
+spool_init "case-$name"
+
 [ -x "$probe" ] || bail "no smtprobe at $probe"
 [ -x "$fakemx" ] || bail "no fake MX at $fakemx"
 command -v jq >/dev/null || bail "jq is not installed (scripts/install-deps.sh --test)"
@@ -148,6 +152,7 @@ t0=$(date +%s%N)
 run_probe "$work/out" "$work/err" "$@"
 rc=$?
 t1=$(date +%s%N)
+[ "${1:-}" = batch ] && spool "$work/out" "batch records of $case_file"
 ms=$(( (t1 - t0) / 1000000 ))
 tap $([ "$rc" = "$exitwant" ]; echo $?) "exit $rc (want $exitwant)"
 tap $([ "$ms" -le $((maxtime * 1000)) ]; echo $?) "took ${ms} ms (limit ${maxtime} s)"
@@ -160,6 +165,7 @@ if [ -n "$need_json" ]; then
 	tap $([ "$jrc" = "$exitwant" ]; echo $?) "--json exit $jrc (want $exitwant)"
 	jq -e . "$work/json" > /dev/null 2>&1
 	tap $? "--json output is one valid JSON document"
+	spool "$work/json" "--json run of $case_file"
 fi
 
 need_junit=

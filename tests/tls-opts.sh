@@ -43,6 +43,7 @@ tap $? "transcript: the PEM printed is the server's certificate"
 # shellcheck disable=SC2086
 "$probe" $args --json > "$work/json" 2> "$work/json.err"
 tap $? "--json run exits 0"
+spool "$work/json" "--json with --tls-show-chain pem"
 [ "$(jq -r '.tls.chain[0].spki_sha256' "$work/json")" = "$want" ]
 tap $? "JSON: chain[0].spki_sha256 is openssl's"
 jq -j '.tls.chain[0].pem' "$work/json" > "$work/got-json.pem"

@@ -72,6 +72,7 @@
 #include "batch_int.h"
 #include "dns.h"
 #include "log.h"
+#include "metrics.h"
 #include "opt.h"
 #include "msg.h"
 #include "record.h"
@@ -230,6 +231,7 @@ bt_opt(struct bopts *o, const struct opt_def *d, const char *v, long n)
 		o->blocklists[o->nblocklists++] = v;
 		break;
 	case B_METADATA:	o->metadata = v; break;
+	case B_METRICS:		o->metrics = v; break;
 	case B_DRAIN:		o->drain_ms = n; break;
 	case B_CONTACT:		o->contact = v; break;
 	case B_PROGRESS:	o->progress = 1; break;
@@ -284,22 +286,22 @@ bt_usage(void)
 /*
  * bt_check_files - no output of the run is one of its inputs: --resume
  * is read and appended to, so it may not be the input (FILE, or
- * standard input), a blocklist or the scenario; --metadata may be none
- * of them; standard output may not be the input. Compared by device
- * and inode once links are followed, so another name for the same file
- * is caught too.
+ * standard input), a blocklist or the scenario; --metadata and
+ * --metrics may be none of them, nor one the other; standard output
+ * may not be the input. Compared by device and inode once links are
+ * followed, so another name for the same file is caught too.
  */
 static int
 bt_check_files(const struct batch *b)
 {
 	const struct bopts *o = &b->o;
-	const char	*out[2] = { o->resume, o->metadata };
-	const char	*oname[2] = { "--resume", "--metadata" };
+	const char	*out[3] = { o->resume, o->metadata, o->metrics };
+	const char	*oname[3] = { "--resume", "--metadata", "--metrics" };
 	const char	*in = o->input != NULL && strcmp(o->input, "-") != 0 ?
 			    o->input : NULL;
 	size_t		 k, i;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 3; k++) {
 		if (out[k] == NULL)
 			continue;
 		if ((in != NULL && valid_same_file(out[k], in)) ||
@@ -321,10 +323,13 @@ bt_check_files(const struct batch *b)
 				return -1;
 			}
 	}
-	if (valid_same_file(o->resume, o->metadata)) {
-		log_warnx("batch: --resume and --metadata name the same file");
-		return -1;
-	}
+	for (k = 0; k < 3; k++)
+		for (i = k + 1; i < 3; i++)
+			if (valid_same_file(out[k], out[i])) {
+				log_warnx("batch: %s and %s name the same "
+				    "file", oname[k], oname[i]);
+				return -1;
+			}
 	if (o->resume == NULL && in != NULL &&
 	    valid_same_fd(in, STDOUT_FILENO)) {
 		log_warnx("batch: standard output is the input file %s", in);
@@ -665,6 +670,8 @@ batch_main(int argc, char **argv)
 
 	util_utc_iso(b.started, sizeof(b.started));
 	b.t0 = util_now_us();
+	if (b.o.metrics != NULL)
+		b.metrics = metrics_new("batch");
 	log_info("batch: %zu targets, concurrency cap %zu (fd limit %zu), "
 	    "%ld per IP, DNS %zu at once", b.nt, b.cap, b.fd_limit,
 	    b.o.per_ip, b.dns_max);
@@ -686,7 +693,15 @@ batch_main(int argc, char **argv)
 		bout_metadata(&b, wall, rc);
 	if (b.o.summary_rec && !b.out_error)
 		bout_summary_record(&b, wall, rc);
+	if (b.metrics != NULL) {
+		for (i = 0; i < ST__COUNT; i++)
+			metrics_count(b.metrics, bt_status_names[i],
+			    b.count[i]);
+		metrics_write(b.o.metrics, b.metrics, wall, rc);
+	}
 out:
+	metrics_free(b.metrics);
+	b.metrics = NULL;
 	bt_free(&b);
 	jw_arena_release();
 	return rc;

@@ -109,6 +109,7 @@ struct bopts {
 	const char	**blocklists;	/* --blocklist, repeatable */
 	size_t		  nblocklists;
 	const char	 *metadata;	/* --metadata */
+	const char	 *metrics;	/* --metrics */
 	long		  drain_ms;	/* --drain-timeout */
 	const char	 *contact;	/* --contact */
 	int		  progress;	/* --progress */
@@ -294,6 +295,7 @@ struct batch {
 	size_t			 nother;	/* other shards' */
 	size_t			 nrecords;
 	size_t			 count[ST__COUNT];
+	struct metrics		*metrics;	/* --metrics, or NULL */
 	int64_t			 t0;		/* monotonic start, us */
 	char			 started[32];
 	int			 progress;	/* the progress line is on */

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "record.h"
 #include "report.h"
+#include "schema.h"
 #include "util.h"
 #include "valid.h"
 
@@ -64,6 +65,7 @@ bout_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
 	jw_arena_begin();
 	o = json_object();
 
+	json_object_set_new(o, "schema", json_string(SCHEMA_BATCH_RECORD));
 	json_object_set_new(o, "input_index", json_integer((json_int_t)
 	    t->index));
 	json_object_set_new(o, "target", jw_string(t->text));
@@ -196,9 +198,10 @@ bout_metadata(struct batch *b, double wall, int rc)
 		    b->o.shard_by_name ? "name" : "ip", "from",
 		    b->shard_from != NULL ? json_string(b->shard_from) :
 		    json_null());
-	doc = json_pack("{s:{s:s, s:s}, s:s, s:s, s:f, s:o, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:f, s:o, s:o, "
+	doc = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:f, s:o, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:f, s:o, s:o, "
 	    "s:o, s:b, s:i}",
+	    "schema", SCHEMA_BATCH_METADATA,
 	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
 	    "started", b->started, "ended", ended, "wall_s", wall,
 	    "input", jw_string(b->o.input != NULL ? b->o.input : "-"),

@@ -32,6 +32,7 @@
 
 #include "batch_int.h"
 #include "log.h"
+#include "metrics.h"
 #include "record.h"
 #include "report.h"
 #include "target.h"
@@ -304,7 +305,11 @@ bsess_exec_done(struct scn_exec *x, void *arg)
 	util_utc_iso(ended, sizeof(ended));
 	jw_arena_begin();
 	for (i = 0; i < n; i++) {
+		if (b->metrics != NULL)
+			metrics_add(b->metrics, scn_exec_record(x, i),
+			    s->job->t->text);
 		d = report_json_doc(scn_exec_record(x, i), PACKAGE_VERSION);
+		json_object_del(d, "schema");
 		json_object_del(d, "tool");
 		if (i == 0 && b->o.tls_check) {
 			struct tlscheck_target tv;

@@ -28,12 +28,14 @@
 #include "diag.h"
 #include "explain.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "mtasts.h"
 #include "opt.h"
 #include "reply.h"
 #include "report.h"
 #include "route.h"
+#include "schema.h"
 #include "scn.h"
 #include "shell.h"
 #include "sink.h"
@@ -190,6 +192,7 @@ cli_allmx_json(struct cli_run *run, int rc)
 	for (i = 0; i < run->nt; i++) {
 		o = report_json_doc(scn_exec_record(run->t[i].execs[0], 0),
 		    PACKAGE_VERSION);
+		json_object_del(o, "schema");
 		json_object_del(o, "tool");
 		o = json_pack("{s:s, s:i, s:s, s:o}", "mx",
 		    run->t[i].ra->host, "preference", run->t[i].ra->pref,
@@ -200,12 +203,40 @@ cli_allmx_json(struct cli_run *run, int rc)
 	}
 	cli_differences(NULL, diff, run);
 	cli_families(NULL, diff, run);
-	doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
+	doc = json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:o, s:o, s:i}",
+	    "schema", SCHEMA_ALL_MX,
 	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
 	    "domain", run->route->name, "resolution", notes,
 	    "targets", arr, "differences", diff, "exit_code", rc);
 	cli_baseline_out(run, NULL, doc);
 	sink_doc(&run->sink, doc);
+}
+
+/*
+ * cli_metrics - --metrics: every session of every target; the run's
+ * time from the first session's start
+ */
+static void
+cli_metrics(struct cli_run *run, int rc)
+{
+	struct metrics		*m;
+	const struct record	*r;
+	int64_t			 t0 = -1;
+	size_t			 i, j, k;
+
+	m = metrics_new(run->cli->nscenarios > 0 ? "suite" : "probe");
+	for (i = 0; i < run->nt; i++)
+		for (j = 0; j < run->t[i].nexec; j++)
+			for (k = 0; k < scn_exec_nrecords(run->t[i].execs[j]);
+			    k++) {
+				r = scn_exec_record(run->t[i].execs[j], k);
+				metrics_add(m, r, run->t[i].tg.label);
+				if (t0 < 0 || r->t0 < t0)
+					t0 = r->t0;
+			}
+	metrics_write(run->cli->metrics, m, t0 < 0 ? 0 :
+	    (double)(util_now_us() - t0) / 1e6, rc);
+	metrics_free(m);
 }
 
 void
@@ -255,4 +286,6 @@ cli_output(struct cli_run *run, int rc, int argc, char **argv)
 	sink_tap(sk, run->runs, run->nruns);
 	if (cli->junit != NULL)
 		sink_file(cli->junit, "--junit", cli_junit_write, run);
+	if (cli->metrics != NULL)
+		cli_metrics(run, rc);
 }

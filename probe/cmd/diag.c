@@ -30,6 +30,7 @@
 #include "log.h"
 #include "record.h"
 #include "report.h"
+#include "schema.h"
 #include "scn.h"
 #include "smtp.h"
 #include "util.h"
@@ -435,7 +436,7 @@ static void
 diag_print(const struct diag_state *d, FILE *fp, int json,
     const char *version)
 {
-	json_t			*doc, *arr;
+	json_t			*doc, *arr, *probe;
 	char			 buf[5][32];
 	size_t			 i;
 
@@ -451,11 +452,11 @@ diag_print(const struct diag_state *d, FILE *fp, int json,
 			    d->v[i].name,
 			    "helo", r->helo ? json_string(r->helo) :
 			    json_null(),
-			    "d->from", d->v[i].from, "to", d->v[i].to,
+			    "from", d->v[i].from, "to", d->v[i].to,
 			    "ehlo", diag_cell(r, STAGE_EHLO, 0, buf[0], 32),
 			    "mail", diag_cell(r, STAGE_MAIL, d->v[i].txnno,
 			    buf[1], 32),
-			    "d->rcpt", diag_cell(r, STAGE_RCPT, d->v[i].txnno,
+			    "rcpt", diag_cell(r, STAGE_RCPT, d->v[i].txnno,
 			    buf[2], 32),
 			    "data", diag_cell(r, STAGE_DATA, d->v[i].txnno,
 			    buf[3], 32),
@@ -463,8 +464,10 @@ diag_print(const struct diag_state *d, FILE *fp, int json,
 			    buf[4], 32),
 			    "accepted", diag_ok(r, d->v[i].txnno)));
 		}
-		doc = json_pack("{s:o, s:o, s:{s:s, s:s}}",
-		    "probe", report_json_doc(d->rec[0], version),
+		probe = report_json_doc(d->rec[0], version);
+		json_object_del(probe, "schema");
+		doc = json_pack("{s:s, s:o, s:o, s:{s:s, s:s}}",
+		    "schema", SCHEMA_DIAGNOSE, "probe", probe,
 		    "variants", arr,
 		    "conclusion", "class", d->cclass, "text", d->ptext);
 		json_dumpf(doc, fp, REPORT_JSON_FLAGS);

@@ -24,6 +24,7 @@
 #include "msg.h"
 #include "opt.h"
 #include "report.h"
+#include "schema.h"
 #include "smtp.h"
 #include "util.h"
 #include "verdict.h"
@@ -59,8 +60,8 @@ explain_other(int kind, int json)
 		    "delivered; nothing to fix";
 	}
 	if (json) {
-		json_t	*o = json_pack("{s:s, s:s}", "input", what,
-		    "advice", text);
+		json_t	*o = json_pack("{s:s, s:s, s:s}", "schema",
+		    SCHEMA_EXPLAIN, "input", what, "advice", text);
 
 		json_dumpf(o, stdout, REPORT_JSON_FLAGS);
 		fputc('\n', stdout);
@@ -262,7 +263,8 @@ explain_one(const char *input, const struct opt_explain *e, json_t **doc)
 	code = (safe[0] - '0') * 100 + (safe[1] - '0') * 10 + (safe[2] - '0');
 	verdict_reply(e->stage, code, NULL, safe, &v);
 	if (e->json) {
-		*doc = report_json_verdict(&v);
+		*doc = json_pack("{s:s}", "input", "reply");
+		json_object_update_new(*doc, report_json_verdict(&v));
 		json_object_set_new(*doc, "reply", json_string(safe));
 		json_object_set_new(*doc, "code", json_integer(code));
 	} else
@@ -404,6 +406,7 @@ explain_main(int argc, char **argv)
 		rc = explain_one(input, &e, &doc);
 done:
 	if (doc != NULL) {
+		doc = schema_wrap(SCHEMA_EXPLAIN, doc);
 		json_dumpf(doc, stdout, REPORT_JSON_FLAGS);
 		fputc('\n', stdout);
 		json_decref(doc);

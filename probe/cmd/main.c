@@ -56,7 +56,8 @@
 #include "cli_int.h"
 
 /*
- * cli_files - an output (--report, --junit) is never one of the inputs
+ * cli_files - an output (--report, --junit, --metrics) is never one of
+ * the inputs
  * (--body, --message, --scenario, --auth-secret-file), nor are the two
  * outputs one file: writing it would destroy what is being read
  */
@@ -65,11 +66,11 @@ cli_files(const struct opt_cli *c)
 {
 	const char	*in[4] = { c->body, c->message, c->auth_secret_file,
 	    NULL };
-	const char	*out[2] = { c->report, c->junit };
-	const char	*outname[2] = { "--report", "--junit" };
+	const char	*out[3] = { c->report, c->junit, c->metrics };
+	const char	*outname[3] = { "--report", "--junit", "--metrics" };
 	size_t		 i, k;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 3; k++) {
 		if (out[k] == NULL)
 			continue;
 		for (i = 0; i < 3 + c->nscenarios; i++) {
@@ -83,10 +84,13 @@ cli_files(const struct opt_cli *c)
 			}
 		}
 	}
-	if (valid_same_file(c->report, c->junit)) {
-		log_warnx("--report and --junit name the same file");
-		return -1;
-	}
+	for (k = 0; k < 3; k++)
+		for (i = k + 1; i < 3; i++)
+			if (valid_same_file(out[k], out[i])) {
+				log_warnx("%s and %s name the same file",
+				    outname[k], outname[i]);
+				return -1;
+			}
 	return 0;
 }
 

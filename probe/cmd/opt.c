@@ -695,6 +695,7 @@ opt_apply(const struct opt_def *d, const char *v, long n,
 	case O_JUNIT:		c->junit = v; break;
 	case O_BASELINE:	c->baseline = v; break;
 	case O_BASELINE_SAVE:	c->baseline_save = v; break;
+	case O_METRICS:		c->metrics = v; break;
 	case O_TAP:		c->tap = (int)n; break;
 	case O_AUTH_USER:
 	case S_AUTH_USER:	c->auth_user = v; break;
@@ -943,6 +944,11 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 	if (c->diagnose && c->ticket) {
 		log_warnx("--diagnose prints its own report; use --report "
 		    "FILE for a ticket");
+		return -1;
+	}
+	if (c->diagnose && c->metrics != NULL) {
+		log_warnx("--metrics does not go with --diagnose (its variants "
+		    "are experiments, not sessions to monitor)");
 		return -1;
 	}
 	if (c->sni != NULL && c->no_sni) {

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "record.h"
 #include "report.h"
+#include "schema.h"
 #include "scn.h"
 #include "smtp.h"
 #include "util.h"
@@ -352,9 +353,10 @@ report_json_doc(const struct record *r, const char *version)
 		    jw_string(r->ehlo->domain),
 		    "extensions", ext);
 	}
-	doc = json_pack("{s:{s:s, s:s}, s:s, s:o, s:{s:s, s:s, s:o, s:s}, "
+	doc = json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:{s:s, s:s, s:o, s:s}, "
 	    "s:o, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:i}, "
 	    "s:{s:s, s:o, s:i, s:o}}",
+	    "schema", SCHEMA_PROBE,
 	    "tool", "name", "smtprobe", "version", version,
 	    "started", r->started,
 	    "duration_ms", json_ms(r->t_end),
@@ -812,6 +814,7 @@ report_suite_json(FILE *fp, const struct report_run *runs, size_t nruns,
 		for (i = 0; i < scn_exec_nrecords(runs[k].exec); i++) {
 			o = report_json_doc(scn_exec_record(runs[k].exec, i),
 			    version);
+			json_object_del(o, "schema");
 			json_object_del(o, "tool");
 			json_array_append_new(sessions, o);
 		}
@@ -845,7 +848,9 @@ report_suite_json(FILE *fp, const struct report_run *runs, size_t nruns,
 		    (int)c[SCN_NOTRUN],
 		    "exit_code", scn_exec_exit(runs[k].exec)));
 	}
-	doc = json_pack("{s:{s:s, s:s}, s:o, s:{s:i, s:i, s:i, s:i}, s:i}",
+	doc = json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:i, s:i, s:i, s:i}, "
+	    "s:i}",
+	    "schema", SCHEMA_SUITE,
 	    "tool", "name", "smtprobe", "version", version,
 	    "runs", arr,
 	    "counts", "passed", (int)all[SCN_PASS], "failed",

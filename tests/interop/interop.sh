@@ -78,6 +78,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/spool.sh"
+spool_init interop
 probe=$top_builddir/smtprobe
 certs=$top_builddir/tests/certs
 
@@ -533,6 +535,7 @@ run_case() {
 	timeout -k 5 90 "$probe" -s "$target" --timeout 30 \
 		--json "${argv[@]}" > "$out.json" 2> "$out.err"
 	rc=$?
+	spool "$out.json" "case $name against $server"
 	case " ${argv[*]} " in *" --auth "*) check_secrets ;; esac
 	if ! jq -e . "$out.json" > /dev/null 2>&1; then
 		tap 1 "$name: --json output is valid JSON (exit $rc)"

@@ -170,6 +170,7 @@ run() {	# run NAME ARGS...: stdout to NAME.out, stderr to NAME.err; prints exit
 	timeout -k 5 60 "$probe" --resolver "$res" -p "$port" --helo probe.test \
 		"$@" > "$name.out" 2> "$name.err"
 	echo $?
+	case " $* " in *" --json "*) spool "$name.out" "$name: $*" ;; esac
 }
 jqt() {	# jqt FILE EXPR DESCRIPTION
 	[ "$(jq -r "$2" "$1" 2>&1)" = true ]
