@@ -1,6 +1,9 @@
 #!/bin/sh
-# install-deps.sh [--test] [--list] - install what smtprobe needs on
-# Debian 12, as root. With --test, also what the test suite needs.
+# install-deps.sh [--test] [--slurm] [--list] - install what smtprobe
+# needs on Debian 12, as root. With --test, also what the test suite
+# needs; with --slurm, the libraries the Slurm and munge programs of
+# make check-slurm link (scripts/slurm.sh unpacks the programs, never
+# installs them).
 # Packages that are already installed are not fetched again. With
 # --list, print the packages it would install (one a line, installed
 # or not) and install nothing.
@@ -19,11 +22,14 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 test=
 list=
+slurm=
 for a in "$@"; do
 	case $a in
 	--test) test=1 ;;
+	--slurm) slurm=1 ;;
 	--list) list=1 ;;
-	*) echo "usage: install-deps.sh [--test] [--list]" >&2; exit 2 ;;
+	*) echo "usage: install-deps.sh [--test] [--slurm] [--list]" >&2
+	   exit 2 ;;
 	esac
 done
 pkgs="gcc make autoconf automake pkg-config libssl-dev libevent-dev
@@ -50,6 +56,10 @@ if [ -n "$test" ]; then
 		exit 1
 	}
 	pkgs="$pkgs $test_core $test_dns $test_interop $test_fuzz $test_deb $servers"
+fi
+if [ -n "$slurm" ]; then
+	slurm_libs=$(sh "$top/scripts/slurm.sh" libs) || exit 1
+	pkgs="$pkgs $slurm_libs"
 fi
 if [ -n "$list" ]; then
 	printf '%s\n' $pkgs

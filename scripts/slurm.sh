@@ -152,8 +152,8 @@ $(dir_of slurm-client)/usr/bin/sbatch $(dir_of munge)/usr/sbin/munged"
 	    awk '/ => not found/ { print $1 }' | sort -u)
 	[ -z "$out" ] && return 0
 	# shellcheck disable=SC2086
-	die "libraries not installed:" $out "(apt-get install" \
-	    "$(libs | tr '\n' ' '))"
+	die "libraries not installed:" $out "(as root: sh" \
+	    "scripts/install-deps.sh --slurm)"
 }
 
 cmd=${1:-env}
