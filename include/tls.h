@@ -105,6 +105,11 @@ struct tls_params {
 	const char	*ciphersuites;	/* --tls-ciphersuites (TLS 1.3) */
 	int		 show_chain;	/* --tls-show-chain pem: keep PEM */
 	int		 expiry_warn;	/* --tls-expiry-warn DAYS, 0: off */
+	const char	*bundle;	/* without cafile/capath: this CA
+					   bundle, read whole when the first
+					   connection needs it (batch: one
+					   parse for thousands of chains);
+					   NULL: the system's store */
 };
 
 /*

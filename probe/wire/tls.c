@@ -339,8 +339,12 @@ tls_ctx_new(const struct tls_params *p, char *err, size_t errlen)
 			return NULL;
 		}
 	} else if (tls_pending_index() >= 0)
-		/* the system's trust, when the first connection needs it */
-		SSL_CTX_set_ex_data(ctx, tls_pending_index(), ctx);
+		/*
+		 * the system's trust (or the bundle), when the first
+		 * connection needs it; the slot holds what to load
+		 */
+		SSL_CTX_set_ex_data(ctx, tls_pending_index(), p->bundle !=
+		    NULL ? (void *)p->bundle : (void *)ctx);
 	else
 		tls_trust_default(ctx);
 	ERR_clear_error();
@@ -362,11 +366,14 @@ void
 tls_ctx_trust(SSL_CTX *ctx)
 {
 	int	 idx = tls_pending_index();
+	void	*what;
 
-	if (idx < 0 || SSL_CTX_get_ex_data(ctx, idx) == NULL)
+	if (idx < 0 || (what = SSL_CTX_get_ex_data(ctx, idx)) == NULL)
 		return;
 	SSL_CTX_set_ex_data(ctx, idx, NULL);
-	tls_trust_default(ctx);
+	if (what == (void *)ctx || SSL_CTX_load_verify_file(ctx,
+	    (const char *)what) != 1)
+		tls_trust_default(ctx);
 	ERR_clear_error();
 }
 
