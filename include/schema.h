@@ -31,6 +31,10 @@
 #define SCHEMA_BATCH_RECORD	SCHEMA_BASE "batch-record.json"
 /* smtprobe batch --metadata */
 #define SCHEMA_BATCH_METADATA	SCHEMA_BASE "batch-metadata.json"
+/* the summary line of batch --summary-record and of batch merge */
+#define SCHEMA_BATCH_SUMMARY	SCHEMA_BASE "batch-summary.json"
+/* the file --baseline-save writes */
+#define SCHEMA_BASELINE		SCHEMA_BASE "baseline.json"
 
 typedef struct json_t json_t;
 

@@ -49,6 +49,9 @@ probe() {
 	    --starttls-optional --timeout 5 "$@" > "$work/$name.out" \
 	    2> "$work/$name.err"
 	echo $?
+	case " $* " in
+	*" --json "*)	spool "$work/$name.out" "probe $name: $*" ;;
+	esac
 }
 drift() {	# drift NAME JQ: the JSON run's drift satisfies JQ
 	jq -e "$2" "$work/$1.out" >/dev/null
@@ -57,6 +60,7 @@ drift() {	# drift NAME JQ: the JSON run's drift satisfies JQ
 mx base server "reply CONNECT 220 ok.test ESMTP Thu, 3 Dec 2026 10:00:00"
 rc=$(probe save --baseline-save "$work/bl.json")
 tap $([ "$rc" = 0 ]; echo $?) "--baseline-save: the probe runs as usual ($rc)"
+spool "$work/bl.json" "the file of probe save --baseline-save"
 jq -e --arg a "127.0.0.2:$P" '.baseline == 1 and .saved != null and
     (.entries[$a] | .starttls_offered and .tls.version != null and
     (.tls.spki_sha256 | length) == 64 and .tls.issuer != null and
@@ -151,6 +155,7 @@ batch() {	# batch NAME ARGS...: smtprobe batch on batch.in
 	    --starttls-optional --timeout 5 "$@" "$work/batch.in" \
 	    > "$work/$name.out" 2> "$work/$name.err"
 	echo $?
+	spool "$work/$name.out" "batch $name: $*"
 }
 mx bbase server "reply CONNECT 220 ok.test ESMTP"
 printf '%s\n' "127.0.0.2:$P" "# and nothing else" > "$work/batch.in"
@@ -159,6 +164,7 @@ rc=$(batch bsave --baseline-save "$work/bb.json")
     length) == 1 and .entries[$k].starttls_offered' "$work/bb.json" \
     >/dev/null
 tap $? "batch --baseline-save: one entry per target and address ($rc)"
+spool "$work/bb.json" "the file of batch bsave --baseline-save"
 mx bsame server "reply CONNECT 220 ok.test ESMTP at $(date)"
 rc=$(batch bsame --baseline "$work/bb.json")
 [ "$rc" = 0 ] && [ "$(jq -c 'select(.drift == []) | .input_index' \

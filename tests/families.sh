@@ -40,6 +40,9 @@ run() {	# run OUT ARGS...: the exit status
 		-f a@probe.test -t b@fake.test "$@" > "$work/$out" \
 		2> "$work/$out.err"
 	echo $?
+	case " $* " in
+	*" --json "*)	spool "$work/$out" "$out: $*" ;;
+	esac
 }
 jqt() {
 	[ "$(jq -r "$2" "$work/$1" 2>&1)" = true ]

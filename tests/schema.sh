@@ -61,7 +61,16 @@ printf 'not a target!\n\n@@\n' > "$work/bad.in"
     > "$work/batch.out" 2>/dev/null
 spool "$work/batch.out" "batch of invalid lines: records"
 spool "$work/batch.meta" "batch of invalid lines: --metadata"
-for f in explain.json probe.json batch.out batch.meta; do
+# a baseline file, and a drift from it (STARTTLS "was" offered)
+"$probe" -s 127.0.0.1:1 --timeout connect=2 --baseline-save "$work/bl.json" \
+    > /dev/null 2>&1
+spool "$work/bl.json" "--baseline-save of a probe of 127.0.0.1:1"
+jq '.entries[] .starttls_offered = true' "$work/bl.json" \
+    > "$work/bl-tls.json" 2>/dev/null
+"$probe" -s 127.0.0.1:1 --json --timeout connect=2 \
+    --baseline "$work/bl-tls.json" > "$work/bldrift.json" 2>/dev/null
+spool "$work/bldrift.json" "a probe of 127.0.0.1:1 --baseline (drift)"
+for f in explain.json probe.json batch.out batch.meta bl.json bldrift.json; do
 	[ -s "$work/$f" ] || bail "smtprobe wrote no $f"
 done
 
@@ -100,6 +109,9 @@ bad confidence "$work/explain.json" '.confidence = 101'
 bad batch-status "$work/batch.out" 'select(.input_index == 0) | .status = "weird"'
 bad batch-port "$work/batch.out" 'select(.input_index == 0) | .port = "25"'
 bad meta-counts "$work/batch.meta" 'del(.counts.ok)'
+bad baseline-version "$work/bl.json" '.baseline = 2'
+bad drift-severity "$work/bldrift.json" '.drift[0].severity = "fatal"'
+bad drift-field "$work/bldrift.json" '.drift[0].field = "banner"'
 printf 'wrong on purpose: not JSON\n{"schema": \n' > "$work/bad/not-json"
 python3 "$check" --strict --expect-invalid "$top_srcdir/schema" \
     "$work"/bad/* > "$work/bad.out" 2>&1

@@ -48,6 +48,7 @@ run() {
 	    --per-ip 10 --per-ip-gap 0 --timeout 5 -t user@example.com \
 	    "$@" > "$work/$name.out" 2> "$work/$name.err"
 	echo $?
+	spool "$work/$name.out" "batch $name: $*"
 }
 # merge NAME ARGS...: smtprobe batch merge, NAME.out, NAME.err, status
 merge() {
@@ -56,6 +57,7 @@ merge() {
 	timeout -k 5 60 "$probe" batch merge "$@" > "$work/$name.out" \
 	    2> "$work/$name.err"
 	echo $?
+	spool "$work/$name.out" "batch merge $name: $*"
 }
 records() { jq -c 'select(.input_index != null)' "$1"; }
 idx() { jq -r 'select(.input_index != null) | .input_index' "$1" | sort -n; }

@@ -32,6 +32,7 @@
 
 #include "batch_int.h"
 #include "log.h"
+#include "schema.h"
 #include "util.h"
 
 #define MERGE_EXIT_INCOMPLETE	1
@@ -402,7 +403,8 @@ merge_summary(struct merge *m)
 	    "exit_code", m->rc);
 	if (sum == NULL)
 		fatalx("cannot build the merged summary");
-	o = json_pack("{s:o}", "summary", sum);
+	o = json_pack("{s:s, s:o}", "schema", SCHEMA_BATCH_SUMMARY, "summary",
+	    sum);
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s == NULL)
 		fatalx("cannot write the merged summary");

@@ -295,7 +295,8 @@ bout_input_json(struct batch *b)
 
 /*
  * bout_summary_record - the last line of the output with
- * --summary-record: {"summary":{...}}, what "batch merge" checks
+ * --summary-record: {"schema":..., "summary":{...}}, what "batch merge"
+ * checks
  */
 void
 bout_summary_record(struct batch *b, double wall, int rc)
@@ -332,7 +333,7 @@ bout_summary_record(struct batch *b, double wall, int rc)
 	    "exit_code", rc);
 	if (sum == NULL)
 		fatalx("cannot build the summary record");
-	o = json_object();
+	o = json_pack("{s:s}", "schema", SCHEMA_BATCH_SUMMARY);
 	json_object_set_new(o, "summary", sum);
 	bout_emit(b, o);
 }

@@ -8,8 +8,8 @@
  *
  * The file (format version BASELINE_VERSION, documented in smtprobe(1),
  * BASELINE):
- *   {"baseline": 1, "tool": {...}, "saved": TIME,
- *    "entries": {"ADDR:PORT": ENTRY, ...}}
+ *   {"schema": SCHEMA_BASELINE, "baseline": 1, "tool": {...},
+ *    "saved": TIME, "entries": {"ADDR:PORT": ENTRY, ...}}
  * ENTRY:
  *   {"ehlo_extensions": [sorted keywords], "starttls_offered": bool,
  *    "tls": null | {"version", "cipher", "issuer", "expiry_window",
@@ -34,6 +34,7 @@
 
 #include "baseline.h"
 #include "log.h"
+#include "schema.h"
 #include "util.h"
 
 static json_t	*bl_extensions(json_t *doc);
@@ -470,9 +471,9 @@ baseline_save(const char *path, json_t *entries, const char *version)
 	int	 ok;
 
 	util_utc_iso(now, sizeof(now));
-	doc = json_pack("{s:i, s:{s:s, s:s}, s:s, s:O}", "baseline",
-	    BASELINE_VERSION, "tool", "name", "smtprobe", "version", version,
-	    "saved", now, "entries", entries);
+	doc = json_pack("{s:s, s:i, s:{s:s, s:s}, s:s, s:O}", "schema",
+	    SCHEMA_BASELINE, "baseline", BASELINE_VERSION, "tool", "name",
+	    "smtprobe", "version", version, "saved", now, "entries", entries);
 	tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
 	ok = json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 &&
 	    rename(tmp, path) == 0;
