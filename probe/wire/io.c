@@ -77,6 +77,7 @@ static void	io_format_addr(const struct sockaddr *, char *, size_t);
 static void	io_lines(struct io *);
 static void	io_input(struct io *);
 static void	io_kickcb(evutil_socket_t, short, void *);
+static void	io_kick_later(struct io *);
 static void	io_seterr(struct io *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static int	io_bind_device(struct io *, int);
@@ -257,12 +258,7 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 			    io->peer);
 			return -1;
 		}
-		bufferevent_setcb(io->bev, io_readcb, NULL, io_eventcb, io);
-		bufferevent_disable(io->bev, EV_READ);
-		if (io->kick == NULL && (io->kick = event_new(io->base, -1, 0,
-		    io_kickcb, io)) == NULL)
-			fatalx("event_new failed");
-		event_active(io->kick, EV_TIMEOUT, 0);
+		io_kick_later(io);
 		return 0;
 	}
 	if (sa->sa_family == AF_UNIX) {
@@ -481,6 +477,22 @@ io_close(struct io *io)
 		event_del(io->kick);
 	io_set_deadline(io, 0);
 	io_pipe_reap(io);
+}
+
+/*
+ * io_kick_later - a connection that is up at once (a test seam's pair,
+ * --pipe's socketpair): IO_CONNECTED comes from the loop, as a real
+ * connect's would, never from inside io_connect()
+ */
+static void
+io_kick_later(struct io *io)
+{
+	bufferevent_setcb(io->bev, io_readcb, NULL, io_eventcb, io);
+	bufferevent_disable(io->bev, EV_READ);
+	if (io->kick == NULL && (io->kick = event_new(io->base, -1, 0,
+	    io_kickcb, io)) == NULL)
+		fatalx("event_new failed");
+	event_active(io->kick, EV_TIMEOUT, 0);
 }
 
 /* io_kickcb - a seam's connection is up: report it from the loop */
@@ -784,12 +796,7 @@ io_pipe(struct io *io, const char *command)
 		io_seterr(io, "bufferevent failed");
 		return -1;
 	}
-	bufferevent_setcb(io->bev, io_readcb, NULL, io_eventcb, io);
-	bufferevent_disable(io->bev, EV_READ);
-	if (io->kick == NULL && (io->kick = event_new(io->base, -1, 0,
-	    io_kickcb, io)) == NULL)
-		fatalx("event_new failed");
-	event_active(io->kick, EV_TIMEOUT, 0);
+	io_kick_later(io);
 	return 0;
 }
 
