@@ -146,6 +146,16 @@ bash(void)
 	printf("\tprev=${COMP_WORDS[COMP_CWORD-1]}\n");
 	printf("\tcase ${COMP_WORDS[1]} in\n\tshell|batch|explain) "
 	    "cmd=${COMP_WORDS[1]} ;;\n\tesac\n");
+	/* "batch merge PART...": its own two options, then files */
+	printf("\tif [ \"$cmd\" = batch ] && [ \"$COMP_CWORD\" -gt 2 ] &&\n"
+	    "\t    [ \"${COMP_WORDS[2]}\" = merge ]; then\n"
+	    "\t\tcase $prev:$cur in\n"
+	    "\t\t--input:*) ;;\n"
+	    "\t\t*:-*) COMPREPLY=($(compgen -W '--input -q --help' -- "
+	    "\"$cur\")); return ;;\n"
+	    "\t\tesac\n"
+	    "\t\tcompopt -o filenames 2>/dev/null\n"
+	    "\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n\t\treturn\n\tfi\n");
 	printf("\tcase $cmd:$prev in\n");
 	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
 		for (id = OPT__BASE + 1; id < OPT__END; id++) {
@@ -196,6 +206,10 @@ bash(void)
 	printf("\tif [ \"$cmd\" = probe ] && [ \"$COMP_CWORD\" -eq 1 ]; then\n"
 	    "\t\tCOMPREPLY=($(compgen -W 'shell batch explain' -- "
 	    "\"$cur\"))\n"
+	    "\telif [ \"$cmd\" = batch ] && [ \"$COMP_CWORD\" -eq 2 ]; then\n"
+	    "\t\tcompopt -o filenames 2>/dev/null\n"
+	    "\t\tCOMPREPLY=($(compgen -W merge -- \"$cur\") "
+	    "$(compgen -f -- \"$cur\"))\n"
 	    "\telif [ \"$cmd\" = batch ] || [ \"$cmd\" = explain ]; then\n"
 	    "\t\tcompopt -o filenames 2>/dev/null\n"
 	    "\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n\tfi\n}\n");
@@ -264,6 +278,12 @@ zsh(void)
 	printf("\tif (( CURRENT > 2 )); then\n\t\tcase $words[2] in\n"
 	    "\t\tshell|batch|explain) cmd=$words[2]\n"
 	    "\t\t\tshift words\n\t\t\t(( CURRENT-- )) ;;\n\t\tesac\n\tfi\n");
+	/* "batch merge PART...": its own two options, then files */
+	printf("\tif [[ $cmd == batch && $words[2] == merge ]]; then\n"
+	    "\t\tshift words\n\t\t(( CURRENT-- ))\n"
+	    "\t\t_arguments -s '--input=[the target list the shards "
+	    "read]:file:_files' '-q[no line per problem, only the count]' "
+	    "'--help[this help]' '*:part:_files'\n\t\treturn\n\tfi\n");
 	printf("\tcase $cmd in\n");
 	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
 		printf("\t%s)\n\t\t_arguments -s \\\n", cmds[c].name);
@@ -271,6 +291,10 @@ zsh(void)
 		printf("\t\t'--help[this help]' \\\n");
 		if (cmds[c].operand == NULL)
 			printf("\t\t'1::command:(shell batch explain)'\n");
+		else if (cmds[c].cmd == OC_BATCH)
+			printf("\t\t'1:file or merge:{_alternative "
+			    "\"cmd:command:(merge)\" \"files:file:_files\"}' "
+			    "'*:file:_files'\n");
 		else if (strcmp(cmds[c].operand, "file") == 0)
 			printf("\t\t'*:file:_files'\n");
 		else

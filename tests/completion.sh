@@ -43,6 +43,12 @@ has cram-md5 --auth "" && has xoauth2 --auth ""
 check $? "bash: --auth offers the mechanisms"
 [ "$(comp ba)" = "batch" ]
 check $? "bash: the first word completes to a command"
+has merge batch me
+check $? "bash: after batch, merge is offered (batch merge PART...)"
+[ "$(comp batch merge --in)" = "--input" ] && has -q batch merge -
+check $? "bash: batch merge offers its own options (--input, -q)"
+! has --shard-key batch merge --sh
+check $? "bash: batch merge does not offer batch's options"
 [ "$(comp batch --shard-key "" | tr '\n' ' ')" = "ip name " ]
 check $? "bash: batch --shard-key offers its enum words"
 has --stage explain --st
@@ -98,6 +104,11 @@ if command -v zsh >/dev/null 2>&1; then
 	printf '%s\n' "$out" | grep -q "^--shard-key=\[.*\]:ip|name:(ip name)$" &&
 	    ! printf '%s\n' "$out" | grep -q '^--stop-before='
 	check $? "zsh: after 'batch' the specs are batch's (--shard-key, no --stop-before)"
+	out=$(cd "${TMPDIR:-/tmp}" && zsh -fc '_arguments() { print -rl -- "$@"; }
+	    words=(smtprobe batch merge --in); CURRENT=4; source "$1"' zsh "$zshc" 2>&1)
+	printf '%s\n' "$out" | grep -q '^--input=\[' &&
+	    ! printf '%s\n' "$out" | grep -q '^--shard-key='
+	check $? "zsh: after 'batch merge' the specs are merge's (--input, no --shard-key)"
 	out=$(cd "${TMPDIR:-/tmp}" && zsh -fc '_arguments() { print -rl -- "$@"; }
 	    words=(smtprobe --stop-before ""); CURRENT=3; source "$1"' zsh "$zshc" 2>&1)
 	printf '%s\n' "$out" | grep -q '^--stop-before=\[.*\]:STAGE:(connect banner ehlo starttls auth mail rcpt data eod)$'

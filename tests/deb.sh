@@ -71,6 +71,7 @@ for f in /usr/bin/smtprobe /usr/share/man/man1/smtprobe.1.gz \
     /usr/share/man/man5/smtprobe-scenario.5.gz \
     /usr/share/smtprobe/verdict.rules \
     /usr/share/smtprobe/scenarios/open-relay.scn \
+    /usr/share/smtprobe/schema/probe.json \
     /usr/share/bash-completion/completions/smtprobe \
     /usr/share/zsh/vendor-completions/_smtprobe \
     /usr/share/doc/smtprobe/copyright; do
