@@ -392,7 +392,7 @@ test_classic(void)
 	struct smtp_txn	 txn[2] = { { "a@probe.test", rcpt, 2 },
 			    { "", rcpt, 1 } };
 	struct scn_classic c = { SMTP_TLS_OPTIONAL, AUTH_LOGIN, "u", 0, txn,
-			    2, 1, 0 };
+			    2, 1, 0, 0 };
 	struct scn	*s = scn_classic(&c);
 	static const enum scn_op want[] = { SCN_CONNECT, SCN_EHLO,
 	    SCN_STARTTLS, SCN_AUTH, SCN_MAIL, SCN_RCPT, SCN_RCPT, SCN_DATA,
