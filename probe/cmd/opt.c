@@ -810,18 +810,22 @@ opt_asif(struct opt_cli *c)
 	    "--proxy-source", "--proxy-dest", "--all-mx", "-4/-6",
 	    "--tls-check", "--diagnose" };
 
-	if (c->xclient != NULL && (line = proxy_attrs(PROXY_XCLIENT,
-	    c->xclient, NULL, err, sizeof(err))) == NULL) {
-		log_warnx("--xclient: %s", err);
-		return -1;
-	} else if (c->xclient != NULL)
+	if (c->xclient != NULL) {
+		if ((line = proxy_attrs(PROXY_XCLIENT, c->xclient, NULL, err,
+		    sizeof(err))) == NULL) {
+			log_warnx("--xclient: %s", err);
+			return -1;
+		}
 		free(line);
-	if (c->xforward != NULL && (line = proxy_attrs(PROXY_XFORWARD,
-	    c->xforward, NULL, err, sizeof(err))) == NULL) {
-		log_warnx("--xforward: %s", err);
-		return -1;
-	} else if (c->xforward != NULL)
+	}
+	if (c->xforward != NULL) {
+		if ((line = proxy_attrs(PROXY_XFORWARD, c->xforward, NULL,
+		    err, sizeof(err))) == NULL) {
+			log_warnx("--xforward: %s", err);
+			return -1;
+		}
 		free(line);
+	}
 	if ((c->proxy_src != NULL || c->proxy_dst != NULL) && !c->proxy) {
 		log_warnx("--%s needs --proxy v1 or v2", c->proxy_src !=
 		    NULL ? "proxy-source" : "proxy-dest");

@@ -1871,7 +1871,7 @@ static void
 classic_harvest(struct scn *s)
 {
 	static const char *const args[] = { SRVCHECK_FAKE_USER, "postmaster",
-	    "EXPN " SRVCHECK_FAKE_LIST };
+	    ("EXPN " SRVCHECK_FAKE_LIST) };
 	struct scn_expect e;
 	struct scn_step	 st;
 	size_t		 i;
