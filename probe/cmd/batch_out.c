@@ -178,26 +178,41 @@ bout_target_dropped(struct batch *b, struct bt_target *t)
 		event_base_loopbreak(b->base);
 }
 
+/* bout_counts - the records per status, as JSON */
+static json_t *
+bout_counts(const struct batch *b)
+{
+	json_t	*counts = json_object();
+	int	 i;
+
+	for (i = 0; i < ST__COUNT; i++)
+		json_object_set_new(counts, bt_status_names[i],
+		    json_integer((json_int_t)b->count[i]));
+	return counts;
+}
+
+/* bout_shard - which shard of the input this run is, as JSON */
+static json_t *
+bout_shard(const struct batch *b)
+{
+	return json_pack("{s:I, s:I, s:I, s:s, s:o}",
+	    "i", (json_int_t)b->shard_i, "n", (json_int_t)b->shard_n,
+	    "seed", (json_int_t)b->o.seed, "key",
+	    b->o.shard_by_name ? "name" : "ip", "from",
+	    b->shard_from != NULL ? json_string(b->shard_from) : json_null());
+}
+
 /* bout_metadata - the run summary as JSON, written to a temporary file
    and renamed */
 int
 bout_metadata(struct batch *b, double wall, int rc)
 {
-	json_t	*counts = json_object(), *doc, *shard = json_null();
+	json_t	*counts = bout_counts(b), *doc, *shard;
 	char	 ended[32], *tmp;
-	int	 i, ok;
+	int	 ok;
 
 	util_utc_iso(ended, sizeof(ended));
-	for (i = 0; i < ST__COUNT; i++)
-		json_object_set_new(counts, bt_status_names[i],
-		    json_integer((json_int_t)b->count[i]));
-	if (b->shard_n > 1)
-		shard = json_pack("{s:I, s:I, s:I, s:s, s:o}",
-		    "i", (json_int_t)b->shard_i, "n", (json_int_t)b->shard_n,
-		    "seed", (json_int_t)b->o.seed, "key",
-		    b->o.shard_by_name ? "name" : "ip", "from",
-		    b->shard_from != NULL ? json_string(b->shard_from) :
-		    json_null());
+	shard = b->shard_n > 1 ? bout_shard(b) : json_null();
 	doc = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:f, s:o, s:I, s:I, "
 	    "s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:f, s:o, s:o, "
 	    "s:o, s:b, s:i}",
@@ -301,26 +316,18 @@ bout_input_json(struct batch *b)
 void
 bout_summary_record(struct batch *b, double wall, int rc)
 {
-	json_t	*counts, *sum, *o;
+	json_t	*sum, *o;
 	char	 ended[32];
-	int	 i;
 
 	jw_arena_begin();
 	util_utc_iso(ended, sizeof(ended));
-	counts = json_object();
-	for (i = 0; i < ST__COUNT; i++)
-		json_object_set_new(counts, bt_status_names[i],
-		    json_integer((json_int_t)b->count[i]));
 	sum = json_pack("{s:{s:s, s:s}, s:s, s:s, s:f, s:o, "
-	    "s:{s:I, s:I, s:I, s:s, s:o}, s:b, s:I, s:I, s:I, s:I, s:I, "
+	    "s:o, s:b, s:I, s:I, s:I, s:I, s:I, "
 	    "s:I, s:o, s:b, s:i}",
 	    "tool", "name", "smtprobe", "version", PACKAGE_VERSION,
 	    "started", b->started, "ended", ended, "wall_s", wall,
 	    "input", bout_input_json(b),
-	    "shard", "i", (json_int_t)b->shard_i, "n", (json_int_t)b->shard_n,
-	    "seed", (json_int_t)b->o.seed, "key", b->o.shard_by_name ?
-	    "name" : "ip", "from", b->shard_from != NULL ?
-	    json_string(b->shard_from) : json_null(),
+	    "shard", bout_shard(b),
 	    "all_mx", b->o.all_mx,
 	    "selected", (json_int_t)b->nselected,
 	    "reported", (json_int_t)b->ndone,
@@ -328,7 +335,7 @@ bout_summary_record(struct batch *b, double wall, int rc)
 	    "skipped_resume", (json_int_t)b->nresumed,
 	    "skipped_other_shards", (json_int_t)b->nother,
 	    "records", (json_int_t)b->nrecords,
-	    "counts", counts,
+	    "counts", bout_counts(b),
 	    "interrupted", b->interrupted,
 	    "exit_code", rc);
 	if (sum == NULL)
