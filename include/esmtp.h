@@ -85,8 +85,6 @@ struct esmtp_mail {
 unsigned	 esmtp_notify_parse(const char *, char *err, size_t errlen);
 /* esmtp_envid_check - --dsn-envid: printable ASCII, 1 to 100 chars */
 int		 esmtp_envid_check(const char *, char *err, size_t errlen);
-/* esmtp_xtext - s in RFC 3461 xtext ("+" HEX for "+", "=", controls) */
-char		*esmtp_xtext(const char *);
 /*
  * esmtp_path - the path to send for addr: as it is when ASCII or utf8;
  * else the domain as its A-label. NULL with err when the local part is

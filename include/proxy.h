@@ -66,7 +66,5 @@ enum proxy_cmd {
 char	*proxy_attrs(enum proxy_cmd, const char *spec, const char *offered,
 	    char *err, size_t errlen);
 
-/* proxy_xtext - value as xtext (caller frees) */
-char	*proxy_xtext(const char *);
 
 #endif

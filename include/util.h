@@ -32,6 +32,9 @@
  * is dropped. Caller frees.
  */
 char	*util_escape(const char *, size_t);
+/* util_xtext - s in RFC 3461 xtext: bytes outside "!" to "~", "+" and "="
+   as +XX (ESMTP DSN parameters, XCLIENT/XFORWARD values); caller frees */
+char	*util_xtext(const char *);
 
 /*
  * util_utf8_trim - drop the incomplete UTF-8 sequence a byte-count

@@ -73,6 +73,24 @@ esc_codepoint(unsigned long c)
 }
 
 char *
+util_xtext(const char *s)
+{
+	struct util_buf	 b = { NULL, 0, 0 };
+	const unsigned char *p = (const unsigned char *)s;
+	char		 hex[4];
+
+	util_buf_add(&b, "", 0);
+	for (; *p != '\0'; p++) {
+		if (*p < 33 || *p > 126 || *p == '+' || *p == '=') {
+			snprintf(hex, sizeof(hex), "+%02X", *p);
+			util_buf_str(&b, hex);
+		} else
+			util_buf_add(&b, (const char *)p, 1);
+	}
+	return b.p;
+}
+
+char *
 util_escape(const char *s, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";

@@ -102,25 +102,6 @@ esmtp_envid_check(const char *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* esmtp_xtext - RFC 3461 4: "+", "=" and bytes outside 33-126 as +HH */
-char *
-esmtp_xtext(const char *s)
-{
-	struct util_buf	 b = { NULL, 0, 0 };
-	const unsigned char *p = (const unsigned char *)s;
-	char		 hex[4];
-
-	util_buf_add(&b, "", 0);
-	for (; *p != '\0'; p++) {
-		if (*p < 33 || *p > 126 || *p == '+' || *p == '=') {
-			snprintf(hex, sizeof(hex), "+%02X", *p);
-			util_buf_str(&b, hex);
-		} else
-			util_buf_add(&b, (const char *)p, 1);
-	}
-	return b.p;
-}
-
 /* utf8_xtext - RFC 6533 utf-8-addr-xtext: \x{HEX} for "+", "=", "\" */
 static char *
 utf8_xtext(const char *s)
@@ -373,7 +354,7 @@ mail_size_dsn(const struct esmtp_opts *o, const struct ehlo *e,
 		add_param(b, "RET=%s", o->ret == 1 ? "FULL" :
 		    "HDRS");
 	if (o->envid != NULL && !has_kw(t->params, "ENVID")) {
-		x = esmtp_xtext(o->envid);
+		x = util_xtext(o->envid);
 		add_param(b, "ENVID=%s", x);
 		free(x);
 	}
@@ -482,7 +463,7 @@ esmtp_rcpt(const struct esmtp_opts *o, const struct ehlo *e, int utf8,
 		if (o->orcpt && !has_kw(uparams, "ORCPT")) {
 			/* the path as sent: A-labels without SMTPUTF8 */
 			if (idn_ascii(*path)) {
-				x = esmtp_xtext(*path);
+				x = util_xtext(*path);
 				add_param(&b, "ORCPT=rfc822;%s", x);
 			} else {
 				x = utf8_xtext(*path);

@@ -191,24 +191,6 @@ proxy_source(const char *s, struct sockaddr_storage *ss, socklen_t *sl,
 	return -1;
 }
 
-char *
-proxy_xtext(const char *v)
-{
-	struct util_buf	 b = { 0 };
-	char		 hex[4];
-
-	for (; *v != '\0'; v++) {
-		unsigned char c = (unsigned char)*v;
-
-		if (c < 33 || c > 126 || c == '+' || c == '=') {
-			snprintf(hex, sizeof(hex), "+%02X", c);
-			util_buf_str(&b, hex);
-		} else
-			util_buf_add(&b, v, 1);
-	}
-	return b.p != NULL ? b.p : xstrdup("");
-}
-
 /* proxy_value_ok - what Postfix would take for attribute name */
 static int
 proxy_value_ok(const char *name, const char *v, char *err, size_t errlen)
@@ -310,7 +292,7 @@ proxy_attrs(enum proxy_cmd cmd, const char *spec, const char *offered,
 		if (strcmp(name, "ADDR") == 0 && strchr(eq + 1, ':') != NULL &&
 		    strncasecmp(eq + 1, "IPV6:", 5) != 0 && eq[1] != '[')
 			util_buf_str(&b, "IPV6:");
-		x = proxy_xtext(eq + 1);
+		x = util_xtext(eq + 1);
 		util_buf_str(&b, x);
 		free(x);
 		nitems++;

@@ -12,6 +12,7 @@
 #include "esmtp.h"
 #include "record.h"
 #include "tap.h"
+#include "util.h"
 
 /* ehlo_of - an EHLO reply with the keywords of kw (NULL-terminated) */
 static struct ehlo *
@@ -194,7 +195,7 @@ main(void)
 	    esmtp_envid_check("a\xc3\xa9", err, sizeof(err)) == -1 &&
 	    esmtp_envid_check("", err, sizeof(err)) == -1,
 	    "ENVID: printable ASCII, not empty");
-	x = esmtp_xtext("a=b+c\x01");
+	x = util_xtext("a=b+c\x01");
 	ok(strcmp(x, "a+3Db+2Bc+01") == 0, "xtext");
 	free(x);
 	reply_ehlo_free(all);
