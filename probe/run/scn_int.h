@@ -1,8 +1,8 @@
 /*
  * scn_int.h - the inside of the scenario modules: the lexer's tokens
- * and state (scn_lex.c), shared with the parser (scn.c); the named
- * conclusions (scn_concl.c); and the runner's exec (struct scn_exec),
- * shared by its modules: scn_run.c (the core: steps in order, the
+ * and state (scn_lex.c), shared with the parser (scn.c, its driver,
+ * and scn_kw.c, the keywords); the named conclusions (scn_concl.c);
+ * and the runner's exec (struct scn_exec), shared by its modules: scn_run.c (the core: steps in order, the
  * engine's callbacks), scn_txn.c (what MAIL, RCPT, DATA and AUTH
  * send), scn_group.c (pipelined groups), scn_retry.c ("retry after")
  * and scn_expect.c (judging a step: expectations, findings).
@@ -58,6 +58,22 @@ int	 tok_text(struct lex *, const struct tok *, const char *what);
 /* too_many - -1 with the usage line when a step has more than max tokens */
 int	 too_many(struct lex *, struct tok *, size_t n, size_t max,
 	    const char *usage);
+
+/* scn.c and scn_kw.c: the driver and the keywords */
+/* expect_free - free an expectation (NULL: nothing) */
+void	 expect_free(struct scn_expect *);
+/*
+ * parse_heredoc - the lines of "data << WORD" up to WORD, into the
+ * step's body (st->body holds WORD on entry); advances *pos
+ */
+int	 parse_heredoc(struct lex *, struct scn_step *, const char *, size_t,
+	    size_t *);
+/* parse_step - a line that is a step, checked and added to s */
+int	 parse_step(struct lex *, struct scn *, struct tok *, size_t,
+	    const char *, size_t, size_t *);
+/* parse_expect_line - an "expect" line for the step above it */
+int	 parse_expect_line(struct lex *, struct scn *, struct tok *, size_t,
+	    const char *, size_t);
 
 struct record;
 struct step;
