@@ -39,7 +39,7 @@
 # Each package (postfix, unbound, rbldnsd, exim4-daemon-light,
 # sasl2-bin, opensmtpd, dovecot-core, dovecot-lmtpd) is fetched with
 # `apt-get download` and unpacked with
-# `dpkg-deb -x`, never installed: no maintainer script runs, so no
+# `dpkg-deb -x` (scripts/unpack.sh), never installed: no maintainer script runs, so no
 # service is started, enabled or reconfigured, and no package conflict
 # arises (exim4 and postfix both provide mail-transport-agent). One
 # directory per package version, in the cache directory
@@ -82,6 +82,9 @@ dovecot-core dovecot-lmtpd"
 
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 1; }
+# unpack_fetch: download and unpack, shared with scripts/slurm.sh
+# shellcheck source=scripts/unpack.sh
+. "$(dirname "$0")/unpack.sh"
 
 # progs PKG - the programs of PKG that the tests use, relative to its
 # unpacked tree
@@ -201,50 +204,23 @@ $dirs
 EOF
 }
 
-# download DIR - apt-get download the wanted packages into DIR
-download() {
-	# shellcheck disable=SC2086
-	(cd "$1" && apt-get download -q $want >/dev/null 2>"$1/err")
+# refresh - after a failed download: as root, the package lists anew
+# (they may name a version the mirror dropped); then one more try
+refresh() {
+	if [ "$(id -u)" -eq 0 ]; then
+		say "apt-get update (download failed)"
+		apt-get update -q >/dev/null 2>&1
+		plan || die "apt names no version of:$missing"
+		wanted
+	fi
+	return 0
 }
 
 # fetch - download and unpack the packages whose tree is missing
+# (scripts/unpack.sh)
 fetch() {
 	wanted
-	[ -n "$want" ] || return 0
-	say "unpacking${want} into $cache"
-	tmp=$(mktemp -d "$cache/.dl.XXXXXX") || die "cannot write $cache"
-	# apt drops to the user _apt to download; let it write there
-	[ "$(id -u)" -eq 0 ] && chown _apt "$tmp" 2>/dev/null
-	if ! download "$tmp"; then
-		# the package lists may name a version the mirror dropped
-		if [ "$(id -u)" -eq 0 ]; then
-			say "apt-get update (download failed)"
-			apt-get update -q >/dev/null 2>&1
-			plan || die "apt names no version of:$missing"
-			wanted
-		fi
-		download "$tmp" || {
-			say "$(tail -3 "$tmp/err")"
-			rm -rf "$tmp"
-			die "cannot download${want} (is the Debian mirror" \
-			    "reachable?)"
-		}
-	fi
-	while read -r p d; do
-		[ -n "$p" ] && [ ! -f "$d/.unpacked" ] || continue
-		rm -rf "$tmp/root"
-		mkdir "$tmp/root"
-		dpkg-deb -x "$tmp/${p}"_*.deb "$tmp/root" ||
-			die "dpkg-deb -x $p failed"
-		find "$tmp/root" -type f -perm /6000 -exec chmod ug-s {} +
-		postfix_fixup "$p" "$tmp/root"
-		: > "$tmp/root/.unpacked"
-		rm -rf "$d"
-		mv "$tmp/root" "$d" || die "cannot rename into $d"
-	done <<EOF
-$dirs
-EOF
-	rm -rf "$tmp"
+	unpack_fetch postfix_fixup refresh
 }
 
 # postfix_fixup PKG ROOT - what Postfix's postinst would put in

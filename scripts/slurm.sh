@@ -28,7 +28,8 @@
 # /usr/sbin/slurmstepd, the plugins are found there; hence the overlay,
 # which tests/slurm/slurm.sh mounts inside its own namespaces.
 #
-# Cache, locking, set-uid stripping: as scripts/servers.sh (one
+# Cache, locking, set-uid stripping, download and unpacking: as
+# scripts/servers.sh, with scripts/unpack.sh (one
 # directory per package version in ${SMTPROBE_SERVERS_CACHE:-
 # /var/cache/smtprobe-servers}, prepared under flock(1) in temporary
 # names and renamed into place). Exit status: 0 ready; 1 something is
@@ -40,6 +41,9 @@ pkgs="slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge"
 
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 1; }
+# unpack_fetch: download and unpack, as scripts/servers.sh
+# shellcheck source=scripts/unpack.sh
+. "$(dirname "$0")/unpack.sh"
 
 # versions - "PKG VERSION" for each package, as apt would install it
 versions() {
@@ -82,6 +86,7 @@ plan() {
 }
 
 # fetch - download and unpack the packages whose tree is missing
+# (scripts/unpack.sh)
 fetch() {
 	want=
 	while read -r p d v; do
@@ -90,30 +95,7 @@ fetch() {
 	done <<EOF
 $dirs
 EOF
-	[ -n "$want" ] || return 0
-	say "unpacking${want} into $cache"
-	tmp=$(mktemp -d "$cache/.dl.XXXXXX") || die "cannot write $cache"
-	[ "$(id -u)" -eq 0 ] && chown _apt "$tmp" 2>/dev/null
-	# shellcheck disable=SC2086
-	(cd "$tmp" && apt-get download -q $want >/dev/null 2>"$tmp/err") || {
-		say "$(tail -3 "$tmp/err")"
-		rm -rf "$tmp"
-		die "cannot download${want} (apt-get update? mirror?)"
-	}
-	while read -r p d v; do
-		[ -n "$p" ] && [ ! -f "$d/.unpacked" ] || continue
-		rm -rf "$tmp/root"
-		mkdir "$tmp/root"
-		dpkg-deb -x "$tmp/${p}"_*.deb "$tmp/root" ||
-			die "dpkg-deb -x $p failed"
-		find "$tmp/root" -type f -perm /6000 -exec chmod ug-s {} +
-		: > "$tmp/root/.unpacked"
-		rm -rf "$d"
-		mv "$tmp/root" "$d" || die "cannot rename into $d"
-	done <<EOF
-$dirs
-EOF
-	rm -rf "$tmp"
+	unpack_fetch :
 }
 
 # dir_of PKG - the tree of PKG
