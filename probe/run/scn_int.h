@@ -118,7 +118,6 @@ enum exec_wait {
 	WAIT_END	/* the session is being ended */
 };
 
-
 struct scn_exec {
 	struct event_base	*base;
 	const struct scn	*scn;		/* the steps: the caller's, or own */
@@ -182,7 +181,7 @@ void		 exec_echo(struct scn_exec *, size_t);
 void		 exec_advance(struct scn_exec *);
 /* exec_end_session - QUIT the open session; done follows */
 void		 exec_end_session(struct scn_exec *);
-/* exec_stop - stop the run once the step under way is done */
+/* exec_stop - end the run: exec_advance() QUITs the session, then done */
 void		 exec_stop(struct scn_exec *);
 /* exec_skip - step i's result: status with a detail (printf format) */
 void		 exec_skip(struct scn_exec *, size_t, enum scn_status,
