@@ -14,6 +14,8 @@
 #            AUTH), BASE+1 STARTTLS required, BASE+2 submission
 #            (reject_sender_login_mismatch)
 #   pf-delay Postfix, smtpd_delay_reject=yes   BASE+3
+#   pf-screen postscreen before pf-now's smtpd BASE+7 (DNSBL and
+#            pregreet: drop), BASE+8 (enforce: refused at RCPT)
 #   exim     Exim 4 with -C, as root           BASE+4 main (STARTTLS,
 #            AUTH), BASE+5 STARTTLS required, BASE+6 AUTH required
 #   dovecot  Dovecot LMTP only                 BASE+10, and the unix
@@ -226,6 +228,7 @@ esac
 declare -A port=(
 	[pf-now]=$base [pf-now-tls]=$((base + 1)) [pf-now-sub]=$((base + 2))
 	[pf-delay]=$((base + 3))
+	[pf-screen]=$((base + 7)) [pf-screen-enforce]=$((base + 8))
 	[exim]=$((base + 4)) [exim-tls]=$((base + 5)) [exim-auth]=$((base + 6))
 	[pf-stock]=$((base + 20)) [pf-fixed]=$((base + 21))
 	[pf-relay]=$((base + 22)) [pf-notls]=$((base + 23))
@@ -298,6 +301,29 @@ prepare_postfix() {
 127.0.0.1:${port[pf-notls]} inet n - n - - smtpd
   -o smtpd_tls_security_level=none
   -o smtpd_sasl_auth_enable=no"
+		# postscreen in front of the main smtpd: the 220- teaser, the
+		# pregreet test and bl.interop.test, with the drop action on
+		# one port and enforce (refused at RCPT) on the other; a
+		# short greet wait keeps the cases quick. Each postscreen has
+		# a cache of its own: a btree cache is locked by the one
+		# process that opens it, and a second one would wait forever
+		extra="$extra
+127.0.0.1:${port[pf-screen]} inet n - n - 1 postscreen
+  -o postscreen_dnsbl_sites=bl.interop.test*2
+  -o postscreen_dnsbl_threshold=2
+  -o postscreen_dnsbl_action=drop
+  -o postscreen_greet_action=drop
+  -o postscreen_greet_wait=2s
+127.0.0.1:${port[pf-screen-enforce]} inet n - n - 1 postscreen
+  -o postscreen_dnsbl_sites=bl.interop.test*2
+  -o postscreen_dnsbl_threshold=2
+  -o postscreen_dnsbl_action=enforce
+  -o postscreen_greet_action=enforce
+  -o postscreen_greet_wait=2s
+  -o postscreen_cache_map=btree:\$data_directory/postscreen_cache_enforce
+smtpd pass - - n - - smtpd
+dnsblog unix - - n - 0 dnsblog
+tlsproxy unix - - n - 0 tlsproxy"
 	fi
 	if [ "$name" = pf-asif ]; then
 		# as if from another client: XCLIENT and XFORWARD for the
@@ -456,7 +482,7 @@ for s in "${!sock[@]}"; do
 done
 t_cases=$(date +%s%N)
 echo "# servers up in $(secs "$(ms "$t_servers")") s" \
-	"(ports $base..$((base + 6)), $((base + 10)), $((base + 15))..$((base + 16)),"\
+	"(ports $base..$((base + 8)), $((base + 10)), $((base + 15))..$((base + 16)),"\
 	" $((base + 20))..$((base + 28)), DNS $dns_addr:53)"
 
 # The private resolver answers the test zones and nothing else.
@@ -469,7 +495,7 @@ tap $? "dns: names outside the test zones do not resolve"
 # logfile SERVER - the server's log
 logfile() {
 	case $1 in
-	pf-now*) echo "$work/pf-now/maillog" ;;
+	pf-now*|pf-screen*) echo "$work/pf-now/maillog" ;;
 	pf-delay*) echo "$work/pf-delay/maillog" ;;
 	pf-asif*) echo "$work/pf-asif/maillog" ;;
 	exim*) echo "$work/exim/log/mainlog" ;;
