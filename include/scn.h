@@ -290,6 +290,12 @@ void		 scn_exec_start(struct scn_exec *);
  * scn_exec_idle() tells when it is done.
  */
 int		 scn_exec_push(struct scn_exec *, const struct scn_step *);
+/*
+ * scn_exec_push_n - interactive: n more steps (copied), all added before
+ * the runner goes on, so that a "pipeline" block goes as one group
+ */
+int		 scn_exec_push_n(struct scn_exec *, const struct scn_step *,
+		    size_t);
 int		 scn_exec_idle(const struct scn_exec *);
 /*
  * scn_exec_expect - interactive: check e against the step run last, as

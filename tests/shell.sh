@@ -5,8 +5,8 @@
 # "." with dot-stuffing, parse errors (nothing sent), raw lines, expect,
 # a server that closes while the user types, save then replay with
 # "smtprobe --scenario" (the same C: and D: lines in the fake MX log),
-# --proxy and --xclient (and their place on the replay line),
-# and no output that holds the password. Prints TAP.
+# --proxy and --xclient (and their place on the replay line), pipeline
+# blocks, and no output that holds the password. Prints TAP.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -431,7 +431,44 @@ check $? "asif: the saved file's replay line keeps --proxy and --xclient"
 [ "$failed" -eq "$mark" ] || { dump asif.out asif.err asif.scn log; }
 stop_mx
 
-# 10. valgrind: a session with STARTTLS, AUTH, data and save leaks nothing
+mark=$failed
+# 10. pipeline ... end: the block is read whole, then MAIL, both RCPT and
+# DATA go as one group (the fake MX sees them before it answers any),
+# the expect inside checks its RCPT, the message follows the 354; save
+# writes the block back and the replay pipelines it the same; a block
+# with a step that cannot be pipelined is refused whole, nothing sent
+mx 'reply RCPT~bad 550 5.1.1 no such user'
+start_mx
+input ehlo pipeline 'mail a@example.org' 'rcpt b@example.net' \
+	'rcpt bad@example.net' 'expect 550' data end 'Subject: grp' '' hi . \
+	pipeline 'mail a@example.org' 'auth plain bob' end \
+	"save $work/grp.scn" quit
+shell grp
+check $([ "$rc" = 0 ]; echo $?) "pipeline: exit $rc (want 0)"
+has grp.out '** pipelining 4 commands (RFC 2920)' &&
+	[ "$(grep -E '^(->|<-) (MAIL|RCPT|DATA|250 2.1|550|354)' \
+	    "$work/grp.out" | cut -c1-2 | tr -d '\n')" = '->->->-><-<-<-<-' ]
+check $? "pipeline: four commands out before the first reply, then one reply each"
+has grp.out '** expect 550: ok' && has log 'D: Subject: grp' &&
+	grep -q '^\*\*\* eod 1' "$work/log"
+check $? "pipeline: the expect checks its RCPT, the message goes after the 354"
+has grp.err '!! line 2 of the pipeline block: auth cannot be pipelined' &&
+	[ "$(grep -c '^C: MAIL' "$work/log")" = 1 ]
+check $? "pipeline: a block that does not parse is refused whole"
+grep -qx pipeline "$work/grp.scn" && grep -qx 'rcpt bad@example.net' \
+	"$work/grp.scn" && grep -qx 'expect 550' "$work/grp.scn" &&
+	grep -qx 'data <<END' "$work/grp.scn" && grep -qx end "$work/grp.scn"
+check $? "pipeline: save writes the block back, the message as a here-document"
+timeout -k 5 60 "$probe" -s 127.0.0.1 --port "$port" --helo client.example \
+	--scenario "$work/grp.scn" > "$work/grp-replay.out" 2>&1
+grrc=$?
+check $([ "$grrc" = 0 ] && has grp-replay.out \
+	'** pipelining 4 commands (RFC 2920)' && has grp-replay.out \
+	'expect 550: ok'; echo $?) "pipeline: the saved block replays as one group (exit $grrc)"
+[ "$failed" -eq "$mark" ] || dump grp.out grp.err grp.scn log
+stop_mx
+
+# 11. valgrind: a session with STARTTLS, AUTH, data and save leaks nothing
 if command -v valgrind > /dev/null 2>&1 && [ -z "${SMTPROBE_SANITIZED:-}" ]
 then
 	mx 'reply AUTH 235 2.7.0 Authentication successful'

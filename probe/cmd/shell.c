@@ -366,6 +366,9 @@ shell_help(void)
 "  expect MATCH [or MATCH...] [\"text\"] [verdict CLASS]\n"
 "                             check the reply of the step above\n"
 "  set NAME VALUE             ${NAME} in the lines below\n"
+"  pipeline ... end           the lines up to \"end\" (mail, rcpt, data,\n"
+"                             rset, noop, send, expect) go as one group\n"
+"                             (RFC 2920); data's message is read first\n"
 "Shell commands (lower case):\n"
 "  help                       this text\n"
 "  history                    the lines typed so far\n"
@@ -521,7 +524,8 @@ shell_step_data(struct shell *sh, struct scn_step *st, char **ebody,
 		if (sh->tty)
 			printf("** the message, then a line with only "
 			    "\".\"\n");
-		if ((body = shell_read_body(sh, ".", bodylen)) == NULL)
+		if ((body = shell_read_body(sh, ".", "the message",
+		    bodylen)) == NULL)
 			return -1;
 		st->data = SCN_DATA_INLINE;
 		st->body = xmalloc(*bodylen + 1);
@@ -650,7 +654,8 @@ shell_step(struct shell *sh, const char *line)
 	}
 	if (hword != NULL) {
 		/* a here-document typed: the lines, then parse it whole */
-		if ((body = shell_read_body(sh, hword, &bodylen)) == NULL)
+		if ((body = shell_read_body(sh, hword, "the message",
+		    &bodylen)) == NULL)
 			goto refused;
 		buf = xasprintf("%s\n%s%s", text, body, hword);
 		free(text);
@@ -706,6 +711,113 @@ refused:
 	free(body);
 	free(ebody);
 	free(hword);
+}
+
+/*
+ * shell_pipeline - "pipeline" typed: the lines up to "end" are read
+ * first (so that none of them runs alone), parsed as a scenario's
+ * pipeline block, the message of its "data" read, and the steps go to
+ * the runner together, as one group (RFC 2920). "save" writes the block
+ * back as typed.
+ */
+static void
+shell_pipeline(struct shell *sh)
+{
+	struct scn	*s = NULL;
+	struct scn_step	*st;
+	char		 err[512], *block, *text, *ebody = NULL;
+	const char	*l, *nl, *msg;
+	size_t		 len, bodylen = 0, i;
+	long		 line;
+	int		 k, dline = 0;
+
+	block = NULL;
+	if (sh->tty)
+		printf("** the commands, one a line (mail, rcpt, data, rset, "
+		    "noop, send, expect), then a line with only \"end\"\n");
+	if ((block = shell_read_body(sh, "end", "the pipeline block",
+	    &len)) == NULL)
+		goto refused;
+	text = xasprintf("pipeline\n%send\n", block);
+	s = scn_parse("shell", text, strlen(text), &sh->vars, err,
+	    sizeof(err));
+	free(text);
+	if (s == NULL) {
+		/* "shell:LINE:..." counts the "pipeline" line */
+		msg = err;
+		line = 0;
+		if (strncmp(msg, "shell:", 6) == 0) {
+			line = strtol(msg + 6, (char **)&msg, 10) - 1;
+			msg += strspn(msg, ":0123456789 ");
+		}
+		fprintf(stderr, "!! line %ld of the pipeline block: %s; "
+		    "nothing was sent\n", line, msg);
+		goto refused;
+	}
+	if (scn_check_inputs(s, err, sizeof(err)) == -1) {
+		fprintf(stderr, "!! %s; nothing was sent\n", err);
+		goto refused;
+	}
+	if (s->nsteps == 0) {
+		fprintf(stderr, "!! an empty pipeline block; nothing was "
+		    "sent\n");
+		goto refused;
+	}
+	sh->groups++;
+	for (i = 0; i < s->nsteps; i++) {
+		st = &s->steps[i];
+		st->group = sh->groups;
+		if (shell_step_data(sh, st, &ebody, &bodylen) == -1)
+			goto refused;
+		if (ebody != NULL && dline == 0)
+			dline = st->line;	/* "data": its message read */
+	}
+	if (!scn_exec_session_open(sh->x)) {
+		fprintf(stderr, "!! not sent: no session is open (connect "
+		    "opens one)\n");
+		goto refused;
+	}
+	switch (scn_exec_may_run(sh->x, &s->steps[0], err, sizeof(err))) {
+	case SCN_GATE_OK:
+		break;
+	default:
+		fprintf(stderr, "!! the pipeline was not sent: %s\n", err);
+		goto refused;
+	}
+	for (i = 0; i < s->nsteps; i++)
+		s->steps[i].line = (int)sh->nhist;
+	if (scn_exec_push_n(sh->x, s->steps, s->nsteps) == -1) {
+		fprintf(stderr, "!! the session runner is over, or this "
+		    "shell would run more than %d steps (its limit); nothing "
+		    "was sent\n", SCN_MAX_STEPS);
+		goto refused;
+	}
+	/* for "save": the block's lines, the message under its "data" */
+	shell_ent_add(sh, xstrdup("pipeline"), NULL, 0);
+	for (l = block, k = 2; l < block + len; l = nl + 1, k++) {
+		nl = memchr(l, '\n', (size_t)(block + len - l));
+		if (ebody != NULL && k == dline) {
+			shell_ent_add(sh, xstrndup(l, (size_t)(nl - l)), ebody,
+			    bodylen);
+			ebody = NULL;
+		} else
+			shell_ent_add(sh, xstrndup(l, (size_t)(nl - l)), NULL,
+			    0);
+	}
+	shell_ent_add(sh, xstrdup("end"), NULL, 0);
+	sh->last_ent = (ssize_t)sh->nent - 1;
+	sh->last_expect = s->steps[s->nsteps - 1].expect != NULL;
+	free(block);
+	scn_free(s);
+	shell_run(sh);
+	if (!sh->done && !scn_exec_session_open(sh->x))
+		printf("** the session is over; connect opens a new one\n");
+	return;
+refused:
+	sh->last_ent = -1;
+	free(block);
+	free(ebody);
+	scn_free(s);
 }
 
 /*
@@ -883,6 +995,10 @@ shell_line(struct shell *sh, const char *line)
 	if (wl == 6 && strncasecmp(p, "expect", 6) == 0) {
 		shell_expect(sh, p);
 		return 0;
+	}
+	if (wl == 8 && strncasecmp(p, "pipeline", 8) == 0 && *rest == '\0') {
+		shell_pipeline(sh);
+		return sh->eof;
 	}
 	for (kw = scn_keywords(); *kw != NULL; kw++)
 		if (strlen(*kw) == wl && strncasecmp(*kw, p, wl) == 0) {

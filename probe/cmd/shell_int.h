@@ -48,6 +48,7 @@ struct shell {
 	char			**hist;		/* lines typed, "history" */
 	size_t			 nhist;
 	ssize_t			 last_ent;	/* the latest step run, -1 */
+	int			 groups;	/* pipeline blocks sent */
 	int			 done;		/* the exec is over */
 	int			 opened;	/* a greeting was accepted */
 	int			 expect_failed;	/* an expect line not met */
@@ -69,7 +70,8 @@ char	*shell_getpass(struct shell *, const char *user);
 /* shell_sigrestore - a signal while the echo is off: restore, re-raise */
 void	 shell_sigrestore(int);
 /* shell_read_body - lines up to one that is exactly end, or NULL */
-char	*shell_read_body(struct shell *, const char *end, size_t *len);
+char	*shell_read_body(struct shell *, const char *end, const char *what,
+	    size_t *len);
 /* shell_history - the lines typed so far, numbered */
 void	 shell_history(const struct shell *);
 /* shell_hist_add - a line typed, for "history" (and editline's) */

@@ -147,11 +147,13 @@ shell_history(const struct shell *sh)
 
 /*
  * shell_read_body - lines up to a line that is exactly end (the lone
- * "." of "data", or a here-document's word), each with "\n"; NULL when
- * the input ends first or a line cannot go into a scenario file.
+ * "." of "data", a here-document's word, the "end" of a pipeline block),
+ * each with "\n"; NULL when the input ends first or a line cannot go
+ * into a scenario file (what names the lines in the message).
  */
 char *
-shell_read_body(struct shell *sh, const char *end, size_t *len)
+shell_read_body(struct shell *sh, const char *end, const char *what,
+    size_t *len)
 {
 	char	*l, *b;
 	size_t	 n, blen = 0, cap = 256;
@@ -162,9 +164,8 @@ shell_read_body(struct shell *sh, const char *end, size_t *len)
 	for (;;) {
 		if ((l = shell_getline(sh, SHELL_BODY, &n)) == NULL) {
 			sh->eof = 1;
-			fprintf(stderr, "!! the input ended inside the "
-			    "message (no line \"%s\"); nothing was sent\n",
-			    end);
+			fprintf(stderr, "!! the input ended inside %s (no "
+			    "line \"%s\"); nothing was sent\n", what, end);
 			free(b);
 			return NULL;
 		}
@@ -173,7 +174,7 @@ shell_read_body(struct shell *sh, const char *end, size_t *len)
 			break;
 		}
 		if (!bad && (strlen(l) != n || n > SHELL_MAX_LINE)) {
-			fprintf(stderr, "!! a line of the message %s\n",
+			fprintf(stderr, "!! a line of %s %s\n", what,
 			    strlen(l) != n ? "holds a NUL byte" : "is longer "
 			    "than 8192 bytes");
 			bad = 1;

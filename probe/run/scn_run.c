@@ -195,9 +195,15 @@ scn_exec_start(struct scn_exec *x)
 int
 scn_exec_push(struct scn_exec *x, const struct scn_step *st)
 {
+	return scn_exec_push_n(x, st, 1);
+}
+
+int
+scn_exec_push_n(struct scn_exec *x, const struct scn_step *st, size_t n)
+{
 	size_t	 i;
 
-	if (x->finished || x->scn->nsteps >= SCN_MAX_STEPS)
+	if (x->finished || n == 0 || x->scn->nsteps + n > SCN_MAX_STEPS)
 		return -1;
 	if (x->own == NULL) {
 		/* the caller's scenario is borrowed: grow a copy */
@@ -209,11 +215,15 @@ scn_exec_push(struct scn_exec *x, const struct scn_step *st)
 		scn_findings_copy(x->own, x->scn);
 		x->scn = x->own;
 	}
-	scn_add(x->own, st);
-	x->res = xreallocarray(x->res, x->scn->nsteps + 1, sizeof(*x->res));
-	memset(&x->res[x->scn->nsteps - 1], 0, sizeof(*x->res));
-	x->res[x->scn->nsteps - 1].session = -1;
-	x->res[x->scn->nsteps - 1].rstep = -1;
+	/* all of them before the runner looks: a group goes as one */
+	for (i = 0; i < n; i++) {
+		scn_add(x->own, &st[i]);
+		x->res = xreallocarray(x->res, x->scn->nsteps + 1,
+		    sizeof(*x->res));
+		memset(&x->res[x->scn->nsteps - 1], 0, sizeof(*x->res));
+		x->res[x->scn->nsteps - 1].session = -1;
+		x->res[x->scn->nsteps - 1].rstep = -1;
+	}
 	exec_advance(x);
 	return 0;
 }
