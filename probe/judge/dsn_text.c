@@ -39,19 +39,38 @@ static size_t	 rx_exim(struct ctx *, const struct span *, size_t, size_t);
 static size_t	 rx_notreach(struct ctx *, const struct span *, size_t,
 		    size_t);
 static void	 exim_reply(struct rec *, const char *, size_t);
+static size_t	 rx_bare(struct ctx *, const struct span *, size_t, size_t);
 
-/* is_cut - 1 if the line starts the returned message, end of the text */
+/*
+ * is_cut - 1 if the line starts the returned message, end of the text:
+ * "This is a copy of the message", "---- START OF RETURNED MESSAGE
+ * ----", "Original message follows.", "----- Message header follows
+ * -----", "A summary of the undelivered message you sent follows:",
+ * "|---- Message text follows: ----|"; not "Message log follows"
+ * (Smail's log of the failure) nor "Transcript of session follows"
+ */
 static int
 is_cut(const struct span *l)
 {
 	struct span	 t = dsn_trim(l->p, l->len < 200 ? l->len : 200);
 
+	while (t.len > 0 && (t.p[0] == '|' || t.p[0] == '=' || t.p[0] == '*'))
+		t = dsn_trim(t.p + 1, t.len - 1);
 	if (dsn_ci_find(t.p, t.len, "This is a copy of the message") != NULL ||
+	    dsn_ci_find(t.p, t.len, "start of returned message") != NULL ||
 	    dsn_ci_prefix(t.p, t.len, "Original message headers:") ||
+	    dsn_ci_prefix(t.p, t.len, "Original message as received") ||
+	    dsn_ci_prefix(t.p, t.len, "Original message follows") ||
 	    dsn_ci_prefix(t.p, t.len, "--- Below this line is a copy"))
 		return 1;
-	return dsn_ci_prefix(t.p, t.len, "---") &&
-	    dsn_ci_find(t.p, t.len, "message follows") != NULL;
+	if (t.len > 120 || dsn_ci_find(t.p, t.len, "log follow") != NULL ||
+	    (dsn_ci_find(t.p, t.len, "message") == NULL &&
+	    dsn_ci_find(t.p, t.len, "header") == NULL))
+		return 0;
+	return (dsn_ci_prefix(t.p, t.len, "---") ||
+	    dsn_ci_find(t.p, t.len, "you sent follows") != NULL) &&
+	    (dsn_ci_find(t.p, t.len, "follows") != NULL ||
+	    dsn_ci_find(t.p, t.len, "follow:") != NULL);
 }
 
 /* dsn_human - scan the lines of a human-readable text part */
@@ -72,7 +91,8 @@ dsn_human(struct ctx *c, const struct span *l, size_t n)
 		    (k = rx_gmail(c, l, end, i)) > 0 ||
 		    (k = rx_exchange(c, l, end, i)) > 0 ||
 		    (k = rx_exim(c, l, end, i)) > 0 ||
-		    (k = rx_notreach(c, l, end, i)) > 0)
+		    (k = rx_notreach(c, l, end, i)) > 0 ||
+		    (k = rx_bare(c, l, end, i)) > 0)
 			continue;
 	}
 	free(sm.host);
@@ -178,11 +198,30 @@ rx_loose(struct ctx *c, const struct span *l, size_t n, size_t i)
 		t = dsn_trim(l[j].p, l[j].len);
 		if (dsn_ci_prefix(t.p, t.len, "---"))
 			break;
+		if (dsn_ci_prefix(t.p, t.len, "subject:"))
+			continue;	/* the returned message's subject */
 		m = t.len < 300 ? t.len : 300;
 		if (w > 0)
 			buf[w++] = ' ';
 		memcpy(buf + w, t.p, m);
 		w += m;
+	}
+	/* a sentence that runs on: "addressed to a@b'," / "failed because" */
+	t = dsn_trim(l[i].p, l[i].len);
+	if (!under && i + 1 < n && !dsn_blank(&l[i + 1]) &&
+	    strchr(".!):", t.p[t.len - 1]) == NULL) {
+		t = dsn_trim(l[i + 1].p, l[i + 1].len);
+		m = t.len < 300 ? t.len : 300;
+		for (j = 0; j < t.len && t.p[j] >= 'a' && t.p[j] <= 'z'; j++)
+			;
+		if ((a.len < t.len && strncasecmp(t.p, a.p, a.len) == 0) ||
+		    (j >= 3 && j < t.len && t.p[j] == ' ')) {
+			if (w + 1 + m > sizeof(buf))
+				m = sizeof(buf) - w - 1;
+			buf[w++] = ' ';
+			memcpy(buf + w, t.p, m);
+			w += m;
+		}
 	}
 	if (letters(buf, w) < 8)
 		return 0;
@@ -671,5 +710,68 @@ rx_notreach(struct ctx *c, const struct span *l, size_t n, size_t i)
 		t.it.reply = dsn_norm_reply(start,
 		    (size_t)(l[k - 1].p + l[k - 1].len - start));
 	dsn_txt_add(c, &t);
+	return k - i;
+}
+
+/*
+ * rx_bare - a session transcript without Sendmail's ">>>" and "<<<"
+ * (MDaemon, some appliances): a line that is an SMTP command alone
+ * ("RCPT To:<x@y>", "MAIL From:<x@y> SIZE=1861", "DATA", "EHLO h")
+ * and, on the next non-blank line, a 4xx or 5xx reply to it ("552-"
+ * continuation lines joined). The recipient is the RCPT address.
+ */
+static size_t
+rx_bare(struct ctx *c, const struct span *l, size_t n, size_t i)
+{
+	static const char *const cmd[] = { "RCPT TO:", "MAIL FROM:", "DATA",
+	    "EHLO ", "HELO ", "LHLO " };
+	struct span	 t = dsn_trim(l[i].p, l[i].len), r;
+	struct rec	 rec;
+	char		*buf;
+	size_t		 j, k, w;
+	int		 st, code;
+
+	for (k = 0; k < nitems(cmd); k++)
+		if (dsn_ci_prefix(t.p, t.len, cmd[k]))
+			break;
+	if (k == nitems(cmd) || t.len > 512 ||
+	    (k == 2 && t.len != 4) || (k < 2 && memchr(t.p, '<', t.len) ==
+	    NULL))
+		return 0;
+	for (j = i + 1; j < n && dsn_blank(&l[j]); j++)
+		;
+	if (j >= n)
+		return 0;
+	r = dsn_trim(l[j].p, l[j].len);
+	code = dsn_code_at(r.p, r.len);
+	if (code < 400 || code > 599 || r.len < 4 ||
+	    (r.p[3] != ' ' && r.p[3] != '-'))
+		return 0;
+	st = dsn_stage_word(t.p, t.len, 0);
+	/* the reply: its "552-" lines up to the "552 " one */
+	for (k = j, w = 0; k < n && k < j + 32; k++) {
+		r = dsn_trim(l[k].p, l[k].len);
+		if (dsn_code_at(r.p, r.len) != code)
+			break;
+		w += r.len + 1;
+		if (r.len < 4 || r.p[3] != '-') {
+			k++;
+			break;
+		}
+	}
+	buf = xmalloc(w + 1);
+	for (w = 0; j < k; j++) {
+		r = dsn_trim(l[j].p, l[j].len);
+		memcpy(buf + w, r.p, r.len);
+		w += r.len;
+		buf[w++] = ' ';
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.it.stage = st;
+	rec.it.reply = dsn_norm_reply(buf, w);
+	if (st == STAGE_RCPT)
+		rec.it.recipient = dsn_token_addr(t.p + 8, t.len - 8);
+	free(buf);
+	dsn_txt_add(c, &rec);
 	return k - i;
 }

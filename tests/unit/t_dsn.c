@@ -300,6 +300,43 @@ static const struct tcase texts[] = {
 	    "    The recipient name is not recognized\n",
 	    { 1, 0, NULL, "q@example.org", NULL, NULL, NULL,
 	    "The recipient name is not recognized", 0, -1 } },
+	{ "transcript without >>> and <<< (MDaemon)",
+	    "The following addresses did NOT receive a copy of your message:\n"
+	    "> r@example.net\n\n--- Session Transcript ---\n"
+	    " MAIL From:<s@example.com> SIZE=1861\n 250 <s@example.com>, "
+	    "Sender ok\n RCPT To:<r@example.net>\n"
+	    " 552-Message for <r@example.net>\n 552 would exceed mailbox "
+	    "quota\n QUIT\n--- End Transcript ---\n",
+	    { 1, 0, NULL, "r@example.net", NULL, NULL, NULL,
+	    "552 Message for <r@example.net> would exceed mailbox quota", 552,
+	    STAGE_RCPT } },
+	{ "loose text: the sentence runs on to the next line",
+	    "A message that you sent could not be delivered.\n\n"
+	    "The following message, addressed to s@example.org',\n"
+	    "failed because it has not been collected after 30 days\n\n"
+	    "---- START OF RETURNED MESSAGE ----\n"
+	    "To: t@example.org\nSubject: list digest\n",
+	    { 1, 0, NULL, "s@example.org", NULL, NULL, NULL,
+	    "The following message, addressed to failed because it has not "
+	    "been collected", 0, -1 } },
+	{ "Smail: returned message after \"|--- Message text follows\"",
+	    "|------------------------- Message log follows: ----|\n"
+	    " no valid recipients were found for this message\n"
+	    "|------------------------- Failed addresses follow: ----|\n"
+	    " u@starbase.example.org ... unknown host\n"
+	    "|------------------------- Message text follows: ----|\n"
+	    "Received: from mx by a.example.com\n"
+	    "To: v@example.net (Someone)\n\n"
+	    "Please write to z@example.com about the meeting dates\n",
+	    { 1, 0, NULL, "u@starbase.example.org", NULL, NULL, NULL,
+	    "... unknown host", 0, -1 } },
+	{ "\"Original message follows.\" ends the text",
+	    "Delivery failed 20 attempts: w@example.org\n"
+	    "Original message follows.\n"
+	    "Received: from m3.example.net (m2.example.net [192.0.2.12])\n"
+	    "\tby ibis.example.net for <x@example.com>\n"
+	    "Cc: y@example.net\n",
+	    { 1, 0, NULL, "w@example.org", NULL, NULL, NULL, NULL, 0, -1 } },
 };
 
 static const char logs[] =
