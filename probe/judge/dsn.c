@@ -587,6 +587,7 @@ dsn_rec_clear(struct rec *r)
 	free(r->it.status);
 	free(r->it.remote_mta);
 	free(r->it.reply);
+	free(r->it.text);
 	free(r->orcpt);
 	memset(r, 0, sizeof(*r));
 	r->it.stage = -1;
@@ -629,6 +630,7 @@ rec_take(struct rec *d, struct rec *s)
 	TAKE(d, s, it.status);
 	TAKE(d, s, it.remote_mta);
 	TAKE(d, s, it.reply);
+	TAKE(d, s, it.text);
 	TAKE(d, s, orcpt);
 	if (d->it.stage == -1)
 		d->it.stage = s->it.stage;
@@ -648,6 +650,7 @@ rec_copy(struct rec *d, const struct rec *s)
 	COPY(d, s, it.action);
 	COPY(d, s, it.remote_mta);
 	COPY(d, s, it.reply);
+	COPY(d, s, it.text);
 	if (d->it.stage == -1)
 		d->it.stage = s->it.stage;
 	return gained;
@@ -781,7 +784,10 @@ dsn_merge(struct ctx *c, struct dsn *d)
 			free(d->items[i].reply);
 			d->items[i].reply = NULL;
 		}
-		if (c->prose != NULL && d->items[i].reply == NULL)
+		if (d->items[i].reply != NULL) {
+			free(d->items[i].text);
+			d->items[i].text = NULL;
+		} else if (c->prose != NULL && d->items[i].text == NULL)
 			d->items[i].text = xstrdup(c->prose);
 		finish(&d->items[i]);
 	}

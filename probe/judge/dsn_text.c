@@ -444,6 +444,11 @@ rx_angle(struct ctx *c, const struct span *l, size_t n, size_t i)
 		if (t.it.stage == -1 && t.it.remote_mta == NULL &&
 		    letters(cb, cl) >= 8)
 			t.it.reply = dsn_norm_reply(cb, cl < 1024 ? cl : 1024);
+		/* the mailer's own error ("lost connection with H while
+		   sending RCPT TO", "conversation with H timed out"): no
+		   reply, but its words say why, not the bounce's preamble */
+		else if (letters(cb, cl) >= 8)
+			t.it.text = dsn_norm_reply(cb, cl < 1024 ? cl : 1024);
 	}
 	free(cb);
 	dsn_txt_add(c, &t);

@@ -102,6 +102,11 @@ static const char html_bounce[] =
     "Reporting-MTA: dns; mx.example.org\n\n"
     "Final-Recipient: rfc822; z@example.org\nAction: failed\n"
     "Status: 5.0.0\n--B--\n";
+static const char lost_bounce[] =
+    "Content-Type: text/plain\n\nI'm sorry to have to inform you that your "
+    "message could not\nbe delivered to one or more recipients.\n\n"
+    "<a@example.net>: lost connection with mx.example.net[192.0.2.1]\n"
+    "    while receiving the initial server greeting\n";
 static const char notreach_bounce[] =
     "Subject: Undeliverable\nContent-Type: text/plain\n\n"
     "Your message\n  To:      user9@example.com\n"
@@ -365,6 +370,13 @@ static const struct {
 	    "Subject: Undeliverable: hello\n\nsorry\n", DSN_KIND_BOUNCE },
 	{ "bounce from MAILER-DAEMON", "From: MAILER-DAEMON@example.com\n"
 	    "Subject: hello\n\nsorry\n", DSN_KIND_BOUNCE },
+	{ "Postfix body alone, marker folded over two lines",
+	    "This is the mail system at host mx.example.org.\n\n"
+	    "I'm sorry to have to inform you that your message could not\n"
+	    "be delivered to one or more recipients.\n", DSN_KIND_BOUNCE },
+	{ "no marker split by a paragraph", "From: a@example.com\n"
+	    "Subject: hi\n\nWe could not\n\n\nagree; it will be delivered "
+	    "later.\n", DSN_KIND_NONE },
 	{ "RFC 3834 auto-reply", "From: a@example.com\nSubject: Re: hi\n"
 	    "Auto-Submitted: auto-replied\n\nI am away until Monday.\n",
 	    DSN_KIND_AUTOREPLY },
@@ -671,6 +683,14 @@ main(void)
 	    strstr(d->items[0].text, "No such user") != NULL &&
 	    strchr(d->items[0].text, '<') == NULL,
 	    "an HTML-only bounce: its words without the tags");
+	dsn_free(d);
+	/* the mailer's own error beats the bounce's preamble as the text */
+	d = dsn_parse(lost_bounce, strlen(lost_bounce));
+	ok(d->nitems == 1 && d->items[0].reply == NULL &&
+	    d->items[0].text != NULL &&
+	    strstr(d->items[0].text, "lost connection with") != NULL &&
+	    strstr(d->items[0].text, "sorry") == NULL,
+	    "no reply: the mailer's own error is the text");
 	dsn_free(d);
 	d = dsn_parse(notreach_bounce, strlen(notreach_bounce));
 	ok(d->nitems == 1 && seq(d->items[0].recipient, "user9@example.com") &&
