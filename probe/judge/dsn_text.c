@@ -40,6 +40,11 @@ static size_t	 rx_notreach(struct ctx *, const struct span *, size_t,
 		    size_t);
 static void	 exim_reply(struct rec *, const char *, size_t);
 static size_t	 rx_bare(struct ctx *, const struct span *, size_t, size_t);
+static size_t	 rx_labelled(struct ctx *, const struct span *, size_t,
+		    size_t);
+static size_t	 rx_smtrans(struct ctx *, const struct span *, size_t,
+		    size_t, const struct sm *);
+static const char *code_in(const char *, size_t);
 
 /*
  * is_cut - 1 if the line starts the returned message, end of the text:
@@ -92,7 +97,9 @@ dsn_human(struct ctx *c, const struct span *l, size_t n)
 		    (k = rx_exchange(c, l, end, i)) > 0 ||
 		    (k = rx_exim(c, l, end, i)) > 0 ||
 		    (k = rx_notreach(c, l, end, i)) > 0 ||
-		    (k = rx_bare(c, l, end, i)) > 0)
+		    (k = rx_bare(c, l, end, i)) > 0 ||
+		    (k = rx_labelled(c, l, end, i)) > 0 ||
+		    (k = rx_smtrans(c, l, end, i, &sm)) > 0)
 			continue;
 	}
 	free(sm.host);
@@ -779,4 +786,136 @@ rx_bare(struct ctx *c, const struct span *l, size_t n, size_t i)
 	free(buf);
 	dsn_txt_add(c, &rec);
 	return k - i;
+}
+
+/*
+ * code_in - the first reply code in p[0..n) that opens a reply ("550
+ * 5.1.10 ...", "550-'5.4.1 ...'"): a 4xx or 5xx with an enhanced code
+ * after it; NULL if none
+ */
+static const char *
+code_in(const char *p, size_t n)
+{
+	char		 enh[16];
+	size_t		 i, k;
+
+	for (i = 0; i + 8 < n; i++) {
+		if ((i > 0 && !dsn_isws((unsigned char)p[i - 1]) &&
+		    p[i - 1] != '\'' && p[i - 1] != '"' && p[i - 1] != '#') ||
+		    (p[i] != '4' && p[i] != '5') ||
+		    dsn_code_at(p + i, n - i) == 0)
+			continue;
+		k = i + 4;
+		if (k < n && (p[k] == '\'' || p[k] == '"'))
+			k++;
+		if (dsn_enh_at(p + k, n - k, enh) > 0 && enh[0] == p[i])
+			return p + i;
+	}
+	return NULL;
+}
+
+/*
+ * rx_labelled - a reply after a label of its own, in Office 365 and
+ * other appliances' reports: "Error: 550 5.1.10 RESOLVER.ADR...",
+ * "Reported error: 550 5.1.10 ...", "Reason: 550 5.4.1 ...", or "The
+ * reason for the problem:" with "5.1.0 - Unknown address error
+ * 550-'5.4.1 Recipient address rejected ...'" on the next line. The
+ * recipient is the one the report names ("Recipient Address:", "Your
+ * message to", "message to <x>").
+ */
+static size_t
+rx_labelled(struct ctx *c, const struct span *l, size_t n, size_t i)
+{
+	static const char *const lab[] = { "error:", "reported error:",
+	    "reason:", "the reason for the problem:", "diagnostic code:" };
+	struct span	 t = dsn_trim(l[i].p, l[i].len), r;
+	struct rec	 rec;
+	const char	*q;
+	char		 buf[1024];
+	size_t		 k, j = i + 1, w;
+
+	for (k = 0; k < nitems(lab); k++)
+		if (dsn_ci_prefix(t.p, t.len, lab[k]))
+			break;
+	if (k == nitems(lab))
+		return 0;
+	r = dsn_trim(t.p + strlen(lab[k]), t.len - strlen(lab[k]));
+	if (r.len == 0 && j < n) {
+		r = dsn_trim(l[j].p, l[j].len);
+		j++;
+	}
+	if ((q = code_in(r.p, r.len < 200 ? r.len : 200)) == NULL)
+		return 0;
+	/* "550-'5.4.1 text'" becomes "550 5.4.1 text" */
+	w = 0;
+	memcpy(buf, q, 3);
+	w = 3;
+	buf[w++] = ' ';
+	q += 4;
+	if (*q == '\'' || *q == '"')
+		q++;
+	k = (size_t)(r.p + r.len - q);
+	if (k > 0 && (q[k - 1] == '\'' || q[k - 1] == '"'))
+		k--;
+	if (k > sizeof(buf) - w)
+		k = sizeof(buf) - w;
+	memcpy(buf + w, q, k);
+	w += k;
+	memset(&rec, 0, sizeof(rec));
+	rec.it.stage = -1;
+	rec.it.reply = dsn_norm_reply(buf, w);
+	for (k = 0; k < 3 && rec.it.recipient == NULL; k++)
+		rec.it.recipient = back_rcpt(l, i, k == 0 ?
+		    "Recipient Address:" : k == 1 ? "Your message to " :
+		    "message to ", 0);
+	dsn_txt_add(c, &rec);
+	return j - i;
+}
+
+/*
+ * rx_smtrans - Sendmail's "----- Transcript of session follows -----"
+ * without ">>>" and "<<<" lines: a line that starts with a 4xx or 5xx
+ * code is the reply (or the mailer's own error, "554 could not connect
+ * ...", "554 Too many hops"); it is for the first address under "had
+ * permanent fatal errors". A transcript with ">>>" is rx_sendmail's.
+ */
+static size_t
+rx_smtrans(struct ctx *c, const struct span *l, size_t n, size_t i,
+    const struct sm *sm)
+{
+	struct span	 t;
+	struct rec	 rec;
+	size_t		 j, k;
+
+	if (sm->sawcmd || dsn_ci_find(l[i].p, l[i].len,
+	    "transcript of session follows") == NULL)
+		return 0;
+	for (j = i + 1; j < n && j < i + 40; j++) {
+		t = dsn_trim(l[j].p, l[j].len);
+		if (dsn_ci_prefix(t.p, t.len, "---") ||
+		    (t.len >= 4 && (memcmp(t.p, ">>> ", 4) == 0 ||
+		    memcmp(t.p, "<<< ", 4) == 0)))
+			return 0;
+		if (t.p != l[j].p || dsn_code_at(t.p, t.len) < 400 ||
+		    t.len < 8)
+			continue;
+		/* the reply and its "554-" continuation lines */
+		for (k = j + 1; k < n && k < j + 16; k++) {
+			struct span u = dsn_trim(l[k].p, l[k].len);
+
+			if (dsn_code_at(u.p, u.len) != dsn_code_at(t.p, t.len))
+				break;
+		}
+		memset(&rec, 0, sizeof(rec));
+		rec.it.stage = -1;
+		rec.it.reply = dsn_norm_reply(t.p,
+		    (size_t)(l[k - 1].p + l[k - 1].len - t.p));
+		rec.it.recipient = back_rcpt(l, i, "fatal errors", 1);
+		if (rec.it.recipient == NULL)
+			rec.it.recipient = back_rcpt(l, i,
+			    "had delivery problems", 1);
+		dsn_txt_add(c, &rec);
+		return k - i;
+	}
+	return 0;
 }

@@ -335,6 +335,28 @@ static const struct tcase texts[] = {
 	    "Please write to z@example.com about the meeting dates\n",
 	    { 1, 0, NULL, "u@starbase.example.org", NULL, NULL, NULL,
 	    "... unknown host", 0, -1 } },
+	{ "Office 365: the reply after \"Error:\"",
+	    "Your message to z@example.com couldn't be delivered.\n\n"
+	    "Original Message Details\nRecipient Address:      z@example.com\n"
+	    "Error Details\nError:  550 5.1.10 RESOLVER.ADR.RecipientNotFound; "
+	    "Recipient not found by SMTP address lookup\n",
+	    { 1, 0, NULL, "z@example.com", NULL, "5.1.10", NULL,
+	    "550 5.1.10 RESOLVER.ADR.RecipientNotFound", 550, -1 } },
+	{ "a quoted reply on the line after its label",
+	    "The following message to <y@example.org> was undeliverable.\n"
+	    "The reason for the problem:\n5.1.0 - Unknown address error "
+	    "550-'5.4.1 Recipient address rejected: Access denied.'\n",
+	    { 1, 0, NULL, "y@example.org", NULL, "5.4.1", NULL,
+	    "550 5.4.1 Recipient address rejected: Access denied.", 550,
+	    -1 } },
+	{ "Sendmail transcript without <<<: the mailer's own reply line",
+	    "   ----- The following addresses had permanent fatal errors "
+	    "-----\n<x@example.com>\n\n   ----- Transcript of session "
+	    "follows -----\n554 could not connect and send the mail to "
+	    "192.0.2.12\n\n   ----- Message header follows -----\n"
+	    "From: w@example.net\n",
+	    { 1, 0, NULL, "x@example.com", NULL, NULL, NULL,
+	    "554 could not connect and send the mail", 554, -1 } },
 	{ "\"Original message follows.\" ends the text",
 	    "Delivery failed 20 attempts: w@example.org\n"
 	    "Original message follows.\n"
