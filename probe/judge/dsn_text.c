@@ -51,7 +51,8 @@ static const char *code_in(const char *, size_t);
  * "This is a copy of the message", "---- START OF RETURNED MESSAGE
  * ----", "Original message follows.", "----- Message header follows
  * -----", "A summary of the undelivered message you sent follows:",
- * "|---- Message text follows: ----|"; not "Message log follows"
+ * "|---- Message text follows: ----|", "--- The header of the original
+ * message is following. ---"; not "Message log follows"
  * (Smail's log of the failure) nor "Transcript of session follows"
  */
 static int
@@ -75,7 +76,8 @@ is_cut(const struct span *l)
 	return (dsn_ci_prefix(t.p, t.len, "---") ||
 	    dsn_ci_find(t.p, t.len, "you sent follows") != NULL) &&
 	    (dsn_ci_find(t.p, t.len, "follows") != NULL ||
-	    dsn_ci_find(t.p, t.len, "follow:") != NULL);
+	    dsn_ci_find(t.p, t.len, "follow:") != NULL ||
+	    dsn_ci_find(t.p, t.len, "is following") != NULL);
 }
 
 /* dsn_human - scan the lines of a human-readable text part */
@@ -664,6 +666,17 @@ rx_exim(struct ctx *c, const struct span *l, size_t n, size_t i)
 			if (dsn_code_at(lt.p + 5 + m, lt.len - 5 - m) != 0)
 				exim_reply(&t, lt.p, (size_t)(end - lt.p));
 		}
+	}
+	/* Exim's own error under the address ("Unrouteable address",
+	   "retry timeout exceeded", a filter's words): the item's text */
+	for (k = i + 1; t.it.reply == NULL && t.it.stage == -1 && k < j; k++) {
+		lt = dsn_trim(l[k].p, l[k].len);
+		if (dsn_ci_prefix(lt.p, lt.len, "(generated from "))
+			continue;
+		if (letters(lt.p, (size_t)(end - lt.p)) >= 8)
+			t.it.text = dsn_norm_reply(lt.p, (size_t)(end - lt.p) <
+			    1024 ? (size_t)(end - lt.p) : 1024);
+		break;
 	}
 	dsn_txt_add(c, &t);
 	return j - i;

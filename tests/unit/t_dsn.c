@@ -107,6 +107,13 @@ static const char lost_bounce[] =
     "message could not\nbe delivered to one or more recipients.\n\n"
     "<a@example.net>: lost connection with mx.example.net[192.0.2.1]\n"
     "    while receiving the initial server greeting\n";
+static const char exim_local[] =
+    "Content-Type: text/plain\n\nA message that you sent could not be "
+    "delivered to one or more of its\nrecipients. This is a permanent "
+    "error. The following address(es) failed:\n\n  u1@example.org\n"
+    "    host mx.example.org [192.0.2.7]\n    SMTP error from remote mail "
+    "server after RCPT TO:<u1@example.org>:\n    550 5.1.1 no such user\n"
+    "\n  u2@example.net\n    Unrouteable address\n";
 static const char notreach_bounce[] =
     "Subject: Undeliverable\nContent-Type: text/plain\n\n"
     "Your message\n  To:      user9@example.com\n"
@@ -713,6 +720,12 @@ main(void)
 	    strstr(d->items[0].text, "lost connection with") != NULL &&
 	    strstr(d->items[0].text, "sorry") == NULL,
 	    "no reply: the mailer's own error is the text");
+	dsn_free(d);
+	d = dsn_parse(exim_local, strlen(exim_local));
+	ok(d->nitems == 2 && d->items[1].reply == NULL &&
+	    seq(d->items[1].recipient, "u2@example.net") &&
+	    seq(d->items[1].text, "Unrouteable address"),
+	    "Exim's own error under the address is the item's text");
 	dsn_free(d);
 	d = dsn_parse(notreach_bounce, strlen(notreach_bounce));
 	ok(d->nitems == 1 && seq(d->items[0].recipient, "user9@example.com") &&
