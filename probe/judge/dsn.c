@@ -50,7 +50,7 @@ static int	 walk_multipart(struct ctx *, const struct span *, size_t,
 		    const struct mime *, int);
 static void	 read_human(struct ctx *, const struct span *, size_t,
 		    const char *);
-static void	 read_dsn(struct ctx *, const struct span *, size_t,
+static int	 read_dsn(struct ctx *, const struct span *, size_t,
 		    const char *);
 static void	 read_html(struct ctx *, const struct span *, size_t,
 		    const char *);
@@ -235,8 +235,11 @@ walk(struct ctx *c, const struct span *l, size_t n, int depth)
 		read_human(c, l + body, n - body, m.cte);
 	} else if (strcmp(m.type, "message/delivery-status") == 0 ||
 	    strcmp(m.type, "message/global-delivery-status") == 0) {
-		c->saw_dsn = 1;
-		read_dsn(c, l + body, n - body, m.cte);
+		/* a mislabelled part of prose is read as text */
+		if (read_dsn(c, l + body, n - body, m.cte))
+			c->saw_dsn = 1;
+		else
+			read_human(c, l + body, n - body, m.cte);
 	} else if (strcmp(m.type, "text/html") == 0) {
 		read_html(c, l + body, n - body, m.cte);
 	} else if (strncmp(m.type, "text/", 5) == 0 &&
@@ -436,17 +439,25 @@ reply_junk(const char *r)
 	return words < 2;
 }
 
-/* read_dsn - decode a delivery-status part and read its fields */
-static void
+/*
+ * read_dsn - decode a delivery-status part and read its fields; 0 when
+ * it holds none (no Reporting-MTA:, no recipient group): prose that a
+ * mailer labelled message/delivery-status
+ */
+static int
 read_dsn(struct ctx *c, const struct span *b, size_t nb, const char *cte)
 {
 	struct lines	 L;
 	char		*own;
+	size_t		 before = c->dsn.n;
+	int		 had = c->reporting_mta != NULL;
 
 	part_lines(b, nb, cte, &L, &own);
 	dsn_fields(c, L.v, L.n, 0);
 	free(L.v);
 	free(own);
+	return c->dsn.n > before || c->dsn.full ||
+	    (!had && c->reporting_mta != NULL);
 }
 
 /*

@@ -114,6 +114,14 @@ static const char exim_local[] =
     "    host mx.example.org [192.0.2.7]\n    SMTP error from remote mail "
     "server after RCPT TO:<u1@example.org>:\n    550 5.1.1 no such user\n"
     "\n  u2@example.net\n    Unrouteable address\n";
+static const char mislabelled[] =
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"B\"\n\n--B\nContent-Type: message/delivery-status;\n\n"
+    "This Message was undeliverable due to the following reason:\n\n"
+    "<m@example.net> has restricted SMS e-mail\n\n--B\n"
+    "Content-Type: message/delivery-status\n\nReporting-MTA: dns; "
+    "mta.example.net\n\nFinal-Recipient: RFC822; <m@example.net>\n"
+    "Action: failed\nStatus: 5.3.0\n\n--B--\n";
 static const char notreach_bounce[] =
     "Subject: Undeliverable\nContent-Type: text/plain\n\n"
     "Your message\n  To:      user9@example.com\n"
@@ -726,6 +734,12 @@ main(void)
 	    seq(d->items[1].recipient, "u2@example.net") &&
 	    seq(d->items[1].text, "Unrouteable address"),
 	    "Exim's own error under the address is the item's text");
+	dsn_free(d);
+	d = dsn_parse(mislabelled, strlen(mislabelled));
+	ok(d->nitems == 1 && seq(d->items[0].recipient, "m@example.net") &&
+	    seq(d->items[0].status, "5.3.0") &&
+	    seq(d->items[0].reply, "has restricted SMS e-mail"),
+	    "prose in a part labelled message/delivery-status is read as text");
 	dsn_free(d);
 	d = dsn_parse(notreach_bounce, strlen(notreach_bounce));
 	ok(d->nitems == 1 && seq(d->items[0].recipient, "user9@example.com") &&
