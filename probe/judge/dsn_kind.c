@@ -153,14 +153,17 @@ dsn_kind(const char *t, size_t n)
 	if (t == NULL || n == 0)
 		return DSN_KIND_NONE;
 	ct = hdr_value(t, n, "Content-Type");
+	subj = hdr_value(t, n, "Subject");
+	/* Microsoft's JMRP complaints are not in RFC 5965 form */
 	if ((ct.p != NULL && dsn_ci_find(ct.p, ct.len,
 	    "feedback-report") != NULL) ||
-	    dsn_ci_find(t, cap, "\nFeedback-Type:") != NULL)
+	    dsn_ci_find(t, cap, "\nFeedback-Type:") != NULL ||
+	    (subj.p != NULL && dsn_ci_prefix(subj.p, subj.len,
+	    "complaint about message from ")))
 		return DSN_KIND_ARF;
 	if (text_has(t, n, bounce_text,
 	    sizeof(bounce_text) / sizeof(bounce_text[0])))
 		return DSN_KIND_BOUNCE;
-	subj = hdr_value(t, n, "Subject");
 	from = hdr_value(t, n, "From");
 	if (any_in(subj.p, subj.len, bounce_subject,
 	    sizeof(bounce_subject) / sizeof(bounce_subject[0])) ||

@@ -414,6 +414,10 @@ static const struct {
 	{ "no marker split by a paragraph", "From: a@example.com\n"
 	    "Subject: hi\n\nWe could not\n\n\nagree; it will be delivered "
 	    "later.\n", DSN_KIND_NONE },
+	{ "Microsoft JMRP complaint", "From: staff@hotmail.com\n"
+	    "Subject: complaint about message from 192.0.2.7\n"
+	    "Content-Type: multipart/mixed; boundary=x\n\n--x\n",
+	    DSN_KIND_ARF },
 	{ "RFC 3834 auto-reply", "From: a@example.com\nSubject: Re: hi\n"
 	    "Auto-Submitted: auto-replied\n\nI am away until Monday.\n",
 	    DSN_KIND_AUTOREPLY },
