@@ -240,6 +240,15 @@ walk(struct ctx *c, const struct span *l, size_t n, int depth)
 			c->saw_dsn = 1;
 		else
 			read_human(c, l + body, n - body, m.cte);
+	} else if (strcmp(m.type, "message/rfc822") == 0 && !c->saw_dsn &&
+	    c->dsn.n == 0 && depth < DSN_MAX_DEPTH) {
+		struct mime	 in;
+
+		/* a bounce forwarded whole (by a filter, with a disclaimer):
+		   its report is read; a returned message is not */
+		(void)parse_headers(l + body, n - body, &in);
+		if (strcmp(in.type, "multipart/report") == 0)
+			walk(c, l + body, n - body, depth + 1);
 	} else if (strcmp(m.type, "text/html") == 0) {
 		read_html(c, l + body, n - body, m.cte);
 	} else if (strncmp(m.type, "text/", 5) == 0 &&

@@ -122,6 +122,18 @@ static const char mislabelled[] =
     "Content-Type: message/delivery-status\n\nReporting-MTA: dns; "
     "mta.example.net\n\nFinal-Recipient: RFC822; <m@example.net>\n"
     "Action: failed\nStatus: 5.3.0\n\n--B--\n";
+static const char forwarded[] =
+    "Content-Type: multipart/mixed; boundary=\"O\"\n\n--O\n"
+    "Content-Type: message/rfc822\n\nFrom: postmaster@example.net\n"
+    "Subject: Delivery Status Notification (Failure)\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"I\"\n\n--I\nContent-Type: text/plain\n\n"
+    "Delivery to the following recipients failed.\n\n"
+    "       f@example.org\n\n--I\nContent-Type: message/delivery-status\n"
+    "\nReporting-MTA: dns;mx.example.net\n\n"
+    "Final-Recipient: rfc822;f@example.org\nAction: failed\n"
+    "Status: 5.1.1\n\n--I--\n\n--O\nContent-Type: text/plain\n\n"
+    "This e-mail is confidential and may contain attachments.\n--O--\n";
 static const char notreach_bounce[] =
     "Subject: Undeliverable\nContent-Type: text/plain\n\n"
     "Your message\n  To:      user9@example.com\n"
@@ -744,6 +756,12 @@ main(void)
 	    seq(d->items[0].status, "5.3.0") &&
 	    seq(d->items[0].reply, "has restricted SMS e-mail"),
 	    "prose in a part labelled message/delivery-status is read as text");
+	dsn_free(d);
+	d = dsn_parse(forwarded, strlen(forwarded));
+	ok(d->nitems == 1 && seq(d->items[0].recipient, "f@example.org") &&
+	    seq(d->items[0].status, "5.1.1") && d->items[0].text != NULL &&
+	    strstr(d->items[0].text, "Delivery to the following") != NULL,
+	    "a bounce forwarded whole: its report, not the disclaimer");
 	dsn_free(d);
 	d = dsn_parse(notreach_bounce, strlen(notreach_bounce));
 	ok(d->nitems == 1 && seq(d->items[0].recipient, "user9@example.com") &&
