@@ -79,7 +79,8 @@ struct dsn	*dsn_parse(const char *text, size_t len);
 
 /*
  * dsn_kind - what the message of len bytes is (DSN_KIND_*): a feedback
- * report by its report-type or Feedback-Type: field, a bounce by DSN
+ * report by its report-type or Feedback-Type: field (or a Microsoft JMRP
+ * complaint by its Subject:), a bounce by DSN
  * fields, MTA wording or its Subject:/From:, else an automatic reply
  * by Auto-Submitted:, X-Autoreply: or its Subject:.
  */

@@ -50,7 +50,7 @@ static int	 walk_multipart(struct ctx *, const struct span *, size_t,
 		    const struct mime *, int);
 static void	 read_human(struct ctx *, const struct span *, size_t,
 		    const char *);
-static void	 read_dsn(struct ctx *, const struct span *, size_t,
+static int	 read_dsn(struct ctx *, const struct span *, size_t,
 		    const char *);
 static void	 read_html(struct ctx *, const struct span *, size_t,
 		    const char *);
@@ -235,8 +235,20 @@ walk(struct ctx *c, const struct span *l, size_t n, int depth)
 		read_human(c, l + body, n - body, m.cte);
 	} else if (strcmp(m.type, "message/delivery-status") == 0 ||
 	    strcmp(m.type, "message/global-delivery-status") == 0) {
-		c->saw_dsn = 1;
-		read_dsn(c, l + body, n - body, m.cte);
+		/* a mislabelled part of prose is read as text */
+		if (read_dsn(c, l + body, n - body, m.cte))
+			c->saw_dsn = 1;
+		else
+			read_human(c, l + body, n - body, m.cte);
+	} else if (strcmp(m.type, "message/rfc822") == 0 && !c->saw_dsn &&
+	    c->dsn.n == 0 && depth < DSN_MAX_DEPTH) {
+		struct mime	 in;
+
+		/* a bounce forwarded whole (by a filter, with a disclaimer):
+		   its report is read; a returned message is not */
+		(void)parse_headers(l + body, n - body, &in);
+		if (strcmp(in.type, "multipart/report") == 0)
+			walk(c, l + body, n - body, depth + 1);
 	} else if (strcmp(m.type, "text/html") == 0) {
 		read_html(c, l + body, n - body, m.cte);
 	} else if (strncmp(m.type, "text/", 5) == 0 &&
@@ -436,17 +448,25 @@ reply_junk(const char *r)
 	return words < 2;
 }
 
-/* read_dsn - decode a delivery-status part and read its fields */
-static void
+/*
+ * read_dsn - decode a delivery-status part and read its fields; 0 when
+ * it holds none (no Reporting-MTA:, no recipient group): prose that a
+ * mailer labelled message/delivery-status
+ */
+static int
 read_dsn(struct ctx *c, const struct span *b, size_t nb, const char *cte)
 {
 	struct lines	 L;
 	char		*own;
+	size_t		 before = c->dsn.n;
+	int		 had = c->reporting_mta != NULL;
 
 	part_lines(b, nb, cte, &L, &own);
 	dsn_fields(c, L.v, L.n, 0);
 	free(L.v);
 	free(own);
+	return c->dsn.n > before || c->dsn.full ||
+	    (!had && c->reporting_mta != NULL);
 }
 
 /*
@@ -587,6 +607,7 @@ dsn_rec_clear(struct rec *r)
 	free(r->it.status);
 	free(r->it.remote_mta);
 	free(r->it.reply);
+	free(r->it.text);
 	free(r->orcpt);
 	memset(r, 0, sizeof(*r));
 	r->it.stage = -1;
@@ -629,6 +650,7 @@ rec_take(struct rec *d, struct rec *s)
 	TAKE(d, s, it.status);
 	TAKE(d, s, it.remote_mta);
 	TAKE(d, s, it.reply);
+	TAKE(d, s, it.text);
 	TAKE(d, s, orcpt);
 	if (d->it.stage == -1)
 		d->it.stage = s->it.stage;
@@ -648,6 +670,7 @@ rec_copy(struct rec *d, const struct rec *s)
 	COPY(d, s, it.action);
 	COPY(d, s, it.remote_mta);
 	COPY(d, s, it.reply);
+	COPY(d, s, it.text);
 	if (d->it.stage == -1)
 		d->it.stage = s->it.stage;
 	return gained;
@@ -781,7 +804,10 @@ dsn_merge(struct ctx *c, struct dsn *d)
 			free(d->items[i].reply);
 			d->items[i].reply = NULL;
 		}
-		if (c->prose != NULL && d->items[i].reply == NULL)
+		if (d->items[i].reply != NULL) {
+			free(d->items[i].text);
+			d->items[i].text = NULL;
+		} else if (c->prose != NULL && d->items[i].text == NULL)
 			d->items[i].text = xstrdup(c->prose);
 		finish(&d->items[i]);
 	}

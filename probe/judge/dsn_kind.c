@@ -38,7 +38,8 @@ static const char *bounce_text[] = {
 	"message not delivered", "undeliverable", "failed to deliver",
 	"could not deliver", "can't be delivered", "cannot be delivered",
 	"mailbox is full", "not collected", "has not yet been delivered",
-	"delivery status notification",
+	"delivery status notification", "i'm sorry to have to inform you",
+	"refused to talk to me", "temporary problem delivering your message",
 };
 
 /* Subject words of a bounce. */
@@ -97,17 +98,47 @@ any_in(const char *p, size_t n, const char **w, size_t nw)
 	return 0;
 }
 
+/*
+ * ws_match - 1 if the marker w matches at t[0..n): ASCII case ignored,
+ * a space of w matches any run of blanks and line ends (a marker folded
+ * over two lines: "could not\nbe delivered")
+ */
+static int
+ws_match(const char *t, size_t n, const char *w)
+{
+	size_t	 i = 0;
+
+	for (; *w != '\0'; w++) {
+		if (*w == ' ') {
+			if (i >= n || !dsn_isws((unsigned char)t[i]))
+				return 0;
+			while (i < n && dsn_isws((unsigned char)t[i]))
+				i++;
+			continue;
+		}
+		if (i >= n || dsn_lc((unsigned char)t[i]) !=
+		    dsn_lc((unsigned char)*w))
+			return 0;
+		i++;
+	}
+	return 1;
+}
+
 /* text_has - 1 if one of the markers is in t[0..n) or at its start */
 static int
 text_has(const char *t, size_t n, const char **w, size_t nw)
 {
-	size_t	 i, cap = n < KIND_SCAN ? n : KIND_SCAN;
+	size_t	 i, k, cap = n < KIND_SCAN ? n : KIND_SCAN;
+	int	 c;
 
 	for (i = 0; i < nw; i++) {
 		if (w[i][0] == '\n' && dsn_ci_prefix(t, cap, w[i] + 1))
 			return 1;
-		if (dsn_ci_find(t, cap, w[i]) != NULL)
-			return 1;
+		c = dsn_lc((unsigned char)w[i][0]);
+		for (k = 0; k < cap; k++)
+			if (dsn_lc((unsigned char)t[k]) == c &&
+			    ws_match(t + k, cap - k, w[i]))
+				return 1;
 	}
 	return 0;
 }
@@ -122,14 +153,17 @@ dsn_kind(const char *t, size_t n)
 	if (t == NULL || n == 0)
 		return DSN_KIND_NONE;
 	ct = hdr_value(t, n, "Content-Type");
+	subj = hdr_value(t, n, "Subject");
+	/* Microsoft's JMRP complaints are not in RFC 5965 form */
 	if ((ct.p != NULL && dsn_ci_find(ct.p, ct.len,
 	    "feedback-report") != NULL) ||
-	    dsn_ci_find(t, cap, "\nFeedback-Type:") != NULL)
+	    dsn_ci_find(t, cap, "\nFeedback-Type:") != NULL ||
+	    (subj.p != NULL && dsn_ci_prefix(subj.p, subj.len,
+	    "complaint about message from ")))
 		return DSN_KIND_ARF;
 	if (text_has(t, n, bounce_text,
 	    sizeof(bounce_text) / sizeof(bounce_text[0])))
 		return DSN_KIND_BOUNCE;
-	subj = hdr_value(t, n, "Subject");
 	from = hdr_value(t, n, "From");
 	if (any_in(subj.p, subj.len, bounce_subject,
 	    sizeof(bounce_subject) / sizeof(bounce_subject[0])) ||

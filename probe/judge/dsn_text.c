@@ -39,19 +39,45 @@ static size_t	 rx_exim(struct ctx *, const struct span *, size_t, size_t);
 static size_t	 rx_notreach(struct ctx *, const struct span *, size_t,
 		    size_t);
 static void	 exim_reply(struct rec *, const char *, size_t);
+static size_t	 rx_bare(struct ctx *, const struct span *, size_t, size_t);
+static size_t	 rx_labelled(struct ctx *, const struct span *, size_t,
+		    size_t);
+static size_t	 rx_smtrans(struct ctx *, const struct span *, size_t,
+		    size_t, const struct sm *);
+static const char *code_in(const char *, size_t);
 
-/* is_cut - 1 if the line starts the returned message, end of the text */
+/*
+ * is_cut - 1 if the line starts the returned message, end of the text:
+ * "This is a copy of the message", "---- START OF RETURNED MESSAGE
+ * ----", "Original message follows.", "----- Message header follows
+ * -----", "A summary of the undelivered message you sent follows:",
+ * "|---- Message text follows: ----|", "--- The header of the original
+ * message is following. ---"; not "Message log follows"
+ * (Smail's log of the failure) nor "Transcript of session follows"
+ */
 static int
 is_cut(const struct span *l)
 {
 	struct span	 t = dsn_trim(l->p, l->len < 200 ? l->len : 200);
 
+	while (t.len > 0 && (t.p[0] == '|' || t.p[0] == '=' || t.p[0] == '*'))
+		t = dsn_trim(t.p + 1, t.len - 1);
 	if (dsn_ci_find(t.p, t.len, "This is a copy of the message") != NULL ||
+	    dsn_ci_find(t.p, t.len, "start of returned message") != NULL ||
 	    dsn_ci_prefix(t.p, t.len, "Original message headers:") ||
+	    dsn_ci_prefix(t.p, t.len, "Original message as received") ||
+	    dsn_ci_prefix(t.p, t.len, "Original message follows") ||
 	    dsn_ci_prefix(t.p, t.len, "--- Below this line is a copy"))
 		return 1;
-	return dsn_ci_prefix(t.p, t.len, "---") &&
-	    dsn_ci_find(t.p, t.len, "message follows") != NULL;
+	if (t.len > 120 || dsn_ci_find(t.p, t.len, "log follow") != NULL ||
+	    (dsn_ci_find(t.p, t.len, "message") == NULL &&
+	    dsn_ci_find(t.p, t.len, "header") == NULL))
+		return 0;
+	return (dsn_ci_prefix(t.p, t.len, "---") ||
+	    dsn_ci_find(t.p, t.len, "you sent follows") != NULL) &&
+	    (dsn_ci_find(t.p, t.len, "follows") != NULL ||
+	    dsn_ci_find(t.p, t.len, "follow:") != NULL ||
+	    dsn_ci_find(t.p, t.len, "is following") != NULL);
 }
 
 /* dsn_human - scan the lines of a human-readable text part */
@@ -72,7 +98,10 @@ dsn_human(struct ctx *c, const struct span *l, size_t n)
 		    (k = rx_gmail(c, l, end, i)) > 0 ||
 		    (k = rx_exchange(c, l, end, i)) > 0 ||
 		    (k = rx_exim(c, l, end, i)) > 0 ||
-		    (k = rx_notreach(c, l, end, i)) > 0)
+		    (k = rx_notreach(c, l, end, i)) > 0 ||
+		    (k = rx_bare(c, l, end, i)) > 0 ||
+		    (k = rx_labelled(c, l, end, i)) > 0 ||
+		    (k = rx_smtrans(c, l, end, i, &sm)) > 0)
 			continue;
 	}
 	free(sm.host);
@@ -178,11 +207,30 @@ rx_loose(struct ctx *c, const struct span *l, size_t n, size_t i)
 		t = dsn_trim(l[j].p, l[j].len);
 		if (dsn_ci_prefix(t.p, t.len, "---"))
 			break;
+		if (dsn_ci_prefix(t.p, t.len, "subject:"))
+			continue;	/* the returned message's subject */
 		m = t.len < 300 ? t.len : 300;
 		if (w > 0)
 			buf[w++] = ' ';
 		memcpy(buf + w, t.p, m);
 		w += m;
+	}
+	/* a sentence that runs on: "addressed to a@b'," / "failed because" */
+	t = dsn_trim(l[i].p, l[i].len);
+	if (!under && i + 1 < n && !dsn_blank(&l[i + 1]) &&
+	    strchr(".!):", t.p[t.len - 1]) == NULL) {
+		t = dsn_trim(l[i + 1].p, l[i + 1].len);
+		m = t.len < 300 ? t.len : 300;
+		for (j = 0; j < t.len && t.p[j] >= 'a' && t.p[j] <= 'z'; j++)
+			;
+		if ((a.len < t.len && strncasecmp(t.p, a.p, a.len) == 0) ||
+		    (j >= 3 && j < t.len && t.p[j] == ' ')) {
+			if (w + 1 + m > sizeof(buf))
+				m = sizeof(buf) - w - 1;
+			buf[w++] = ' ';
+			memcpy(buf + w, t.p, m);
+			w += m;
+		}
 	}
 	if (letters(buf, w) < 8)
 		return 0;
@@ -405,6 +453,11 @@ rx_angle(struct ctx *c, const struct span *l, size_t n, size_t i)
 		if (t.it.stage == -1 && t.it.remote_mta == NULL &&
 		    letters(cb, cl) >= 8)
 			t.it.reply = dsn_norm_reply(cb, cl < 1024 ? cl : 1024);
+		/* the mailer's own error ("lost connection with H while
+		   sending RCPT TO", "conversation with H timed out"): no
+		   reply, but its words say why, not the bounce's preamble */
+		else if (letters(cb, cl) >= 8)
+			t.it.text = dsn_norm_reply(cb, cl < 1024 ? cl : 1024);
 	}
 	free(cb);
 	dsn_txt_add(c, &t);
@@ -614,6 +667,17 @@ rx_exim(struct ctx *c, const struct span *l, size_t n, size_t i)
 				exim_reply(&t, lt.p, (size_t)(end - lt.p));
 		}
 	}
+	/* Exim's own error under the address ("Unrouteable address",
+	   "retry timeout exceeded", a filter's words): the item's text */
+	for (k = i + 1; t.it.reply == NULL && t.it.stage == -1 && k < j; k++) {
+		lt = dsn_trim(l[k].p, l[k].len);
+		if (dsn_ci_prefix(lt.p, lt.len, "(generated from "))
+			continue;
+		if (letters(lt.p, (size_t)(end - lt.p)) >= 8)
+			t.it.text = dsn_norm_reply(lt.p, (size_t)(end - lt.p) <
+			    1024 ? (size_t)(end - lt.p) : 1024);
+		break;
+	}
 	dsn_txt_add(c, &t);
 	return j - i;
 }
@@ -672,4 +736,199 @@ rx_notreach(struct ctx *c, const struct span *l, size_t n, size_t i)
 		    (size_t)(l[k - 1].p + l[k - 1].len - start));
 	dsn_txt_add(c, &t);
 	return k - i;
+}
+
+/*
+ * rx_bare - a session transcript without Sendmail's ">>>" and "<<<"
+ * (MDaemon, some appliances): a line that is an SMTP command alone
+ * ("RCPT To:<x@y>", "MAIL From:<x@y> SIZE=1861", "DATA", "EHLO h")
+ * and, on the next non-blank line, a 4xx or 5xx reply to it ("552-"
+ * continuation lines joined). The recipient is the RCPT address.
+ */
+static size_t
+rx_bare(struct ctx *c, const struct span *l, size_t n, size_t i)
+{
+	static const char *const cmd[] = { "RCPT TO:", "MAIL FROM:", "DATA",
+	    "EHLO ", "HELO ", "LHLO " };
+	struct span	 t = dsn_trim(l[i].p, l[i].len), r;
+	struct rec	 rec;
+	char		*buf;
+	size_t		 j, k, w;
+	int		 st, code;
+
+	for (k = 0; k < nitems(cmd); k++)
+		if (dsn_ci_prefix(t.p, t.len, cmd[k]))
+			break;
+	if (k == nitems(cmd) || t.len > 512 ||
+	    (k == 2 && t.len != 4) || (k < 2 && memchr(t.p, '<', t.len) ==
+	    NULL))
+		return 0;
+	for (j = i + 1; j < n && dsn_blank(&l[j]); j++)
+		;
+	if (j >= n)
+		return 0;
+	r = dsn_trim(l[j].p, l[j].len);
+	code = dsn_code_at(r.p, r.len);
+	if (code < 400 || code > 599 || r.len < 4 ||
+	    (r.p[3] != ' ' && r.p[3] != '-'))
+		return 0;
+	st = dsn_stage_word(t.p, t.len, 0);
+	/* the reply: its "552-" lines up to the "552 " one */
+	for (k = j, w = 0; k < n && k < j + 32; k++) {
+		r = dsn_trim(l[k].p, l[k].len);
+		if (dsn_code_at(r.p, r.len) != code)
+			break;
+		w += r.len + 1;
+		if (r.len < 4 || r.p[3] != '-') {
+			k++;
+			break;
+		}
+	}
+	buf = xmalloc(w + 1);
+	for (w = 0; j < k; j++) {
+		r = dsn_trim(l[j].p, l[j].len);
+		memcpy(buf + w, r.p, r.len);
+		w += r.len;
+		buf[w++] = ' ';
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.it.stage = st;
+	rec.it.reply = dsn_norm_reply(buf, w);
+	if (st == STAGE_RCPT)
+		rec.it.recipient = dsn_token_addr(t.p + 8, t.len - 8);
+	free(buf);
+	dsn_txt_add(c, &rec);
+	return k - i;
+}
+
+/*
+ * code_in - the first reply code in p[0..n) that opens a reply ("550
+ * 5.1.10 ...", "550-'5.4.1 ...'"): a 4xx or 5xx with an enhanced code
+ * after it; NULL if none
+ */
+static const char *
+code_in(const char *p, size_t n)
+{
+	char		 enh[16];
+	size_t		 i, k;
+
+	for (i = 0; i + 8 < n; i++) {
+		if ((i > 0 && !dsn_isws((unsigned char)p[i - 1]) &&
+		    p[i - 1] != '\'' && p[i - 1] != '"' && p[i - 1] != '#') ||
+		    (p[i] != '4' && p[i] != '5') ||
+		    dsn_code_at(p + i, n - i) == 0)
+			continue;
+		k = i + 4;
+		if (k < n && (p[k] == '\'' || p[k] == '"'))
+			k++;
+		if (dsn_enh_at(p + k, n - k, enh) > 0 && enh[0] == p[i])
+			return p + i;
+	}
+	return NULL;
+}
+
+/*
+ * rx_labelled - a reply after a label of its own, in Office 365 and
+ * other appliances' reports: "Error: 550 5.1.10 RESOLVER.ADR...",
+ * "Reported error: 550 5.1.10 ...", "Reason: 550 5.4.1 ...", or "The
+ * reason for the problem:" with "5.1.0 - Unknown address error
+ * 550-'5.4.1 Recipient address rejected ...'" on the next line. The
+ * recipient is the one the report names ("Recipient Address:", "Your
+ * message to", "message to <x>").
+ */
+static size_t
+rx_labelled(struct ctx *c, const struct span *l, size_t n, size_t i)
+{
+	static const char *const lab[] = { "error:", "reported error:",
+	    "reason:", "the reason for the problem:", "diagnostic code:" };
+	struct span	 t = dsn_trim(l[i].p, l[i].len), r;
+	struct rec	 rec;
+	const char	*q;
+	char		 buf[1024];
+	size_t		 k, j = i + 1, w;
+
+	for (k = 0; k < nitems(lab); k++)
+		if (dsn_ci_prefix(t.p, t.len, lab[k]))
+			break;
+	if (k == nitems(lab))
+		return 0;
+	r = dsn_trim(t.p + strlen(lab[k]), t.len - strlen(lab[k]));
+	if (r.len == 0 && j < n) {
+		r = dsn_trim(l[j].p, l[j].len);
+		j++;
+	}
+	if ((q = code_in(r.p, r.len < 200 ? r.len : 200)) == NULL)
+		return 0;
+	/* "550-'5.4.1 text'" becomes "550 5.4.1 text" */
+	w = 0;
+	memcpy(buf, q, 3);
+	w = 3;
+	buf[w++] = ' ';
+	q += 4;
+	if (*q == '\'' || *q == '"')
+		q++;
+	k = (size_t)(r.p + r.len - q);
+	if (k > 0 && (q[k - 1] == '\'' || q[k - 1] == '"'))
+		k--;
+	if (k > sizeof(buf) - w)
+		k = sizeof(buf) - w;
+	memcpy(buf + w, q, k);
+	w += k;
+	memset(&rec, 0, sizeof(rec));
+	rec.it.stage = -1;
+	rec.it.reply = dsn_norm_reply(buf, w);
+	for (k = 0; k < 3 && rec.it.recipient == NULL; k++)
+		rec.it.recipient = back_rcpt(l, i, k == 0 ?
+		    "Recipient Address:" : k == 1 ? "Your message to " :
+		    "message to ", 0);
+	dsn_txt_add(c, &rec);
+	return j - i;
+}
+
+/*
+ * rx_smtrans - Sendmail's "----- Transcript of session follows -----"
+ * without ">>>" and "<<<" lines: a line that starts with a 4xx or 5xx
+ * code is the reply (or the mailer's own error, "554 could not connect
+ * ...", "554 Too many hops"); it is for the first address under "had
+ * permanent fatal errors". A transcript with ">>>" is rx_sendmail's.
+ */
+static size_t
+rx_smtrans(struct ctx *c, const struct span *l, size_t n, size_t i,
+    const struct sm *sm)
+{
+	struct span	 t;
+	struct rec	 rec;
+	size_t		 j, k;
+
+	if (sm->sawcmd || dsn_ci_find(l[i].p, l[i].len,
+	    "transcript of session follows") == NULL)
+		return 0;
+	for (j = i + 1; j < n && j < i + 40; j++) {
+		t = dsn_trim(l[j].p, l[j].len);
+		if (dsn_ci_prefix(t.p, t.len, "---") ||
+		    (t.len >= 4 && (memcmp(t.p, ">>> ", 4) == 0 ||
+		    memcmp(t.p, "<<< ", 4) == 0)))
+			return 0;
+		if (t.p != l[j].p || dsn_code_at(t.p, t.len) < 400 ||
+		    t.len < 8)
+			continue;
+		/* the reply and its "554-" continuation lines */
+		for (k = j + 1; k < n && k < j + 16; k++) {
+			struct span u = dsn_trim(l[k].p, l[k].len);
+
+			if (dsn_code_at(u.p, u.len) != dsn_code_at(t.p, t.len))
+				break;
+		}
+		memset(&rec, 0, sizeof(rec));
+		rec.it.stage = -1;
+		rec.it.reply = dsn_norm_reply(t.p,
+		    (size_t)(l[k - 1].p + l[k - 1].len - t.p));
+		rec.it.recipient = back_rcpt(l, i, "fatal errors", 1);
+		if (rec.it.recipient == NULL)
+			rec.it.recipient = back_rcpt(l, i,
+			    "had delivery problems", 1);
+		dsn_txt_add(c, &rec);
+		return k - i;
+	}
+	return 0;
 }

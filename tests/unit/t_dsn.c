@@ -102,6 +102,38 @@ static const char html_bounce[] =
     "Reporting-MTA: dns; mx.example.org\n\n"
     "Final-Recipient: rfc822; z@example.org\nAction: failed\n"
     "Status: 5.0.0\n--B--\n";
+static const char lost_bounce[] =
+    "Content-Type: text/plain\n\nI'm sorry to have to inform you that your "
+    "message could not\nbe delivered to one or more recipients.\n\n"
+    "<a@example.net>: lost connection with mx.example.net[192.0.2.1]\n"
+    "    while receiving the initial server greeting\n";
+static const char exim_local[] =
+    "Content-Type: text/plain\n\nA message that you sent could not be "
+    "delivered to one or more of its\nrecipients. This is a permanent "
+    "error. The following address(es) failed:\n\n  u1@example.org\n"
+    "    host mx.example.org [192.0.2.7]\n    SMTP error from remote mail "
+    "server after RCPT TO:<u1@example.org>:\n    550 5.1.1 no such user\n"
+    "\n  u2@example.net\n    Unrouteable address\n";
+static const char mislabelled[] =
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"B\"\n\n--B\nContent-Type: message/delivery-status;\n\n"
+    "This Message was undeliverable due to the following reason:\n\n"
+    "<m@example.net> has restricted SMS e-mail\n\n--B\n"
+    "Content-Type: message/delivery-status\n\nReporting-MTA: dns; "
+    "mta.example.net\n\nFinal-Recipient: RFC822; <m@example.net>\n"
+    "Action: failed\nStatus: 5.3.0\n\n--B--\n";
+static const char forwarded[] =
+    "Content-Type: multipart/mixed; boundary=\"O\"\n\n--O\n"
+    "Content-Type: message/rfc822\n\nFrom: postmaster@example.net\n"
+    "Subject: Delivery Status Notification (Failure)\n"
+    "Content-Type: multipart/report; report-type=delivery-status; "
+    "boundary=\"I\"\n\n--I\nContent-Type: text/plain\n\n"
+    "Delivery to the following recipients failed.\n\n"
+    "       f@example.org\n\n--I\nContent-Type: message/delivery-status\n"
+    "\nReporting-MTA: dns;mx.example.net\n\n"
+    "Final-Recipient: rfc822;f@example.org\nAction: failed\n"
+    "Status: 5.1.1\n\n--I--\n\n--O\nContent-Type: text/plain\n\n"
+    "This e-mail is confidential and may contain attachments.\n--O--\n";
 static const char notreach_bounce[] =
     "Subject: Undeliverable\nContent-Type: text/plain\n\n"
     "Your message\n  To:      user9@example.com\n"
@@ -300,6 +332,65 @@ static const struct tcase texts[] = {
 	    "    The recipient name is not recognized\n",
 	    { 1, 0, NULL, "q@example.org", NULL, NULL, NULL,
 	    "The recipient name is not recognized", 0, -1 } },
+	{ "transcript without >>> and <<< (MDaemon)",
+	    "The following addresses did NOT receive a copy of your message:\n"
+	    "> r@example.net\n\n--- Session Transcript ---\n"
+	    " MAIL From:<s@example.com> SIZE=1861\n 250 <s@example.com>, "
+	    "Sender ok\n RCPT To:<r@example.net>\n"
+	    " 552-Message for <r@example.net>\n 552 would exceed mailbox "
+	    "quota\n QUIT\n--- End Transcript ---\n",
+	    { 1, 0, NULL, "r@example.net", NULL, NULL, NULL,
+	    "552 Message for <r@example.net> would exceed mailbox quota", 552,
+	    STAGE_RCPT } },
+	{ "loose text: the sentence runs on to the next line",
+	    "A message that you sent could not be delivered.\n\n"
+	    "The following message, addressed to s@example.org',\n"
+	    "failed because it has not been collected after 30 days\n\n"
+	    "---- START OF RETURNED MESSAGE ----\n"
+	    "To: t@example.org\nSubject: list digest\n",
+	    { 1, 0, NULL, "s@example.org", NULL, NULL, NULL,
+	    "The following message, addressed to failed because it has not "
+	    "been collected", 0, -1 } },
+	{ "Smail: returned message after \"|--- Message text follows\"",
+	    "|------------------------- Message log follows: ----|\n"
+	    " no valid recipients were found for this message\n"
+	    "|------------------------- Failed addresses follow: ----|\n"
+	    " u@starbase.example.org ... unknown host\n"
+	    "|------------------------- Message text follows: ----|\n"
+	    "Received: from mx by a.example.com\n"
+	    "To: v@example.net (Someone)\n\n"
+	    "Please write to z@example.com about the meeting dates\n",
+	    { 1, 0, NULL, "u@starbase.example.org", NULL, NULL, NULL,
+	    "... unknown host", 0, -1 } },
+	{ "Office 365: the reply after \"Error:\"",
+	    "Your message to z@example.com couldn't be delivered.\n\n"
+	    "Original Message Details\nRecipient Address:      z@example.com\n"
+	    "Error Details\nError:  550 5.1.10 RESOLVER.ADR.RecipientNotFound; "
+	    "Recipient not found by SMTP address lookup\n",
+	    { 1, 0, NULL, "z@example.com", NULL, "5.1.10", NULL,
+	    "550 5.1.10 RESOLVER.ADR.RecipientNotFound", 550, -1 } },
+	{ "a quoted reply on the line after its label",
+	    "The following message to <y@example.org> was undeliverable.\n"
+	    "The reason for the problem:\n5.1.0 - Unknown address error "
+	    "550-'5.4.1 Recipient address rejected: Access denied.'\n",
+	    { 1, 0, NULL, "y@example.org", NULL, "5.4.1", NULL,
+	    "550 5.4.1 Recipient address rejected: Access denied.", 550,
+	    -1 } },
+	{ "Sendmail transcript without <<<: the mailer's own reply line",
+	    "   ----- The following addresses had permanent fatal errors "
+	    "-----\n<x@example.com>\n\n   ----- Transcript of session "
+	    "follows -----\n554 could not connect and send the mail to "
+	    "192.0.2.12\n\n   ----- Message header follows -----\n"
+	    "From: w@example.net\n",
+	    { 1, 0, NULL, "x@example.com", NULL, NULL, NULL,
+	    "554 could not connect and send the mail", 554, -1 } },
+	{ "\"Original message follows.\" ends the text",
+	    "Delivery failed 20 attempts: w@example.org\n"
+	    "Original message follows.\n"
+	    "Received: from m3.example.net (m2.example.net [192.0.2.12])\n"
+	    "\tby ibis.example.net for <x@example.com>\n"
+	    "Cc: y@example.net\n",
+	    { 1, 0, NULL, "w@example.org", NULL, NULL, NULL, NULL, 0, -1 } },
 };
 
 static const char logs[] =
@@ -328,6 +419,17 @@ static const struct {
 	    "Subject: Undeliverable: hello\n\nsorry\n", DSN_KIND_BOUNCE },
 	{ "bounce from MAILER-DAEMON", "From: MAILER-DAEMON@example.com\n"
 	    "Subject: hello\n\nsorry\n", DSN_KIND_BOUNCE },
+	{ "Postfix body alone, marker folded over two lines",
+	    "This is the mail system at host mx.example.org.\n\n"
+	    "I'm sorry to have to inform you that your message could not\n"
+	    "be delivered to one or more recipients.\n", DSN_KIND_BOUNCE },
+	{ "no marker split by a paragraph", "From: a@example.com\n"
+	    "Subject: hi\n\nWe could not\n\n\nagree; it will be delivered "
+	    "later.\n", DSN_KIND_NONE },
+	{ "Microsoft JMRP complaint", "From: staff@hotmail.com\n"
+	    "Subject: complaint about message from 192.0.2.7\n"
+	    "Content-Type: multipart/mixed; boundary=x\n\n--x\n",
+	    DSN_KIND_ARF },
 	{ "RFC 3834 auto-reply", "From: a@example.com\nSubject: Re: hi\n"
 	    "Auto-Submitted: auto-replied\n\nI am away until Monday.\n",
 	    DSN_KIND_AUTOREPLY },
@@ -634,6 +736,32 @@ main(void)
 	    strstr(d->items[0].text, "No such user") != NULL &&
 	    strchr(d->items[0].text, '<') == NULL,
 	    "an HTML-only bounce: its words without the tags");
+	dsn_free(d);
+	/* the mailer's own error beats the bounce's preamble as the text */
+	d = dsn_parse(lost_bounce, strlen(lost_bounce));
+	ok(d->nitems == 1 && d->items[0].reply == NULL &&
+	    d->items[0].text != NULL &&
+	    strstr(d->items[0].text, "lost connection with") != NULL &&
+	    strstr(d->items[0].text, "sorry") == NULL,
+	    "no reply: the mailer's own error is the text");
+	dsn_free(d);
+	d = dsn_parse(exim_local, strlen(exim_local));
+	ok(d->nitems == 2 && d->items[1].reply == NULL &&
+	    seq(d->items[1].recipient, "u2@example.net") &&
+	    seq(d->items[1].text, "Unrouteable address"),
+	    "Exim's own error under the address is the item's text");
+	dsn_free(d);
+	d = dsn_parse(mislabelled, strlen(mislabelled));
+	ok(d->nitems == 1 && seq(d->items[0].recipient, "m@example.net") &&
+	    seq(d->items[0].status, "5.3.0") &&
+	    seq(d->items[0].reply, "has restricted SMS e-mail"),
+	    "prose in a part labelled message/delivery-status is read as text");
+	dsn_free(d);
+	d = dsn_parse(forwarded, strlen(forwarded));
+	ok(d->nitems == 1 && seq(d->items[0].recipient, "f@example.org") &&
+	    seq(d->items[0].status, "5.1.1") && d->items[0].text != NULL &&
+	    strstr(d->items[0].text, "Delivery to the following") != NULL,
+	    "a bounce forwarded whole: its report, not the disclaimer");
 	dsn_free(d);
 	d = dsn_parse(notreach_bounce, strlen(notreach_bounce));
 	ok(d->nitems == 1 && seq(d->items[0].recipient, "user9@example.com") &&
