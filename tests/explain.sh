@@ -44,12 +44,22 @@ check $? "multi-line reply on stdin: content/spam at eod"
 printf '%s\n' "$out" | grep -q '^reply:     550-5.7.1 Our system .* | 550 5.7.1 likely'
 check $? "continuation lines joined with |"
 
-# not a reply at all
+# not a reply at all, and words no rule reads
 "$probe" explain 'hello there' >/dev/null 2>"${TMPDIR:-/tmp}/explain.$$"
 rc=$?
-[ $rc = 64 ] && grep -q 'does not start with an SMTP reply code' "${TMPDIR:-/tmp}/explain.$$"
-check $? "text without a reply code: exit 64 and a clear message"
+[ $rc = 64 ] && grep -q 'does not start with an SMTP reply code, and its words say nothing known' "${TMPDIR:-/tmp}/explain.$$"
+check $? "text without a reply code nor known words: exit 64 and a clear message"
 rm -f "${TMPDIR:-/tmp}/explain.$$"
+# a reply without its code ("mailbox is full" copied from a bounce or a
+# log line): judged on its words alone, said so, the code null in JSON
+reply 1 '.class == "recipient" and .reason == "mailbox-full" and .code == null' \
+	'mailbox is full'
+reply 1 '.class == "network" and .reason == "timeout" and .code == null' \
+	'Connection timed out'
+out=$("$probe" explain 'User unknown' 2>&1)
+[ $? = 1 ] && printf '%s\n' "$out" | grep -q '^\*\* no reply code: judged on its words alone' &&
+	printf '%s\n' "$out" | grep -q 'verdict: recipient (user-unknown)'
+check $? "a code-less text: the transcript says it was judged on its words"
 # the words users think in: connect is the banner, helo is ehlo
 reply 1 '.stage == "banner"' --stage connect \
 	'554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org'

@@ -218,6 +218,9 @@ explain_truncated(FILE *fp, unsigned t)
 		    DSN_MAX_DEPTH);
 }
 
+/* the confidence a code-less text's verdict needs to be given */
+#define EXPLAIN_WORDS_MIN	50
+
 /* explain_print - one verdict, human form */
 static void
 explain_print(const char *what, const char *reply, const char *rcpt,
@@ -254,21 +257,38 @@ explain_one(const char *input, const struct opt_explain *e, json_t **doc)
 	    !isdigit((unsigned char)safe[1]) ||
 	    !isdigit((unsigned char)safe[2]) || safe[0] < '2' ||
 	    safe[0] > '5') {
-		log_warnx("explain: \"%.60s\" does not start with an SMTP "
-		    "reply code (give a reply such as \"550 5.1.1 ...\", or a "
-		    "bounce message)", safe);
-		free(safe);
-		return 64;
+		/*
+		 * No reply code ("mailbox is full", a line copied from a
+		 * log): judged on its words alone when they say something
+		 * a rule knows; text no rule reads is still refused
+		 */
+		code = 0;
+		verdict_reply(e->stage, 0, NULL, safe, &v);
+		if (v.words[0] == '\0' || v.confidence < EXPLAIN_WORDS_MIN) {
+			log_warnx("explain: \"%.60s\" does not start with an "
+			    "SMTP reply code, and its words say nothing known "
+			    "(give a reply such as \"550 5.1.1 ...\", or a "
+			    "bounce message)", safe);
+			free(safe);
+			return 64;
+		}
+	} else {
+		code = (safe[0] - '0') * 100 + (safe[1] - '0') * 10 +
+		    (safe[2] - '0');
+		verdict_reply(e->stage, code, NULL, safe, &v);
 	}
-	code = (safe[0] - '0') * 100 + (safe[1] - '0') * 10 + (safe[2] - '0');
-	verdict_reply(e->stage, code, NULL, safe, &v);
 	if (e->json) {
 		*doc = json_pack("{s:s}", "input", "reply");
 		json_object_update_new(*doc, report_json_verdict(&v));
 		json_object_set_new(*doc, "reply", json_string(safe));
-		json_object_set_new(*doc, "code", json_integer(code));
-	} else
+		json_object_set_new(*doc, "code", code != 0 ?
+		    json_integer(code) : json_null());
+	} else {
+		if (code == 0)
+			printf("** no reply code: judged on its words "
+			    "alone\n");
 		explain_print(NULL, safe, NULL, NULL, &v);
+	}
 	free(safe);
 	return explain_status(code);
 }
@@ -327,6 +347,13 @@ explain_main(int argc, char **argv)
 	if (kind == DSN_KIND_BOUNCE || islog) {
 		if (d == NULL)
 			d = dsn_parse(input, strlen(input));
+		if (d->nitems == 0 && !islog && !e.bounce &&
+		    strchr(input, '\n') == NULL) {
+			/* one line with a bounce's words ("mailbox is
+			   full"): a reply without its code, not a bounce */
+			rc = explain_one(input, &e, &doc);
+			goto done;
+		}
 		if (d->nitems == 0 && islog) {
 			log_warnx("explain: MTA log lines, but no failed or "
 			    "deferred recipient in them");
