@@ -369,6 +369,11 @@ void	 bout_report(struct batch *b, const struct bt_target *t,
 	    const struct bt_job *j, enum bt_status st, int code,
 	    json_t *verdict, const char *started, const char *ended,
 	    const char *error, json_t *session, json_t *more);
+struct jw_buf;
+void	 bout_report_tail(struct batch *b, const struct bt_target *t,
+	    const struct bt_job *j, enum bt_status st, int code,
+	    json_t *verdict, const char *started, const char *ended,
+	    void (*tail)(struct jw_buf *, void *), void *arg);
 void	 bout_job_reported(struct batch *b, struct bt_job *j);
 void	 bout_target_reported(struct batch *b, struct bt_target *t);
 void	 bout_target_dropped(struct batch *b, struct bt_target *t);
