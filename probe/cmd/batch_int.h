@@ -228,6 +228,10 @@ struct batch {
 	char			*scn_text;	/* --scenario contents */
 	size_t			 scn_len;
 	struct scn		*scn_shared;	/* it needs no per-target vars */
+#define BT_SERVER_MAX	255	/* longest ${server} scn_common allows */
+	struct scn		*scn_common;	/* it needs only --from, --to
+					   and --var: for every target
+					   without its own (bsess_scn) */
 	struct scn_vars		 vars;		/* --var, helo */
 
 	/* input */

@@ -77,16 +77,20 @@ bsess_scn(struct batch *b, const struct bt_job *j, int *own, char *err,
 	struct smtp_txn		 txn;
 	struct scn_vars		 v;
 	struct scn		*s;
+	const char		*host;
 	size_t			 i;
 
 	*own = 0;
 	if (b->scn_text != NULL) {
 		if (b->scn_shared != NULL)
 			return b->scn_shared;
+		host = j->ra != NULL ? j->ra->host : t->host;
+		if (b->scn_common != NULL && t->from == NULL && t->nto == 0 &&
+		    strlen(host) <= BT_SERVER_MAX)
+			return b->scn_common;
 		/* the target's values, then --var (which wins); all locked */
 		memset(&v, 0, sizeof(v));
-		scn_vars_set(&v, "server", j->ra != NULL ? j->ra->host :
-		    t->host);
+		scn_vars_set(&v, "server", host);
 		if (t->from != NULL || b->from != NULL)
 			scn_vars_set(&v, "from", t->from != NULL ? t->from :
 			    b->from);
