@@ -447,6 +447,29 @@ jw_int(struct jw_buf *o, long long v)
 }
 
 /*
+ * jw_cent - n / 100 as jw_real() writes it: n / 100.0 has at most 12
+ * significant digits below 10^12, so "%.12g" gives its decimals
+ * exactly, trailing zeros cut, and jansson adds ".0" to a whole number
+ */
+void
+jw_cent(struct jw_buf *o, int64_t n)
+{
+	char	 d[3];
+	int	 r;
+
+	if (n < 0 || n >= 1000000000000LL) {
+		jw_real(o, (double)n / 100.0);
+		return;
+	}
+	jw_int(o, n / 100);
+	r = (int)(n % 100);
+	d[0] = '.';
+	d[1] = (char)('0' + r / 10);
+	d[2] = (char)('0' + r % 10);
+	jw_raw(o, d, r % 10 != 0 ? 3 : 2);
+}
+
+/*
  * jw_utf8 - 1 when s is UTF-8 as jansson accepts it: no stray
  * continuation byte, no overlong form, no surrogate, nothing above
  * U+10FFFF

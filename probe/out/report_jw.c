@@ -41,7 +41,7 @@ jw_ms(struct jw_buf *o, int64_t us)
 	if (us < 0)
 		JW_LIT(o, "null");
 	else
-		jw_real(o, (double)(us / 10) / 100.0);
+		jw_cent(o, us / 10);	/* json_ms(): (us / 10) / 100.0 */
 }
 
 /* jw_bool - true or false */

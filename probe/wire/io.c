@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -203,30 +204,69 @@ io_peer(struct io *io)
 	return io->peer;
 }
 
-/* io_format_addr - "ADDR:PORT" or "[ADDR]:PORT" */
+/* io_put_u - the decimal digits of v at d; returns the end */
+static char *
+io_put_u(char *d, unsigned v)
+{
+	char	 t[12];
+	size_t	 n = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n > 0)
+		*d++ = t[--n];
+	return d;
+}
+
+/*
+ * io_format_addr - "ADDR:PORT" or "[ADDR]:PORT", cut to len as
+ * snprintf() would; an IPv4 address without inet_ntop() and printf
+ * (a batch formats two or three a session)
+ */
 static void
 io_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 {
-	char	 a[INET6_ADDRSTRLEN];
+	char		 a[INET6_ADDRSTRLEN + 16], *d = a;
+	const uint8_t	*b;
+	size_t		 n;
+	int		 i;
 
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)sa;
 
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+		*d++ = '[';
+		inet_ntop(AF_INET6, &s6->sin6_addr, d, INET6_ADDRSTRLEN);
+		d += strlen(d);
+		*d++ = ']';
+		*d++ = ':';
+		d = io_put_u(d, ntohs(s6->sin6_port));
 	} else if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *s4 = (const void *)sa;
 
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+		b = (const uint8_t *)&s4->sin_addr;
+		for (i = 0; i < 4; i++) {
+			d = io_put_u(d, b[i]);
+			*d++ = i < 3 ? '.' : ':';
+		}
+		d = io_put_u(d, ntohs(s4->sin_port));
 	} else if (sa->sa_family == AF_UNIX) {
 		/* a unix socket: its path ("unix:" for an unnamed one) */
 		const struct sockaddr_un *su = (const void *)sa;
 
 		snprintf(buf, len, "unix:%.*s", (int)sizeof(su->sun_path),
 		    su->sun_path);
+		return;
 	} else
-		snprintf(buf, len, "?");
+		*d++ = '?';
+	if (len == 0)
+		return;
+	n = (size_t)(d - a);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, a, n);
+	buf[n] = '\0';
 }
 
 /* io_fixed_port - 1 if sa names a source port, not "any" */

@@ -333,6 +333,26 @@ main(void)
 	record_free(r);
 	free(o.p);
 
+	for (i = 0, bad = 0; i < 400000; i++) {
+		int64_t	 c = i < 200000 ? i : (int64_t)(seed = seed *
+		    6364136223846793005ULL + 1) % 1000000000000LL;
+		struct jw_buf	 x = { NULL, 0, 0 }, y = { NULL, 0, 0 };
+
+		if (c < 0)
+			c = -c;
+		jw_cent(&x, c);
+		jw_real(&y, (double)c / 100.0);
+		if (x.len != y.len || memcmp(x.p, y.p, x.len) != 0) {
+			if (bad++ < 3)
+				printf("# %lld: %.*s, not %.*s\n", (long long)c,
+				    (int)x.len, x.p, (int)y.len, y.p);
+		}
+		free(x.p);
+		free(y.p);
+	}
+	ok(bad == 0, "jw_cent(n) is jw_real(n / 100.0): 0..199999 and "
+	    "200,000 up to 10^12");
+
 	ok(jw_utf8("caf\xc3\xa9 \xf0\x9f\x98\x80", 10) &&
 	    !jw_utf8("\xed\xa0\x80", 3) && !jw_utf8("\xe0\x80\x80", 3) &&
 	    !jw_utf8("\xf4\x90\x80\x80", 4) && !jw_utf8("\xc3", 1),
