@@ -573,7 +573,8 @@ msg_key(struct util_buf *k, const struct msg_params *p, time_t now)
 		util_buf_add(k, p->to[i], strlen(p->to[i]) + 1);
 	util_buf_str(k, p->domain != NULL ? p->domain : "\001");
 	util_buf_add(k, "", 1);
-	util_buf_add(k, p->version, strlen(p->version) + 1);
+	util_buf_str(k, p->version != NULL ? p->version : "\001");
+	util_buf_add(k, "", 1);
 	for (i = 0; i < p->nheaders; i++)
 		util_buf_add(k, p->headers[i], strlen(p->headers[i]) + 1);
 	if (p->body != NULL)
