@@ -485,10 +485,6 @@ bt_setup_scenario(struct batch *b)
 }
 
 /*
- * bt_setup_limits - the descriptor limit (raised to its hard limit),
- * and from it the DNS and session caps; the --rate bucket
- */
-/*
  * bt_scn_common - --scenario parsed once for every target that brings
  * no sender or recipient of its own, when the file names no ${server}:
  * then the --from, --to and --var values are its only variables, the
@@ -526,6 +522,10 @@ bt_scn_common(struct batch *b)
 	return s;
 }
 
+/*
+ * bt_setup_limits - the descriptor limit (raised to its hard limit),
+ * and from it the DNS and session caps; the --rate bucket
+ */
 static int
 bt_setup_limits(struct batch *b)
 {

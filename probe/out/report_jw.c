@@ -378,6 +378,8 @@ jw_checks(struct jw_buf *o, const struct record *r)
 	JW_LIT(o, "]}");
 }
 
+/* report_jw_doc - the session's document, as report_json_doc() and
+   jw_value() give it, appended to o */
 void
 report_jw_doc(struct jw_buf *o, const struct record *r, const char *version,
     int head, const struct verdict *verdict)
