@@ -12,7 +12,9 @@
 #           (smtprobe -s 127.0.0.1:PORT --helo ... -f ... -t ... -q)
 #   batch   client CPU of one "smtprobe batch" run of N envelope
 #           sessions (EHLO MAIL RCPT QUIT) at concurrency C
-# CPU is user + system time from getrusage, children included. Environment: ROUNDS (7), K (100), N (2000), C (50).
+# CPU is user + system time from getrusage, children included. Environment: ROUNDS (7), K (100), N (2000), C (50),
+# SCN (a scenario file for the batch, e.g. scenarios/delivery.scn: full
+# deliveries; default none: envelope sessions), KINDS ("probe batch").
 # A ratio of 1.00 is the same cost; the goal is within 5 %.
 set -u
 old=${1:?usage: paired.sh OLD NEW}
@@ -21,6 +23,8 @@ ROUNDS=${ROUNDS:-7}
 K=${K:-100}
 N=${N:-2000}
 C=${C:-50}
+SCN=${SCN:-}
+KINDS=${KINDS:-probe batch}
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/smtprobe-paired.XXXXXX")
 sinkpid=
@@ -73,7 +77,8 @@ cpu() {
 	else
 		set -- "$2" batch -q --helo bench.test -f a@bench.test \
 		    -t b@bench.test -c "$C" --per-ip "$C" --per-ip-gap 0 \
-		    --metadata "$work/meta.json" "$work/targets"
+		    --metadata "$work/meta.json" ${SCN:+--scenario "$SCN"} \
+		    "$work/targets"
 	fi
 	python3 -c '
 import resource, subprocess, sys
@@ -95,8 +100,9 @@ median() {
 echo "old: $old ($("$old" --version 2>&1 | head -1))"
 echo "new: $new ($("$new" --version 2>&1 | head -1))"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg);" \
-    "$ROUNDS rounds, probe: $K probes, batch: $N sessions at c=$C"
-for kind in probe batch; do
+    "$ROUNDS rounds, probe: $K probes, batch: $N sessions at c=$C" \
+    "${SCN:+(scenario $SCN)}"
+for kind in $KINDS; do
 	ratios=
 	r=1
 	while [ $r -le "$ROUNDS" ]; do

@@ -15,6 +15,7 @@
 #define SMTPROBE_JSONW_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -33,6 +34,22 @@ void		 jw_need(struct jw_buf *, size_t);
 void		 jw_str(struct jw_buf *, const char *, size_t);
 void		 jw_real(struct jw_buf *, double);
 void		 jw_value(struct jw_buf *, json_t *);
+
+/*
+ * Writing without a tree (report_jw.c): jw_raw() appends n bytes as
+ * they are (a literal key such as ",\"txn\":"), jw_int() an integer,
+ * jw_cent() what jw_real(n / 100.0) writes for 0 <= n < 10^12 (a
+ * time in milliseconds with 2 decimals) without its arithmetic,
+ * jw_text() what jw_value(jw_string(s)) writes: null for NULL, the
+ * string when it is valid UTF-8 (as jansson checks it), else its
+ * util_escape() form. jw_utf8() is that check.
+ */
+void		 jw_raw(struct jw_buf *, const char *, size_t);
+void		 jw_int(struct jw_buf *, long long);
+void		 jw_cent(struct jw_buf *, int64_t);
+void		 jw_text(struct jw_buf *, const char *);
+int		 jw_utf8(const char *, size_t);
+#define JW_LIT(o, s)	jw_raw((o), (s), sizeof(s) - 1)
 
 void		 jw_install(void);
 void		*jw_malloc(size_t);

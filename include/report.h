@@ -60,6 +60,15 @@ void	report_ticket(FILE *, const struct record *,
 	    const struct ticket_info *);
 /* report_json_doc - the session's JSON document (new reference) */
 json_t	*report_json_doc(const struct record *, const char *version);
+/*
+ * report_jw_doc - the bytes jw_value() writes for report_json_doc(r,
+ * version), appended to o without building the tree (report_jw.c).
+ * head 0 leaves out "schema" and "tool" (as a batch record does);
+ * verdict is the record's verdict when the caller has it, or NULL.
+ */
+struct jw_buf;
+void	report_jw_doc(struct jw_buf *, const struct record *,
+	    const char *version, int head, const struct verdict *);
 /* report_json - one JSON document for the session; -1 on write error */
 int	report_json(FILE *, const struct record *, const char *version);
 

@@ -419,3 +419,113 @@ jw_string(const char *s)
 	free(esc);
 	return j != NULL ? j : json_null();
 }
+
+/* jw_raw - n bytes as they are */
+void
+jw_raw(struct jw_buf *o, const char *s, size_t n)
+{
+	jw_need(o, n);
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+/* jw_int - an integer, as jansson writes it */
+void
+jw_int(struct jw_buf *o, long long v)
+{
+	char			 num[24], *d = num + sizeof(num);
+	unsigned long long	 u;
+
+	u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		*--d = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		*--d = '-';
+	jw_raw(o, d, (size_t)(num + sizeof(num) - d));
+}
+
+/*
+ * jw_cent - n / 100 as jw_real() writes it: n / 100.0 has at most 12
+ * significant digits below 10^12, so "%.12g" gives its decimals
+ * exactly, trailing zeros cut, and jansson adds ".0" to a whole number
+ */
+void
+jw_cent(struct jw_buf *o, int64_t n)
+{
+	char	 d[3];
+	int	 r;
+
+	if (n < 0 || n >= 1000000000000LL) {
+		jw_real(o, (double)n / 100.0);
+		return;
+	}
+	jw_int(o, n / 100);
+	r = (int)(n % 100);
+	d[0] = '.';
+	d[1] = (char)('0' + r / 10);
+	d[2] = (char)('0' + r % 10);
+	jw_raw(o, d, r % 10 != 0 ? 3 : 2);
+}
+
+/*
+ * jw_utf8 - 1 when s is UTF-8 as jansson accepts it: no stray
+ * continuation byte, no overlong form, no surrogate, nothing above
+ * U+10FFFF
+ */
+int
+jw_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	unsigned	 c, v, n, i;
+
+	while (p < end) {
+		c = *p;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c < 0xC2 || c > 0xF4)
+			return 0;
+		n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		if ((size_t)(end - p) < n)
+			return 0;
+		v = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+		for (i = 1; i < n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return 0;
+			v = (v << 6) | (p[i] & 0x3F);
+		}
+		if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) ||
+		    (n == 3 && v < 0x800) || (n == 4 && v < 0x10000))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+/* jw_text - s as jw_value(jw_string(s)) writes it */
+void
+jw_text(struct jw_buf *o, const char *s)
+{
+	char	*esc;
+	size_t	 n;
+
+	if (s == NULL) {
+		JW_LIT(o, "null");
+		return;
+	}
+	n = strlen(s);
+	if (jw_utf8(s, n)) {
+		jw_str(o, s, n);
+		return;
+	}
+	esc = util_escape(s, n);
+	n = strlen(esc);
+	if (jw_utf8(esc, n))
+		jw_str(o, esc, n);
+	else
+		JW_LIT(o, "null");
+	free(esc);
+}

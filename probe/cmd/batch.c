@@ -98,6 +98,7 @@ static void	 bt_usage(void);
 
 static int	 bt_check_files(const struct batch *);
 static int	 bt_setup_scenario(struct batch *);
+static struct scn *bt_scn_common(struct batch *);
 static int	 bt_setup_limits(struct batch *);
 static int	 bt_setup(struct batch *);
 static void	 bt_free(struct batch *);
@@ -459,8 +460,10 @@ bt_setup_scenario(struct batch *b)
 		}
 		if (memmem(b->scn_text, b->scn_len, "${", 2) == NULL)
 			b->scn_shared = s;
-		else
+		else {
 			scn_free(s);
+			b->scn_common = bt_scn_common(b);
+		}
 	} else {
 		struct scn_classic	 c;
 		struct smtp_txn		 txn;
@@ -479,6 +482,44 @@ bt_setup_scenario(struct batch *b)
 		b->scn_default = scn_classic(&c);
 	}
 	return 0;
+}
+
+/*
+ * bt_scn_common - --scenario parsed once for every target that brings
+ * no sender or recipient of its own, when the file names no ${server}:
+ * then the --from, --to and --var values are its only variables, the
+ * same for all of them (bsess_scn()). The server is set to BT_SERVER_MAX
+ * bytes, so that no target's name can make the variables longer than
+ * this parse had them. NULL when that does not hold.
+ */
+static struct scn *
+bt_scn_common(struct batch *b)
+{
+	struct scn_vars	 v;
+	struct scn	*s;
+	char		 err[256], server[BT_SERVER_MAX + 1];
+	size_t		 i;
+
+	if (b->from == NULL || b->nto == 0 ||
+	    memmem(b->scn_text, b->scn_len, "${server}", 9) != NULL)
+		return NULL;
+	memset(server, 'x', BT_SERVER_MAX);
+	server[BT_SERVER_MAX] = '\0';
+	memset(&v, 0, sizeof(v));
+	scn_vars_set(&v, "server", server);
+	scn_vars_set(&v, "from", b->from);
+	scn_vars_set(&v, "to", b->to[0]);
+	for (i = 0; i < b->vars.n; i++)
+		scn_vars_set(&v, b->vars.name[i], b->vars.value[i]);
+	v.nlocked = v.n;
+	s = scn_parse(b->o.scenario, b->scn_text, b->scn_len, &v, err,
+	    sizeof(err));
+	scn_vars_clear(&v);
+	if (s != NULL && scn_check_inputs(s, err, sizeof(err)) == -1) {
+		scn_free(s);
+		s = NULL;
+	}
+	return s;
 }
 
 /*
@@ -580,6 +621,7 @@ bt_free(struct batch *b)
 	tls_ctx_free(b->ctx);
 	scn_free(b->scn_default);
 	scn_free(b->scn_shared);
+	scn_free(b->scn_common);
 	free(b->scn_text);
 	scn_vars_clear(&b->vars);
 	binput_free(b);

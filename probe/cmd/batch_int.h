@@ -228,6 +228,10 @@ struct batch {
 	char			*scn_text;	/* --scenario contents */
 	size_t			 scn_len;
 	struct scn		*scn_shared;	/* it needs no per-target vars */
+#define BT_SERVER_MAX	255	/* longest ${server} scn_common allows */
+	struct scn		*scn_common;	/* it needs only --from, --to
+					   and --var: for every target
+					   without its own (bsess_scn) */
 	struct scn_vars		 vars;		/* --var, helo */
 
 	/* input */
@@ -369,6 +373,11 @@ void	 bout_report(struct batch *b, const struct bt_target *t,
 	    const struct bt_job *j, enum bt_status st, int code,
 	    json_t *verdict, const char *started, const char *ended,
 	    const char *error, json_t *session, json_t *more);
+struct jw_buf;
+void	 bout_report_tail(struct batch *b, const struct bt_target *t,
+	    const struct bt_job *j, enum bt_status st, int code,
+	    json_t *verdict, const char *started, const char *ended,
+	    void (*tail)(struct jw_buf *, void *), void *arg);
 void	 bout_job_reported(struct batch *b, struct bt_job *j);
 void	 bout_target_reported(struct batch *b, struct bt_target *t);
 void	 bout_target_dropped(struct batch *b, struct bt_target *t);

@@ -48,7 +48,12 @@ const char *const bt_status_names[ST__COUNT] = {
 	[ST_INVALID] = "invalid", [ST_INTERRUPTED] = "interrupted",
 };
 
-static void	 bout_emit(struct batch *b, json_t *o);
+static json_t	*bout_head(struct batch *b, const struct bt_target *t,
+		    const struct bt_job *j, enum bt_status st, int code,
+		    json_t *verdict, const char *started, const char *ended,
+		    const char *error);
+static void	 bout_emit(struct batch *b, json_t *o,
+		    void (*tail)(struct jw_buf *, void *), void *arg);
 
 /*
  * bout_report - write the record of target t (job j, NULL before any
@@ -59,10 +64,50 @@ bout_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
     enum bt_status st, int code, json_t *verdict, const char *started,
     const char *ended, const char *error, json_t *session, json_t *more)
 {
+	json_t	*o;
+
+	jw_arena_begin();
+	o = bout_head(b, t, j, st, code, verdict, started, ended, error);
+	if (session != NULL && (b->bl_base != NULL ||
+	    b->o.baseline_save != NULL))
+		bbase_record(b, t, session, o);
+	json_object_set_new(o, "session", session != NULL ? session :
+	    json_null());
+	if (more != NULL)
+		json_object_set_new(o, "more_sessions", more);
+	b->count[st]++;
+	bout_emit(b, o, NULL, NULL);
+}
+
+/*
+ * bout_report_tail - bout_report() for a record whose "session" (and
+ * "more_sessions") tail() writes itself, from the leading ',' on, with
+ * no tree (report_jw_doc()): the same bytes, without the baseline,
+ * which needs the session's tree. verdict is stolen.
+ */
+void
+bout_report_tail(struct batch *b, const struct bt_target *t,
+    const struct bt_job *j, enum bt_status st, int code, json_t *verdict,
+    const char *started, const char *ended,
+    void (*tail)(struct jw_buf *, void *), void *arg)
+{
+	json_t	*o;
+
+	jw_arena_begin();
+	o = bout_head(b, t, j, st, code, verdict, started, ended, NULL);
+	b->count[st]++;
+	bout_emit(b, o, tail, arg);
+}
+
+/* bout_head - a record's fields before "session", in the arena */
+static json_t *
+bout_head(struct batch *b, const struct bt_target *t, const struct bt_job *j,
+    enum bt_status st, int code, json_t *verdict, const char *started,
+    const char *ended, const char *error)
+{
 	const struct route_addr	*ra = j != NULL ? j->ra : NULL;
 	json_t			*o;
 
-	jw_arena_begin();
 	o = json_object();
 
 	json_object_set_new(o, "schema", json_string(SCHEMA_BATCH_RECORD));
@@ -97,20 +142,16 @@ bout_report(struct batch *b, const struct bt_target *t, const struct bt_job *j,
 	json_object_set_new(o, "ended", jw_string(ended));
 	if (error != NULL)
 		json_object_set_new(o, "error", jw_string(error));
-	if (session != NULL && (b->bl_base != NULL ||
-	    b->o.baseline_save != NULL))
-		bbase_record(b, t, session, o);
-	json_object_set_new(o, "session", session != NULL ? session :
-	    json_null());
-	if (more != NULL)
-		json_object_set_new(o, "more_sessions", more);
-	b->count[st]++;
-	bout_emit(b, o);
+	return o;
 }
 
-/* bout_emit - one record, one line, one write(2); o is freed */
+/*
+ * bout_emit - one record, one line, one write(2); o is freed. tail,
+ * when given, writes the last members of the object after o's.
+ */
 static void
-bout_emit(struct batch *b, json_t *o)
+bout_emit(struct batch *b, json_t *o, void (*tail)(struct jw_buf *, void *),
+    void *arg)
 {
 	size_t		 off = 0;
 	ssize_t		 w;
@@ -119,6 +160,12 @@ bout_emit(struct batch *b, json_t *o)
 	b->out.len = 0;
 	if (!b->out_error) {
 		jw_value(&b->out, o);
+		if (tail != NULL) {
+			b->out.len--;		/* o's closing brace */
+			tail(&b->out, arg);
+			jw_need(&b->out, 1);
+			b->out.p[b->out.len++] = '}';
+		}
 		jw_need(&b->out, 1);
 		b->out.p[b->out.len++] = '\n';
 	}
@@ -342,5 +389,5 @@ bout_summary_record(struct batch *b, double wall, int rc)
 		fatalx("cannot build the summary record");
 	o = json_pack("{s:s}", "schema", SCHEMA_BATCH_SUMMARY);
 	json_object_set_new(o, "summary", sum);
-	bout_emit(b, o);
+	bout_emit(b, o, NULL, NULL);
 }

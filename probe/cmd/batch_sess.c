@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "batch_int.h"
+#include "jsonw.h"
 #include "log.h"
 #include "metrics.h"
 #include "record.h"
@@ -39,12 +40,16 @@
 #include "tlscheck.h"
 #include "util.h"
 #include "valid.h"
+#include "verdict.h"
 
 static struct scn	 *bsess_scn(struct batch *b, const struct bt_job *j,
 	    int *own, char *err, size_t errlen);
 static enum bt_status	 bsess_status(const struct record *r);
 static enum bt_status	 bsess_classify(const struct scn_exec *x, int *code);
 static void	 bsess_exec_done(struct scn_exec *x, void *arg);
+static void	 bsess_tree_done(struct bt_sess *s, struct scn_exec *x,
+		    enum bt_status st, int code, const char *ended);
+static void	 bsess_tail(struct jw_buf *o, void *arg);
 static void	 bsess_end(struct bt_sess *s);
 static const char *bsess_domain(const struct batch *b,
 	    const struct bt_target *t);
@@ -72,16 +77,20 @@ bsess_scn(struct batch *b, const struct bt_job *j, int *own, char *err,
 	struct smtp_txn		 txn;
 	struct scn_vars		 v;
 	struct scn		*s;
+	const char		*host;
 	size_t			 i;
 
 	*own = 0;
 	if (b->scn_text != NULL) {
 		if (b->scn_shared != NULL)
 			return b->scn_shared;
+		host = j->ra != NULL ? j->ra->host : t->host;
+		if (b->scn_common != NULL && t->from == NULL && t->nto == 0 &&
+		    strlen(host) <= BT_SERVER_MAX)
+			return b->scn_common;
 		/* the target's values, then --var (which wins); all locked */
 		memset(&v, 0, sizeof(v));
-		scn_vars_set(&v, "server", j->ra != NULL ? j->ra->host :
-		    t->host);
+		scn_vars_set(&v, "server", host);
 		if (t->from != NULL || b->from != NULL)
 			scn_vars_set(&v, "from", t->from != NULL ? t->from :
 			    b->from);
@@ -284,13 +293,27 @@ bsess_classify(const struct scn_exec *x, int *code)
 	}
 }
 
-/* bsess_exec_done - a session is over: its record now, the rest later */
+/* The sessions of a record, for bsess_tail(). */
+struct bsess_out {
+	struct bt_sess		*s;
+	struct scn_exec		*x;
+	size_t			 n;
+	const struct verdict	*v0;	/* the first session's verdict */
+};
+
+/*
+ * bsess_exec_done - a session is over: its record now, the rest later.
+ * The sessions are written from their records (report_jw_doc()), not
+ * through trees, unless the baseline needs the tree.
+ */
 static void
 bsess_exec_done(struct scn_exec *x, void *arg)
 {
 	struct bt_sess	*s = arg;
 	struct batch	*b = s->b;
-	json_t		*doc = NULL, *more = NULL, *verdict = NULL, *v, *d;
+	struct bsess_out so;
+	struct verdict	 v;
+	json_t		*verdict = NULL;
 	enum bt_status	 st;
 	char		 ended[32];
 	size_t		 i, n = scn_exec_nrecords(x);
@@ -303,6 +326,84 @@ bsess_exec_done(struct scn_exec *x, void *arg)
 		    i == 0);
 	st = bsess_classify(x, &code);
 	util_utc_iso(ended, sizeof(ended));
+	if (b->bl_base != NULL || b->o.baseline_save != NULL) {
+		bsess_tree_done(s, x, st, code, ended);
+		return;
+	}
+	for (i = 0; b->metrics != NULL && i < n; i++)
+		metrics_add(b->metrics, scn_exec_record(x, i),
+		    s->job->t->text);
+	jw_arena_begin();
+	if (n > 0) {
+		verdict_record(scn_exec_record(x, 0), &v);
+		verdict = json_pack("{s:s, s:s, s:i}", "class", v.class,
+		    "reason", v.reason, "confidence", v.confidence);
+	}
+	so.s = s;
+	so.x = x;
+	so.n = n;
+	so.v0 = &v;
+	bout_report_tail(b, s->job->t, s->job, st, code, verdict, n > 0 ?
+	    scn_exec_record(x, 0)->started : NULL, ended, bsess_tail, &so);
+	bsess_end(s);
+	bout_job_reported(b, s->job);
+}
+
+/*
+ * bsess_tail - the record's "session" and "more_sessions", as the trees
+ * of bsess_tree_done() would write them
+ */
+static void
+bsess_tail(struct jw_buf *o, void *arg)
+{
+	struct bsess_out *so = arg;
+	struct bt_sess	*s = so->s;
+	struct tlscheck_target tv;
+	json_t		*tc;
+	size_t		 i;
+
+	JW_LIT(o, ",\"session\":");
+	if (so->n == 0) {
+		JW_LIT(o, "null");
+		return;
+	}
+	report_jw_doc(o, scn_exec_record(so->x, 0), PACKAGE_VERSION, 0,
+	    so->v0);
+	if (s->b->o.tls_check) {
+		target_tls_view(s->tls, &s->tg, s->job->name != NULL ?
+		    s->job->name->route : NULL, scn_exec_record(so->x, 0),
+		    &tv);
+		tc = tlscheck_json(&tv);
+		o->len--;	/* the session's closing brace */
+		JW_LIT(o, ",\"tls_check\":");
+		jw_value(o, tc);
+		JW_LIT(o, "}");
+		json_decref(tc);
+	}
+	if (so->n == 1)
+		return;
+	JW_LIT(o, ",\"more_sessions\":[");
+	for (i = 1; i < so->n; i++) {
+		if (i > 1)
+			JW_LIT(o, ",");
+		report_jw_doc(o, scn_exec_record(so->x, i), PACKAGE_VERSION,
+		    0, NULL);
+	}
+	JW_LIT(o, "]");
+}
+
+/*
+ * bsess_tree_done - bsess_exec_done() through the sessions' trees, for
+ * the baseline (--baseline, --baseline-save), which reads them
+ */
+static void
+bsess_tree_done(struct bt_sess *s, struct scn_exec *x, enum bt_status st,
+    int code, const char *ended)
+{
+	struct batch	*b = s->b;
+	json_t		*doc = NULL, *more = NULL, *verdict = NULL, *v, *d;
+	size_t		 i, n = scn_exec_nrecords(x);
+
 	jw_arena_begin();
 	for (i = 0; i < n; i++) {
 		if (b->metrics != NULL)

@@ -365,6 +365,8 @@ shape_of(const struct msg_params *p, const char *text, size_t textlen,
 	if (sh->html)
 		text_scan(m->html, m->htmllen, &e2, &l);
 	sh->eight = (e1 || e2) && p->eightbit;
+	if (!sh->html && sh->natt == 0)
+		return;		/* one text part: no boundary */
 	/* "=_" cannot occur in quoted-printable nor in base64 text */
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		memset(rnd, 0x5a, sizeof(rnd));
@@ -534,18 +536,135 @@ user_has(const struct msg_params *p, const char *name)
 	return 0;
 }
 
-/* msg_build - the test message in wire form */
+/*
+ * The last message built without --message and MIME parts, as it goes
+ * on the wire, and what it was built from (msg_key()): a batch sends
+ * the same message in every session, bar the Message-ID's sequence
+ * number, which msg_build() puts in at seqoff. The key holds the
+ * second the message was built in (Date, Subject, the body's "Sent:").
+ */
+static struct {
+	struct util_buf	 key;
+	char		*wire;		/* without the sequence number */
+	size_t		 len;
+	size_t		 seqoff;	/* (size_t)-1: no generated ID */
+	int		 valid;
+} msg_last;
+static unsigned long	 msg_seq;	/* Message-IDs of this process */
+#define MSG_ID_LINE	"\r\nMessage-ID: <smtprobe."
+
+static int	 msg_make(const struct msg_params *, time_t, unsigned long,
+		    char **, size_t *, char *, size_t);
+
+/* msg_key - what a message is built from, as bytes */
+static void
+msg_key(struct util_buf *k, const struct msg_params *p, time_t now)
+{
+	size_t	 i;
+	char	 num[64];
+
+	k->len = 0;
+	snprintf(num, sizeof(num), "%lld %zu %zu %zu %d %d %d",
+	    (long long)now, p->nto, p->nheaders, p->bodylen, p->body != NULL,
+	    p->eightbit, p->utf8);
+	util_buf_add(k, num, strlen(num) + 1);
+	util_buf_add(k, p->from, strlen(p->from) + 1);
+	for (i = 0; i < p->nto; i++)
+		util_buf_add(k, p->to[i], strlen(p->to[i]) + 1);
+	util_buf_str(k, p->domain != NULL ? p->domain : "\001");
+	util_buf_add(k, "", 1);
+	util_buf_str(k, p->version != NULL ? p->version : "\001");
+	util_buf_add(k, "", 1);
+	for (i = 0; i < p->nheaders; i++)
+		util_buf_add(k, p->headers[i], strlen(p->headers[i]) + 1);
+	if (p->body != NULL)
+		util_buf_add(k, p->body, p->bodylen);
+}
+
+/*
+ * msg_build - the test message in wire form. Each one gets its own
+ * Message-ID (the time, the process and a sequence number); within one
+ * second a message built from the same inputs is the last one again
+ * with that number changed, not built anew.
+ */
 int
 msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
     size_t errlen)
+{
+	struct util_buf	 k = { NULL, 0, 0 };
+	time_t		 now = time(NULL);
+	char		 num[32], *w, *at;
+	size_t		 n;
+	unsigned long	 seq = ++msg_seq;
+
+	if (p->message != NULL || p->mime != NULL)
+		return msg_make(p, now, seq, out, outlen, err, errlen);
+	msg_key(&k, p, now);
+	if (msg_last.valid && k.len == msg_last.key.len &&
+	    memcmp(k.p, msg_last.key.p, k.len) == 0) {
+		free(k.p);
+		n = msg_last.seqoff == (size_t)-1 ? 0 :
+		    (size_t)snprintf(num, sizeof(num), "%lu", seq);
+		*out = w = xmalloc(msg_last.len + n + 1);
+		if (n == 0)
+			memcpy(w, msg_last.wire, msg_last.len + 1);
+		else {
+			memcpy(w, msg_last.wire, msg_last.seqoff);
+			memcpy(w + msg_last.seqoff, num, n);
+			memcpy(w + msg_last.seqoff + n, msg_last.wire +
+			    msg_last.seqoff, msg_last.len - msg_last.seqoff +
+			    1);
+		}
+		*outlen = msg_last.len + n;
+		return 0;
+	}
+	if (msg_make(p, now, seq, out, outlen, err, errlen) == -1) {
+		free(k.p);
+		return -1;
+	}
+	/* keep it, the sequence number of the generated ID taken out */
+	free(msg_last.key.p);
+	free(msg_last.wire);
+	msg_last.key = k;
+	n = (size_t)snprintf(num, sizeof(num), ".%lu@", seq);
+	at = NULL;
+	if (!user_has(p, "Message-ID") && (at = memmem(*out, *outlen,
+	    MSG_ID_LINE, sizeof(MSG_ID_LINE) - 1)) != NULL)
+		at = memmem(at, *outlen - (size_t)(at - *out), num, n);
+	if (!user_has(p, "Message-ID") && at == NULL) {
+		/* not where it is looked for: build the next one anew */
+		msg_last.wire = NULL;
+		msg_last.valid = 0;
+		return 0;
+	}
+	msg_last.len = *outlen;
+	msg_last.wire = xmalloc(*outlen + 1);
+	memcpy(msg_last.wire, *out, *outlen);
+	msg_last.wire[*outlen] = '\0';
+	msg_last.seqoff = (size_t)-1;
+	if (at != NULL) {
+		msg_last.seqoff = (size_t)(at - *out) + 1;
+		n -= 2;		/* the digits alone */
+		memmove(msg_last.wire + msg_last.seqoff, msg_last.wire +
+		    msg_last.seqoff + n, msg_last.len - msg_last.seqoff - n +
+		    1);
+		msg_last.len -= n;
+	}
+	msg_last.valid = 1;
+	return 0;
+}
+
+/* msg_make - msg_build() itself: built at now, with sequence number seq */
+static int
+msg_make(const struct msg_params *p, time_t now, unsigned long seq,
+    char **out, size_t *outlen, char *err, size_t errlen)
 {
 	struct util_buf	 b = { NULL, 0, 0 }, text = { NULL, 0, 0 };
 	struct shape	 sh;
 	const char	*tp;
 	static const char *generated[] = { "Date", "From", "To", "Subject",
 	    "Message-ID", "MIME-Version", "Content-Type", "X-Mailer" };
-	char		 date[64], id[128], *line, *ctype = NULL, *nl;
-	time_t		 now = time(NULL);
+	char		 date[64], id[160], *line, *ctype = NULL, *nl;
 	struct tm	 tm;
 	size_t		 i, tl;
 	int		 wire;
@@ -565,8 +684,8 @@ msg_build(const struct msg_params *p, char **out, size_t *outlen, char *err,
 	}
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	snprintf(id, sizeof(id), "<smtprobe.%lld.%ld@%s>", (long long)now,
-	    (long)getpid(), p->domain != NULL ? p->domain :
+	snprintf(id, sizeof(id), "<smtprobe.%lld.%ld.%lu@%s>", (long long)now,
+	    (long)getpid(), seq, p->domain != NULL ? p->domain :
 	    "smtprobe.invalid");
 	/* the body text: the user's as it is (no copy), or ours */
 	util_buf_add(&text, "", 0);

@@ -8,8 +8,10 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "msg.h"
 #include "tap.h"
@@ -288,6 +290,111 @@ test_mime(void)
 	    0, "types from the extension, any case");
 }
 
+/* msgid - the Message-ID line of a built message (static), or "" */
+static const char *
+msgid(const char *m)
+{
+	static char	 line[256];
+	const char	*s = strstr(m, "Message-ID: "), *e;
+
+	line[0] = '\0';
+	if (s != NULL && (e = strstr(s, "\r\n")) != NULL &&
+	    (size_t)(e - s) < sizeof(line)) {
+		memcpy(line, s, (size_t)(e - s));
+		line[e - s] = '\0';
+	}
+	return line;
+}
+
+/*
+ * same_but_id - a and b (lengths al, bl) are the same message but for
+ * the Message-ID line, which differs
+ */
+static int
+same_but_id(const char *a, size_t al, const char *b, size_t bl)
+{
+	char	 ia[256];
+	size_t	 pa, pb;
+
+	snprintf(ia, sizeof(ia), "%s", msgid(a));
+	if (ia[0] == '\0' || strcmp(ia, msgid(b)) == 0)
+		return 0;
+	pa = (size_t)(strstr(a, ia) - a);
+	pb = (size_t)(strstr(b, msgid(b)) - b);
+	return pa == pb && memcmp(a, b, pa) == 0 && al - pa - strlen(ia) ==
+	    bl - pb - strlen(msgid(b)) && strcmp(a + pa + strlen(ia),
+	    b + pb + strlen(msgid(b))) == 0;
+}
+
+/* build - n messages from p built within one second (tries again) */
+static void
+build(const struct msg_params *p, int n, char **m, size_t *len)
+{
+	char	 err[256];
+	time_t	 t0;
+	int	 i, try;
+
+	for (try = 0; try < 5; try++) {
+		t0 = time(NULL);
+		for (i = 0; i < n; i++)
+			if (msg_build(p, &m[i], &len[i], err,
+			    sizeof(err)) == -1)
+				m[i] = strdup("");
+		if (time(NULL) == t0)
+			return;
+		for (i = 0; i < n; i++)
+			free(m[i]);
+	}
+}
+
+/* t_repeat - messages built again: each its own Message-ID */
+static void
+t_repeat(void)
+{
+	const char	*to[] = { "b@example.org" };
+	const char	*hdr[] = { "Date: x", "From: <f@example.org>", "To: y",
+	    "Subject: s" };
+	const char	*own[] = { "Message-ID: <mine@example.org>" };
+	struct msg_params p = { .from = "a@example.org", .to = to, .nto = 1,
+	    .domain = "probe.example", .version = "9.9" };
+	char		 err[256], id0[256], *m[4];
+	size_t		 len[4];
+	int		 i, rc;
+
+	build(&p, 3, m, len);
+	snprintf(id0, sizeof(id0), "%s", msgid(m[0]));
+	ok(same_but_id(m[0], len[0], m[1], len[1]) &&
+	    same_but_id(m[1], len[1], m[2], len[2]) &&
+	    same_but_id(m[0], len[0], m[2], len[2]),
+	    "three messages from the same inputs: the same bytes but three "
+	    "Message-IDs (%s, %s)", id0, msgid(m[2]));
+	p.to = NULL;
+	p.nto = 0;
+	p.from = "";
+	rc = msg_build(&p, &m[3], &len[3], err, sizeof(err));
+	ok(rc == 0 && strstr(m[3], "From: <MAILER-DAEMON>") != NULL &&
+	    strstr(m[3], "To: \r\n") != NULL,
+	    "other inputs: another message, not the last one again");
+	for (i = 0; i < 4; i++)
+		free(m[i]);
+	p.headers = hdr;
+	p.nheaders = 4;
+	build(&p, 2, m, len);
+	ok(strncmp(m[0], "Message-ID: <smtprobe.", 22) == 0 &&
+	    same_but_id(m[0], len[0], m[1], len[1]),
+	    "the Message-ID as the first line is still one per message");
+	free(m[0]);
+	free(m[1]);
+	p.headers = own;
+	p.nheaders = 1;
+	build(&p, 2, m, len);
+	ok(len[0] == len[1] && strcmp(m[0], m[1]) == 0 &&
+	    strstr(m[0], "Message-ID: <mine@example.org>\r\n") != NULL,
+	    "a --header Message-ID is sent as given, every time");
+	free(m[0]);
+	free(m[1]);
+}
+
 int
 main(void)
 {
@@ -356,5 +463,6 @@ main(void)
 		    "injected header refused: %s", err);
 	}
 	test_mime();
+	t_repeat();
 	return tap_done();
 }

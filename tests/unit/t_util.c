@@ -7,11 +7,17 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "util.h"
 #include "fuzz/fuzz.h"
 #include "tap.h"
@@ -154,6 +160,51 @@ test_read_file(void)
 	    "read_file: missing file named in the error (%s)", err);
 }
 
+/*
+ * t_addr_text - io_addr_text() gives what inet_ntop() and snprintf()
+ * give ("A.B.C.D:PORT", "[V6]:PORT"), cut to the buffer as snprintf()
+ */
+static void
+t_addr_text(void)
+{
+	struct sockaddr_in	 s4;
+	struct sockaddr_in6	 s6;
+	char			 a[INET6_ADDRSTRLEN], want[80], got[80];
+	unsigned		 x = 12345;
+	size_t			 cut;
+	int			 i, k, bad = 0;
+
+	for (i = 0; i < 20000; i++) {
+		memset(&s4, 0, sizeof(s4));
+		memset(&s6, 0, sizeof(s6));
+		s4.sin_family = AF_INET;
+		s6.sin6_family = AF_INET6;
+		for (k = 0; k < 16; k++) {
+			x = x * 1103515245 + 12345;
+			/* zeros often, for the "::" forms */
+			s6.sin6_addr.s6_addr[k] = (x >> 16) % 3 == 0 ? 0 :
+			    (unsigned char)(x >> 8);
+		}
+		memcpy(&s4.sin_addr, s6.sin6_addr.s6_addr + 3, 4);
+		if (i % 7 == 0)
+			memset(&s4.sin_addr, i % 2 ? 0xff : 0, 4);
+		s4.sin_port = htons((unsigned short)(i * 7));
+		s6.sin6_port = htons((unsigned short)(i * 13));
+		cut = i % 5 == 0 ? (size_t)(i / 5) % 48 + 1 : sizeof(got);
+		inet_ntop(AF_INET, &s4.sin_addr, a, sizeof(a));
+		snprintf(want, cut, "%s:%u", a, ntohs(s4.sin_port));
+		io_addr_text((struct sockaddr *)&s4, got, cut);
+		bad += strcmp(want, got) != 0;
+		inet_ntop(AF_INET6, &s6.sin6_addr, a, sizeof(a));
+		snprintf(want, cut, "[%s]:%u", a, ntohs(s6.sin6_port));
+		io_addr_text((struct sockaddr *)&s6, got, cut);
+		if (strcmp(want, got) != 0 && bad++ < 3)
+			printf("# want %s got %s\n", want, got);
+	}
+	ok(bad == 0, "io_addr_text: 20,000 IPv4 and IPv6 addresses as "
+	    "inet_ntop and snprintf write them, also cut short");
+}
+
 int
 main(void)
 {
@@ -186,5 +237,6 @@ main(void)
 	}
 	test_b64();
 	test_read_file();
+	t_addr_text();
 	return tap_done();
 }
