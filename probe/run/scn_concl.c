@@ -312,6 +312,7 @@ scn_conclude(struct record *r, const struct scn_finding *f,
     const struct step *ps, enum smtp_stage stage, const char *what)
 {
 	struct record_concl c;
+	size_t		 k;
 
 	record_add_finding(r, (enum finding_level)f->level, f->name,
 	    ps != NULL ? ps->stage : stage, "%s: %s", f->title, what);
@@ -326,7 +327,11 @@ scn_conclude(struct record *r, const struct scn_finding *f,
 		snprintf(c.enhanced, sizeof(c.enhanced), "%s",
 		    ps->reply->enhanced);
 	}
-	c.advice = scn_advice(f, scn_server_of(r));
+	/* the greeting is searched only when some advice names a server */
+	for (k = 1; k < SCN_SRV__COUNT && f->advice[k] == NULL; k++)
+		;
+	c.advice = scn_advice(f, k < SCN_SRV__COUNT ? scn_server_of(r) :
+	    SCN_SRV_ANY);
 	record_conclude(r, &c);
 	free(c.advice);
 }
