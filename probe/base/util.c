@@ -146,6 +146,10 @@ util_escape(const char *s, size_t len)
 		}
 	}
 	*o = '\0';
+	/* kept by records for the session's life: give the worst case's
+	   slack back (a reply line is ~4 times smaller than it) */
+	if ((size_t)(o - out) + 1 < len * 4 + 1)
+		out = xreallocarray(out, (size_t)(o - out) + 1, 1);
 	return out;
 }
 
