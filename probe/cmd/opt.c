@@ -975,7 +975,7 @@ opt_finish(struct opt_cli *c, int nargs, char **args)
 	}
 	if (c->nscenarios > 0 && c->bdat) {
 		log_warnx("--bdat applies to the command line's own probe; a "
-		    "--scenario sends its data steps with DATA");
+		    "--scenario says it per step (data bdat)");
 		return -1;
 	}
 	if (c->nscenarios > 0 && c->diagnose) {

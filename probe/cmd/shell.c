@@ -934,7 +934,9 @@ shell_save(struct shell *sh, const char *path)
 			if (!clash)
 				break;
 		}
-		fprintf(fp, "data <<%s\n", word);
+		/* "data bdat" typed: the saved step keeps BDAT */
+		fprintf(fp, "data %s<<%s\n", strncasecmp(e->line,
+		    "data bdat", 9) == 0 ? "bdat " : "", word);
 		for (k = 0; k < e->bodylen; k++) {
 			if (e->body[k] == '$' && k + 1 < e->bodylen &&
 			    e->body[k + 1] == '{')

@@ -62,7 +62,7 @@ static const struct keyword keywords[] = {
 	{ "mail", SCN_MAIL, parse_path, "mail [raw] ADDRESS [PARAM...]" },
 	{ "rcpt", SCN_RCPT, parse_path, "rcpt [raw] ADDRESS [PARAM...]" },
 	{ "data", SCN_DATA, parse_data,
-	    "data [file PATH | raw \"BYTES\" [smuggling] | <<WORD]" },
+	    "data [bdat] [file PATH | raw \"BYTES\" [smuggling] | <<WORD]" },
 	{ "rset", SCN_RSET, parse_none, "rset" },
 	{ "noop", SCN_NOOP, parse_none, "noop" },
 	{ "vrfy", SCN_VRFY, parse_vrfy, "vrfy ARGUMENT" },
@@ -315,6 +315,13 @@ parse_path(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 static int
 parse_data(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 {
+	if (n >= 2 && t[1].kind == TOK_WORD && strcasecmp(t[1].s, "bdat") ==
+	    0) {
+		/* data bdat ...: the message in BDAT chunks (RFC 3030) */
+		st->flags |= SMTP_F_BDAT;
+		t++;
+		n--;
+	}
 	if (n == 1) {
 		st->data = SCN_DATA_DEFAULT;
 		return 0;
@@ -331,6 +338,12 @@ parse_data(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 		return 0;
 	}
 	if (strcasecmp(t[1].s, "raw") == 0) {
+		if (n == 4 && strcasecmp(t[3].s, "smuggling") == 0 &&
+		    (st->flags & SMTP_F_BDAT)) {
+			lex_error(lx, t[3].col, "smuggling needs DATA and its "
+			    "final dot: not with data bdat");
+			return -1;
+		}
 		if (n == 4 && strcasecmp(t[3].s, "smuggling") == 0)
 			st->flags |= SMTP_F_SMUGGLING;
 		else if (n != 3) {
@@ -357,8 +370,9 @@ parse_data(struct lex *lx, struct scn_step *st, struct tok *t, size_t n)
 		st->bodylen = t[1].len - 2;
 		return 0;
 	}
-	lex_error(lx, t[1].col, "unexpected \"%.40s\" (expected: data, data "
-	    "file PATH, data raw \"BYTES\" or data <<WORD)", t[1].s);
+	lex_error(lx, t[1].col, "unexpected \"%.40s\" (expected: data [bdat], "
+	    "data [bdat] file PATH, data [bdat] raw \"BYTES\" or data [bdat] "
+	    "<<WORD)", t[1].s);
 	return -1;
 }
 
