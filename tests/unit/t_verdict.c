@@ -22,6 +22,7 @@
 #include "smtp.h"
 #include "tap.h"
 #include "verdict.h"
+#include "verdict_model.h"
 
 /*
  * Floors in tenths of a percent: the accuracy the evidence-scored rules
@@ -63,6 +64,7 @@ static void	 rules_backed(struct corpus *);
 static void	 fixed(void);
 static void	 seeds(void);
 static void	 registry(void);
+static void	 model_fixture(void);
 
 /*
  * The IANA "SMTP Enhanced Status Codes" registry: the highest detail
@@ -694,6 +696,62 @@ seeds(void)
 	}
 }
 
+/*
+ * model_fixture - the C side of the model (verdict_feat.c and the
+ * generated tables) agrees with tests/verdict/model.py: on every line
+ * of tests/verdict/model-fixture.tsv, which the trainer wrote with its
+ * own top class, score, best reason of that class and count of known
+ * features, the C model gives the same four
+ */
+static void
+model_fixture(void)
+{
+	const char	*top = getenv("top_srcdir");
+	char		 path[4096], *line = NULL, *f[6], *p, want[128];
+	size_t		 cap = 0, k, n = 0, bad = 0;
+	struct vm_result r;
+	const char	*reason;
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "%s/tests/verdict/model-fixture.tsv",
+	    top != NULL ? top : ".");
+	if ((fp = fopen(path, "r")) == NULL) {
+		ok(0, "cannot open %s", path);
+		return;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		for (k = 0, p = line; k < 6 && p != NULL; k++) {
+			f[k] = p;
+			if ((p = strchr(p, '\t')) != NULL)
+				*p++ = '\0';
+		}
+		if (k < 6) {
+			bad++;
+			continue;
+		}
+		n++;
+		verdict_model(stage_lookup(f[0]), f[1], &r);
+		reason = verdict_model_reason(&r, r.class);
+		snprintf(want, sizeof(want), "%s/%s", r.class,
+		    reason != NULL ? reason : "-");
+		if (strcmp(r.class, f[2]) != 0 || r.score != strtol(f[3],
+		    NULL, 10) || strcmp(want, f[4]) != 0 ||
+		    r.nfeat != (size_t)strtoul(f[5], NULL, 10)) {
+			printf("# model differs: %s %ld %s %zu, trainer %s %s "
+			    "%s %s: %s\n", r.class, (long)r.score, want,
+			    r.nfeat, f[2], f[3], f[4], f[5], f[1]);
+			bad++;
+		}
+	}
+	fclose(fp);
+	free(line);
+	ok(n >= 50 && bad == 0, "the C model agrees with model.py on the %zu "
+	    "fixture lines (%zu differ)", n, bad);
+}
+
 int
 main(void)
 {
@@ -710,6 +768,7 @@ main(void)
 	fixed();
 	seeds();
 	registry();
+	model_fixture();
 	corpus_free(&train);
 	corpus_free(&test);
 	return tap_done();
