@@ -542,10 +542,13 @@ fixed(void)
 	    0 && v.confidence <= v.score && v.score > v.runner_score,
 	    "evidence: the winner's rules, strongest first; the runner-up "
 	    "(x.2.1 read literally) loses");
-	verdict_reply(-1, 550, NULL, "550 5.2.0 zq", &v);
+	verdict_reply_model(-1, 550, NULL, "550 5.2.0 zq", NULL, &v);
 	ok(strcmp(v.class, "recipient") == 0 && strcmp(v.rule,
-	    "enhanced-subject") == 0, "no words: x.2.x is the recipient's "
-	    "mailbox by the enhanced code's subject");
+	    "enhanced-subject") == 0, "no words, rules alone: x.2.x is the "
+	    "recipient's mailbox by the enhanced code's subject");
+	verdict_reply(-1, 550, NULL, "550 5.2.0 zq", &v);
+	ok(strcmp(v.class, "recipient") == 0, "no words, with the model: "
+	    "still the recipient (%s/%s, rule %s)", v.class, v.reason, v.rule);
 	verdict_reply(-1, 554, NULL, "554 zq", &v);
 	ok(strcmp(v.reason, "temporary-error") != 0,
 	    "a permanent reply is never a temporary error (%s/%s)", v.class,

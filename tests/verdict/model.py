@@ -296,6 +296,7 @@ def folds(n):
 def cv(data, rows, oof=None):
     ok = okr = 0
     post = [None] * len(data)
+    rsc = [None] * len(data)
     for part in folds(len(data)):
         held = set(part)
         tr = [i for i in range(len(data)) if i not in held]
@@ -306,6 +307,7 @@ def cv(data, rows, oof=None):
             s = cm.scores(rows[i])
             c = top(s)
             post[i] = posterior(s)
+            rsc[i] = rm.scores(rows[i])
             if c == data[i][1]:
                 ok += 1
                 if reason_of(rm, rows[i], c).split('/')[1] == data[i][2]:
@@ -315,9 +317,10 @@ def cv(data, rows, oof=None):
           (FOLDS, 100.0 * ok / n, ok, n, 100.0 * okr / n, okr, n))
     if oof is not None:
         with open(oof, 'w') as f:
-            for d, p in zip(data, post):
-                f.write('%s\t%s\t%s\n' % (d[1], d[2], ' '.join(
-                    '%s=%.4f' % (y, p[y]) for y in sorted(p))))
+            for d, p, r in zip(data, post, rsc):
+                f.write('%s\t%s\t%s\t%s\n' % (d[1], d[2], ' '.join(
+                    '%s=%.6f' % (y, p[y]) for y in sorted(p)), ' '.join(
+                    '%s=%d' % (y, r[y]) for y in sorted(r))))
 
 
 def c_str(s):
