@@ -549,6 +549,13 @@ fixed(void)
 	verdict_reply(-1, 550, NULL, "550 5.2.0 zq", &v);
 	ok(strcmp(v.class, "recipient") == 0, "no words, with the model: "
 	    "still the recipient (%s/%s, rule %s)", v.class, v.reason, v.rule);
+	verdict_reply(-1, 535, NULL, "535 your password was not accepted",
+	    &v);
+	ok(strcmp(v.class, "auth") == 0 && strcmp(v.rule, "model") == 0 &&
+	    v.nevidence >= 2 && strcmp(v.evidence[0].kind, "model") == 0 &&
+	    strstr(v.evidence[0].words, "password") != NULL,
+	    "the model's evidence leads, with the words that weighed most "
+	    "(%s, \"%s\")", v.rule, v.nevidence ? v.evidence[0].words : "");
 	verdict_reply(-1, 554, NULL, "554 zq", &v);
 	ok(strcmp(v.reason, "temporary-error") != 0,
 	    "a permanent reply is never a temporary error (%s/%s)", v.class,
