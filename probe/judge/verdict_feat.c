@@ -32,6 +32,7 @@
 #define FEAT_ENH	8	/* enhanced codes of a reply that count */
 #define FEAT_NAME	(2 * FEAT_WORD + 2)
 #define SHOW_WORDS	3	/* words shown by verdict_model_words() */
+#define SHOW_CAND	12	/* the heaviest, among which they are chosen */
 
 typedef void	 feat_fn(const char *, void *);
 
@@ -297,14 +298,14 @@ struct feat_top {
 	size_t	 class;			/* the class's label index */
 	long	 seen[2 * FEAT_WORDS];	/* features already weighed */
 	size_t	 nseen;
-	char	 name[SHOW_WORDS][FEAT_NAME];
-	double	 w[SHOW_WORDS];
+	char	 name[SHOW_CAND][FEAT_NAME];
+	double	 w[SHOW_CAND];
 	size_t	 n;
 };
 
 /*
  * feat_weigh - feat_fn: how much a word or a pair weighs for the class
- * over the average class; keep the SHOW_WORDS heaviest
+ * over the average class; keep the SHOW_CAND heaviest
  */
 static void
 feat_weigh(const char *name, void *arg)
@@ -333,9 +334,9 @@ feat_weigh(const char *name, void *arg)
 		return;
 	for (i = 0; i < ft->n && ft->w[i] >= mine; i++)
 		;
-	if (i == SHOW_WORDS)
+	if (i == SHOW_CAND)
 		return;
-	if (ft->n < SHOW_WORDS)
+	if (ft->n < SHOW_CAND)
 		ft->n++;
 	for (j = ft->n - 1; j > i; j--) {
 		ft->w[j] = ft->w[j - 1];
@@ -345,13 +346,48 @@ feat_weigh(const char *name, void *arg)
 	snprintf(ft->name[i], FEAT_NAME, "%s", name);
 }
 
+/*
+ * filler - whether feature name is, or starts with, a word that says
+ * nothing by itself ("the", "your"): not worth showing
+ */
+static int
+filler(const char *name)
+{
+	static const char *const fill[] = { "a", "an", "and", "are", "as",
+	    "at", "be", "by", "for", "from", "has", "have", "in", "is", "it",
+	    "of", "on", "or", "our", "the", "this", "to", "was", "we", "with",
+	    "you", "your", NULL };
+	size_t	 i, n = strcspn(name, "_");
+
+	for (i = 0; fill[i] != NULL; i++)
+		if (strlen(fill[i]) == n && strncmp(fill[i], name, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* shares_word - whether features a and b ("x" or "x_y") share a word */
+static int
+shares_word(const char *a, const char *b)
+{
+	char	 wa[2][FEAT_NAME], wb[2][FEAT_NAME];
+	int	 na, nb, i, j;
+
+	na = sscanf(a, "%49[a-z]_%49[a-z]", wa[0], wa[1]);
+	nb = sscanf(b, "%49[a-z]_%49[a-z]", wb[0], wb[1]);
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			if (strcmp(wa[i], wb[j]) == 0)
+				return 1;
+	return 0;
+}
+
 void
 verdict_model_words(int stage, const char *text, struct vm_result *r,
     const char *class)
 {
 	struct feat_top	 ft;
-	size_t		 i, o = 0;
-	char		*p;
+	size_t		 i, j, o = 0, shown[SHOW_WORDS], nshown = 0;
+	char		 name[FEAT_NAME], *p;
 
 	memset(&ft, 0, sizeof(ft));
 	r->words[0] = '\0';
@@ -361,10 +397,21 @@ verdict_model_words(int stage, const char *text, struct vm_result *r,
 	if (ft.class == vm_nclass)
 		return;
 	feat_each(stage, text, feat_weigh, &ft);
-	for (i = 0; i < ft.n && o < sizeof(r->words) - 1; i++) {
-		while ((p = strchr(ft.name[i], '_')) != NULL)
+	/* the heaviest, but no filler nor a word already shown */
+	for (i = 0; i < ft.n && nshown < SHOW_WORDS; i++) {
+		if (filler(ft.name[i]))
+			continue;
+		for (j = 0; j < nshown; j++)
+			if (shares_word(ft.name[i], ft.name[shown[j]]))
+				break;
+		if (j < nshown)
+			continue;
+		shown[nshown++] = i;
+		snprintf(name, sizeof(name), "%s", ft.name[i]);
+		while ((p = strchr(name, '_')) != NULL)
 			*p = ' ';
-		o += (size_t)snprintf(r->words + o, sizeof(r->words) - o,
-		    "%s%s", i > 0 ? ", " : "", ft.name[i]);
+		if (o < sizeof(r->words) - 1)
+			o += (size_t)snprintf(r->words + o, sizeof(r->words) -
+			    o, "%s%s", nshown > 1 ? ", " : "", name);
 	}
 }
