@@ -78,7 +78,9 @@ void	 verdict_evidence_line(const struct verdict *, char *, size_t);
 
 /*
  * verdict_rule_matches - whether rule id's conditions hold for a reply
- * (it may still be outweighed); *class is the rule's class.
+ * (it may still be outweighed); *class is the rule's class. "model" is
+ * the model, which holds when it is sure enough of its class to be
+ * evidence, and "enhanced-subject" the enhanced code's subject.
  */
 int	 verdict_rule_matches(const char *id, int stage, int code,
 	    const char *enhanced, const char *text, const char **class);

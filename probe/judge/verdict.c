@@ -387,6 +387,24 @@ fallback(int stage, const char *enh)
 	return NULL;
 }
 
+/*
+ * How the model's evidence weighs (chosen by cross-validation on the
+ * train split with out-of-fold posteriors: tests/verdict/model.py
+ * --oof). The model's class gets evidence of kind "model" when its
+ * posterior reaches post_min (per mille): weight w_min there, rising
+ * linearly to w_max at certainty. w_max stays below the specific rules
+ * (provider codes, exact phrases: 90 and up), so they still win, while
+ * weak rules (the stage, the code class, the fallbacks) give way. The
+ * reason stays the rules' when a rule of the class weighs at least
+ * reason_rule; else it is the model's best reason of the class.
+ */
+static struct model_weigh {
+	int	 post_min;	/* per mille */
+	int	 w_min;
+	int	 w_max;
+	int	 reason_rule;
+} weigh = { 700, 60, 88, 60 };
+
 int
 verdict_rule_matches(const char *id, int stage, int code,
     const char *enhanced, const char *text, const char **class)
@@ -403,6 +421,14 @@ verdict_rule_matches(const char *id, int stage, int code,
 			*class = rules[i].class;
 			break;
 		}
+	if (i == nitems(rules) && strcmp(id, "model") == 0) {
+		/* the model: its class, when sure enough to be evidence */
+		struct vm_result vm;
+
+		verdict_model(stage, text != NULL ? text : "", &vm);
+		m = vm.posterior >= weigh.post_min;
+		*class = vm.class;
+	}
 	if (i == nitems(rules) && strcmp(id, "enhanced-subject") == 0) {
 		/* the fallback: the enhanced code's subject, never for 2xx */
 		const struct fallback *fb = fallback(stage, enh);
@@ -607,23 +633,6 @@ verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
 	evidence_sort(v);
 }
 
-/*
- * How the model's evidence weighs (chosen by cross-validation on the
- * train split with out-of-fold posteriors: tests/verdict/model.py
- * --oof). The model's class gets evidence of kind "model" when its
- * posterior reaches post_min (per mille): weight w_min there, rising
- * linearly to w_max at certainty. w_max stays below the specific rules
- * (provider codes, exact phrases: 90 and up), so they still win, while
- * weak rules (the stage, the code class, the fallbacks) give way. The
- * reason stays the rules' when a rule of the class weighs at least
- * reason_rule; else it is the model's best reason of the class.
- */
-static struct model_weigh {
-	int	 post_min;	/* per mille */
-	int	 w_min;
-	int	 w_max;
-	int	 reason_rule;
-} weigh = { 700, 60, 88, 60 };
 
 /*
  * model_evidence - add the model's evidence (m) to the tallies t[] (n
