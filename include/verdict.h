@@ -21,7 +21,8 @@
 /* one piece of evidence: a rule that matched, for the winning class */
 struct verdict_evidence {
 	const char	*rule;		/* rule id */
-	const char	*kind;		/* "words" "enhanced" "stage" "code" */
+	const char	*kind;		/* "words" "enhanced" "stage" "code"
+					   "model" */
 	const char	*reason;
 	int		 weight;
 	char		 words[64];	/* the words that matched, or "" */
@@ -54,6 +55,14 @@ struct verdict {
 void	 verdict_reply(int stage, int code, const char *enhanced,
 	    const char *text, struct verdict *);
 
+/*
+ * verdict_reply_model - as verdict_reply, with the model's result m
+ * (verdict_model.h) already computed; NULL: the rules alone
+ */
+struct vm_result;
+void	 verdict_reply_model(int stage, int code, const char *enhanced,
+	    const char *text, struct vm_result *m, struct verdict *);
+
 /* verdict_step - classify a recorded step (reply or failure) */
 void	 verdict_step(const struct record *, const struct step *,
 	    struct verdict *);
@@ -69,7 +78,9 @@ void	 verdict_evidence_line(const struct verdict *, char *, size_t);
 
 /*
  * verdict_rule_matches - whether rule id's conditions hold for a reply
- * (it may still be outweighed); *class is the rule's class.
+ * (it may still be outweighed); *class is the rule's class. "model" is
+ * the model, which holds when it is sure enough of its class to be
+ * evidence, and "enhanced-subject" the enhanced code's subject.
  */
 int	 verdict_rule_matches(const char *id, int stage, int code,
 	    const char *enhanced, const char *text, const char **class);

@@ -32,6 +32,7 @@
 #include "reply.h"
 #include "util.h"
 #include "verdict.h"
+#include "verdict_model.h"
 
 #define ST(x)		(1u << STAGE_##x)	/* stages of a rule */
 #define ANY		0u			/* any stage, even unknown */
@@ -328,6 +329,8 @@ lower_text(const char *text, const char *enhanced, char *enh)
 static const char *
 rule_kind(const struct rule *r)
 {
+	if (strcmp(r->id, "model") == 0)
+		return "model";
 	if (r->words != NULL)
 		return "words";
 	if (r->enh != NULL)
@@ -384,6 +387,24 @@ fallback(int stage, const char *enh)
 	return NULL;
 }
 
+/*
+ * How the model's evidence weighs (chosen by cross-validation on the
+ * train split with out-of-fold posteriors: tests/verdict/model.py
+ * --oof). The model's class gets evidence of kind "model" when its
+ * posterior reaches post_min (per mille): weight w_min there, rising
+ * linearly to w_max at certainty. w_max stays below the specific rules
+ * (provider codes, exact phrases: 90 and up), so they still win, while
+ * weak rules (the stage, the code class, the fallbacks) give way. The
+ * reason stays the rules' when a rule of the class weighs at least
+ * reason_rule; else it is the model's best reason of the class.
+ */
+static struct model_weigh {
+	int	 post_min;	/* per mille */
+	int	 w_min;
+	int	 w_max;
+	int	 reason_rule;
+} weigh = { 700, 60, 88, 60 };
+
 int
 verdict_rule_matches(const char *id, int stage, int code,
     const char *enhanced, const char *text, const char **class)
@@ -400,6 +421,14 @@ verdict_rule_matches(const char *id, int stage, int code,
 			*class = rules[i].class;
 			break;
 		}
+	if (i == nitems(rules) && strcmp(id, "model") == 0) {
+		/* the model: its class, when sure enough to be evidence */
+		struct vm_result vm;
+
+		verdict_model(stage, text != NULL ? text : "", &vm);
+		m = vm.posterior >= weigh.post_min;
+		*class = vm.class;
+	}
 	if (i == nitems(rules) && strcmp(id, "enhanced-subject") == 0) {
 		/* the fallback: the enhanced code's subject, never for 2xx */
 		const struct fallback *fb = fallback(stage, enh);
@@ -446,11 +475,12 @@ struct tally {
 	const struct rule *best;	/* its strongest rule */
 	const struct rule *why;		/* its strongest specific reason */
 	char		 hit[WORD_MAX];	/* the words of best */
-	int		 kind[4];	/* strongest weight of each kind */
+	int		 kind[5];	/* strongest weight of each kind */
 	int		 score;
 };
 
-static const char *const kinds[] = { "words", "enhanced", "stage", "code" };
+static const char *const kinds[] = { "words", "enhanced", "stage", "code",
+	"model" };
 
 /* kind_index - index of a kind in kinds[] */
 static int
@@ -458,7 +488,7 @@ kind_index(const char *k)
 {
 	int	 i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < (int)nitems(kinds); i++)
 		if (strcmp(kinds[i], k) == 0)
 			return i;
 	return 3;
@@ -473,13 +503,13 @@ tally_score(const struct tally *t)
 {
 	int	 i, best = 0, kb = 0, sum;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < (int)nitems(kinds); i++)
 		if (t->kind[i] > best) {
 			best = t->kind[i];
 			kb = i;
 		}
 	sum = best * 20;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < (int)nitems(kinds); i++)
 		if (i != kb)
 			sum += t->kind[i];
 	sum = (sum + 10) / 20;
@@ -550,11 +580,13 @@ tally_of(struct tally *t, size_t *n, const char *class)
  * class seen first, i.e. whose rule comes first in the file): its score,
  * the confidence (its score, less what a close runner-up takes away) and
  * the evidence (every matching rule of its class, and fb, the enhanced
- * code's subject, if it agrees)
+ * code's subject, and mr, the model, with the words that weighed most
+ * for it, mwords, if they agree)
  */
 static void
 verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
-    int code, const char *enh, const char *low, const struct rule *fb)
+    int code, const char *enh, const char *low, const struct rule *fb,
+    const struct rule *mr, const char *mwords)
 {
 	struct tally	*win = NULL, *run = NULL;
 	char		 hit[WORD_MAX];
@@ -596,21 +628,75 @@ verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
 			add_evidence(v, &rules[i], hit);
 	if (fb != NULL && strcmp(fb->class, win->class) == 0)
 		add_evidence(v, fb, "");
+	if (mr != NULL && strcmp(mr->class, win->class) == 0)
+		add_evidence(v, mr, mwords);
 	evidence_sort(v);
+}
+
+
+/*
+ * model_evidence - add the model's evidence (m) to the tallies t[] (n
+ * used) as rule mr, its reason the rules' or the model's (see weigh)
+ */
+static void
+model_evidence(struct tally *t, size_t *n, const struct vm_result *m,
+    struct rule *mr)
+{
+	struct tally	*ct;
+	const char	*reason;
+	int		 w, k;
+
+	if (m == NULL || m->class == NULL || m->posterior < weigh.post_min)
+		return;
+	w = weigh.w_min + (m->posterior - weigh.post_min) *
+	    (weigh.w_max - weigh.w_min) / (1000 - weigh.post_min + 1);
+	if (w < 1 || (ct = tally_of(t, n, m->class)) == NULL)
+		return;
+	reason = verdict_model_reason(m, m->class);
+	if (ct->best != NULL && ct->best->weight >= weigh.reason_rule)
+		reason = (reason_generic(ct->best->reason) && ct->why != NULL ?
+		    ct->why : ct->best)->reason;
+	else if (reason == NULL)
+		reason = ct->best != NULL ? ct->best->reason : "policy";
+	memset(mr, 0, sizeof(*mr));
+	mr->id = "model";
+	mr->class = m->class;
+	mr->reason = reason;
+	mr->weight = w;
+	k = kind_index("model");
+	ct->kind[k] = w;
+	if (ct->best == NULL || w > ct->best->weight) {
+		ct->best = mr;
+		snprintf(ct->hit, sizeof(ct->hit), "%s", m->words);
+	}
+	if (ct->why == NULL || (ct->why->weight < w &&
+	    !reason_generic(reason)))
+		ct->why = mr;
 }
 
 void
 verdict_reply(int stage, int code, const char *enhanced, const char *text,
     struct verdict *v)
 {
+	struct vm_result m;
+
+	verdict_model(stage, text != NULL ? text : "", &m);
+	verdict_reply_model(stage, code, enhanced, text, &m, v);
+}
+
+void
+verdict_reply_model(int stage, int code, const char *enhanced,
+    const char *text, struct vm_result *m, struct verdict *v)
+{
 	struct tally	 t[NCLASS], *ct;
 	const struct fallback *fb;
-	struct rule	 fbrule;
+	struct rule	 fbrule, mrule;
 	char		*low, hit[WORD_MAX], enh[16];
 	size_t		 i, n = 0;
 	int		 k;
 
 	memset(&fbrule, 0, sizeof(fbrule));
+	memset(&mrule, 0, sizeof(mrule));
 	low = lower_text(text, enhanced, enh);
 	if (code == 0)
 		code = embedded_code(low, enh);
@@ -652,6 +738,10 @@ verdict_reply(int stage, int code, const char *enhanced, const char *text,
 			ct->hit[0] = '\0';
 		}
 	}
+	if (m != NULL && m->class != NULL)
+		verdict_model_words(stage, text != NULL ? text : "", m,
+		    m->class);
+	model_evidence(t, &n, m, &mrule);
 	if (n == 0) {
 		free(low);
 		v->class = "server";
@@ -663,7 +753,8 @@ verdict_reply(int stage, int code, const char *enhanced, const char *text,
 		return;
 	}
 	verdict_conclude(v, t, n, stage, code, enh, low,
-	    fbrule.id != NULL ? &fbrule : NULL);
+	    fbrule.id != NULL ? &fbrule : NULL,
+	    mrule.id != NULL ? &mrule : NULL, m != NULL ? m->words : "");
 	free(low);
 	v->advice = advice_for(v->class, v->reason);
 }

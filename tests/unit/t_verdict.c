@@ -22,19 +22,24 @@
 #include "smtp.h"
 #include "tap.h"
 #include "verdict.h"
+#include "verdict_model.h"
 
 /*
- * Floors in tenths of a percent: the accuracy the evidence-scored rules
- * reach on each split (measured, not wished for; the train figures were
- * 79.1/66.4 and the test figures 73.4/58.7 with first-match rules, and
- * 95.0/88.2 and 82.3/71.2 on the 2,687 replies before the second pass
- * of issue 15). They stop a regression; the goal of issue 15 is 95 %
- * class and 90 % reason on test, not reached yet.
+ * Floors in tenths of a percent: the accuracy the verdict reaches on
+ * each split (measured, not wished for). Since issue 15's model
+ * (tests/verdict/model.py, trained on train only) adds evidence, the
+ * train figures are in-sample for the model too; the honest estimate
+ * on train is 95.7 % class, 91.0 % reason with the model's out-of-fold
+ * posteriors (tests/verdict/combine-cv.c). The test figures are on
+ * replies no rule or model saw. Earlier: first-match rules 79.1/66.4
+ * (train) and 73.4/58.7 (test); evidence-scored rules alone 95.1/90.8
+ * and 82.7/72.9. The goal of issue 15 is 95 % class and 90 % reason on
+ * test, not reached yet.
  */
-#define TRAIN_CLASS	950	/* train: class right, per mille */
-#define TRAIN_REASON	907	/* train: reason right, per mille */
-#define TEST_CLASS	826	/* test: class right, per mille */
-#define TEST_REASON	729	/* test: reason right, per mille */
+#define TRAIN_CLASS	986	/* train: class right, per mille */
+#define TRAIN_REASON	942	/* train: reason right, per mille */
+#define TEST_CLASS	856	/* test: class right, per mille */
+#define TEST_REASON	759	/* test: reason right, per mille */
 #define LEGACY		"legacy:corpus.tsv"
 #define TRAIN_PERCENT	70	/* hash % 100 below this: train */
 
@@ -63,6 +68,7 @@ static void	 rules_backed(struct corpus *);
 static void	 fixed(void);
 static void	 seeds(void);
 static void	 registry(void);
+static void	 model_fixture(void);
 
 /*
  * The IANA "SMTP Enhanced Status Codes" registry: the highest detail
@@ -540,10 +546,20 @@ fixed(void)
 	    0 && v.confidence <= v.score && v.score > v.runner_score,
 	    "evidence: the winner's rules, strongest first; the runner-up "
 	    "(x.2.1 read literally) loses");
-	verdict_reply(-1, 550, NULL, "550 5.2.0 zq", &v);
+	verdict_reply_model(-1, 550, NULL, "550 5.2.0 zq", NULL, &v);
 	ok(strcmp(v.class, "recipient") == 0 && strcmp(v.rule,
-	    "enhanced-subject") == 0, "no words: x.2.x is the recipient's "
-	    "mailbox by the enhanced code's subject");
+	    "enhanced-subject") == 0, "no words, rules alone: x.2.x is the "
+	    "recipient's mailbox by the enhanced code's subject");
+	verdict_reply(-1, 550, NULL, "550 5.2.0 zq", &v);
+	ok(strcmp(v.class, "recipient") == 0, "no words, with the model: "
+	    "still the recipient (%s/%s, rule %s)", v.class, v.reason, v.rule);
+	verdict_reply(-1, 535, NULL, "535 your password was not accepted",
+	    &v);
+	ok(strcmp(v.class, "auth") == 0 && strcmp(v.rule, "model") == 0 &&
+	    v.nevidence >= 2 && strcmp(v.evidence[0].kind, "model") == 0 &&
+	    strstr(v.evidence[0].words, "password") != NULL,
+	    "the model's evidence leads, with the words that weighed most "
+	    "(%s, \"%s\")", v.rule, v.nevidence ? v.evidence[0].words : "");
 	verdict_reply(-1, 554, NULL, "554 zq", &v);
 	ok(strcmp(v.reason, "temporary-error") != 0,
 	    "a permanent reply is never a temporary error (%s/%s)", v.class,
@@ -694,6 +710,62 @@ seeds(void)
 	}
 }
 
+/*
+ * model_fixture - the C side of the model (verdict_feat.c and the
+ * generated tables) agrees with tests/verdict/model.py: on every line
+ * of tests/verdict/model-fixture.tsv, which the trainer wrote with its
+ * own top class, score, best reason of that class and count of known
+ * features, the C model gives the same four
+ */
+static void
+model_fixture(void)
+{
+	const char	*top = getenv("top_srcdir");
+	char		 path[4096], *line = NULL, *f[6], *p, want[128];
+	size_t		 cap = 0, k, n = 0, bad = 0;
+	struct vm_result r;
+	const char	*reason;
+	FILE		*fp;
+
+	snprintf(path, sizeof(path), "%s/tests/verdict/model-fixture.tsv",
+	    top != NULL ? top : ".");
+	if ((fp = fopen(path, "r")) == NULL) {
+		ok(0, "cannot open %s", path);
+		return;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		for (k = 0, p = line; k < 6 && p != NULL; k++) {
+			f[k] = p;
+			if ((p = strchr(p, '\t')) != NULL)
+				*p++ = '\0';
+		}
+		if (k < 6) {
+			bad++;
+			continue;
+		}
+		n++;
+		verdict_model(stage_lookup(f[0]), f[1], &r);
+		reason = verdict_model_reason(&r, r.class);
+		snprintf(want, sizeof(want), "%s/%s", r.class,
+		    reason != NULL ? reason : "-");
+		if (strcmp(r.class, f[2]) != 0 || r.score != strtol(f[3],
+		    NULL, 10) || strcmp(want, f[4]) != 0 ||
+		    r.nfeat != (size_t)strtoul(f[5], NULL, 10)) {
+			printf("# model differs: %s %ld %s %zu, trainer %s %s "
+			    "%s %s: %s\n", r.class, (long)r.score, want,
+			    r.nfeat, f[2], f[3], f[4], f[5], f[1]);
+			bad++;
+		}
+	}
+	fclose(fp);
+	free(line);
+	ok(n >= 50 && bad == 0, "the C model agrees with model.py on the %zu "
+	    "fixture lines (%zu differ)", n, bad);
+}
+
 int
 main(void)
 {
@@ -710,6 +782,7 @@ main(void)
 	fixed();
 	seeds();
 	registry();
+	model_fixture();
 	corpus_free(&train);
 	corpus_free(&test);
 	return tap_done();

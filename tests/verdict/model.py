@@ -1,0 +1,464 @@
+#!/usr/bin/env python3
+"""model.py - train the verdict's learned evidence from train.tsv only.
+
+The model is a multinomial naive Bayes over binary features of a reply
+(see feats(): lower-cased ASCII words, word bigrams, the stage, the basic
+code and the enhanced codes), one over the classes and one over the
+class/reason pairs. Only features seen in at least MIN_DF train lines are
+kept; a feature is stored as the 32-bit FNV-1a hash of its name, with the
+log-weight it adds to each label it was seen with (fixed point, 1/1000)
+and, per label, the log-weight of a kept feature never seen with it.
+
+    python3 tests/verdict/model.py [--cv] [--oof FILE] [--out DIR]
+
+writes DIR/probe/judge/verdict_model.c (the tables, "do not edit") and
+DIR/tests/verdict/model-fixture.tsv (lines with the top class and its
+score, which tests/unit/t_verdict.c checks the C side against), DIR
+defaulting to the source tree. --cv prints the k-fold cross-validation
+accuracy on train; --oof FILE writes each train line's out-of-fold class
+posteriors (what the combination with the rules is chosen from).
+Python 3 standard library only; the output depends on train.tsv alone.
+The test split (test.tsv) is never read here.
+"""
+import math
+import os
+import random
+import sys
+
+ALPHA = 0.3		# additive smoothing
+MIN_DF = 2		# a feature must be seen in this many train lines
+SCALE = 1000		# fixed point of the stored log-weights
+L2 = 0.0001		# logistic regression: L2 penalty
+EPOCHS = 15		# passes over train
+RATE = 0.5		# AdaGrad step
+PRUNE = 50		# a smaller weight (1/1000) is left out
+FOLDS = 5
+SEED = 15
+WORD_MAX = 24		# a longer word is cut to this many letters
+FEAT_WORDS = 200	# words of a reply that count
+FEAT_ENH = 8		# enhanced codes of a reply that count
+FIXTURE_EVERY = 25	# one train line in this many goes to the fixture
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def fnv1a(s):
+    """32-bit FNV-1a of the bytes of s (latin-1)."""
+    h = 2166136261
+    for c in s.encode('latin-1'):
+        h ^= c
+        h = (h * 16777619) & 0xffffffff
+    return h
+
+
+def isdig(c):
+    return '0' <= c <= '9'
+
+
+def islet(c):
+    return 'a' <= c <= 'z'
+
+
+def isword(c):
+    return islet(c) or isdig(c) or c == '_'
+
+
+def digits(t, i):
+    """end of the run of digits starting at t[i]"""
+    while i < len(t) and isdig(t[i]):
+        i += 1
+    return i
+
+
+def enhanced_codes(t):
+    """every "C.S.D" of the text (C 2, 4 or 5, S and D 1..3 digits) not
+    inside a longer word, in order; the same scan as verdict_feat.c"""
+    out = []
+    i = 0
+    n = len(t)
+    while i < n and len(out) < FEAT_ENH:
+        c = t[i]
+        if c in '245' and (i == 0 or not isword(t[i - 1])) and \
+                i + 1 < n and t[i + 1] == '.':
+            a = i + 2
+            b = digits(t, a)
+            if 1 <= b - a <= 3 and b < n and t[b] == '.':
+                d = digits(t, b + 1)
+                if 1 <= d - b - 1 <= 3 and (d == n or not isword(t[d])):
+                    out.append((c, t[a:b], t[b + 1:d]))
+                    i = d
+                    continue
+        i += 1
+    return out
+
+
+def basic_code(t):
+    """the basic code the text starts with (after blanks), or None"""
+    i = 0
+    while i < len(t) and t[i] in ' \t':
+        i += 1
+    if i + 3 <= len(t) and t[i] in '2345' and isdig(t[i + 1]) and \
+            isdig(t[i + 2]) and (i + 3 == len(t) or not isdig(t[i + 3])):
+        return t[i:i + 3]
+    return None
+
+
+def words(t):
+    """the runs of ASCII letters of the lower-cased text, cut to
+    WORD_MAX"""
+    out = []
+    i = 0
+    n = len(t)
+    while i < n and len(out) < FEAT_WORDS:
+        if islet(t[i]):
+            j = i
+            while j < n and islet(t[j]):
+                j += 1
+            out.append(t[i:min(j, i + WORD_MAX)])
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def lower(text):
+    return ''.join(chr(ord(c) + 32) if 'A' <= c <= 'Z' else c
+                   for c in text)
+
+
+def feats(stage, text):
+    """the feature names of a reply, in order, duplicates kept;
+    verdict_feat.c makes the same list"""
+    t = lower(text)
+    fs = ['s:' + stage]
+    c = basic_code(t)
+    if c is not None:
+        fs += ['c:' + c, 'c:' + c[0] + 'xx']
+    for (k, s, d) in enhanced_codes(t):
+        fs += ['e:%s.%s.%s' % (k, s, d), 'e:x.%s.%s' % (s, d), 'e:x.' + s]
+    w = words(t)
+    fs += w
+    fs += [a + '_' + b for a, b in zip(w, w[1:])]
+    return fs
+
+
+def load(path):
+    out = []
+    with open(path, encoding='latin-1') as f:
+        for line in f:
+            if line.startswith('#') or not line.strip():
+                continue
+            x = line.rstrip('\r\n').split('\t')
+            out.append((x[0], x[1], x[2], x[3]))
+    return out
+
+
+class NB:
+    """multinomial naive Bayes over sets of feature hashes"""
+
+    def __init__(self, rows, labels, alpha=ALPHA, min_df=MIN_DF):
+        df = {}
+        for fs in rows:
+            for h in fs:
+                df[h] = df.get(h, 0) + 1
+        self.vocab = {h for h, n in df.items() if n >= min_df}
+        self.labels = sorted(set(labels))
+        cnt = {y: {} for y in self.labels}
+        ny = {y: 0 for y in self.labels}
+        tot = {y: 0 for y in self.labels}
+        for fs, y in zip(rows, labels):
+            ny[y] += 1
+            for h in fs:
+                if h in self.vocab:
+                    cnt[y][h] = cnt[y].get(h, 0) + 1
+                    tot[y] += 1
+        v = len(self.vocab)
+        n = len(rows)
+        self.prior = {}
+        self.dflt = {}
+        self.w = {}		# hash -> {label: delta over dflt}
+        for y in self.labels:
+            self.prior[y] = q(math.log(ny[y] / n))
+            den = tot[y] + alpha * v
+            self.dflt[y] = q(math.log(alpha / den))
+            for h, k in cnt[y].items():
+                self.w.setdefault(h, {})[y] = \
+                    q(math.log((k + alpha) / den)) - self.dflt[y]
+
+    def scores(self, fs):
+        known = [h for h in fs if h in self.w]
+        s = {}
+        for y in self.labels:
+            s[y] = self.prior[y] + len(known) * self.dflt[y]
+        for h in known:
+            for y, d in self.w[h].items():
+                s[y] += d
+        return s
+
+
+class LR:
+    """multinomial logistic regression (softmax, L2, AdaGrad, a fixed
+    order of examples) over sets of feature hashes; the same interface
+    as NB: prior (the bias), dflt (0) and w (hash -> {label: weight})"""
+
+    def __init__(self, rows, labels, l2=L2, epochs=EPOCHS, rate=RATE,
+                 min_df=MIN_DF):
+        df = {}
+        for fs in rows:
+            for h in fs:
+                df[h] = df.get(h, 0) + 1
+        vocab = {h for h, n in df.items() if n >= min_df}
+        self.labels = sorted(set(labels))
+        nl = len(self.labels)
+        li = {y: j for j, y in enumerate(self.labels)}
+        rows = [[h for h in fs if h in vocab] for fs in rows]
+        w = {}
+        g2 = {}
+        b = [0.0] * nl
+        order = list(range(len(rows)))
+        rnd = random.Random(SEED)
+        for _ in range(epochs):
+            rnd.shuffle(order)
+            for i in order:
+                s = b[:]
+                for h in rows[i]:
+                    wh = w.get(h)
+                    if wh is not None:
+                        for j in range(nl):
+                            s[j] += wh[j]
+                m = max(s)
+                e = [math.exp(v - m) for v in s]
+                z = sum(e)
+                g = [v / z for v in e]
+                g[li[labels[i]]] -= 1.0
+                for j in range(nl):
+                    b[j] -= rate * 0.1 * g[j]
+                for h in rows[i]:
+                    wh = w.setdefault(h, [0.0] * nl)
+                    gh = g2.setdefault(h, [0.01] * nl)
+                    for j in range(nl):
+                        d = g[j] + l2 * wh[j]
+                        gh[j] += d * d
+                        wh[j] -= rate * d / math.sqrt(gh[j])
+        self.prior = {y: q(b[j]) for j, y in enumerate(self.labels)}
+        self.dflt = {y: 0 for y in self.labels}
+        self.w = {}
+        for h, wh in w.items():
+            d = {y: q(wh[j]) for j, y in enumerate(self.labels)
+                 if abs(q(wh[j])) >= PRUNE}
+            if d:
+                self.w[h] = d
+
+    scores = NB.scores
+
+
+def q(x):
+    """fixed point, rounded half away from zero, as the C tables hold"""
+    return int(math.floor(x * SCALE + 0.5)) if x >= 0 else \
+        -int(math.floor(-x * SCALE + 0.5))
+
+
+def hashes(stage, text):
+    """the distinct feature hashes of a reply, first occurrence order"""
+    seen = []
+    got = set()
+    for f in feats(stage, text):
+        h = fnv1a(f)
+        if h not in got:
+            got.add(h)
+            seen.append(h)
+    return seen
+
+
+def posterior(s):
+    m = max(s.values())
+    z = sum(math.exp((v - m) / SCALE) for v in s.values())
+    return {y: math.exp((v - m) / SCALE) / z for y, v in s.items()}
+
+
+def top(s):
+    """the best label; on a tie the first in sorted order"""
+    return min(s, key=lambda y: (-s[y], y))
+
+
+def reason_of(rm, fs, cls):
+    s = rm.scores(fs)
+    return top({y: v for y, v in s.items() if y.split('/')[0] == cls})
+
+
+def folds(n):
+    idx = list(range(n))
+    random.Random(SEED).shuffle(idx)
+    return [idx[i::FOLDS] for i in range(FOLDS)]
+
+
+def cv(data, rows, oof=None):
+    ok = okr = 0
+    post = [None] * len(data)
+    rsc = [None] * len(data)
+    for part in folds(len(data)):
+        held = set(part)
+        tr = [i for i in range(len(data)) if i not in held]
+        cm = LR([rows[i] for i in tr], [data[i][1] for i in tr])
+        rm = NB([rows[i] for i in tr],
+                [data[i][1] + '/' + data[i][2] for i in tr])
+        for i in part:
+            s = cm.scores(rows[i])
+            c = top(s)
+            post[i] = posterior(s)
+            rsc[i] = rm.scores(rows[i])
+            if c == data[i][1]:
+                ok += 1
+                if reason_of(rm, rows[i], c).split('/')[1] == data[i][2]:
+                    okr += 1
+    n = len(data)
+    print('cv %d-fold: class %.1f%% (%d/%d), reason %.1f%% (%d/%d)' %
+          (FOLDS, 100.0 * ok / n, ok, n, 100.0 * okr / n, okr, n))
+    if oof is not None:
+        with open(oof, 'w') as f:
+            for d, p, r in zip(data, post, rsc):
+                f.write('%s\t%s\t%s\t%s\n' % (d[1], d[2], ' '.join(
+                    '%s=%.6f' % (y, p[y]) for y in sorted(p)), ' '.join(
+                    '%s=%d' % (y, r[y]) for y in sorted(r))))
+
+
+def c_str(s):
+    return '"' + s.replace('\\', '\\\\').replace('"', '\\"') + '"'
+
+
+def emit(cm, rm, n, out):
+    labels = cm.labels + rm.labels
+    hs = sorted(set(cm.w) | set(rm.w))
+    nent = 0
+    lines = []
+    A = lines.append
+    A('/*')
+    A(' * verdict_model.c - GENERATED by tests/verdict/model.py from')
+    A(' * tests/verdict/train.tsv (%d lines); do not edit: run' % n)
+    A(' * "python3 tests/verdict/model.py" and commit the result.')
+    A(' *')
+    A(' * Classes: logistic regression (L2 %g, %d passes, weights under'
+      % (L2, EPOCHS))
+    A(' * %d/%d left out); class/reason pairs: multinomial naive Bayes'
+      % (PRUNE, SCALE))
+    A(' * (smoothing %.2f). Features seen in at least %d train lines,'
+      % (ALPHA, MIN_DF))
+    A(' * stored as their FNV-1a hash; weights in 1/%d.' % SCALE)
+    A(' */')
+    A('#include "config.h"')
+    A('')
+    A('#include <stddef.h>')
+    A('#include <stdint.h>')
+    A('')
+    A('#include "verdict_model.h"')
+    A('')
+    A('const char *const vm_labels[] = {')
+    for y in labels:
+        A('\t%s,' % c_str(y))
+    A('};')
+    A('const size_t vm_nclass = %d;' % len(cm.labels))
+    A('const size_t vm_nlabel = %d;' % len(labels))
+    A('')
+    A('/* per label: log prior, log-weight of a kept feature unseen */')
+    A('const int32_t vm_prior[] = {')
+    for m in (cm, rm):
+        for y in m.labels:
+            A('\t%d,' % m.prior[y])
+    A('};')
+    A('const int32_t vm_dflt[] = {')
+    for m in (cm, rm):
+        for y in m.labels:
+            A('\t%d,' % m.dflt[y])
+    A('};')
+    A('')
+    A('/* feature hashes, ascending; entries of feature i: vm_off[i] ..')
+    A('   vm_off[i + 1] - 1 */')
+    A('const uint32_t vm_hash[] = {')
+    row = []
+    for h in hs:
+        row.append('0x%08x,' % h)
+        if len(row) == 6:
+            A('\t' + ' '.join(row))
+            row = []
+    if row:
+        A('\t' + ' '.join(row))
+    A('};')
+    A('const size_t vm_nfeat = %d;' % len(hs))
+    offs = [0]
+    ents = []
+    for h in hs:
+        for off, m in ((0, cm), (len(cm.labels), rm)):
+            for j, y in enumerate(m.labels):
+                if y in m.w.get(h, {}):
+                    ents.append((off + j, m.w[h][y]))
+        offs.append(len(ents))
+    nent = len(ents)
+    A('const uint32_t vm_off[] = {')
+    for i in range(0, len(offs), 8):
+        A('\t' + ' '.join('%d,' % o for o in offs[i:i + 8]))
+    A('};')
+    A('/* label index and log-weight over the label\'s default */')
+    A('const struct vm_entry vm_ent[] = {')
+    for i in range(0, nent, 6):
+        A('\t' + ' '.join('{ %d, %d },' % e for e in ents[i:i + 6]))
+    A('};')
+    A('')
+    path = os.path.join(out, 'probe/judge/verdict_model.c')
+    with open(path + '.tmp', 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    os.replace(path + '.tmp', path)
+    return len(hs), nent
+
+
+def fixture(data, rows, cm, rm, out):
+    path = os.path.join(out, 'tests/verdict/model-fixture.tsv')
+    with open(path + '.tmp', 'w', encoding='latin-1') as f:
+        f.write('# GENERATED by tests/verdict/model.py; do not edit.\n')
+        f.write('# stage<TAB>reply<TAB>top class<TAB>its score<TAB>'
+                'best reason of that class<TAB>number of features\n')
+        for i in range(0, len(data), FIXTURE_EVERY):
+            d = data[i]
+            s = cm.scores(rows[i])
+            c = top(s)
+            r = reason_of(rm, rows[i], c)
+            nf = sum(1 for h in rows[i] if h in cm.w or h in rm.w)
+            f.write('%s\t%s\t%s\t%d\t%s\t%d\n' % (d[0], d[3], c, s[c], r,
+                                                  nf))
+    os.replace(path + '.tmp', path)
+
+
+def main(argv):
+    out = TOP
+    oof = None
+    docv = False
+    i = 1
+    while i < len(argv):
+        if argv[i] == '--cv':
+            docv = True
+        elif argv[i] == '--oof' and i + 1 < len(argv):
+            i += 1
+            oof = argv[i]
+        elif argv[i] == '--out' and i + 1 < len(argv):
+            i += 1
+            out = argv[i]
+        else:
+            sys.stderr.write('usage: model.py [--cv] [--oof FILE] '
+                             '[--out DIR]\n')
+            return 2
+        i += 1
+    data = load(os.path.join(TOP, 'tests/verdict/train.tsv'))
+    rows = [hashes(d[0], d[3]) for d in data]
+    if docv or oof is not None:
+        cv(data, rows, oof)
+    cm = LR(rows, [d[1] for d in data])
+    rm = NB(rows, [d[1] + '/' + d[2] for d in data])
+    nf, ne = emit(cm, rm, len(data), out)
+    fixture(data, rows, cm, rm, out)
+    sys.stderr.write('model.py: %d lines, %d features, %d entries\n' %
+                     (len(data), nf, ne))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
