@@ -248,6 +248,11 @@ int	 opt_number(const char *name, const char *, long lo, long hi,
 	    long *);
 int	 opt_helo(const char *name, const char *, int raw);
 int	 opt_timeout(const char *, long *timeout_ms);
+/*
+ * opt_zones - "a.example,b.example" (--dnsbl, --server-dnsbl) into a
+ * NULL-terminated list in *out; "none" is an empty list
+ */
+int	 opt_zones(const char *name, const char *v, char ***out);
 void	 opt_help_line(int letter, const char *name, const char *arg,
 	    const char *help);
 void	 opt_wrap(const char *, int indent, int width);

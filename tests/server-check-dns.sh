@@ -68,6 +68,49 @@ rc=$(run v6ptr.json --server-public-ip 2001:db8::25 --server-dnsbl none)
 jqt v6ptr.json '[.findings[] | select(.kind == "banner-name")][0].detail | test("mail6.insecure.test")' \
 	"2001:db8::25: its PTR mail6.insecure.test is not the greeting's name"
 
+# batch --server-check: the same facts in each record (the lookups run
+# once a session is over, then the record is written); the status stays
+# the session's
+printf '%s\n' "127.0.0.1:$p" "127.0.0.1:$p" > "$work/batch.in"
+timeout -k 5 60 "$probe" batch --resolver "$DNS_RESOLVER" --helo probe.test \
+	--per-ip-gap 0 --server-public-ip 192.0.2.10 --server-dnsbl zen.dnsbl.test \
+	"$work/batch.in" > "$work/batch.jsonl" 2> "$work/batch.err"
+brc=$?
+tap $([ "$brc" = 0 ] && [ "$(grep -c . "$work/batch.jsonl")" = 2 ]; echo $?) \
+	"batch --server-check: two records (exit $brc)"
+[ "$(jq -sr '[.[] | .status == "ok" and ([.session.findings[] | select(.kind == "server-dnsbl-listed" and .severity == "error" and (.detail | test("zen.dnsbl.test")))] | length == 1)] | all' \
+	"$work/batch.jsonl" 2>&1)" = true ]
+tap $? "batch: each record has the listing as an error finding, its status stays ok"
+[ "$(jq -sr '[.[] | [.session.steps[].command] | index("VRFY postmaster") != null] | all' \
+	"$work/batch.jsonl" 2>&1)" = true ]
+tap $? "batch: the VRFY and EXPN steps of --server-check ran"
+timeout -k 5 60 "$probe" batch --resolver "$DNS_RESOLVER" --helo probe.test \
+	--server-public-ip 203.0.113.5 --server-dnsbl zen.dnsbl.test \
+	"$work/batch.in" > "$work/batch2.jsonl" 2> "$work/batch2.err"
+[ "$(jq -sr '[.[] | [.session.findings[].kind | select(test("^server-|banner-name|ehlo-name"))] | length == 0] | all' \
+	"$work/batch2.jsonl" 2>&1)" = true ]
+r=$?
+tap $r "batch: 203.0.113.5 (PTR = greeting name, on no list): no such finding"
+[ $r = 0 ] || jq -c '[.status, [.session.findings[] | .kind + ": " + .detail]]' \
+	"$work/batch2.jsonl" 2>&1 | sed 's/^/# /'
+# the lookups under way while sessions end, under valgrind: no leak
+if command -v valgrind > /dev/null 2>&1 && [ -z "${SMTPROBE_SANITIZED:-}" ]; then
+	timeout -k 5 120 valgrind -q --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+		"$probe" batch --resolver "$DNS_RESOLVER" --helo probe.test \
+		--per-ip-gap 0 --server-public-ip 192.0.2.10 \
+		--server-dnsbl zen.dnsbl.test "$work/batch.in" > /dev/null \
+		2> "$work/batch-vg.err"
+	vrc=$?
+	tap $([ "$vrc" = 0 ]; echo $?) "batch --server-check under valgrind: no error, no leak (exit $vrc)"
+	[ "$vrc" = 0 ] || grep '^==' "$work/batch-vg.err" | head -20 | sed 's/^/# /'
+else
+	tap 0 "batch --server-check under valgrind # SKIP no valgrind or a sanitizer build"
+fi
+"$probe" batch --server-check --scenario /dev/null "$work/batch.in" \
+	> /dev/null 2>&1
+tap $([ $? = 64 ]; echo $?) "batch: --server-check with --scenario is a usage error"
+
 rc=$(run private.json)
 jqt private.json '[.findings[] | select(.kind == "server-ip-private")] | length == 1' \
 	"without --server-public-ip, loopback: said, and no lookups"

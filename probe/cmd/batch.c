@@ -70,6 +70,7 @@
 
 #include "batch.h"
 #include "batch_int.h"
+#include "check.h"
 #include "dns.h"
 #include "log.h"
 #include "metrics.h"
@@ -172,6 +173,11 @@ bt_parse_opts(int argc, char **argv, struct bopts *o)
 		    "take --scenario");
 		return -1;
 	}
+	if (o->server_check && o->scenario != NULL) {
+		log_warnx("batch --server-check runs its own probe; it does "
+		    "not take --scenario");
+		return -1;
+	}
 	/* DANE needs TLS: STARTTLS when offered, unless asked otherwise */
 	if (o->dane && o->tls_mode == SMTP_TLS_NONE)
 		o->tls_mode = SMTP_TLS_OPTIONAL;
@@ -192,6 +198,24 @@ bt_opt(struct bopts *o, const struct opt_def *d, const char *v, long n)
 	case B_RAW_HELO:	o->raw_helo = 1; break;
 	case B_RAW_ADDRESS:	o->raw_address = 1; break;
 	case O_NO_PIPELINING:	o->no_pipelining = 1; break;
+	case O_SERVER_CHECK:	o->server_check = 1; break;
+	case O_SERVER_PUBLIC_IP:
+		if (check_private(v) != 0) {
+			log_warnx("batch --server-public-ip: \"%s\" is not a "
+			    "public IPv4 or IPv6 address", v);
+			return -1;
+		}
+		o->srv_ip = v;
+		o->server_check = 1;
+		break;
+	case O_SERVER_DNSBL:
+		o->server_check = 1;
+		if (o->srv_dnsbl != NULL) {
+			log_warnx("batch --server-dnsbl: give it once (a "
+			    "comma-separated list)");
+			return -1;
+		}
+		return opt_zones(d->name, v, &o->srv_dnsbl);
 	case B_PORT:		o->port = v; break;
 	case B_STARTTLS:	o->tls_mode = SMTP_TLS_REQUIRE; break;
 	case O_STARTTLS_OPT:	o->tls_mode = SMTP_TLS_OPTIONAL; break;
@@ -472,6 +496,7 @@ bt_setup_scenario(struct batch *b)
 		memset(&txn, 0, sizeof(txn));
 		c.tls_mode = o->tls_mode;
 		c.auth_mech = -1;
+		c.server_check = o->server_check;
 		if (b->from != NULL || b->nto > 0) {
 			txn.from = b->from != NULL ? b->from : "";
 			txn.rcpt = (const char **)b->to;
@@ -589,6 +614,7 @@ bt_free(struct batch *b)
 	while ((s = TAILQ_FIRST(&b->active)) != NULL) {
 		TAILQ_REMOVE(&b->active, s, entry);
 		scn_exec_free(s->x);
+		bsess_srv_free(s);
 		target_tls_free(s->tls);
 		target_clear(&s->tg);
 		bsched_job_free(b, s->job);
@@ -639,6 +665,9 @@ bt_free(struct batch *b)
 	free(b->o.to);
 	free(b->o.vars);
 	free(b->o.blocklists);
+	for (i = 0; b->o.srv_dnsbl != NULL && b->o.srv_dnsbl[i] != NULL; i++)
+		free(b->o.srv_dnsbl[i]);
+	free(b->o.srv_dnsbl);
 	if (b->out_fd > STDERR_FILENO)
 		close(b->out_fd);
 }
@@ -686,7 +715,7 @@ batch_main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	for (i = 0; i < b.nt; i++)
 		if (b.t[i].kind == BT_HOST || b.t[i].kind == BT_DOMAIN ||
-		    b.o.tls_check)
+		    b.o.tls_check || b.o.server_check)
 			need_dns = 1;
 	if (need_dns) {
 		struct dns_params dnp = { b.o.resolver, NULL, 0, 0 };

@@ -38,6 +38,9 @@
 #include "smtp.h"
 #include "target.h"
 
+struct check_run;
+struct check_result;
+
 #define BT_FD_RESERVE	64	/* descriptors kept for files, DNS, logs */
 #define BT_FDS_PER_NAME	33	/* sockets one MX lookup may hold: MX,
 				   then A and AAAA of up to 16 hosts */
@@ -82,6 +85,10 @@ struct bopts {
 	int		  raw_helo;	/* --raw-helo */
 	int		  raw_address;	/* --raw-address */
 	int		  no_pipelining; /* --no-pipelining */
+	int		  server_check;	/* --server-check */
+	char		**srv_dnsbl;	/* --server-dnsbl, NULL-terminated;
+					   NULL: the default lists */
+	const char	 *srv_ip;	/* --server-public-ip */
 	int		  tls_mode;	/* --starttls ... (smtp_tls_mode) */
 	int		  dane;		/* --dane (and --tls-check) */
 	int		  tls_check;	/* --tls-check */
@@ -207,6 +214,9 @@ struct bt_sess {
 	struct target		 tg;		/* its engine parameters */
 	struct scn_params	 sp;
 	struct target_tls	*tls;		/* --dane: its pre-flight */
+	struct check_run	*srv_run;	/* --server-check: DNS facts */
+	struct check_result	*srv;		/* about the server's address */
+	char			*srv_ip;	/* that address, once looked at */
 	char			 port[8];
 	TAILQ_ENTRY(bt_sess)	 entry;		/* active, then reap */
 };
@@ -367,6 +377,8 @@ void	 bsched_pump(struct batch *b);
 uint16_t	 bsess_port(const struct batch *b, const struct bt_target *t);
 void	 bsess_start(struct batch *b, struct bt_job *j);
 void	 bsess_reap_cb(evutil_socket_t fd, short what, void *arg);
+/* bsess_srv_free - what --server-check held for s (a lookup cancelled) */
+void	 bsess_srv_free(struct bt_sess *);
 
 /* batch_out.c */
 void	 bout_report(struct batch *b, const struct bt_target *t,

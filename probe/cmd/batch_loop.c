@@ -74,6 +74,7 @@ bloop_abandon(struct batch *b)
 		    NULL, NULL);
 		free(msg);
 		scn_exec_free(s->x);
+		bsess_srv_free(s);
 		target_tls_free(s->tls);
 		target_clear(&s->tg);
 		b->nactive--;

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -31,11 +32,13 @@
 #include <jansson.h>
 
 #include "batch_int.h"
+#include "check.h"
 #include "jsonw.h"
 #include "log.h"
 #include "metrics.h"
 #include "record.h"
 #include "report.h"
+#include "srvcheck.h"
 #include "target.h"
 #include "tlscheck.h"
 #include "util.h"
@@ -55,6 +58,9 @@ static const char *bsess_domain(const struct batch *b,
 	    const struct bt_target *t);
 static void	 bsess_tls_done(struct target_tls *tt, void *arg);
 static void	 bsess_run(struct bt_sess *s);
+static int	 bsess_srv_start(struct bt_sess *s);
+static void	 bsess_srv_done(struct check_result *r, void *arg);
+static void	 bsess_srv_judge(struct bt_sess *s, struct scn_exec *x);
 
 /* bsess_port - the port of target t: its own, or the run's */
 uint16_t
@@ -119,6 +125,7 @@ bsess_scn(struct batch *b, const struct bt_job *j, int *own, char *err,
 	memset(&c, 0, sizeof(c));
 	c.tls_mode = b->o.tls_mode;
 	c.auth_mech = -1;
+	c.server_check = b->o.server_check;
 	c.txn = &txn;
 	c.ntxn = 1;
 	*own = 1;
@@ -319,6 +326,14 @@ bsess_exec_done(struct scn_exec *x, void *arg)
 	size_t		 i, n = scn_exec_nrecords(x);
 	int		 code;
 
+	/* --server-check: the DNS facts about its address first */
+	if (b->o.server_check && s->srv_ip == NULL) {
+		s->x = x;
+		if (bsess_srv_start(s) == 1)
+			return;		/* bsess_srv_done() comes back */
+	}
+	if (b->o.server_check)
+		bsess_srv_judge(s, x);
 	/* --dane, --tls-check: the findings known after the session */
 	for (i = 0; s->tls != NULL && i < n; i++)
 		target_tls_settle(s->tls, &s->tg, s->job->name != NULL ?
@@ -347,6 +362,82 @@ bsess_exec_done(struct scn_exec *x, void *arg)
 	    scn_exec_record(x, 0)->started : NULL, ended, bsess_tail, &so);
 	bsess_end(s);
 	bout_job_reported(b, s->job);
+}
+
+/*
+ * bsess_srv_start - --server-check: look the server's address up (PTR,
+ * FCrDNS, --server-dnsbl) once its session is over. 1 when the lookups
+ * run (bsess_srv_done() finishes the session), 0 when there is nothing
+ * to look up (no address, a private one, no DNS).
+ */
+static int
+bsess_srv_start(struct bt_sess *s)
+{
+	struct batch		*b = s->b;
+	struct check_params	 cp;
+	char			 buf[NI_MAXHOST];
+
+	if (b->o.srv_ip != NULL)
+		s->srv_ip = xstrdup(b->o.srv_ip);	/* behind one NAT */
+	else if (s->tg.p.addr == NULL || getnameinfo(s->tg.p.addr,
+	    s->tg.p.addrlen, buf, sizeof(buf), NULL, 0, NI_NUMERICHOST) != 0) {
+		s->srv_ip = xstrdup("");
+		return 0;
+	} else
+		s->srv_ip = xstrdup(buf);
+	if (check_private(s->srv_ip) != 0 || b->dns == NULL)
+		return 0;
+	memset(&cp, 0, sizeof(cp));
+	cp.ip = s->srv_ip;
+	cp.dnsbl = (const char *const *)b->o.srv_dnsbl;
+	cp.no_dnsbl = cp.dnsbl != NULL && cp.dnsbl[0] == NULL;
+	s->srv_run = check_run(b->base, b->dns, &cp, bsess_srv_done, s);
+	return 1;
+}
+
+/* bsess_srv_done - the DNS facts are in: the session's record now */
+static void
+bsess_srv_done(struct check_result *r, void *arg)
+{
+	struct bt_sess	*s = arg;
+
+	s->srv_run = NULL;
+	s->srv = r;
+	bsess_exec_done(s->x, s);
+}
+
+/*
+ * bsess_srv_judge - the server-check findings into the first session's
+ * record (srvcheck.h); the record's status stays the session's, the
+ * findings carry their severity
+ */
+static void
+bsess_srv_judge(struct bt_sess *s, struct scn_exec *x)
+{
+	struct srvcheck_params	 sp;
+	struct record		*r;
+
+	if (scn_exec_nrecords(x) == 0 ||
+	    (r = scn_exec_record_mut(x, 0)) == NULL)
+		return;
+	sp = (struct srvcheck_params){ .port = s->port,
+	    .ip = s->srv_ip[0] != '\0' ? s->srv_ip : NULL,
+	    .ip_private = s->srv_ip[0] != '\0' &&
+	    check_private(s->srv_ip) != 0, .dns = s->srv };
+	srvcheck_judge(r, &sp);
+}
+
+/* bsess_srv_free - what --server-check held, a lookup under way cancelled */
+void
+bsess_srv_free(struct bt_sess *s)
+{
+	if (s->srv_run != NULL)
+		check_cancel(s->srv_run);
+	s->srv_run = NULL;
+	check_result_free(s->srv);
+	s->srv = NULL;
+	free(s->srv_ip);
+	s->srv_ip = NULL;
 }
 
 /*
@@ -469,6 +560,7 @@ bsess_reap_cb(evutil_socket_t fd, short what, void *arg)
 	while ((s = TAILQ_FIRST(&b->reaped)) != NULL) {
 		TAILQ_REMOVE(&b->reaped, s, entry);
 		scn_exec_free(s->x);
+		bsess_srv_free(s);
 		bsched_release(b, s->job->dest);
 		bsched_job_free(b, s->job);
 		target_tls_free(s->tls);

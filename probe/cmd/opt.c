@@ -43,7 +43,6 @@ static int	opt_stage(const char *, const char *, int *);
 static int	opt_server(struct opt_cli *);
 static char	*opt_domain(const char *);
 static int	 opt_asif(struct opt_cli *);
-static int	opt_zones(const char *, const char *, char ***);
 static int	opt_tls(const struct opt_cli *);
 
 void
@@ -277,7 +276,7 @@ opt_domain(const char *d)
  * opt_zones - "a.example,b.example" into a NULL-terminated list; "none"
  * is an empty list. Each zone must be a domain.
  */
-static int
+int
 opt_zones(const char *name, const char *v, char ***out)
 {
 	char	*copy = xstrdup(v), *tok, *save = NULL, *a;
