@@ -119,10 +119,17 @@ item_add(struct dsn *d, size_t *cap, const char *r, size_t rn,
 		tn = (size_t)((tail != NULL ? tail : t + tn) - s);
 		t = s;
 	} else if ((q = dsn_ci_find(t, tn, "SMTP error from remote ")) !=
-	    NULL && (s = dsn_ci_find(q, (size_t)(t + tn - q), ">: ")) !=
 	    NULL) {
-		tn = (size_t)(t + tn - s - 3);
-		t = s + 3;
+		/* the reply follows the first ": " that a code follows
+		   ("after MAIL FROM:<a> SIZE=1234: 451 ...") */
+		for (s = q; (s = dsn_ci_find(s, (size_t)(t + tn - s), ": ")) !=
+		    NULL; s += 2)
+			if (dsn_code_at(s + 2, (size_t)(t + tn - s - 2)) != 0)
+				break;
+		if (s != NULL) {
+			tn = (size_t)(t + tn - s - 2);
+			t = s + 2;
+		}
 	}
 	it->reply = dsn_norm_reply(t, tn);
 	if (it->reply != NULL) {

@@ -778,6 +778,21 @@ main(void)
 	    seq(d->items[2].remote_mta, "mx.example.org") &&
 	    d->items[2].code == 550, "dsn_log_parse: Postfix and Exim lines");
 	dsn_free(d);
+	{
+		static const char exim_param[] = "2026-12-03 10:20:02 "
+		    "1tQxYz-000ABD-34 == g@example.org R=dnslookup "
+		    "T=remote_smtp defer (-44) H=mx.example.org "
+		    "[198.51.100.7]: SMTP error from remote mail server "
+		    "after MAIL FROM:<me@example.com> SIZE=1234: 451 4.7.1 "
+		    "Please try again later\n";
+
+		d = dsn_log_parse(exim_param, strlen(exim_param));
+		ok(d != NULL && d->nitems == 1 && d->items[0].code == 451 &&
+		    seq(d->items[0].reply, "451 4.7.1 Please try again later"),
+		    "dsn_log_parse: Exim's reply after a command with "
+		    "parameters (MAIL FROM:<a> SIZE=n: 451 ...)");
+		dsn_free(d);
+	}
 	ok(dsn_log_parse("hello\nworld\n", 12) == NULL,
 	    "dsn_log_parse: NULL for text that has no log line");
 	fuzz(logs, strlen(logs));
