@@ -516,6 +516,17 @@ fixed(void)
 	    "command rejected: need fully-qualified hostname", &v);
 	ok(strcmp(v.class, "helo") == 0 && strcmp(v.words, "fully-qualified")
 	    == 0, "delayed HELO reject at RCPT is helo, by its words");
+	/* the model never calls a refusal accepted (nor a 2xx refused):
+	   postscreen's 521 after a teaser that names the software */
+	verdict_reply(STAGE_BANNER, 521, NULL, "220-mx.example.net ESMTP "
+	    "Postfix (Debian/GNU) | 521 5.5.1 Protocol error", &v);
+	ok(strcmp(v.class, "protocol") == 0,
+	    "postscreen's 521 Protocol error after its teaser: protocol "
+	    "(got %s, rule %s)", v.class, v.rule);
+	verdict_reply(STAGE_RCPT, 250, NULL, "250 2.1.5 Ok, but no mailbox "
+	    "is full and no user is unknown", &v);
+	ok(strcmp(v.class, "accepted") == 0, "a 250 is accepted whatever "
+	    "its words (got %s)", v.class);
 	verdict_reply(STAGE_EOD, 550, NULL, "550 5.7.21 Unacceptable signature",
 	    &v);
 	ok(strcmp(v.class, "sender") == 0 && strcmp(v.reason, "dkim") == 0 &&
