@@ -636,17 +636,21 @@ verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
 
 /*
  * model_evidence - add the model's evidence (m) to the tallies t[] (n
- * used) as rule mr, its reason the rules' or the model's (see weigh)
+ * used) as rule mr, its reason the rules' or the model's (see weigh);
+ * never "accepted" for a reply whose code (code) is a refusal
  */
 static void
 model_evidence(struct tally *t, size_t *n, const struct vm_result *m,
-    struct rule *mr)
+    int code, struct rule *mr)
 {
 	struct tally	*ct;
 	const char	*reason;
 	int		 w, k;
 
 	if (m == NULL || m->class == NULL || m->posterior < weigh.post_min)
+		return;
+	if ((code / 100 == 4 || code / 100 == 5) &&
+	    strcmp(m->class, "accepted") == 0)
 		return;
 	w = weigh.w_min + (m->posterior - weigh.post_min) *
 	    (weigh.w_max - weigh.w_min) / (1000 - weigh.post_min + 1);
@@ -741,7 +745,7 @@ verdict_reply_model(int stage, int code, const char *enhanced,
 	if (m != NULL && m->class != NULL)
 		verdict_model_words(stage, text != NULL ? text : "", m,
 		    m->class);
-	model_evidence(t, &n, m, &mrule);
+	model_evidence(t, &n, m, code, &mrule);
 	if (n == 0) {
 		free(low);
 		v->class = "server";
