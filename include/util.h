@@ -104,4 +104,11 @@ void	 util_list_vaddf(char ***list, size_t *n, const char *fmt, va_list)
  */
 char	*util_b64_decode(const char *, size_t, size_t *outlen, int strict);
 
+/*
+ * util_fnv1a - 32-bit FNV-1a of a string's bytes (offset basis
+ * 2166136261, prime 16777619): the verdict model's feature keys and the
+ * corpus split (tests/verdict/split.py) use the same
+ */
+uint32_t util_fnv1a(const char *);
+
 #endif

@@ -402,3 +402,15 @@ util_b64_decode(const char *p, size_t n, size_t *outlen, int strict)
 	*outlen = w;
 	return o;
 }
+
+uint32_t
+util_fnv1a(const char *s)
+{
+	uint32_t	 h = 2166136261U;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619U;
+	}
+	return h;
+}

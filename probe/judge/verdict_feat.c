@@ -175,19 +175,6 @@ neg_exp(double x)
 	return r;
 }
 
-/* fnv1a - 32-bit FNV-1a of a string */
-static uint32_t
-fnv1a(const char *s)
-{
-	uint32_t	 h = 2166136261U;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619U;
-	}
-	return h;
-}
-
 /* feat_index - the table index of hash h, or -1 */
 static long
 feat_index(uint32_t h)
@@ -217,7 +204,7 @@ static void
 feat_add(const char *name, void *arg)
 {
 	struct feat_set	*fs = arg;
-	long		 x = feat_index(fnv1a(name));
+	long		 x = feat_index(util_fnv1a(name));
 	size_t		 i;
 
 	if (x < 0 || fs->n == nitems(fs->idx))
@@ -316,7 +303,7 @@ feat_weigh(const char *name, void *arg)
 	uint32_t	 e;
 	double		 mine = 0, all = 0;
 
-	if (strchr(name, ':') != NULL || (x = feat_index(fnv1a(name))) < 0)
+	if (strchr(name, ':') != NULL || (x = feat_index(util_fnv1a(name))) < 0)
 		return;
 	for (i = 0; i < ft->nseen; i++)
 		if (ft->seen[i] == x)

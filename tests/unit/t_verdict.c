@@ -21,6 +21,7 @@
 #include "log.h"
 #include "smtp.h"
 #include "tap.h"
+#include "util.h"
 #include "verdict.h"
 #include "verdict_model.h"
 
@@ -61,7 +62,6 @@ static const char *classes[] = { "ip", "helo", "sender", "recipient",
 	"server", "network", "protocol", "accepted", NULL };
 
 static char	*normalise(const char *);
-static uint32_t	 fnv1a(const char *);
 static void	 corpus_read(struct corpus *, const char *);
 static void	 corpus_free(struct corpus *);
 static void	 sides(struct corpus *, struct corpus *);
@@ -240,19 +240,6 @@ normalise(const char *reply)
 	return out;
 }
 
-/* fnv1a - 32-bit FNV-1a of a string's bytes */
-static uint32_t
-fnv1a(const char *s)
-{
-	uint32_t	 h = 2166136261U;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619U;
-	}
-	return h;
-}
-
 /* corpus_read - the lines of tests/verdict/NAME.tsv; bails out if absent */
 static void
 corpus_read(struct corpus *c, const char *name)
@@ -343,7 +330,7 @@ sides(struct corpus *train, struct corpus *test)
 
 			want_train = strcmp(l->f[4], LEGACY) == 0 ||
 			    legacy_text(train, l->norm) ||
-			    fnv1a(l->norm) % 100 < TRAIN_PERCENT;
+			    util_fnv1a(l->norm) % 100 < TRAIN_PERCENT;
 			if (want_train != (s == 0)) {
 				if (s == 0)
 					printf("# wrong side (train): %s\n",
@@ -482,7 +469,7 @@ fixed(void)
 	ok(strcmp(a, b) == 0, "near-duplicates normalise alike");
 	free(a);
 	free(b);
-	ok(fnv1a("") == 2166136261U && fnv1a("a") == 0xe40c292cU,
+	ok(util_fnv1a("") == 2166136261U && util_fnv1a("a") == 0xe40c292cU,
 	    "FNV-1a 32 of \"\" and \"a\"");
 	verdict_reply(STAGE_BANNER, 550, NULL, "550 Administrative prohibition",
 	    &v);
