@@ -754,8 +754,13 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 	while ((d = opt_next(OC_PROBE, 1, argc, argv, &n, &err)) != NULL) {
 		if (opt_apply(d, optarg, n, c) == -1)
 			return -1;
-		if (d->id == O_BDAT && optind < argc && argv[optind][0] >= '0' &&
-		    argv[optind][0] <= '9') {
+		if (d->id == O_BDAT && optarg != NULL) {
+			/* --bdat=SIZE */
+			if (opt_number("bdat", optarg, 1, 67108864, &n) == -1)
+				return -1;
+			c->bdat_chunk = (size_t)n;
+		} else if (d->id == O_BDAT && optind < argc &&
+		    argv[optind][0] >= '0' && argv[optind][0] <= '9') {
 			/* --bdat SIZE: the chunk size (a DOMAIN never is a
 			   number) */
 			if (opt_number("bdat", argv[optind], 1, 67108864,
@@ -770,6 +775,9 @@ opt_parse(int argc, char **argv, struct opt_cli *c)
 	}
 	if (err == 3)
 		log_warnx("option %s needs an argument", argv[optind - 1]);
+	else if (err == 4)
+		log_warnx("option %.*s takes no value", (int)strcspn(
+		    argv[optind - 1], "="), argv[optind - 1]);
 	else if (err == 1 && optopt != 0 && optopt < 256)
 		log_warnx("unknown option -%c", optopt);
 	else if (err == 1)

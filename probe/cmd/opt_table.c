@@ -138,6 +138,28 @@ opt_def(int id)
 }
 
 /*
+ * opt_flag_with_value - 1 if a is "--NAME=VALUE" for a switch NAME of
+ * cmd (getopt_long calls it an unknown option)
+ */
+static int
+opt_flag_with_value(int cmd, const char *a)
+{
+	const char	*eq;
+	size_t		 i, n;
+
+	if (strncmp(a, "--", 2) != 0 || (eq = strchr(a, '=')) == NULL)
+		return 0;
+	n = (size_t)(eq - a - 2);
+	for (i = 0; i < NTABLE; i++)
+		if ((opt_table[i].cmds & cmd) != 0 &&
+		    opt_table[i].type == OT_FLAG &&
+		    strlen(opt_table[i].name) == n &&
+		    strncmp(opt_table[i].name, a + 2, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * opt_next - the next option of cmd: getopt_long over the rows of the
  * table cmd takes, built on the first call for each command
  */
@@ -165,8 +187,10 @@ opt_next(int cmd, int permute, int argc, char **argv, long *num, int *err)
 			if ((opt_table[i].cmds & cmd) == 0)
 				continue;
 			lo[slot][n].name = opt_table[i].name;
+			/* --bdat [SIZE]: also --bdat=SIZE */
 			lo[slot][n].has_arg = opt_table[i].arg != NULL ?
-			    required_argument : no_argument;
+			    required_argument : opt_table[i].id == O_BDAT ?
+			    optional_argument : no_argument;
 			lo[slot][n].flag = NULL;
 			lo[slot][n++].val = opt_table[i].id;
 			if (opt_negates(cmd, &opt_table[i])) {
@@ -199,6 +223,9 @@ opt_next(int cmd, int permute, int argc, char **argv, long *num, int *err)
 			d = &opt_table[k];
 	if (d == NULL) {
 		*err = ch == ':' ? 3 : 1;
+		if (ch == '?' && optind > 0 && optind <= argc &&
+		    opt_flag_with_value(cmd, argv[optind - 1]))
+			*err = 4;
 		return NULL;
 	}
 	if (d->type == OT_FLAG) {
