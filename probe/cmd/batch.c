@@ -613,12 +613,7 @@ bt_free(struct batch *b)
 	TAILQ_CONCAT(&b->active, &b->reap, entry);
 	while ((s = TAILQ_FIRST(&b->active)) != NULL) {
 		TAILQ_REMOVE(&b->active, s, entry);
-		scn_exec_free(s->x);
-		bsess_srv_free(s);
-		target_tls_free(s->tls);
-		target_clear(&s->tg);
-		bsched_job_free(b, s->job);
-		free(s);
+		bsess_free(b, s);
 	}
 	bsched_dests_free(b);
 	for (i = 0; i < b->ncap; i++)

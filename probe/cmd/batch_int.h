@@ -377,8 +377,8 @@ void	 bsched_pump(struct batch *b);
 uint16_t	 bsess_port(const struct batch *b, const struct bt_target *t);
 void	 bsess_start(struct batch *b, struct bt_job *j);
 void	 bsess_reap_cb(evutil_socket_t fd, short what, void *arg);
-/* bsess_srv_free - what --server-check held for s (a lookup cancelled) */
-void	 bsess_srv_free(struct bt_sess *);
+/* bsess_free - a session that ended, its job and all it held */
+void	 bsess_free(struct batch *, struct bt_sess *);
 
 /* batch_out.c */
 void	 bout_report(struct batch *b, const struct bt_target *t,

@@ -73,14 +73,9 @@ bloop_abandon(struct batch *b)
 		    n > 0 ? scn_exec_record(s->x, 0)->started : NULL, ended, msg,
 		    NULL, NULL);
 		free(msg);
-		scn_exec_free(s->x);
-		bsess_srv_free(s);
-		target_tls_free(s->tls);
-		target_clear(&s->tg);
 		b->nactive--;
 		bout_job_reported(b, s->job);
-		bsched_job_free(b, s->job);
-		free(s);
+		bsess_free(b, s);
 	}
 	event_base_loopbreak(b->base);
 }

@@ -427,17 +427,22 @@ bsess_srv_judge(struct bt_sess *s, struct scn_exec *x)
 	srvcheck_judge(r, &sp);
 }
 
-/* bsess_srv_free - what --server-check held, a lookup under way cancelled */
+/*
+ * bsess_free - a session and its job: the runner, what --server-check
+ * held (a lookup under way cancelled), the TLS pre-flight, the target
+ */
 void
-bsess_srv_free(struct bt_sess *s)
+bsess_free(struct batch *b, struct bt_sess *s)
 {
+	scn_exec_free(s->x);
 	if (s->srv_run != NULL)
 		check_cancel(s->srv_run);
-	s->srv_run = NULL;
 	check_result_free(s->srv);
-	s->srv = NULL;
 	free(s->srv_ip);
-	s->srv_ip = NULL;
+	target_tls_free(s->tls);
+	target_clear(&s->tg);
+	bsched_job_free(b, s->job);
+	free(s);
 }
 
 /*
@@ -559,13 +564,8 @@ bsess_reap_cb(evutil_socket_t fd, short what, void *arg)
 
 	while ((s = TAILQ_FIRST(&b->reaped)) != NULL) {
 		TAILQ_REMOVE(&b->reaped, s, entry);
-		scn_exec_free(s->x);
-		bsess_srv_free(s);
 		bsched_release(b, s->job->dest);
-		bsched_job_free(b, s->job);
-		target_tls_free(s->tls);
-		target_clear(&s->tg);
-		free(s);
+		bsess_free(b, s);
 	}
 	TAILQ_CONCAT(&b->reaped, &b->reap, entry);
 	if (!TAILQ_EMPTY(&b->reaped))
