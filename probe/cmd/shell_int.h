@@ -1,7 +1,8 @@
 /*
  * shell_int.h - the inside of "smtprobe shell": its state, shared by
- * shell.c (options, steps, save, the loop) and shell_io.c (reading
- * lines, passwords and messages from the terminal or a pipe, history).
+ * shell.c (options, the loop), shell_step.c (steps, expect, save) and
+ * shell_io.c (reading lines, passwords and messages from the terminal
+ * or a pipe, history).
  */
 #ifndef SMTPROBE_SHELL_INT_H
 #define SMTPROBE_SHELL_INT_H
@@ -76,5 +77,22 @@ char	*shell_read_body(struct shell *, const char *end, const char *what,
 void	 shell_history(const struct shell *);
 /* shell_hist_add - a line typed, for "history" (and editline's) */
 void	 shell_hist_add(struct shell *, const char *);
+
+/* shell_run - run the loop until the step pushed last is done (shell.c) */
+void	 shell_run(struct shell *);
+/* shell_shquote - s as one word for sh(1) (caller frees) */
+char	*shell_shquote(const char *);
+/* shell_quote - len bytes as a quoted scenario string (caller frees) */
+char	*shell_quote(const char *, size_t);
+/* shell_step - a scenario step typed: check it, run it (shell_step.c) */
+void	 shell_step(struct shell *, const char *);
+/* shell_raw - a line sent as it is */
+void	 shell_raw(struct shell *, const char *);
+/* shell_pipeline - "pipeline": the lines up to "end" sent as one group */
+void	 shell_pipeline(struct shell *);
+/* shell_expect - an expect line, checked at once against the step above */
+void	 shell_expect(struct shell *, const char *);
+/* shell_save - the session so far as a scenario file */
+void	 shell_save(struct shell *, const char *);
 
 #endif
