@@ -506,61 +506,172 @@ match_word(const char *w)
 #pragma GCC diagnostic pop
 #endif
 
+/* expect_lower - a word token in lower case into low (cap bytes), or -1 */
+static int
+expect_lower(const struct tok *t, char *low, size_t cap)
+{
+	size_t	 k;
+
+	if (t->kind != TOK_WORD || t->len >= cap)
+		return -1;
+	for (k = 0; k <= t->len; k++)
+		low[k] = (char)tolower((unsigned char)t->s[k]);
+	return 0;
+}
+
+/* expect_code - a code or outcome word into alternative group grp */
+static int
+expect_code(struct lex *lx, struct scn_expect *e, const struct tok *t,
+    int grp)
+{
+	char	 low[16];
+
+	if (expect_lower(t, low, sizeof(low)) == -1) {
+		lex_error(lx, t->col, "expected a reply code (250, 2xx, 55x), "
+		    "an enhanced code (5.7.1, 5.x.x) or ok, tempfail, "
+		    "permfail, timeout, closed, error, skipped, any");
+		return -1;
+	}
+	if (!match_word(low)) {
+		lex_error(lx, t->col, "\"%.40s\" is not a reply code, "
+		    "enhanced code or outcome (expected e.g. 250, 2xx, 5.7.1, "
+		    "tempfail)", t->s);
+		return -1;
+	}
+	if (e->nmatch == SCN_MAX_MATCH) {
+		lex_error(lx, t->col, "too many alternatives (at most %d)",
+		    SCN_MAX_MATCH);
+		return -1;
+	}
+	e->group[e->nmatch] = grp;
+	memcpy(e->match[e->nmatch++], low, t->len + 1);
+	return 0;
+}
+
+/* expect_text - the "text" or /regex/ the reply must hold */
+static int
+expect_text(struct lex *lx, struct scn_expect *e, const struct tok *t)
+{
+	char	 buf[128];
+	int	 rc;
+
+	if (e->text != NULL || e->re != NULL) {
+		lex_error(lx, t->col, "one text or regular expression per "
+		    "expect line");
+		return -1;
+	}
+	if (t->kind == TOK_STRING) {
+		e->text = xstrdup(t->s);
+		return 0;
+	}
+	e->re = xcalloc(1, sizeof(regex_t));
+	if ((rc = regcomp(e->re, t->s, REG_EXTENDED | REG_ICASE |
+	    REG_NOSUB)) != 0) {
+		regerror(rc, e->re, buf, sizeof(buf));
+		free(e->re);
+		e->re = NULL;
+		lex_error(lx, t->col, "bad regular expression: %s", buf);
+		return -1;
+	}
+	return 0;
+}
+
+/* expect_verdict - "verdict CLASS" (t the keyword, n tokens left) */
+static int
+expect_verdict(struct lex *lx, struct scn_expect *e, const struct tok *t,
+    size_t n)
+{
+	size_t	 k;
+
+	if (n < 2) {
+		lex_error(lx, t->col, "verdict needs a class (ip, helo, sender, "
+		    "recipient ...)");
+		return -1;
+	}
+	for (k = 0; verdict_classes[k] != NULL; k++)
+		if (strcasecmp(t[1].s, verdict_classes[k]) == 0)
+			break;
+	if (verdict_classes[k] == NULL) {
+		lex_error(lx, t[1].col, "unknown verdict class \"%.40s\" "
+		    "(expected one of accepted ip helo sender recipient relay "
+		    "content auth tls rate greylist policy server network "
+		    "protocol)", t[1].s);
+		return -1;
+	}
+	free(e->vclass);
+	e->vclass = xstrdup(verdict_classes[k]);
+	return 0;
+}
+
+/*
+ * expect_else - "else stop|continue" or "else finding NAME ["LABEL"]
+ * [stop|continue]" (t the keyword, n tokens left: all of them are)
+ */
+static int
+expect_else(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
+{
+	size_t	 i;
+
+	if (n < 3 || strcasecmp(t[1].s, "finding") != 0) {
+		if (n != 2 || (strcasecmp(t[1].s, "stop") != 0 &&
+		    strcasecmp(t[1].s, "continue") != 0)) {
+			lex_error(lx, t->col, "expected \"else stop\" or "
+			    "\"else continue\" at the end of the line");
+			return -1;
+		}
+		e->cont = strcasecmp(t[1].s, "continue") == 0;
+		return 0;
+	}
+	e->finding = xstrdup(t[2].s);
+	e->finding_col = t[2].col;
+	i = 3;
+	if (i < n && t[i].kind == TOK_STRING) {
+		/* what this check is, named in the finding */
+		if (t[i].len == 0 || tok_text(lx, &t[i], "the label") == -1) {
+			if (!lx->failed)
+				lex_error(lx, t[i].col, "empty label");
+			return -1;
+		}
+		e->label = xstrdup(t[i].s);
+		i++;
+	}
+	if (i + 1 < n || (i < n && strcasecmp(t[i].s, "continue") != 0 &&
+	    strcasecmp(t[i].s, "stop") != 0)) {
+		lex_error(lx, t[i].col, "expected \"else finding NAME "
+		    "[\"LABEL\"] [stop|continue]\" at the end of the line");
+		return -1;
+	}
+	e->cont = i < n && strcasecmp(t[i].s, "continue") == 0;
+	return 0;
+}
+
+/*
+ * parse_expect - the words of an expect line after the keyword (t[1]
+ * on): codes and outcomes, "or" between alternatives, a text or regex,
+ * "without", "verdict CLASS", then "else ..." at the end
+ */
 static int
 parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 {
-	size_t	 i = 1, k;
-	int	 want_match = 1, rc, grp = 0;
-	char	 buf[128];
+	size_t	 i = 1;
+	int	 want_match = 1, grp = 0;
+	char	 low[16];
 
 	while (i < n) {
-		if (!want_match && t[i].kind == TOK_WORD && e->text == NULL &&
-		    e->re == NULL && e->vclass == NULL &&
-		    t[i].len < 16 && strcasecmp(t[i].s, "or") != 0 &&
+		if (!want_match && e->text == NULL && e->re == NULL &&
+		    e->vclass == NULL && strcasecmp(t[i].s, "or") != 0 &&
 		    strcasecmp(t[i].s, "else") != 0 &&
-		    strcasecmp(t[i].s, "verdict") != 0) {
-			char	 low[16];
-
-			for (k = 0; k <= t[i].len; k++)
-				low[k] = (char)tolower((unsigned char)
-				    t[i].s[k]);
-			if (match_word(low))
-				want_match = 1;	/* and: same alternative */
-		}
+		    strcasecmp(t[i].s, "verdict") != 0 &&
+		    expect_lower(&t[i], low, sizeof(low)) == 0 &&
+		    match_word(low))
+			want_match = 1;	/* and: same alternative */
 		if (want_match) {
-			char	 low[16];
-
-			if (t[i].kind != TOK_WORD || t[i].len >= sizeof(low)) {
-				lex_error(lx, t[i].col, "expected a reply code "
-				    "(250, 2xx, 55x), an enhanced code "
-				    "(5.7.1, 5.x.x) or ok, tempfail, "
-				    "permfail, timeout, closed, error, "
-				    "skipped, any");
+			if (expect_code(lx, e, &t[i], grp) == -1)
 				return -1;
-			}
-			for (k = 0; k <= t[i].len; k++)
-				low[k] = (char)tolower((unsigned char)
-				    t[i].s[k]);
-			if (!match_word(low)) {
-				lex_error(lx, t[i].col, "\"%.40s\" is not a "
-				    "reply code, enhanced code or outcome "
-				    "(expected e.g. 250, 2xx, 5.7.1, "
-				    "tempfail)", t[i].s);
-				return -1;
-			}
-			if (e->nmatch == SCN_MAX_MATCH) {
-				lex_error(lx, t[i].col, "too many "
-				    "alternatives (at most %d)",
-				    SCN_MAX_MATCH);
-				return -1;
-			}
-			e->group[e->nmatch] = grp;
-			memcpy(e->match[e->nmatch++], low, t[i].len + 1);
 			want_match = 0;
 			i++;
-			continue;
-		}
-		if (strcasecmp(t[i].s, "or") == 0 && t[i].kind == TOK_WORD) {
+		} else if (strcasecmp(t[i].s, "or") == 0 &&
+		    t[i].kind == TOK_WORD) {
 			if (e->text != NULL || e->re != NULL ||
 			    e->vclass != NULL) {
 				lex_error(lx, t[i].col, "\"or\" after the "
@@ -570,10 +681,8 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 			want_match = 1;
 			grp++;
 			i++;
-			continue;
-		}
-		if (t[i].kind == TOK_WORD && strcasecmp(t[i].s, "without") ==
-		    0) {
+		} else if (t[i].kind == TOK_WORD &&
+		    strcasecmp(t[i].s, "without") == 0) {
 			if (i + 1 >= n || (t[i + 1].kind != TOK_STRING &&
 			    t[i + 1].kind != TOK_REGEX)) {
 				lex_error(lx, t[i].col, "without needs a "
@@ -582,105 +691,25 @@ parse_expect(struct lex *lx, struct scn_expect *e, struct tok *t, size_t n)
 			}
 			e->without = 1;
 			i++;
-			continue;
-		}
-		if (t[i].kind == TOK_STRING) {
-			if (e->text != NULL || e->re != NULL) {
-				lex_error(lx, t[i].col, "one text or regular "
-				    "expression per expect line");
+		} else if (t[i].kind == TOK_STRING || t[i].kind == TOK_REGEX) {
+			if (expect_text(lx, e, &t[i]) == -1)
 				return -1;
-			}
-			e->text = xstrdup(t[i].s);
 			i++;
-			continue;
-		}
-		if (t[i].kind == TOK_REGEX) {
-			if (e->text != NULL || e->re != NULL) {
-				lex_error(lx, t[i].col, "one text or regular "
-				    "expression per expect line");
+		} else if (strcasecmp(t[i].s, "verdict") == 0) {
+			if (expect_verdict(lx, e, &t[i], n - i) == -1)
 				return -1;
-			}
-			e->re = xcalloc(1, sizeof(regex_t));
-			if ((rc = regcomp(e->re, t[i].s, REG_EXTENDED |
-			    REG_ICASE | REG_NOSUB)) != 0) {
-				regerror(rc, e->re, buf, sizeof(buf));
-				free(e->re);
-				e->re = NULL;
-				lex_error(lx, t[i].col, "bad regular "
-				    "expression: %s", buf);
-				return -1;
-			}
-			i++;
-			continue;
-		}
-		if (strcasecmp(t[i].s, "verdict") == 0) {
-			if (i + 1 >= n) {
-				lex_error(lx, t[i].col, "verdict needs a "
-				    "class (ip, helo, sender, recipient ...)");
-				return -1;
-			}
-			for (k = 0; verdict_classes[k] != NULL; k++)
-				if (strcasecmp(t[i + 1].s,
-				    verdict_classes[k]) == 0)
-					break;
-			if (verdict_classes[k] == NULL) {
-				lex_error(lx, t[i + 1].col, "unknown verdict "
-				    "class \"%.40s\" (expected one of accepted "
-				    "ip helo sender recipient relay content "
-				    "auth tls rate greylist policy server "
-				    "network protocol)", t[i + 1].s);
-				return -1;
-			}
-			free(e->vclass);
-			e->vclass = xstrdup(verdict_classes[k]);
 			i += 2;
-			continue;
-		}
-		if (strcasecmp(t[i].s, "else") == 0 && i + 2 < n &&
-		    strcasecmp(t[i + 1].s, "finding") == 0) {
-			e->finding = xstrdup(t[i + 2].s);
-			e->finding_col = t[i + 2].col;
-			i += 3;
-			if (i < n && t[i].kind == TOK_STRING) {
-				/* what this check is, named in the finding */
-				if (t[i].len == 0 || tok_text(lx, &t[i],
-				    "the label") == -1) {
-					if (!lx->failed)
-						lex_error(lx, t[i].col, "empty "
-						    "label");
-					return -1;
-				}
-				e->label = xstrdup(t[i].s);
-				i++;
-			}
-			if (i + 1 < n || (i < n &&
-			    strcasecmp(t[i].s, "continue") != 0 &&
-			    strcasecmp(t[i].s, "stop") != 0)) {
-				lex_error(lx, t[i].col, "expected \"else "
-				    "finding NAME [\"LABEL\"] [stop|continue]"
-				    "\" at the end of the line");
+		} else if (strcasecmp(t[i].s, "else") == 0) {
+			if (expect_else(lx, e, &t[i], n - i) == -1)
 				return -1;
-			}
-			e->cont = i < n && strcasecmp(t[i].s, "continue") == 0;
 			i = n;
-			continue;
+		} else {
+			lex_error(lx, t[i].col, "unexpected \"%.40s\" "
+			    "(expected \"or\", a \"text\", a /regex/, verdict "
+			    "CLASS or else stop|continue|finding NAME)",
+			    t[i].s);
+			return -1;
 		}
-		if (strcasecmp(t[i].s, "else") == 0) {
-			if (i + 2 != n || (strcasecmp(t[i + 1].s, "stop") != 0 &&
-			    strcasecmp(t[i + 1].s, "continue") != 0)) {
-				lex_error(lx, t[i].col, "expected \"else stop\" "
-				    "or \"else continue\" at the end of the "
-				    "line");
-				return -1;
-			}
-			e->cont = strcasecmp(t[i + 1].s, "continue") == 0;
-			i += 2;
-			continue;
-		}
-		lex_error(lx, t[i].col, "unexpected \"%.40s\" (expected \"or\", "
-		    "a \"text\", a /regex/, verdict CLASS or else "
-		    "stop|continue|finding NAME)", t[i].s);
-		return -1;
 	}
 	if (want_match) {
 		lex_error(lx, n > 1 ? t[n - 1].col : 0, "expect needs a code "
