@@ -1,7 +1,7 @@
 #!/bin/sh
 # promtool.sh - promtool(1), for the tests that check smtprobe's
 # --metrics files ("promtool check metrics"), unpacked privately from
-# Debian's prometheus package with the rules of scripts/servers.sh:
+# Debian's prometheus package by scripts/unpack.sh, as servers.sh does:
 # fetched with `apt-get download`, unpacked with `dpkg-deb -x`, never
 # installed (installing prometheus would start and enable the
 # Prometheus server). Only promtool is used; nothing else of the tree
@@ -74,27 +74,10 @@ if [ ! -f "$dir/.unpacked" ]; then
 	exec 9>"$cache/.lock"
 	flock 9
 	if [ ! -f "$dir/.unpacked" ]; then
-		say "unpacking $pkg=$ver into $cache"
-		tmp=$(mktemp -d "$cache/.dl.XXXXXX") || die "cannot write $cache"
-		# apt drops to the user _apt to download; let it write there
-		[ "$(id -u)" -eq 0 ] && chown _apt "$tmp" 2>/dev/null
-		if ! (cd "$tmp" && apt-get download -q "$pkg=$ver" \
-		    >/dev/null 2>"$tmp/err"); then
-			say "$(tail -3 "$tmp/err")"
-			rm -rf "$tmp"
-			die "cannot download $pkg=$ver (is the Debian mirror" \
-			    "reachable?)"
-		fi
-		mkdir "$tmp/root"
-		dpkg-deb -x "$tmp/${pkg}"_*.deb "$tmp/root" || {
-			rm -rf "$tmp"
-			die "dpkg-deb -x $pkg failed"
-		}
-		find "$tmp/root" -type f -perm /6000 -exec chmod ug-s {} +
-		: > "$tmp/root/.unpacked"
-		rm -rf "$dir"
-		mv "$tmp/root" "$dir" || die "cannot rename into $dir"
-		rm -rf "$tmp"
+		dirs="$pkg $dir" want=" $pkg=$ver"
+		# shellcheck source=scripts/unpack.sh
+		. "$(dirname "$0")/unpack.sh"
+		unpack_fetch :
 	fi
 	exec 9>&-
 fi
