@@ -560,6 +560,34 @@ fixed(void)
 	    strstr(v.evidence[0].words, "password") != NULL,
 	    "the model's evidence leads, with the words that weighed most "
 	    "(%s, \"%s\")", v.rule, v.nevidence ? v.evidence[0].words : "");
+	verdict_reply(STAGE_RCPT, 550, NULL, "550 5.1.3 Invalid recipient "
+	    "address", &v);
+	ok(strcmp(v.class, "recipient") == 0 && strcmp(v.reason,
+	    "recipient-rejected") == 0, "a firm generic reason stands: "
+	    "x.1.3 syntax is not user-unknown (%s/%s, rule %s)", v.class,
+	    v.reason, v.rule);
+	verdict_reply(STAGE_RCPT, 550, NULL, "550 Recipient address "
+	    "rejected: User unknown in virtual mailbox table", &v);
+	ok(strcmp(v.reason, "user-unknown") == 0, "a generic reason that "
+	    "is not firm still gives way to the cause (%s/%s)", v.class,
+	    v.reason);
+	verdict_reply(STAGE_RCPT, 451, NULL, "451 <bob@example.com>: user "
+	    "unknown or mailbox full", &v);
+	ok(strcmp(v.class, "recipient") == 0 && strcmp(v.reason,
+	    "recipient-rejected") == 0, "several causes offered: "
+	    "recipient-rejected (%s/%s)", v.class, v.reason);
+	verdict_reply(STAGE_RCPT, 550, NULL, "550 5.7.511 Access denied, "
+	    "banned sender[192.0.2.1]. To request removal from this list "
+	    "please forward this message to delist@messaging.microsoft.com",
+	    &v);
+	ok(strcmp(v.class, "ip") == 0 && strcmp(v.reason, "blocked") == 0,
+	    "Microsoft's own banned list is ip/blocked (%s/%s)", v.class,
+	    v.reason);
+	verdict_reply(-1, 550, NULL, "550 5.7.1 Service unavailable; client "
+	    "[192.0.2.1] blocked using Cloudmark Sender Intelligence", &v);
+	ok(strcmp(v.class, "ip") == 0 && strcmp(v.reason, "dnsbl") == 0,
+	    "Cloudmark CSI is a DNS list: ip/dnsbl (%s/%s)", v.class,
+	    v.reason);
 	verdict_reply(-1, 554, NULL, "554 zq", &v);
 	ok(strcmp(v.reason, "temporary-error") != 0,
 	    "a permanent reply is never a temporary error (%s/%s)", v.class,
