@@ -305,6 +305,21 @@ grep -q '\.unless = "not listed|delisted|"' "$tmp/unless.out" &&
 	grep -q '"whitelisted",$' "$tmp/unless.out" &&
 	grep -q '\.unless = NULL,' "$tmp/minimal.out"
 check $? "unless lines are compiled into .unless (NULL without them)"
+bad firm-no 4 'firm takes "yes"' <<'R'
+rule r1
+	class recipient
+	reason recipient-rejected
+	firm no
+	weight 90
+R
+printf 'rule r1\n\tclass recipient\n\treason recipient-rejected\n\tfirm yes\n\tweight 90\n' >"$tmp/firm.rules"
+printf 'advice recipient\n\ttext t\n' >>"$tmp/firm.rules"
+for c in ip helo sender relay content auth tls rate greylist policy server network protocol accepted; do
+	printf 'advice %s\n\ttext t\n' "$c" >>"$tmp/firm.rules"
+done
+awk -f "$gen" "$tmp/firm.rules" >"$tmp/firm.out" 2>"$tmp/firm.err"
+grep -q '\.firm = 1' "$tmp/firm.out" && grep -q '\.firm = 0' "$tmp/minimal.out"
+check $? "firm yes is compiled into .firm = 1 (0 without it)"
 bad unless-upper 5 'unless must be lower case' <<'R'
 rule r1
 	class ip

@@ -32,13 +32,13 @@ BEGIN {
 	# and a NUL; verdict.c asserts VERDICT_RULES_LONGEST_WORD fits.
 	WORDMAX = 95
 	nkw = split("rule class reason stages replies code enhanced words " \
-	    "also unless weight advice text", kwlist, " ")
+	    "also unless weight firm advice text", kwlist, " ")
 	for (k = 1; k <= nkw; k++)
 		iskw[kwlist[k]] = 1
 	rulekw["class"] = rulekw["reason"] = rulekw["stages"] = 1
 	rulekw["replies"] = rulekw["code"] = rulekw["enhanced"] = 1
 	rulekw["words"] = rulekw["also"] = rulekw["weight"] = 1
-	rulekw["unless"] = 1
+	rulekw["unless"] = rulekw["firm"] = 1
 	if (keywords) {
 		for (k = 1; k <= nkw; k++)
 			print kwlist[k]
@@ -217,6 +217,7 @@ function endrecord(	r, e, en, j) {
 		rclass[nrule] = rreason[nrule] = rstages[nrule] = ""
 		rreplies[nrule] = rcode[nrule] = renh[nrule] = ""
 		rweight[nrule] = ""
+		rfirm[nrule] = 0
 		npiece[nrule, "words"] = npiece[nrule, "also"] = 0
 		npiece[nrule, "unless"] = 0
 		next
@@ -331,6 +332,10 @@ function endrecord(	r, e, en, j) {
 			N = ++npiece[R, KW]
 			piece[R, KW, N] = val
 		}
+	} else if (KW == "firm") {
+		if (val != "yes")
+			err(FNR, "firm takes \"yes\", not \"" val "\"")
+		rfirm[R] = 1
 	} else if (KW == "weight") {
 		if (val !~ /^[0-9][0-9]?[0-9]?$/ || val + 0 < 1 || \
 		    val + 0 > 100)
@@ -409,7 +414,8 @@ END {
 		printf "\t\t.words = %s,\n", cwords(R, "words")
 		printf "\t\t.also = %s,\n", cwords(R, "also")
 		printf "\t\t.unless = %s,\n", cwords(R, "unless")
-		printf "\t\t.weight = %d\n", rweight[R]
+		printf "\t\t.weight = %d,\n", rweight[R]
+		printf "\t\t.firm = %d\n", rfirm[R]
 		printf "\t},\n"
 	}
 	print "};"

@@ -50,6 +50,7 @@ struct rule {
 	const char	*also;		/* and any of these, NULL none */
 	const char	*unless;	/* none of these, NULL none */
 	int		 weight;	/* 1..100 */
+	int		 firm;		/* a generic reason that stands */
 };
 
 struct advice {
@@ -457,15 +458,17 @@ reason_generic(const char *reason)
  * rule_better - whether a gives its class's reason rather than b: the
  * heavier, except that text naming why ("Sender address rejected:
  * Domain not found") beats text naming only the object when both are
- * strong words (80 and up) of nearly the same weight
+ * strong words (80 and up) of nearly the same weight; a firm rule's
+ * generic reason counts as naming why (verdict.rules, "firm")
  */
 static int
 rule_better(const struct rule *a, const struct rule *b)
 {
 	if (a->words != NULL && b->words != NULL && a->weight >= 80 &&
 	    b->weight >= 80 && abs(a->weight - b->weight) <= 3 &&
-	    reason_generic(a->reason) != reason_generic(b->reason))
-		return !reason_generic(a->reason);
+	    (reason_generic(a->reason) && !a->firm) !=
+	    (reason_generic(b->reason) && !b->firm))
+		return !reason_generic(a->reason) || a->firm;
 	return a->weight > b->weight;
 }
 
@@ -608,7 +611,8 @@ verdict_conclude(struct verdict *v, struct tally *t, size_t n, int stage,
 	 * rule of the same class that says why (the enhanced code 5.1.1,
 	 * "mailbox full") gives the reason
 	 */
-	if (reason_generic(v->reason) && win->why != NULL)
+	if (reason_generic(v->reason) && !win->best->firm &&
+	    win->why != NULL)
 		v->reason = win->why->reason;
 	v->rule = win->best->id;
 	v->score = win->score;
@@ -659,7 +663,8 @@ model_evidence(struct tally *t, size_t *n, const struct vm_result *m,
 		return;
 	reason = verdict_model_reason(m, m->class);
 	if (ct->best != NULL && ct->best->weight >= weigh.reason_rule)
-		reason = (reason_generic(ct->best->reason) && ct->why != NULL ?
+		reason = (reason_generic(ct->best->reason) &&
+		    !ct->best->firm && ct->why != NULL ?
 		    ct->why : ct->best)->reason;
 	else if (reason == NULL)
 		reason = ct->best != NULL ? ct->best->reason : "policy";

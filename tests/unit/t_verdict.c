@@ -30,19 +30,22 @@
  * each split (measured, not wished for). Since issue 15's model
  * (tests/verdict/model.py, trained on train only) adds evidence, the
  * train figures are in-sample for the model too; the honest estimate
- * on train is 96.5 % class, 91.1 % reason with the model's out-of-fold
- * posteriors (tests/verdict/combine-cv.c; the rules alone 96.4/91.3,
+ * on train is 96.6 % class, 96.0 % reason with the model's out-of-fold
+ * posteriors (tests/verdict/combine-cv.c; the rules alone 96.5/96.0,
  * in-sample). The test figures are on replies no rule or model saw.
+ * Since round 4 the train labels follow tests/verdict/LABELS.md; the
+ * test labels do not yet, so a test reason may count as wrong where
+ * the two conventions differ.
  * Earlier: first-match rules 79.1/66.4 (train) and 73.4/58.7 (test);
  * evidence-scored rules alone 95.1/90.8 and 82.7/72.9; on the grown
- * corpus before the third pass of rules 97.4/91.6 and 85.6/75.1. The
- * goal of issue 15 is 95 % class and 90 % reason on test, not reached
- * yet.
+ * corpus before the third pass of rules 97.4/91.6 and 85.6/75.1; before
+ * round 4 98.8/93.6 and 85.7/75.7 (CV 96.5/91.1). The goal of issue 15
+ * is 95 % class and 90 % reason on test, not reached yet.
  */
-#define TRAIN_CLASS	987	/* train: class right, per mille */
-#define TRAIN_REASON	936	/* train: reason right, per mille */
-#define TEST_CLASS	856	/* test: class right, per mille */
-#define TEST_REASON	756	/* test: reason right, per mille */
+#define TRAIN_CLASS	988	/* train: class right, per mille */
+#define TRAIN_REASON	984	/* train: reason right, per mille */
+#define TEST_CLASS	854	/* test: class right, per mille */
+#define TEST_REASON	750	/* test: reason right, per mille */
 #define LEGACY		"legacy:corpus.tsv"
 #define TRAIN_PERCENT	70	/* hash % 100 below this: train */
 
@@ -560,6 +563,34 @@ fixed(void)
 	    strstr(v.evidence[0].words, "password") != NULL,
 	    "the model's evidence leads, with the words that weighed most "
 	    "(%s, \"%s\")", v.rule, v.nevidence ? v.evidence[0].words : "");
+	verdict_reply(STAGE_RCPT, 550, NULL, "550 5.1.3 Invalid recipient "
+	    "address", &v);
+	ok(strcmp(v.class, "recipient") == 0 && strcmp(v.reason,
+	    "recipient-rejected") == 0, "a firm generic reason stands: "
+	    "x.1.3 syntax is not user-unknown (%s/%s, rule %s)", v.class,
+	    v.reason, v.rule);
+	verdict_reply(STAGE_RCPT, 550, NULL, "550 Recipient address "
+	    "rejected: User unknown in virtual mailbox table", &v);
+	ok(strcmp(v.reason, "user-unknown") == 0, "a generic reason that "
+	    "is not firm still gives way to the cause (%s/%s)", v.class,
+	    v.reason);
+	verdict_reply(STAGE_RCPT, 451, NULL, "451 <bob@example.com>: user "
+	    "unknown or mailbox full", &v);
+	ok(strcmp(v.class, "recipient") == 0 && strcmp(v.reason,
+	    "recipient-rejected") == 0, "several causes offered: "
+	    "recipient-rejected (%s/%s)", v.class, v.reason);
+	verdict_reply(STAGE_RCPT, 550, NULL, "550 5.7.511 Access denied, "
+	    "banned sender[192.0.2.1]. To request removal from this list "
+	    "please forward this message to delist@messaging.microsoft.com",
+	    &v);
+	ok(strcmp(v.class, "ip") == 0 && strcmp(v.reason, "blocked") == 0,
+	    "Microsoft's own banned list is ip/blocked (%s/%s)", v.class,
+	    v.reason);
+	verdict_reply(-1, 550, NULL, "550 5.7.1 Service unavailable; client "
+	    "[192.0.2.1] blocked using Cloudmark Sender Intelligence", &v);
+	ok(strcmp(v.class, "ip") == 0 && strcmp(v.reason, "dnsbl") == 0,
+	    "Cloudmark CSI is a DNS list: ip/dnsbl (%s/%s)", v.class,
+	    v.reason);
 	verdict_reply(-1, 554, NULL, "554 zq", &v);
 	ok(strcmp(v.reason, "temporary-error") != 0,
 	    "a permanent reply is never a temporary error (%s/%s)", v.class,
