@@ -455,6 +455,84 @@ rules_backed(struct corpus *train)
 	free(won);
 }
 
+/*
+ * Round 5 (the corpus5 train lines): wordings of the families the round-5
+ * rules of verdict.rules take, written here (not corpus lines), with the
+ * verdict and the rule that must decide (NULL: any), and wordings that
+ * must stay out of them.
+ */
+static const struct r5case {
+	const char	*stage;
+	const char	*reply;
+	const char	*class;
+	const char	*reason;	/* NULL: not checked */
+	const char	*rule;		/* NULL: not checked */
+} r5_cases[] = {
+	{ "eod", "451 4.3.0 Virus scanner not responding", "server",
+	  "temporary-error", "r5-scanner-failed" },
+	{ "unknown", "450 MI:CEL mx.example.net", "protocol", "syntax",
+	  "r5-netease-errors" },
+	{ "unknown", "451 MI:SFQ mx.example.net", "rate", "rate-limit",
+	  "r5-netease-rate" },
+	{ "mail", "451 4.1.8 Sender domain example.net is unresolvable",
+	  "sender", "unknown-domain", "r5-sender-domain-dns" },
+	{ "eod", "451 4.3.0 cannot write spool file: no space left", "server",
+	  "storage", "r5-server-files" },
+	{ "rcpt", "554 5.7.1 Service unavailable; Helo command [mx.example.net]"
+	  " blocked using dbl.example.org; Error: open resolver; "
+	  "https://www.spamhaus.org/returnc/pub/192.0.2.1", "server",
+	  "dnsbl-error", NULL },
+	{ "mail", "501 5.5.4 Requested hold time exceeds the maximum",
+	  "protocol", "syntax", "r5-mail-params" },
+	{ "auth", "504 5.7.4 mechanism DIGEST-MD5 not supported", "auth",
+	  "mechanism", "r5-auth-mechanism" },
+	{ "mail", "553 5.1.7 sender address must be qualified", "sender",
+	  "sender-rejected", "r5-sender-unqualified" },
+	{ "eod", "452 4.7.0 more than 500 messages in past 24h0m0s from your "
+	  "ip/network", "rate", "rate-limit", "r5-rate-window" },
+	{ "eod", "550 5.7.1 Message rejected for spam or virus content",
+	  "content", "spam", "r5-content-spam-or-virus" },
+	{ "banner", "554 mx.example.net Connection refused from 192.0.2.5, see "
+	  "https://csi.cloudmark.com/reset-request/?ip=192.0.2.5", "ip",
+	  "dnsbl", "r5-ip-cloudmark" },
+	{ "rcpt", "554 5.7.1 : (RLY:B1) https://postmaster.example.com/codes",
+	  "ip", "reputation", "r5-aol-rly-b1" },
+	{ "eod", "550 5.7.1 192.0.2.5 is listed in Spamhaus ZEN and in "
+	  "SURBL", "ip", "dnsbl", "r5-ip-zen" },
+	{ "rcpt", "551 5.1.6 User not local; please try <bob@example.org>",
+	  "recipient", NULL, NULL },
+	{ "rcpt", "450 4.1.7 <a@example.net>: Sender address rejected: "
+	  "unverified address: host mx.example.net[192.0.2.3] said: 451 "
+	  "4.7.1 Greylisted", "sender", NULL, NULL },
+	{ "auth", "535 5.7.1 Your account is disabled", "auth", "auth-failed",
+	  "r5-auth-account" },
+	{ "eod", "550 Your message contains a banned phrase", "content",
+	  "content-rejected", "r5-content-phrase" },
+	{ "eod", "550 5.6.0 Policy violation: empty message", "content",
+	  "format", "r5-content-no-headers" },
+};
+
+/* round5 - the round-5 rules on their own wordings (r5_cases) */
+static void
+round5(void)
+{
+	struct verdict	 v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(r5_cases) / sizeof(r5_cases[0]); i++) {
+		const struct r5case *c = &r5_cases[i];
+
+		verdict_reply(stage_lookup(c->stage),
+		    (int)strtol(c->reply, NULL, 10), NULL, c->reply, &v);
+		ok(strcmp(v.class, c->class) == 0 && (c->reason == NULL ||
+		    strcmp(v.reason, c->reason) == 0) && (c->rule == NULL ||
+		    strcmp(v.rule, c->rule) == 0), "round 5 at %s: \"%s\" is "
+		    "%s/%s by %s (got %s/%s, rule %s)", c->stage, c->reply,
+		    c->class, c->reason != NULL ? c->reason : "*",
+		    c->rule != NULL ? c->rule : "*", v.class, v.reason, v.rule);
+	}
+}
+
 /* fixed - the split rule on fixed texts, and what the stage decides */
 static void
 fixed(void)
@@ -602,6 +680,7 @@ fixed(void)
 	    strcmp(verdict_enhanced_meaning("4.2.2"), "Mailbox full") == 0 &&
 	    verdict_enhanced_meaning("5.9.9") == NULL,
 	    "enhanced code registry");
+	round5();
 }
 
 /*
