@@ -25,6 +25,7 @@ res=$(grep -v '^#' "$dir/index.tsv" | while IFS=$tab read -r f split cls reason 
 	got=$(printf '%s' "$out" | jq -r '
 	    if .input == "bounce" then "bounce:" + ((.items[0].class) // "-")
 	    elif .input == "auto-reply" or .input == "feedback-report" then .input + ":" + .input
+	    elif .input == "none" then "none:none"
 	    else "reply:" + (.class // "-") end' 2>/dev/null)
 	[ -n "$got" ] || got="none:none"
 	kind=${got%%:*} gcls=${got#*:}

@@ -84,6 +84,19 @@ kind "bounce by its Subject, without --bounce" 1 bounce \
 	'From: MAILER-DAEMON@example.com\nSubject: failure notice\n\n<n@example.org>:\nThe e-mail message could not be delivered because the user'"'"'s mailfolder is full.\n'
 kind "a bounce without any reason: recognised, exit 64" 64 bounce \
 	'Subject: Undeliverable: hello\n\nDelivery to the following recipients failed.\n\n'
+# an ordinary e-mail (RFC 5322 headers, no bounce marker) is not a
+# bounce: said so, exit 64, instead of its body judged as a reply
+kind "an ordinary e-mail: not a bounce, exit 64" 64 none \
+	'Return-Path: <a@example.com>\nReceived: from x by y; Mon, 1 Jan 2024 10:00:00 +0000\nFrom: a@example.com\nTo: b@example.net\nSubject: cheap offers\nMessage-ID: <1@example.com>\n\nWe have blocked prices, the spam filter says they are too good.\n'
+kind "a log of an unsubscribe holding a forwarded message: not a bounce" 64 none \
+	'----\nsubscriber exists: 1\nunsubscribed? 1\n\nContent-Type: message/rfc822\n\nReceived: from x by y\nTo: b@example.net\nFrom: a@example.com\nSubject: news\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nThe spam of the week.\n'
+out=$(printf 'From: a@example.com\nTo: b@example.net\nSubject: hi\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nblocked\n' | "$probe" explain 2>&1)
+[ $? = 64 ] && printf '%s\n' "$out" | grep -q '^input:     none' &&
+	! printf '%s\n' "$out" | grep -q 'verdict:'
+check $? "an ordinary e-mail, text output: input none, no verdict"
+# Microsoft JMRP report sent as the reported message itself
+kind "a JMRP complaint without its Subject: by X-HmXmrOriginalRecipient" 0 feedback-report \
+	'Return-Path: u@hotmail.com\nReceived: from x by y\nX-HmXmrOriginalRecipient: r@hotmail.com\nFrom: list@example.com\nTo: r@hotmail.com\nSubject: Monthly offers\n\nBuy now.\n'
 
 # a DSN fragment pasted alone, an exit status that is not a reply, the
 # qmail auto-reply loop bounce of the seeds pasted on one line

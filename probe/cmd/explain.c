@@ -3,10 +3,11 @@
  *
  * Input is a reply ("550 5.1.1 ..."; several lines of a multi-line
  * reply are joined) or a bounce message, recognised by its DSN fields
- * or asked for with --bounce. Each reply found is classified with
- * verdict_reply(), exactly as a live probe's step would be.
- * Exit status: 0 accepted, 1 permanent, 2 temporary, 64 no reply found
- * or bad usage.
+ * or asked for with --bounce; an ordinary e-mail (mail headers, no
+ * bounce marker) is said to be none of them. Each reply found is
+ * classified with verdict_reply(), exactly as a live probe's step
+ * would be. Exit status: 0 accepted, 1 permanent, 2 temporary, 64 no
+ * reply found (an ordinary e-mail included) or bad usage.
  */
 #include "config.h"
 
@@ -40,15 +41,23 @@ static json_t	*explain_limits(unsigned);
 static void	 explain_truncated(FILE *, unsigned);
 
 /*
- * explain_other - an automatic reply or a feedback report is named for
- * what it is, not searched for an SMTP reply; returns the exit status
+ * explain_other - an automatic reply, a feedback report or an ordinary
+ * e-mail is named for what it is, not searched for an SMTP reply;
+ * returns the exit status: 0, or 64 (no reply) for an ordinary e-mail
  */
 static int
 explain_other(int kind, int json)
 {
 	const char	*what, *text;
 
-	if (kind == DSN_KIND_ARF) {
+	if (kind == DSN_KIND_NONE) {
+		what = "none";
+		text = "not a bounce: an ordinary e-mail message (mail "
+		    "headers, but no delivery report, automatic reply or "
+		    "feedback report in it); it holds no SMTP reply to "
+		    "judge. Paste the bounce or the reply itself, or give "
+		    "--bounce if it is a bounce after all";
+	} else if (kind == DSN_KIND_ARF) {
 		what = "feedback-report";
 		text = "an abuse feedback report (RFC 5965): a recipient "
 		    "marked a message as spam, it was delivered; stop "
@@ -68,7 +77,7 @@ explain_other(int kind, int json)
 		json_decref(o);
 	} else
 		printf("input:     %s\nadvice:    %s\n", what, text);
-	return 0;
+	return kind == DSN_KIND_NONE ? 64 : 0;
 }
 
 /*
@@ -340,7 +349,9 @@ explain_main(int argc, char **argv)
 		islog = 1;
 	kind = e.bounce ? DSN_KIND_BOUNCE : islog ? DSN_KIND_NONE :
 	    dsn_kind(input, strlen(input));
-	if (kind == DSN_KIND_AUTOREPLY || kind == DSN_KIND_ARF) {
+	if (kind == DSN_KIND_AUTOREPLY || kind == DSN_KIND_ARF ||
+	    (kind == DSN_KIND_NONE && !islog &&
+	    dsn_is_message(input, strlen(input)))) {
 		rc = explain_other(kind, e.json);
 		goto out;
 	}

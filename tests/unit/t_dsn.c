@@ -447,6 +447,28 @@ static const struct {
 	    "Subject: hello\nAuto-Submitted: no\n\nhi\n", DSN_KIND_NONE },
 	{ "ordinary mail", "From: a@example.com\nSubject: lunch\n\n"
 	    "see you at noon\n", DSN_KIND_NONE },
+	{ "JMRP report sent as the reported message itself",
+	    "Received: from x by y\nX-HmXmrOriginalRecipient: r@hotmail.com\n"
+	    "From: list@example.com\nSubject: offers\n\nbuy\n",
+	    DSN_KIND_ARF },
+};
+
+/* dsn_is_message: a header block, at the top or forwarded, or not */
+static const struct {
+	const char	*name;
+	const char	*text;
+	int		 is;
+} msgs[] = {
+	{ "headers at the top", "From: a@example.com\nTo: b@example.net\n"
+	    "Subject: hi\n\nhello\n", 1 },
+	{ "a forwarded message after a log", "----\nunsubscribed? 1\n\n"
+	    "Received: from x\nFrom: a@example.com\nDate: Mon, 1 Jan 2024"
+	    "\n\nnews\n", 1 },
+	{ "a multi-line reply", "550-5.7.1 From: is forged\n550 5.7.1 "
+	    "Subject: and To: too\n", 0 },
+	{ "two fields without From:", "Subject: x\nTo: b@example.net\n"
+	    "Date: now\n\nhi\n", 0 },
+	{ "one line", "mailbox is full", 0 },
 };
 
 static const struct {
@@ -673,6 +695,7 @@ fuzz(const char *buf, size_t len)
 		dsn_free(d);
 		k = (size_t)dsn_kind(m, n);
 		bad += k > DSN_KIND_ARF;
+		bad += dsn_is_message(m, n) > 1;
 		if ((d = dsn_log_parse(m, n)) != NULL)
 			bad += !sane(d);
 		dsn_free(d);
@@ -802,6 +825,11 @@ main(void)
 		    kinds[i].kind, "dsn_kind: %s -> %d", kinds[i].name,
 		    kinds[i].kind);
 	ok(dsn_kind(NULL, 0) == DSN_KIND_NONE, "dsn_kind: NULL -> none");
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		ok(dsn_is_message(msgs[i].text, strlen(msgs[i].text)) ==
+		    msgs[i].is, "dsn_is_message: %s -> %d", msgs[i].name,
+		    msgs[i].is);
+	ok(dsn_is_message(NULL, 0) == 0, "dsn_is_message: NULL -> 0");
 
 	/* empty and NULL input */
 	d = dsn_parse("", 0);
