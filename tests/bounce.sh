@@ -23,7 +23,7 @@ res=$(grep -v '^#' "$dir/index.tsv" | while IFS=$tab read -r f split cls reason 
 	out=$("$probe" explain --json --file "$dir/$f" 2>/dev/null)
 	spool_text "$out" "explain --json --file tests/bounce/$f"
 	got=$(printf '%s' "$out" | jq -r '
-	    if .input == "bounce" then "bounce:" + ((.items[0].class) // "-")
+	    if .input == "bounce" then "bounce:" + ((.class // .items[0].class) // "-")
 	    elif .input == "auto-reply" or .input == "feedback-report" then .input + ":" + .input
 	    elif .input == "none" then "none:none"
 	    else "reply:" + (.class // "-") end' 2>/dev/null)

@@ -148,6 +148,12 @@ bounce gmail.eml 1 '.items[0].class == "recipient" and .items[0].reason == "user
 bounce exchange.eml 1 '.items[0].class == "ip" and .items[0].enhanced == "5.7.606"'
 bounce sendmail.eml 1 '.items[0].class == "recipient" and .items[0].stage == "rcpt"'
 bounce multi-recipient.eml 1 '(.items | length) == 2 and ([.items[].class] | index("recipient")) != null'
+# a multi-status DSN: one verdict per recipient, the first failed one
+# decides the bounce's class and its exit status
+bounce multi-status.eml 1 '(.items | length) == 3 and .items[0].class == "network" and .decided_by == 2 and .class == "recipient" and .reason == "user-unknown"'
+out=$("$probe" explain --file "$dsn/multi-status.eml" 2>&1)
+printf '%s\n' "$out" | grep -q '^== bounce: recipient (user-unknown), decided by recipient 3 of 3 (gone@example.org), the first that failed$'
+check $? "a multi-status DSN, text output: the deciding recipient named"
 # limits: a bounce past DSN_MAX_PARTS MIME parts or DSN_MAX_ITEMS
 # recipients says it was cut short (text warning, JSON "truncated")
 big=${TMPDIR:-/tmp}/explain-big.$$

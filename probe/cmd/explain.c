@@ -37,6 +37,7 @@ static void	 explain_summary(json_t *);
 static int	 explain_is_mail(const char *);
 static char	*explain_join(const char *);
 static int	 explain_status(int);
+static int	 explain_rank(const struct dsn_item *, int);
 static json_t	*explain_limits(unsigned);
 static void	 explain_truncated(FILE *, unsigned);
 
@@ -97,6 +98,21 @@ explain_code(const struct dsn_item *it)
 	if (it->status != NULL && it->status[0] == '2')
 		return 250;
 	return 550;
+}
+
+/*
+ * explain_rank - how much a bounce item says about the bounce: 2 a
+ * failed recipient (Action: failed, or a permanent code without an
+ * Action:), 1 a delayed one, 0 any other (delivered, relayed)
+ */
+static int
+explain_rank(const struct dsn_item *it, int code)
+{
+	if (it->action != NULL)
+		return strcmp(it->action, "failed") == 0 ? 2 :
+		    strcmp(it->action, "delayed") == 0 ? 1 : 0;
+	return explain_status(code) == 1 ? 2 : explain_status(code) == 2 ?
+	    1 : 0;
 }
 
 /* explain_is_mail - 1 when the text starts with mail header fields */
@@ -306,11 +322,12 @@ int
 explain_main(int argc, char **argv)
 {
 	struct opt_explain	 e;
-	struct verdict		 v;
+	struct verdict		 v, dv = { 0 };
 	struct dsn		*d = NULL;
 	json_t			*doc = NULL, *arr;
 	char			*input = NULL, err[512];
-	size_t			 len = 0, i;
+	size_t			 len = 0, i, dec = (size_t)-1;
+	int			 k, deck = -1;
 	int			 rc = 64, worst = -1, code, kind;
 	int			 islog = 0;
 	json_t			*sum = NULL;
@@ -394,6 +411,14 @@ explain_main(int argc, char **argv)
 			    it->reply != NULL ? it->reply : it->text != NULL ?
 			    it->text : "", &v);
 			explain_count(sum, v.class, it->recipient);
+			/* the first failed recipient decides, else the
+			   first delayed one, else the first */
+			k = explain_rank(it, code);
+			if (dec == (size_t)-1 || k > deck) {
+				dec = i;
+				deck = k;
+				dv = v;
+			}
 			if (worst == -1 || explain_status(code) == 1 ||
 			    (worst == 0 && explain_status(code) == 2))
 				worst = explain_status(code);
@@ -429,6 +454,14 @@ explain_main(int argc, char **argv)
 			    "items", arr, "truncated", d->truncated != 0);
 			if (islog)
 				json_object_set(doc, "summary", sum);
+			else {
+				json_object_set_new(doc, "class",
+				    json_string(dv.class));
+				json_object_set_new(doc, "reason",
+				    json_string(dv.reason));
+				json_object_set_new(doc, "decided_by",
+				    json_integer((json_int_t)dec));
+			}
 			if (d->truncated != 0)
 				json_object_set_new(doc, "limits",
 				    explain_limits(d->truncated));
@@ -437,6 +470,15 @@ explain_main(int argc, char **argv)
 			explain_truncated(stdout, d->truncated);
 			if (islog)
 				explain_summary(sum);
+			else if (d->nitems > 1)
+				printf("== bounce: %s (%s), decided by recipient "
+				    "%zu of %zu (%s), %s\n", dv.class, dv.reason,
+				    dec + 1, d->nitems,
+				    d->items[dec].recipient != NULL ?
+				    d->items[dec].recipient : "no address",
+				    deck == 2 ? "the first that failed" :
+				    deck == 1 ? "the first delayed" :
+				    "none failed");
 		}
 		json_decref(sum);
 		rc = worst;

@@ -792,6 +792,38 @@ main(void)
 	    "Exchange's \"did not reach the following recipient(s)\"");
 	dsn_free(d);
 
+	/* a non-SMTP Diagnostic-Code with words is the item's text, and
+	   the text carries no mail address */
+	{
+		static const char cr[] = "Content-Type: multipart/report; "
+		    "report-type=delivery-status; boundary=B\n\n--B\n"
+		    "Content-Type: text/plain\n\nHello, I received your "
+		    "message; you are on my Guest List at user7@example.com.\n"
+		    "--B\nContent-Type: message/delivery-status\n\n"
+		    "Reporting-MTA: dns; cr.example.com\n\n"
+		    "Final-Recipient: rfc822; r@example.net\nAction: failed\n"
+		    "Diagnostic-Code: X-Boxbe-Notice; Sender not pre-approved."
+		    "  Follow instructions in <user8@example.org> notice\n"
+		    "Status: 4.7.0\n--B--\n";
+		static const char pr[] = "Subject: Delivery failure\n\n"
+		    "Delivery failed 20 attempts: user9@example.org\n";
+
+		d = dsn_parse(cr, sizeof(cr) - 1);
+		ok(d->nitems == 1 && d->items[0].reply == NULL &&
+		    seq(d->items[0].text, "Sender not pre-approved. Follow "
+		    "instructions in notice"),
+		    "a non-SMTP Diagnostic-Code's words are the text (got %s)",
+		    d->nitems ? d->items[0].text : "-");
+		dsn_free(d);
+		d = dsn_parse(pr, sizeof(pr) - 1);
+		ok(d->nitems == 1 && d->items[0].text != NULL &&
+		    strchr(d->items[0].text, '@') == NULL &&
+		    strstr(d->items[0].text, "Delivery failed 20 attempts") !=
+		    NULL, "the bounce's own words without addresses (got %s)",
+		    d->nitems ? d->items[0].text : "-");
+		dsn_free(d);
+	}
+
 	/* MTA log lines: parsed, and their mutations are harmless */
 	d = dsn_log_parse(logs, strlen(logs));
 	ok(d != NULL && d->nitems == 3 && d->items[0].stage == STAGE_RCPT &&
