@@ -756,7 +756,7 @@ dsn_txt_add(struct ctx *c, struct rec *t)
 	    enh[4] >= '1' && enh[4] <= '6' && enh[5] == '\0')))
 		t->it.recipient = dsn_angle_addr(t->it.reply);
 	if (t->it.recipient == NULL && t->it.reply == NULL &&
-	    t->it.stage == -1) {
+	    t->it.text == NULL && t->it.stage == -1) {
 		dsn_rec_clear(t);
 		return;
 	}

@@ -379,11 +379,11 @@ static const struct tcase texts[] = {
 	{ "Sendmail transcript without <<<: the mailer's own reply line",
 	    "   ----- The following addresses had permanent fatal errors "
 	    "-----\n<x@example.com>\n\n   ----- Transcript of session "
-	    "follows -----\n554 could not connect and send the mail to "
-	    "192.0.2.12\n\n   ----- Message header follows -----\n"
+	    "follows -----\n554 5.4.6 Too many hops 26 (25 max): from "
+	    "w@example.net\n\n   ----- Message header follows -----\n"
 	    "From: w@example.net\n",
-	    { 1, 0, NULL, "x@example.com", NULL, NULL, NULL,
-	    "554 could not connect and send the mail", 554, -1 } },
+	    { 1, 0, NULL, "x@example.com", NULL, "5.4.6", NULL,
+	    "554 5.4.6 Too many hops", 554, -1 } },
 	{ "\"Original message follows.\" ends the text",
 	    "Delivery failed 20 attempts: w@example.org\n"
 	    "Original message follows.\n"
@@ -813,6 +813,21 @@ main(void)
 		    seq(d->items[0].text, "Sender not pre-approved. Follow "
 		    "instructions in notice"),
 		    "a non-SMTP Diagnostic-Code's words are the text (got %s)",
+		    d->nitems ? d->items[0].text : "-");
+		dsn_free(d);
+		static const char sm[] = "Subject: Returned mail: could not "
+		    "connect\n\nThe original message was received at "
+		    "today\n\n   ----- The following addresses had permanent "
+		    "fatal errors -----\n<s@example.net>\n\n   ----- "
+		    "Transcript of session follows -----\n554 could not "
+		    "connect and send the mail to 192.0.2.12\n\n";
+
+		d = dsn_parse(sm, sizeof(sm) - 1);
+		ok(d->nitems == 1 && d->items[0].reply == NULL &&
+		    seq(d->items[0].recipient, "s@example.net") &&
+		    seq(d->items[0].text, "could not connect and send the "
+		    "mail to 192.0.2.12"), "a transcript line that is the "
+		    "mailer's own error is text, not a reply (got %s)",
 		    d->nitems ? d->items[0].text : "-");
 		dsn_free(d);
 		d = dsn_parse(pr, sizeof(pr) - 1);
