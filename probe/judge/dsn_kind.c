@@ -40,6 +40,14 @@ static const char *bounce_text[] = {
 	"mailbox is full", "not collected", "has not yet been delivered",
 	"delivery status notification", "i'm sorry to have to inform you",
 	"refused to talk to me", "temporary problem delivering your message",
+	/* other languages: German, French, Spanish, Italian, Dutch (ASCII) */
+	"konnte nicht zugestellt werden", "nicht zugestellt werden konnte",
+	"n'a pas pu etre remis",
+	"no se ha podido entregar", "no se pudo entregar",
+	"non e' stato possibile recapitare", "kon niet worden bezorgd",
+	/* challenge-response systems holding the message for the sender */
+	"address added to the recipient's allowed list",
+	"sender not pre-approved",
 };
 
 /* Subject words of a bounce. */
@@ -50,7 +58,11 @@ static const char *bounce_subject[] = {
 	"could not be delivered", "returned to sender", "mail system error",
 	"delivery problem", "rejected", "warning: could not",
 	"failed mail", "mail failure", "nicht zustellbar", "non remis",
-	"no se pudo entregar", "non recapitato",
+	"no se pudo entregar", "non recapitato", "unzustellbar",
+	"olevererbar", "onbestelbaar", "non recapitabile", "non distribuibile",
+	"impossible de remettre", "non distribuable", "no entregado",
+	"no se puede entregar", "nie dostarczono", "ikke levert",
+	"kunne ikke leveres", "kan inte levereras", "toimittamaton",
 };
 
 /* Subject words of an automatic reply. */

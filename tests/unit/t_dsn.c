@@ -447,6 +447,15 @@ static const struct {
 	    "Subject: hello\nAuto-Submitted: no\n\nhi\n", DSN_KIND_NONE },
 	{ "ordinary mail", "From: a@example.com\nSubject: lunch\n\n"
 	    "see you at noon\n", DSN_KIND_NONE },
+	{ "a German Exchange bounce by its Subject", "From: a@example.com\n"
+	    "Subject: Unzustellbar: Angebot\n\nbitte\n", DSN_KIND_BOUNCE },
+	{ "a French bounce body", "From: a@example.com\nSubject: Re: x\n\n"
+	    "Votre message n'a pas pu etre remis a b@example.net.\n",
+	    DSN_KIND_BOUNCE },
+	{ "a challenge-response notice", "From: a@example.com\n"
+	    "Subject: RE: hello\n\nPlease click on the following link to "
+	    "have your address added to the recipient's allowed list.\n",
+	    DSN_KIND_BOUNCE },
 	{ "JMRP report sent as the reported message itself",
 	    "Received: from x by y\nX-HmXmrOriginalRecipient: r@hotmail.com\n"
 	    "From: list@example.com\nSubject: offers\n\nbuy\n",
