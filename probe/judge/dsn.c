@@ -55,6 +55,7 @@ static int	 read_dsn(struct ctx *, const struct span *, size_t,
 static void	 read_html(struct ctx *, const struct span *, size_t,
 		    const char *);
 static void	 group_flush(struct ctx *, struct group *);
+static struct span diag_after_host(struct span);
 static int	 rec_match(const struct rec *, const struct rec *);
 static void	 rec_take(struct rec *, struct rec *);
 static int	 rec_copy(struct rec *, const struct rec *);
@@ -574,6 +575,32 @@ dsn_fields(struct ctx *c, const struct span *l, size_t n, int loose)
 	group_flush(c, &g);
 }
 
+/*
+ * diag_after_host - a Diagnostic-Code value that names the host before
+ * its reply ("host mx.example.net:25 says: 550 5.4.1 ...", "host H
+ * said: 550 ..."): the part from the reply code on; else t itself
+ */
+static struct span
+diag_after_host(struct span t)
+{
+	static const char *const verb[] = { " says:", " said:" };
+	const char	*f;
+	struct span	 r;
+	size_t		 k, n = t.len < 300 ? t.len : 300;
+
+	if (!dsn_ci_prefix(t.p, t.len, "host "))
+		return t;
+	for (k = 0; k < nitems(verb); k++) {
+		if ((f = dsn_ci_find(t.p, n, verb[k])) == NULL)
+			continue;
+		f += strlen(verb[k]);
+		r = dsn_trim(f, t.len - (size_t)(f - t.p));
+		if (dsn_code_at(r.p, r.len) != 0)
+			return r;
+	}
+	return t;
+}
+
 /* group_flush - turn a finished field group into a record, then reset */
 static void
 group_flush(struct ctx *c, struct group *g)
@@ -618,6 +645,9 @@ group_flush(struct ctx *c, struct group *g)
 				smtp = i == 4 && dsn_ci_prefix(t.p, i, "smtp");
 				t = dsn_trim(p + 1, t.len - i - 1);
 			}
+			/* "smtp; host H says: 550 ...": the reply after it */
+			if (smtp && dsn_code_at(t.p, t.len) == 0)
+				t = diag_after_host(t);
 			/* "X-Unix; 255" is an exit status, not a reply */
 			if (smtp || (dsn_code_at(t.p, t.len) != 0 &&
 			    t.len > 4 && (t.p[3] == ' ' || t.p[3] == '-') &&

@@ -839,6 +839,18 @@ main(void)
 		    "mailer's own error is text, not a reply (got %s)",
 		    d->nitems ? d->items[0].text : "-");
 		dsn_free(d);
+		static const char kh[] = "Final-Recipient: rfc822; k@example.net"
+		    "\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp;host "
+		    "example-net.mail.protection.outlook.com:25 says:\n 550 5.4.1 "
+		    "Recipient address rejected: Access denied.\n";
+
+		d = dsn_parse(kh, sizeof(kh) - 1);
+		ok(d->nitems == 1 && d->items[0].code == 550 &&
+		    seq(d->items[0].reply, "550 5.4.1 Recipient address "
+		    "rejected: Access denied."), "Diagnostic-Code \"smtp;host H "
+		    "says: 550 ...\": the reply after the host (got %s)",
+		    d->nitems ? d->items[0].reply : "-");
+		dsn_free(d);
 		d = dsn_parse(pr, sizeof(pr) - 1);
 		ok(d->nitems == 1 && d->items[0].text != NULL &&
 		    strchr(d->items[0].text, '@') == NULL &&
