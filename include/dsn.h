@@ -80,11 +80,19 @@ struct dsn	*dsn_parse(const char *text, size_t len);
 /*
  * dsn_kind - what the message of len bytes is (DSN_KIND_*): a feedback
  * report by its report-type or Feedback-Type: field (or a Microsoft JMRP
- * complaint by its Subject:), a bounce by DSN
+ * complaint by its Subject: or X-HmXmrOriginalRecipient:), a bounce by DSN
  * fields, MTA wording or its Subject:/From:, else an automatic reply
  * by Auto-Submitted:, X-Autoreply: or its Subject:.
  */
 int		 dsn_kind(const char *text, size_t len);
+
+/*
+ * dsn_is_message - 1 when the text of len bytes holds a mail message's
+ * header block (From: and at least two of To:, Subject:, Date:,
+ * Message-ID:, Received:, ... at the start of lines): with dsn_kind()
+ * DSN_KIND_NONE, an ordinary e-mail, not a reply to judge.
+ */
+int		 dsn_is_message(const char *text, size_t len);
 
 /*
  * dsn_log_parse - MTA log lines (Postfix status=bounced/deferred, Exim

@@ -12,7 +12,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 probe=$top_builddir/smtprobe
 dir=$top_srcdir/tests/bounce
 # floors: test-split class accuracy and bounce recognition, in percent
-CLASS_FLOOR=${CLASS_FLOOR:-84}
+CLASS_FLOOR=${CLASS_FLOOR:-85}
 RECOG_FLOOR=${RECOG_FLOOR:-99}
 verbose=${BOUNCE_VERBOSE:-0}
 . "$top_srcdir/tests/spool.sh"
@@ -23,8 +23,9 @@ res=$(grep -v '^#' "$dir/index.tsv" | while IFS=$tab read -r f split cls reason 
 	out=$("$probe" explain --json --file "$dir/$f" 2>/dev/null)
 	spool_text "$out" "explain --json --file tests/bounce/$f"
 	got=$(printf '%s' "$out" | jq -r '
-	    if .input == "bounce" then "bounce:" + ((.items[0].class) // "-")
+	    if .input == "bounce" then "bounce:" + ((.class // .items[0].class) // "-")
 	    elif .input == "auto-reply" or .input == "feedback-report" then .input + ":" + .input
+	    elif .input == "none" then "none:none"
 	    else "reply:" + (.class // "-") end' 2>/dev/null)
 	[ -n "$got" ] || got="none:none"
 	kind=${got%%:*} gcls=${got#*:}

@@ -84,6 +84,19 @@ kind "bounce by its Subject, without --bounce" 1 bounce \
 	'From: MAILER-DAEMON@example.com\nSubject: failure notice\n\n<n@example.org>:\nThe e-mail message could not be delivered because the user'"'"'s mailfolder is full.\n'
 kind "a bounce without any reason: recognised, exit 64" 64 bounce \
 	'Subject: Undeliverable: hello\n\nDelivery to the following recipients failed.\n\n'
+# an ordinary e-mail (RFC 5322 headers, no bounce marker) is not a
+# bounce: said so, exit 64, instead of its body judged as a reply
+kind "an ordinary e-mail: not a bounce, exit 64" 64 none \
+	'Return-Path: <a@example.com>\nReceived: from x by y; Mon, 1 Jan 2024 10:00:00 +0000\nFrom: a@example.com\nTo: b@example.net\nSubject: cheap offers\nMessage-ID: <1@example.com>\n\nWe have blocked prices, the spam filter says they are too good.\n'
+kind "a log of an unsubscribe holding a forwarded message: not a bounce" 64 none \
+	'----\nsubscriber exists: 1\nunsubscribed? 1\n\nContent-Type: message/rfc822\n\nReceived: from x by y\nTo: b@example.net\nFrom: a@example.com\nSubject: news\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nThe spam of the week.\n'
+out=$(printf 'From: a@example.com\nTo: b@example.net\nSubject: hi\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nblocked\n' | "$probe" explain 2>&1)
+[ $? = 64 ] && printf '%s\n' "$out" | grep -q '^input:     none' &&
+	! printf '%s\n' "$out" | grep -q 'verdict:'
+check $? "an ordinary e-mail, text output: input none, no verdict"
+# Microsoft JMRP report sent as the reported message itself
+kind "a JMRP complaint without its Subject: by X-HmXmrOriginalRecipient" 0 feedback-report \
+	'Return-Path: u@hotmail.com\nReceived: from x by y\nX-HmXmrOriginalRecipient: r@hotmail.com\nFrom: list@example.com\nTo: r@hotmail.com\nSubject: Monthly offers\n\nBuy now.\n'
 
 # a DSN fragment pasted alone, an exit status that is not a reply, the
 # qmail auto-reply loop bounce of the seeds pasted on one line
@@ -135,6 +148,12 @@ bounce gmail.eml 1 '.items[0].class == "recipient" and .items[0].reason == "user
 bounce exchange.eml 1 '.items[0].class == "ip" and .items[0].enhanced == "5.7.606"'
 bounce sendmail.eml 1 '.items[0].class == "recipient" and .items[0].stage == "rcpt"'
 bounce multi-recipient.eml 1 '(.items | length) == 2 and ([.items[].class] | index("recipient")) != null'
+# a multi-status DSN: one verdict per recipient, the first failed one
+# decides the bounce's class and its exit status
+bounce multi-status.eml 1 '(.items | length) == 3 and .items[0].class == "network" and .decided_by == 2 and .class == "recipient" and .reason == "user-unknown"'
+out=$("$probe" explain --file "$dsn/multi-status.eml" 2>&1)
+printf '%s\n' "$out" | grep -q '^== bounce: recipient (user-unknown), decided by recipient 3 of 3 (gone@example.org), the first that failed$'
+check $? "a multi-status DSN, text output: the deciding recipient named"
 # limits: a bounce past DSN_MAX_PARTS MIME parts or DSN_MAX_ITEMS
 # recipients says it was cut short (text warning, JSON "truncated")
 big=${TMPDIR:-/tmp}/explain-big.$$

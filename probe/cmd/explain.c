@@ -3,10 +3,11 @@
  *
  * Input is a reply ("550 5.1.1 ..."; several lines of a multi-line
  * reply are joined) or a bounce message, recognised by its DSN fields
- * or asked for with --bounce. Each reply found is classified with
- * verdict_reply(), exactly as a live probe's step would be.
- * Exit status: 0 accepted, 1 permanent, 2 temporary, 64 no reply found
- * or bad usage.
+ * or asked for with --bounce; an ordinary e-mail (mail headers, no
+ * bounce marker) is said to be none of them. Each reply found is
+ * classified with verdict_reply(), exactly as a live probe's step
+ * would be. Exit status: 0 accepted, 1 permanent, 2 temporary, 64 no
+ * reply found (an ordinary e-mail included) or bad usage.
  */
 #include "config.h"
 
@@ -36,19 +37,28 @@ static void	 explain_summary(json_t *);
 static int	 explain_is_mail(const char *);
 static char	*explain_join(const char *);
 static int	 explain_status(int);
+static int	 explain_rank(const struct dsn_item *, int);
 static json_t	*explain_limits(unsigned);
 static void	 explain_truncated(FILE *, unsigned);
 
 /*
- * explain_other - an automatic reply or a feedback report is named for
- * what it is, not searched for an SMTP reply; returns the exit status
+ * explain_other - an automatic reply, a feedback report or an ordinary
+ * e-mail is named for what it is, not searched for an SMTP reply;
+ * returns the exit status: 0, or 64 (no reply) for an ordinary e-mail
  */
 static int
 explain_other(int kind, int json)
 {
 	const char	*what, *text;
 
-	if (kind == DSN_KIND_ARF) {
+	if (kind == DSN_KIND_NONE) {
+		what = "none";
+		text = "not a bounce: an ordinary e-mail message (mail "
+		    "headers, but no delivery report, automatic reply or "
+		    "feedback report in it); it holds no SMTP reply to "
+		    "judge. Paste the bounce or the reply itself, or give "
+		    "--bounce if it is a bounce after all";
+	} else if (kind == DSN_KIND_ARF) {
 		what = "feedback-report";
 		text = "an abuse feedback report (RFC 5965): a recipient "
 		    "marked a message as spam, it was delivered; stop "
@@ -68,7 +78,7 @@ explain_other(int kind, int json)
 		json_decref(o);
 	} else
 		printf("input:     %s\nadvice:    %s\n", what, text);
-	return 0;
+	return kind == DSN_KIND_NONE ? 64 : 0;
 }
 
 /*
@@ -88,6 +98,21 @@ explain_code(const struct dsn_item *it)
 	if (it->status != NULL && it->status[0] == '2')
 		return 250;
 	return 550;
+}
+
+/*
+ * explain_rank - how much a bounce item says about the bounce: 2 a
+ * failed recipient (Action: failed, or a permanent code without an
+ * Action:), 1 a delayed one, 0 any other (delivered, relayed)
+ */
+static int
+explain_rank(const struct dsn_item *it, int code)
+{
+	if (it->action != NULL)
+		return strcmp(it->action, "failed") == 0 ? 2 :
+		    strcmp(it->action, "delayed") == 0 ? 1 : 0;
+	return explain_status(code) == 1 ? 2 : explain_status(code) == 2 ?
+	    1 : 0;
 }
 
 /* explain_is_mail - 1 when the text starts with mail header fields */
@@ -297,11 +322,12 @@ int
 explain_main(int argc, char **argv)
 {
 	struct opt_explain	 e;
-	struct verdict		 v;
+	struct verdict		 v, dv = { 0 };
 	struct dsn		*d = NULL;
 	json_t			*doc = NULL, *arr;
 	char			*input = NULL, err[512];
-	size_t			 len = 0, i;
+	size_t			 len = 0, i, dec = (size_t)-1;
+	int			 k, deck = -1;
 	int			 rc = 64, worst = -1, code, kind;
 	int			 islog = 0;
 	json_t			*sum = NULL;
@@ -340,7 +366,9 @@ explain_main(int argc, char **argv)
 		islog = 1;
 	kind = e.bounce ? DSN_KIND_BOUNCE : islog ? DSN_KIND_NONE :
 	    dsn_kind(input, strlen(input));
-	if (kind == DSN_KIND_AUTOREPLY || kind == DSN_KIND_ARF) {
+	if (kind == DSN_KIND_AUTOREPLY || kind == DSN_KIND_ARF ||
+	    (kind == DSN_KIND_NONE && !islog &&
+	    dsn_is_message(input, strlen(input)))) {
 		rc = explain_other(kind, e.json);
 		goto out;
 	}
@@ -383,6 +411,14 @@ explain_main(int argc, char **argv)
 			    it->reply != NULL ? it->reply : it->text != NULL ?
 			    it->text : "", &v);
 			explain_count(sum, v.class, it->recipient);
+			/* the first failed recipient decides, else the
+			   first delayed one, else the first */
+			k = explain_rank(it, code);
+			if (dec == (size_t)-1 || k > deck) {
+				dec = i;
+				deck = k;
+				dv = v;
+			}
 			if (worst == -1 || explain_status(code) == 1 ||
 			    (worst == 0 && explain_status(code) == 2))
 				worst = explain_status(code);
@@ -418,6 +454,14 @@ explain_main(int argc, char **argv)
 			    "items", arr, "truncated", d->truncated != 0);
 			if (islog)
 				json_object_set(doc, "summary", sum);
+			else {
+				json_object_set_new(doc, "class",
+				    json_string(dv.class));
+				json_object_set_new(doc, "reason",
+				    json_string(dv.reason));
+				json_object_set_new(doc, "decided_by",
+				    json_integer((json_int_t)dec));
+			}
 			if (d->truncated != 0)
 				json_object_set_new(doc, "limits",
 				    explain_limits(d->truncated));
@@ -426,6 +470,15 @@ explain_main(int argc, char **argv)
 			explain_truncated(stdout, d->truncated);
 			if (islog)
 				explain_summary(sum);
+			else if (d->nitems > 1)
+				printf("== bounce: %s (%s), decided by recipient "
+				    "%zu of %zu (%s), %s\n", dv.class, dv.reason,
+				    dec + 1, d->nitems,
+				    d->items[dec].recipient != NULL ?
+				    d->items[dec].recipient : "no address",
+				    deck == 2 ? "the first that failed" :
+				    deck == 1 ? "the first delayed" :
+				    "none failed");
 		}
 		json_decref(sum);
 		rc = worst;

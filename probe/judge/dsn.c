@@ -55,12 +55,15 @@ static int	 read_dsn(struct ctx *, const struct span *, size_t,
 static void	 read_html(struct ctx *, const struct span *, size_t,
 		    const char *);
 static void	 group_flush(struct ctx *, struct group *);
+static struct span diag_after_host(struct span);
 static int	 rec_match(const struct rec *, const struct rec *);
 static void	 rec_take(struct rec *, struct rec *);
 static int	 rec_copy(struct rec *, const struct rec *);
 static void	 finish(struct dsn_item *);
 static char	*prose_of(const struct span *, size_t);
 static int	 reply_junk(const char *);
+static int	 reply_junk_words(const char *, size_t);
+static char	*text_unaddr(char *);
 static void	 dsn_fields(struct ctx *, const struct span *, size_t, int);
 static void	 dsn_merge(struct ctx *, struct dsn *);
 
@@ -423,7 +426,7 @@ prose_of(const struct span *l, size_t n)
 static int
 reply_junk(const char *r)
 {
-	size_t	 n = strlen(r), run = 0, words = 0, i;
+	size_t	 n = strlen(r);
 
 	/* a reply code leads a real reply, however short ("550 5.1.1 no") */
 	if (n >= 3 && r[0] >= '2' && r[0] <= '5' &&
@@ -436,8 +439,17 @@ reply_junk(const char *r)
 	if (n == 0 || r[n - 1] == ':' || r[n - 1] == '\'' ||
 	    r[0] == ';' || r[0] == '(' || r[0] == '"')
 		return 1;
+	return reply_junk_words(r, n);
+}
+
+/* reply_junk_words - 1 if p[0..n) holds fewer than two 3-letter words */
+static int
+reply_junk_words(const char *p, size_t n)
+{
+	size_t	 run = 0, words = 0, i;
+
 	for (i = 0; i <= n; i++) {
-		if (i < n && isalpha((unsigned char)r[i]))
+		if (i < n && isalpha((unsigned char)p[i]))
 			run++;
 		else {
 			if (run >= 3)
@@ -446,6 +458,45 @@ reply_junk(const char *r)
 		}
 	}
 	return words < 2;
+}
+
+/*
+ * text_unaddr - the bounce's own words without the mail addresses in
+ * them (an address is no evidence: "user8@example.org" would read as
+ * "user"); s is changed in place and returned, NULL if nothing is left
+ */
+static char *
+text_unaddr(char *s)
+{
+	char	*at, *b, *e;
+	size_t	 n;
+
+	while ((at = strchr(s, '@')) != NULL) {
+		for (b = at; b > s && strchr(" <>()[]\"',;", b[-1]) == NULL;
+		    b--)
+			;
+		for (e = at + 1; *e != '\0' && strchr(" <>()[]\"',;",
+		    *e) == NULL; e++)
+			;
+		if (b > s && b[-1] == '<' && *e == '>') {
+			b--;
+			e++;
+		}
+		memmove(b, e, strlen(e) + 1);
+	}
+	/* the spaces the addresses leave, twice or at the ends */
+	for (b = e = s; *e != '\0'; e++)
+		if (*e != ' ' || (b > s && b[-1] != ' '))
+			*b++ = *e;
+	while (b > s && b[-1] == ' ')
+		b--;
+	*b = '\0';
+	n = strlen(s);
+	if (n == 0 || reply_junk_words(s, n)) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /*
@@ -524,6 +575,32 @@ dsn_fields(struct ctx *c, const struct span *l, size_t n, int loose)
 	group_flush(c, &g);
 }
 
+/*
+ * diag_after_host - a Diagnostic-Code value that names the host before
+ * its reply ("host mx.example.net:25 says: 550 5.4.1 ...", "host H
+ * said: 550 ..."): the part from the reply code on; else t itself
+ */
+static struct span
+diag_after_host(struct span t)
+{
+	static const char *const verb[] = { " says:", " said:" };
+	const char	*f;
+	struct span	 r;
+	size_t		 k, n = t.len < 300 ? t.len : 300;
+
+	if (!dsn_ci_prefix(t.p, t.len, "host "))
+		return t;
+	for (k = 0; k < nitems(verb); k++) {
+		if ((f = dsn_ci_find(t.p, n, verb[k])) == NULL)
+			continue;
+		f += strlen(verb[k]);
+		r = dsn_trim(f, t.len - (size_t)(f - t.p));
+		if (dsn_code_at(r.p, r.len) != 0)
+			return r;
+	}
+	return t;
+}
+
 /* group_flush - turn a finished field group into a record, then reset */
 static void
 group_flush(struct ctx *c, struct group *g)
@@ -568,11 +645,19 @@ group_flush(struct ctx *c, struct group *g)
 				smtp = i == 4 && dsn_ci_prefix(t.p, i, "smtp");
 				t = dsn_trim(p + 1, t.len - i - 1);
 			}
+			/* "smtp; host H says: 550 ...": the reply after it */
+			if (smtp && dsn_code_at(t.p, t.len) == 0)
+				t = diag_after_host(t);
 			/* "X-Unix; 255" is an exit status, not a reply */
 			if (smtp || (dsn_code_at(t.p, t.len) != 0 &&
 			    t.len > 4 && (t.p[3] == ' ' || t.p[3] == '-') &&
 			    (t.p[0] == '4' || t.p[0] == '5')))
 				r->it.reply = dsn_norm_reply(t.p, t.len);
+			/* a mailer's own words under a type of its own
+			   ("X-Boxbe-Notice; Sender not pre-approved"): the
+			   item's text, before the bounce's prose */
+			else if (!reply_junk_words(t.p, t.len))
+				r->it.text = dsn_norm_reply(t.p, t.len);
 		}
 	}
 	memset(g, 0, sizeof(*g));
@@ -657,19 +742,25 @@ rec_take(struct rec *d, struct rec *s)
 }
 
 /*
- * rec_copy - copy into d every field d lacks (recipient excepted);
- * returns 1 if d gained a reply or a stage.
+ * rec_copy - copy into d every field d lacks (recipient excepted; a
+ * reply without a code when d has a text of its own); returns 1 if d
+ * gained a reply or a stage.
  */
 static int
 rec_copy(struct rec *d, const struct rec *s)
 {
 	int	 gained;
 
-	gained = (d->it.reply == NULL && s->it.reply != NULL) ||
-	    (d->it.stage == -1 && s->it.stage != -1);
+	gained = d->it.stage == -1 && s->it.stage != -1;
 	COPY(d, s, it.action);
 	COPY(d, s, it.remote_mta);
-	COPY(d, s, it.reply);
+	/* a DSN's own words beat a code-less line guessed from the text */
+	if (d->it.reply == NULL && s->it.reply != NULL &&
+	    (d->it.text == NULL ||
+	    dsn_code_at(s->it.reply, strlen(s->it.reply)) != 0)) {
+		d->it.reply = xstrdup(s->it.reply);
+		gained = 1;
+	}
 	COPY(d, s, it.text);
 	if (d->it.stage == -1)
 		d->it.stage = s->it.stage;
@@ -695,7 +786,7 @@ dsn_txt_add(struct ctx *c, struct rec *t)
 	    enh[4] >= '1' && enh[4] <= '6' && enh[5] == '\0')))
 		t->it.recipient = dsn_angle_addr(t->it.reply);
 	if (t->it.recipient == NULL && t->it.reply == NULL &&
-	    t->it.stage == -1) {
+	    t->it.text == NULL && t->it.stage == -1) {
 		dsn_rec_clear(t);
 		return;
 	}
@@ -809,6 +900,8 @@ dsn_merge(struct ctx *c, struct dsn *d)
 			d->items[i].text = NULL;
 		} else if (c->prose != NULL && d->items[i].text == NULL)
 			d->items[i].text = xstrdup(c->prose);
+		if (d->items[i].text != NULL)
+			d->items[i].text = text_unaddr(d->items[i].text);
 		finish(&d->items[i]);
 	}
 	d->nitems = L->n;

@@ -40,6 +40,14 @@ static const char *bounce_text[] = {
 	"mailbox is full", "not collected", "has not yet been delivered",
 	"delivery status notification", "i'm sorry to have to inform you",
 	"refused to talk to me", "temporary problem delivering your message",
+	/* other languages: German, French, Spanish, Italian, Dutch (ASCII) */
+	"konnte nicht zugestellt werden", "nicht zugestellt werden konnte",
+	"n'a pas pu etre remis",
+	"no se ha podido entregar", "no se pudo entregar",
+	"non e' stato possibile recapitare", "kon niet worden bezorgd",
+	/* challenge-response systems holding the message for the sender */
+	"address added to the recipient's allowed list",
+	"sender not pre-approved",
 };
 
 /* Subject words of a bounce. */
@@ -50,7 +58,11 @@ static const char *bounce_subject[] = {
 	"could not be delivered", "returned to sender", "mail system error",
 	"delivery problem", "rejected", "warning: could not",
 	"failed mail", "mail failure", "nicht zustellbar", "non remis",
-	"no se pudo entregar", "non recapitato",
+	"no se pudo entregar", "non recapitato", "unzustellbar",
+	"olevererbar", "onbestelbaar", "non recapitabile", "non distribuibile",
+	"impossible de remettre", "non distribuable", "no entregado",
+	"no se puede entregar", "nie dostarczono", "ikke levert",
+	"kunne ikke leveres", "kan inte levereras", "toimittamaton",
 };
 
 /* Subject words of an automatic reply. */
@@ -159,7 +171,8 @@ dsn_kind(const char *t, size_t n)
 	    "feedback-report") != NULL) ||
 	    dsn_ci_find(t, cap, "\nFeedback-Type:") != NULL ||
 	    (subj.p != NULL && dsn_ci_prefix(subj.p, subj.len,
-	    "complaint about message from ")))
+	    "complaint about message from ")) ||
+	    hdr_value(t, n, "X-HmXmrOriginalRecipient").p != NULL)
 		return DSN_KIND_ARF;
 	if (text_has(t, n, bounce_text,
 	    sizeof(bounce_text) / sizeof(bounce_text[0])))
@@ -179,4 +192,37 @@ dsn_kind(const char *t, size_t n)
 	    sizeof(auto_subject) / sizeof(auto_subject[0])))
 		return DSN_KIND_AUTOREPLY;
 	return DSN_KIND_NONE;
+}
+
+/*
+ * Header fields of a mail message: a text with several of them at the
+ * start of lines holds a message (its own header block, or one it
+ * quotes or forwards).
+ */
+static const char *mail_hdrs[] = {
+	"from:", "to:", "subject:", "date:", "message-id:", "received:",
+	"return-path:", "mime-version:", "reply-to:", "delivered-to:",
+};
+
+/* dsn_is_message - 1 if the text holds an RFC 5322 header block */
+int
+dsn_is_message(const char *t, size_t n)
+{
+	size_t		 cap = n < KIND_SCAN ? n : KIND_SCAN, i, k, e;
+	unsigned	 seen = 0, count = 0;
+
+	for (i = 0; t != NULL && i < cap; i = e + 1) {
+		for (e = i; e < cap && t[e] != '\n'; e++)
+			;
+		for (k = 0; k < nitems(mail_hdrs); k++)
+			if (dsn_ci_prefix(t + i, e - i, mail_hdrs[k]) &&
+			    (seen & (1u << k)) == 0) {
+				seen |= 1u << k;
+				count++;
+			}
+		/* From: and two more: a header block, not a reply */
+		if (count >= 3 && (seen & 1u) != 0)
+			return 1;
+	}
+	return 0;
 }

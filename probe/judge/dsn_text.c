@@ -45,6 +45,7 @@ static size_t	 rx_labelled(struct ctx *, const struct span *, size_t,
 static size_t	 rx_smtrans(struct ctx *, const struct span *, size_t,
 		    size_t, const struct sm *);
 static const char *code_in(const char *, size_t);
+static void	 own_error(struct rec *);
 
 /*
  * is_cut - 1 if the line starts the returned message, end of the text:
@@ -106,7 +107,7 @@ dsn_human(struct ctx *c, const struct span *l, size_t n)
 	}
 	free(sm.host);
 	for (i = before; i < c->txt.n && c->txt.v[i].it.reply == NULL &&
-	    c->txt.v[i].it.stage == -1; i++)
+	    c->txt.v[i].it.text == NULL && c->txt.v[i].it.stage == -1; i++)
 		;
 	if (i < c->txt.n)
 		return;		/* a recogniser found a reason or stage */
@@ -886,6 +887,41 @@ rx_labelled(struct ctx *c, const struct span *l, size_t n, size_t i)
 }
 
 /*
+ * own_error - a transcript line that is the sending mailer's own error
+ * about reaching the server ("554 could not connect and send the mail
+ * to H", "451 4.4.1 reply: read error", "550 5.1.2 Host unknown (Name
+ * server: H: host not found)"), not a remote reply: its code is the
+ * mailer's, so the words without it become the item's text
+ */
+static void
+own_error(struct rec *r)
+{
+	static const char *const own[] = { "could not connect",
+	    "connection refused", "connection timed out", "timed out while",
+	    "host not found", "host unknown", "name server:",
+	    "no route to host", "network is unreachable", "read error",
+	    "lost connection", "no valid mx", "deferred: connection" };
+	const char	*p = r->it.reply;
+	char		 enh[16];
+	size_t		 k, n;
+
+	if (p == NULL)
+		return;
+	n = strlen(p);
+	for (k = 0; k < nitems(own); k++)
+		if (dsn_ci_find(p, n, own[k]) != NULL)
+			break;
+	if (k == nitems(own) || dsn_code_at(p, n) == 0 || n < 5)
+		return;
+	p += 4;
+	if ((k = dsn_enh_at(p, strlen(p), enh)) > 0 && p[k] == ' ')
+		p += k + 1;
+	r->it.text = xstrdup(p);
+	free(r->it.reply);
+	r->it.reply = NULL;
+}
+
+/*
  * rx_smtrans - Sendmail's "----- Transcript of session follows -----"
  * without ">>>" and "<<<" lines: a line that starts with a 4xx or 5xx
  * code is the reply (or the mailer's own error, "554 could not connect
@@ -923,6 +959,7 @@ rx_smtrans(struct ctx *c, const struct span *l, size_t n, size_t i,
 		rec.it.stage = -1;
 		rec.it.reply = dsn_norm_reply(t.p,
 		    (size_t)(l[k - 1].p + l[k - 1].len - t.p));
+		own_error(&rec);
 		rec.it.recipient = back_rcpt(l, i, "fatal errors", 1);
 		if (rec.it.recipient == NULL)
 			rec.it.recipient = back_rcpt(l, i,

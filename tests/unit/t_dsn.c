@@ -379,11 +379,11 @@ static const struct tcase texts[] = {
 	{ "Sendmail transcript without <<<: the mailer's own reply line",
 	    "   ----- The following addresses had permanent fatal errors "
 	    "-----\n<x@example.com>\n\n   ----- Transcript of session "
-	    "follows -----\n554 could not connect and send the mail to "
-	    "192.0.2.12\n\n   ----- Message header follows -----\n"
+	    "follows -----\n554 5.4.6 Too many hops 26 (25 max): from "
+	    "w@example.net\n\n   ----- Message header follows -----\n"
 	    "From: w@example.net\n",
-	    { 1, 0, NULL, "x@example.com", NULL, NULL, NULL,
-	    "554 could not connect and send the mail", 554, -1 } },
+	    { 1, 0, NULL, "x@example.com", NULL, "5.4.6", NULL,
+	    "554 5.4.6 Too many hops", 554, -1 } },
 	{ "\"Original message follows.\" ends the text",
 	    "Delivery failed 20 attempts: w@example.org\n"
 	    "Original message follows.\n"
@@ -447,6 +447,37 @@ static const struct {
 	    "Subject: hello\nAuto-Submitted: no\n\nhi\n", DSN_KIND_NONE },
 	{ "ordinary mail", "From: a@example.com\nSubject: lunch\n\n"
 	    "see you at noon\n", DSN_KIND_NONE },
+	{ "a German Exchange bounce by its Subject", "From: a@example.com\n"
+	    "Subject: Unzustellbar: Angebot\n\nbitte\n", DSN_KIND_BOUNCE },
+	{ "a French bounce body", "From: a@example.com\nSubject: Re: x\n\n"
+	    "Votre message n'a pas pu etre remis a b@example.net.\n",
+	    DSN_KIND_BOUNCE },
+	{ "a challenge-response notice", "From: a@example.com\n"
+	    "Subject: RE: hello\n\nPlease click on the following link to "
+	    "have your address added to the recipient's allowed list.\n",
+	    DSN_KIND_BOUNCE },
+	{ "JMRP report sent as the reported message itself",
+	    "Received: from x by y\nX-HmXmrOriginalRecipient: r@hotmail.com\n"
+	    "From: list@example.com\nSubject: offers\n\nbuy\n",
+	    DSN_KIND_ARF },
+};
+
+/* dsn_is_message: a header block, at the top or forwarded, or not */
+static const struct {
+	const char	*name;
+	const char	*text;
+	int		 is;
+} msgs[] = {
+	{ "headers at the top", "From: a@example.com\nTo: b@example.net\n"
+	    "Subject: hi\n\nhello\n", 1 },
+	{ "a forwarded message after a log", "----\nunsubscribed? 1\n\n"
+	    "Received: from x\nFrom: a@example.com\nDate: Mon, 1 Jan 2024"
+	    "\n\nnews\n", 1 },
+	{ "a multi-line reply", "550-5.7.1 From: is forged\n550 5.7.1 "
+	    "Subject: and To: too\n", 0 },
+	{ "two fields without From:", "Subject: x\nTo: b@example.net\n"
+	    "Date: now\n\nhi\n", 0 },
+	{ "one line", "mailbox is full", 0 },
 };
 
 static const struct {
@@ -673,6 +704,7 @@ fuzz(const char *buf, size_t len)
 		dsn_free(d);
 		k = (size_t)dsn_kind(m, n);
 		bad += k > DSN_KIND_ARF;
+		bad += dsn_is_message(m, n) > 1;
 		if ((d = dsn_log_parse(m, n)) != NULL)
 			bad += !sane(d);
 		dsn_free(d);
@@ -769,6 +801,65 @@ main(void)
 	    "Exchange's \"did not reach the following recipient(s)\"");
 	dsn_free(d);
 
+	/* a non-SMTP Diagnostic-Code with words is the item's text, and
+	   the text carries no mail address */
+	{
+		static const char cr[] = "Content-Type: multipart/report; "
+		    "report-type=delivery-status; boundary=B\n\n--B\n"
+		    "Content-Type: text/plain\n\nHello, I received your "
+		    "message; you are on my Guest List at user7@example.com.\n"
+		    "--B\nContent-Type: message/delivery-status\n\n"
+		    "Reporting-MTA: dns; cr.example.com\n\n"
+		    "Final-Recipient: rfc822; r@example.net\nAction: failed\n"
+		    "Diagnostic-Code: X-Boxbe-Notice; Sender not pre-approved."
+		    "  Follow instructions in <user8@example.org> notice\n"
+		    "Status: 4.7.0\n--B--\n";
+		static const char pr[] = "Subject: Delivery failure\n\n"
+		    "Delivery failed 20 attempts: user9@example.org\n";
+
+		d = dsn_parse(cr, sizeof(cr) - 1);
+		ok(d->nitems == 1 && d->items[0].reply == NULL &&
+		    seq(d->items[0].text, "Sender not pre-approved. Follow "
+		    "instructions in notice"),
+		    "a non-SMTP Diagnostic-Code's words are the text (got %s)",
+		    d->nitems ? d->items[0].text : "-");
+		dsn_free(d);
+		static const char sm[] = "Subject: Returned mail: could not "
+		    "connect\n\nThe original message was received at "
+		    "today\n\n   ----- The following addresses had permanent "
+		    "fatal errors -----\n<s@example.net>\n\n   ----- "
+		    "Transcript of session follows -----\n554 could not "
+		    "connect and send the mail to 192.0.2.12\n\n";
+
+		d = dsn_parse(sm, sizeof(sm) - 1);
+		ok(d->nitems == 1 && d->items[0].reply == NULL &&
+		    seq(d->items[0].recipient, "s@example.net") &&
+		    seq(d->items[0].text, "could not connect and send the "
+		    "mail to 192.0.2.12"), "a transcript line that is the "
+		    "mailer's own error is text, not a reply (got %s)",
+		    d->nitems ? d->items[0].text : "-");
+		dsn_free(d);
+		static const char kh[] = "Final-Recipient: rfc822; k@example.net"
+		    "\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp;host "
+		    "example-net.mail.protection.outlook.com:25 says:\n 550 5.4.1 "
+		    "Recipient address rejected: Access denied.\n";
+
+		d = dsn_parse(kh, sizeof(kh) - 1);
+		ok(d->nitems == 1 && d->items[0].code == 550 &&
+		    seq(d->items[0].reply, "550 5.4.1 Recipient address "
+		    "rejected: Access denied."), "Diagnostic-Code \"smtp;host H "
+		    "says: 550 ...\": the reply after the host (got %s)",
+		    d->nitems ? d->items[0].reply : "-");
+		dsn_free(d);
+		d = dsn_parse(pr, sizeof(pr) - 1);
+		ok(d->nitems == 1 && d->items[0].text != NULL &&
+		    strchr(d->items[0].text, '@') == NULL &&
+		    strstr(d->items[0].text, "Delivery failed 20 attempts") !=
+		    NULL, "the bounce's own words without addresses (got %s)",
+		    d->nitems ? d->items[0].text : "-");
+		dsn_free(d);
+	}
+
 	/* MTA log lines: parsed, and their mutations are harmless */
 	d = dsn_log_parse(logs, strlen(logs));
 	ok(d != NULL && d->nitems == 3 && d->items[0].stage == STAGE_RCPT &&
@@ -802,6 +893,11 @@ main(void)
 		    kinds[i].kind, "dsn_kind: %s -> %d", kinds[i].name,
 		    kinds[i].kind);
 	ok(dsn_kind(NULL, 0) == DSN_KIND_NONE, "dsn_kind: NULL -> none");
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		ok(dsn_is_message(msgs[i].text, strlen(msgs[i].text)) ==
+		    msgs[i].is, "dsn_is_message: %s -> %d", msgs[i].name,
+		    msgs[i].is);
+	ok(dsn_is_message(NULL, 0) == 0, "dsn_is_message: NULL -> 0");
 
 	/* empty and NULL input */
 	d = dsn_parse("", 0);
