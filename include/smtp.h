@@ -65,7 +65,10 @@ struct smtp_params {
 	int		 tls_verify;	/* --tls-verify: failure is fatal */
 	const struct dane_policy *dane;	/* --dane: the TLSA lookup for this
 					   host (dane.h), or NULL */
-	long		 timeout_ms[STAGE__COUNT]; /* --timeout; 0: default */
+	const long	*timeout_ms;	/* --timeout: STAGE__COUNT entries,
+					   0 the stage's default (borrowed:
+					   one array for every session of a
+					   run); NULL: every default */
 	size_t		 max_line;	/* --max-line; 0: default */
 	size_t		 show_body;	/* message lines shown in transcript */
 	int		 pregreet;	/* --pregreet: send EHLO before the

@@ -54,7 +54,8 @@ struct target_conn {
 	int		 no_sni;	/* --no-tls-sni */
 	int		 tls_verify;	/* --tls-verify */
 	const long	*timeout_ms;	/* --timeout (STAGE__COUNT), or
-					   NULL */
+					   NULL; the sessions borrow it:
+					   it outlives them */
 	size_t		 max_line;	/* --max-line */
 	size_t		 show_body;	/* --show-body */
 	int		 pregreet;	/* --pregreet */

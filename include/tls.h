@@ -69,9 +69,9 @@ struct tls_dane {
 
 struct tls_info {
 	int		 done;		/* a handshake completed */
+	int		 bits;		/* (the ints in pairs: no padding) */
 	char		*version;	/* "TLSv1.3" */
 	char		*cipher;
-	int		 bits;
 	char		*group;		/* key exchange group, or NULL */
 	char		*sni;		/* server name sent, NULL if none */
 	char		*verify_name;	/* name (or IP) checked, NULL if none */
@@ -83,11 +83,11 @@ struct tls_info {
 	char		*pkix_error;
 	int		 name_match;	/* verify_name is in the certificate:
 					   1, 0, or -1 (no name, no cert) */
+	int		 expiry_warn;	/* the context's --tls-expiry-warn
+					   days, 0: no warning */
 	struct tls_cert	*chain;		/* as sent by the peer */
 	size_t		 nchain;
 	struct tls_dane	 dane;
-	int		 expiry_warn;	/* the context's --tls-expiry-warn
-					   days, 0: no warning */
 };
 
 /* tls_info_clear - free what info holds and zero it */

@@ -228,7 +228,8 @@ smtp_step(struct smtp_session *s)
 long
 smtp_timeout(struct smtp_session *s, enum smtp_stage st)
 {
-	return s->p->timeout_ms[st] > 0 ? s->p->timeout_ms[st] :
+	return s->p->timeout_ms != NULL && s->p->timeout_ms[st] > 0 ?
+	    s->p->timeout_ms[st] :
 	    stage_timeout(st);
 }
 

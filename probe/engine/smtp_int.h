@@ -31,14 +31,15 @@ struct smtp_session {
 	void			*arg;
 	struct io		*io;
 	struct record		*rec;
-	enum smtp_stage		 stage;
 	ssize_t			 cur;		/* open step, -1 none */
 	ssize_t			 primary;	/* step answering the command */
 	struct reply		*reply;		/* being read */
 	struct smtp_cmd		 cmd;		/* under way (strings borrowed) */
+	/* the ints in fours: no padding (thousands of idle sessions) */
 	int			 busy;		/* a command is under way */
 	int			 txn;		/* transaction number, from 1 */
 	int			 auth_round;	/* 334 challenges answered */
+	enum smtp_stage		 stage;
 	char			*auth_resp;	/* answer to send (secret) */
 	int			 use_helo;	/* EHLO refused: HELO */
 	int			 ehlo_ok;	/* an EHLO was accepted */
@@ -53,6 +54,9 @@ struct smtp_session {
 						   a second reply after the dot
 						   is its finding (eod-early) */
 	int			 binary_noted;
+	int			 lmtp_left;	/* replies still due after the
+						   message, one per accepted
+						   recipient */
 	char			*helo;		/* name last sent */
 	/* a pipelined group (RFC 2920, smtp_do_group()) */
 	struct smtp_cmd		*grp_cmd;	/* its commands (copied) */
@@ -64,17 +68,14 @@ struct smtp_session {
 						   a stray reply is one too
 						   many for it */
 	/* LMTP (RFC 2033) and BDAT (RFC 3030) */
-	int			 lmtp_left;	/* replies still due after the
-						   message, one per accepted
-						   recipient */
 	char			**acc;		/* recipients accepted in the
 						   transaction, in order */
 	size_t			 nacc;
-	int			 bdat;		/* this message goes by BDAT */
 	char			*bdat_buf;	/* the message, not dot-stuffed */
 	size_t			 bdat_len;
 	size_t			 bdat_off;	/* sent so far */
 	size_t			 bdat_chunk;
+	int			 bdat;		/* this message goes by BDAT */
 	int			 xclient_done;	/* --xclient sent and taken */
 	int			 xforward_done;	/* --xforward sent and taken */
 	int			 asif_running;	/* XCLIENT, EHLO, XFORWARD under

@@ -129,9 +129,7 @@ target_init(struct target *t, const struct target_conn *c,
 	    route_literal(host) ? NULL : host;
 	t->p.verify_name = c->sni != NULL ? c->sni : host;
 	t->p.tls_verify = c->tls_verify;
-	if (c->timeout_ms != NULL)
-		memcpy(t->p.timeout_ms, c->timeout_ms,
-		    sizeof(t->p.timeout_ms));
+	t->p.timeout_ms = c->timeout_ms;
 	t->p.max_line = c->max_line;
 	t->p.show_body = c->show_body;
 	t->p.pregreet = c->pregreet;

@@ -44,6 +44,7 @@ struct tls_ctx_opts {
 	int	 expiry_warn;	/* days, 0: off */
 };
 
+static void	 tls_lib_init(void);
 static int	 tls_version_of(const char *);
 static int	 tls_no_passphrase(char *, int, int, void *);
 static int	 tls_file_ok(const char *, const char *, char *, size_t);
@@ -250,12 +251,31 @@ tls_ctx_client(SSL_CTX *ctx, const struct tls_params *p, char *err,
 	return rv;
 }
 
+/*
+ * tls_lib_init - OpenSSL without its exit handler. OPENSSL_cleanup()
+ * at exit frees every table the library built (providers, algorithms,
+ * names, error strings): 5 % of the instructions of a STARTTLS probe,
+ * to give back memory the kernel takes back anyway. It must come before
+ * OpenSSL's first initialisation; after it, it changes nothing.
+ */
+static void
+tls_lib_init(void)
+{
+	static int	 done;
+
+	if (done)
+		return;
+	done = 1;
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
 int
 tls_params_check(const struct tls_params *p, char *err, size_t errlen)
 {
 	SSL_CTX	*ctx;
 	int	 rv;
 
+	tls_lib_init();
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		snprintf(err, errlen, "cannot create TLS context");
 		return -1;
@@ -297,6 +317,7 @@ tls_ctx_new(const struct tls_params *p, char *err, size_t errlen)
 	struct tls_ctx_opts	*o;
 	SSL_CTX			*ctx;
 
+	tls_lib_init();
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		snprintf(err, errlen, "cannot create TLS context");
 		return NULL;

@@ -63,7 +63,6 @@ t_start(struct t *t, const long *timeouts, size_t max_line)
 {
 	struct smtp_callbacks cb = { NULL, NULL, cb_ready, cb_done };
 	struct smtp_cmd	 c = { .stage = STAGE_CONNECT };
-	size_t		 i;
 
 	memset(t, 0, sizeof(*t));
 	if ((t->base = event_base_new()) == NULL)
@@ -80,8 +79,7 @@ t_start(struct t *t, const long *timeouts, size_t max_line)
 	t->p.tls_mode = "starttls";
 	t->p.tls_ctx = peer_client_ctx(t->peer);
 	t->p.max_line = max_line;
-	for (i = 0; timeouts != NULL && i < STAGE__COUNT; i++)
-		t->p.timeout_ms[i] = timeouts[i];
+	t->p.timeout_ms = timeouts;	/* the caller's, for the session */
 	t->s = smtp_session_new(t->base, &t->p, &cb, t);
 	smtp_do(t->s, &c);
 	peer_settle(t->peer);
