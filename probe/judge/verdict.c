@@ -397,13 +397,18 @@ fallback(int stage, const char *enh)
  * weak rules (the stage, the code class, the fallbacks) give way. The
  * reason stays the rules' when a rule of the class weighs at least
  * reason_rule; else it is the model's best reason of the class.
+ * tests/verdict/cv.sh prints the figures; with the model of issue 15's
+ * second pass (stems, objects, a reason model per class) the grid's best
+ * is 800 40 80 60: 96.7 % class, 91.4 % reason combined out of fold
+ * (700 60 88 60 gave 96.5 / 91.2; the rules alone, in-sample, 96.5 /
+ * 91.4).
  */
 static struct model_weigh {
 	int	 post_min;	/* per mille */
 	int	 w_min;
 	int	 w_max;
 	int	 reason_rule;
-} weigh = { 700, 60, 88, 60 };
+} weigh = { 800, 40, 80, 60 };
 
 int
 verdict_rule_matches(const char *id, int stage, int code,
