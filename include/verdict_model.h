@@ -4,7 +4,8 @@
  * its tables into probe/judge/verdict_model.c), scoring a reply's
  * features (probe/judge/verdict_feat.c: words, word pairs, stems, the
  * objects words name, stage, basic and enhanced codes, the same list the
- * trainer makes) for each class and each class/reason pair. verdict.c weighs it with the rules.
+ * trainer makes) for each class and each class/reason pair. verdict.c
+ * weighs it with the rules.
  */
 #ifndef SMTPROBE_VERDICT_MODEL_H
 #define SMTPROBE_VERDICT_MODEL_H

@@ -16,9 +16,10 @@
  * both tables are generated with the weights. tests/verdict/model.py
  * makes the same list (tests/unit/t_verdict.c checks both agree on a
  * fixture); each name is looked up by its 32-bit FNV-1a hash in the
- * generated tables (probe/judge/verdict_model.c). A label's score is its log prior, plus
- * for each distinct feature in the table the label's log-weight of it
- * (or its default when the feature was never seen with the label).
+ * generated tables (probe/judge/verdict_model.c). A label's score is
+ * its log prior, plus for each distinct feature in the table the
+ * label's log-weight of it (or its default when the feature was never
+ * seen with the label).
  */
 #include "config.h"
 
