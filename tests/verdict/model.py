@@ -8,9 +8,11 @@ basic code and the enhanced codes) for the class, and one logistic
 regression per class over its reasons (REASON_LR; or a naive Bayes over
 the class/reason pairs). The settings below were chosen by 5-fold
 cross-validation on train (--cv, --set NAME=VALUE to try another).
-Only features seen in at least MIN_DF train lines are kept; a feature is stored as the 32-bit FNV-1a hash of its name, with the
-log-weight it adds to each label it was seen with (fixed point, 1/1000)
-and, per label, the log-weight of a kept feature never seen with it.
+Only features seen in at least MIN_DF train lines are kept; a feature
+is stored as the 32-bit FNV-1a hash of its name, with the log-weight it
+adds to each label it was seen with (fixed point, 1/1000) and, per
+label, the log-weight of a kept feature never seen with it (0 for the
+regressions).
 
     python3 tests/verdict/model.py [--cv | --cv-only] [--oof FILE]
         [--set NAME=VALUE] [--out DIR]
@@ -19,8 +21,10 @@ writes DIR/probe/judge/verdict_model.c (the tables, "do not edit") and
 DIR/tests/verdict/model-fixture.tsv (lines with the top class and its
 score, which tests/unit/t_verdict.c checks the C side against), DIR
 defaulting to the source tree. --cv prints the k-fold cross-validation
-accuracy on train (--cv-only: and writes nothing); --oof FILE
-writes each train line's out-of-fold class and reason scores (what the combination with the rules is chosen from).
+accuracy on train (--cv-only: and writes nothing); --oof FILE writes
+each train line's out-of-fold class and reason scores (what the
+combination with the rules is chosen from: tests/verdict/cv.sh runs
+both steps, about 1.5 minutes).
 Python 3 standard library only; the output depends on train.tsv alone.
 The test split (test.tsv) is never read here.
 """
