@@ -2,9 +2,10 @@
  * verdict_model.h - the verdict's learned evidence: a model trained on
  * the train split of the reply corpus (tests/verdict/model.py writes
  * its tables into probe/judge/verdict_model.c), scoring a reply's
- * features (probe/judge/verdict_feat.c: words, word pairs, stage, basic
- * and enhanced codes, the same list the trainer makes) for each class
- * and each class/reason pair. verdict.c weighs it with the rules.
+ * features (probe/judge/verdict_feat.c: words, word pairs, stems, the
+ * objects words name, stage, basic and enhanced codes, the same list the
+ * trainer makes) for each class and each class/reason pair. verdict.c
+ * weighs it with the rules.
  */
 #ifndef SMTPROBE_VERDICT_MODEL_H
 #define SMTPROBE_VERDICT_MODEL_H
@@ -21,7 +22,16 @@ struct vm_entry {
 	int16_t		 weight;
 };
 
+/* a word and the object it names ("client", "ip") */
+struct vm_object {
+	const char	*word;
+	const char	*object;
+};
+
 /* the tables, generated (probe/judge/verdict_model.c) */
+extern const size_t	 vm_stem;	/* letters of a stem, 0 none */
+extern const struct vm_object vm_object[];	/* sorted by word */
+extern const size_t	 vm_nobject;
 extern const char *const vm_labels[];	/* classes, then class/reason */
 extern const size_t	 vm_nclass, vm_nlabel, vm_nfeat;
 extern const int32_t	 vm_prior[], vm_dflt[];

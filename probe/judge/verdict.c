@@ -398,13 +398,20 @@ fallback(int stage, const char *enh)
  * weak rules (the stage, the code class, the fallbacks) give way. The
  * reason stays the rules' when a rule of the class weighs at least
  * reason_rule; else it is the model's best reason of the class.
+ * tests/verdict/cv.sh prints the figures. On the 2,938 train lines
+ * that follow tests/verdict/LABELS.md, with the model of issue 15's
+ * second pass (stems, objects, a reason model per class), the grid's
+ * best is 700 50 88 60: 96.7 % class, 95.8 % reason combined out of
+ * fold (800 40 80 60, the best on the 2,533 lines before them: 96.4 /
+ * 95.5; the first model with 700 60 88 60: 96.6 / 95.5; the rules
+ * alone, in-sample: 96.1 / 95.0).
  */
 static struct model_weigh {
 	int	 post_min;	/* per mille */
 	int	 w_min;
 	int	 w_max;
 	int	 reason_rule;
-} weigh = { 700, 60, 88, 60 };
+} weigh = { 700, 50, 88, 60 };
 
 int
 verdict_rule_matches(const char *id, int stage, int code,

@@ -9,12 +9,17 @@
  * "e:5.7.1", "e:x.7.1" and "e:x.7"; the runs of ASCII letters of the
  * lower-cased text, each cut to FEAT_WORD letters; and each pair of
  * consecutive words, "ip_listed". Only the first FEAT_WORDS words and
- * FEAT_ENH enhanced codes count. tests/verdict/model.py makes the same
- * list (tests/unit/t_verdict.c checks both agree on a fixture); each
- * name is looked up by its 32-bit FNV-1a hash in the generated tables
- * (probe/judge/verdict_model.c). A label's score is its log prior, plus
- * for each distinct feature in the table the label's log-weight of it
- * (or its default when the feature was never seen with the label).
+ * FEAT_ENH enhanced codes count. Then, for each word longer than
+ * vm_stem letters, its stem "p:block" (its first vm_stem letters: one
+ * feature for blocked, blocking, blocklisted), and for each word in
+ * vm_object[] the object it names, "o:ip" (client, host, rdns ...);
+ * both tables are generated with the weights. tests/verdict/model.py
+ * makes the same list (tests/unit/t_verdict.c checks both agree on a
+ * fixture); each name is looked up by its 32-bit FNV-1a hash in the
+ * generated tables (probe/judge/verdict_model.c). A label's score is
+ * its log prior, plus for each distinct feature in the table the
+ * label's log-weight of it (or its default when the feature was never
+ * seen with the label).
  */
 #include "config.h"
 
@@ -107,15 +112,38 @@ feat_codes(const char *t, feat_fn *fn, void *arg)
 }
 
 /*
+ * feat_object - the object word names, or NULL (vm_object[] is sorted
+ * by word, in byte order)
+ */
+static const char *
+feat_object(const char *word)
+{
+	size_t	 lo = 0, hi = vm_nobject, mid;
+	int	 c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(vm_object[mid].word, word)) == 0)
+			return vm_object[mid].object;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
  * feat_each - call fn with each feature name of a reply, in the order
  * model.py lists them (duplicates included)
  */
 static void
 feat_each(int stage, const char *text, feat_fn *fn, void *arg)
 {
-	char	 name[FEAT_NAME], prev[FEAT_WORD + 1], word[FEAT_WORD + 1];
-	char	*t;
-	size_t	 i, j, k, nw = 0;
+	char		 name[FEAT_NAME], prev[FEAT_WORD + 1];
+	char		 word[FEAT_WORD + 1], *t;
+	const char	*o;
+	size_t		 i, j, k, nw = 0;
 
 	snprintf(name, sizeof(name), "s:%s", stage < 0 ? "unknown" :
 	    stage_name((enum smtp_stage)stage));
@@ -125,8 +153,9 @@ feat_each(int stage, const char *text, feat_fn *fn, void *arg)
 		if (t[i] >= 'A' && t[i] <= 'Z')
 			t[i] += 'a' - 'A';
 	feat_codes(t, fn, arg);
-	/* the words, then the pairs: two passes over the same runs */
-	for (k = 0; k < 2; k++) {
+	/* the words, the pairs, the stems, the objects: passes over the
+	   same runs */
+	for (k = 0; k < 4; k++) {
 		prev[0] = '\0';
 		nw = 0;
 		for (i = 0; t[i] != '\0' && nw < FEAT_WORDS;) {
@@ -141,9 +170,17 @@ feat_each(int stage, const char *text, feat_fn *fn, void *arg)
 			nw++;
 			if (k == 0)
 				fn(word, arg);
-			else if (prev[0] != '\0') {
+			else if (k == 1 && prev[0] != '\0') {
 				snprintf(name, sizeof(name), "%s_%s", prev,
 				    word);
+				fn(name, arg);
+			} else if (k == 2 && vm_stem > 0 &&
+			    strlen(word) > vm_stem) {
+				snprintf(name, sizeof(name), "p:%.*s",
+				    (int)vm_stem, word);
+				fn(name, arg);
+			} else if (k == 3 && (o = feat_object(word)) != NULL) {
+				snprintf(name, sizeof(name), "o:%s", o);
 				fn(name, arg);
 			}
 			memcpy(prev, word, sizeof(prev));
@@ -195,7 +232,7 @@ feat_index(uint32_t h)
 
 /* the distinct table features of a reply, while they are collected */
 struct feat_set {
-	long	 idx[2 * FEAT_WORDS + 4 * FEAT_ENH + 8];
+	long	 idx[4 * FEAT_WORDS + 4 * FEAT_ENH + 8];
 	size_t	 n;
 };
 

@@ -30,22 +30,22 @@
  * each split (measured, not wished for). Since issue 15's model
  * (tests/verdict/model.py, trained on train only) adds evidence, the
  * train figures are in-sample for the model too; the honest estimate
- * on train is 96.6 % class, 96.0 % reason with the model's out-of-fold
- * posteriors (tests/verdict/combine-cv.c; the rules alone 96.5/96.0,
- * in-sample). The test figures are on replies no rule or model saw.
- * Since round 4 the train labels follow tests/verdict/LABELS.md; the
- * test labels do not yet, so a test reason may count as wrong where
- * the two conventions differ.
+ * on train is 96.7 % class, 95.8 % reason with the model's out-of-fold
+ * scores (tests/verdict/cv.sh; the rules alone 96.1/95.0, in-sample;
+ * the model alone 89.3/80.1 out of fold). The test figures are on
+ * replies no rule or model saw. Both splits' labels follow
+ * tests/verdict/LABELS.md (test reviewed blind: with its labels as they
+ * were before, 86.8/76.9).
  * Earlier: first-match rules 79.1/66.4 (train) and 73.4/58.7 (test);
  * evidence-scored rules alone 95.1/90.8 and 82.7/72.9; on the grown
  * corpus before the third pass of rules 97.4/91.6 and 85.6/75.1; before
  * round 4 98.8/93.6 and 85.7/75.7 (CV 96.5/91.1). The goal of issue 15
  * is 95 % class and 90 % reason on test, not reached yet.
  */
-#define TRAIN_CLASS	988	/* train: class right, per mille */
-#define TRAIN_REASON	984	/* train: reason right, per mille */
-#define TEST_CLASS	854	/* test: class right, per mille */
-#define TEST_REASON	750	/* test: reason right, per mille */
+#define TRAIN_CLASS	984	/* train: class right, per mille */
+#define TRAIN_REASON	978	/* train: reason right, per mille */
+#define TEST_CLASS	884	/* test: class right, per mille */
+#define TEST_REASON	795	/* test: reason right, per mille */
 #define LEGACY		"legacy:corpus.tsv"
 #define TRAIN_PERCENT	70	/* hash % 100 below this: train */
 
@@ -539,6 +539,7 @@ fixed(void)
 {
 	struct verdict	 v;
 	char		*a, *b;
+	size_t		 i;
 
 	a = normalise("550-5.7.1 [192.0.2.7   12] Our  system has detected "
 	    "that a1si1234567wrb.12 - gsmtp <Jo@Example.com>");
@@ -636,11 +637,14 @@ fixed(void)
 	    "still the recipient (%s/%s, rule %s)", v.class, v.reason, v.rule);
 	verdict_reply(-1, 535, NULL, "535 your password was not accepted",
 	    &v);
-	ok(strcmp(v.class, "auth") == 0 && strcmp(v.rule, "model") == 0 &&
-	    v.nevidence >= 2 && strcmp(v.evidence[0].kind, "model") == 0 &&
-	    strstr(v.evidence[0].words, "password") != NULL,
-	    "the model's evidence leads, with the words that weighed most "
-	    "(%s, \"%s\")", v.rule, v.nevidence ? v.evidence[0].words : "");
+	for (i = 0; i < v.nevidence; i++)
+		if (strcmp(v.evidence[i].kind, "model") == 0)
+			break;
+	ok(strcmp(v.class, "auth") == 0 && v.nevidence >= 2 &&
+	    i < v.nevidence && strstr(v.evidence[i].words, "password") !=
+	    NULL, "the model's evidence agrees, with the words that weighed "
+	    "most (%s, \"%s\")", v.rule, i < v.nevidence ?
+	    v.evidence[i].words : "");
 	verdict_reply(STAGE_RCPT, 550, NULL, "550 5.1.3 Invalid recipient "
 	    "address", &v);
 	ok(strcmp(v.class, "recipient") == 0 && strcmp(v.reason,

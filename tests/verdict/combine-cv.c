@@ -3,12 +3,15 @@
  * on train only with out-of-fold model posteriors (a tool, not built by
  * make; the weights in probe/judge/verdict.c were chosen with it).
  *
+ *   sh ../tests/verdict/cv.sh [grid]   (from build/: does all of this)
+ *
  *   python3 tests/verdict/model.py --cv --oof /tmp/oof.txt --out /tmp/m
  *   (mkdir -p /tmp/m/probe/judge /tmp/m/tests/verdict first)
  *   cd build && cc -O2 -I. -I.. -I../include -o /tmp/combine-cv \
  *       ../tests/verdict/combine-cv.c libprobe.a -ljansson -lm \
  *       $(pkg-config --libs libevent openssl ldns)
- *   /tmp/combine-cv ../tests/verdict/train.tsv /tmp/oof.txt [P W0 W1 R]
+ *   /tmp/combine-cv ../tests/verdict/train.tsv /tmp/oof.txt \
+ *       [grid | P W0 W1 R]
  *
  * It includes probe/judge/verdict.c to set its weights (struct
  * model_weigh: posterior floor, weight at the floor, weight at
@@ -128,14 +131,24 @@ cv_read(const char *train, const char *oof)
 	fclose(fo);
 }
 
-/* cv_run - accuracy with the model (use) or the rules alone */
+/* the figures of one run over the train lines */
+struct cv_fig {
+	size_t	 good, rgood;		/* class right, and reason too */
+	size_t	 weak, wgood, wrgood;	/* the same where the rules are weak */
+	size_t	 changed, fixed, broke;	/* classes the model changes */
+};
+
+#define WEAK_RULES	70	/* rules' best evidence below this: weak */
+
+/* cv_count - one run: the model's evidence (use) or the rules alone */
 static void
-cv_run(int use)
+cv_count(int use, struct cv_fig *f)
 {
 	struct verdict	 v, v0;
-	size_t		 i, good = 0, rgood = 0, changed = 0, fixed = 0;
-	size_t		 broke = 0;
+	size_t		 i;
+	int		 weak, c, r;
 
+	memset(f, 0, sizeof(*f));
 	for (i = 0; i < ncv; i++) {
 		struct cv_line	*l = &cvl[i];
 		int		 st = stage_lookup(l->f[0]);
@@ -144,42 +157,116 @@ cv_run(int use)
 		verdict_reply_model(st, code, NULL, l->f[3], NULL, &v0);
 		verdict_reply_model(st, code, NULL, l->f[3], use ? &l->m :
 		    NULL, &v);
+		weak = v0.nevidence == 0 || v0.evidence[0].weight <
+		    WEAK_RULES;
 		if (strcmp(v0.class, v.class) != 0) {
-			changed++;
-			fixed += strcmp(v.class, l->f[1]) == 0;
-			broke += strcmp(v0.class, l->f[1]) == 0;
+			f->changed++;
+			f->fixed += strcmp(v.class, l->f[1]) == 0;
+			f->broke += strcmp(v0.class, l->f[1]) == 0;
 		}
-		if (strcmp(v.class, l->f[1]) == 0) {
-			good++;
-			rgood += strcmp(v.reason, l->f[2]) == 0;
-		}
+		c = strcmp(v.class, l->f[1]) == 0;
+		r = c && strcmp(v.reason, l->f[2]) == 0;
+		f->good += c;
+		f->rgood += r;
+		f->weak += weak;
+		f->wgood += weak && c;
+		f->wrgood += weak && r;
 	}
-	printf("%s: class %.2f%%, reason %.2f%% (%zu lines)", use ?
-	    "rules and model" : "rules alone", 100.0 * good / ncv,
-	    100.0 * rgood / ncv, ncv);
+}
+
+/* cv_run - print the accuracy with the model (use) or the rules alone */
+static void
+cv_run(int use)
+{
+	struct cv_fig	 f;
+
+	cv_count(use, &f);
+	printf("%s: class %.2f%%, reason %.2f%% (%zu lines); where the "
+	    "rules are weak (< %d): class %.2f%%, reason %.2f%% (%zu)",
+	    use ? "rules and model" : "rules alone", 100.0 * f.good / ncv,
+	    100.0 * f.rgood / ncv, ncv, WEAK_RULES, f.weak ? 100.0 * f.wgood /
+	    f.weak : 0.0, f.weak ? 100.0 * f.wrgood / f.weak : 0.0, f.weak);
 	if (use)
 		printf("; weights %d %d %d %d; the model changes %zu (right "
 		    "%zu, was right %zu)", weigh.post_min, weigh.w_min,
-		    weigh.w_max, weigh.reason_rule, changed, fixed, broke);
+		    weigh.w_max, weigh.reason_rule, f.changed, f.fixed,
+		    f.broke);
 	printf("\n");
+}
+
+/* cv_model - the model alone, out of fold: its class and its reason */
+static void
+cv_model(void)
+{
+	size_t		 i, good = 0, rgood = 0;
+	const char	*r;
+
+	for (i = 0; i < ncv; i++) {
+		if (cvl[i].m.class == NULL ||
+		    strcmp(cvl[i].m.class, cvl[i].f[1]) != 0)
+			continue;
+		good++;
+		r = verdict_model_reason(&cvl[i].m, cvl[i].m.class);
+		rgood += r != NULL && strcmp(r, cvl[i].f[2]) == 0;
+	}
+	printf("model alone (out of fold): class %.2f%%, reason %.2f%%\n",
+	    100.0 * good / ncv, 100.0 * rgood / ncv);
+}
+
+/*
+ * cv_grid - every combination of the weights on a small grid, the best
+ * (class plus reason right) first among the lines printed
+ */
+static void
+cv_grid(void)
+{
+	static const int pm[] = { 500, 600, 700, 800, 900 };
+	static const int wl[] = { 40, 50, 60, 70 };
+	static const int wh[] = { 80, 88, 92, 96 };
+	static const int rr[] = { 50, 60, 70, 80, 90 };
+	struct cv_fig	 f;
+	size_t		 a, b, c, d, best = 0;
+
+	for (a = 0; a < nitems(pm); a++)
+	for (b = 0; b < nitems(wl); b++)
+	for (c = 0; c < nitems(wh); c++)
+	for (d = 0; d < nitems(rr); d++) {
+		weigh.post_min = pm[a];
+		weigh.w_min = wl[b];
+		weigh.w_max = wh[c];
+		weigh.reason_rule = rr[d];
+		cv_count(1, &f);
+		if (f.good + f.rgood < best)
+			continue;
+		best = f.good + f.rgood;
+		printf("grid %d %d %d %d: class %.2f%%, reason %.2f%%; weak "
+		    "%.2f%% %.2f%%\n", pm[a], wl[b], wh[c], rr[d],
+		    100.0 * f.good / ncv, 100.0 * f.rgood / ncv,
+		    100.0 * f.wgood / f.weak, 100.0 * f.wrgood / f.weak);
+	}
 }
 
 int
 main(int argc, char *argv[])
 {
 	log_init("combine-cv", -1);
-	if (argc != 3 && argc != 7) {
+	if (argc != 3 && argc != 4 && argc != 7) {
 		fprintf(stderr, "usage: combine-cv train.tsv oof.txt "
-		    "[post_min w_min w_max reason_rule]\n");
+		    "[grid | post_min w_min w_max reason_rule]\n");
 		return 2;
 	}
 	cv_read(argv[1], argv[2]);
+	if (argc == 4) {
+		cv_grid();
+		return 0;
+	}
 	if (argc == 7) {
 		weigh.post_min = (int)strtol(argv[3], NULL, 10);
 		weigh.w_min = (int)strtol(argv[4], NULL, 10);
 		weigh.w_max = (int)strtol(argv[5], NULL, 10);
 		weigh.reason_rule = (int)strtol(argv[6], NULL, 10);
 	}
+	cv_model();
 	cv_run(0);
 	cv_run(1);
 	return 0;

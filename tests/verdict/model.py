@@ -1,22 +1,30 @@
 #!/usr/bin/env python3
 """model.py - train the verdict's learned evidence from train.tsv only.
 
-The model is a multinomial naive Bayes over binary features of a reply
-(see feats(): lower-cased ASCII words, word bigrams, the stage, the basic
-code and the enhanced codes), one over the classes and one over the
-class/reason pairs. Only features seen in at least MIN_DF train lines are
-kept; a feature is stored as the 32-bit FNV-1a hash of its name, with the
-log-weight it adds to each label it was seen with (fixed point, 1/1000)
-and, per label, the log-weight of a kept feature never seen with it.
+The model is a multinomial logistic regression over binary features of
+a reply (see feats(): lower-cased ASCII words, word bigrams, the first
+STEM letters of longer words, the object a word names, the stage, the
+basic code and the enhanced codes) for the class, and one logistic
+regression per class over its reasons (REASON_LR; or a naive Bayes over
+the class/reason pairs). The settings below were chosen by 5-fold
+cross-validation on train (--cv, --set NAME=VALUE to try another).
+Only features seen in at least MIN_DF train lines are kept; a feature
+is stored as the 32-bit FNV-1a hash of its name, with the log-weight it
+adds to each label it was seen with (fixed point, 1/1000) and, per
+label, the log-weight of a kept feature never seen with it (0 for the
+regressions).
 
-    python3 tests/verdict/model.py [--cv] [--oof FILE] [--out DIR]
+    python3 tests/verdict/model.py [--cv | --cv-only] [--oof FILE]
+        [--set NAME=VALUE] [--out DIR]
 
 writes DIR/probe/judge/verdict_model.c (the tables, "do not edit") and
 DIR/tests/verdict/model-fixture.tsv (lines with the top class and its
 score, which tests/unit/t_verdict.c checks the C side against), DIR
 defaulting to the source tree. --cv prints the k-fold cross-validation
-accuracy on train; --oof FILE writes each train line's out-of-fold class
-posteriors (what the combination with the rules is chosen from).
+accuracy on train (--cv-only: and writes nothing); --oof FILE writes
+each train line's out-of-fold class and reason scores (what the
+combination with the rules is chosen from: tests/verdict/cv.sh runs
+both steps, about 1.5 minutes).
 Python 3 standard library only; the output depends on train.tsv alone.
 The test split (test.tsv) is never read here.
 """
@@ -26,18 +34,21 @@ import random
 import sys
 
 ALPHA = 0.3		# additive smoothing
-MIN_DF = 2		# a feature must be seen in this many train lines
+MIN_DF = 1		# a feature must be seen in this many train lines
 SCALE = 1000		# fixed point of the stored log-weights
 L2 = 0.0001		# logistic regression: L2 penalty
 EPOCHS = 15		# passes over train
-RATE = 0.5		# AdaGrad step
-PRUNE = 50		# a smaller weight (1/1000) is left out
+RATE = 0.1		# AdaGrad step
+PRUNE = 80		# a smaller weight (1/1000) is left out
 FOLDS = 5
 SEED = 15
 WORD_MAX = 24		# a longer word is cut to this many letters
 FEAT_WORDS = 200	# words of a reply that count
 FEAT_ENH = 8		# enhanced codes of a reply that count
 FIXTURE_EVERY = 25	# one train line in this many goes to the fixture
+STEM = 5		# also each word's first STEM letters ("p:block"), 0 none
+OBJ = 1			# also the objects the words name ("o:ip"), 0 none
+REASON_LR = 1		# reasons: 1 LR per class, 0 naive Bayes over pairs
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -140,7 +151,35 @@ def feats(stage, text):
     w = words(t)
     fs += w
     fs += [a + '_' + b for a, b in zip(w, w[1:])]
+    if STEM:
+        fs += ['p:' + x[:STEM] for x in w if len(x) > STEM]
+    if OBJ:
+        fs += ['o:' + OBJECTS[x] for x in w if x in OBJECTS]
     return fs
+
+
+# the object a word names (what a refusal is about), pooled so that a
+# synonym seen once counts with the others
+OBJECTS = {}
+for _o, _ws in (
+        ('ip', 'client ip ips host hosts hostname rdns ptr reverse dynamic '
+         'residential dialup connection connections network'),
+        ('helo', 'helo ehlo'),
+        ('sender', 'sender senders from envelope originator'),
+        ('recipient', 'recipient recipients rcpt user users mailbox '
+         'mailboxes account accounts addressee'),
+        ('content', 'message messages content body url urls uri link links '
+         'attachment attachments spam virus'),
+        ('rate', 'rate limit limits many quota volume frequency exceeded '
+         'throttled throttling'),
+        ('tls', 'tls starttls ssl encryption encrypted certificate'),
+        ('auth', 'auth authentication authenticated authenticate login '
+         'password credentials'),
+        ('relay', 'relay relaying relayed'),
+        ('list', 'listed blacklisted blocklisted blacklist blocklist '
+         'dnsbl rbl spamhaus')):
+    for _w in _ws.split():
+        OBJECTS[_w] = _o
 
 
 def load(path):
@@ -202,8 +241,12 @@ class LR:
     order of examples) over sets of feature hashes; the same interface
     as NB: prior (the bias), dflt (0) and w (hash -> {label: weight})"""
 
-    def __init__(self, rows, labels, l2=L2, epochs=EPOCHS, rate=RATE,
-                 min_df=MIN_DF):
+    def __init__(self, rows, labels, l2=None, epochs=None, rate=None,
+                 min_df=None):
+        l2 = L2 if l2 is None else l2
+        epochs = EPOCHS if epochs is None else epochs
+        rate = RATE if rate is None else rate
+        min_df = MIN_DF if min_df is None else min_df
         df = {}
         for fs in rows:
             for h in fs:
@@ -213,34 +256,34 @@ class LR:
         nl = len(self.labels)
         li = {y: j for j, y in enumerate(self.labels)}
         rows = [[h for h in fs if h in vocab] for fs in rows]
-        w = {}
-        g2 = {}
+        w = {h: [0.0] * nl for h in vocab}
+        g2 = {h: [0.01] * nl for h in vocab}
         b = [0.0] * nl
+        rng = range(nl)
         order = list(range(len(rows)))
         rnd = random.Random(SEED)
+        exp = math.exp
+        sqrt = math.sqrt
         for _ in range(epochs):
             rnd.shuffle(order)
             for i in order:
                 s = b[:]
                 for h in rows[i]:
-                    wh = w.get(h)
-                    if wh is not None:
-                        for j in range(nl):
-                            s[j] += wh[j]
+                    wh = w[h]
+                    s = [a + c for a, c in zip(s, wh)]
                 m = max(s)
-                e = [math.exp(v - m) for v in s]
+                e = [exp(v - m) for v in s]
                 z = sum(e)
                 g = [v / z for v in e]
                 g[li[labels[i]]] -= 1.0
-                for j in range(nl):
-                    b[j] -= rate * 0.1 * g[j]
+                b = [a - rate * 0.1 * c for a, c in zip(b, g)]
                 for h in rows[i]:
-                    wh = w.setdefault(h, [0.0] * nl)
-                    gh = g2.setdefault(h, [0.01] * nl)
-                    for j in range(nl):
+                    wh = w[h]
+                    gh = g2[h]
+                    for j in rng:
                         d = g[j] + l2 * wh[j]
                         gh[j] += d * d
-                        wh[j] -= rate * d / math.sqrt(gh[j])
+                        wh[j] -= rate * d / sqrt(gh[j])
         self.prior = {y: q(b[j]) for j, y in enumerate(self.labels)}
         self.dflt = {y: 0 for y in self.labels}
         self.w = {}
@@ -251,6 +294,36 @@ class LR:
                 self.w[h] = d
 
     scores = NB.scores
+
+
+class ReasonLR:
+    """the reasons of each class: one logistic regression per class over
+    the lines of that class (labels "class/reason"), so that a pair's
+    score is comparable with the other reasons of its class only"""
+
+    def __init__(self, rows, labels):
+        self.labels = sorted(set(labels))
+        self.prior = {}
+        self.dflt = {y: 0 for y in self.labels}
+        self.w = {}
+        for c in sorted({y.split('/')[0] for y in labels}):
+            sub = [(fs, y) for fs, y in zip(rows, labels)
+                   if y.split('/')[0] == c]
+            ys = sorted({y for _, y in sub})
+            if len(ys) == 1:
+                self.prior[ys[0]] = 0
+                continue
+            m = LR([fs for fs, _ in sub], [y for _, y in sub])
+            for y in ys:
+                self.prior[y] = m.prior[y]
+            for h, d in m.w.items():
+                self.w.setdefault(h, {}).update(d)
+
+    scores = NB.scores
+
+
+def reason_model(rows, labels):
+    return ReasonLR(rows, labels) if REASON_LR else NB(rows, labels)
 
 
 def q(x):
@@ -301,8 +374,8 @@ def cv(data, rows, oof=None):
         held = set(part)
         tr = [i for i in range(len(data)) if i not in held]
         cm = LR([rows[i] for i in tr], [data[i][1] for i in tr])
-        rm = NB([rows[i] for i in tr],
-                [data[i][1] + '/' + data[i][2] for i in tr])
+        rm = reason_model([rows[i] for i in tr],
+                          [data[i][1] + '/' + data[i][2] for i in tr])
         for i in part:
             s = cm.scores(rows[i])
             c = top(s)
@@ -338,13 +411,15 @@ def emit(cm, rm, n, out):
     A(' * tests/verdict/train.tsv (%d lines); do not edit: run' % n)
     A(' * "python3 tests/verdict/model.py" and commit the result.')
     A(' *')
-    A(' * Classes: logistic regression (L2 %g, %d passes, weights under'
-      % (L2, EPOCHS))
-    A(' * %d/%d left out); class/reason pairs: multinomial naive Bayes'
-      % (PRUNE, SCALE))
-    A(' * (smoothing %.2f). Features seen in at least %d train lines,'
-      % (ALPHA, MIN_DF))
-    A(' * stored as their FNV-1a hash; weights in 1/%d.' % SCALE)
+    A(' * Classes: logistic regression (L2 %g, %d passes, step %g,'
+      % (L2, EPOCHS, RATE))
+    A(' * weights under %d/%d left out); reasons: %s.'
+      % (PRUNE, SCALE, 'a logistic regression per class' if REASON_LR
+         else 'naive Bayes over class/reason pairs (smoothing %.2f)'
+         % ALPHA))
+    A(' * Features seen in at least %d train lines, stored as their'
+      % MIN_DF)
+    A(' * FNV-1a hash; weights in 1/%d.' % SCALE)
     A(' */')
     A('#include "config.h"')
     A('')
@@ -358,6 +433,15 @@ def emit(cm, rm, n, out):
         A('\t%s,' % c_str(y))
     A('};')
     A('const size_t vm_nclass = %d;' % len(cm.labels))
+    A('')
+    A('/* the features beside words and pairs: stems, objects */')
+    A('const size_t vm_stem = %d;' % STEM)
+    A('const struct vm_object vm_object[] = {')
+    for x in sorted(OBJECTS) if OBJ else []:
+        A('\t{ %s, %s },' % (c_str(x), c_str(OBJECTS[x])))
+    A('\t{ NULL, NULL }')
+    A('};')
+    A('const size_t vm_nobject = %d;' % (len(OBJECTS) if OBJ else 0))
     A('const size_t vm_nlabel = %d;' % len(labels))
     A('')
     A('/* per label: log prior, log-weight of a kept feature unseen */')
@@ -431,7 +515,7 @@ def fixture(data, rows, cm, rm, out):
 def main(argv):
     out = TOP
     oof = None
-    docv = False
+    docv = cvonly = False
     i = 1
     while i < len(argv):
         if argv[i] == '--cv':
@@ -439,11 +523,18 @@ def main(argv):
         elif argv[i] == '--oof' and i + 1 < len(argv):
             i += 1
             oof = argv[i]
+        elif argv[i] == '--set' and i + 1 < len(argv):
+            i += 1
+            k, v = argv[i].split('=', 1)
+            globals()[k] = type(globals()[k])(v)
+        elif argv[i] == '--cv-only':
+            docv = cvonly = True
         elif argv[i] == '--out' and i + 1 < len(argv):
             i += 1
             out = argv[i]
         else:
-            sys.stderr.write('usage: model.py [--cv] [--oof FILE] '
+            sys.stderr.write('usage: model.py [--cv | --cv-only] '
+                             '[--oof FILE] [--set NAME=VALUE] '
                              '[--out DIR]\n')
             return 2
         i += 1
@@ -451,8 +542,10 @@ def main(argv):
     rows = [hashes(d[0], d[3]) for d in data]
     if docv or oof is not None:
         cv(data, rows, oof)
+    if cvonly:
+        return 0
     cm = LR(rows, [d[1] for d in data])
-    rm = NB(rows, [d[1] + '/' + d[2] for d in data])
+    rm = reason_model(rows, [d[1] + '/' + d[2] for d in data])
     nf, ne = emit(cm, rm, len(data), out)
     fixture(data, rows, cm, rm, out)
     sys.stderr.write('model.py: %d lines, %d features, %d entries\n' %
