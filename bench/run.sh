@@ -330,19 +330,23 @@ if ! skip 5; then
 			[ "$count" = MAX ] && count=$max
 			set -- $(idle "$kind" "$count")
 			hwm=$1 got=$2
-			[ "$got" -ge "$count" ] ||
+			# the figures divide by the sessions that came up
+			n=$count
+			[ "$got" -ge "$count" ] || {
 			    say "warning: only $got of $count $kind sessions came up ($(tail -1 "$work/idle.err"))"
-			record "peak RSS, $count idle $kind sessions" \
-			    "$((hwm / 1024)) MB, $(awk -v h="$hwm" -v n="$count" \
+			    n=$got
+			}
+			record "peak RSS, $n idle $kind sessions" \
+			    "$((hwm / 1024)) MB, $(awk -v h="$hwm" -v n="$n" \
 			    'BEGIN { printf "%.2f KB", h / n }') a session" \
 			    "smtprobe batch -c $count --per-ip $(((count + 3) / 4)) (4 addresses) $([ "$kind" = tls ] && echo --starttls); VmHWM"
 			if [ -n "$prev" ]; then
-				record "  marginal per $kind session ($prevn -> $count)" \
+				record "  marginal per $kind session ($prevn -> $n)" \
 				    "$(awk -v a="$prev" -v b="$hwm" -v m="$prevn" \
-				    -v n="$count" 'BEGIN { printf "%.2f KB", (b - a) / (n - m) }')" \
-				    "(VmHWM($count) - VmHWM($prevn)) / $((count - prevn)); goal plain <= 3 KB, TLS <= 30 KB"
+				    -v n="$n" 'BEGIN { printf "%.2f KB", (b - a) / (n - m) }')" \
+				    "(VmHWM($n) - VmHWM($prevn)) / $((n - prevn)); goal plain <= 3 KB, TLS <= 30 KB"
 			fi
-			prev=$hwm prevn=$count
+			prev=$hwm prevn=$n
 		done
 	done
 fi
