@@ -336,6 +336,7 @@ if ! skip 5; then
 			    say "warning: only $got of $count $kind sessions came up ($(tail -1 "$work/idle.err"))"
 			    n=$got
 			}
+			[ "$n" -gt 0 ] || continue
 			record "peak RSS, $n idle $kind sessions" \
 			    "$((hwm / 1024)) MB, $(awk -v h="$hwm" -v n="$n" \
 			    'BEGIN { printf "%.2f KB", h / n }') a session" \
