@@ -899,6 +899,24 @@ main(void)
 		    msgs[i].is);
 	ok(dsn_is_message(NULL, 0) == 0, "dsn_is_message: NULL -> 0");
 
+	/* a message's own header block is no bounce text */
+	{
+		const char *hb = "Received: by mx.example.com; "
+		    "Thu, 20 Aug 2009 05:15:43 -0700\n"
+		    "Authentication-Results: mx.example.com; spf=pass "
+		    "(example.com: domain of a@example.net designates "
+		    "192.0.2.10 as permitted sender)\n"
+		    "From: a@example.net\nSubject: RE: hello\n\n"
+		    "This account is protected. Please click on the link "
+		    "to have your address added to the allowed list.\n";
+
+		d = dsn_parse(hb, strlen(hb));
+		ok(d != NULL && d->nitems == 0,
+		    "a header field (Authentication-Results:) is no reply "
+		    "(%zu items)", d != NULL ? d->nitems : 0);
+		dsn_free(d);
+	}
+
 	/* empty and NULL input */
 	d = dsn_parse("", 0);
 	ok(d != NULL && d->nitems == 0 && d->reporting_mta == NULL,
