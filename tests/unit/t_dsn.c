@@ -447,6 +447,12 @@ static const struct {
 	    "Subject: hello\nAuto-Submitted: no\n\nhi\n", DSN_KIND_NONE },
 	{ "ordinary mail", "From: a@example.com\nSubject: lunch\n\n"
 	    "see you at noon\n", DSN_KIND_NONE },
+	{ "an empty X-Autoreply: says nothing",
+	    "From: a@example.com\nX-Autoreply:\nSubject: your letter\n\n"
+	    "we answered on time\n", DSN_KIND_NONE },
+	{ "X-Autoreply: yes is an auto-reply",
+	    "From: a@example.com\nX-Autoreply: yes\nSubject: hello\n\n"
+	    "I am away\n", DSN_KIND_AUTOREPLY },
 	{ "a German Exchange bounce by its Subject", "From: a@example.com\n"
 	    "Subject: Unzustellbar: Angebot\n\nbitte\n", DSN_KIND_BOUNCE },
 	{ "a French bounce body", "From: a@example.com\nSubject: Re: x\n\n"
