@@ -64,6 +64,7 @@ static char	*prose_of(const struct span *, size_t);
 static int	 reply_junk(const char *);
 static int	 reply_junk_words(const char *, size_t);
 static char	*text_unaddr(char *);
+static size_t	 mail_head_end(const struct span *, size_t);
 static void	 dsn_fields(struct ctx *, const struct span *, size_t, int);
 static void	 dsn_merge(struct ctx *, struct dsn *);
 
@@ -908,6 +909,30 @@ dsn_merge(struct ctx *c, struct dsn *d)
 	L->n = 0;
 }
 
+/*
+ * mail_head_end - the index of the first body line when the text opens
+ * with a mail message's header block (fields up to a blank line, at
+ * least two of From:, Date:, Received:, Message-ID:, Return-Path:),
+ * else 0
+ */
+static size_t
+mail_head_end(const struct span *l, size_t n)
+{
+	static const char *const mail[] = {
+		"from:", "date:", "received:", "message-id:", "return-path:",
+	};
+	size_t		 i, k, nl, seen = 0;
+
+	for (i = 0; i < n && !dsn_blank(&l[i]); i = field_end(l, n, i)) {
+		if (!hdr_name(&l[i], &nl))
+			return 0;
+		for (k = 0; k < sizeof(mail) / sizeof(mail[0]); k++)
+			if (dsn_ci_prefix(l[i].p, l[i].len, mail[k]))
+				seen++;
+	}
+	return i < n && seen >= 2 ? i + 1 : 0;
+}
+
 /* dsn_parse - walk the MIME tree, scan for stray fields, merge */
 struct dsn *
 dsn_parse(const char *text, size_t len)
@@ -949,9 +974,15 @@ dsn_parse(const char *text, size_t len)
 				break;
 			}
 	}
-	/* a pasted text the MIME walk took for a header block */
-	if (c.dsn.n == 0 && c.txt.n == 0)
-		dsn_human(&c, v, n);
+	/*
+	 * a pasted text the MIME walk took for a header block; a message's
+	 * own header block is no bounce text (its Authentication-Results:
+	 * "domain of <addr> designates ..." is not a reply)
+	 */
+	if (c.dsn.n == 0 && c.txt.n == 0) {
+		i = mail_head_end(v, n);
+		dsn_human(&c, v + i, n - i);
+	}
 	dsn_merge(&c, d);
 	d->reporting_mta = c.reporting_mta;
 	d->truncated = c.truncated | (c.dsn.full || c.txt.full ?

@@ -98,6 +98,18 @@ hdr_value(const char *t, size_t n, const char *name)
 	return v;
 }
 
+/*
+ * flag_set - 1 if a flag field (X-Autoreply:) is there and says so: not
+ * empty (a mail system that writes the field with no value on every
+ * message), not "no", "false" or "0"
+ */
+static int
+flag_set(struct span v)
+{
+	return v.p != NULL && v.len > 0 && !dsn_ci_prefix(v.p, v.len, "no") &&
+	    !dsn_ci_prefix(v.p, v.len, "false") && !(v.len == 1 && v.p[0] == '0');
+}
+
 /* any_in - 1 if one of the words is in p[0..n), ASCII case ignored */
 static int
 any_in(const char *p, size_t n, const char **w, size_t nw)
@@ -186,8 +198,8 @@ dsn_kind(const char *t, size_t n)
 		return DSN_KIND_BOUNCE;
 	as = hdr_value(t, n, "Auto-Submitted");
 	if ((as.p != NULL && !dsn_ci_prefix(as.p, as.len, "no")) ||
-	    hdr_value(t, n, "X-Autoreply").p != NULL ||
-	    hdr_value(t, n, "X-Autorespond").p != NULL ||
+	    flag_set(hdr_value(t, n, "X-Autoreply")) ||
+	    flag_set(hdr_value(t, n, "X-Autorespond")) ||
 	    any_in(subj.p, subj.len, auto_subject,
 	    sizeof(auto_subject) / sizeof(auto_subject[0])))
 		return DSN_KIND_AUTOREPLY;

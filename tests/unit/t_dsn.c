@@ -447,6 +447,12 @@ static const struct {
 	    "Subject: hello\nAuto-Submitted: no\n\nhi\n", DSN_KIND_NONE },
 	{ "ordinary mail", "From: a@example.com\nSubject: lunch\n\n"
 	    "see you at noon\n", DSN_KIND_NONE },
+	{ "an empty X-Autoreply: says nothing",
+	    "From: a@example.com\nX-Autoreply:\nSubject: your letter\n\n"
+	    "we answered on time\n", DSN_KIND_NONE },
+	{ "X-Autoreply: yes is an auto-reply",
+	    "From: a@example.com\nX-Autoreply: yes\nSubject: hello\n\n"
+	    "I am away\n", DSN_KIND_AUTOREPLY },
 	{ "a German Exchange bounce by its Subject", "From: a@example.com\n"
 	    "Subject: Unzustellbar: Angebot\n\nbitte\n", DSN_KIND_BOUNCE },
 	{ "a French bounce body", "From: a@example.com\nSubject: Re: x\n\n"
@@ -898,6 +904,24 @@ main(void)
 		    msgs[i].is, "dsn_is_message: %s -> %d", msgs[i].name,
 		    msgs[i].is);
 	ok(dsn_is_message(NULL, 0) == 0, "dsn_is_message: NULL -> 0");
+
+	/* a message's own header block is no bounce text */
+	{
+		const char *hb = "Received: by mx.example.com; "
+		    "Thu, 20 Aug 2009 05:15:43 -0700\n"
+		    "Authentication-Results: mx.example.com; spf=pass "
+		    "(example.com: domain of a@example.net designates "
+		    "192.0.2.10 as permitted sender)\n"
+		    "From: a@example.net\nSubject: RE: hello\n\n"
+		    "This account is protected. Please click on the link "
+		    "to have your address added to the allowed list.\n";
+
+		d = dsn_parse(hb, strlen(hb));
+		ok(d != NULL && d->nitems == 0,
+		    "a header field (Authentication-Results:) is no reply "
+		    "(%zu items)", d != NULL ? d->nitems : 0);
+		dsn_free(d);
+	}
 
 	/* empty and NULL input */
 	d = dsn_parse("", 0);
