@@ -979,7 +979,7 @@ dsn_parse(const char *text, size_t len)
 	 * own header block is no bounce text (its Authentication-Results:
 	 * "domain of <addr> designates ..." is not a reply)
 	 */
-	if (c.dsn.n == 0 && c.txt.n == 0) {
+	if (c.dsn.n == 0 && c.txt.n == 0 && n > 0) {
 		i = mail_head_end(v, n);
 		dsn_human(&c, v + i, n - i);
 	}
