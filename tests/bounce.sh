@@ -12,7 +12,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 probe=$top_builddir/smtprobe
 dir=$top_srcdir/tests/bounce
 # floors: test-split class accuracy and bounce recognition, in percent
-CLASS_FLOOR=${CLASS_FLOOR:-89}
+CLASS_FLOOR=${CLASS_FLOOR:-91}
 RECOG_FLOOR=${RECOG_FLOOR:-99}
 verbose=${BOUNCE_VERBOSE:-0}
 . "$top_srcdir/tests/spool.sh"
