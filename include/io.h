@@ -120,7 +120,11 @@ int		 io_is_open(struct io *);
 /* io_addr_text - sa as "ADDR:PORT" ("[v6]:PORT") into buf */
 void		 io_addr_text(const struct sockaddr *, char *, size_t);
 
-/* io_local / io_peer - socket addresses as "ADDR:PORT" ("[v6]:PORT") */
+/*
+ * io_local / io_peer - socket addresses as "ADDR:PORT" ("[v6]:PORT"),
+ * while IO_CONNECTED is delivered (the peer's from io_connect() on);
+ * after it "": the owner copies what it keeps
+ */
 const char	*io_local(struct io *);
 const char	*io_peer(struct io *);
 

@@ -34,24 +34,26 @@ enum step_outcome {
 /* (the ints in pairs: no padding, a session holds several steps) */
 struct step {
 	enum smtp_stage	 stage;
-	int		 tls;		/* TLS was active for this step */
-	char		*command;	/* as sent, masked; NULL for banner */
 	int		 txn;		/* transaction number, from 1; 0 outside */
 	enum step_outcome outcome;
+	int		 line;		/* scenario line, 0 none */
+	char		*command;	/* as sent, masked; NULL for banner */
 	struct reply	*reply;		/* NULL when no complete reply */
 	char		*detail;	/* error text, or NULL */
 	int64_t		 t_sent;	/* command written (or stage entered) */
 	int64_t		 t_first;	/* first reply byte */
 	int64_t		 t_done;	/* reply complete / step ended */
-	int		 expect;	/* scenario expectation: 0 none,
-					   1 met, -1 not met */
-	int		 expect_refusal; /* it wanted only a 4xx or 5xx */
 	char		*expect_text;	/* "expected 250, got 550" or NULL */
 	char		*expect_class;	/* the verdict class the expectation
 					   named ("verdict relay"), or NULL */
-	int		 line;		/* scenario line, 0 none */
 	char		*rcpt;		/* LMTP: the recipient a reply after
 					   the message is for, or NULL */
+	/* a byte each: 96 bytes a step, not 104 (four in an idle
+	   session of a batch) */
+	unsigned char	 tls;		/* TLS was active for this step */
+	signed char	 expect;	/* scenario expectation: 0 none,
+					   1 met, -1 not met */
+	unsigned char	 expect_refusal; /* it wanted only a 4xx or 5xx */
 };
 
 /*

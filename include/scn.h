@@ -285,6 +285,13 @@ struct scn_exec	*scn_exec_new_own(struct event_base *, struct scn *,
 		    const struct scn_params *, scn_done_cb, void *arg);
 void		 scn_exec_start(struct scn_exec *);
 /*
+ * scn_exec_set_conn - the target and connection of the sessions it
+ * opens, instead of p->conn (borrowed): many execs of a batch share
+ * one scn_params, each with its own target
+ */
+void		 scn_exec_set_conn(struct scn_exec *,
+		    const struct smtp_params *);
+/*
  * scn_exec_push - interactive: run one more step (copied). Returns 0,
  * or -1 when the exec is over or holds SCN_MAX_STEPS steps.
  * scn_exec_idle() tells when it is done.

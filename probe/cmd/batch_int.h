@@ -212,7 +212,6 @@ struct bt_sess {
 	struct bt_job		*job;
 	struct scn_exec		*x;
 	struct target		 tg;		/* its engine parameters */
-	struct scn_params	 sp;
 	struct target_tls	*tls;		/* --dane: its pre-flight */
 	struct check_run	*srv_run;	/* --server-check: DNS facts */
 	struct check_result	*srv;		/* about the server's address */
@@ -235,6 +234,9 @@ struct batch {
 	uint16_t		 port;		/* --port or its default */
 	long			 timeout_ms[STAGE__COUNT];
 	struct scn		*scn_default;	/* the classic probe */
+	struct scn_params	 sp;		/* every session's, but for
+					   the target (scn_exec_set_conn:
+					   not copied into each session) */
 	char			*scn_text;	/* --scenario contents */
 	size_t			 scn_len;
 	struct scn		*scn_shared;	/* it needs no per-target vars */

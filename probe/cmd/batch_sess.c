@@ -181,12 +181,13 @@ bsess_start(struct batch *b, struct bt_job *j)
 	    j->dest != NULL ? &j->dest->a : NULL);
 	/* a scan reports a domain's own DNS answer as status "dns" */
 	s->tg.p.resolve_answer = 0;
-	s->sp.conn = &s->tg.p;
-	s->sp.stop_before = -1;
-	s->sp.quit_after = -1;
-	s->sp.no_pipelining = b->o.no_pipelining;
-	s->sp.helo_domain = b->helo;
-	s->sp.version = PACKAGE_VERSION;
+	if (b->sp.version == NULL) {
+		b->sp.stop_before = -1;
+		b->sp.quit_after = -1;
+		b->sp.no_pipelining = b->o.no_pipelining;
+		b->sp.helo_domain = b->helo;
+		b->sp.version = PACKAGE_VERSION;
+	}
 	if (!b->o.dane) {
 		bsess_run(s);
 		return;
@@ -235,10 +236,11 @@ bsess_run(struct bt_sess *s)
 		return;
 	}
 	if (own)
-		s->x = scn_exec_new_own(b->base, scn, &s->sp, bsess_exec_done,
+		s->x = scn_exec_new_own(b->base, scn, &b->sp, bsess_exec_done,
 		    s);
 	else
-		s->x = scn_exec_new(b->base, scn, &s->sp, bsess_exec_done, s);
+		s->x = scn_exec_new(b->base, scn, &b->sp, bsess_exec_done, s);
+	scn_exec_set_conn(s->x, &s->tg.p);
 	scn_exec_start(s->x);
 }
 

@@ -734,7 +734,8 @@ smtp_default_helo(struct smtp_session *s)
 
 	if (s->p->pipe != NULL)
 		return xstrdup("localhost");	/* no address to name */
-	a = xstrdup(io_local(s->io));
+	/* our address as the connect reported it (io_local() then) */
+	a = xstrdup(s->rec->source != NULL ? s->rec->source : "");
 	if (strncmp(a, "unix:", 5) == 0 || a[0] == '?') {
 		/*
 		 * a unix socket has no address of ours to name: the host

@@ -35,38 +35,19 @@ struct smtp_session {
 	ssize_t			 primary;	/* step answering the command */
 	struct reply		*reply;		/* being read */
 	struct smtp_cmd		 cmd;		/* under way (strings borrowed) */
-	/* the ints in fours: no padding (thousands of idle sessions) */
-	int			 busy;		/* a command is under way */
 	int			 txn;		/* transaction number, from 1 */
 	int			 auth_round;	/* 334 challenges answered */
 	enum smtp_stage		 stage;
-	char			*auth_resp;	/* answer to send (secret) */
-	int			 use_helo;	/* EHLO refused: HELO */
-	int			 ehlo_ok;	/* an EHLO was accepted */
-	int			 pregreet;	/* 1: EHLO sent before the
-						   greeting; 2: its reply is
-						   the EHLO step's */
-	int			 in_data;	/* 354 seen, dot not sent */
-	int			 started;	/* greeting seen */
-	int			 finished;
-	int			 bare_lf_noted;
-	int			 smuggling;	/* the DATA command declared that
-						   a second reply after the dot
-						   is its finding (eod-early) */
-	int			 binary_noted;
 	int			 lmtp_left;	/* replies still due after the
 						   message, one per accepted
 						   recipient */
+	char			*auth_resp;	/* answer to send (secret) */
 	char			*helo;		/* name last sent */
 	/* a pipelined group (RFC 2920, smtp_do_group()) */
 	struct smtp_cmd		*grp_cmd;	/* its commands (copied) */
 	ssize_t			*grp_step;	/* their steps, in order */
 	size_t			 grp_n;		/* 0: no group under way */
 	size_t			 grp_i;		/* the one awaiting a reply */
-	int			 grp_mail_failed; /* the group's MAIL refused */
-	int			 after_group;	/* the last command was a group:
-						   a stray reply is one too
-						   many for it */
 	/* LMTP (RFC 2033) and BDAT (RFC 3030) */
 	char			**acc;		/* recipients accepted in the
 						   transaction, in order */
@@ -75,14 +56,34 @@ struct smtp_session {
 	size_t			 bdat_len;
 	size_t			 bdat_off;	/* sent so far */
 	size_t			 bdat_chunk;
-	int			 bdat;		/* this message goes by BDAT */
-	int			 xclient_done;	/* --xclient sent and taken */
-	int			 xforward_done;	/* --xforward sent and taken */
-	int			 asif_running;	/* XCLIENT, EHLO, XFORWARD under
-						   way inside a command */
 	ssize_t			 asif_primary;	/* the command's primary step
-						   before them */
+						   before XCLIENT, EHLO,
+						   XFORWARD */
 	char			*asif_line;	/* the XCLIENT/XFORWARD line */
+	/* flags, a byte each: no padding (thousands of idle sessions) */
+	unsigned char		 busy;		/* a command is under way */
+	unsigned char		 use_helo;	/* EHLO refused: HELO */
+	unsigned char		 ehlo_ok;	/* an EHLO was accepted */
+	unsigned char		 pregreet;	/* 1: EHLO sent before the
+						   greeting; 2: its reply is
+						   the EHLO step's */
+	unsigned char		 in_data;	/* 354 seen, dot not sent */
+	unsigned char		 started;	/* greeting seen */
+	unsigned char		 finished;
+	unsigned char		 bare_lf_noted;
+	unsigned char		 smuggling;	/* the DATA command declared that
+						   a second reply after the dot
+						   is its finding (eod-early) */
+	unsigned char		 binary_noted;
+	unsigned char		 grp_mail_failed; /* the group's MAIL refused */
+	unsigned char		 after_group;	/* the last command was a group:
+						   a stray reply is one too
+						   many for it */
+	unsigned char		 bdat;		/* this message goes by BDAT */
+	unsigned char		 xclient_done;	/* --xclient sent and taken */
+	unsigned char		 xforward_done;	/* --xforward sent and taken */
+	unsigned char		 asif_running;	/* XCLIENT, EHLO, XFORWARD under
+						   way inside a command */
 };
 
 /* what each stage does; its name and default timeout are in stage.c */

@@ -124,6 +124,7 @@ struct scn_exec {
 	struct scn		*own;		/* scn when it is ours (interactive:
 					   grown by scn_exec_push), else NULL */
 	const struct scn_params	*p;
+	const struct smtp_params *conn;	/* p->conn, or scn_exec_set_conn() */
 	scn_done_cb		 done;
 	void			*arg;
 	struct smtp_session	**sess;
@@ -133,23 +134,14 @@ struct scn_exec {
 	size_t			 pc;		/* next step */
 	ssize_t			 running;	/* step under way */
 	enum exec_wait		 wait;
-	int			 stop_after;	/* stop once this step is done */
-	int			 in_advance;
-	int			 no_echo;	/* a group being prepared: its
-					   findings are echoed once it goes */
-	int			 stopping;
-	int			 finished;
+	int			 txn_rcpt_ok;
 	struct io_after		*timer;		/* sleep without a session */
 	/* the transaction under way */
-	int			 txn_failed;
-	int			 txn_rcpt_ok;
 	char			*txn_from;
 	char			**txn_rcpt;
 	size_t			 ntxn_rcpt;
 	char			*txn_params;	/* MAIL's, as sent */
 	char			**rcpt_params;	/* per txn_rcpt, as sent */
-	int			 txn_utf8;	/* SMTPUTF8 on MAIL */
-	int			 txn_8bit;	/* BODY=8BITMIME on MAIL */
 	char			*msg;		/* wire form being sent */
 	size_t			 grp_first;	/* a pipelined group under way: */
 	size_t			 grp_n;		/* its steps, 0 none */
@@ -159,12 +151,22 @@ struct scn_exec {
 						   reply per line) */
 	char			*grp_text;	/* their copy, cut at CRLF */
 	char			*secret;	/* AUTH being sent */
-	/* retry after: 0 none, 1 ending the session, 2 waiting, 3 the
-	   second try runs; retry_step is its step, retry_sess the first
-	   try's session */
-	int			 retry_phase;
 	size_t			 retry_step;
 	size_t			 retry_sess;
+	/* flags, a byte each (thousands of idle sessions) */
+	unsigned char		 stop_after;	/* stop once this step is done */
+	unsigned char		 in_advance;
+	unsigned char		 no_echo;	/* a group being prepared: its
+					   findings are echoed once it goes */
+	unsigned char		 stopping;
+	unsigned char		 finished;
+	unsigned char		 txn_failed;
+	unsigned char		 txn_utf8;	/* SMTPUTF8 on MAIL */
+	unsigned char		 txn_8bit;	/* BODY=8BITMIME on MAIL */
+	/* retry after: 0 none, 1 ending the session, 2 waiting, 3 the
+	   second try runs, 4 it was judged; retry_step is its step,
+	   retry_sess the first try's session */
+	unsigned char		 retry_phase;
 };
 
 /* scn_run.c: the core */

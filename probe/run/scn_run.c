@@ -135,6 +135,7 @@ scn_exec_new(struct event_base *base, const struct scn *s,
 	x = xcalloc(1, sizeof(*x));
 	x->base = base;
 	x->p = p;
+	x->conn = p->conn;
 	x->done = done;
 	x->arg = arg;
 	x->running = RUN_NONE;
@@ -161,6 +162,12 @@ scn_exec_new_own(struct event_base *base, struct scn *s,
 	x = scn_exec_new(base, s, p, done, arg);
 	x->own = s;
 	return x;
+}
+
+void
+scn_exec_set_conn(struct scn_exec *x, const struct smtp_params *conn)
+{
+	x->conn = conn;
 }
 
 void
@@ -385,7 +392,7 @@ exec_new_session(struct scn_exec *x, ssize_t i, unsigned flags)
 	exec_txn_clear(x);
 	x->sess = xreallocarray(x->sess, x->nsess + 1, sizeof(*x->sess));
 	x->cur = x->sess[x->nsess++] = smtp_session_new(x->base,
-	    x->p->conn, exec_callbacks(x), x);
+	    x->conn, exec_callbacks(x), x);
 	memset(&c, 0, sizeof(c));
 	c.stage = STAGE_CONNECT;
 	c.flags = flags;
@@ -531,7 +538,7 @@ exec_run(struct scn_exec *x, size_t i)
 			/* nothing was opened; the record says so */
 			x->sess = xreallocarray(x->sess, 1, sizeof(*x->sess));
 			x->cur = x->sess[x->nsess++] = smtp_session_new(
-			    x->base, p->conn, exec_callbacks(x), x);
+			    x->base, x->conn, exec_callbacks(x), x);
 		}
 		exec_stop(x);
 		return;

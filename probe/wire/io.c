@@ -1,9 +1,22 @@
 /*
- * io.c - bufferevent wrapper (see include/io.h).
+ * io.c - connections for the engine (see include/io.h).
  *
- * One io owns at most one bufferevent at a time: the plain socket one,
- * or, after io_starttls(), an OpenSSL filter on top of it that owns the
- * plain one (BEV_OPT_CLOSE_ON_FREE), so freeing the top frees both.
+ * A plain TCP (or unix) socket is io's own: one event of its own for
+ * the socket, the unread input in a buffer that exists only while
+ * bytes wait in it, and what send() did not take in another. An idle
+ * session, waiting for a reply, holds neither buffer: no bufferevent,
+ * no evbuffers (about 0.9 KB a session less than a bufferevent with
+ * its two buffers). One event, in the same allocation as the io,
+ * waits for the socket and for the deadline at once; when there is no
+ * socket of io's own (a bufferevent, or none) it is the deadline timer
+ * alone (io_arm()).
+ *
+ * A bufferevent carries the connection when libevent has to: TLS (an
+ * OpenSSL filter on top of a plain socket bufferevent, made from io's
+ * socket at io_starttls(); freeing the top frees both, and the
+ * socket), a test seam's connection and --pipe. Its input is moved
+ * into io's buffer as it arrives, so lines are cut in one place
+ * whatever carries them.
  *
  * Lines are cut at LF. A CR before the LF is removed; its absence is
  * reported as a bare LF. Input that holds no LF within maxline bytes is
@@ -43,19 +56,47 @@
 
 struct io {
 	struct event_base	*base;
-	struct bufferevent	*bev;		/* top of the stack; NULL closed */
-	struct event		*timer;
+	struct bufferevent	*bev;		/* TLS, a seam or --pipe; else
+					   NULL */
+	struct event		*ev;		/* fd and deadline (in this
+					   block, after the io) */
 	io_cb			 cb;
 	void			*arg;
 	size_t			 maxline;
-	int			 raw;		/* IO_DATA, not lines */
-	int			 tls;		/* TLS handshake done */
-	int			 tls_started;
+	char			*in;		/* unread input: in[inoff,
+					   inlen); NULL when none */
+	size_t			 inoff;
+	size_t			 inlen;
+	size_t			 incap;
+	char			*out;		/* fd: what send() did not take:
+					   out[outoff, outlen) */
+	size_t			 outoff;
+	size_t			 outlen;
 	char			*line;		/* during IO_LINE */
 	size_t			 linelen;
-	int			 bare_lf;
-	int			 connected;	/* the TCP connection is up */
+	int64_t			 deadline;	/* monotonic microseconds; 0
+					   none */
+	unsigned		 gen;		/* +1 at io_close() and
+					   io_starttls(): input delivery
+					   stops */
+	unsigned		 dl_gen;	/* +1 at io_set_deadline() */
+	int			 fd;		/* our own plain socket; -1 */
+	short			 watch;		/* what ev waits for on fd */
+	unsigned char		 armed;		/* ev is pending */
+	unsigned char		 raw;		/* IO_DATA, not lines */
+	unsigned char		 tls;		/* TLS handshake done */
+	unsigned char		 tls_started;
+	unsigned char		 bare_lf;
+	unsigned char		 connected;	/* the TCP connection is up */
+	unsigned char		 connecting;	/* fd: connect() under way */
+	unsigned char		 busy;		/* delivering input: in stays */
+	char			*stale;		/* in, as it was when a line was
+					   delivered, if a pull during the
+					   callback had to move it */
+	unsigned char		 child_reaped;
 	enum io_err		 err;		/* kind of the last IO_ERROR */
+	int			 kick_err;	/* fd: connect() failed at once
+					   (reported from the loop) */
 	int			 settle_n;	/* io_tls_settle_cb() runs since
 					   the last TLS activity */
 	struct event		*kick;		/* IO_CONNECTED of a seam */
@@ -66,11 +107,18 @@ struct io {
 	const char		*ifname;	/* --interface, borrowed */
 	pid_t			 child;		/* --pipe: the command, 0 none */
 	int			 child_status;	/* its wait status, once reaped */
-	int			 child_reaped;
-	char			 local[INET6_ADDRSTRLEN + 8];
-	char			 peer[INET6_ADDRSTRLEN + 8];
+	char			*local;		/* the addresses as text,
+					   from io_connect() (or
+					   io_pipe()) until IO_CONNECTED
+					   has been delivered; then NULL */
+	char			*peer;
 };
 
+#define IO_ADDR_TEXT	(INET6_ADDRSTRLEN + 8)	/* an address text's
+						   size, its NUL included */
+
+#define IO_READ_MAX	4096	/* bytes per read() of a plain socket (as
+				   libevent's evbuffer_read()) */
 #define IO_TLS_READ	960	/* bytes per TLS read: a 1 KiB chain */
 #define IO_TLS_SETTLE_MS 250	/* TLS quiet that long: buffers back */
 #define IO_TLS_SETTLE_RUNS 4	/* then again after 2, 4 and 8 times as
@@ -78,9 +126,28 @@ struct io {
 
 static void	io_readcb(struct bufferevent *, void *);
 static void	io_eventcb(struct bufferevent *, short, void *);
-static void	io_timercb(evutil_socket_t, short, void *);
+static void	io_timeout(struct io *);
+static void	io_evcb(evutil_socket_t, short, void *);
+static void	io_fdcb(struct io *, short);
+static void	io_watch(struct io *, short);
+static void	io_arm(struct io *);
+static int	io_left(struct io *, struct timeval *);
+static void	io_fd_connected(struct io *);
+static void	io_fd_read(struct io *);
+static void	io_fd_flush(struct io *);
+static void	io_pull(struct io *);
+static char	*io_room(struct io *, size_t);
+static void	io_in_done(struct io *);
+static void	io_unbusy(struct io *);
+static void	io_eof_report(struct io *);
+static void	io_plain_fail(struct io *, int);
+static void	io_eof(struct io *);
+static void	io_sockfail(struct io *, int);
 static void	io_tls_error(struct io *, const char *, unsigned long);
 static void	io_format_addr(const struct sockaddr *, char *, size_t);
+static void	io_set_text(char **, const char *);
+static void	io_set_addr(char **, const struct sockaddr *);
+static void	io_connected(struct io *);
 static void	io_lines(struct io *);
 static void	io_input(struct io *);
 static void	io_kickcb(evutil_socket_t, short, void *);
@@ -102,18 +169,28 @@ io_set_seams(const struct io_seams *s)
 	seams = s;
 }
 
+/* io_round - n rounded up to a multiple of 16 */
+static size_t
+io_round(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
 struct io *
 io_new(struct event_base *base, io_cb cb, void *arg)
 {
 	struct io	*io;
+	size_t		 head;
 
-	io = xcalloc(1, sizeof(*io));
+	/* the io, then its event: one allocation */
+	head = io_round(sizeof(*io));
+	io = xcalloc(1, head + event_get_struct_event_size());
+	io->ev = (struct event *)(void *)((char *)io + head);
 	io->base = base;
 	io->cb = cb;
 	io->arg = arg;
+	io->fd = -1;
 	io->maxline = IO_MAX_LINE_DEFAULT;
-	if ((io->timer = evtimer_new(base, io_timercb, io)) == NULL)
-		fatalx("evtimer_new failed");
 	return io;
 }
 
@@ -123,12 +200,17 @@ io_free(struct io *io)
 	if (io == NULL)
 		return;
 	io_close(io);
-	event_free(io->timer);
+	if (io->armed)
+		event_del(io->ev);
 	if (io->kick != NULL)
 		event_free(io->kick);
 	if (io->settle != NULL)
 		event_free(io->settle);
+	free(io->in);
+	free(io->stale);
 	free(io->errmsg);
+	free(io->local);
+	free(io->peer);
 	free(io);
 }
 
@@ -147,12 +229,19 @@ io_set_raw(struct io *io)
 size_t
 io_read(struct io *io, void *buf, size_t len)
 {
-	int	 n;
+	size_t	 n;
 
-	if (io->bev == NULL)
+	if (io->bev == NULL && io->fd == -1)
 		return 0;
-	n = evbuffer_remove(bufferevent_get_input(io->bev), buf, len);
-	return n > 0 ? (size_t)n : 0;
+	io_pull(io);
+	n = io->inlen - io->inoff;
+	if (n > len)
+		n = len;
+	if (n > 0)
+		memcpy(buf, io->in + io->inoff, n);
+	io->inoff += n;
+	io_in_done(io);
+	return n;
 }
 
 const char *
@@ -199,19 +288,58 @@ io_tls_active(struct io *io)
 int
 io_is_open(struct io *io)
 {
-	return io->bev != NULL;
+	return io->bev != NULL || io->fd != -1;
 }
 
 const char *
 io_local(struct io *io)
 {
-	return io->local;
+	return io->local != NULL ? io->local : "";
 }
 
 const char *
 io_peer(struct io *io)
 {
-	return io->peer;
+	return io->peer != NULL ? io->peer : "";
+}
+
+/* io_set_text - *dst becomes a copy of text (cut as the old fixed
+   buffers of IO_ADDR_TEXT bytes did) */
+static void
+io_set_text(char **dst, const char *text)
+{
+	free(*dst);
+	*dst = strndup(text, IO_ADDR_TEXT - 1);
+	if (*dst == NULL)
+		fatal("strndup");
+}
+
+/* io_set_addr - *dst becomes sa as text (io_format_addr) */
+static void
+io_set_addr(char **dst, const struct sockaddr *sa)
+{
+	char	 a[IO_ADDR_TEXT];
+
+	io_format_addr(sa, a, sizeof(a));
+	io_set_text(dst, a);
+}
+
+/*
+ * io_connected - report IO_CONNECTED; then the address texts go (the
+ * owner copies what it keeps: an idle session holds them once), unless
+ * the callback closed the io (and maybe connected it again)
+ */
+static void
+io_connected(struct io *io)
+{
+	unsigned	 gen = io->gen;
+
+	io->cb(io, IO_CONNECTED, io->arg);
+	if (io->gen != gen)
+		return;
+	free(io->local);
+	free(io->peer);
+	io->local = io->peer = NULL;
 }
 
 /* io_put_u - the decimal digits of v at d; returns the end */
@@ -298,11 +426,15 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 {
 	int	 fd;
 
-	io_format_addr(sa, io->peer, sizeof(io->peer));
+	io_set_addr(&io->peer, sa);
 	io->err = IO_ERR_SOCKET;
 	if (seams != NULL && seams->connect != NULL) {
-		io->bev = seams->connect(seams->arg, io->base, sa, io->local,
-		    sizeof(io->local));
+		char	 a[IO_ADDR_TEXT];
+
+		memset(a, 0, sizeof(a));
+		io->bev = seams->connect(seams->arg, io->base, sa, a,
+		    sizeof(a));
+		io_set_text(&io->local, a);
 		if (io->bev == NULL) {
 			io_seterr(io, "connect to %s: refused by the test seam",
 			    io->peer);
@@ -351,77 +483,365 @@ io_connect(struct io *io, const struct sockaddr *sa, socklen_t salen,
 		close(fd);
 		return -1;
 	}
-	io->bev = bufferevent_socket_new(io->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (io->bev == NULL) {
-		close(fd);
-		io_seterr(io, "bufferevent failed");
-		return -1;
-	}
-	bufferevent_setcb(io->bev, io_readcb, NULL, io_eventcb, io);
-	if (bufferevent_socket_connect(io->bev, sa, (int)salen) == -1) {
-		io_seterr(io, "connect to %s: %s", io->peer,
-		    strerror(errno));
-		bufferevent_free(io->bev);
-		io->bev = NULL;
-		return -1;
+	if (connect(fd, sa, salen) == -1 && errno != EINPROGRESS &&
+	    errno != EINTR) {
+		if (errno != ECONNREFUSED) {
+			io_seterr(io, "connect to %s: %s", io->peer,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		/*
+		 * Refused at once (a closed port on this host): reported
+		 * from the loop like any refusal, never from in here.
+		 */
+		io->fd = fd;
+		io->kick_err = ECONNREFUSED;
+		if (io->kick == NULL && (io->kick = event_new(io->base, -1, 0,
+		    io_kickcb, io)) == NULL)
+			fatalx("event_new failed");
+		event_active(io->kick, EV_TIMEOUT, 0);
+		return 0;
 	}
 	/*
-	 * Reading starts at IO_CONNECTED: otherwise a greeting that arrives
-	 * with the connect could be read before the connect is reported.
+	 * Connected or not yet: the socket turns writable when the
+	 * connect is done either way. Reading starts at IO_CONNECTED:
+	 * otherwise a greeting that arrives with the connect could be
+	 * read before the connect is reported.
 	 */
-	bufferevent_disable(io->bev, EV_READ);
-	bufferevent_enable(io->bev, EV_WRITE);
+	io->fd = fd;
+	io->connecting = 1;
+	io_watch(io, EV_WRITE);
 	return 0;
+}
+
+/* io_watch - let the socket's event wait for what (0: nothing) */
+static void
+io_watch(struct io *io, short what)
+{
+	if (io->watch == what)
+		return;
+	io->watch = what;
+	io_arm(io);
+}
+
+/* io_now - monotonic microseconds */
+static int64_t
+io_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* io_left - the time to the deadline into tv (0 when past); 0 none */
+static int
+io_left(struct io *io, struct timeval *tv)
+{
+	int64_t	 us;
+
+	if (io->deadline == 0)
+		return 0;
+	us = io->deadline - io_now();
+	if (us < 0)
+		us = 0;
+	tv->tv_sec = (time_t)(us / 1000000);
+	tv->tv_usec = (suseconds_t)(us % 1000000);
+	return 1;
+}
+
+/*
+ * io_arm - (re)make the one event: our socket's, for io->watch and the
+ * deadline, or the deadline alone (no socket of our own, or nothing to
+ * watch on it), or nothing
+ */
+static void
+io_arm(struct io *io)
+{
+	struct timeval	 tv;
+	int		 dl;
+	short		 what = io->fd != -1 ? io->watch : 0;
+
+	if (io->armed) {
+		event_del(io->ev);
+		io->armed = 0;
+	}
+	dl = io_left(io, &tv);
+	if (what == 0 && !dl)
+		return;
+	if (event_assign(io->ev, io->base, what != 0 ? io->fd : -1,
+	    what != 0 ? what | EV_PERSIST : 0, io_evcb, io) == -1 ||
+	    event_add(io->ev, dl ? &tv : NULL) == -1)
+		fatalx("cannot watch a socket");
+	io->armed = 1;
+}
+
+/*
+ * io_evcb - the socket is ready, or the deadline passed, or both (then
+ * the input first, as when they were two events: a deadline set again
+ * meanwhile is not the one that passed). A persistent event's timeout
+ * starts again at any activity; the deadline is not moved by input,
+ * so it is set back to what is left of it.
+ */
+static void
+io_evcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct io	*io = arg;
+	unsigned	 gen = io->gen, dl_gen = io->dl_gen;
+	struct timeval	 tv;
+
+	(void)fd;
+	if (!(event_get_events(io->ev) & EV_PERSIST))
+		io->armed = 0;		/* a timer alone fires once */
+	if ((what & (EV_READ | EV_WRITE)) && io->fd != -1) {
+		io_fdcb(io, what);
+		if (io->gen != gen)
+			return;
+	}
+	if (io->dl_gen != dl_gen || io->deadline == 0)
+		return;
+	if (what & EV_TIMEOUT) {
+		io_timeout(io);
+		return;
+	}
+	if (io->armed && io->watch != 0 && io_left(io, &tv))
+		event_add(io->ev, &tv);
+}
+
+/* io_fdcb - our own socket is ready */
+static void
+io_fdcb(struct io *io, short what)
+{
+	unsigned	 gen = io->gen;
+
+	if (io->connecting) {
+		if (what & EV_WRITE)
+			io_fd_connected(io);
+		return;
+	}
+	if (what & EV_READ) {
+		io_fd_read(io);
+		if (io->gen != gen || io->fd == -1)
+			return;
+	}
+	if ((what & EV_WRITE) && io->outlen > io->outoff)
+		io_fd_flush(io);
+}
+
+/* io_fd_connected - the socket is writable after connect(): up, or not */
+static void
+io_fd_connected(struct io *io)
+{
+	struct sockaddr_storage ss;
+	socklen_t	 sl = sizeof(ss);
+	int		 e = 0;
+	socklen_t	 el = sizeof(e);
+
+	if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &e, &el) == -1)
+		e = errno;
+	if (e == EINPROGRESS || e == EINTR)
+		return;
+	io->connecting = 0;
+	if (e != 0) {
+		io_watch(io, 0);
+		io_sockfail(io, e);
+		return;
+	}
+	memset(&ss, 0, sizeof(ss));	/* an unnamed unix socket fills
+					   only the family */
+	if (getsockname(io->fd, (struct sockaddr *)&ss, &sl) == 0)
+		io_set_addr(&io->local, (struct sockaddr *)&ss);
+	io->connected = 1;
+	io_watch(io, io->outlen > io->outoff ? EV_READ | EV_WRITE : EV_READ);
+	io_connected(io);
+}
+
+/*
+ * io_room - at least n bytes free after the unread input (moved to the
+ * front first); the place to put them
+ */
+static char *
+io_room(struct io *io, size_t n)
+{
+	size_t	 unread = io->inlen - io->inoff;
+
+	if (io->inoff > 0 && !io->busy) {
+		memmove(io->in, io->in + io->inoff, unread);
+		io->inoff = 0;
+		io->inlen = unread;
+	}
+	if (io->incap - io->inlen < n) {
+		size_t	 cap = io->inlen + n;
+		char	*nb;
+
+		if (io->busy) {
+			/* the line being delivered must stay where it is */
+			nb = xmalloc(cap);
+			if (io->inlen > 0)
+				memcpy(nb, io->in, io->inlen);
+			if (io->stale == NULL)
+				io->stale = io->in;
+			else
+				free(io->in);
+			io->in = nb;
+		} else
+			io->in = xreallocarray(io->in, cap, 1);
+		io->incap = cap;
+	}
+	return io->in + io->inlen;
+}
+
+/* io_in_done - give the input buffer back once everything is read */
+static void
+io_in_done(struct io *io)
+{
+	if (io->busy || io->inoff < io->inlen)
+		return;
+	free(io->in);
+	io->in = NULL;
+	io->inoff = io->inlen = io->incap = 0;
+}
+
+/* io_pull - move what the bufferevent received into the input buffer */
+static void
+io_pull(struct io *io)
+{
+	struct evbuffer	*src;
+	size_t		 n;
+
+	if (io->bev == NULL)
+		return;
+	src = bufferevent_get_input(io->bev);
+	if ((n = evbuffer_get_length(src)) == 0)
+		return;
+	evbuffer_remove(src, io_room(io, n), n);
+	io->inlen += n;
+}
+
+/* io_fd_read - one read() of our socket, as a socket bufferevent does */
+static void
+io_fd_read(struct io *io)
+{
+	ssize_t		 n;
+	char		*p;
+	int		 e;
+
+	p = io_room(io, IO_READ_MAX);
+	n = read(io->fd, p, IO_READ_MAX);
+	if (n == -1) {
+		e = errno;
+		if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) {
+			io_in_done(io);
+			return;
+		}
+		io_watch(io, io->watch & ~EV_READ);
+		io_sockfail(io, e);
+		return;
+	}
+	if (n == 0) {
+		io_watch(io, io->watch & ~EV_READ);
+		io_eof(io);
+		return;
+	}
+	io->inlen += (size_t)n;
+	io_input(io);
+}
+
+/* io_fd_flush - send what waits; what the socket takes leaves */
+static void
+io_fd_flush(struct io *io)
+{
+	ssize_t	 n;
+	int	 e;
+
+	n = send(io->fd, io->out + io->outoff, io->outlen - io->outoff,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n > 0) {
+		io->outoff += (size_t)n;
+		if (io->outoff == io->outlen) {
+			free(io->out);
+			io->out = NULL;
+			io->outoff = io->outlen = 0;
+			io_watch(io, io->watch & ~EV_WRITE);
+		}
+		return;
+	}
+	e = n == -1 ? errno : 0;
+	if (n == -1 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR))
+		return;
+	io_watch(io, io->watch & ~EV_WRITE);
+	if (n == 0)
+		io_eof(io);
+	else
+		io_sockfail(io, e);
 }
 
 char *
 io_pending(struct io *io, size_t *len)
 {
-	struct evbuffer	*in;
-	char		*raw, *esc;
-	size_t		 n;
+	size_t	 n;
 
 	*len = 0;
-	if (io->bev == NULL)
+	if (io->bev == NULL && io->fd == -1)
 		return xstrdup("");
-	in = bufferevent_get_input(io->bev);
-	n = evbuffer_get_length(in);
-	if (n > 512)
-		n = 512;
-	raw = xmalloc(n + 1);
-	evbuffer_copyout(in, raw, n);
-	esc = util_escape(raw, n);
-	free(raw);
-	*len = evbuffer_get_length(in);
-	return esc;
+	io_pull(io);
+	n = io->inlen - io->inoff;
+	*len = n;
+	return util_escape(io->in != NULL ? io->in + io->inoff : "",
+	    n > 512 ? 512 : n);
 }
 
 int
 io_has_line(struct io *io)
 {
-	struct evbuffer_ptr	 eol;
-
-	if (io->bev == NULL)
+	if (io->bev == NULL && io->fd == -1)
 		return 0;
-	eol = evbuffer_search_eol(bufferevent_get_input(io->bev), NULL, NULL,
-	    EVBUFFER_EOL_LF);
-	return eol.pos != -1;
+	io_pull(io);
+	return io->inlen > io->inoff &&
+	    memchr(io->in + io->inoff, '\n', io->inlen - io->inoff) != NULL;
 }
 
 int
 io_starttls(struct io *io, SSL *ssl)
 {
-	struct bufferevent	*tls;
+	struct bufferevent	*tls, *plain;
 
-	if (io->bev == NULL || io->tls_started) {
+	if ((io->bev == NULL && io->fd == -1) || io->tls_started) {
 		SSL_free(ssl);
 		io_seterr(io, "TLS already started");
 		return -1;
 	}
-	if (evbuffer_get_length(bufferevent_get_input(io->bev)) != 0) {
+	io_pull(io);
+	if (io->inlen > io->inoff) {
 		SSL_free(ssl);
 		io_seterr(io, "plaintext received before the TLS handshake");
 		return -1;
+	}
+	if (io->bev == NULL) {
+		/*
+		 * Our own socket: a socket bufferevent takes it over (and
+		 * closes it when freed), with what it has not sent yet,
+		 * and the filter goes on top of it as on any other.
+		 */
+		plain = bufferevent_socket_new(io->base, io->fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (plain == NULL) {
+			SSL_free(ssl);
+			io_seterr(io, "cannot set up the TLS layer");
+			return -1;
+		}
+		io_watch(io, 0);
+		io->fd = -1;
+		if (io->outlen > io->outoff)
+			bufferevent_write(plain, io->out + io->outoff,
+			    io->outlen - io->outoff);
+		free(io->out);
+		io->out = NULL;
+		io->outoff = io->outlen = 0;
+		bufferevent_setcb(plain, io_readcb, NULL, io_eventcb, io);
+		bufferevent_enable(plain, EV_READ | EV_WRITE);
+		io->bev = plain;
 	}
 	/*
 	 * The filter takes over the plain bufferevent and its callbacks;
@@ -445,32 +865,35 @@ io_starttls(struct io *io, SSL *ssl)
 	bufferevent_set_max_single_read(tls, IO_TLS_READ);
 	io->bev = tls;
 	io->tls_started = 1;
+	io->gen++;
 	bufferevent_setcb(tls, io_readcb, NULL, io_eventcb, io);
 	bufferevent_enable(tls, EV_READ | EV_WRITE);
 	return 0;
 }
 
 /*
- * io_write - send buf. On a plain socket with nothing queued, the bytes
+ * io_write - send buf. On our own socket with nothing queued, the bytes
  * go out at once with send(): a command is a few dozen bytes, which
- * the socket takes whole, and the bufferevent never has to switch its
- * write event on and off again (two epoll_ctl calls a command, most of
- * a batch session's system calls). What the socket does not take, or
- * anything on TLS or a test seam, goes through the bufferevent.
+ * the socket takes whole, and the socket's event never has to wait
+ * for writing (two epoll_ctl calls a command). What the socket does
+ * not take waits in io's output buffer for the socket to be writable;
+ * anything on TLS, a test seam or --pipe goes through the bufferevent.
  */
 void
 io_write(struct io *io, const char *buf, size_t len)
 {
-	struct evbuffer	*out;
-	evutil_socket_t	 fd;
 	ssize_t		 n;
 
-	if (io->bev == NULL)
+	if (io->bev != NULL) {
+		bufferevent_write(io->bev, buf, len);
+		if (io->tls)
+			io_tls_settle(io);
 		return;
-	out = bufferevent_get_output(io->bev);
-	if (!io->tls_started && (fd = bufferevent_getfd(io->bev)) != -1 &&
-	    evbuffer_get_length(out) == 0 && io->connected) {
-		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	if (io->fd == -1)
+		return;
+	if (io->outlen == io->outoff && io->connected) {
+		n = send(io->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
 			buf += n;
 			len -= (size_t)n;
@@ -485,12 +908,21 @@ io_write(struct io *io, const char *buf, size_t len)
 			 */
 			return;
 	}
-	if (len > 0)
-		bufferevent_write(io->bev, buf, len);
-	if (io->tls)
-		io_tls_settle(io);
+	if (len == 0)
+		return;
+	if (io->outoff > 0 && io->outoff == io->outlen)
+		io->outoff = io->outlen = 0;
+	io->out = xreallocarray(io->out, io->outlen + len, 1);
+	memcpy(io->out + io->outlen, buf, len);
+	io->outlen += len;
+	if (io->connected)
+		io_watch(io, io->watch | EV_WRITE);
 }
 
+/*
+ * io_set_deadline - on a pending socket event only its timeout changes
+ * (event_add(), event_remove_timer(): no epoll_ctl)
+ */
 void
 io_set_deadline(struct io *io, long ms)
 {
@@ -500,13 +932,24 @@ io_set_deadline(struct io *io, long ms)
 		seams->arm(seams->arg, io, ms > 0 ? ms : 0);
 		return;
 	}
+	io->dl_gen++;
 	if (ms <= 0) {
-		evtimer_del(io->timer);
+		if (io->deadline == 0)
+			return;
+		io->deadline = 0;
+		if (io->armed && io->fd != -1 && io->watch != 0)
+			event_remove_timer(io->ev);
+		else
+			io_arm(io);
 		return;
 	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(io->timer, &tv);
+	io->deadline = io_now() + (int64_t)ms * 1000;
+	if (io->armed) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		event_add(io->ev, &tv);
+	} else
+		io_arm(io);
 }
 
 const char *
@@ -520,11 +963,25 @@ io_line(struct io *io, size_t *len, int *bare_lf)
 void
 io_close(struct io *io)
 {
+	io->gen++;
 	if (io->bev != NULL) {
 		bufferevent_free(io->bev);
 		io->bev = NULL;
 	}
+	if (io->fd != -1) {
+		io_watch(io, 0);
+		close(io->fd);
+		io->fd = -1;
+	}
+	free(io->out);
+	io->out = NULL;
+	io->outoff = io->outlen = 0;
+	/* a line being delivered stays readable until its callback ends */
+	io->inoff = io->inlen;
+	io_in_done(io);
 	io->connected = 0;
+	io->connecting = 0;
+	io->kick_err = 0;
 	if (io->kick != NULL)
 		event_del(io->kick);
 	if (io->settle != NULL)
@@ -549,72 +1006,106 @@ io_kick_later(struct io *io)
 	event_active(io->kick, EV_TIMEOUT, 0);
 }
 
-/* io_kickcb - a seam's connection is up: report it from the loop */
+/*
+ * io_kickcb - a seam's connection is up: report it from the loop; or
+ * our own socket's connect() was refused at once: report that
+ */
 static void
 io_kickcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct io	*io = arg;
+	int		 e;
 
+	(void)fd;
+	(void)what;
+	if (io->kick_err != 0) {
+		e = io->kick_err;
+		io->kick_err = 0;
+		if (io->fd != -1)
+			io_sockfail(io, e);
+		return;
+	}
 	if (io->bev == NULL)
 		return;
 	bufferevent_enable(io->bev, EV_READ | EV_WRITE);
-	io->cb(io, IO_CONNECTED, io->arg);
+	io_connected(io);
 }
 
 void
 io_expire(struct io *io)
 {
-	io_timercb(-1, EV_TIMEOUT, io);
-}
-
-static void
-io_timercb(evutil_socket_t fd, short what, void *arg)
-{
-	struct io	*io = arg;
-
 	io_seterr(io, "timed out");
 	io->cb(io, IO_TIMEOUT, io->arg);
 }
 
-/* io_lines - deliver every complete line, then enforce the length cap */
+/* io_timeout - the deadline passed: it is gone, then IO_TIMEOUT */
+static void
+io_timeout(struct io *io)
+{
+	io->deadline = 0;
+	io->dl_gen++;
+	if (io->armed && io->fd != -1 && io->watch != 0)
+		event_remove_timer(io->ev);
+	else if (io->armed) {
+		event_del(io->ev);
+		io->armed = 0;
+	}
+	io_expire(io);
+}
+
+/*
+ * io_lines - deliver every complete line, then enforce the length cap.
+ * A line is NUL-terminated in place in the input buffer, which stays
+ * (busy) until the callback returns, even if it closes the io.
+ */
 static void
 io_lines(struct io *io)
 {
-	struct evbuffer	*in;
-	struct bufferevent *bev = io->bev;
+	unsigned	 gen = io->gen;
+	char		*p, *lf;
 	size_t		 n;
-	char		*line;
 
-	in = bufferevent_get_input(bev);
-	while (io->bev == bev) {
-		struct evbuffer_ptr	 eol;
-
-		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-		if (eol.pos == -1)
+	io->busy = 1;
+	while (io->gen == gen && io->inlen > io->inoff) {
+		p = io->in + io->inoff;
+		if ((lf = memchr(p, '\n', io->inlen - io->inoff)) == NULL)
 			break;
-		if ((size_t)eol.pos > io->maxline + 1) {
-			io_seterr(io, "line too long (over %zu bytes)", io->maxline);
+		n = (size_t)(lf - p);
+		if (n > io->maxline + 1) {
+			io_unbusy(io);
+			io_seterr(io, "line too long (over %zu bytes)",
+			    io->maxline);
 			io->err = IO_ERR_LINE;
 			io->cb(io, IO_ERROR, io->arg);
+			io_in_done(io);
 			return;
 		}
-		line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
-		if (line == NULL)
-			break;
-		io->bare_lf = !(n > 0 && line[n - 1] == '\r');
+		io->inoff += n + 1;
+		io->bare_lf = !(n > 0 && p[n - 1] == '\r');
 		if (!io->bare_lf)
-			line[--n] = '\0';
-		io->line = line;
+			n--;
+		p[n] = '\0';
+		io->line = p;
 		io->linelen = n;
 		io->cb(io, IO_LINE, io->arg);
 		io->line = NULL;
-		free(line);
 	}
-	if (io->bev == bev && evbuffer_get_length(in) > io->maxline + 1) {
+	io_unbusy(io);
+	if (io->gen == gen && io->inlen - io->inoff > io->maxline + 1) {
 		io_seterr(io, "line too long (over %zu bytes)", io->maxline);
 		io->err = IO_ERR_LINE;
 		io->cb(io, IO_ERROR, io->arg);
 	}
+	io_in_done(io);
+}
+
+/* io_unbusy - delivery is over: the buffer may move or go */
+static void
+io_unbusy(struct io *io)
+{
+	io->busy = 0;
+	free(io->stale);
+	io->stale = NULL;
 }
 
 /* io_input - input is there: lines, or IO_DATA in raw mode */
@@ -623,7 +1114,7 @@ io_input(struct io *io)
 {
 	if (!io->raw)
 		io_lines(io);
-	else if (evbuffer_get_length(bufferevent_get_input(io->bev)) > 0)
+	else if (io->inlen > io->inoff)
 		io->cb(io, IO_DATA, io->arg);
 }
 
@@ -632,6 +1123,7 @@ io_readcb(struct bufferevent *bev, void *arg)
 {
 	struct io	*io = arg;
 
+	io_pull(io);
 	io_input(io);
 	if (io->tls && io->bev == bev)
 		io_tls_settle(io);
@@ -712,6 +1204,58 @@ io_tls_error(struct io *io, const char *what, unsigned long e)
 	io_seterr(io, "%s", msg);
 }
 
+/* io_eof_report - the peer closed: say so (lines are delivered) */
+static void
+io_eof_report(struct io *io)
+{
+	size_t	 n = io->inlen - io->inoff;
+
+	if (n > 0)
+		io_seterr(io, "connection closed in the middle of a "
+		    "line (%zu bytes without line end)", n);
+	else
+		io_seterr(io, "connection closed by peer");
+	if (io->child > 0)
+		io_pipe_eof(io);
+	io->cb(io, IO_EOF, io->arg);
+}
+
+/* io_plain_fail - a socket error (errno err) without TLS: IO_ERROR */
+static void
+io_plain_fail(struct io *io, int err)
+{
+	io->err = err == ECONNREFUSED ? IO_ERR_REFUSED : IO_ERR_SOCKET;
+	if (err == 0)
+		io_seterr(io, "connection error");
+	else
+		io_seterr(io, "%s", strerror(err));
+	io->cb(io, IO_ERROR, io->arg);
+}
+
+/* io_eof - our own socket: the peer closed; the lines before it first */
+static void
+io_eof(struct io *io)
+{
+	unsigned	 gen = io->gen;
+
+	io_input(io);
+	if (io->gen != gen || !io_is_open(io))
+		return;
+	io_eof_report(io);
+}
+
+/* io_sockfail - our own socket failed with errno err */
+static void
+io_sockfail(struct io *io, int err)
+{
+	unsigned	 gen = io->gen;
+
+	io_input(io);
+	if (io->gen != gen || !io_is_open(io))
+		return;
+	io_plain_fail(io, err);
+}
+
 static void
 io_eventcb(struct bufferevent *bev, short what, void *arg)
 {
@@ -719,6 +1263,7 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct sockaddr_storage ss;
 	socklen_t	 sl = sizeof(ss);
 	unsigned long	 first;
+	unsigned	 gen = io->gen;
 	int		 err;
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -732,50 +1277,41 @@ io_eventcb(struct bufferevent *bev, short what, void *arg)
 						   fills only the family */
 		if (getsockname(bufferevent_getfd(bev), (struct sockaddr *)&ss,
 		    &sl) == 0)
-			io_format_addr((struct sockaddr *)&ss, io->local,
-			    sizeof(io->local));
+			io_set_addr(&io->local, (struct sockaddr *)&ss);
 		bufferevent_enable(bev, EV_READ);
 		io->connected = 1;
-		io->cb(io, IO_CONNECTED, io->arg);
+		io_connected(io);
 		return;
 	}
 	/* Lines (or data) that arrived with the close are still delivered. */
-	if (io->bev == bev)
+	if (io->bev == bev) {
+		io_pull(io);
 		io_input(io);
-	if (io->bev != bev)
+	}
+	if (io->bev != bev || io->gen != gen)
 		return;
 	if (what & BEV_EVENT_EOF) {
-		size_t	 n = evbuffer_get_length(bufferevent_get_input(bev));
-
-		if (n > 0)
-			io_seterr(io, "connection closed in the middle of a "
-			    "line (%zu bytes without line end)", n);
-		else
-			io_seterr(io, "connection closed by peer");
-		if (io->child > 0)
-			io_pipe_eof(io);
-		io->cb(io, IO_EOF, io->arg);
+		io_eof_report(io);
 		return;
 	}
 	err = EVUTIL_SOCKET_ERROR();
-	io->err = io->tls_started ? IO_ERR_TLS : IO_ERR_SOCKET;
-	first = io->tls_started ? bufferevent_get_openssl_error(bev) : 0;
+	if (!io->tls_started) {
+		io_plain_fail(io, err);
+		return;
+	}
+	io->err = IO_ERR_TLS;
+	first = bufferevent_get_openssl_error(bev);
 	if (io->tls && err != 0 && first == 0) {
 		/* TLS was up and no TLS error: the connection itself broke */
 		io->err = IO_ERR_SOCKET;
 		io_seterr(io, "%s", strerror(err));
-	} else if (io->tls_started) {
+	} else {
 		io_tls_error(io, io->tls ? "TLS error" :
 		    "TLS handshake failed", first);
 		if (!io->tls && strcmp(io_error(io), "TLS handshake failed") == 0
 		    && err != 0)
 			io_seterr(io, "TLS handshake failed: %s", strerror(err));
-	} else if (err == 0)
-		io_seterr(io, "connection error");
-	else
-		io_seterr(io, "%s", strerror(err));
-	if (!io->tls_started && err == ECONNREFUSED)
-		io->err = IO_ERR_REFUSED;
+	}
 	io->cb(io, IO_ERROR, io->arg);
 }
 
@@ -856,9 +1392,13 @@ io_bind_device(struct io *io, int fd)
 int
 io_sockname(struct io *io, struct sockaddr_storage *ss, socklen_t *sl)
 {
+	int	 fd;
+
 	*sl = sizeof(*ss);
-	if (io->bev == NULL || io->child > 0 || getsockname(
-	    bufferevent_getfd(io->bev), (struct sockaddr *)ss, sl) == -1)
+	fd = io->fd != -1 ? io->fd : io->bev != NULL ?
+	    bufferevent_getfd(io->bev) : -1;
+	if (fd == -1 || io->child > 0 || getsockname(fd,
+	    (struct sockaddr *)ss, sl) == -1)
 		return -1;
 	return 0;
 }
@@ -870,8 +1410,8 @@ io_pipe(struct io *io, const char *command)
 	pid_t	 pid;
 
 	io->err = IO_ERR_SOCKET;
-	snprintf(io->peer, sizeof(io->peer), "pipe");
-	snprintf(io->local, sizeof(io->local), "pipe");
+	io_set_text(&io->peer, "pipe");
+	io_set_text(&io->local, "pipe");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		io_seterr(io, "--pipe: socketpair: "
 		    "%s", strerror(errno));
