@@ -145,7 +145,7 @@ struct record {
 	struct step	*steps;
 	size_t		 nsteps;
 	struct ehlo	*ehlo;		/* latest EHLO capabilities */
-	struct tls_info	 tls;
+	struct tls_info	*tls;		/* NULL before TLS */
 	struct finding	*findings;
 	size_t		 nfindings;
 	int		 rcpt_ok;	/* recipients accepted */
@@ -183,6 +183,14 @@ int		 record_exit_code(const struct record *);
 
 struct record	*record_new(void);
 void		 record_free(struct record *);
+
+/*
+ * record_tls_of - the TLS summary of r: a shared empty one (done 0)
+ * while r has none, so readers need no test
+ */
+const struct tls_info *record_tls_of(const struct record *);
+/* record_tls - r's TLS summary to fill, made on first use */
+struct tls_info *record_tls(struct record *);
 struct step	*record_add_step(struct record *, enum smtp_stage, int64_t);
 void		 record_add_finding(struct record *, enum finding_level,
 		    const char *kind, enum smtp_stage, const char *fmt, ...)

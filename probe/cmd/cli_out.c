@@ -76,6 +76,7 @@ cli_differences(FILE *fp, json_t *arr, struct cli_run *run)
 	for (i = 0; i < run->nt && n < 8; i++, n++) {
 		const struct record *r = run->t[i].nexec > 0 ?
 		    scn_exec_record(run->t[i].execs[0], 0) : NULL;
+		const struct tls_info *tl;
 		struct verdict v;
 
 		if (r == NULL) {
@@ -83,11 +84,12 @@ cli_differences(FILE *fp, json_t *arr, struct cli_run *run)
 				snprintf(val[n][k], 128, "-");
 			continue;
 		}
+		tl = record_tls_of(r);
 		snprintf(val[n][0], 128, "%s", r->ehlo == NULL ? "unknown" :
-		    reply_ehlo_has(r->ehlo, "STARTTLS") || r->tls.done ?
+		    reply_ehlo_has(r->ehlo, "STARTTLS") || tl->done ?
 		    "yes" : "no");
-		snprintf(val[n][1], 128, "%s", r->tls.done && r->tls.nchain >
-		    0 ? r->tls.chain[0].sha256 : "-");
+		snprintf(val[n][1], 128, "%s", tl->done && tl->nchain > 0 ?
+		    tl->chain[0].sha256 : "-");
 		snprintf(val[n][2], 128, "%s", record_status_name(r->status));
 		verdict_record(r, &v);
 		snprintf(val[n][3], 128, "%s/%s", v.class, v.reason);

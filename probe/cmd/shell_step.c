@@ -56,7 +56,8 @@ shell_session_tls(const struct shell *sh)
 	size_t		 n = scn_exec_nrecords(sh->x);
 	const struct record *r = n > 0 ? scn_exec_record(sh->x, n - 1) : NULL;
 
-	return r != NULL && r->tls.done && scn_exec_session_open(sh->x);
+	return r != NULL && record_tls_of(r)->done &&
+	    scn_exec_session_open(sh->x);
 }
 
 /*

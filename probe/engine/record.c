@@ -94,6 +94,22 @@ record_new(void)
 	return xcalloc(1, sizeof(struct record));
 }
 
+static const struct tls_info record_no_tls;
+
+const struct tls_info *
+record_tls_of(const struct record *r)
+{
+	return r->tls != NULL ? r->tls : &record_no_tls;
+}
+
+struct tls_info *
+record_tls(struct record *r)
+{
+	if (r->tls == NULL)
+		r->tls = xcalloc(1, sizeof(*r->tls));
+	return r->tls;
+}
+
 void
 record_free(struct record *r)
 {
@@ -123,7 +139,10 @@ record_free(struct record *r)
 		free(r->concl);
 	}
 	reply_ehlo_free(r->ehlo);
-	tls_info_clear(&r->tls);
+	if (r->tls != NULL) {
+		tls_info_clear(r->tls);
+		free(r->tls);
+	}
 	free(r->host);
 	free(r->port);
 	free(r->address);

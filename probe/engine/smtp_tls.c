@@ -174,7 +174,7 @@ void
 smtp_tls_ready(struct smtp_session *s)
 {
 	const struct smtp_params *p = s->p;
-	struct tls_info	*t = &s->rec->tls;
+	struct tls_info	*t = record_tls(s->rec);
 	struct step	*st = smtp_step(s);
 	char		 exp[1024];
 
@@ -246,7 +246,7 @@ smtp_tls_ready(struct smtp_session *s)
 static int
 smtp_dane(struct smtp_session *s)
 {
-	struct tls_info	*t = &s->rec->tls;
+	struct tls_info	*t = record_tls(s->rec);
 	char		*e;
 
 	if (t->dane.finding == NULL) {

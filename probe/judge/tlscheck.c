@@ -81,8 +81,8 @@ tc_starttls(const struct record *r, int implicit)
 	if (r == NULL)
 		return "unknown";
 	if (implicit)
-		return r->tls.done ? "implicit" : "failed";
-	if (r->tls.done)
+		return record_tls_of(r)->done ? "implicit" : "failed";
+	if (record_tls_of(r)->done)
 		return "used";
 	for (i = 0; i < r->nfindings; i++) {
 		if (strcmp(r->findings[i].kind, "no-starttls") == 0)
@@ -114,7 +114,8 @@ tlscheck_eval(const struct tlscheck_target *t, struct tlscheck_policies *pl)
 	struct dane_outcome	 o;
 	const char		*fail = NULL, *ftype = NULL;
 	char			 fbuf[512];
-	int			 tls = r != NULL && r->tls.done;
+	const struct tls_info	*tl = r != NULL ? record_tls_of(r) : NULL;
+	int			 tls = tl != NULL && tl->done;
 
 	memset(pl, 0, sizeof(*pl));
 	pl->starttls = tc_starttls(r, t->implicit);
@@ -126,7 +127,7 @@ tlscheck_eval(const struct tlscheck_target *t, struct tlscheck_policies *pl)
 		    r->message : "no session");
 	else if (tls)
 		tc_set(&pl->opportunistic, "deliver", NULL, "over TLS (%s, %s)",
-		    r->tls.version, r->tls.cipher);
+		    tl->version, tl->cipher);
 	else if (strcmp(pl->starttls, "failed") == 0)
 		tc_set(&pl->opportunistic, t->implicit ? "defer" : "deliver",
 		    NULL, t->implicit ? "the TLS handshake failed" : "in "
@@ -141,10 +142,9 @@ tlscheck_eval(const struct tlscheck_target *t, struct tlscheck_policies *pl)
 		    "is refused" : "is not offered");
 
 	/* DANE */
-	dane_judge(t->dane, tls, tls && r->tls.dane.checked ?
-	    r->tls.dane.depth : -1, tls ? r->tls.dane.matched : NULL,
-	    tls ? r->tls.verify_code : 0, tls ? r->tls.verify_error : NULL,
-	    &o);
+	dane_judge(t->dane, tls, tls && tl->dane.checked ? tl->dane.depth :
+	    -1, tls ? tl->dane.matched : NULL, tls ? tl->verify_code : 0,
+	    tls ? tl->verify_error : NULL, &o);
 	switch (o.status) {
 	case DANE_ST_SKIPPED:
 		tc_set(&pl->dane, t->dane == NULL ? "unknown" :
@@ -211,13 +211,13 @@ tlscheck_eval(const struct tlscheck_target *t, struct tlscheck_policies *pl)
 		    pl->starttls);
 		fail = fbuf;
 		ftype = "starttls-not-supported";
-	} else if (r->tls.pkix_code != 0 || r->tls.verify_name == NULL ||
-	    strcasecmp(r->tls.verify_name, t->host) != 0) {
+	} else if (tl->pkix_code != 0 || tl->verify_name == NULL ||
+	    strcasecmp(tl->verify_name, t->host) != 0) {
 		snprintf(fbuf, sizeof(fbuf), "the certificate is not valid for "
-		    "%s: %s", t->host, r->tls.pkix_code != 0 ?
-		    r->tls.pkix_error : "another name was checked");
+		    "%s: %s", t->host, tl->pkix_code != 0 ?
+		    tl->pkix_error : "another name was checked");
 		fail = fbuf;
-		ftype = dane_rpt_type(r->tls.pkix_code);
+		ftype = dane_rpt_type(tl->pkix_code);
 		if (ftype == NULL)
 			ftype = "validation-failure";
 	}
@@ -309,7 +309,7 @@ tlscheck_print(FILE *fp, const struct tlscheck_target *t)
 {
 	struct tlscheck_policies pl;
 	const struct record	*r = t->rec;
-	const struct tls_info	*ti = r != NULL ? &r->tls : NULL;
+	const struct tls_info	*ti = r != NULL ? record_tls_of(r) : NULL;
 	struct dane_outcome	 o;
 	size_t			 i, k;
 
@@ -417,7 +417,7 @@ tlscheck_json(const struct tlscheck_target *t)
 {
 	struct tlscheck_policies pl;
 	const struct record	*r = t->rec;
-	const struct tls_info	*ti = r != NULL ? &r->tls : NULL;
+	const struct tls_info	*ti = r != NULL ? record_tls_of(r) : NULL;
 	const struct mtasts_result *sts = t->sts;
 	struct dane_outcome	 o;
 	json_t			*doc, *chain, *san, *recs, *dane, *j, *mx;
@@ -552,7 +552,7 @@ tlscheck_dane_end(struct record *r, const struct dane_policy *p,
 	size_t			 i;
 	int			 reached = 0;
 
-	if (r == NULL || p == NULL || r->tls.done)
+	if (r == NULL || p == NULL || record_tls_of(r)->done)
 		return 0;
 	for (i = 0; i < r->nsteps; i++)
 		if ((r->steps[i].stage == STAGE_EHLO &&

@@ -213,8 +213,8 @@ metrics_add(struct metrics *m, const struct record *r, const char *target)
 		t->success = r->status == RES_OK;
 		t->exit_code = record_exit_code(r);
 		t->duration_s = r->t_end >= 0 ? (double)r->t_end / 1e6 : 0;
-		if (r->tls.done && r->tls.nchain > 0)
-			mt_expiry(t, &r->tls.chain[0]);
+		if (record_tls_of(r)->done && record_tls_of(r)->nchain > 0)
+			mt_expiry(t, &record_tls_of(r)->chain[0]);
 	}
 	for (i = 0; i < r->nsteps; i++) {
 		const struct step *st = &r->steps[i];

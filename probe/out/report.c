@@ -366,7 +366,7 @@ report_json_doc(const struct record *r, const char *version)
 	    "helo", jw_string(r->helo),
 	    "steps", steps,
 	    "ehlo", ehlo,
-	    "tls", json_tls(&r->tls),
+	    "tls", json_tls(record_tls_of(r)),
 	    "findings", findings,
 	    "recipients", "accepted", r->rcpt_ok, "rejected",
 	    r->rcpt_rejected,
@@ -459,6 +459,7 @@ report_ticket(FILE *fp, const struct record *r, const struct ticket_info *ti)
 {
 	struct verdict	 v;
 	char		 now[32];
+	const struct tls_info *tl = record_tls_of(r);
 	size_t		 i, j, k;
 
 	util_utc_iso(now, sizeof(now));
@@ -481,22 +482,22 @@ report_ticket(FILE *fp, const struct record *r, const struct ticket_info *ti)
 	    "(none)");
 	fprintf(fp, "helo:        %s\n", r->helo != NULL ? r->helo : "(none)");
 	fprintf(fp, "tls mode:    %s\n", r->tls_mode);
-	if (r->tls.done) {
-		fprintf(fp, "tls:         %s, %s (%d bits)\n", r->tls.version,
-		    r->tls.cipher, r->tls.bits);
-		fprintf(fp, "certificate: %s (%s)\n", r->tls.verify_code == 0 ?
-		    "verified" : "NOT verified", r->tls.verify_error);
-		if (r->tls.dane.checked)
-			fprintf(fp, "dane:        %s: %s\n", r->tls.dane.status,
-			    r->tls.dane.detail);
-		for (i = 0; i < r->tls.nchain; i++)
+	if (tl->done) {
+		fprintf(fp, "tls:         %s, %s (%d bits)\n", tl->version,
+		    tl->cipher, tl->bits);
+		fprintf(fp, "certificate: %s (%s)\n", tl->verify_code == 0 ?
+		    "verified" : "NOT verified", tl->verify_error);
+		if (tl->dane.checked)
+			fprintf(fp, "dane:        %s: %s\n", tl->dane.status,
+			    tl->dane.detail);
+		for (i = 0; i < tl->nchain; i++)
 			fprintf(fp, "  [%zu] %s, issuer %s, %s to %s%s, spki "
-			    "sha256 %s\n", i, r->tls.chain[i].subject,
-			    r->tls.chain[i].issuer, r->tls.chain[i].not_before,
-			    r->tls.chain[i].not_after,
-			    r->tls.chain[i].expired ? " (EXPIRED)" : "",
-			    r->tls.chain[i].spki != NULL ?
-			    r->tls.chain[i].spki : "");
+			    "sha256 %s\n", i, tl->chain[i].subject,
+			    tl->chain[i].issuer, tl->chain[i].not_before,
+			    tl->chain[i].not_after,
+			    tl->chain[i].expired ? " (EXPIRED)" : "",
+			    tl->chain[i].spki != NULL ?
+			    tl->chain[i].spki : "");
 	}
 	{
 		char	*res = xasprintf("%s (exit %d)", r->message != NULL ?

@@ -419,7 +419,7 @@ report_jw_doc(struct jw_buf *o, const struct record *r, const char *version,
 	JW_LIT(o, "],\"ehlo\":");
 	jw_ehlo(o, r->ehlo);
 	JW_LIT(o, ",\"tls\":");
-	jw_tls(o, &r->tls);
+	jw_tls(o, record_tls_of(r));
 	JW_LIT(o, ",\"findings\":[");
 	for (i = 0; i < r->nfindings; i++) {
 		if (i > 0)

@@ -339,9 +339,9 @@ test_starttls(void)
 	ok(smtp_tls_active(t.s), "STARTTLS: the handshake completes");
 	t_say(&t, "250-mx.test\r\n250 AUTH PLAIN\r\n");
 	r = rec(&t);
-	ok(t.ready == 3 && r->ehlo != NULL && r->tls.version != NULL,
-	    "STARTTLS: EHLO again under %s", r->tls.version != NULL ?
-	    r->tls.version : "(none)");
+	ok(t.ready == 3 && r->ehlo != NULL && record_tls_of(r)->version != NULL,
+	    "STARTTLS: EHLO again under %s", record_tls_of(r)->version != NULL ?
+	    record_tls_of(r)->version : "(none)");
 	ok(r->nsteps > 0 && r->steps[r->nsteps - 1].stage == STAGE_EHLO &&
 	    r->steps[r->nsteps - 1].tls, "STARTTLS: the last EHLO is under "
 	    "TLS");

@@ -38,11 +38,13 @@ session(const char *addr, enum result_status st, const char *not_after)
 	s = record_add_step(r, STAGE_RCPT, 3000);
 	s->t_done = 5000;
 	if (not_after != NULL) {
-		r->tls.done = 1;
-		r->tls.nchain = 1;
-		r->tls.chain = xcalloc(1, sizeof(*r->tls.chain));
-		r->tls.chain[0].not_after = xstrdup(not_after);
-		r->tls.chain[0].days_left = -3;
+		struct tls_info	*tl = record_tls(r);
+
+		tl->done = 1;
+		tl->nchain = 1;
+		tl->chain = xcalloc(1, sizeof(*tl->chain));
+		tl->chain[0].not_after = xstrdup(not_after);
+		tl->chain[0].days_left = -3;
 	}
 	return r;
 }

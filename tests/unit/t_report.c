@@ -222,7 +222,7 @@ gen_record(void)
 	if (rnd(3))
 		r->ehlo = gen_ehlo();
 	if (rnd(3) == 0)
-		gen_tls(&r->tls);
+		gen_tls(record_tls(r));
 	n = rnd(4);
 	for (i = 0; i < n; i++) {
 		s = gen(0, 0);
