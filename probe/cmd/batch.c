@@ -412,6 +412,12 @@ bt_setup(struct batch *b)
 	}
 	b->port = o->port != NULL ? (uint16_t)strtol(o->port, NULL, 10) :
 	    o->tls_mode == SMTP_TLS_IMPLICIT ? 465 : 25;
+	/* every session's scenario parameters; the target is each its own */
+	b->sp.stop_before = -1;
+	b->sp.quit_after = -1;
+	b->sp.no_pipelining = o->no_pipelining;
+	b->sp.helo_domain = b->helo;
+	b->sp.version = PACKAGE_VERSION;
 	scn_vars_set(&b->vars, "helo", b->helo);
 	for (i = 0; i < o->nvars; i++) {
 		const char *eq = strchr(o->vars[i], '=');

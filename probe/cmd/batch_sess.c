@@ -181,13 +181,6 @@ bsess_start(struct batch *b, struct bt_job *j)
 	    j->dest != NULL ? &j->dest->a : NULL);
 	/* a scan reports a domain's own DNS answer as status "dns" */
 	s->tg.p.resolve_answer = 0;
-	if (b->sp.version == NULL) {
-		b->sp.stop_before = -1;
-		b->sp.quit_after = -1;
-		b->sp.no_pipelining = b->o.no_pipelining;
-		b->sp.helo_domain = b->helo;
-		b->sp.version = PACKAGE_VERSION;
-	}
 	if (!b->o.dane) {
 		bsess_run(s);
 		return;

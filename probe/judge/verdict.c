@@ -409,9 +409,9 @@ fallback(int stage, const char *enh)
  * with these weights, 77.4 / 62.8 with the old ones (the grid's best
  * there, 83.0 / 70.0, is three lines away), and on the eighth pass's
  * 242 from 94 more sources: 78.9 / 70.2 against 76.9 / 69.0. The model
- * now outweighs
- * the middling word rules (up to 96 at certainty); the exact phrases
- * and provider codes (97 and up, or agreeing evidence) still win.
+ * now outweighs the middling word rules (up to 96 at certainty); the
+ * exact phrases and provider codes (97 and up, or agreeing evidence)
+ * still win.
  */
 static struct model_weigh {
 	int	 post_min;	/* per mille */
