@@ -12,6 +12,7 @@
  *       $(pkg-config --libs libevent openssl ldns)
  *   /tmp/combine-cv ../tests/verdict/train.tsv /tmp/oof.txt \
  *       [grid | P W0 W1 R]
+ *   /tmp/combine-cv --dev NEW.tsv [grid | P W0 W1 R]
  *
  * It includes probe/judge/verdict.c to set its weights (struct
  * model_weigh: posterior floor, weight at the floor, weight at
@@ -20,6 +21,14 @@
  * model is never judged on a line it was trained on) and prints the
  * class and reason accuracy of the rules alone and combined, and how
  * many verdicts the model changes. The test split is never read.
+ *
+ * --dev judges a set of held-out lines instead (NEW.tsv, the format of
+ * train.tsv): new replies gathered for the next pass and not yet in
+ * train, so that neither the rules nor the model built into libprobe.a
+ * have seen them. Their model scores are the built-in model's
+ * (verdict_model()). This is the sterner yardstick: the rules are not
+ * judged on lines they were written from. Run it before a new corpus
+ * pass is merged (sh ../tests/verdict/cv.sh --dev NEW.tsv [grid]).
  */
 #include "../../probe/judge/verdict.c"
 
@@ -36,6 +45,7 @@ struct cv_line {
 
 static struct cv_line	 cvl[LINES];
 static size_t		 ncv;
+static int		 dev;	/* --dev: held-out lines, built-in model */
 
 /* label_index - the table index of label s, or -1 */
 static int
@@ -88,18 +98,22 @@ oof_parse(char *post, char *rsc, struct vm_result *m)
 		}
 }
 
-/* cv_read - the train lines and their out-of-fold model */
+/*
+ * cv_read - the train lines and their out-of-fold model (oof), or
+ * held-out lines and the built-in model (oof NULL)
+ */
 static void
 cv_read(const char *train, const char *oof)
 {
 	static char	 line[65536], o[65536];
-	FILE		*ft, *fo;
+	FILE		*ft, *fo = NULL;
 	char		*p, *t, *f[4];
 	size_t		 k;
 
-	if ((ft = fopen(train, "r")) == NULL ||
-	    (fo = fopen(oof, "r")) == NULL)
-		fatalx("cannot open %s or %s", train, oof);
+	if ((ft = fopen(train, "r")) == NULL)
+		fatalx("cannot open %s", train);
+	if (oof != NULL && (fo = fopen(oof, "r")) == NULL)
+		fatalx("cannot open %s", oof);
 	while (fgets(line, sizeof(line), ft) != NULL && ncv < LINES) {
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
@@ -113,6 +127,12 @@ cv_read(const char *train, const char *oof)
 		}
 		for (k = 0; k < 5; k++)
 			cvl[ncv].f[k] = xstrdup(cvl[ncv].f[k]);
+		if (fo == NULL) {
+			verdict_model(stage_lookup(cvl[ncv].f[0]),
+			    cvl[ncv].f[3], &cvl[ncv].m);
+			ncv++;
+			continue;
+		}
 		if (fgets(o, sizeof(o), fo) == NULL)
 			fatalx("%s is shorter than %s", oof, train);
 		o[strcspn(o, "\n")] = '\0';
@@ -128,7 +148,10 @@ cv_read(const char *train, const char *oof)
 		ncv++;
 	}
 	fclose(ft);
-	fclose(fo);
+	if (fo != NULL)
+		fclose(fo);
+	if (ncv == 0)
+		fatalx("%s: no lines", train);
 }
 
 /* the figures of one run over the train lines */
@@ -209,7 +232,8 @@ cv_model(void)
 		r = verdict_model_reason(&cvl[i].m, cvl[i].m.class);
 		rgood += r != NULL && strcmp(r, cvl[i].f[2]) == 0;
 	}
-	printf("model alone (out of fold): class %.2f%%, reason %.2f%%\n",
+	printf("model alone (%s): class %.2f%%, reason %.2f%%\n",
+	    dev ? "built in, held-out lines" : "out of fold",
 	    100.0 * good / ncv, 100.0 * rgood / ncv);
 }
 
@@ -251,11 +275,12 @@ main(int argc, char *argv[])
 {
 	log_init("combine-cv", -1);
 	if (argc != 3 && argc != 4 && argc != 7) {
-		fprintf(stderr, "usage: combine-cv train.tsv oof.txt "
-		    "[grid | post_min w_min w_max reason_rule]\n");
+		fprintf(stderr, "usage: combine-cv {train.tsv oof.txt | --dev "
+		    "NEW.tsv} [grid | post_min w_min w_max reason_rule]\n");
 		return 2;
 	}
-	cv_read(argv[1], argv[2]);
+	dev = strcmp(argv[1], "--dev") == 0;
+	cv_read(argv[1 + dev], dev ? NULL : argv[2]);
 	if (argc == 4) {
 		cv_grid();
 		return 0;
