@@ -22,6 +22,10 @@
  * class and reason accuracy of the rules alone and combined, and how
  * many verdicts the model changes. The test split is never read.
  *
+ * CV_MISSES=FILE in the environment writes the combined run's misses
+ * there, one a line: expected class/reason, the verdict's, its rule,
+ * the stage and the reply (for train or a dev set, never test.tsv).
+ *
  * --dev judges a set of held-out lines instead (NEW.tsv, the format of
  * train.tsv): new replies gathered for the next pass and not yet in
  * train, so that neither the rules nor the model built into libprobe.a
@@ -163,6 +167,8 @@ struct cv_fig {
 
 #define WEAK_RULES	70	/* rules' best evidence below this: weak */
 
+static FILE	*misses;	/* CV_MISSES=FILE: the combined run's misses */
+
 /* cv_count - one run: the model's evidence (use) or the rules alone */
 static void
 cv_count(int use, struct cv_fig *f)
@@ -191,6 +197,10 @@ cv_count(int use, struct cv_fig *f)
 		r = c && strcmp(v.reason, l->f[2]) == 0;
 		f->good += c;
 		f->rgood += r;
+		if (misses != NULL && use && !r)
+			fprintf(misses, "%s/%s\t%s/%s\t%s\t%s\t%s\n",
+			    l->f[1], l->f[2], v.class, v.reason, v.rule != NULL ?
+			    v.rule : "-", l->f[0], l->f[3]);
 		f->weak += weak;
 		f->wgood += weak && c;
 		f->wrgood += weak && r;
@@ -293,6 +303,11 @@ main(int argc, char *argv[])
 	}
 	cv_model();
 	cv_run(0);
+	if (getenv("CV_MISSES") != NULL &&
+	    (misses = fopen(getenv("CV_MISSES"), "w")) == NULL)
+		fatalx("cannot write %s", getenv("CV_MISSES"));
 	cv_run(1);
+	if (misses != NULL)
+		fclose(misses);
 	return 0;
 }
