@@ -49,6 +49,10 @@ FIXTURE_EVERY = 25	# one train line in this many goes to the fixture
 STEM = 5		# also each word's first STEM letters ("p:block"), 0 none
 OBJ = 1			# also the objects the words name ("o:ip"), 0 none
 REASON_LR = 1		# reasons: 1 LR per class, 0 naive Bayes over pairs
+SOBJ = 0		# also each object with the stage ("q:rcpt:ip") and
+			# with the code's class ("k:5:ip"), 0 none
+GROUP = 0		# --cv folds: 0 by line, 1 by source (a source's
+			# lines all held out together: wording from new sources)
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -155,6 +159,11 @@ def feats(stage, text):
         fs += ['p:' + x[:STEM] for x in w if len(x) > STEM]
     if OBJ:
         fs += ['o:' + OBJECTS[x] for x in w if x in OBJECTS]
+    if SOBJ:
+        objs = [OBJECTS[x] for x in w if x in OBJECTS]
+        fs += ['q:%s:%s' % (stage, o) for o in objs]
+        if c is not None:
+            fs += ['k:%s:%s' % (c[0], o) for o in objs]
     return fs
 
 
@@ -189,7 +198,8 @@ def load(path):
             if line.startswith('#') or not line.strip():
                 continue
             x = line.rstrip('\r\n').split('\t')
-            out.append((x[0], x[1], x[2], x[3]))
+            out.append((x[0], x[1], x[2], x[3],
+                        x[4] if len(x) > 4 else ''))
     return out
 
 
@@ -360,7 +370,14 @@ def reason_of(rm, fs, cls):
     return top({y: v for y, v in s.items() if y.split('/')[0] == cls})
 
 
-def folds(n):
+def folds(data):
+    """the held-out parts: lines at random, or whole sources (GROUP)"""
+    n = len(data)
+    if GROUP:
+        part = [[] for _ in range(FOLDS)]
+        for i, d in enumerate(data):
+            part[fnv1a(d[4] + str(SEED)) % FOLDS].append(i)
+        return part
     idx = list(range(n))
     random.Random(SEED).shuffle(idx)
     return [idx[i::FOLDS] for i in range(FOLDS)]
@@ -370,7 +387,7 @@ def cv(data, rows, oof=None):
     ok = okr = 0
     post = [None] * len(data)
     rsc = [None] * len(data)
-    for part in folds(len(data)):
+    for part in folds(data):
         held = set(part)
         tr = [i for i in range(len(data)) if i not in held]
         cm = LR([rows[i] for i in tr], [data[i][1] for i in tr])
@@ -386,8 +403,8 @@ def cv(data, rows, oof=None):
                 if reason_of(rm, rows[i], c).split('/')[1] == data[i][2]:
                     okr += 1
     n = len(data)
-    print('cv %d-fold: class %.1f%% (%d/%d), reason %.1f%% (%d/%d)' %
-          (FOLDS, 100.0 * ok / n, ok, n, 100.0 * okr / n, okr, n))
+    print('cv %d-fold%s: class %.1f%% (%d/%d), reason %.1f%% (%d/%d)' %
+          (FOLDS, ' by source' if GROUP else '', 100.0 * ok / n, ok, n, 100.0 * okr / n, okr, n))
     if oof is not None:
         with open(oof, 'w') as f:
             for d, p, r in zip(data, post, rsc):
