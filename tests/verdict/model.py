@@ -21,7 +21,8 @@ writes DIR/probe/judge/verdict_model.c (the tables, "do not edit") and
 DIR/tests/verdict/model-fixture.tsv (lines with the top class and its
 score, which tests/unit/t_verdict.c checks the C side against), DIR
 defaulting to the source tree. --cv prints the k-fold cross-validation
-accuracy on train (--cv-only: and writes nothing); --oof FILE writes
+accuracy on train (--cv-only: and writes nothing; --set GROUP=1 holds
+out whole sources, the yardstick for wording from new sources); --oof FILE writes
 each train line's out-of-fold class and reason scores (what the
 combination with the rules is chosen from: tests/verdict/cv.sh runs
 both steps, about 1.5 minutes).
@@ -49,8 +50,6 @@ FIXTURE_EVERY = 25	# one train line in this many goes to the fixture
 STEM = 5		# also each word's first STEM letters ("p:block"), 0 none
 OBJ = 1			# also the objects the words name ("o:ip"), 0 none
 REASON_LR = 1		# reasons: 1 LR per class, 0 naive Bayes over pairs
-SOBJ = 0		# also each object with the stage ("q:rcpt:ip") and
-			# with the code's class ("k:5:ip"), 0 none
 GROUP = 0		# --cv folds: 0 by line, 1 by source (a source's
 			# lines all held out together: wording from new sources)
 
@@ -159,11 +158,6 @@ def feats(stage, text):
         fs += ['p:' + x[:STEM] for x in w if len(x) > STEM]
     if OBJ:
         fs += ['o:' + OBJECTS[x] for x in w if x in OBJECTS]
-    if SOBJ:
-        objs = [OBJECTS[x] for x in w if x in OBJECTS]
-        fs += ['q:%s:%s' % (stage, o) for o in objs]
-        if c is not None:
-            fs += ['k:%s:%s' % (c[0], o) for o in objs]
     return fs
 
 
@@ -404,7 +398,8 @@ def cv(data, rows, oof=None):
                     okr += 1
     n = len(data)
     print('cv %d-fold%s: class %.1f%% (%d/%d), reason %.1f%% (%d/%d)' %
-          (FOLDS, ' by source' if GROUP else '', 100.0 * ok / n, ok, n, 100.0 * okr / n, okr, n))
+          (FOLDS, ' by source' if GROUP else '', 100.0 * ok / n, ok, n,
+           100.0 * okr / n, okr, n))
     if oof is not None:
         with open(oof, 'w') as f:
             for d, p, r in zip(data, post, rsc):
