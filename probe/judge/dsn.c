@@ -951,6 +951,12 @@ dsn_parse(const char *text, size_t len)
 	dsn_lines_split(text, len, &L);
 	v = L.v;
 	n = L.n;
+	/* blank lines before the headers (a paste, a saved file with a
+	   line of spaces on top) would make the header block empty */
+	while (n > 0 && dsn_blank(&v[0])) {
+		v++;
+		n--;
+	}
 	if (n > 0 && v[0].len >= 5 && memcmp(v[0].p, "From ", 5) == 0) {
 		v++;
 		n--;

@@ -32,7 +32,7 @@ static const char *bounce_text[] = {
 	"could not be delivered", "couldn't be delivered",
 	"was not delivered", "wasn't able to deliver",
 	"was undeliverable", "delivery has failed", "delivery failed",
-	"did not reach the following recipient",
+	"did not reach the following recipient", "did not reach the recipient",
 	"not able to deliver", "unable to deliver", "permanent error",
 	"permanent fatal error", "delivery to the following recipient",
 	"message not delivered", "undeliverable", "failed to deliver",
@@ -47,7 +47,9 @@ static const char *bounce_text[] = {
 	"non e' stato possibile recapitare", "kon niet worden bezorgd",
 	/* challenge-response systems holding the message for the sender */
 	"address added to the recipient's allowed list",
-	"sender not pre-approved",
+	"sender not pre-approved", "my list of approved senders",
+	/* a filter's notice that it stopped the message */
+	"detected and blocked an infected message",
 };
 
 /* Subject words of a bounce. */

@@ -857,6 +857,21 @@ main(void)
 		    "says: 550 ...\": the reply after the host (got %s)",
 		    d->nitems ? d->items[0].reply : "-");
 		dsn_free(d);
+		static const char lead[] = "  \t \n\nFrom: Mail Delivery "
+		    "Subsystem <mailer-daemon@example.net>\nSubject: Delivery "
+		    "Status Notification (Failure)\nContent-Type: text/plain\n"
+		    "Content-Transfer-Encoding: quoted-printable\n\n"
+		    "Delivery to the following recipient failed permanently:"
+		    "\n\n     q@example.com\n\nThe error that the other "
+		    "server return=\ned was: 550 No Such User Here=20\n";
+
+		d = dsn_parse(lead, sizeof(lead) - 1);
+		ok(d->nitems == 1 && seq(d->items[0].recipient,
+		    "q@example.com") && seq(d->items[0].reply,
+		    "550 No Such User Here"), "blank lines above the headers: "
+		    "the header block is read, the body decoded (got %s)",
+		    d->nitems ? d->items[0].reply : "-");
+		dsn_free(d);
 		d = dsn_parse(pr, sizeof(pr) - 1);
 		ok(d->nitems == 1 && d->items[0].text != NULL &&
 		    strchr(d->items[0].text, '@') == NULL &&
