@@ -99,6 +99,16 @@ util_escape(const char *s, size_t len)
 	unsigned long		 cp;
 	size_t			 i, n;
 
+	/* the common case: printable ASCII, no backslash: a copy */
+	for (i = 0; i < len && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\';
+	    i++)
+		;
+	if (i == len) {
+		out = xmalloc(len + 1);
+		memcpy(out, s, len);
+		out[len] = '\0';
+		return out;
+	}
 	/* worst case 4 output bytes per input byte: "\xHH" */
 	o = out = xmalloc(len * 4 + 1);
 	for (i = 0; i < len; i++) {

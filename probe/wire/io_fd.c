@@ -251,16 +251,21 @@ io_pull(struct io *io)
 	io->inlen += n;
 }
 
-/* io_fd_read - one read() of our socket, as a socket bufferevent does */
+/*
+ * io_fd_read - one read() of our socket, as a socket bufferevent does.
+ * It reads onto the stack and keeps only what came: a reply is a few
+ * dozen bytes, and a 4 KiB block from malloc() each time (a request
+ * that large makes glibc consolidate its fast bins first) cost more
+ * than the copy.
+ */
 static void
 io_fd_read(struct io *io)
 {
 	ssize_t		 n;
-	char		*p;
+	char		 buf[IO_READ_MAX];
 	int		 e;
 
-	p = io_room(io, IO_READ_MAX);
-	n = read(io->fd, p, IO_READ_MAX);
+	n = read(io->fd, buf, sizeof(buf));
 	if (n == -1) {
 		e = errno;
 		if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) {
@@ -276,6 +281,7 @@ io_fd_read(struct io *io)
 		io_eof(io);
 		return;
 	}
+	memcpy(io_room(io, (size_t)n), buf, (size_t)n);
 	io->inlen += (size_t)n;
 	io_input(io);
 }
