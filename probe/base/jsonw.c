@@ -35,6 +35,27 @@
 
 #define JW_CHUNK	(64 * 1024)
 
+/*
+ * Eight bytes at a time (a record is mostly plain ASCII): JW_ZERO(w)
+ * is nonzero when a byte of w is 0, JW_LESS(w, n) when a byte is below
+ * n (n <= 128); either may also flag a byte after a flagged one, so a
+ * flagged word is looked at byte by byte.
+ */
+#define JW_ONES		0x0101010101010101ULL
+#define JW_HIGH		0x8080808080808080ULL
+#define JW_ZERO(w)	(((w) - JW_ONES) & ~(w) & JW_HIGH)
+#define JW_LESS(w, n)	(((w) - JW_ONES * (n)) & ~(w) & JW_HIGH)
+
+/* jw_word - 8 bytes at p, unaligned */
+static inline uint64_t
+jw_word(const unsigned char *p)
+{
+	uint64_t	 w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
 /* Memory of one record's JSON tree (jw_malloc): chunks, newest first. */
 struct jw_chunk {
 	struct jw_chunk	*next;
@@ -141,7 +162,14 @@ jw_str(struct jw_buf *o, const char *s, size_t len)
 	d = o->p + o->len;
 	*d++ = '"';
 	for (i = 0; i < len; i++) {
-		for (run = i; run < len && !esc[p[run]]; run++)
+		for (run = i; len - run >= 8; run += 8) {
+			uint64_t w = jw_word(p + run);
+
+			if (JW_LESS(w, 0x20) | JW_ZERO(w ^ (JW_ONES * '"')) |
+			    JW_ZERO(w ^ (JW_ONES * '\\')))
+				break;
+		}
+		for (; run < len && !esc[p[run]]; run++)
 			;
 		memcpy(d, p + i, run - i);
 		d += run - i;
@@ -484,6 +512,8 @@ jw_utf8(const char *s, size_t len)
 		c = *p;
 		if (c < 0x80) {
 			p++;
+			while (end - p >= 8 && !(jw_word(p) & JW_HIGH))
+				p += 8;
 			continue;
 		}
 		if (c < 0xC2 || c > 0xF4)

@@ -99,6 +99,16 @@ util_escape(const char *s, size_t len)
 	unsigned long		 cp;
 	size_t			 i, n;
 
+	/* the common case: printable ASCII, no backslash: a copy */
+	for (i = 0; i < len && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\';
+	    i++)
+		;
+	if (i == len) {
+		out = xmalloc(len + 1);
+		memcpy(out, s, len);
+		out[len] = '\0';
+		return out;
+	}
 	/* worst case 4 output bytes per input byte: "\xHH" */
 	o = out = xmalloc(len * 4 + 1);
 	for (i = 0; i < len; i++) {
@@ -201,6 +211,9 @@ util_utc_iso(char *buf, size_t len)
 	static char	 prefix[24];
 	struct timespec	 ts;
 	struct tm	 tm;
+	char		 t[sizeof(prefix) + 8];
+	size_t		 n;
+	int		 ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (ts.tv_sec != sec) {
@@ -208,8 +221,23 @@ util_utc_iso(char *buf, size_t len)
 		strftime(prefix, sizeof(prefix), "%Y-%m-%dT%H:%M:%S", &tm);
 		sec = ts.tv_sec;
 	}
-	snprintf(buf, len, "%s.%03dZ", prefix,
-	    (int)(ts.tv_nsec / 1000000) % 1000);
+	/* "PREFIX.mmmZ" without printf (a batch stamps two a session),
+	   cut to len as snprintf() would */
+	ms = (int)(ts.tv_nsec / 1000000) % 1000;
+	n = strlen(prefix);
+	memcpy(t, prefix, n);
+	t[n] = '.';
+	t[n + 1] = (char)('0' + ms / 100);
+	t[n + 2] = (char)('0' + ms / 10 % 10);
+	t[n + 3] = (char)('0' + ms % 10);
+	t[n + 4] = 'Z';
+	n += 5;
+	if (len == 0)
+		return;
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(buf, t, n);
+	buf[n] = '\0';
 }
 
 int

@@ -621,8 +621,17 @@ void
 smtp_send(struct smtp_session *s, const char *fmt, ...)
 {
 	va_list		 ap;
-	char		*cmd;
+	char		 buf[512], *cmd;
+	int		 n;
 
+	/* a command fits on the stack; a longer one is allocated */
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(buf)) {
+		smtp_send_masked(s, buf, NULL);
+		return;
+	}
 	va_start(ap, fmt);
 	if (vasprintf(&cmd, fmt, ap) == -1)
 		fatalx("out of memory");
@@ -640,7 +649,7 @@ smtp_send_masked(struct smtp_session *s, const char *line, const char *shown)
 {
 	struct step	*st = smtp_step(s);
 	char		*wire, *esc;
-	size_t		 pending;
+	size_t		 pending, n;
 
 	/*
 	 * Bytes already waiting came before this command: a reply no
@@ -665,10 +674,13 @@ smtp_send_masked(struct smtp_session *s, const char *line, const char *shown)
 	esc = util_escape(shown != NULL ? shown : line, strlen(shown != NULL ?
 	    shown : line));
 	smtp_wire(s, WIRE_SEND, "%s", esc);
-	wire = xasprintf("%s\r\n", line);
-	io_write(s->io, wire, strlen(wire));
+	n = strlen(line);
+	wire = xmalloc(n + 2);
+	memcpy(wire, line, n);
+	memcpy(wire + n, "\r\n", 2);
+	io_write(s->io, wire, n + 2);
 	if (shown != NULL)
-		explicit_bzero(wire, strlen(wire));
+		explicit_bzero(wire, n + 2);
 	free(wire);
 	if (st == NULL) {
 		free(esc);

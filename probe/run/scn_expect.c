@@ -37,10 +37,25 @@ scn_expect_match(const struct scn_expect *e, const struct record *r,
 	size_t		 i, k;
 	int		 ok = 0;
 
-	if (rp != NULL) {
+	if (rp != NULL && rp->code >= 100 && rp->code <= 999 && gotlen >
+	    4 + strlen(rp->enhanced)) {
+		/* a parsed reply's code: three digits (no printf: a batch
+		   judges every step) */
+		code[0] = (char)('0' + rp->code / 100);
+		code[1] = (char)('0' + rp->code / 10 % 10);
+		code[2] = (char)('0' + rp->code % 10);
+		code[3] = '\0';
+		memcpy(got, code, 4);
+		if (rp->enhanced[0]) {
+			got[3] = ' ';
+			memcpy(got + 4, rp->enhanced, strlen(rp->enhanced) + 1);
+		}
+	} else if (rp != NULL) {
 		snprintf(code, sizeof(code), "%d", rp->code);
 		snprintf(got, gotlen, "%d%s%s", rp->code,
 		    rp->enhanced[0] ? " " : "", rp->enhanced);
+	}
+	if (rp != NULL) {
 		if (st->outcome != OUT_OK && st->outcome != OUT_TEMPFAIL &&
 		    st->outcome != OUT_PERMFAIL)
 			snprintf(got + strlen(got), gotlen - strlen(got),
